@@ -1,0 +1,220 @@
+"""The ``cpd`` command line: a thin layer over the library.
+
+Exit codes: 0 ready (or exempt), 1 not ready, 2 the file or an option cannot be used.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import CpdError
+from .model import STATUS_LABELS, Period, Status
+from .profile import Profile, list_profiles, load_profile
+from .readiness import assess
+from .report import render, render_problems, report_dict
+
+EXIT_READY, EXIT_NOT_READY, EXIT_INVALID = 0, 1, 2
+STYLE = {"pass": "green", "ready": "green", "exempt": "cyan", "warn": "yellow", "fail": "red", "not_ready": "red"}
+
+
+def _fail(err: CpdError, as_json: bool = False, name: str | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": err.to_dict()}, indent=2))
+    elif err.problems:
+        click.echo(render_problems(name or "the workbook", err.problems), err=True)
+    else:
+        click.echo(f"error [{err.code}]: {err}", err=True)
+    sys.exit(EXIT_INVALID)
+
+
+def _profile(value: str | None) -> Profile:
+    try:
+        return load_profile(value)
+    except CpdError as err:
+        _fail(err)
+        raise  # unreachable
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").date()
+        except ValueError:
+            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cpd")
+def cli() -> None:
+    """Keep a CPD record in a workbook and check it against your institution's review.
+
+    \b
+    cpd new record.xlsx --name "Alex Morgan"   a fresh workbook
+    cpd check record.xlsx                      would it pass a review?
+    cpd profiles                               the institutions' rules
+    """
+
+
+def default_period(profile: Profile, year: int | None, start: date | None) -> tuple[date, date]:
+    rule = profile.period
+    if start is None:
+        y = year or date.today().year
+        start = date(y, rule.start_month if rule.kind == "licence_year" else 1, 1)
+    if rule.kind == "calendar_year":
+        start = date(start.year, 1, 1)
+        return start, date(start.year + rule.years - 1, 12, 31)
+    period = Period.years_starting(start, rule.years)
+    return period.start, period.end
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--profile", "-p", default=None, metavar="ID|FILE",
+              help="Institution profile: an id from 'cpd profiles' or a profile file. Default: iet.")
+@click.option("--name", default=None, help="Member's name.")
+@click.option("--membership-number", default=None, help="Membership number (kept as text).")
+@click.option("--grade", default=None, help="Grade, e.g. Member, Associate, MIET.")
+@click.option("--registration", default=None, help="Registration title: CEng, IEng, EngTech or None.")
+@click.option("--status", type=click.Choice([s.value for s in Status]), default=Status.ACTIVE.value,
+              show_default=True, help="Professional status; sets the hours target.")
+@click.option("--year", type=click.IntRange(1990, 2100), default=None,
+              help="Year the record covers (calendar-year profiles). Default: this year.")
+@click.option("--from", "start", type=DateType(), default=None,
+              help="First day of the period (YYYY-MM-DD); the end follows from the profile.")
+@click.option("--to", "end", type=DateType(), default=None, help="Last day of the period, to override.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def new(out: Path, profile: str | None, name, membership_number, grade, registration, status, year, start, end,
+        force) -> None:
+    """Create a fresh CPD workbook for a member, profile and period."""
+    from workbook_templates.builder import build_workbook
+
+    if out.exists() and not force:
+        _fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
+    if out.suffix.lower() != ".xlsx":
+        _fail(CpdError("bad_extension", f"{out}: the workbook must be saved as .xlsx"))
+    prof = _profile(profile)
+    p_start, p_end = default_period(prof, year, start)
+    if end is not None:
+        p_end = end
+    if p_end < p_start:
+        _fail(CpdError("period_invalid", f"the period ends ({p_end}) before it starts ({p_start})"))
+    header = {"name": name, "membership_number": membership_number, "grade": grade, "registration": registration,
+              "status": STATUS_LABELS[Status(status)],
+              "period_start": datetime.combine(p_start, datetime.min.time()),
+              "period_end": datetime.combine(p_end, datetime.min.time())}
+    wb = build_workbook(prof, {k: v for k, v in header.items() if v is not None})
+    try:
+        wb.save(out)
+    except OSError as exc:
+        _fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"))
+    click.echo(f"Created {out} ({prof.short_name}, {p_start:%d %b %Y} to {p_end:%d %b %Y}).")
+    click.echo(f"Fill in the Record and Plan sheets, then run: cpd check {out}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--profile", "-p", default=None, metavar="ID|FILE",
+              help="Check against this profile instead of the one the workbook names.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for machines.")
+@click.option("--as-of", type=DateType(), default=None,
+              help="Today's date for the hints (YYYY-MM-DD). Default: today.")
+@click.option("--month-first", is_flag=True, help="Read text dates like 03/12/2025 as month first (US).")
+def check(file: Path, profile: str | None, as_json: bool, as_of: date | None, month_first: bool) -> None:
+    """Check a CPD workbook: would it pass the institution's review?
+
+    Exit status: 0 ready (or exempt), 1 not ready, 2 unreadable or invalid.
+    """
+    from .workbook.reader import read_workbook
+
+    prof = _profile(profile) if profile else None
+    try:
+        read = read_workbook(file, prof, month_first=month_first)
+        record = read.require()
+    except CpdError as err:
+        _fail(err, as_json, str(file))
+    result = assess(record, read.profile, as_of=as_of or date.today())
+    if as_json:
+        click.echo(json.dumps(report_dict(result, record, read.profile), indent=2))
+    else:
+        click.echo(render(result, record, read.profile,
+                          style=lambda text, status: click.style(text, fg=STYLE.get(status), bold=True)))
+    sys.exit(EXIT_READY if result.ready else EXIT_NOT_READY)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.pass_context
+def profiles(ctx: click.Context, as_json: bool) -> None:
+    """List the institution profiles (the rules each institution's review applies)."""
+    if ctx.invoked_subcommand:
+        return
+    found = list_profiles()
+    if as_json:
+        click.echo(json.dumps([_profile_summary(p) for p in found], indent=2))
+        return
+    for p in found:
+        hours = ("no minimum hours" if p.hours is None else
+                 f"{p.target(Status.ACTIVE):g} {p.hours.unit} per {_period_words(p)}")
+        click.echo(f"{p.id:<9} {p.short_name:<9} {hours:<28} {p.name}{'  (default)' if p.default else ''}")
+
+
+def _period_words(p: Profile) -> str:
+    if p.period.years == 1:
+        return {"calendar_year": "calendar year", "licence_year": "licence year"}.get(p.period.kind, "12 months")
+    return f"{p.period.years} years"
+
+
+def _profile_summary(p: Profile) -> dict:
+    return {"id": p.id, "short_name": p.short_name, "name": p.name, "default": p.default,
+            "period": {"kind": p.period.kind, "years": p.period.years},
+            "hours": None if p.hours is None else {
+                "unit": p.hours.unit, "basis": p.hours.basis,
+                "required": {s.value: h for s, h in p.hours.required.items()},
+                "carry_over_max": p.hours.carry_over_max, "pro_rating": p.hours.pro_rating,
+                "alternative": None if not p.hours.alternative else
+                {"years": p.hours.alternative[0], "hours": p.hours.alternative[1]}},
+            "exempt_statuses": sorted(s.value for s in p.exempt_statuses),
+            "categories": [t.label for t in p.categories], "skill_types": [t.label for t in p.skill_types],
+            "topics": [t.label for t in p.topics], "competence_framework": p.competence_framework,
+            "criteria": [{"id": c.id, "kind": c.kind, "title": c.title, "severity": c.severity,
+                          "params": c.params} for c in p.criteria]}
+
+
+@profiles.command("show")
+@click.argument("profile", metavar="ID|FILE")
+def profiles_show(profile: str) -> None:
+    """Show one profile's rules in full (JSON)."""
+    click.echo(json.dumps(_profile_summary(_profile(profile)), indent=2))
+
+
+@profiles.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def profiles_validate(file: Path) -> None:
+    """Check a profile file of your own; every problem is listed with its key."""
+    try:
+        p = load_profile(str(file) if str(file).endswith(".toml") or "/" in str(file) else f"./{file}")
+    except CpdError as err:
+        if err.problems:
+            click.echo(f"{file}: not a valid profile ({len(err.problems)} problem(s)):", err=True)
+            for prob in err.problems:
+                click.echo(f"  [{prob.code}] {prob.message}", err=True)
+            sys.exit(EXIT_INVALID)
+        _fail(err)
+    click.echo(f"{file}: valid profile {p.id!r} ({p.name}) with {len(p.criteria)} criteria")
+
+
+def main() -> None:  # pragma: no cover - the console script
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,40 @@
+"""Competence frameworks (UK-SPEC and the like) as data files."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from .errors import ProfileError
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    name: str
+    titles: dict            # registration title -> tuple of codes
+    codes: dict             # code -> short title
+    default_title: str
+
+    def codes_for(self, title: str | None) -> tuple[str, ...]:
+        """The codes valid for a registration title (the default title's when unknown)."""
+        key = self.title_key(title) or self.default_title
+        return self.titles[key]
+
+    def title_key(self, title: str | None) -> str | None:
+        if not title:
+            return None
+        wanted = title.strip().lower()
+        return next((t for t in self.titles if t.lower() == wanted), None)
+
+
+@lru_cache(maxsize=None)
+def load_framework(framework_id: str) -> Framework:
+    path = resources.files("addin") / "frameworks" / f"{framework_id}.toml"
+    if not path.is_file():
+        raise ProfileError("framework_unknown", f"no competence framework named {framework_id!r}")
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    return Framework(id=raw["id"], name=raw["name"],
+                     titles={k: tuple(v) for k, v in raw["titles"].items()},
+                     codes=dict(raw["codes"]), default_title=raw["default_title"])

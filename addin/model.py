@@ -1,0 +1,124 @@
+"""The CPD model: member, period, plan objectives, activities, the record.
+
+Plain typed values. Building them from untrusted cell values, with a reason for
+every rejected value, is ``addin.intake``'s job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import Enum
+
+
+class Status(str, Enum):
+    ACTIVE = "active"
+    PARTIALLY_ACTIVE = "partially_active"
+    NOT_PROFESSIONALLY_ACTIVE = "not_professionally_active"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.ACTIVE: "Active",
+    Status.PARTIALLY_ACTIVE: "Partially active",
+    Status.NOT_PROFESSIONALLY_ACTIVE: "Not professionally active",
+}
+
+OBJECTIVE_STATUSES = ("Planned", "In progress", "Achieved", "Partly achieved", "Dropped")
+
+
+def shift_years(d: date, years: int) -> date:
+    """The same day `years` later (or earlier); 29 Feb becomes 28 Feb."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A CPD period, both ends inclusive."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def overlap_days(self, start: date, end: date) -> int:
+        lo, hi = max(start, self.start), min(end, self.end)
+        return max(0, (hi - lo).days + 1)
+
+    @classmethod
+    def years_ending(cls, end: date, years: int) -> "Period":
+        """The `years`-long period that ends on `end`."""
+        return cls(shift_years(end, -years) + timedelta(days=1), end)
+
+    @classmethod
+    def years_starting(cls, start: date, years: int) -> "Period":
+        return cls(start, shift_years(start, years) - timedelta(days=1))
+
+    def __str__(self) -> str:
+        return f"{self.start.day} {self.start:%b %Y} to {self.end.day} {self.end:%b %Y}"
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str | None = None
+    membership_number: str | None = None
+    grade: str | None = None
+    status: Status = Status.ACTIVE
+    registration: str | None = None      # CEng, IEng, EngTech, or none
+    carried_over: float = 0.0            # hours brought forward from the last period
+    leave_days: int = 0                  # days in the period on leave or not practising
+
+
+@dataclass(frozen=True)
+class Objective:
+    ref: str
+    objective: str | None = None
+    why: str | None = None
+    competences: tuple[str, ...] = ()
+    target_date: date | None = None
+    status: str | None = None
+    evaluation: str | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Activity:
+    row: int
+    start_date: date
+    end_date: date
+    title: str | None = None
+    provider: str | None = None
+    reflection: str | None = None        # what was learnt and how it was / will be applied
+    further_action: str | None = None
+    category: str | None = None          # profile category id
+    skill_type: str | None = None        # profile skill type id
+    competences: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()         # profile topic ids
+    hours: float | None = None
+    objective: str | None = None         # Objective.ref
+    evidence: str | None = None
+    description: str | None = None       # notes
+    mentor_comment: str | None = None
+    verified_by: str | None = None
+    verified_on: date | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+
+@dataclass(frozen=True)
+class Record:
+    member: Member
+    period: Period
+    activities: tuple[Activity, ...] = ()
+    objectives: tuple[Objective, ...] = ()
+    profile_id: str | None = None
+    meta: dict = field(default_factory=dict, compare=False)

@@ -1,0 +1,400 @@
+"""Institution profiles: an institution's CPD rules as data.
+
+A profile is a TOML file (``addin/profiles/*.toml`` ship with the product; a
+member may pass their own). This module loads one, checks every key and value,
+and reports every problem with its place in the file. What each criterion kind
+means is ``addin.readiness.criteria``'s business; the parameters each takes are
+declared here so a profile is checked before it is used.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem, ProfileError
+from .model import Status
+from .values import normalise
+
+PERIOD_KINDS = ("calendar_year", "rolling_years", "licence_year")
+SEVERITIES = ("fail", "warn")
+PRO_RATING = ("none", "leave_days")
+TEMPLATE_COLUMNS_OPTIONAL = ("skill_type", "competences", "topics", "objective", "evidence",
+                             "mentor_comment", "verified_by", "verified_on", "description")
+
+# Every criterion kind and the parameters it takes: name -> (type, default).
+CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
+    "period": {},
+    "plan": {"min_objectives": (int, 1), "min_linked_share": (float, 0.5)},
+    "total_hours": {},
+    "category_range": {"min_categories": (int, 3)},
+    "category_hours": {},
+    "skill_mix": {"min_share": (float, 0.1)},
+    "competence_links": {"min_share": (float, 0.5)},
+    "reflection": {"min_words": (int, 5)},
+    "further_action": {"min_share": (float, 0.5)},
+    "formal_hours": {"min_hours": (float, 0.0)},
+    "topic_hours": {"topic": (str, ""), "min_hours": (float, 0.0), "share_of_total": (float, 0.0)},
+    "topic_recency": {"topic": (str, ""), "years": (int, 3)},
+    "record": {"required_fields": (list, ["start_date", "title"])},
+    "evaluation": {},
+    "plan_review": {},
+    "support_others": {"topics": (list, [])},
+}
+NEEDS_HOURS = {"total_hours", "category_hours", "formal_hours", "topic_hours"}
+RECORD_FIELDS = ("start_date", "end_date", "title", "provider", "reflection", "further_action",
+                 "category", "skill_type", "competences", "hours", "objective", "evidence")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A category, skill type or topic: an id, the label shown, and aliases."""
+
+    id: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    group: str | None = None          # skill types: technical | soft
+    formal: bool = False              # categories: counts as formal CPD
+    supports_others: bool = False     # categories: supporting others' learning
+    min_hours: float | None = None    # categories: a minimum in the period
+    max_hours: float | None = None    # categories: a cap on what counts to the total
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    id: str
+    kind: str
+    title: str
+    severity: str = "fail"
+    weight: float = 1.0
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PeriodRule:
+    kind: str = "calendar_year"
+    years: int = 1
+    start_month: int = 1
+
+
+@dataclass(frozen=True)
+class HoursRule:
+    unit: str = "hours"
+    basis: str = "required"
+    required: dict = field(default_factory=dict)      # Status -> hours
+    alternative: tuple[int, float] | None = None       # (years, hours) over a rolling window
+    carry_over_max: float = 0.0
+    pro_rating: str = "none"
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    name: str
+    short_name: str
+    source: str
+    period: PeriodRule
+    hours: HoursRule | None
+    categories: tuple[Term, ...]
+    skill_types: tuple[Term, ...]
+    topics: tuple[Term, ...]
+    criteria: tuple[CriterionSpec, ...]
+    competence_framework: str = "none"
+    exempt_statuses: frozenset = frozenset()
+    grades: tuple[str, ...] = ()
+    omit_columns: tuple[str, ...] = ()
+    default: bool = False
+    path: str | None = None
+
+    def target(self, status: Status) -> float | None:
+        """Hours required for a member status; None where no hours apply."""
+        if self.hours is None:
+            return None
+        return self.hours.required.get(status)
+
+    vocab: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def lookup(self, kind: str, name: str) -> Term | None:
+        """The category, skill type or topic a label, id or alias names."""
+        return self.vocab[kind].get(normalise(name))
+
+    def term(self, kind: str, term_id: str) -> Term:
+        return next(t for t in getattr(self, kind) if t.id == term_id)
+
+
+def _vocabulary(terms: tuple[Term, ...]) -> dict[str, Term]:
+    table: dict[str, Term] = {}
+    for term in terms:
+        for name in (term.label, term.id, *term.aliases):
+            table.setdefault(normalise(name), term)
+    return table
+
+
+# ---------------------------------------------------------------- loading
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("addin") / "profiles"))
+
+
+def list_profiles() -> list[Profile]:
+    """The profiles that ship with the product, the default first."""
+    found = [load_profile(p) for p in sorted(builtin_dir().glob("*.toml"))]
+    return sorted(found, key=lambda p: (not p.default, p.id))
+
+
+def default_profile() -> Profile:
+    return list_profiles()[0]
+
+
+def load_profile(name_or_path: str | Path | None = None) -> Profile:
+    """A shipped profile by id (``"iet"``) or a profile file by path."""
+    if name_or_path is None:
+        return default_profile()
+    text = str(name_or_path)
+    if not text.endswith(".toml") and "/" not in text and "\\" not in text:
+        path = builtin_dir() / f"{text.strip().lower()}.toml"
+        if path.is_file():
+            return _load_path(str(path))
+        for prof in list_profiles():   # a workbook may name it as shown: "IET", "US PE"
+            if normalise(text) in (normalise(prof.short_name), normalise(prof.name)):
+                return prof
+        known = ", ".join(sorted(p.stem for p in builtin_dir().glob("*.toml")))
+        raise ProfileError("profile_unknown", f"no profile named {text!r}; known profiles: {known}")
+    return _load_path(str(Path(text).resolve()))
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: str, mtime: float) -> Profile:
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError("profile_not_toml", f"{Path(path).name}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ProfileError("profile_not_toml", f"{Path(path).name}: not UTF-8 text") from None
+    return parse_profile(raw, source_path=path)
+
+
+def _load_path(path: str) -> Profile:
+    p = Path(path)
+    if not p.is_file():
+        raise ProfileError("profile_not_found", f"profile file not found: {path}")
+    if p.stat().st_size > 1_000_000:
+        raise ProfileError("profile_too_large", f"{p.name}: a profile file must be under 1 MB")
+    return _load_cached(path, p.stat().st_mtime)
+
+
+class _Checker:
+    """Reads a TOML mapping, noting every problem with its key path."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def bad(self, where: str, message: str, code: str = "profile_invalid") -> None:
+        self.problems.append(Problem(code, f"{self.filename}: {where}: {message}", field=where))
+
+    def table(self, raw: Any, where: str, allowed: set[str]) -> dict:
+        if not isinstance(raw, dict):
+            self.bad(where, "must be a table")
+            return {}
+        for key in raw:
+            if key not in allowed:
+                self.bad(f"{where}.{key}" if where else key,
+                         f"unknown key (allowed: {', '.join(sorted(allowed))})", "profile_unknown_key")
+        return raw
+
+    def get(self, raw: dict, key: str, kind: type | tuple, where: str, default: Any = None,
+            required: bool = False) -> Any:
+        if key not in raw:
+            if required:
+                self.bad(f"{where}{key}", "is required", "profile_missing_key")
+            return default
+        value = raw[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and kind is not bool:
+            ok = False
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            self.bad(f"{where}{key}", f"must be {_a(name)}, found {value!r}")
+            return default
+        return value
+
+
+def _a(type_name: str) -> str:
+    return {"str": "text", "float": "a number", "int": "a whole number", "bool": "true or false",
+            "list": "a list", "dict": "a table"}.get(type_name, type_name)
+
+
+def parse_profile(raw: dict, source_path: str | None = None) -> Profile:
+    """A Profile from a parsed TOML mapping; ProfileError listing every problem."""
+    c = _Checker(Path(source_path).name if source_path else "profile")
+    top = c.table(raw, "", {"id", "name", "short_name", "source", "default", "competence_framework",
+                            "exempt_statuses", "grades", "period", "hours", "categories",
+                            "skill_types", "topics", "criteria", "template"})
+    pid = c.get(top, "id", str, "", required=True) or "unknown"
+    name = c.get(top, "name", str, "", required=True) or pid
+    period = _parse_period(c, top.get("period", {}))
+    hours = _parse_hours(c, top["hours"]) if "hours" in top else None
+    categories = _parse_terms(c, top.get("categories", []), "categories", required=True)
+    skill_types = _parse_terms(c, top.get("skill_types", []), "skill_types")
+    topics = _parse_terms(c, top.get("topics", []), "topics")
+    framework = c.get(top, "competence_framework", str, "", "none")
+    if framework != "none":
+        from .frameworks import load_framework
+        try:
+            load_framework(framework)
+        except ProfileError as exc:
+            c.bad("competence_framework", exc.message)
+    exempt = []
+    for s in c.get(top, "exempt_statuses", list, "", []):
+        try:
+            exempt.append(Status(s))
+        except ValueError:
+            c.bad("exempt_statuses", f"unknown status {s!r} (known: {', '.join(x.value for x in Status)})")
+    template = c.table(top.get("template", {}), "template", {"omit_columns"})
+    omit = tuple(c.get(template, "omit_columns", list, "template.", []))
+    for col in omit:
+        if col not in TEMPLATE_COLUMNS_OPTIONAL:
+            c.bad("template.omit_columns", f"{col!r} cannot be omitted (optional: {', '.join(TEMPLATE_COLUMNS_OPTIONAL)})")
+    criteria = _parse_criteria(c, top.get("criteria", []), hours, topics, categories)
+    if c.problems:
+        raise ProfileError("profile_invalid", f"profile {pid!r} is not valid: {len(c.problems)} problem(s): "
+                           + "; ".join(p.message for p in c.problems), c.problems)
+    return Profile(
+        id=pid, name=name, short_name=c.get(top, "short_name", str, "", pid.upper()),
+        source=c.get(top, "source", str, "", ""), period=period, hours=hours,
+        categories=categories, skill_types=skill_types, topics=topics, criteria=criteria,
+        competence_framework=framework, exempt_statuses=frozenset(exempt),
+        grades=tuple(c.get(top, "grades", list, "", [])), omit_columns=omit,
+        default=c.get(top, "default", bool, "", False), path=source_path,
+        vocab={kind: _vocabulary(terms) for kind, terms in
+               (("categories", categories), ("skill_types", skill_types), ("topics", topics))},
+    )
+
+
+def _parse_period(c: _Checker, raw: Any) -> PeriodRule:
+    t = c.table(raw, "period", {"kind", "years", "start_month"})
+    kind = c.get(t, "kind", str, "period.", "calendar_year")
+    if kind not in PERIOD_KINDS:
+        c.bad("period.kind", f"must be one of {', '.join(PERIOD_KINDS)}, found {kind!r}")
+    years = c.get(t, "years", int, "period.", 1)
+    if not 1 <= years <= 10:
+        c.bad("period.years", f"must be from 1 to 10, found {years}")
+    month = c.get(t, "start_month", int, "period.", 1)
+    if not 1 <= month <= 12:
+        c.bad("period.start_month", f"must be from 1 to 12, found {month}")
+    return PeriodRule(kind=kind, years=years, start_month=month)
+
+
+def _parse_hours(c: _Checker, raw: Any) -> HoursRule:
+    t = c.table(raw, "hours", {"unit", "basis", "required", "alternative", "carry_over_max", "pro_rating"})
+    required: dict[Status, float] = {}
+    req = c.table(t.get("required", {}), "hours.required", {s.value for s in Status})
+    for key in req:
+        hrs = c.get(req, key, float, "hours.required.")
+        if hrs is not None and hrs < 0:
+            c.bad(f"hours.required.{key}", "must not be negative")
+        elif hrs is not None and key in {s.value for s in Status}:
+            required[Status(key)] = hrs
+    if not required:
+        c.bad("hours.required", "must give the hours for at least one status (e.g. active = 30)")
+    alt = None
+    if "alternative" in t:
+        a = c.table(t["alternative"], "hours.alternative", {"years", "hours"})
+        years = c.get(a, "years", int, "hours.alternative.", required=True)
+        hrs = c.get(a, "hours", float, "hours.alternative.", required=True)
+        if years is not None and hrs is not None:
+            alt = (years, hrs)
+    pro = c.get(t, "pro_rating", str, "hours.", "none")
+    if pro not in PRO_RATING:
+        c.bad("hours.pro_rating", f"must be one of {', '.join(PRO_RATING)}, found {pro!r}")
+    carry = c.get(t, "carry_over_max", float, "hours.", 0.0)
+    if carry < 0:
+        c.bad("hours.carry_over_max", "must not be negative")
+    return HoursRule(unit=c.get(t, "unit", str, "hours.", "hours"), basis=c.get(t, "basis", str, "hours.", "required"),
+                     required=required, alternative=alt, carry_over_max=carry, pro_rating=pro)
+
+
+def _parse_terms(c: _Checker, raw: Any, kind: str, required: bool = False) -> tuple[Term, ...]:
+    if not isinstance(raw, list):
+        c.bad(kind, "must be a list of tables ([[" + kind + "]])")
+        return ()
+    if required and not raw:
+        c.bad(kind, "at least one is required", "profile_missing_key")
+    terms: list[Term] = []
+    seen: dict[str, str] = {}
+    for i, item in enumerate(raw, 1):
+        where = f"{kind}[{i}]."
+        t = c.table(item, f"{kind}[{i}]", {"id", "label", "aliases", "group", "formal", "supports_others",
+                                           "min_hours", "max_hours"})
+        tid = c.get(t, "id", str, where, required=True)
+        label = c.get(t, "label", str, where, tid)
+        if not tid:
+            continue
+        group = c.get(t, "group", str, where)
+        if kind == "skill_types" and group not in ("technical", "soft"):
+            c.bad(f"{where}group", f"must be 'technical' or 'soft', found {group!r}")
+        term = Term(id=tid, label=label or tid, aliases=tuple(c.get(t, "aliases", list, where, [])),
+                    group=group, formal=c.get(t, "formal", bool, where, False),
+                    supports_others=c.get(t, "supports_others", bool, where, False),
+                    min_hours=c.get(t, "min_hours", float, where), max_hours=c.get(t, "max_hours", float, where))
+        for name in (term.id, term.label, *term.aliases):
+            key = normalise(name)
+            if key in seen and seen[key] != term.id:
+                c.bad(f"{where}aliases", f"{name!r} already names {seen[key]!r}")
+            seen[key] = term.id
+        terms.append(term)
+    return tuple(terms)
+
+
+def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tuple[Term, ...],
+                    categories: tuple[Term, ...]) -> tuple[CriterionSpec, ...]:
+    if not isinstance(raw, list) or not raw:
+        c.bad("criteria", "at least one criterion is required ([[criteria]])", "profile_missing_key")
+        return ()
+    specs, ids = [], set()
+    topic_ids = {t.id for t in topics}
+    for i, item in enumerate(raw, 1):
+        where = f"criteria[{i}]."
+        t = c.table(item, f"criteria[{i}]", {"id", "kind", "title", "severity", "weight", "params"})
+        cid = c.get(t, "id", str, where, required=True)
+        kind = c.get(t, "kind", str, where, required=True)
+        if cid in ids:
+            c.bad(f"{where}id", f"{cid!r} is used twice")
+        ids.add(cid)
+        if kind not in CRITERION_PARAMS:
+            if kind is not None:
+                c.bad(f"{where}kind", f"unknown kind {kind!r} (known: {', '.join(CRITERION_PARAMS)})")
+            continue
+        if kind in NEEDS_HOURS and hours is None:
+            c.bad(f"{where}kind", f"{kind!r} needs an [hours] table")
+        if kind == "category_hours" and not any(x.min_hours for x in categories):
+            c.bad(f"{where}kind", "'category_hours' needs min_hours on at least one category")
+        severity = c.get(t, "severity", str, where, "fail")
+        if severity not in SEVERITIES:
+            c.bad(f"{where}severity", f"must be 'fail' or 'warn', found {severity!r}")
+        weight = c.get(t, "weight", float, where, 1.0)
+        if weight is not None and weight < 0:
+            c.bad(f"{where}weight", "must not be negative")
+        schema = CRITERION_PARAMS[kind]
+        given = c.table(t.get("params", {}), f"{where}params", set(schema))
+        params = {}
+        for key, (ptype, default) in schema.items():
+            params[key] = c.get(given, key, ptype, f"{where}params.", default)
+        if "topic" in schema and params["topic"] not in topic_ids:
+            c.bad(f"{where}params.topic", f"unknown topic {params['topic']!r} (topics: {', '.join(sorted(topic_ids)) or 'none'})")
+        for key in ("min_share", "min_linked_share", "share_of_total"):
+            if key in params and not 0 <= params[key] <= 1:
+                c.bad(f"{where}params.{key}", f"must be a share from 0 to 1, found {params[key]}")
+        for fld in params.get("required_fields", []) if kind == "record" else []:
+            if fld not in RECORD_FIELDS:
+                c.bad(f"{where}params.required_fields", f"unknown field {fld!r} (fields: {', '.join(RECORD_FIELDS)})")
+        specs.append(CriterionSpec(id=cid, kind=kind, title=c.get(t, "title", str, where, cid) or cid,
+                                   severity=severity, weight=weight, params=params))
+    return tuple(specs)

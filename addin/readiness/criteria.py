@@ -1,0 +1,345 @@
+"""The criterion kinds a profile can use, one function each.
+
+Each takes the assessment context and the criterion's spec and returns an
+``Outcome``: pass, warn or fail, the reason, and a hint naming what to do and
+which rows. ``spec.severity`` is the worst status a shortfall earns ("warn" for
+advice, "fail" for a requirement). Profiles choose kinds and parameters; no
+institution is named here.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from ..model import Period, Record
+from ..profile import CriterionSpec, Profile
+from .result import FAIL, PASS, WARN, Outcome
+from .totals import Totals, hours_in, in_period
+
+PLANNING_STATUSES = {"planned", "in progress", "not started", ""}
+
+
+@dataclass(frozen=True)
+class Context:
+    record: Record
+    profile: Profile
+    totals: Totals
+    target: float | None
+    counted: float
+    as_of: date | None
+
+    @property
+    def period(self) -> Period:
+        return self.record.period
+
+    @property
+    def unit(self) -> str:
+        return self.profile.hours.unit if self.profile.hours else "hours"
+
+    def weight(self, activity) -> float:
+        """How much an in-period activity counts: its hours, or 1 where no hours apply."""
+        return self.totals.shares[activity.row] if self.profile.hours else 1.0
+
+    def deadline(self) -> str:
+        if self.as_of and self.as_of > self.period.end:
+            return f"dated in the period (it ended {fmt_date(self.period.end)})"
+        return f"before {fmt_date(self.period.end)}"
+
+
+def fmt_hours(x: float) -> str:
+    return f"{round(x + 1e-9, 2):g}"
+
+
+def fmt_date(d: date) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def fmt_rows(rows, limit: int = 8) -> str:
+    rows = sorted(rows)
+    head = ", ".join(str(r) for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"row{'s' if len(rows) > 1 else ''} {head}{more}"
+
+
+def join_or(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+# ---------------------------------------------------------------- the kinds
+
+def period(ctx: Context, spec: CriterionSpec) -> Outcome:
+    rule, p = ctx.profile.period, ctx.period
+    if rule.kind == "calendar_year":
+        want = Period(date(p.end.year - rule.years + 1, 1, 1), date(p.end.year, 12, 31))
+    else:
+        want = Period.years_ending(p.end, rule.years)
+    if p == want:
+        return Outcome(PASS, f"the record covers {p}")
+    span = "calendar year" if rule.kind == "calendar_year" and rule.years == 1 else f"{rule.years}-year period"
+    return Outcome(spec.severity, f"the record covers {p}, not the {span} under review",
+                   f"set the period from {fmt_date(want.start)} to {fmt_date(want.end)}")
+
+
+def plan(ctx: Context, spec: CriterionSpec) -> Outcome:
+    objectives = ctx.record.objectives
+    acts = ctx.totals.activities
+    need = spec.params["min_objectives"]
+    if len(objectives) < need:
+        return Outcome(spec.severity, f"the plan has {len(objectives)} objective(s); at least {need} needed",
+                       "add your development objectives to the Plan sheet and link activities to them "
+                       "in the Objective column")
+    if not acts:
+        return Outcome(PASS, f"the plan has {len(objectives)} objective(s)")
+    unlinked = [a.row for a in acts if not a.objective]
+    share = 1 - len(unlinked) / len(acts)
+    reason = f"{len(acts) - len(unlinked)} of {len(acts)} activities relate to a plan objective"
+    if share >= spec.params["min_linked_share"] and (share > 0 or spec.params["min_linked_share"] == 0):
+        return Outcome(PASS, reason)
+    status = WARN if share > 0 else spec.severity
+    return Outcome(status, reason, f"{fmt_rows(unlinked)}: name the plan objective each activity serves "
+                   f"(Objective column)", tuple(unlinked))
+
+
+def total_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
+    unit = ctx.unit
+    if ctx.target is None:
+        return Outcome(PASS, "no hours are set for this status")
+    got, need = ctx.counted, ctx.target
+    reason = f"{fmt_hours(got)} of {fmt_hours(need)} {unit}"
+    if got + 1e-9 >= need:
+        return Outcome(PASS, reason)
+    alt = ctx.profile.hours.alternative
+    if alt:
+        years, alt_hours = alt
+        window = Period.years_ending(ctx.period.end, years)
+        in_window = math.fsum(hours_in(a, window) for a in ctx.record.activities)
+        if in_window + 1e-9 >= alt_hours:
+            return Outcome(PASS, f"{reason} this period, and {fmt_hours(in_window)} of {fmt_hours(alt_hours)} "
+                           f"over the {years} years to {fmt_date(ctx.period.end)}")
+        reason += (f"; {fmt_hours(in_window)} of {fmt_hours(alt_hours)} over the {years} years to "
+                   f"{fmt_date(ctx.period.end)}")
+    return Outcome(spec.severity, reason, f"add {fmt_hours(need - got)} {unit} {ctx.deadline()}")
+
+
+def _covered(ctx: Context) -> list[str]:
+    return [cid for cid in (t.id for t in ctx.profile.categories)
+            if any(a.category == cid and ctx.weight(a) > 0 for a in ctx.totals.activities)]
+
+
+def category_range(ctx: Context, spec: CriterionSpec) -> Outcome:
+    need = spec.params["min_categories"]
+    covered = _covered(ctx)
+    labels = {t.id: t.label for t in ctx.profile.categories}
+    missing = [labels[c] for c in labels if c not in covered]
+    reason = f"{len(covered)} of {len(labels)} categories covered" + (
+        f" ({', '.join(labels[c] for c in covered)})" if covered else "")
+    if len(covered) >= need:
+        return Outcome(PASS, reason)
+    uncategorised = [a.row for a in ctx.totals.activities if not a.category]
+    hint = f"no activity in {join_or(missing)}: add activities in {need - len(covered)} more of them"
+    if uncategorised:
+        hint += f"; {fmt_rows(uncategorised)} have no category"
+    status = WARN if covered and len(covered) == need - 1 else spec.severity
+    return Outcome(status, reason, hint, tuple(uncategorised))
+
+
+def category_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
+    short_of = []
+    for t in ctx.profile.categories:
+        if t.min_hours:
+            got = ctx.totals.by_category.get(t.id, 0.0)
+            if got + 1e-9 < t.min_hours:
+                short_of.append(f"{fmt_hours(t.min_hours - got)} {ctx.unit} of {t.label}")
+    if not short_of:
+        return Outcome(PASS, "every category minimum is met")
+    return Outcome(spec.severity, f"{len(short_of)} category minimum(s) not met",
+                   f"add {', '.join(short_of)} {ctx.deadline()}")
+
+
+def skill_mix(ctx: Context, spec: CriterionSpec) -> Outcome:
+    groups = {"technical": 0.0, "soft": 0.0}
+    for a in ctx.totals.activities:
+        t = ctx.profile.term("skill_types", a.skill_type) if a.skill_type else None
+        if t:
+            groups[t.group] += ctx.weight(a)
+    unset = [a.row for a in ctx.totals.activities if not a.skill_type]
+    total = groups["technical"] + groups["soft"]
+    measure = ctx.unit if ctx.profile.hours else "activities"
+    reason = (f"technical {fmt_hours(groups['technical'])}, soft skills {fmt_hours(groups['soft'])} {measure}")
+    labels = {g: [t.label for t in ctx.profile.skill_types if t.group == g] for g in groups}
+    missing = [g for g in groups if groups[g] <= 0]
+    tail = f"; {fmt_rows(unset)} have no skill type" if unset else ""
+    if missing:
+        g = missing[0] if len(missing) == 1 else None
+        what = f"{join_or(labels[g])} activity" if g else "activities with a skill type"
+        return Outcome(spec.severity, reason, f"add a {what} {ctx.deadline()}{tail}", tuple(unset))
+    low = [g for g in groups if groups[g] / total < spec.params["min_share"]]
+    if low:
+        g = low[0]
+        return Outcome(WARN, reason + f" ({groups[g] / total:.0%} {g})",
+                       f"balance the mix: {g} skills are under {spec.params['min_share']:.0%} of your CPD{tail}",
+                       tuple(unset))
+    return Outcome(PASS, reason)
+
+
+def competence_links(ctx: Context, spec: CriterionSpec) -> Outcome:
+    acts = ctx.totals.activities
+    if not acts:
+        return Outcome(spec.severity, "no activities in the period", "record your activities with the "
+                       "competences each one develops")
+    unlinked = [a.row for a in acts if not a.competences]
+    linked = len(acts) - len(unlinked)
+    reason = f"{linked} of {len(acts)} activities linked to competences"
+    if linked / len(acts) >= spec.params["min_share"] and not (linked == 0):
+        return Outcome(PASS, reason) if not unlinked else Outcome(
+            PASS, reason, f"{fmt_rows(unlinked)}: add the competence codes too", tuple(unlinked))
+    status = WARN if linked else spec.severity
+    return Outcome(status, reason, f"{fmt_rows(unlinked)}: add the competence codes each activity develops "
+                   f"(Competences column, e.g. E4)", tuple(unlinked))
+
+
+def _words(s: str | None) -> int:
+    return len(s.split()) if s else 0
+
+
+def reflection(ctx: Context, spec: CriterionSpec) -> Outcome:
+    acts = ctx.totals.activities
+    if not acts:
+        return Outcome(spec.severity, "no activities in the period to reflect on",
+                       "record activities and what you learnt from each")
+    need = spec.params["min_words"]
+    missing = [a.row for a in acts if not a.reflection]
+    thin = [a.row for a in acts if a.reflection and _words(a.reflection) < need]
+    reason = f"{len(acts) - len(missing) - len(thin)} of {len(acts)} activities have a reflection"
+    if not missing and not thin:
+        return Outcome(PASS, reason)
+    parts = []
+    if missing:
+        parts.append(f"{fmt_rows(missing)}: no reflection")
+    if thin:
+        parts.append(f"{fmt_rows(thin)}: reflection under {need} words")
+    hint = "; ".join(parts) + " (say what you learnt and how you did or will apply it)"
+    share_bad = (len(missing) + len(thin)) / len(acts)
+    status = WARN if share_bad <= 0.25 else spec.severity
+    return Outcome(status, reason, hint, tuple(sorted(missing + thin)))
+
+
+def further_action(ctx: Context, spec: CriterionSpec) -> Outcome:
+    acts = ctx.totals.activities
+    if not acts:
+        return Outcome(spec.severity, "no activities in the period", "record activities and any follow-up")
+    missing = [a.row for a in acts if not a.further_action]
+    done = len(acts) - len(missing)
+    reason = f"{done} of {len(acts)} activities say what further action follows"
+    if done / len(acts) >= spec.params["min_share"]:
+        return Outcome(PASS, reason)
+    return Outcome(WARN if done else spec.severity, reason,
+                   f"{fmt_rows(missing)}: note any further action (or 'none')", tuple(missing))
+
+
+def formal_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
+    need, got = spec.params["min_hours"], ctx.totals.formal
+    reason = f"{fmt_hours(got)} of {fmt_hours(need)} formal {ctx.unit}"
+    if got + 1e-9 >= need:
+        return Outcome(PASS, reason)
+    formal = [t.label for t in ctx.profile.categories if t.formal]
+    return Outcome(spec.severity, reason, f"add {fmt_hours(need - got)} {ctx.unit} of formal CPD "
+                   f"({join_or(formal)}) {ctx.deadline()}")
+
+
+def topic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
+    topic = ctx.profile.term("topics", spec.params["topic"])
+    got = ctx.totals.by_topic.get(topic.id, 0.0)
+    need = max(spec.params["min_hours"], spec.params["share_of_total"] * ctx.totals.hours)
+    reason = f"{fmt_hours(got)} of {fmt_hours(need)} {ctx.unit} on {topic.label}"
+    if got + 1e-9 >= need and (need > 0 or got > 0 or spec.params["share_of_total"] == 0):
+        return Outcome(PASS, reason)
+    gap = max(need - got, 0.0)
+    return Outcome(spec.severity, reason,
+                   f"add {fmt_hours(gap) if gap else 'some'} {ctx.unit} on {topic.label} {ctx.deadline()} "
+                   f"and name the topic in the Topics column")
+
+
+def topic_recency(ctx: Context, spec: CriterionSpec) -> Outcome:
+    topic = ctx.profile.term("topics", spec.params["topic"])
+    window = Period.years_ending(ctx.period.end, spec.params["years"])
+    found = sorted(a.row for a in ctx.record.activities if topic.id in a.topics and in_period(a, window))
+    if found:
+        return Outcome(PASS, f"{topic.label}: {fmt_rows(found)} since {fmt_date(window.start)}")
+    return Outcome(spec.severity, f"no {topic.label} activity since {fmt_date(window.start)}",
+                   f"add an activity on {topic.label} {ctx.deadline()} and name the topic in the Topics column")
+
+
+_FIELD_NAMES = {"start_date": "start date", "end_date": "end date", "title": "description",
+                "provider": "provider", "reflection": "reflection", "further_action": "further action",
+                "category": "category", "skill_type": "skill type", "competences": "competences",
+                "hours": "hours", "objective": "objective", "evidence": "evidence"}
+
+
+def record(ctx: Context, spec: CriterionSpec) -> Outcome:
+    acts = ctx.totals.activities
+    if not acts:
+        return Outcome(spec.severity, "no activities recorded in the period",
+                       f"record your CPD activities dated from {fmt_date(ctx.period.start)} "
+                       f"to {fmt_date(ctx.period.end)}")
+    gaps: dict[str, list[int]] = {}
+    for a in acts:
+        for f in spec.params["required_fields"]:
+            if getattr(a, f) in (None, (), ""):
+                gaps.setdefault(f, []).append(a.row)
+    reason = f"{len(acts)} activities recorded in the period"
+    if not gaps:
+        return Outcome(PASS, reason)
+    rows = sorted({r for rs in gaps.values() for r in rs})
+    hint = "; ".join(f"{fmt_rows(rs)}: no {_FIELD_NAMES[f]}" for f, rs in gaps.items())
+    return Outcome(WARN, reason + f"; {len(rows)} incomplete", hint, tuple(rows))
+
+
+def evaluation(ctx: Context, spec: CriterionSpec) -> Outcome:
+    objectives = ctx.record.objectives
+    if not objectives:
+        return Outcome(spec.severity, "no objectives to evaluate activities against",
+                       "add objectives to the Plan sheet, then record how far each was met")
+    linked = [a for a in ctx.totals.activities if a.objective]
+    due = [o for o in objectives if o.target_date is None or o.target_date <= ctx.period.end]
+    open_ = [o for o in due if (o.status or "").lower() in PLANNING_STATUSES and not o.evaluation]
+    if not linked:
+        return Outcome(WARN if ctx.totals.activities else spec.severity,
+                       "no activity is linked to a plan objective",
+                       "name the plan objective each activity serves (Objective column)")
+    if open_:
+        rows = tuple(o.row for o in open_ if o.row)
+        return Outcome(WARN, f"{len(due) - len(open_)} of {len(due)} objectives due have an evaluation",
+                       f"Plan {fmt_rows(rows)}: record how far the objective was met (Status and Evaluation)",
+                       rows)
+    return Outcome(PASS, f"{len(linked)} activities linked to objectives; objectives due are evaluated")
+
+
+def plan_review(ctx: Context, spec: CriterionSpec) -> Outcome:
+    ahead = [o for o in ctx.record.objectives
+             if (o.target_date and o.target_date > ctx.period.end)
+             or (o.target_date is None and (o.status or "").lower() in ("planned", "in progress"))]
+    if ahead:
+        return Outcome(PASS, f"{len(ahead)} objective(s) set for after {fmt_date(ctx.period.end)}")
+    return Outcome(spec.severity, "no objectives set for the coming period",
+                   f"review your plan: add objectives for the next 12 months to the Plan sheet "
+                   f"(target dates after {fmt_date(ctx.period.end)})")
+
+
+def support_others(ctx: Context, spec: CriterionSpec) -> Outcome:
+    cats = {t.id for t in ctx.profile.categories if t.supports_others}
+    topics = set(spec.params["topics"])
+    rows = [a.row for a in ctx.totals.activities if a.category in cats or topics.intersection(a.topics)]
+    if rows:
+        return Outcome(PASS, f"{fmt_rows(rows)} support others' development")
+    labels = [t.label for t in ctx.profile.categories if t.supports_others]
+    return Outcome(spec.severity, "no activity supporting others' learning",
+                   f"record mentoring, coaching or sharing your expertise"
+                   + (f" ({join_or(labels)})" if labels else ""))
+
+
+KINDS = {f.__name__: f for f in (
+    period, plan, total_hours, category_range, category_hours, skill_mix, competence_links, reflection,
+    further_action, formal_hours, topic_hours, topic_recency, record, evaluation, plan_review, support_others)}

@@ -1,0 +1,76 @@
+"""The readiness engine: a record and a profile in, a verdict with reasons out.
+
+Deterministic and order-independent: activities are taken by row, sums are
+exact (``math.fsum``), and nothing depends on the clock unless ``as_of`` is given.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from ..model import Record, Status
+from ..profile import Profile
+from . import criteria
+from .result import FAIL, PASS, STATUS_SCORE, CriterionResult, Readiness
+from .totals import compute_totals
+
+
+def target_for(record: Record, profile: Profile) -> float | None:
+    """Hours required of this member in this period, after pro-rating for leave."""
+    if profile.hours is None:
+        return None
+    base = profile.target(record.member.status)
+    if base is None:
+        base = profile.target(Status.ACTIVE)
+    if base is None:
+        return None
+    if profile.hours.pro_rating == "leave_days" and record.member.leave_days:
+        days = record.period.days
+        base = base * max(days - record.member.leave_days, 0) / days
+    return base
+
+
+def carried_over(record: Record, profile: Profile) -> float:
+    """Hours brought forward that count this period: at most the profile's cap."""
+    if profile.hours is None or not profile.hours.carry_over_max:
+        return 0.0
+    return min(record.member.carried_over, profile.hours.carry_over_max)
+
+
+def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Readiness:
+    totals = compute_totals(record, profile)
+    target = target_for(record, profile)
+    carried = carried_over(record, profile)
+    counted = totals.counted + carried
+    unit = profile.hours.unit if profile.hours else "hours"
+    notes = []
+    if record.member.carried_over and profile.hours:
+        if carried:
+            notes.append(f"{criteria.fmt_hours(carried)} {unit} carried over from the last period count")
+        else:
+            notes.append(f"{profile.short_name} does not allow hours to be carried over; they are not counted")
+    if target is not None and profile.hours and profile.hours.carry_over_max:
+        forward = min(max(counted - target, 0.0), profile.hours.carry_over_max)
+        notes.append(f"{criteria.fmt_hours(forward)} {unit} may be carried forward to the next period")
+    if totals.counted + 1e-9 < totals.hours:
+        notes.append(f"category caps: {criteria.fmt_hours(totals.counted)} of {criteria.fmt_hours(totals.hours)} "
+                     f"{unit} count to the total")
+    if record.member.status in profile.exempt_statuses:
+        notes.append(f"{record.member.status.label} members are exempt from {profile.short_name} CPD review; "
+                     f"the criteria below are for information")
+    ctx = criteria.Context(record=record, profile=profile, totals=totals, target=target, counted=counted,
+                           as_of=as_of)
+    results = []
+    for spec in profile.criteria:
+        outcome = criteria.KINDS[spec.kind](ctx, spec)
+        results.append(CriterionResult(id=spec.id, kind=spec.kind, title=spec.title, status=outcome.status,
+                                       reason=outcome.reason, hint=None if outcome.status == PASS and not outcome.hint
+                                       else outcome.hint, rows=tuple(sorted(set(outcome.rows))),
+                                       weight=spec.weight))
+    weights = sum(r.weight for r in results) or 1.0
+    score = round(100 * sum(r.weight * STATUS_SCORE[r.status] for r in results) / weights)
+    if record.member.status in profile.exempt_statuses:
+        verdict = "exempt"
+    else:
+        verdict = "not_ready" if any(r.status == FAIL for r in results) else "ready"
+    return Readiness(profile_id=profile.id, period=record.period, verdict=verdict, score=score, target=target,
+                     counted_hours=counted, unit=unit, criteria=tuple(results), totals=totals, notes=tuple(notes))

@@ -1,0 +1,65 @@
+"""What the readiness engine returns: per-criterion results and the verdict."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model import Period
+from .totals import Totals, _round
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+STATUS_SCORE = {PASS: 1.0, WARN: 0.5, FAIL: 0.0}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a criterion kind decides: a status, why, and what to do about it."""
+
+    status: str
+    reason: str
+    hint: str | None = None
+    rows: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    id: str
+    kind: str
+    title: str
+    status: str
+    reason: str
+    hint: str | None
+    rows: tuple[int, ...]
+    weight: float
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "title": self.title, "status": self.status,
+                "reason": self.reason, "hint": self.hint, "rows": list(self.rows), "weight": self.weight}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    profile_id: str
+    period: Period
+    verdict: str                     # ready | not_ready | exempt
+    score: int                       # 0-100
+    target: float | None             # hours required, after pro-rating; None where no hours apply
+    counted_hours: float             # hours that count to the target, carry-over included
+    unit: str
+    criteria: tuple[CriterionResult, ...]
+    totals: Totals
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ready(self) -> bool:
+        return self.verdict in ("ready", "exempt")
+
+    def to_dict(self) -> dict:
+        return {
+            "profile": self.profile_id,
+            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "verdict": self.verdict, "score": self.score,
+            "target": None if self.target is None else _round(self.target),
+            "counted_hours": _round(self.counted_hours), "unit": self.unit,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "totals": self.totals.to_dict(), "notes": list(self.notes),
+        }

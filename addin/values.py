@@ -1,0 +1,141 @@
+"""Turning cell values into typed values, as spreadsheets deliver them.
+
+Cells arrive as ``None``, ``""``, text with stray spaces, floats, ``datetime``
+objects or Excel date serials. Each function returns the typed value (``None``
+for blank) or raises ``BadValue`` with a stable code and a human reason.
+"""
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timedelta
+
+EXCEL_EPOCH = date(1899, 12, 30)
+MAX_SERIAL = 2958465  # 9999-12-31
+MAX_HOURS_PER_ACTIVITY = 5000.0
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+
+
+class BadValue(ValueError):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: short, one line."""
+    text = str(value).replace("\n", " ")
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value: object) -> str | None:
+    """Text from a cell; whole floats lose their '.0' (a number typed as 12345)."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return " ".join(str(value).split()) if "\n" not in str(value) else str(value).strip()
+
+
+def serial_to_date(serial: float) -> date:
+    if not 1 <= serial <= MAX_SERIAL or math.isnan(serial):
+        raise BadValue("date_invalid", f"must be a date, found the number {serial:g}")
+    return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def to_date(value: object, *, month_first: bool = False) -> date | None:
+    """A date from a date cell, an Excel serial or text (day first unless told)."""
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise BadValue("date_invalid", f"must be a date, found {shown(value)}")
+    if isinstance(value, (int, float)):
+        return serial_to_date(float(value))
+    raw = str(value).strip()
+    parsed = _parse_date_text(raw, month_first)
+    if parsed is None:
+        raise BadValue("date_invalid", f"must be a date such as 2026-03-12 or 12/03/2026, found {shown(raw)}")
+    return parsed
+
+
+def _parse_date_text(raw: str, month_first: bool) -> date | None:
+    s = raw.strip()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?", s)
+    try:
+        if m:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", s)
+        if m:
+            a, b, y = int(m[1]), int(m[2]), int(m[3])
+            y = y + 2000 if y < 100 else y
+            day, month = (b, a) if month_first else (a, b)
+            return date(y, month, day)
+        m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})", s)
+        if m and m[2][:3].lower() in _MONTHS:
+            return date(int(m[3]), _MONTHS[m[2][:3].lower()], int(m[1]))
+        if re.fullmatch(r"\d+(\.\d+)?", s):
+            return serial_to_date(float(s))
+    except ValueError:
+        return None
+    return None
+
+
+def to_number(value: object, what: str) -> float | None:
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise BadValue(f"{what}_not_number", f"{what} must be a number, found {shown(value)}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        raw = str(value).strip()
+        if re.fullmatch(r"\d+,\d+", raw):  # a decimal comma: '2,5'
+            raw = raw.replace(",", ".")
+        try:
+            number = float(raw)
+        except ValueError:
+            raise BadValue(f"{what}_not_number", f"{what} must be a number, found {shown(value)}") from None
+    if math.isnan(number) or math.isinf(number):
+        raise BadValue(f"{what}_not_number", f"{what} must be a number, found {shown(value)}")
+    return number
+
+
+def to_hours(value: object) -> float | None:
+    hours = to_number(value, "hours")
+    if hours is None:
+        return None
+    if hours < 0:
+        raise BadValue("hours_negative", f"hours cannot be negative, found {hours:g}")
+    if hours > MAX_HOURS_PER_ACTIVITY:
+        raise BadValue("hours_too_large",
+                       f"hours for one activity must be at most {MAX_HOURS_PER_ACTIVITY:g}, found {hours:g}")
+    return hours
+
+
+def split_list(value: object) -> tuple[str, ...]:
+    """Items of a list typed in one cell: 'B2, C1; E4' -> ('B2', 'C1', 'E4')."""
+    raw = text(value)
+    if raw is None:
+        return ()
+    return tuple(part.strip() for part in re.split(r"[,;/\n]+", raw) if part.strip())
+
+
+def normalise(name: str) -> str:
+    """The key a label is matched by: case, spaces, hyphens and '&' do not matter."""
+    return re.sub(r"[\s_\-]+", " ", name.lower().replace("&", "and")).strip()

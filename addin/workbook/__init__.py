@@ -1,0 +1,1 @@
+"""Workbook I/O: the template layout, the reader and the writer."""

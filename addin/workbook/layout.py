@@ -1,0 +1,140 @@
+"""Where things are in the template: sheets, header fields, table columns.
+
+Pure data shared by the template builder, the writer and the reader. The reader
+finds columns by header name (and synonyms), never by position, so a member may
+reorder or add columns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..profile import Profile
+from ..values import normalise
+
+RECORD_SHEET = "Record"
+PLAN_SHEET = "Plan"
+SUMMARY_SHEET = "Summary"
+GUIDANCE_SHEET = "Guidance"
+LISTS_SHEET = "Lists"
+
+TABLE_HEADER_ROW = 9            # activity table header on the Record sheet
+TABLE_ROWS = 5000               # rows the Summary formulas and drop-downs cover
+PLAN_HEADER_ROW = 4
+PLAN_ROWS = 50
+HEADER_SCAN_ROWS = 40           # how far down the reader looks for the table header
+
+
+@dataclass(frozen=True)
+class HeaderField:
+    field: str
+    label: str
+    row: int
+    label_col: int                # the label's column; the value is in the next column
+    synonyms: tuple[str, ...] = ()
+
+    @property
+    def value_col(self) -> int:
+        return self.label_col + 1
+
+
+# The tracker form's header (name, membership number, member / associate,
+# period) and what the engine needs besides, in two blocks above the table:
+# labels in A and E, values in B and F. The reader finds labels anywhere in the
+# rows above the table and takes the first value to their right.
+HEADER_FIELDS = (
+    HeaderField("name", "Name:", 3, 1, ("member name", "full name")),
+    HeaderField("membership_number", "Membership number:", 4, 1, ("membership no", "member number",
+                                                                   "membership no.")),
+    HeaderField("grade", "Member / associate / grade:", 5, 1, ("grade", "membership grade", "member associate")),
+    HeaderField("registration", "Registration title:", 6, 1, ("registration", "professional registration")),
+    HeaderField("status", "Status:", 7, 1, ("professional status", "activity status")),
+    HeaderField("period_start", "Covering the period from:", 3, 5, ("period from", "from", "period start")),
+    HeaderField("period_end", "To:", 4, 5, ("period to", "period end", "to")),
+    HeaderField("profile", "Institution profile:", 5, 5, ("profile", "institution")),
+    HeaderField("carried_over", "Hours carried over from last period:", 6, 5, ("carried over", "carry over")),
+    HeaderField("leave_days", "Days on leave or not practising:", 7, 5, ("leave days", "days on leave")),
+)
+HEADER = {h.field: h for h in HEADER_FIELDS}
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str
+    width: int
+    synonyms: tuple[str, ...] = ()
+    kind: str = "text"            # text | date | number | list
+    form: bool = False            # one of the tracker form's own columns
+
+
+ACTIVITY_COLUMNS = (
+    Column("start_date", "Start date", 12, ("date", "dates", "from", "start", "date from"), "date", True),
+    Column("end_date", "End date", 12, ("to", "end", "finish", "date to", "finish date"), "date", True),
+    Column("title", "Description of development/learning activity", 34,
+           ("activity", "description of activity", "name of activity", "title", "activity name", "description",
+            "name and type of activity"), "text", True),
+    Column("provider", "Provided by", 22, ("provider", "provided by (e.g. name of mentor/coach, course provider, "
+                                            "research/relevant publication etc)", "organiser", "course provider")),
+    Column("reflection", "What did you learn & how did/will you apply it?", 44,
+           ("reflection", "what did you learn", "lessons learnt", "learning outcome", "outcome",
+            "what did you learn and how did/will you apply it?", "reflection (lessons learnt)")),
+    Column("further_action", "Any further action?", 26, ("further action", "follow-up", "follow up",
+                                                         "next steps")),
+    Column("category", "Category", 20, ("type", "activity type", "type of activity", "twaves", "cpd type"), "list"),
+    Column("skill_type", "Skill type", 20, ("skill", "skills", "skill category"), "list"),
+    Column("competences", "Competences", 14, ("competence", "competencies", "uk-spec", "uk spec", "uk-spec codes")),
+    Column("topics", "Topics", 18, ("topic", "subject area", "focus area")),
+    Column("hours", "CPD hours", 10, ("hours", "cpd hours", "time", "duration", "pdh", "time spent", "number of cpd hours"),
+           "number"),
+    Column("objective", "Objective", 11, ("plan objective", "objective ref", "objective link")),
+    Column("evidence", "Evidence", 24, ("evidence link", "evidence / link", "link")),
+    Column("description", "Notes", 30, ("notes", "details", "comments")),
+    Column("mentor_comment", "Mentor comment", 28, ("mentor comments", "reviewer comment", "manager comment")),
+    Column("verified_by", "Verified by", 16, ("verifier",)),
+    Column("verified_on", "Verified on", 12, ("verification date", "date verified"), "date"),
+)
+
+PLAN_COLUMNS = (
+    Column("ref", "Ref", 7, ("objective ref", "no", "no.", "#")),
+    Column("objective", "Development objective", 40, ("objective", "objectives", "goal")),
+    Column("why", "Why (the need it meets)", 34, ("why", "reason", "need")),
+    Column("competences", "Competences", 14, ("competence", "uk-spec")),
+    Column("target_date", "Target date", 12, ("target", "by when", "due"), "date"),
+    Column("status", "Status", 14, ("progress",), "list"),
+    Column("evaluation", "Evaluation (how far was it met?)", 40, ("evaluation", "outcome", "review")),
+)
+
+
+def columns_for(profile: Profile) -> tuple[Column, ...]:
+    """The activity columns a profile's template has."""
+    omit = set(profile.omit_columns)
+    if not profile.topics:
+        omit.add("topics")
+    if not profile.skill_types:
+        omit.add("skill_type")
+    if profile.competence_framework == "none":
+        omit.add("competences")
+    return tuple(c for c in ACTIVITY_COLUMNS if c.field not in omit)
+
+
+def hours_header(profile: Profile) -> str:
+    unit = profile.hours.unit if profile.hours else "hours"
+    return "CPD hours" if unit == "hours" else f"CPD {unit}"
+
+
+def header_names(columns) -> dict[str, str]:
+    """Normalised header text -> field, for every header and synonym."""
+    table: dict[str, str] = {}
+    for col in columns:
+        for name in (col.header, *col.synonyms):
+            table.setdefault(normalise(name.rstrip(":?")), col.field)
+    table.setdefault("cpd pdh", "hours")
+    return table
+
+
+def label_names() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for h in HEADER_FIELDS:
+        for name in (h.label, *h.synonyms):
+            table.setdefault(normalise(name.rstrip(":")), h.field)
+    return table

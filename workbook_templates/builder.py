@@ -1,0 +1,303 @@
+"""Builds the template workbook for a profile, optionally filled in.
+
+Sheets: Record (the tracker form's header and activity table), Plan
+(objectives), Summary (native formulas and a chart), Guidance (drawn from the
+institutions' own guidance) and a hidden Lists sheet feeding the drop-downs.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from addin.frameworks import load_framework
+from addin.model import OBJECTIVE_STATUSES, STATUS_LABELS, Status
+from addin.profile import Profile
+from addin.workbook.layout import (GUIDANCE_SHEET, HEADER_FIELDS, LISTS_SHEET, PLAN_COLUMNS, PLAN_HEADER_ROW,
+                                   PLAN_ROWS, PLAN_SHEET, RECORD_SHEET, SUMMARY_SHEET, TABLE_HEADER_ROW,
+                                   TABLE_ROWS, columns_for, hours_header)
+from addin.workbook.writer import set_value, write_header, write_rows
+
+from .formulas import TableRefs, cell_ref
+from .guidance import guidance_lines
+
+FIXED_TIME = datetime(2026, 1, 1)   # document properties: rebuilding gives the same content
+DATE_FORMAT = "dd mmm yyyy"
+HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
+HEAD_FONT = Font(bold=True, color="FFFFFF")
+LABEL_FONT = Font(bold=True)
+THIN = Side(style="thin", color="999999")
+DEFAULT_GRADES = ("Member", "Associate", "Fellow", "Technician member", "Student")
+
+# Summary sheet cells the tests and the add-in read.
+SUMMARY_CELLS = {"target": "B7", "hours": "B8", "carried": "B9", "counted": "B10", "remaining": "B11",
+                 "categories_covered": "B12", "activities": "B13"}
+SUMMARY_CATEGORY_ROW = 17
+
+
+def build_workbook(profile: Profile, header: Mapping[str, object] | None = None,
+                   objectives: Iterable[Mapping[str, object]] = (),
+                   activities: Iterable[Mapping[str, object]] = ()) -> Workbook:
+    """The template for a profile; header, objectives and activities fill it in (field -> value)."""
+    wb = Workbook()
+    wb.properties.creator = "CPD tracker"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    wb.properties.title = f"CPD record ({profile.short_name})"
+    columns = columns_for(profile)
+    lists = _lists_sheet(wb, profile)
+    record = wb.active
+    record.title = RECORD_SHEET
+    _record_sheet(record, profile, columns, lists)
+    plan = wb.create_sheet(PLAN_SHEET)
+    _plan_sheet(plan, profile, lists)
+    _summary_sheet(wb.create_sheet(SUMMARY_SHEET), profile, columns)
+    _guidance_sheet(wb.create_sheet(GUIDANCE_SHEET), profile)
+    wb.move_sheet(LISTS_SHEET, offset=4)
+    header = {"profile": profile.short_name, "status": Status.ACTIVE.label, **(header or {})}
+    write_header(record, header)
+    write_rows(record, columns, TABLE_HEADER_ROW + 1, activities)
+    objectives = list(objectives)
+    if objectives:
+        write_rows(plan, PLAN_COLUMNS, PLAN_HEADER_ROW + 1, objectives)
+    return wb
+
+
+def _lists_sheet(wb: Workbook, profile: Profile) -> dict[str, str]:
+    ws = wb.create_sheet(LISTS_SHEET)
+    ws.sheet_state = "hidden"
+    fw = None if profile.competence_framework == "none" else load_framework(profile.competence_framework)
+    targets = [profile.target(s) if profile.target(s) is not None else profile.target(Status.ACTIVE)
+               for s in Status]
+    columns = {
+        "categories": ("Categories", [t.label for t in profile.categories]),
+        "skill_types": ("Skill types", [t.label for t in profile.skill_types]),
+        "statuses": ("Statuses", [STATUS_LABELS[s] for s in Status]),
+        "targets": ("Target hours", [t if t is not None else "" for t in targets]),
+        "grades": ("Grades", list(profile.grades or DEFAULT_GRADES)),
+        "registration": ("Registration titles", [*(fw.titles if fw else ()), "None"]),
+        "competences": ("Competences", list(fw.codes_for(None)) if fw else []),
+        "objective_statuses": ("Objective statuses", list(OBJECTIVE_STATUSES)),
+        "topics": ("Topics", [t.label for t in profile.topics]),
+    }
+    refs = {}
+    for i, (key, (title, values)) in enumerate(columns.items(), 1):
+        ws.cell(row=1, column=i, value=title).font = LABEL_FONT
+        for r, v in enumerate(values, 2):
+            ws.cell(row=r, column=i, value=v)
+        col = get_column_letter(i)
+        refs[key] = f"{LISTS_SHEET}!${col}$2:${col}${max(len(values), 1) + 1}"
+        ws.column_dimensions[col].width = 28
+    return refs
+
+
+def _validation(ws, formula: str, cells: str, prompt: str) -> None:
+    dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                        errorTitle="Not in the list", error=f"Choose a value from the list: {prompt}",
+                        showInputMessage=False)
+    dv.add(cells)
+    ws.add_data_validation(dv)
+
+
+def _head(cell) -> None:
+    cell.font = HEAD_FONT
+    cell.fill = HEAD_FILL
+    cell.alignment = Alignment(wrap_text=True, vertical="center")
+    cell.border = Border(bottom=THIN)
+
+
+def _record_sheet(ws, profile: Profile, columns, lists) -> None:
+    ws["A1"] = "Continuing Professional Development Record"
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A2"] = (f"{profile.name} ({profile.short_name}). One row per activity; the first six columns are the "
+                f"tracker form's, the rest are what a reviewer asks for. See the Guidance sheet.")
+    ws["A2"].font = Font(italic=True, color="555555")
+    for h in HEADER_FIELDS:
+        label = ws.cell(row=h.row, column=h.label_col, value=h.label)
+        label.font = LABEL_FONT
+        label.alignment = Alignment(horizontal="right")
+        value = ws.cell(row=h.row, column=h.value_col)
+        value.border = Border(bottom=THIN)
+        if h.label_col == 1:
+            ws.merge_cells(start_row=h.row, start_column=2, end_row=h.row, end_column=4)
+    ws.cell(row=4, column=2).number_format = "@"          # membership number stays text
+    for fld in ("period_start", "period_end"):
+        ws.cell(row=[h for h in HEADER_FIELDS if h.field == fld][0].row, column=6).number_format = DATE_FORMAT
+    _validation(ws, lists["statuses"], "B7", "member status")
+    _validation(ws, lists["grades"], "B5", "grade")
+    if profile.competence_framework != "none":
+        _validation(ws, lists["registration"], "B6", "registration title")
+    first, last = TABLE_HEADER_ROW + 1, TABLE_HEADER_ROW + TABLE_ROWS
+    for i, col in enumerate(columns, 1):
+        letter = get_column_letter(i)
+        header = hours_header(profile) if col.field == "hours" else col.header
+        _head(ws.cell(row=TABLE_HEADER_ROW, column=i, value=header))
+        ws.column_dimensions[letter].width = col.width
+        span = f"{letter}{first}:{letter}{last}"
+        if col.kind == "date":
+            ws.column_dimensions[letter].number_format = DATE_FORMAT
+        if col.field == "category":
+            _validation(ws, lists["categories"], span, "category")
+        elif col.field == "skill_type":
+            _validation(ws, lists["skill_types"], span, "skill type")
+        elif col.field == "objective":
+            _validation(ws, f"{PLAN_SHEET}!$A${PLAN_HEADER_ROW + 1}:$A${PLAN_HEADER_ROW + PLAN_ROWS}", span,
+                        "a Ref from the Plan sheet")
+        elif col.field == "hours":
+            dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="5000",
+                                allow_blank=True, showErrorMessage=True, error="Hours must be a number from 0 to 5000")
+            dv.add(span)
+            ws.add_data_validation(dv)
+    ws.row_dimensions[TABLE_HEADER_ROW].height = 45
+    ws.freeze_panes = ws.cell(row=TABLE_HEADER_ROW + 1, column=1)
+    ws.print_title_rows = f"{TABLE_HEADER_ROW}:{TABLE_HEADER_ROW}"
+    _print_setup(ws)
+
+
+def _print_setup(ws) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = True
+    ws.oddFooter.center.text = "Page &P of &N"
+
+
+def _plan_sheet(ws, profile: Profile, lists) -> None:
+    ws["A1"] = "Development plan"
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A2"] = ("Your objectives for the period (and, at its end, for the next 12 months). Give each activity on "
+                "the Record sheet the Ref of the objective it serves.")
+    ws["A2"].font = Font(italic=True, color="555555")
+    first, last = PLAN_HEADER_ROW + 1, PLAN_HEADER_ROW + PLAN_ROWS
+    for i, col in enumerate(PLAN_COLUMNS, 1):
+        letter = get_column_letter(i)
+        _head(ws.cell(row=PLAN_HEADER_ROW, column=i, value=col.header))
+        ws.column_dimensions[letter].width = col.width
+        if col.kind == "date":
+            ws.column_dimensions[letter].number_format = DATE_FORMAT
+    for r in range(first, last + 1):
+        ws.cell(row=r, column=1, value=f"O{r - PLAN_HEADER_ROW}")
+    _validation(ws, lists["objective_statuses"], f"F{first}:F{last}", "objective status")
+    ws.freeze_panes = ws.cell(row=first, column=1)
+    _print_setup(ws)
+
+
+def _summary_sheet(ws, profile: Profile, columns) -> None:
+    t = TableRefs(columns)
+    unit = profile.hours.unit if profile.hours else "hours"
+    ws["A1"] = "CPD summary"
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A2"] = ("These figures are native formulas and work in Excel, LibreOffice and Google Sheets. "
+                "Run 'cpd check' (or the add-in) for the full readiness review.")
+    ws["A2"].font = Font(italic=True, color="555555")
+    ws["A3"], ws["B3"] = "Member", f"=IF({cell_ref('name')}=\"\",\"\",{cell_ref('name')})"
+    ws["A4"], ws["B4"] = "Period from", f"={cell_ref('period_start')}"
+    ws["A5"], ws["B5"] = "Period to", f"={cell_ref('period_end')}"
+    ws["B4"].number_format = ws["B5"].number_format = DATE_FORMAT
+    status = cell_ref("status")
+    ws["A6"], ws["B6"] = "Status", f"=IF({status}=\"\",\"{Status.ACTIVE.label}\",{status})"
+    rows = {
+        "target": (f"Target {unit}", _target_formula(profile)),
+        "hours": (f"{unit.capitalize() if unit == 'hours' else unit} in the period", f"={t.hours_in_period()}"),
+        "carried": ("Carried over (counted)", _carried_formula(profile)),
+        "counted": (f"{unit.capitalize() if unit == 'hours' else unit} counted",
+                    f"={SUMMARY_CELLS['hours']}+{SUMMARY_CELLS['carried']}" + _cap_excess(profile)),
+        "remaining": (f"{unit.capitalize() if unit == 'hours' else unit} still needed",
+                      f"=IF(ISNUMBER({SUMMARY_CELLS['target']}),MAX(0,{SUMMARY_CELLS['target']}-"
+                      f"{SUMMARY_CELLS['counted']}),\"\")"),
+        "categories_covered": ("Categories covered",
+                               f"=COUNTIF($B${SUMMARY_CATEGORY_ROW}:$B${SUMMARY_CATEGORY_ROW + len(profile.categories) - 1},\">0\")"),
+        "activities": ("Activities in the period", f"={t.activities_in_period()}"),
+    }
+    for key, (label, formula) in rows.items():
+        ref = SUMMARY_CELLS[key]
+        ws[f"A{ref[1:]}"] = label
+        ws[ref] = formula
+        ws[ref].number_format = "0.##"
+    for r in range(3, 14):
+        ws[f"A{r}"].font = LABEL_FONT
+    head = SUMMARY_CATEGORY_ROW - 1
+    _head(ws.cell(row=head, column=1, value="Category"))
+    _head(ws.cell(row=head, column=2, value=f"{unit.capitalize() if unit == 'hours' else unit} in the period"))
+    cat = t.rng("category")
+    for i, term in enumerate(profile.categories):
+        r = SUMMARY_CATEGORY_ROW + i
+        ws.cell(row=r, column=1, value=term.label)
+        ws.cell(row=r, column=2, value=f"={t.hours_in_period(f'{cat}=$A{r}')}").number_format = "0.##"
+    last_cat = SUMMARY_CATEGORY_ROW + len(profile.categories) - 1
+    r = last_cat + 1
+    ws.cell(row=r, column=1, value="No recognised category")
+    ws.cell(row=r, column=2, value=f"={SUMMARY_CELLS['hours']}-SUM(B{SUMMARY_CATEGORY_ROW}:B{last_cat})"
+            ).number_format = "0.##"
+    if profile.skill_types:
+        r += 2
+        _head(ws.cell(row=r, column=1, value="Skill type"))
+        _head(ws.cell(row=r, column=2, value=f"{unit.capitalize() if unit == 'hours' else unit} in the period"))
+        skill = t.rng("skill_type")
+        for term in profile.skill_types:
+            r += 1
+            ws.cell(row=r, column=1, value=term.label)
+            ws.cell(row=r, column=2, value=f"={t.hours_in_period(f'{skill}=$A{r}')}").number_format = "0.##"
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 18
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = f"{unit.capitalize() if unit == 'hours' else unit} by category"
+    chart.legend = None
+    chart.add_data(Reference(ws, min_col=2, min_row=head, max_row=last_cat), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=SUMMARY_CATEGORY_ROW, max_row=last_cat))
+    chart.height, chart.width = 8, 16
+    ws.add_chart(chart, "D3")
+    _print_setup(ws)
+
+
+def _target_formula(profile: Profile) -> str:
+    if profile.hours is None:
+        return "No minimum"
+    status = cell_ref("status")
+    lookup = (f"INDEX({LISTS_SHEET}!$D$2:$D$4,MATCH(IF({status}=\"\",\"{Status.ACTIVE.label}\",{status}),"
+              f"{LISTS_SHEET}!$C$2:$C$4,0))")
+    if profile.hours.pro_rating == "leave_days":
+        p1, p2, leave = cell_ref("period_start"), cell_ref("period_end"), cell_ref("leave_days")
+        days = f"({p2}-{p1}+1)"
+        lookup = f"{lookup}*MAX({days}-N({leave}),0)/{days}"
+    return f"=IFERROR({lookup},\"\")"
+
+
+def _carried_formula(profile: Profile) -> str:
+    if profile.hours is None or not profile.hours.carry_over_max:
+        return "=0"
+    return f"=MIN(N({cell_ref('carried_over')}),{profile.hours.carry_over_max:g})"
+
+
+def _cap_excess(profile: Profile) -> str:
+    """Hours over a category's cap do not count: subtract the excess."""
+    parts = []
+    for i, term in enumerate(profile.categories):
+        if term.max_hours is not None:
+            parts.append(f"-MAX(0,B{SUMMARY_CATEGORY_ROW + i}-{term.max_hours:g})")
+    return "".join(parts)
+
+
+def _guidance_sheet(ws, profile: Profile) -> None:
+    ws.column_dimensions["A"].width = 110
+    for r, (kind, text) in enumerate(guidance_lines(profile), 1):
+        cell = ws.cell(row=r, column=1, value=text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if kind == "title":
+            cell.font = Font(bold=True, size=16)
+        elif kind == "heading":
+            cell.font = Font(bold=True, size=12, color="1F4E78")
+    _print_setup(ws)
+    ws.page_setup.orientation = "portrait"
+
+
+__all__ = ["build_workbook", "SUMMARY_CELLS", "SUMMARY_CATEGORY_ROW", "set_value"]

@@ -1,0 +1,51 @@
+"""The Summary sheet's native formulas, built from the layout.
+
+Only functions that Excel, LibreOffice and Google Sheets all have (SUMPRODUCT,
+COUNTIF, INDEX/MATCH, ABS, MIN, MAX, IFERROR). Hours in the period are
+apportioned by days exactly as the engine does: hours x days inside the period
+/ days of the activity. Element-wise MIN and MAX inside SUMPRODUCT are written
+as (a+b-ABS(a-b))/2 and (a+b+ABS(a-b))/2, which every spreadsheet evaluates
+row by row.
+"""
+from __future__ import annotations
+
+from openpyxl.utils import get_column_letter
+
+from addin.workbook.layout import HEADER, RECORD_SHEET, TABLE_HEADER_ROW, TABLE_ROWS
+
+
+def cell_ref(field: str) -> str:
+    h = HEADER[field]
+    return f"{RECORD_SHEET}!${get_column_letter(h.value_col)}${h.row}"
+
+
+class TableRefs:
+    def __init__(self, columns):
+        self.letters = {c.field: get_column_letter(i) for i, c in enumerate(columns, 1)}
+        self.first = TABLE_HEADER_ROW + 1
+        self.last = TABLE_HEADER_ROW + TABLE_ROWS
+
+    def rng(self, field: str) -> str:
+        col = self.letters[field]
+        return f"{RECORD_SHEET}!${col}${self.first}:${col}${self.last}"
+
+    def overlap_days(self) -> str:
+        """Per row: days of the activity inside the period (0 if none, or no start date)."""
+        s, e_raw = self.rng("start_date"), self.rng("end_date")
+        p1, p2 = cell_ref("period_start"), cell_ref("period_end")
+        e = f"({s}+({e_raw}<>\"\")*({e_raw}-{s}))"
+        lo = f"(({s}+{p1}+ABS({s}-{p1}))/2)"
+        hi = f"(({e}+{p2}-ABS({e}-{p2}))/2)"
+        x = f"({hi}-{lo}+1)"
+        return f"(({x}+ABS({x}))/2*({s}>0))"
+
+    def days(self) -> str:
+        s, e_raw = self.rng("start_date"), self.rng("end_date")
+        return f"(({e_raw}<>\"\")*({e_raw}-{s})+1)"
+
+    def hours_in_period(self, condition: str | None = None) -> str:
+        cond = f"*({condition})" if condition else ""
+        return f"SUMPRODUCT({self.rng('hours')}*{self.overlap_days()}/{self.days()}{cond})"
+
+    def activities_in_period(self) -> str:
+        return f"SUMPRODUCT(({self.overlap_days()}>0)*1)"

@@ -1,0 +1,61 @@
+"""The Guidance sheet's text, drawn from the institutions' own guidance
+(the IET's CPD review FAQ and 'Recording your CPD', the IKT tracker notes)."""
+from __future__ import annotations
+
+from addin.model import Status
+from addin.profile import Profile
+
+REFLECTION_PROMPTS = (
+    "What were the key points that you remember and were relevant to you?",
+    "Did the activity go as planned - and if not, why not?",
+    "How could you have done it differently or better?",
+    "How will you change what you do or how you behave as a result of this activity?",
+    "Did it meet your needs? Do you feel you have learned enough, or is there more you want to find out?",
+    "What follow-up actions do you need to take?",
+)
+
+
+def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = [("title", f"Guidance: keeping your CPD record ({profile.short_name})")]
+    add = lines.append
+    add(("heading", "How to use this workbook"))
+    add(("text", "1. Fill in your name, membership number, grade and status, and the period the record covers, "
+                 "at the top of the Record sheet. Keep the Institution profile as it is."))
+    add(("text", "2. Write your development objectives on the Plan sheet. Each has a Ref (O1, O2, ...)."))
+    add(("text", "3. Add one row per activity on the Record sheet, as you do it: dates, what it was, who provided "
+                 "it, what you learnt and how you did or will apply it, any further action. Then the columns a "
+                 "reviewer asks for: category, skill type, competences, hours, the objective it serves."))
+    add(("text", "4. The Summary sheet adds up your hours and categories with ordinary formulas. For the full "
+                 "review (each criterion with what to fix) run 'cpd check' on the file, or use the add-in."))
+    add(("heading", "What counts as CPD"))
+    add(("text", "Many activities count, formal and informal: " + "; ".join(t.label for t in profile.categories)
+         + ". Activities do not need to be accredited. It is not just about attending courses: coaching, "
+           "mentoring, e-learning, networking, committees, reading and research all count when you show what "
+           "you learnt."))
+    add(("heading", "How much"))
+    if profile.hours:
+        unit = profile.hours.unit
+        parts = [f"{Status(s).label}: {h:g} {unit}" for s, h in profile.hours.required.items()]
+        add(("text", f"{profile.short_name} {profile.hours.basis} hours per period: " + "; ".join(parts) + "."
+             + (" Members who are not professionally active are exempt." if profile.exempt_statuses else "")))
+        add(("text", "Estimating hours is up to you: count the learning that is relevant to you. An activity "
+                     "that runs across the start or end of the period counts in proportion to its days inside it."))
+    else:
+        add(("text", f"{profile.short_name} sets no minimum hours: the record is judged on what you learnt and "
+                     f"how you applied it (reflective learning), not on time spent."))
+    add(("heading", "Reflecting on an activity"))
+    add(("text", "After each activity, note what you gained. Questions that help:"))
+    for q in REFLECTION_PROMPTS:
+        add(("text", f"  - {q}"))
+    if profile.competence_framework != "none":
+        add(("heading", "Linking to competences"))
+        add(("text", "Decide which UK-SPEC competences (A1 to E5) each activity develops and list their codes "
+                     "in the Competences column, e.g. 'B2, E4'. EngTech has B1-B2 and C1-C3 only."))
+    add(("heading", f"What a {profile.short_name} review looks for"))
+    for c in profile.criteria:
+        add(("text", f"  - {c.title}" + (" (advice)" if c.severity == "warn" else "")))
+    add(("heading", "Reviewing your plan"))
+    add(("text", "Review your activities over the previous 12 months at least once a year, for example with your "
+                 "annual appraisal or with a mentor, and then set your objectives for the coming year."))
+    add(("text", f"Source: {profile.source}."))
+    return lines
