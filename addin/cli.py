@@ -65,12 +65,12 @@ def cli() -> None:
 
 
 def default_period(profile: Profile, year: int | None, start: date | None) -> tuple[date, date]:
+    """The period a new workbook covers: the profile's kind of period, from --from or the --year."""
     rule = profile.period
     if start is None:
         y = year or date.today().year
         start = date(y, rule.start_month if rule.kind == "licence_year" else 1, 1)
     if rule.kind == "calendar_year":
-        start = date(start.year, 1, 1)
         return start, date(start.year + rule.years - 1, 12, 31)
     period = Period.years_starting(start, rule.years)
     return period.start, period.end

@@ -95,11 +95,11 @@ def plan(ctx: Context, spec: CriterionSpec) -> Outcome:
     unlinked = [a.row for a in acts if not a.objective]
     share = 1 - len(unlinked) / len(acts)
     reason = f"{len(acts) - len(unlinked)} of {len(acts)} activities relate to a plan objective"
+    hint = (f"{fmt_rows(unlinked)}: name the plan objective each activity serves (Objective column)"
+            if unlinked else None)
     if share >= spec.params["min_linked_share"] and (share > 0 or spec.params["min_linked_share"] == 0):
-        return Outcome(PASS, reason)
-    status = WARN if share > 0 else spec.severity
-    return Outcome(status, reason, f"{fmt_rows(unlinked)}: name the plan objective each activity serves "
-                   f"(Objective column)", tuple(unlinked))
+        return Outcome(PASS, reason, hint, tuple(unlinked))
+    return Outcome(WARN if share > 0 else spec.severity, reason, hint, tuple(unlinked))
 
 
 def total_hours(ctx: Context, spec: CriterionSpec) -> Outcome:

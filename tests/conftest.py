@@ -1,0 +1,93 @@
+"""Shared fixtures: the CLI runner, profiles, and helpers that fill real workbooks."""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from addin.cli import cli
+from addin.intake import build_record
+from addin.profile import load_profile
+from addin.workbook.layout import HEADER, PLAN_COLUMNS, PLAN_HEADER_ROW, RECORD_SHEET, TABLE_HEADER_ROW, columns_for
+from addin.workbook.writer import set_value
+from workbook_templates import example_path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def cpd(runner):
+    """Run the cpd command line: cpd("check", path) -> click Result."""
+    def run(*args):
+        return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return run
+
+
+@pytest.fixture
+def iet():
+    return load_profile("iet")
+
+
+@pytest.fixture
+def example_iet():
+    return example_path("iet")
+
+
+def as_dt(d):
+    return datetime(d.year, d.month, d.day) if isinstance(d, date) and not isinstance(d, datetime) else d
+
+
+def fill_workbook(path: Path, activities=(), header=None, objectives=(), profile_id: str = "iet") -> Path:
+    """Fill a workbook made by `cpd new` the way a member would: openpyxl, by column header."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[RECORD_SHEET]
+    headers = {ws.cell(row=TABLE_HEADER_ROW, column=c).value: c for c in range(1, ws.max_column + 1)}
+    by_field = {col.field: headers[h] for col in columns_for(load_profile(profile_id))
+                for h in headers if h and (h == col.header or (col.field == "hours" and "CPD" in h))}
+    for fld, value in (header or {}).items():
+        h = HEADER[fld]
+        set_value(ws.cell(row=h.row, column=h.value_col), as_dt(value))
+    for i, act in enumerate(activities):
+        for fld, value in act.items():
+            set_value(ws.cell(row=TABLE_HEADER_ROW + 1 + i, column=by_field[fld]), as_dt(value))
+    plan = wb["Plan"]
+    for i, obj in enumerate(objectives):
+        for c, col in enumerate(PLAN_COLUMNS, 1):
+            if col.field in obj:
+                set_value(plan.cell(row=PLAN_HEADER_ROW + 1 + i, column=c), as_dt(obj[col.field]))
+    wb.save(path)
+    return path
+
+
+def make_record(profile, activities=(), header=None, objectives=()):
+    """A Record built through intake from raw values; asserts nothing was rejected."""
+    hdr = {"status": "Active", "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
+           "registration": "CEng", **(header or {})}
+    rows = [(16 + i, a) for i, a in enumerate(activities)]
+    objs = [(5 + i, o) for i, o in enumerate(objectives)]
+    record, problems = build_record(hdr, objs, rows, profile)
+    assert not problems, problems
+    return record
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def require_soffice():
+    """LibreOffice is installed by .ci/run; on a member's machine without it these tests skip, saying why."""
+    if soffice():
+        return soffice()
+    if os.environ.get("CI"):
+        pytest.fail("LibreOffice (soffice) is required in CI: .ci/run installs libreoffice-calc-nogui")
+    pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui) - formula cross-check skipped")

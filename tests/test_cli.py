@@ -1,0 +1,135 @@
+"""The cpd command line, as a member uses it: new, fill in, check."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from addin.cli import cli
+from conftest import fill_workbook
+
+PLAN = [{"ref": "O1", "objective": "Learn protection systems", "target_date": date(2025, 12, 31)}]
+R = "Learnt the principle and applied it on site"
+
+
+def test_new_fill_check_matches_a_hand_calculation(cpd, tmp_path):
+    path = tmp_path / "me.xlsx"
+    res = cpd("new", path, "--name", "Sam Lee", "--membership-number", "007", "--year", "2025",
+              "--registration", "CEng")
+    assert res.exit_code == 0 and "1 Jan 2025" in res.output.replace("01 Jan", "1 Jan")
+    rows = [  # hours by hand: 6 + 4 + 3 + 2 + (10 x 2/4 = 5) = 20 in 2025
+        {"start_date": date(2025, 2, 3), "end_date": date(2025, 2, 4), "title": "Protection course",
+         "category": "Training courses", "skill_type": "Job-specific technical", "competences": "A1", "hours": 6,
+         "reflection": R, "objective": "O1"},
+        {"start_date": date(2025, 4, 1), "title": "Reading", "category": "Self-study",
+         "skill_type": "Personal technical", "competences": "A2", "hours": 4, "reflection": R, "objective": "O1"},
+        {"start_date": date(2025, 6, 1), "title": "Mentoring", "category": "Volunteering",
+         "skill_type": "Soft skills", "competences": "C3", "hours": 3, "reflection": R},
+        {"start_date": date(2025, 9, 1), "title": "Talk", "category": "Events and seminars",
+         "skill_type": "Soft skills", "hours": 2, "reflection": None},
+        {"start_date": date(2025, 12, 30), "end_date": date(2026, 1, 2), "title": "Winter school",
+         "category": "Academic study", "skill_type": "Personal technical", "competences": "B2", "hours": 10,
+         "reflection": R, "objective": "O1"},
+        {"start_date": date(2024, 11, 1), "title": "Last year's course", "category": "Training courses",
+         "hours": 12, "reflection": R},
+    ]
+    fill_workbook(path, rows, {"status": "Active"}, PLAN)
+    res = cpd("check", path, "--json", "--as-of", "2025-11-30")
+    assert res.exit_code == 1
+    data = json.loads(res.output)
+    assert data["verdict"] == "not_ready" and data["target"] == 30 and data["counted_hours"] == 20
+    t = data["totals"]
+    assert t["activities_in_period"] == 5
+    assert t["by_category"] == {"training": 6, "work": 0, "academic": 5, "volunteering": 3, "events": 2,
+                                "self_study": 4}
+    assert t["by_skill_type"] == {"personal_technical": 9, "job_technical": 6, "soft": 5}
+    assert t["by_competence"] == {"A1": 6, "A2": 4, "B2": 5, "C3": 3}
+    assert t["by_objective"] == {"O1": 15}
+    crit = {c["id"]: c for c in data["criteria"]}
+    assert crit["hours"]["hint"] == "add 10 hours before 31 Dec 2025"
+    assert crit["range"]["status"] == "pass"
+    assert crit["reflection"]["status"] == "warn" and crit["reflection"]["rows"] == [13]
+    assert crit["plan"]["status"] == "pass" and crit["plan"]["rows"] == [12, 13]   # 3 of 5 linked
+    text = cpd("check", path, "--as-of", "2025-11-30")
+    assert text.exit_code == 1
+    assert "Verdict: NOT READY" in text.output and "-> add 10 hours before 31 Dec 2025" in text.output
+    assert "-> row 13: no reflection" in text.output
+
+
+def test_check_example_is_ready(cpd, example_iet):
+    res = cpd("check", example_iet)
+    assert res.exit_code == 0 and "Verdict: READY (score 100/100)" in res.output
+
+
+def test_exempt_member_exits_0(cpd, tmp_path):
+    path = tmp_path / "r.xlsx"
+    cpd("new", path, "--status", "not_professionally_active", "--year", "2025")
+    res = cpd("check", path)
+    assert res.exit_code == 0 and "EXEMPT" in res.output
+
+
+def test_invalid_values_exit_2_with_every_cell(cpd, tmp_path):
+    path = tmp_path / "r.xlsx"
+    cpd("new", path, "--year", "2025")
+    fill_workbook(path, [{"start_date": date(2025, 1, 5), "title": "x", "hours": "two"},
+                         {"start_date": "32/01/2025", "title": "y", "hours": 1}])
+    res = cpd("check", path)
+    assert res.exit_code == 2
+    assert "2 values cannot be read" in res.output
+    assert "Record!J10: hours must be a number, found 'two'" in res.output
+    assert "Record!A11: start date must be a date" in res.output
+    js = json.loads(cpd("check", path, "--json").output)
+    assert js["error"]["code"] == "invalid_record"
+    assert [(p["sheet"], p["cell"], p["code"]) for p in js["error"]["problems"]] == [
+        ("Record", "J10", "hours_not_number"), ("Record", "A11", "date_invalid")]
+
+
+@pytest.mark.parametrize("content,code", [(b"", "not_xlsx"), (b"PK\x03\x04broken", "not_xlsx"),
+                                          (b"\xd0\xcf\x11\xe0" + b"\0" * 600, "not_xlsx")])
+def test_unreadable_files_exit_2_without_traceback(cpd, tmp_path, content, code):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(content)
+    res = cpd("check", path)
+    assert res.exit_code == 2 and f"error [{code}]" in res.output and "Traceback" not in res.output
+
+
+def test_missing_file_and_unknown_profile(cpd, tmp_path, example_iet):
+    assert "error [file_not_found]" in cpd("check", tmp_path / "nope.xlsx").output
+    res = cpd("check", example_iet, "--profile", "nowhere")
+    assert res.exit_code == 2 and "error [profile_unknown]" in res.output
+
+
+def test_new_refuses_to_overwrite_and_checks_its_options(cpd, tmp_path):
+    path = tmp_path / "r.xlsx"
+    assert cpd("new", path).exit_code == 0
+    res = cpd("new", path)
+    assert res.exit_code == 2 and "pass --force" in res.output
+    assert cpd("new", path, "--force", "--profile", "ikt").exit_code == 0
+    assert cpd("new", tmp_path / "r.csv").exit_code == 2
+    assert cpd("new", tmp_path / "s.xlsx", "--from", "2025-05-01", "--to", "2025-01-01").exit_code == 2
+    assert cpd("new", tmp_path / "t.xlsx", "--from", "May 2025").exit_code == 2
+
+
+def test_new_sets_the_period_from_the_profile(cpd, tmp_path):
+    from addin.workbook.reader import read_workbook
+    for profile, args, want in (("iet", ["--year", "2024"], (date(2024, 1, 1), date(2024, 12, 31))),
+                                ("ea", ["--from", "2024-07-01"], (date(2024, 7, 1), date(2027, 6, 30))),
+                                ("ikt", ["--from", "2025-04-06"], (date(2025, 4, 6), date(2026, 4, 5)))):
+        path = tmp_path / f"{profile}.xlsx"
+        assert cpd("new", path, "--profile", profile, *args).exit_code == 0
+        read = read_workbook(path)
+        assert read.profile.id == profile and (read.record.period.start, read.record.period.end) == want
+
+
+def _commands(group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name)
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, (*prefix, name))
+
+
+@pytest.mark.parametrize("path", [(), *_commands(cli)])
+def test_every_command_has_help(cpd, path):
+    res = cpd(*path, "--help")
+    assert res.exit_code == 0 and "Usage:" in res.output and len(res.output.splitlines()) > 3
