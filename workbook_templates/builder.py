@@ -214,7 +214,9 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
                       f"=IF(ISNUMBER({SUMMARY_CELLS['target']}),MAX(0,{SUMMARY_CELLS['target']}-"
                       f"{SUMMARY_CELLS['counted']}),\"\")"),
         "categories_covered": ("Categories covered",
-                               f"=COUNTIF($B${SUMMARY_CATEGORY_ROW}:$B${SUMMARY_CATEGORY_ROW + len(profile.categories) - 1},\">0\")"),
+                               f"=COUNTIF(${'B' if profile.hours else 'C'}${SUMMARY_CATEGORY_ROW}:"
+                               f"${'B' if profile.hours else 'C'}${SUMMARY_CATEGORY_ROW + len(profile.categories) - 1},"
+                               f"\">0\")"),
         "activities": ("Activities in the period", f"={t.activities_in_period()}"),
     }
     for key, (label, formula) in rows.items():
@@ -227,11 +229,13 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
     head = SUMMARY_CATEGORY_ROW - 1
     _head(ws.cell(row=head, column=1, value="Category"))
     _head(ws.cell(row=head, column=2, value=f"{unit.capitalize() if unit == 'hours' else unit} in the period"))
+    _head(ws.cell(row=head, column=3, value="Activities"))
     cat = t.rng("category")
     for i, term in enumerate(profile.categories):
         r = SUMMARY_CATEGORY_ROW + i
         ws.cell(row=r, column=1, value=term.label)
         ws.cell(row=r, column=2, value=f"={t.hours_in_period(f'{cat}=$A{r}')}").number_format = "0.##"
+        ws.cell(row=r, column=3, value=f"={t.activities_in_period(f'{cat}=$A{r}')}")
     last_cat = SUMMARY_CATEGORY_ROW + len(profile.categories) - 1
     r = last_cat + 1
     ws.cell(row=r, column=1, value="No recognised category")

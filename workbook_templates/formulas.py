@@ -47,5 +47,6 @@ class TableRefs:
         cond = f"*({condition})" if condition else ""
         return f"SUMPRODUCT({self.rng('hours')}*{self.overlap_days()}/{self.days()}{cond})"
 
-    def activities_in_period(self) -> str:
-        return f"SUMPRODUCT(({self.overlap_days()}>0)*1)"
+    def activities_in_period(self, condition: str | None = None) -> str:
+        cond = f"*({condition})" if condition else ""
+        return f"SUMPRODUCT(({self.overlap_days()}>0)*1{cond})"

@@ -15,7 +15,7 @@ from datetime import date
 from ..model import Period, Record
 from ..profile import CriterionSpec, Profile
 from .result import FAIL, PASS, WARN, Outcome
-from .totals import Totals, hours_in, in_period
+from .totals import Totals, covered_categories, hours_in, in_period
 
 PLANNING_STATUSES = {"planned", "in progress", "not started", ""}
 
@@ -123,14 +123,9 @@ def total_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     return Outcome(spec.severity, reason, f"add {fmt_hours(need - got)} {unit} {ctx.deadline()}")
 
 
-def _covered(ctx: Context) -> list[str]:
-    return [cid for cid in (t.id for t in ctx.profile.categories)
-            if any(a.category == cid and ctx.weight(a) > 0 for a in ctx.totals.activities)]
-
-
 def category_range(ctx: Context, spec: CriterionSpec) -> Outcome:
     need = spec.params["min_categories"]
-    covered = _covered(ctx)
+    covered = covered_categories(ctx.totals, ctx.profile)
     labels = {t.id: t.label for t in ctx.profile.categories}
     missing = [labels[c] for c in labels if c not in covered]
     reason = f"{len(covered)} of {len(labels)} categories covered" + (

@@ -11,7 +11,8 @@ from ..model import Record, Status
 from ..profile import Profile
 from . import criteria
 from .result import FAIL, PASS, STATUS_SCORE, CriterionResult, Readiness
-from .totals import compute_totals
+from ..frameworks import load_framework
+from .totals import compute_totals, covered_categories
 
 
 def target_for(record: Record, profile: Profile) -> float | None:
@@ -73,4 +74,17 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
     else:
         verdict = "not_ready" if any(r.status == FAIL for r in results) else "ready"
     return Readiness(profile_id=profile.id, period=record.period, verdict=verdict, score=score, target=target,
-                     counted_hours=counted, unit=unit, criteria=tuple(results), totals=totals, notes=tuple(notes))
+                     counted_hours=counted, unit=unit, criteria=tuple(results), totals=totals,
+                     coverage=coverage(record, profile, totals), notes=tuple(notes))
+
+
+def coverage(record: Record, profile: Profile, totals) -> dict:
+    """Which categories and competences the period's CPD covers, and which it misses."""
+    covered = covered_categories(totals, profile)
+    result = {"categories": {"covered": covered,
+                             "missing": [t.id for t in profile.categories if t.id not in covered]}}
+    if profile.competence_framework != "none":
+        valid = load_framework(profile.competence_framework).codes_for(record.member.registration)
+        have = [c for c in valid if c in totals.by_competence]
+        result["competences"] = {"covered": have, "missing": [c for c in valid if c not in have]}
+    return result

@@ -47,6 +47,7 @@ class Readiness:
     unit: str
     criteria: tuple[CriterionResult, ...]
     totals: Totals
+    coverage: dict = field(default_factory=dict)   # categories / competences: covered and missing
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -61,5 +62,5 @@ class Readiness:
             "target": None if self.target is None else _round(self.target),
             "counted_hours": _round(self.counted_hours), "unit": self.unit,
             "criteria": [c.to_dict() for c in self.criteria],
-            "totals": self.totals.to_dict(), "notes": list(self.notes),
+            "totals": self.totals.to_dict(), "coverage": self.coverage, "notes": list(self.notes),
         }

@@ -61,6 +61,14 @@ class Totals:
         }
 
 
+def covered_categories(totals: Totals, profile: Profile) -> list[str]:
+    """Category ids with CPD in the period: hours above 0, or any activity where no hours apply."""
+    if profile.hours is None:
+        present = {a.category for a in totals.activities}
+        return [t.id for t in profile.categories if t.id in present]
+    return [t.id for t in profile.categories if totals.by_category.get(t.id, 0.0) > 0]
+
+
 def _round(x: float) -> float:
     return round(x, 4) + 0.0
 

@@ -1,0 +1,175 @@
+"""The template workbooks: rebuilt identically, opened by LibreOffice, and its native
+formulas giving the engine's figures (one truth)."""
+from __future__ import annotations
+
+import io
+import random
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from addin.profile import list_profiles, load_profile
+from addin.readiness import assess
+from addin.workbook.reader import load_record
+from gen import random_header, random_rows
+from conftest import require_soffice
+from workbook_templates import example_path, template_path
+from workbook_templates.__main__ import EXAMPLES
+from workbook_templates.builder import SUMMARY_CATEGORY_ROW, SUMMARY_CELLS, build_workbook
+from workbook_templates.example import example_workbook
+
+RANDOM_RECORDS = 200
+
+
+def fingerprint(source) -> dict:
+    """Everything a member sees or relies on: cells, formats, validations, merges, layout."""
+    wb = openpyxl.load_workbook(source)
+    out = {"sheets": wb.sheetnames, "names": sorted(wb.defined_names)}
+    for ws in wb.worksheets:
+        cells = {c.coordinate: (c.value, c.data_type, c.number_format)
+                 for row in ws.iter_rows() for c in row if c.value is not None}
+        out[ws.title] = {
+            "state": ws.sheet_state, "cells": cells, "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "validations": sorted((str(dv.sqref), dv.type, dv.formula1) for dv in ws.data_validations.dataValidation),
+            "freeze": ws.freeze_panes, "titles": ws.print_title_rows,
+            "widths": {k: d.width for k, d in ws.column_dimensions.items()},
+            "orientation": ws.page_setup.orientation, "charts": len(ws._charts),
+        }
+    return out
+
+
+@pytest.mark.parametrize("pid", [p.id for p in list_profiles()])
+def test_committed_template_is_what_the_code_builds(pid):
+    buf = io.BytesIO()
+    build_workbook(load_profile(pid)).save(buf)
+    assert fingerprint(template_path(pid)) == fingerprint(buf), \
+        "template out of date: run python -m workbook_templates"
+
+
+@pytest.mark.parametrize("pid", EXAMPLES)
+def test_committed_example_is_what_the_code_builds(pid):
+    buf = io.BytesIO()
+    example_workbook(pid).save(buf)
+    assert fingerprint(example_path(pid)) == fingerprint(buf)
+
+
+def test_template_layout_a_member_relies_on():
+    wb = openpyxl.load_workbook(template_path("iet"))
+    assert wb.sheetnames == ["Record", "Plan", "Summary", "Guidance", "Lists"]
+    assert wb["Lists"].sheet_state == "hidden"
+    rec = wb["Record"]
+    assert [rec.cell(row=9, column=c).value for c in range(1, 7)] == [
+        "Start date", "End date", "Description of development/learning activity", "Provided by",
+        "What did you learn & how did/will you apply it?", "Any further action?"]
+    assert rec["B4"].number_format == "@"                       # membership number is text
+    assert rec.freeze_panes == "A10" and rec.print_title_rows == "$9:$9"
+    assert rec.page_setup.orientation == "landscape"
+    lists = {dv.formula1 for dv in rec.data_validations.dataValidation}
+    assert "Lists!$A$2:$A$7" in lists and "Lists!$C$2:$C$4" in lists
+    assert len(wb["Summary"]._charts) == 1
+    guidance = " ".join(str(c.value) for c in wb["Guidance"]["A"] if c.value)
+    assert "How could you have done it differently or better?" in guidance
+    assert "30 hours" in guidance
+
+
+def _recalculate(files: list[Path], out: Path, workers: int = 2) -> None:
+    """Open the files in LibreOffice headless and save them: it recalculates every formula.
+
+    The files are split between `workers` LibreOffice processes (each needs its own profile)."""
+    exe = require_soffice()
+    procs = []
+    for w in range(workers):
+        batch = files[w::workers]
+        if not batch:
+            continue
+        profile_dir = out.parent / f"lo-profile-{w}"
+        cmd = [exe, "--headless", "--norestore", f"-env:UserInstallation=file://{profile_dir}", "--calc",
+               "--convert-to", "xlsx", "--outdir", str(out), *map(str, batch)]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    errors = [p.communicate(timeout=900)[1] for p in procs]
+    missing = [f.name for f in files if not (out / f.name).exists()]
+    assert not missing, f"LibreOffice did not open {missing[:5]}: {' '.join(errors)[-500:]}"
+
+
+def _native(path: Path, profile) -> dict:
+    ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    values = {k: ws[ref].value for k, ref in SUMMARY_CELLS.items()}
+    values["by_category"] = {t.id: ws.cell(row=SUMMARY_CATEGORY_ROW + i, column=2).value
+                             for i, t in enumerate(profile.categories)}
+    values["activities_by_category"] = {t.id: ws.cell(row=SUMMARY_CATEGORY_ROW + i, column=3).value
+                                        for i, t in enumerate(profile.categories)}
+    r = SUMMARY_CATEGORY_ROW + len(profile.categories) + 2
+    values["by_skill_type"] = {t.id: ws.cell(row=r + 1 + i, column=2).value for i, t in enumerate(profile.skill_types)}
+    return values
+
+
+def _engine(source) -> tuple[dict, object]:
+    record, profile = load_record(source)
+    r = assess(record, profile)
+    t = r.totals
+    return {
+        "target": r.target if r.target is not None else "No minimum",
+        "hours": t.hours, "carried": r.counted_hours - t.counted, "counted": r.counted_hours,
+        "remaining": max(0.0, r.target - r.counted_hours) if r.target is not None else None,
+        "categories_covered": len(r.coverage["categories"]["covered"]), "activities": len(t.activities),
+        "by_category": {c.id: t.by_category.get(c.id, 0.0) for c in profile.categories},
+        "activities_by_category": {c.id: sum(1 for a in t.activities if a.category == c.id)
+                                   for c in profile.categories},
+        "by_skill_type": {s.id: t.by_skill_type.get(s.id, 0.0) for s in profile.skill_types},
+    }, profile
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) < 1e-6
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory):
+    """The examples and RANDOM_RECORDS random records across the profiles, recalculated in one LibreOffice run."""
+    src = tmp_path_factory.mktemp("filled")
+    rng = random.Random(20261123)
+    profiles = list_profiles()
+    files = [example_path(pid) for pid in EXAMPLES]
+    for i in range(RANDOM_RECORDS):
+        profile = profiles[i % len(profiles)]
+        header = random_header(rng, profile)
+        rows = random_rows(rng, profile, header, rng.randint(0, 40))
+        path = src / f"random-{i:03d}-{profile.id}.xlsx"
+        build_workbook(profile, header, (), rows).save(path)
+        files.append(path)
+    out = src / "out"
+    _recalculate(files, out)
+    return [(f, out / f.name) for f in files]
+
+
+def test_libreoffice_opens_every_template(tmp_path):
+    files = [template_path(p.id) for p in list_profiles()]
+    _recalculate(files, tmp_path / "out")
+    for f in files:
+        wb = openpyxl.load_workbook(tmp_path / "out" / f.name, data_only=True)
+        assert wb.sheetnames[:4] == ["Record", "Plan", "Summary", "Guidance"]
+        assert wb["Summary"][SUMMARY_CELLS["hours"]].value == 0
+
+
+def test_native_formulas_equal_the_engine_for_every_record(recalculated):
+    mismatches = []
+    for original, recalc in recalculated:
+        expected, profile = _engine(original)
+        got = _native(recalc, profile)
+        if not _same(expected, got):
+            diff = {k: (expected[k], got[k]) for k in expected if not _same(expected[k], got[k])}
+            mismatches.append((original.name, diff))
+    assert not mismatches, mismatches[:3]
+    assert len(recalculated) == RANDOM_RECORDS + len(EXAMPLES)
+
+
+def test_the_example_summary_shows_the_hand_figures(recalculated):
+    recalc = dict((o.name, r) for o, r in recalculated)["example-iet.xlsx"]
+    got = _native(recalc, load_profile("iet"))
+    assert got["target"] == 30 and abs(got["hours"] - 46.9) < 1e-9 and got["categories_covered"] == 6
