@@ -1,0 +1,120 @@
+"""Reading and scoring a large CPD workbook, beside plain openpyxl reading the same file.
+
+Run:  .venv/bin/python bench/bench_read_score.py [--sizes 2000 20000] [--repeat 5]
+
+Each figure is the median wall time of --repeat runs, and the peak resident
+memory of a fresh process doing the same work once. Baselines: plain
+``openpyxl.load_workbook`` (the normal mode most code uses) and openpyxl
+read-only mode iterating every cell. Ratios are baseline / ours (above 1: we
+are faster).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def make_workbook(n: int, path: Path) -> None:
+    from addin.profile import load_profile
+    from gen import random_rows
+    from workbook_templates.builder import build_workbook
+    from datetime import date
+
+    profile = load_profile("iet")
+    header = {"name": "Bench Member", "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
+              "status": "Active", "registration": "CEng"}
+    rows = random_rows(random.Random(n), profile, header, n)
+    for r in rows:
+        r["competences"] = "E4, B2"
+        r.pop("objective", None)
+    build_workbook(profile, header, [{"ref": "O1", "objective": "Grow"}], rows).save(path)
+
+
+TASKS = {
+    "ours: read + validate + score": """
+from addin.workbook.reader import read_workbook
+from addin.readiness import assess
+read = read_workbook(PATH)
+assert not read.problems, read.problems[:3]
+assess(read.record, read.profile)
+""",
+    "openpyxl.load_workbook (plain)": """
+import openpyxl
+wb = openpyxl.load_workbook(PATH)
+""",
+    "openpyxl read-only, every cell": """
+import openpyxl
+wb = openpyxl.load_workbook(PATH, read_only=True)
+for ws in wb.worksheets:
+    for row in ws.iter_rows(values_only=True):
+        pass
+wb.close()
+""",
+}
+
+
+def run_timed(code: str, path: Path, repeat: int) -> float:
+    probe = f"""
+import sys, time, json, statistics
+sys.path.insert(0, {str(ROOT)!r})
+PATH = {str(path)!r}
+times = []
+for _ in range({repeat}):
+    t = time.perf_counter()
+{chr(10).join('    ' + line for line in code.strip().splitlines())}
+    times.append(time.perf_counter() - t)
+print(json.dumps(statistics.median(times)))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def run_memory(code: str, path: Path) -> float:
+    """Peak RSS (MB) of a fresh process doing the work once, minus the same process's baseline imports."""
+    probe = f"""
+import resource, sys, json
+sys.path.insert(0, {str(ROOT)!r})
+import openpyxl, addin.workbook.reader, addin.readiness
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+PATH = {str(path)!r}
+{code}
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps([base / 1024, peak / 1024]))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    base, peak = json.loads(out.stdout)
+    return peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            path = Path(tmp) / f"cpd-{n}.xlsx"
+            make_workbook(n, path)
+            print(f"\n{n:,} activities ({path.stat().st_size / 1024:.0f} KB), median of {args.repeat}:")
+            results = {name: (run_timed(code, path, args.repeat), run_memory(code, path))
+                       for name, code in TASKS.items()}
+            ours = results["ours: read + validate + score"][0]
+            for name, (secs, mb) in results.items():
+                ratio = "" if name.startswith("ours") else f"   ours is {secs / ours:.2f}x faster" if secs > ours \
+                    else f"   ours is {ours / secs:.2f}x slower"
+                print(f"  {name:<34} {secs * 1000:8.1f} ms   peak RSS {mb:6.0f} MB{ratio}")
+
+
+if __name__ == "__main__":
+    main()
