@@ -109,6 +109,16 @@ class Profile:
     default: bool = False
     path: str | None = None
 
+    @property
+    def unit(self) -> str:
+        """What hours are counted in: "hours", or "PDH"."""
+        return self.hours.unit if self.hours else "hours"
+
+    @property
+    def unit_title(self) -> str:
+        """The unit at the start of a label: "Hours", "PDH"."""
+        return self.unit.capitalize() if self.unit == "hours" else self.unit
+
     def target(self, status: Status) -> float | None:
         """Hours required for a member status; None where no hours apply."""
         if self.hours is None:

@@ -25,7 +25,7 @@ def render(readiness: Readiness, record: Record, profile: Profile,
              f"Verdict: {style(VERDICT[readiness.verdict], readiness.verdict)} (score {readiness.score}/100)"]
     unit = readiness.unit
     if readiness.target is not None:
-        lines.append(f"{unit.capitalize() if unit == 'hours' else unit}: {fmt_hours(readiness.counted_hours)} "
+        lines.append(f"{profile.unit_title}: {fmt_hours(readiness.counted_hours)} "
                      f"counted of {fmt_hours(readiness.target)} ({record.member.status.label} member); "
                      f"{len(t.activities)} activities in the period")
     else:
@@ -39,12 +39,12 @@ def render(readiness: Readiness, record: Record, profile: Profile,
     cats = {term.id: term.label for term in profile.categories}
     rows = [(cats.get(k, "(no category)"), v) for k, v in t.by_category.items() if v or k in cats]
     if rows:
-        lines += ["", f"{unit.capitalize() if unit == 'hours' else unit} by category:"]
+        lines += ["", f"{profile.unit_title} by category:"]
         width = max(len(r[0]) for r in rows)
         lines += [f"  {label:<{width}}  {fmt_hours(v):>7}" for label, v in rows]
     if profile.skill_types:
         skills = {term.id: term.label for term in profile.skill_types}
-        lines += ["", f"{unit.capitalize() if unit == 'hours' else unit} by skill type:"]
+        lines += ["", f"{profile.unit_title} by skill type:"]
         lines += [f"  {skills.get(k, '(no skill type)'):<24}  {fmt_hours(v):>7}" for k, v in t.by_skill_type.items()]
     if t.by_competence:
         lines += ["", "Competences: " + ", ".join(f"{k} {fmt_hours(v)}" for k, v in t.by_competence.items())]

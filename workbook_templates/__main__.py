@@ -2,7 +2,7 @@
 from addin.profile import list_profiles
 
 from . import example_path, template_path
-from .builder import build_workbook
+from .builder import build_workbook, save_reproducible
 from .example import example_workbook
 
 EXAMPLES = ("iet", "ikt")
@@ -10,10 +10,10 @@ EXAMPLES = ("iet", "ikt")
 
 def main() -> None:
     for profile in list_profiles():
-        build_workbook(profile).save(template_path(profile.id))
+        save_reproducible(build_workbook(profile), template_path(profile.id))
         print(f"wrote {template_path(profile.id).name}")
     for pid in EXAMPLES:
-        example_workbook(pid).save(example_path(pid))
+        save_reproducible(example_workbook(pid), example_path(pid))
         print(f"wrote {example_path(pid).name}")
 
 

@@ -6,6 +6,9 @@ institutions' own guidance) and a hidden Lists sheet feeding the drop-downs.
 """
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -67,6 +70,22 @@ def build_workbook(profile: Profile, header: Mapping[str, object] | None = None,
     if objectives:
         write_rows(plan, PLAN_COLUMNS, PLAN_HEADER_ROW + 1, objectives)
     return wb
+
+
+def save_reproducible(wb: Workbook, path) -> None:
+    """Save with fixed zip timestamps, so the same content gives the same bytes (and no git noise)."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":   # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + FIXED_TIME.strftime(
+                    "%Y-%m-%dT%H:%M:%SZ").encode(), data)
+            dst.writestr(fixed, data)
 
 
 def _lists_sheet(wb: Workbook, profile: Profile) -> dict[str, str]:
@@ -192,7 +211,7 @@ def _plan_sheet(ws, profile: Profile, lists) -> None:
 
 def _summary_sheet(ws, profile: Profile, columns) -> None:
     t = TableRefs(columns)
-    unit = profile.hours.unit if profile.hours else "hours"
+    unit = profile.unit
     ws["A1"] = "CPD summary"
     ws["A1"].font = Font(bold=True, size=16)
     ws["A2"] = ("These figures are native formulas and work in Excel, LibreOffice and Google Sheets. "
@@ -206,11 +225,11 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
     ws["A6"], ws["B6"] = "Status", f"=IF({status}=\"\",\"{Status.ACTIVE.label}\",{status})"
     rows = {
         "target": (f"Target {unit}", _target_formula(profile)),
-        "hours": (f"{unit.capitalize() if unit == 'hours' else unit} in the period", f"={t.hours_in_period()}"),
+        "hours": (f"{profile.unit_title} in the period", f"={t.hours_in_period()}"),
         "carried": ("Carried over (counted)", _carried_formula(profile)),
-        "counted": (f"{unit.capitalize() if unit == 'hours' else unit} counted",
+        "counted": (f"{profile.unit_title} counted",
                     f"={SUMMARY_CELLS['hours']}+{SUMMARY_CELLS['carried']}" + _cap_excess(profile)),
-        "remaining": (f"{unit.capitalize() if unit == 'hours' else unit} still needed",
+        "remaining": (f"{profile.unit_title} still needed",
                       f"=IF(ISNUMBER({SUMMARY_CELLS['target']}),MAX(0,{SUMMARY_CELLS['target']}-"
                       f"{SUMMARY_CELLS['counted']}),\"\")"),
         "categories_covered": ("Categories covered",
@@ -228,7 +247,7 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
         ws[f"A{r}"].font = LABEL_FONT
     head = SUMMARY_CATEGORY_ROW - 1
     _head(ws.cell(row=head, column=1, value="Category"))
-    _head(ws.cell(row=head, column=2, value=f"{unit.capitalize() if unit == 'hours' else unit} in the period"))
+    _head(ws.cell(row=head, column=2, value=f"{profile.unit_title} in the period"))
     _head(ws.cell(row=head, column=3, value="Activities"))
     cat = t.rng("category")
     for i, term in enumerate(profile.categories):
@@ -244,7 +263,7 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
     if profile.skill_types:
         r += 2
         _head(ws.cell(row=r, column=1, value="Skill type"))
-        _head(ws.cell(row=r, column=2, value=f"{unit.capitalize() if unit == 'hours' else unit} in the period"))
+        _head(ws.cell(row=r, column=2, value=f"{profile.unit_title} in the period"))
         skill = t.rng("skill_type")
         for term in profile.skill_types:
             r += 1
@@ -254,7 +273,7 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
     ws.column_dimensions["B"].width = 18
     chart = BarChart()
     chart.type = "bar"
-    chart.title = f"{unit.capitalize() if unit == 'hours' else unit} by category"
+    chart.title = f"{profile.unit_title} by category"
     chart.legend = None
     chart.add_data(Reference(ws, min_col=2, min_row=head, max_row=last_cat), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=SUMMARY_CATEGORY_ROW, max_row=last_cat))
@@ -304,4 +323,4 @@ def _guidance_sheet(ws, profile: Profile) -> None:
     ws.page_setup.orientation = "portrait"
 
 
-__all__ = ["build_workbook", "SUMMARY_CELLS", "SUMMARY_CATEGORY_ROW", "set_value"]
+__all__ = ["build_workbook", "save_reproducible", "SUMMARY_CELLS", "SUMMARY_CATEGORY_ROW", "set_value"]

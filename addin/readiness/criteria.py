@@ -35,7 +35,7 @@ class Context:
 
     @property
     def unit(self) -> str:
-        return self.profile.hours.unit if self.profile.hours else "hours"
+        return self.profile.unit
 
     def weight(self, activity) -> float:
         """How much an in-period activity counts: its hours, or 1 where no hours apply."""

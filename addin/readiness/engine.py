@@ -42,7 +42,7 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
     target = target_for(record, profile)
     carried = carried_over(record, profile)
     counted = totals.counted + carried
-    unit = profile.hours.unit if profile.hours else "hours"
+    unit = profile.unit
     notes = []
     if record.member.carried_over and profile.hours:
         if carried:

@@ -118,8 +118,7 @@ def columns_for(profile: Profile) -> tuple[Column, ...]:
 
 
 def hours_header(profile: Profile) -> str:
-    unit = profile.hours.unit if profile.hours else "hours"
-    return "CPD hours" if unit == "hours" else f"CPD {unit}"
+    return f"CPD {profile.unit}"
 
 
 def header_names(columns) -> dict[str, str]:
