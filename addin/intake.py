@@ -63,12 +63,14 @@ def build_member(raw: Mapping[str, object], profile: Profile) -> tuple[Member, l
         registration = key
     elif registration and normalise(registration) in ("none", "n a", "na", "-"):
         registration = None
-    carried = sink.take("carried_over", lambda v: to_number(v, "carried-over hours"), raw.get("carried_over"),
+    carried = sink.take("carried_over", lambda v: to_number(v, "carried-over hours", "carried_over_not_number"),
+                        raw.get("carried_over"),
                         "carried-over hours") or 0.0
     if carried < 0:
         sink.add("carried_over", "carried_over_negative", "carried-over hours cannot be negative")
         carried = 0.0
-    leave = sink.take("leave_days", lambda v: to_number(v, "leave days"), raw.get("leave_days"), "leave days") or 0
+    leave = sink.take("leave_days", lambda v: to_number(v, "leave days", "leave_days_invalid"), raw.get("leave_days"),
+                      "leave days") or 0
     if leave < 0 or leave != int(leave):
         sink.add("leave_days", "leave_days_invalid", f"leave days must be a whole number of days, found {leave:g}")
         leave = 0

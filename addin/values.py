@@ -96,11 +96,12 @@ def _parse_date_text(raw: str, month_first: bool) -> date | None:
     return None
 
 
-def to_number(value: object, what: str) -> float | None:
+def to_number(value: object, what: str, code: str) -> float | None:
+    """A number from a cell; BadValue(code, "<what> must be a number, found ...") otherwise."""
     if is_blank(value):
         return None
     if isinstance(value, bool):
-        raise BadValue(f"{what}_not_number", f"{what} must be a number, found {shown(value)}")
+        raise BadValue(code, f"{what} must be a number, found {shown(value)}")
     if isinstance(value, (int, float)):
         number = float(value)
     else:
@@ -110,14 +111,14 @@ def to_number(value: object, what: str) -> float | None:
         try:
             number = float(raw)
         except ValueError:
-            raise BadValue(f"{what}_not_number", f"{what} must be a number, found {shown(value)}") from None
+            raise BadValue(code, f"{what} must be a number, found {shown(value)}") from None
     if math.isnan(number) or math.isinf(number):
-        raise BadValue(f"{what}_not_number", f"{what} must be a number, found {shown(value)}")
+        raise BadValue(code, f"{what} must be a number, found {shown(value)}")
     return number
 
 
 def to_hours(value: object) -> float | None:
-    hours = to_number(value, "hours")
+    hours = to_number(value, "hours", "hours_not_number")
     if hours is None:
         return None
     if hours < 0:

@@ -59,6 +59,8 @@ def fill_workbook(path: Path, activities=(), header=None, objectives=(), profile
         set_value(ws.cell(row=h.row, column=h.value_col), as_dt(value))
     for i, act in enumerate(activities):
         for fld, value in act.items():
+            if value is None and fld not in by_field:
+                continue
             set_value(ws.cell(row=TABLE_HEADER_ROW + 1 + i, column=by_field[fld]), as_dt(value))
     plan = wb["Plan"]
     for i, obj in enumerate(objectives):

@@ -59,6 +59,7 @@ def test_every_error_code_in_the_code_is_in_the_readme():
         codes |= set(re.findall(r'(?:CpdError|InvalidRecord|ProfileError|BadValue)\(\s*"([a-z_]+)"', text))
         codes |= set(re.findall(r'sink\.add\([^,]+,\s*"([a-z_]+)"', text))
         codes |= set(re.findall(r'Problem\(\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'to_number\([^()]*"([a-z_]+)"\)', text))
     codes |= {"profile_invalid", "profile_unknown_key", "profile_missing_key"}
     missing = sorted(c for c in codes if f"`{c}`" not in README)
     assert not missing

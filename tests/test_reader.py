@@ -163,3 +163,18 @@ def test_understated_dimension_still_gives_every_row(blank):
             z.writestr(n, b)
     record, _ = load_record(blank)
     assert len(record.activities) == 3
+
+
+def test_bad_header_fields_are_addressed_to_their_cells(cpd, tmp_path):
+    path = tmp_path / "r.xlsx"
+    assert cpd("new", path, "--year", "2025", "--profile", "us-pe").exit_code == 0
+    fill_workbook(path, [dict(ROW, category="Courses and seminars", skill_type=None)],
+                  {"registration": "Wizard", "carried_over": "lots", "leave_days": -3}, profile_id="us-pe")
+    got = codes_at(read_workbook(path))
+    assert got == {("carried_over_not_number", "Record!F6"), ("leave_days_invalid", "Record!F7")}
+    fill_workbook(path, [], {"registration": "Wizard", "carried_over": 2, "leave_days": 0}, profile_id="us-pe")
+    assert codes_at(read_workbook(path)) == set()          # US PE has no competence framework: title is free text
+    iet = tmp_path / "i.xlsx"
+    cpd("new", iet, "--year", "2025")
+    fill_workbook(iet, [ROW], {"registration": "Wizard", "leave_days": 400})
+    assert codes_at(read_workbook(iet)) == {("registration_unknown", "Record!B6"), ("leave_days_invalid", "Record!F7")}
