@@ -85,8 +85,9 @@ def test_invalid_values_exit_2_with_every_cell(cpd, tmp_path):
         ("Record", "J10", "hours_not_number"), ("Record", "A11", "date_invalid")]
 
 
-@pytest.mark.parametrize("content,code", [(b"", "not_xlsx"), (b"PK\x03\x04broken", "not_xlsx"),
-                                          (b"\xd0\xcf\x11\xe0" + b"\0" * 600, "not_xlsx")])
+@pytest.mark.parametrize("content,code", [(b"", "empty_file"), (b"PK\x03\x04broken", "corrupt_zip"),
+                                          (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "legacy_or_encrypted"),
+                                          (b"name,hours\nA,2\n", "not_xlsx")])
 def test_unreadable_files_exit_2_without_traceback(cpd, tmp_path, content, code):
     path = tmp_path / "bad.xlsx"
     path.write_bytes(content)

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from addin.errors import CpdError, InvalidRecord
-from addin.workbook import reader
+from addin.workbook.limits import Limits
 from addin.workbook.reader import load_record, read_workbook
 from conftest import fill_workbook
 
@@ -140,12 +140,11 @@ def test_no_activity_table(tmp_path):
     assert err.value.code == "no_record_sheet"
 
 
-def test_too_many_rows_is_refused(blank, monkeypatch):
+def test_too_many_rows_is_refused_before_reading(blank):
     fill_workbook(blank, [ROW] * 6, HEADER)
-    monkeypatch.setattr(reader, "MAX_ACTIVITY_ROWS", 5)
     with pytest.raises(CpdError) as err:
-        read_workbook(blank)
-    assert err.value.code == "too_many_rows" and err.value.cell == "A15"
+        read_workbook(blank, limits=Limits(max_rows=12))
+    assert err.value.code == "too_many_rows" and err.value.sheet == "Record" and err.value.cell.endswith("15")
 
 
 def test_understated_dimension_still_gives_every_row(blank):

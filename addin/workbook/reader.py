@@ -1,40 +1,40 @@
-"""Reading a CPD workbook back into the model.
+"""Reading a CPD workbook back into the model: the one hardened entry point.
 
-Columns are found by header name (and synonyms) on any of the first rows, in any
-order; header fields by their labels. Every bad value becomes a ``Problem``
-naming its sheet and cell ("Record!K16: hours must be a number, found 'two'").
-Formulas are never trusted in input cells: their cached values could say
-anything, so a formula where a value belongs is reported, not read.
+Every workbook comes from outside, so it is read in two steps. First
+``inspect_package`` checks the container before any XML parser sees it (sizes,
+zip structure, DTDs, macros, each sheet's real extent and its formula cells).
+Then python-calamine, a Rust reader that never expands XML entities, reads the
+values. Columns are found by header name (and synonyms) on any of the first
+rows, in any order; header fields by their labels. Every bad value becomes a
+``Problem`` naming its sheet and cell ("Record!J10: hours must be a number,
+found 'two'"). Formulas are never trusted in input cells: their cached values
+could say anything, so a formula where a value belongs is reported, not read.
 """
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import openpyxl
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
+import python_calamine
 
 from ..errors import CpdError, InvalidRecord, Problem
 from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile
 from ..values import is_blank, normalise, shown
-from .layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET, header_names,
-                     label_names)
+from .layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET,
+                     header_names, label_names)
+from .limits import Limits
+from .package import Package, failures, inspect_package
+from .sheetscan import column_letters
 
-MAX_ACTIVITY_ROWS = 50_000
 MAX_PLAN_ROWS = 1_000
 FORMULA_OK = {"evidence"}            # a HYPERLINK() there is fine: it is not scored
 _ACTIVITY_HEADERS = header_names(ACTIVITY_COLUMNS)
 _PLAN_HEADERS = header_names(PLAN_COLUMNS)
 _LABELS = label_names()
-
-if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - a packaging error, not a user's
-    raise ImportError("defusedxml must be installed: workbook XML is parsed only with it")
 
 
 @dataclass
@@ -56,32 +56,96 @@ class WorkbookRead:
         return self.record
 
 
-def _open(source: str | Path | bytes | BinaryIO):
-    try:
-        handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
-        return openpyxl.load_workbook(handle, read_only=True, data_only=False, keep_links=False)
-    except FileNotFoundError:
-        raise CpdError("file_not_found", f"no such file: {source}") from None
-    except IsADirectoryError:
-        raise CpdError("file_not_found", f"{source} is a folder, not a workbook") from None
-    except (zipfile.BadZipFile, InvalidFileException):
-        raise CpdError("not_xlsx", "not an Excel workbook (.xlsx): the file is not a valid xlsx package") from None
-    except Exception as exc:  # openpyxl raises many kinds on malformed parts
+def load_bytes(source: str | Path | bytes | BinaryIO, limits: Limits) -> bytes:
+    """The file's bytes, refusing one over the size limit before reading it all."""
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    if hasattr(source, "read"):
+        data = source.read(limits.max_file_bytes + 1)
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            if path.is_dir():
+                raise CpdError("file_not_found", f"{path} is a folder, not a workbook")
+            if size > limits.max_file_bytes:
+                raise CpdError("file_too_large", f"the file is {size:,} bytes; at most {limits.max_file_bytes:,} allowed")
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise CpdError("file_not_found", f"no such file: {path}") from None
+        except PermissionError:
+            raise CpdError("file_not_readable", f"cannot read {path}: permission denied") from None
+    if len(data) > limits.max_file_bytes:
+        raise CpdError("file_too_large", f"the file is over {limits.max_file_bytes:,} bytes")
+    return data
+
+
+class Grid:
+    """A package's sheets as rows of values, with each sheet's formula cells."""
+
+    def __init__(self, pkg: Package, limits: Limits):
+        self.pkg = pkg
+        self.limits = limits
+        with calamine_failures():
+            self.book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return [n for n in self.book.sheet_names if n in self.pkg.sheets]
+
+    def rows(self, name: str, max_rows: int | None = None):
+        """(row number, [values from column A]) for every row the sheet uses."""
+        with calamine_failures():
+            sheet = self.book.get_sheet_by_name(name)
+            pad = [""] * sheet.start[1] if sheet.height else []
+            for i, row in enumerate(sheet.iter_rows(), 1):
+                if max_rows is not None and i > max_rows:
+                    return
+                for j, v in enumerate(row):
+                    if isinstance(v, str) and len(v) > self.limits.max_cell_chars:
+                        raise CpdError("cell_too_long", f"a cell holds {len(v):,} characters; at most "
+                                       f"{self.limits.max_cell_chars:,} allowed", sheet=name,
+                                       cell=f"{column_letters(len(pad) + j + 1)}{i}")
+                yield i, pad + list(row) if pad else row
+
+    def formulas(self, name: str) -> set[str]:
+        return self.pkg.scans[name].formulas
+
+
+class calamine_failures:
+    """calamine's own errors (and a Rust panic, which is a BaseException) as CpdErrors."""
+
+    def __enter__(self):
+        self._inner = failures()
+        self._inner.__enter__()
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if exc is None or isinstance(exc, (CpdError, KeyboardInterrupt, SystemExit, GeneratorExit)):
+            return self._inner.__exit__(typ, exc, tb)
+        if isinstance(exc, python_calamine.PasswordError):
+            raise CpdError("legacy_or_encrypted", "the workbook is password-protected") from None
+        if isinstance(exc, python_calamine.XmlError):
+            raise CpdError("malformed_xml", "a sheet of the workbook is not well-formed XML") from None
+        if isinstance(exc, python_calamine.ZipError):
+            raise CpdError("corrupt_zip", "the file is damaged: it is not a readable zip package") from None
+        if isinstance(exc, Exception) and not isinstance(exc, python_calamine.CalamineError):
+            return self._inner.__exit__(typ, exc, tb)
+        text = str(exc).lower()
+        if any(word in text for word in ("xml", "node", "tag", "attribute", "unexpected", "expecting")):
+            raise CpdError("malformed_xml", "a sheet of the workbook is not well-formed XML") from None
         raise CpdError("unreadable_workbook", f"the workbook cannot be read ({type(exc).__name__})") from None
 
 
 def read_workbook(source: str | Path | bytes | BinaryIO, profile: Profile | str | None = None, *,
-                  month_first: bool = False) -> WorkbookRead:
-    """Read a CPD workbook. ``profile`` overrides the one the workbook names."""
-    wb = _open(source)
-    try:
-        return _read(wb, profile, month_first)
-    except CpdError:
-        raise
-    except Exception as exc:  # a malformed part found while streaming rows
-        raise CpdError("unreadable_workbook", f"the workbook cannot be read ({type(exc).__name__})") from None
-    finally:
-        wb.close()
+                  month_first: bool = False, limits: Limits | None = None) -> WorkbookRead:
+    """Read a CPD workbook through the hardened checks. ``profile`` overrides the one it names."""
+    limits = limits or Limits.from_env()
+    data = load_bytes(source, limits)
+    pkg = inspect_package(data, limits)
+    grid = Grid(pkg, limits)
+    with calamine_failures():
+        return _read(grid, profile, month_first, limits)
 
 
 def load_record(source, profile: Profile | str | None = None) -> tuple[Record, Profile]:
@@ -91,7 +155,7 @@ def load_record(source, profile: Profile | str | None = None) -> tuple[Record, P
 
 
 @dataclass
-class _Table:
+class Table:
     sheet: str
     header_row: int | None = None
     columns: dict = field(default_factory=dict)          # column index (0-based) -> field
@@ -100,42 +164,41 @@ class _Table:
     problems: list = field(default_factory=list)
 
 
-def _scan(ws, sheet: str, headers: dict, min_matches: int, want_labels: bool, max_rows: int) -> _Table:
-    table = _Table(sheet)
-    ws.reset_dimensions()           # never trust <dimension>: read every row there is
-    for r, cells in enumerate(ws.iter_rows(), 1):
+def _header_fields(cells, headers: dict) -> dict:
+    found = {}
+    for i, v in enumerate(cells):
+        if isinstance(v, str):
+            f = headers.get(normalise(v.rstrip(":?")))
+            if f and f not in found.values():
+                found[i] = f
+    return found
+
+
+def scan_table(grid: Grid, sheet: str, headers: dict, min_matches: int, want_labels: bool, max_rows: int) -> Table:
+    table = Table(sheet)
+    formulas = grid.formulas(sheet)
+    for r, cells in grid.rows(sheet):
         if table.header_row is None:
             if r > HEADER_SCAN_ROWS:
                 break
-            found = {}
-            for i, c in enumerate(cells):
-                v = c.value
-                if isinstance(v, str) and c.data_type != "f":
-                    f = headers.get(normalise(v.rstrip(":?")))
-                    if f and f not in found.values():
-                        found[i] = f
+            found = _header_fields(cells, headers)
             if len(found) >= min_matches:
                 table.header_row, table.columns = r, found
-                continue
-            if want_labels:
-                _labels(table, cells, r)
+            elif want_labels:
+                _labels(table, cells, r, formulas)
             continue
-        values, any_value = {}, False
+        values = {}
         for i, f in table.columns.items():
-            if i >= len(cells):
-                continue
-            c = cells[i]
-            v = c.value
-            if is_blank(v):
-                continue
-            any_value = True
-            if c.data_type == "f" and f not in FORMULA_OK:
+            v = cells[i] if i < len(cells) else None
+            ref = f"{column_letters(i + 1)}{r}"
+            if ref in formulas and f not in FORMULA_OK:
                 table.problems.append(Problem(
-                    "formula_not_allowed", f"enter a value, not a formula ({shown(v)}): formula results are "
-                    f"not trusted", field=f, row=r, sheet=sheet, cell=f"{get_column_letter(i + 1)}{r}"))
+                    "formula_not_allowed", f"enter a value, not a formula: formula results are not trusted",
+                    field=f, row=r, sheet=sheet, cell=ref))
                 continue
-            values[f] = v
-        if any_value:
+            if not is_blank(v):
+                values[f] = v
+        if values:
             if len(table.rows) >= max_rows:
                 raise CpdError("too_many_rows", f"{sheet}: more than {max_rows:,} rows; split the record",
                                sheet=sheet, cell=f"A{r}")
@@ -143,35 +206,37 @@ def _scan(ws, sheet: str, headers: dict, min_matches: int, want_labels: bool, ma
     return table
 
 
-def _labels(table: _Table, cells, r: int) -> None:
-    for i, c in enumerate(cells):
-        if not isinstance(c.value, str):
+def _labels(table: Table, cells, r: int, formulas: set) -> None:
+    for i, v in enumerate(cells):
+        if not isinstance(v, str):
             continue
-        f = _LABELS.get(normalise(c.value.rstrip(":")))
+        f = _LABELS.get(normalise(v.rstrip(":")))
         if f is None or f in table.labels:
             continue
-        value, where = None, f"{get_column_letter(i + 2)}{r}"
-        for c2 in cells[i + 1:]:
-            if isinstance(c2.value, str) and _LABELS.get(normalise(c2.value.rstrip(":"))):
+        value, where = None, f"{column_letters(i + 2)}{r}"
+        for j in range(i + 1, len(cells)):
+            v2 = cells[j]
+            if isinstance(v2, str) and _LABELS.get(normalise(v2.rstrip(":"))):
                 break
-            if not is_blank(c2.value):
-                value, where = c2.value, f"{get_column_letter(c2.column)}{r}"
-                if c2.data_type == "f":
-                    table.problems.append(Problem("formula_not_allowed", f"enter a value, not a formula "
-                                                  f"({shown(c2.value)})", field=f, sheet=table.sheet, cell=where))
-                    value = None
+            ref = f"{column_letters(j + 1)}{r}"
+            if ref in formulas:
+                table.problems.append(Problem("formula_not_allowed", "enter a value, not a formula",
+                                              field=f, sheet=table.sheet, cell=ref))
+                where = ref
+                break
+            if not is_blank(v2):
+                value, where = v2, ref
                 break
         table.labels[f] = (value, where)
 
 
-def _find_record_sheet(wb) -> str:
-    if RECORD_SHEET in wb.sheetnames:
+def _find_record_sheet(grid: Grid) -> str:
+    names = grid.sheet_names
+    if RECORD_SHEET in names:
         return RECORD_SHEET
-    for name in wb.sheetnames:
-        ws = wb[name]
-        for r, row in enumerate(ws.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True), 1):
-            hits = {_ACTIVITY_HEADERS.get(normalise(v.rstrip(":?"))) for v in row if isinstance(v, str)}
-            if len(hits - {None}) >= 3:
+    for name in names:
+        for r, cells in grid.rows(name, max_rows=HEADER_SCAN_ROWS):
+            if len(_header_fields(cells, _ACTIVITY_HEADERS)) >= 3:
                 return name
     raise CpdError("no_record_sheet", f"no sheet has a CPD activity table (looked for a '{RECORD_SHEET}' sheet, "
                    f"or a header row with columns such as Start date, Description, Hours)")
@@ -191,27 +256,26 @@ def _resolve_profile(profile, labels) -> Profile:
         raise CpdError(exc.code, exc.message, sheet=RECORD_SHEET, cell=where) from None
 
 
-def _read(wb, profile, month_first: bool) -> WorkbookRead:
-    sheet = _find_record_sheet(wb)
-    table = _scan(wb[sheet], sheet, _ACTIVITY_HEADERS, 3, True, MAX_ACTIVITY_ROWS)
+def _read(grid: Grid, profile, month_first: bool, limits: Limits) -> WorkbookRead:
+    sheet = _find_record_sheet(grid)
+    table = scan_table(grid, sheet, _ACTIVITY_HEADERS, 3, True, limits.max_rows)
     if table.header_row is None:
         raise CpdError("no_activity_table", f"{sheet}: no activity table header in the first {HEADER_SCAN_ROWS} rows",
                        sheet=sheet)
     prof = _resolve_profile(profile, table.labels)
-    plan = _Table(PLAN_SHEET)
-    if PLAN_SHEET in wb.sheetnames:
-        plan = _scan(wb[PLAN_SHEET], PLAN_SHEET, _PLAN_HEADERS, 2, False, MAX_PLAN_ROWS)
+    plan = Table(PLAN_SHEET)
+    if PLAN_SHEET in grid.sheet_names:
+        plan = scan_table(grid, PLAN_SHEET, _PLAN_HEADERS, 2, False, MAX_PLAN_ROWS)
     header = {f: v for f, (v, _) in table.labels.items()}
     record, problems = build_record(header, plan.rows, table.rows, prof, month_first=month_first)
-    act_cols = {f: get_column_letter(i + 1) for i, f in table.columns.items()}
-    plan_cols = {f: get_column_letter(i + 1) for i, f in plan.columns.items()}
+    act_cols = {f: column_letters(i + 1) for i, f in table.columns.items()}
+    plan_cols = {f: column_letters(i + 1) for i, f in plan.columns.items()}
     placed = []
     for p in problems:
         if p.field and p.field.startswith("plan."):
-            fld = p.field[5:]
-            placed.append(p.at(PLAN_SHEET, f"{plan_cols.get(fld, 'B')}{p.row}"))
+            placed.append(p.at(PLAN_SHEET, f"{plan_cols.get(p.field[5:], 'B')}{p.row}"))
         elif p.row is None:      # a header field
-            placed.append(p.at(sheet, table.labels.get(p.field, (None, None))[1] or _missing_label_cell(p.field)))
+            placed.append(p.at(sheet, table.labels.get(p.field, (None, None))[1] or _label_cell(p.field)))
         else:
             placed.append(p.at(sheet, f"{act_cols.get(p.field, 'A')}{p.row}"))
     problems = table.problems + plan.problems + placed
@@ -219,6 +283,6 @@ def _read(wb, profile, month_first: bool) -> WorkbookRead:
     return WorkbookRead(record=record, profile=prof, problems=problems, sheet=sheet, columns=act_cols)
 
 
-def _missing_label_cell(fld: str) -> str | None:
+def _label_cell(fld: str) -> str | None:
     h = HEADER.get(fld)
-    return f"{get_column_letter(h.value_col)}{h.row}" if h else None
+    return f"{column_letters(h.value_col)}{h.row}" if h else None

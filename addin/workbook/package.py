@@ -1,0 +1,277 @@
+"""The hardened first look at a workbook file, before any XML parser sees it.
+
+``inspect_package`` checks the container (size, zip magic, entries, names,
+overlaps, encryption, declared and actual sizes, compression ratios), refuses
+DTDs and macros, finds the sheets, and scans each one's real extent and its
+formula cells. ``failures`` turns whatever a parsing stack raises into one
+``CpdError`` with a stable code: callers never see a raw exception.
+"""
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zipfile
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import ParseError
+
+from ..errors import CpdError
+from .limits import DEFAULT_LIMITS, Limits
+from .sheetscan import SheetScan, column_letters, scan_sheet
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+_MACRO_NAME = re.compile(r"(?i)vbaProject[^/]*\.bin$|vbaData\.xml$|(^|/)activeX/|\.xlam$")
+_MACRO_TYPE = re.compile(rb"(?i)macroEnabled|vbaProject|ms-office\.vba")
+_SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTR = re.compile(rb"""([\w:]+)\s*=\s*["']([^"']*)["']""")
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_CHUNK = 64 * 1024
+
+
+@dataclass
+class Package:
+    """A workbook package that passed the container checks."""
+
+    data: bytes
+    kind: str                                        # "xlsx" or "docx"
+    parts: dict = field(default_factory=dict)        # name -> uncompressed size (actual)
+    sheets: dict = field(default_factory=dict)       # sheet name -> part name
+    scans: dict = field(default_factory=dict)        # sheet name -> SheetScan
+    xml: dict = field(default_factory=dict)          # parts kept in memory for the caller (docx body)
+
+
+def _refuse(code: str, message: str, **where) -> CpdError:
+    return CpdError(code, message, **where)
+
+
+def sniff(data: bytes, filename: str | None = None) -> None:
+    """Refuse what is plainly not an OOXML package, saying what it looks like."""
+    if not data:
+        raise _refuse("empty_file", "the file is empty")
+    if data.startswith(OLE_MAGIC):
+        raise _refuse("legacy_or_encrypted", "this is a legacy Excel 97-2003 (.xls) file or a password-protected "
+                      "workbook; save it as an unprotected .xlsx and try again")
+    if not data.startswith(ZIP_MAGIC):
+        head = data[:2048]
+        try:
+            text = head.decode("utf-8-sig")
+            looks_text = all(ch.isprintable() or ch in "\r\n\t" for ch in text[:512])
+        except UnicodeDecodeError:
+            looks_text = False
+        if looks_text and ("," in text or ";" in text or "\t" in text):
+            raise _refuse("not_xlsx", "this is text (CSV), not an .xlsx workbook; bring it in with 'cpd import'")
+        raise _refuse("not_xlsx", "not an .xlsx workbook (the file does not start like a zip package)")
+
+
+def _check_names_and_layout(zf: zipfile.ZipFile, data: bytes, limits: Limits) -> list[zipfile.ZipInfo]:
+    infos = zf.infolist()
+    if len(infos) > limits.max_parts:
+        raise _refuse("too_many_parts", f"the package has {len(infos)} parts; at most {limits.max_parts} allowed")
+    seen = set()
+    for info in infos:
+        name = info.orig_filename
+        low = name.lower()
+        if low in seen:
+            raise _refuse("duplicate_part", f"the package names a part twice: {name!r}")
+        seen.add(low)
+        if (not name or "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name)
+                or any(seg == ".." for seg in name.split("/")) or any(ord(c) < 32 for c in name)):
+            raise _refuse("bad_part_name", f"the package has an unsafe part name: {name!r}")
+        if info.flag_bits & 0x1:
+            raise _refuse("legacy_or_encrypted", f"the package has an encrypted part ({name!r})")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _refuse("corrupt_zip", f"part {name!r} uses an unsupported compression method")
+    # Entries must not overlap: each local record ends before the next begins.
+    spans = []
+    for info in infos:
+        off = info.header_offset
+        if off + _LOCAL_HEADER.size > len(data):
+            raise _refuse("corrupt_zip", "the package is truncated")
+        fields = _LOCAL_HEADER.unpack_from(data, off)
+        if fields[0] != ZIP_MAGIC:
+            raise _refuse("corrupt_zip", f"part {info.orig_filename!r} has no local header")
+        end = off + _LOCAL_HEADER.size + fields[9] + fields[10] + info.compress_size
+        if end > len(data):
+            raise _refuse("corrupt_zip", "the package is truncated")
+        spans.append((off, end, info.orig_filename))
+    spans.sort()
+    for (a0, a1, an), (b0, _, bn) in zip(spans, spans[1:]):
+        if b0 < a1:
+            raise _refuse("overlapping_parts", f"parts {an!r} and {bn!r} overlap in the package")
+    return infos
+
+
+def _check_declared_sizes(infos, limits: Limits) -> None:
+    total = 0
+    for info in infos:
+        if info.file_size > limits.max_part_bytes:
+            raise _refuse("part_too_large", f"part {info.orig_filename!r} unpacks to {info.file_size:,} bytes; "
+                          f"at most {limits.max_part_bytes:,} allowed")
+        if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise _refuse("compression_ratio", f"part {info.orig_filename!r} is compressed "
+                          f"{info.file_size // max(info.compress_size, 1):,} to 1, a sign of a zip bomb")
+        total += info.file_size
+    if total > limits.max_total_bytes:
+        raise _refuse("part_too_large", f"the package unpacks to {total:,} bytes; at most "
+                      f"{limits.max_total_bytes:,} allowed")
+
+
+def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, budget: list[int], keep: bool) -> bytes:
+    """Decompress one part with the real size capped (declared sizes can lie); refuse a DTD."""
+    chunks, size, tail = [], 0, b""
+    is_xml = not info.filename.lower().endswith((".bin", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf"))
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            budget[0] += len(chunk)
+            if size > limits.max_part_bytes:
+                raise _refuse("part_too_large", f"part {info.filename!r} unpacks to more than "
+                              f"{limits.max_part_bytes:,} bytes")
+            if budget[0] > limits.max_total_bytes:
+                raise _refuse("part_too_large", f"the package unpacks to more than {limits.max_total_bytes:,} bytes")
+            if info.compress_size and size > limits.ratio_floor_bytes and size > limits.max_ratio * info.compress_size:
+                raise _refuse("compression_ratio", f"part {info.filename!r} is compressed more than "
+                              f"{limits.max_ratio} to 1, a sign of a zip bomb")
+            if is_xml and _DTD.search(tail + chunk):
+                raise _refuse("dtd_not_allowed", f"part {info.filename!r} declares a DTD; workbooks with DTDs "
+                              f"or entities are refused")
+            tail = chunk[-32:]
+            if keep:
+                chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _targets(rels_xml: bytes) -> dict[str, tuple[str, str]]:
+    out = {}
+    for m in _REL.finditer(rels_xml):
+        attrs = {k.split(b":")[-1].decode(): v.decode("utf-8", "replace") for k, v in _ATTR.findall(m.group(0))}
+        if "Id" in attrs and "Target" in attrs:
+            out[attrs["Id"]] = (attrs["Target"], attrs.get("Type", ""))
+    return out
+
+
+def _resolve(base_dir: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = [p for p in (base_dir + "/" + target).split("/") if p and p != "."]
+    out: list[str] = []
+    for p in parts:
+        if p == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(p)
+    return "/".join(out)
+
+
+def _unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str = "xlsx",
+                    filename: str | None = None) -> Package:
+    """Check a package and return what the reader needs; CpdError with a stable code otherwise."""
+    if len(data) > limits.max_file_bytes:
+        raise _refuse("file_too_large", f"the file is {len(data):,} bytes; at most {limits.max_file_bytes:,} allowed")
+    sniff(data, filename)
+    with failures():
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = _check_names_and_layout(zf, data, limits)
+        _check_declared_sizes(infos, limits)
+        names = {i.filename: i for i in infos}
+        for name in names:
+            if _MACRO_NAME.search(name):
+                raise _refuse("macros_not_allowed", f"the workbook contains macros ({name}); save it as a macro-free "
+                              f".xlsx and try again")
+        if "[Content_Types].xml" not in names:
+            raise _refuse("missing_part", "the package has no [Content_Types].xml: it is not an Office file")
+        pkg = Package(data=data, kind=kind)
+        budget = [0]
+        content = {}
+        keep_names = {"[Content_Types].xml", "_rels/.rels"}
+        for info in infos:
+            keep = info.filename in keep_names or info.filename.endswith((".rels", "workbook.xml"))
+            body = _read_part(zf, info, limits, budget, keep or "worksheets/" in info.filename
+                              or info.filename == "word/document.xml")
+            pkg.parts[info.filename] = len(body) if body else info.file_size
+            if body:
+                content[info.filename] = body
+        if _MACRO_TYPE.search(content["[Content_Types].xml"]):
+            raise _refuse("macros_not_allowed", "the workbook is macro-enabled (.xlsm); save it as a macro-free .xlsx "
+                          "and try again")
+        if kind == "docx":
+            if "word/document.xml" not in content:
+                raise _refuse("missing_part", "the document has no main part (word/document.xml)")
+            pkg.xml["word/document.xml"] = content["word/document.xml"]
+            return pkg
+        _find_sheets(pkg, content, limits)
+    return pkg
+
+
+def _find_sheets(pkg: Package, content: dict, limits: Limits) -> None:
+    root = _targets(content.get("_rels/.rels", b""))
+    book = next((_resolve("", t) for t, typ in root.values() if typ.endswith("/officeDocument")), None)
+    if not book or book not in content:
+        raise _refuse("missing_part", "the package has no workbook part (xl/workbook.xml)")
+    book_dir = book.rsplit("/", 1)[0] if "/" in book else ""
+    rels = _targets(content.get(f"{book_dir}/_rels/{book.rsplit('/', 1)[-1]}.rels", b""))
+    entries = _SHEET_ENTRY.findall(content[book])
+    if len(entries) > limits.max_sheets:
+        raise _refuse("too_many_sheets", f"the workbook has {len(entries)} sheets; at most {limits.max_sheets} allowed")
+    for entry in entries:
+        attrs = {k.split(b":")[-1].decode(): _unescape(v.decode("utf-8", "replace")) for k, v in _ATTR.findall(entry)}
+        rid = next((v for k, v in attrs.items() if k == "id"), None)
+        if not rid or rid not in rels or "name" not in attrs:
+            continue
+        part = _resolve(book_dir, rels[rid][0])
+        if part not in content:
+            if "worksheet" in rels[rid][1]:
+                raise _refuse("missing_part", f"sheet {attrs['name']!r} has no part ({part})")
+            continue
+        scan = scan_sheet(content[part])
+        _check_extent(attrs["name"], scan, limits)
+        pkg.sheets[attrs["name"]] = part
+        pkg.scans[attrs["name"]] = scan
+
+
+def _check_extent(sheet: str, scan: SheetScan, limits: Limits) -> None:
+    where = {"sheet": sheet, "cell": scan.far_cell}
+    if scan.max_row > limits.max_rows:
+        raise _refuse("too_many_rows", f"{sheet}: uses rows down to {scan.max_row:,}; a CPD workbook may use at most "
+                      f"{limits.max_rows:,}", **where)
+    if scan.max_col > limits.max_columns:
+        raise _refuse("too_many_columns", f"{sheet}: uses columns up to {column_letters(scan.max_col)}; a CPD workbook "
+                      f"may use at most {limits.max_columns} ({column_letters(limits.max_columns)})", **where)
+    if scan.area > limits.max_cells or scan.cells > limits.max_cells:
+        raise _refuse("sheet_too_large", f"{sheet}: its used area has {max(scan.area, scan.cells):,} cells; at most "
+                      f"{limits.max_cells:,} allowed", **where)
+
+
+@contextmanager
+def failures():
+    """Every exception a parsing stack can raise, as one CpdError with a stable code."""
+    try:
+        yield
+    except CpdError:
+        raise
+    except MemoryError:
+        raise CpdError("too_large", "the workbook needs more memory than allowed to read") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, zipfile.LargeZipFile, struct.error) as exc:
+        text = str(exc)
+        code = "bad_crc" if "CRC" in text else "corrupt_zip"
+        raise CpdError(code, "the file is damaged: " + ("a part fails its checksum" if code == "bad_crc"
+                                                        else "it is not a readable zip package")) from None
+    except (ParseError, UnicodeDecodeError) as exc:
+        raise CpdError("malformed_xml", f"a part of the workbook is not well-formed XML ({type(exc).__name__})") from None
+    except (KeyError, IndexError, ValueError, TypeError, NotImplementedError, OverflowError, AttributeError,
+            RecursionError, OSError) as exc:
+        raise CpdError("unreadable_workbook", f"the workbook cannot be read ({type(exc).__name__})") from None

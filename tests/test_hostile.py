@@ -1,0 +1,114 @@
+"""Hostile and damaged workbooks: each refused with its code, fast, in bounded memory; the
+last three read correctly. Each file is read in a fresh process that reports its own time and
+peak memory (VmHWM, the whole process), so the figures are the reader's, not the suite's."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import corpus
+from addin.errors import CpdError
+from addin.workbook.reader import read_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_SECONDS = 1.0
+MAX_PEAK_MB = 150
+
+PROBE = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from addin.errors import CpdError
+from addin.workbook.reader import read_workbook
+from addin.readiness import assess
+t = time.perf_counter()
+try:
+    read = read_workbook(sys.argv[1])
+    if read.record is not None:
+        assess(read.record, read.profile)
+    out = {{"code": None, "problems": [str(p) for p in read.problems],
+           "hours": [a.hours for a in read.record.activities], "titles": [a.title for a in read.record.activities]}}
+except CpdError as exc:
+    out = {{"code": exc.code, "message": str(exc)}}
+out["seconds"] = time.perf_counter() - t
+# VmHWM: this process's own peak resident memory (ru_maxrss would carry the parent's peak across exec)
+out["peak_mb"] = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+print(json.dumps(out))
+"""
+
+
+def read_in_child(path: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(root=str(ROOT)), str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    made = {}
+    for name, (make, _) in corpus.REFUSED.items():
+        made[name] = folder / f"{name}.xlsx"
+        made[name].write_bytes(make())
+    for name, make in corpus.READ_CORRECTLY.items():
+        made[name] = folder / f"{name}.xlsx"
+        made[name].write_bytes(make())
+    return made
+
+
+@pytest.mark.parametrize("name", list(corpus.REFUSED))
+def test_hostile_file_is_refused_fast_in_bounded_memory(files, name):
+    result = read_in_child(files[name])
+    assert result["code"] == corpus.REFUSED[name][1], result
+    assert result["seconds"] < MAX_SECONDS, result
+    assert result["peak_mb"] < MAX_PEAK_MB, result
+
+
+def test_understated_dimension_gives_every_row(files):
+    result = read_in_child(files["understated_dimension"])
+    assert result["code"] is None and result["problems"] == [] and result["hours"] == [3.0] * 5
+    assert result["seconds"] < MAX_SECONDS and result["peak_mb"] < MAX_PEAK_MB
+
+
+def test_forged_cached_formula_is_reported_not_believed(files):
+    result = read_in_child(files["forged_cached_formula"])
+    assert result["problems"] == ["Record!J10: enter a value, not a formula: formula results are not trusted"]
+    assert 999 not in result["hours"] and result["hours"] == [None, 3.0, 3.0]
+
+
+def test_injection_strings_stay_text(files):
+    result = read_in_child(files["injection_strings"])
+    assert result["code"] is None and result["problems"] == []
+    assert result["titles"][:4] == corpus.INJECTIONS[:4]
+
+
+def test_injection_strings_are_written_back_as_text(tmp_path, files):
+    """Rebuilding a workbook from what was read keeps each injection string a text cell."""
+    import openpyxl
+    from workbook_templates.builder import build_workbook
+    from addin.profile import load_profile
+    read = read_workbook(files["injection_strings"])
+    rows = [{"start_date": a.start_date, "title": a.title} for a in read.record.activities]
+    path = tmp_path / "out.xlsx"
+    build_workbook(load_profile("iet"), {}, [], rows).save(path)
+    ws = openpyxl.load_workbook(path)["Record"]
+    cells = [ws.cell(row=10 + i, column=3) for i in range(len(rows))]
+    assert [c.data_type for c in cells] == ["s"] * len(rows)
+    assert [c.value for c in cells][:4] == corpus.INJECTIONS[:4]
+
+
+def test_cli_refuses_a_hostile_file_in_one_clean_line(cpd, files):
+    res = cpd("check", files["billion_laughs"])
+    assert res.exit_code == 2
+    assert res.output.startswith("error [dtd_not_allowed]: part 'xl/worksheets/sheet1.xml' declares a DTD")
+    assert "Traceback" not in res.output
+
+
+def test_far_cell_is_named(files):
+    with pytest.raises(CpdError) as err:
+        read_workbook(files["far_cell"])
+    assert (err.value.sheet, err.value.cell) == ("Record", "XFD1048576")
