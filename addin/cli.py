@@ -13,7 +13,7 @@ import click
 
 from . import __version__
 from .errors import CpdError
-from .model import STATUS_LABELS, Period, Status
+from .model import STATUS_LABELS, Status
 from .profile import Profile, list_profiles, load_profile
 from .readiness import assess
 from .report import render, render_problems, report_dict
@@ -64,18 +64,6 @@ def cli() -> None:
     """
 
 
-def default_period(profile: Profile, year: int | None, start: date | None) -> tuple[date, date]:
-    """The period a new workbook covers: the profile's kind of period, from --from or the --year."""
-    rule = profile.period
-    if start is None:
-        y = year or date.today().year
-        start = date(y, rule.start_month if rule.kind == "licence_year" else 1, 1)
-    if rule.kind == "calendar_year":
-        return start, date(start.year + rule.years - 1, 12, 31)
-    period = Period.years_starting(start, rule.years)
-    return period.start, period.end
-
-
 @cli.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--profile", "-p", default=None, metavar="ID|FILE",
@@ -102,7 +90,8 @@ def new(out: Path, profile: str | None, name, membership_number, grade, registra
     if out.suffix.lower() != ".xlsx":
         _fail(CpdError("bad_extension", f"{out}: the workbook must be saved as .xlsx"))
     prof = _profile(profile)
-    p_start, p_end = default_period(prof, year, start)
+    period = prof.default_period(year, start)
+    p_start, p_end = period.start, period.end
     if end is not None:
         p_end = end
     if p_end < p_start:
@@ -148,6 +137,89 @@ def check(file: Path, profile: str | None, as_json: bool, as_of: date | None, mo
         click.echo(render(result, record, read.profile,
                           style=lambda text, status: click.style(text, fg=STYLE.get(status), bold=True)))
     sys.exit(EXIT_READY if result.ready else EXIT_NOT_READY)
+
+
+@cli.command("import")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--profile", "-p", default=None, metavar="ID|FILE", help="Profile of the new workbook. Default: iet.")
+@click.option("--month-first", is_flag=True, help="Read text dates like 03/12/2025 as month first (US).")
+@click.option("--hours-per-day", type=click.FloatRange(0.5, 24), default=7.0, show_default=True,
+              help="Hours that '1 day' or 'half a day' stands for.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def import_(source: Path, out: Path, profile: str | None, month_first: bool, hours_per_day: float, as_json: bool,
+            force: bool) -> None:
+    """Bring an existing record (.xlsx in any layout, .csv, or the tracker form as .docx) into a new workbook.
+
+    Columns are found by their headers in any order. Whatever has no column in the
+    template, and every value that cannot be read, is kept in the row's Notes.
+    """
+    from workbook_templates.builder import build_workbook
+    from .importing.importer import import_record
+
+    if out.exists() and not force:
+        _fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"), as_json)
+    if out.suffix.lower() != ".xlsx":
+        _fail(CpdError("bad_extension", f"{out}: the new workbook must be saved as .xlsx"), as_json)
+    prof = _profile(profile)
+    try:
+        result = import_record(source, prof, month_first=month_first, hours_per_day=hours_per_day)
+    except CpdError as err:
+        _fail(err, as_json, str(source))
+    wb = build_workbook(prof, {k: v for k, v in result.header.items() if v is not None}, result.objectives,
+                        result.activities)
+    try:
+        wb.save(out)
+    except OSError as exc:
+        _fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"), as_json)
+    if as_json:
+        click.echo(json.dumps({"source": result.source, "sheet": result.sheet, "out": str(out),
+                               "profile": prof.id, "activities": len(result.activities),
+                               "objectives": len(result.objectives),
+                               "mapped": [{"source": s, "column": c} for s, c in result.mapped],
+                               "unmapped": result.unmapped,
+                               "problems": [p.to_dict() for p in result.problems], "notes": result.notes},
+                              indent=2))
+        return
+    click.echo(f"Imported {len(result.activities)} activities from {result.source} ({result.sheet}) into {out} "
+               f"({prof.short_name}).")
+    click.echo("Columns mapped:")
+    width = min(max((len(s) for s, _ in result.mapped), default=0), 48)
+    for src, col in result.mapped:
+        click.echo(f"  {src[:48]:<{width}}  ->  {col}")
+    if result.unmapped:
+        click.echo(f"Not in the template, kept in Notes: {', '.join(result.unmapped)}")
+    if result.problems:
+        click.echo(f"{len(result.problems)} value(s) could not be read (kept in Notes):")
+        for p in result.problems:
+            click.echo(f"  {p.message}")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+    click.echo(f"Next: cpd check {out}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--profile", "-p", default=None, metavar="ID|FILE",
+              help="Read with this profile instead of the one the workbook names.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def export(file: Path, out: Path, profile: str | None, force: bool) -> None:
+    """Export a workbook's activities as CSV (text that looks like a formula is kept as text)."""
+    from .export import write_csv
+    from .workbook.reader import read_workbook
+
+    if out.exists() and not force:
+        _fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
+    try:
+        read = read_workbook(file, _profile(profile) if profile else None)
+        record = read.require()
+    except CpdError as err:
+        _fail(err, name=str(file))
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        n = write_csv(record, read.profile, fh)
+    click.echo(f"Wrote {n} activities to {out}.")
 
 
 @cli.group(invoke_without_command=True)

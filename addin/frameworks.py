@@ -9,7 +9,7 @@ from importlib import resources
 from .errors import ProfileError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # one instance per framework (cached): compared and hashed by identity
 class Framework:
     id: str
     name: str

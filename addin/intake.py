@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import lru_cache
 
 from .errors import Problem
 from .frameworks import Framework, load_framework
@@ -115,17 +116,28 @@ def build_objective(raw: Mapping[str, object], row: int, fw: Framework | None,
 
 
 def _codes(sink: _Sink, value: object, fw: Framework | None, title: str | None) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    codes, message = _parse_codes(value if isinstance(value, str) else str(value), fw, title)
+    if message:
+        sink.add("competences", "competence_unknown", message)
+    return codes
+
+
+@lru_cache(maxsize=2048)
+def _parse_codes(value: str, fw: Framework | None, title: str | None) -> tuple[tuple[str, ...], str | None]:
+    """The valid codes in a cell like 'B2, c1; E4', and a message naming any that are not."""
     items = tuple(dict.fromkeys(c.upper().replace(" ", "") for c in split_list(value)))
     if fw is None or not items:
-        return items
+        return items, None
     valid = fw.codes_for(title)
     bad = [c for c in items if c not in valid]
+    message = None
     if bad:
         who = f" for {fw.title_key(title)}" if fw.title_key(title) else ""
-        sink.add("competences", "competence_unknown",
-                 f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not {fw.name} competence code"
-                 f"{'' if len(bad) == 1 else 's'}{who} (valid: {', '.join(valid)})")
-    return tuple(c for c in items if c in valid)
+        message = (f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not {fw.name} competence code"
+                   f"{'' if len(bad) == 1 else 's'}{who} (valid: {', '.join(valid)})")
+    return tuple(c for c in items if c in valid), message
 
 
 def _term(sink: _Sink, profile: Profile, kind: str, fld: str, value: object, noun: str) -> str | None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import Problem, ProfileError
-from .model import Status
+from .model import Period, Status
 from .values import normalise
 
 PERIOD_KINDS = ("calendar_year", "rolling_years", "licence_year")
@@ -118,6 +119,16 @@ class Profile:
     def unit_title(self) -> str:
         """The unit at the start of a label: "Hours", "PDH"."""
         return self.unit.capitalize() if self.unit == "hours" else self.unit
+
+    def default_period(self, year: int | None = None, start: date | None = None) -> Period:
+        """The period a new record covers: this profile's kind of period, from `start` or in `year`."""
+        rule = self.period
+        if start is None:
+            y = year or date.today().year
+            start = date(y, rule.start_month if rule.kind == "licence_year" else 1, 1)
+        if rule.kind == "calendar_year":
+            return Period(start, date(start.year + rule.years - 1, 12, 31))
+        return Period.years_starting(start, rule.years)
 
     def target(self, status: Status) -> float | None:
         """Hours required for a member status; None where no hours apply."""

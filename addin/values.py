@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -36,7 +37,11 @@ def is_blank(value: object) -> bool:
 
 def text(value: object) -> str | None:
     """Text from a cell; whole floats lose their '.0' (a number typed as 12345)."""
-    if is_blank(value):
+    if value.__class__ is str:
+        if "\n" in value:
+            return value.strip() or None
+        return " ".join(value.split()) or None
+    if value is None:
         return None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
@@ -137,6 +142,7 @@ def split_list(value: object) -> tuple[str, ...]:
     return tuple(part.strip() for part in re.split(r"[,;/\n]+", raw) if part.strip())
 
 
+@lru_cache(maxsize=4096)
 def normalise(name: str) -> str:
     """The key a label is matched by: case, spaces, hyphens and '&' do not matter."""
     return re.sub(r"[\s_\-]+", " ", name.lower().replace("&", "and")).strip()

@@ -112,3 +112,14 @@ def test_far_cell_is_named(files):
     with pytest.raises(CpdError) as err:
         read_workbook(files["far_cell"])
     assert (err.value.sheet, err.value.cell) == ("Record", "XFD1048576")
+
+
+def test_a_cell_longer_than_excel_allows_is_refused():
+    """openpyxl caps text at Excel's 32,767 characters, so the long cell is forged in the XML."""
+    reflection = corpus.ROW["reflection"].encode()
+    forged = corpus.pack([(n, b.replace(reflection, b"x" * 40_000, 1) if n == corpus.SHEET else b)
+                          for n, b in corpus.parts_of(corpus.valid_workbook(1))])
+    assert b"x" * 40_000 in dict(corpus.parts_of(forged))[corpus.SHEET]
+    with pytest.raises(CpdError) as err:
+        read_workbook(forged)
+    assert err.value.code == "cell_too_long" and f"{err.value.sheet}!{err.value.cell}" == "Record!E10"

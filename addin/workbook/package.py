@@ -41,8 +41,18 @@ class Package:
     kind: str                                        # "xlsx" or "docx"
     parts: dict = field(default_factory=dict)        # name -> uncompressed size (actual)
     sheets: dict = field(default_factory=dict)       # sheet name -> part name
-    scans: dict = field(default_factory=dict)        # sheet name -> SheetScan
-    xml: dict = field(default_factory=dict)          # parts kept in memory for the caller (docx body)
+    xml: dict = field(default_factory=dict)          # parts kept in memory: sheets, a docx body
+    limits: Limits = DEFAULT_LIMITS
+    _scans: dict = field(default_factory=dict)
+
+    def scan(self, sheet: str) -> SheetScan:
+        """A sheet's real extent and formula cells, checked against the limits (on first use:
+        only the sheets a reader opens are scanned, before it opens them)."""
+        if sheet not in self._scans:
+            scan = scan_sheet(self.xml[self.sheets[sheet]])
+            _check_extent(sheet, scan, self.limits)
+            self._scans[sheet] = scan
+        return self._scans[sheet]
 
 
 def _refuse(code: str, message: str, **where) -> CpdError:
@@ -194,7 +204,7 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
                               f".xlsx and try again")
         if "[Content_Types].xml" not in names:
             raise _refuse("missing_part", "the package has no [Content_Types].xml: it is not an Office file")
-        pkg = Package(data=data, kind=kind)
+        pkg = Package(data=data, kind=kind, limits=limits)
         budget = [0]
         content = {}
         keep_names = {"[Content_Types].xml", "_rels/.rels"}
@@ -237,10 +247,8 @@ def _find_sheets(pkg: Package, content: dict, limits: Limits) -> None:
             if "worksheet" in rels[rid][1]:
                 raise _refuse("missing_part", f"sheet {attrs['name']!r} has no part ({part})")
             continue
-        scan = scan_sheet(content[part])
-        _check_extent(attrs["name"], scan, limits)
         pkg.sheets[attrs["name"]] = part
-        pkg.scans[attrs["name"]] = scan
+        pkg.xml[part] = content[part]
 
 
 def _check_extent(sheet: str, scan: SheetScan, limits: Limits) -> None:

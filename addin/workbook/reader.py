@@ -28,7 +28,7 @@ from .layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, P
                      header_names, label_names)
 from .limits import Limits
 from .package import Package, failures, inspect_package
-from .sheetscan import column_letters
+from .sheetscan import column_letters, column_number
 
 MAX_PLAN_ROWS = 1_000
 FORMULA_OK = {"evidence"}            # a HYPERLINK() there is fine: it is not scored
@@ -95,21 +95,23 @@ class Grid:
 
     def rows(self, name: str, max_rows: int | None = None):
         """(row number, [values from column A]) for every row the sheet uses."""
+        self.pkg.scan(name)          # extent checked before calamine builds the sheet
         with calamine_failures():
             sheet = self.book.get_sheet_by_name(name)
             pad = [""] * sheet.start[1] if sheet.height else []
             for i, row in enumerate(sheet.iter_rows(), 1):
                 if max_rows is not None and i > max_rows:
                     return
-                for j, v in enumerate(row):
-                    if isinstance(v, str) and len(v) > self.limits.max_cell_chars:
-                        raise CpdError("cell_too_long", f"a cell holds {len(v):,} characters; at most "
-                                       f"{self.limits.max_cell_chars:,} allowed", sheet=name,
-                                       cell=f"{column_letters(len(pad) + j + 1)}{i}")
                 yield i, pad + list(row) if pad else row
 
+    def too_long(self, value: str, sheet: str, cell: str) -> None:
+        """Refuse a value longer than any cell may be (checked on the values a reader uses)."""
+        if len(value) > self.limits.max_cell_chars:
+            raise CpdError("cell_too_long", f"a cell holds {len(value):,} characters; at most "
+                           f"{self.limits.max_cell_chars:,} allowed", sheet=sheet, cell=cell)
+
     def formulas(self, name: str) -> set[str]:
-        return self.pkg.scans[name].formulas
+        return self.pkg.scan(name).formulas
 
 
 class calamine_failures:
@@ -177,6 +179,12 @@ def _header_fields(cells, headers: dict) -> dict:
 def scan_table(grid: Grid, sheet: str, headers: dict, min_matches: int, want_labels: bool, max_rows: int) -> Table:
     table = Table(sheet)
     formulas = grid.formulas(sheet)
+    formula_rows: dict[int, set[int]] = {}
+    for ref in formulas:
+        letters = ref.rstrip("0123456789")
+        formula_rows.setdefault(int(ref[len(letters):]), set()).add(column_number(letters) - 1)
+    columns: list = []
+    max_chars = grid.limits.max_cell_chars
     for r, cells in grid.rows(sheet):
         if table.header_row is None:
             if r > HEADER_SCAN_ROWS:
@@ -184,20 +192,28 @@ def scan_table(grid: Grid, sheet: str, headers: dict, min_matches: int, want_lab
             found = _header_fields(cells, headers)
             if len(found) >= min_matches:
                 table.header_row, table.columns = r, found
+                columns = list(found.items())
             elif want_labels:
-                _labels(table, cells, r, formulas)
+                _labels(grid, table, cells, r, formulas)
             continue
         values = {}
-        for i, f in table.columns.items():
-            v = cells[i] if i < len(cells) else None
-            ref = f"{column_letters(i + 1)}{r}"
-            if ref in formulas and f not in FORMULA_OK:
+        in_formula = formula_rows.get(r, ())
+        n = len(cells)
+        for i, f in columns:
+            if i in in_formula and f not in FORMULA_OK:
                 table.problems.append(Problem(
-                    "formula_not_allowed", f"enter a value, not a formula: formula results are not trusted",
-                    field=f, row=r, sheet=sheet, cell=ref))
+                    "formula_not_allowed", "enter a value, not a formula: formula results are not trusted",
+                    field=f, row=r, sheet=sheet, cell=f"{column_letters(i + 1)}{r}"))
                 continue
-            if not is_blank(v):
-                values[f] = v
+            v = cells[i] if i < n else None
+            if v.__class__ is str:
+                if not v or v.isspace():
+                    continue
+                if len(v) > max_chars:
+                    grid.too_long(v, sheet, f"{column_letters(i + 1)}{r}")
+            elif v is None:
+                continue
+            values[f] = v
         if values:
             if len(table.rows) >= max_rows:
                 raise CpdError("too_many_rows", f"{sheet}: more than {max_rows:,} rows; split the record",
@@ -206,7 +222,7 @@ def scan_table(grid: Grid, sheet: str, headers: dict, min_matches: int, want_lab
     return table
 
 
-def _labels(table: Table, cells, r: int, formulas: set) -> None:
+def _labels(grid: Grid, table: Table, cells, r: int, formulas: set) -> None:
     for i, v in enumerate(cells):
         if not isinstance(v, str):
             continue
@@ -226,6 +242,8 @@ def _labels(table: Table, cells, r: int, formulas: set) -> None:
                 break
             if not is_blank(v2):
                 value, where = v2, ref
+                if isinstance(v2, str):
+                    grid.too_long(v2, table.sheet, ref)
                 break
         table.labels[f] = (value, where)
 

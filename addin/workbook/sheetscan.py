@@ -46,30 +46,46 @@ class SheetScan:
         return self.max_row * max(self.max_col - self.min_col + 1, 0) if self.max_col else 0
 
 
+_FAST_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_FAST_ROW_REF = re.compile(rb'<row r="([0-9]{1,7})"')
+
+
+def _cell_refs(xml: bytes) -> tuple[list, list, int, int]:
+    """Cell refs, row refs, and the counts of cell and row tags.
+
+    Most writers put r first and use no namespace prefix: a plain pattern finds those.
+    It is trusted only when every cell and row tag was matched by it; otherwise the
+    general patterns (any attribute order, any prefix) are used."""
+    if b":c " not in xml and b":c>" not in xml and b":row" not in xml:
+        cells = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>")
+        rows = xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b"<row/>")
+        refs = _FAST_CELL_REF.findall(xml)
+        row_refs = _FAST_ROW_REF.findall(xml)
+        if len(refs) == cells and len(row_refs) == rows:
+            return refs, row_refs, cells, rows
+    return (_CELL_REF.findall(xml), _ROW_REF.findall(xml), len(_CELL_TAG.findall(xml)),
+            len(_ROW_TAG.findall(xml)))
+
+
 def scan_sheet(xml: bytes) -> SheetScan:
     s = SheetScan()
-    max_r, max_c, min_c = 0, 0, 0
-    far = (0, 0)
-    for m in _CELL_REF.finditer(xml):
-        col, row = column_number(m.group(1)), int(m.group(2))
-        if row > max_r:
-            max_r = row
-        if col > max_c:
-            max_c = col
-        if not min_c or col < min_c:
-            min_c = col
-        if (row, col) > far:
-            far = (row, col)
-    rows_declared = max((int(m.group(1)) for m in _ROW_REF.finditer(xml)), default=0)
-    s.cells = len(_CELL_TAG.findall(xml))
-    row_tags = len(_ROW_TAG.findall(xml))
+    refs, row_refs, s.cells, row_tags = _cell_refs(xml)      # gathered at C speed
+    if refs:
+        letters = {c for c, _ in refs}
+        cols = {c: column_number(c) for c in letters}
+        max_r = max(map(int, (r for _, r in refs)))
+        s.max_col, s.min_col = max(cols.values()), min(cols.values())
+        far_col = max(cols[c] for c, r in refs if int(r) == max_r) if max_r else 0
+        s.far_cell = f"{column_letters(far_col)}{max_r}"
+    else:
+        max_r = 0
+    rows_declared = max(map(int, row_refs), default=0)
     # Rows or cells without an r attribute take the next position: count them too.
     s.max_row = max(max_r, rows_declared, row_tags)
-    s.max_col = max(max_c, 1 if s.cells else 0)
-    s.min_col = min_c or (1 if s.cells else 0)
-    if far != (0, 0):
-        s.far_cell = f"{column_letters(far[1])}{far[0]}"
-    for m in _FORMULA_TAG.finditer(xml):
+    if s.cells and not s.max_col:
+        s.max_col = s.min_col = 1
+    has_formulas = b"<f" in xml or b":f" in xml
+    for m in _FORMULA_TAG.finditer(xml) if has_formulas else ():
         window = xml[max(0, m.start() - 4096):m.start()]
         cell = None
         for cell in _CELL_REF.finditer(window):

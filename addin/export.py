@@ -1,0 +1,54 @@
+"""Exporting a record's activities as CSV, safe to open in a spreadsheet.
+
+Text that a spreadsheet would run as a formula (it begins with ``=``, ``+``, ``-``,
+``@``, a tab or CR) is prefixed with an apostrophe, so it opens as text.
+"""
+from __future__ import annotations
+
+import csv
+from typing import TextIO
+
+from .model import Record
+from .profile import Profile
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = (("start_date", "Start date"), ("end_date", "End date"),
+           ("title", "Description of development/learning activity"), ("provider", "Provided by"),
+           ("reflection", "What did you learn & how did/will you apply it?"), ("further_action", "Any further action?"),
+           ("category", "Category"), ("skill_type", "Skill type"), ("competences", "Competences"),
+           ("topics", "Topics"), ("hours", "CPD hours"), ("objective", "Objective"), ("evidence", "Evidence"),
+           ("description", "Notes"), ("mentor_comment", "Mentor comment"), ("verified_by", "Verified by"),
+           ("verified_on", "Verified on"))
+
+
+def safe_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def write_csv(record: Record, profile: Profile, out: TextIO) -> int:
+    """Write one row per activity; returns how many."""
+    labels = {kind: {t.id: t.label for t in getattr(profile, kind)} for kind in ("categories", "skill_types", "topics")}
+    writer = csv.writer(out)
+    writer.writerow([h for _, h in COLUMNS])
+    for a in sorted(record.activities, key=lambda a: a.row):
+        row = []
+        for f, _ in COLUMNS:
+            v = getattr(a, f)
+            if f == "category":
+                v = labels["categories"].get(v, v)
+            elif f == "skill_type":
+                v = labels["skill_types"].get(v, v)
+            elif f == "topics":
+                v = ", ".join(labels["topics"].get(t, t) for t in v)
+            elif f == "competences":
+                v = ", ".join(v)
+            if v is None:
+                row.append("")
+            elif isinstance(v, str):
+                row.append(safe_text(v))
+            elif hasattr(v, "isoformat"):
+                row.append(v.isoformat())
+            else:
+                row.append(f"{v:g}" if isinstance(v, float) else v)
+        writer.writerow(row)
+    return len(record.activities)

@@ -1,0 +1,277 @@
+"""``cpd import``: an existing record, in whatever layout, into the template's fields.
+
+Columns are found by header names and synonyms, in any order, on any header row within
+the first rows. Dates and hours are read leniently (``lenient``). Nothing is lost: a
+column the template lacks, and every value that cannot be read, is carried into the
+row's Notes as "Header: value", and each unreadable value is reported with its cell.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from ..errors import CpdError, Problem
+from ..model import Period
+from ..profile import Profile
+from ..values import BadValue, is_blank, normalise, text
+from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_COLUMNS, PLAN_SHEET, header_names, label_names
+from ..workbook.limits import Limits
+from ..workbook.sheetscan import column_letters
+from .lenient import HOURS_PER_DAY, parse_dates, parse_hours
+from .sources import Sheet, read_source
+
+HEADER_SEARCH_ROWS = 30
+EXTRA_SYNONYMS = {
+    "start_date": ("date(s)", "date of activity", "when", "date started", "from date", "start"),
+    "end_date": ("date completed", "completion date", "to date", "date finished"),
+    "title": ("activity description", "course", "event", "activity title", "name of activity", "what"),
+    "provider": ("organisation", "organization", "trainer", "delivered by", "source", "who"),
+    "reflection": ("reflective statement", "learning", "key learning", "benefit", "impact",
+                   "outcome/experience gained", "what i learnt", "what i learned", "learning outcomes"),
+    "further_action": ("further action", "actions", "follow up actions", "next step"),
+    "category": ("cpd type", "type of cpd", "cpd category", "twaves category"),
+    "hours": ("hrs", "cpd time", "time (hours)", "hours spent"),
+    "competences": ("uk-spec competence", "uk-spec competences", "competency"),
+    "evidence": ("certificate", "url", "evidence link"),
+    "objective": ("development objective", "goal", "objective"),
+}
+_HEADERS = header_names(ACTIVITY_COLUMNS)
+for _f, _names in EXTRA_SYNONYMS.items():
+    for _n in _names:
+        _HEADERS.setdefault(normalise(_n), _f)
+_PLAN_HEADERS = header_names(PLAN_COLUMNS)
+_LABELS = label_names()
+_FIELD_LABEL = {c.field: c.header for c in ACTIVITY_COLUMNS}
+_FIELD_LABEL["start_date"] = "Start date"
+
+
+def header_key(raw: object) -> str | None:
+    """How a header cell is matched: case, punctuation and a trailing '(e.g. ...)' do not matter."""
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 200:
+        return None
+    return normalise(raw.strip().rstrip(":?*").strip())
+
+
+def field_for(raw: object) -> str | None:
+    key = header_key(raw)
+    if key is None:
+        return None
+    if key in _HEADERS:
+        return _HEADERS[key]
+    bare = normalise(re.sub(r"\(.*?\)", "", key)).strip()
+    return _HEADERS.get(bare)
+
+
+@dataclass
+class ImportResult:
+    profile: Profile
+    source: str
+    sheet: str
+    header: dict = field(default_factory=dict)
+    activities: list = field(default_factory=list)
+    objectives: list = field(default_factory=list)
+    mapped: list = field(default_factory=list)       # (source header, template column)
+    unmapped: list = field(default_factory=list)     # source headers carried into Notes
+    problems: list = field(default_factory=list)     # values that could not be read (kept in Notes)
+    notes: list = field(default_factory=list)        # what the import assumed
+
+
+def _plan_field(raw: object) -> str | None:
+    return _PLAN_HEADERS.get(header_key(raw) or "")
+
+
+def _find_table(sheets: list[Sheet], lookup) -> tuple[Sheet, int, dict] | None:
+    """The sheet and row whose cells name the most fields (at least two), and its columns."""
+    best = None
+    for sheet in sheets:
+        for r, cells in sheet.rows[:HEADER_SEARCH_ROWS]:
+            found: dict[int, str] = {}
+            for i, v in enumerate(cells):
+                f = lookup(v)
+                if f and f not in found.values():
+                    found[i] = f
+            score = len(found)
+            if score >= 2 and (best is None or score > best[3]):
+                best = (sheet, r, found, score)
+    return best[:3] if best else None
+
+
+def _labels_from_cells(sheet: Sheet, upto_row: int) -> dict:
+    out = {}
+    for r, cells in sheet.rows:
+        if r >= upto_row:
+            break
+        for i, v in enumerate(cells):
+            if not isinstance(v, str):
+                continue
+            label, _, rest = v.partition(":")
+            f = _LABELS.get(normalise(label))
+            if not f or f in out:
+                continue
+            if rest.strip():
+                out[f] = rest.strip()
+                continue
+            for v2 in cells[i + 1:]:
+                if isinstance(v2, str) and _LABELS.get(normalise(v2.partition(":")[0])):
+                    break
+                if not is_blank(v2):
+                    out[f] = v2
+                    break
+    return out
+
+
+def _labels_from_lines(lines: list[str]) -> dict:
+    """The tracker form's header written as paragraphs: NAME: ..., MEMBERSHIP NUMBER: ..., PERIOD FROM: ... TO: ..."""
+    joined = "\n".join(lines)
+    out = {}
+    patterns = {
+        "name": r"\bname\s*:\s*(.+?)\s*(?=membership|$)",
+        "membership_number": r"membership\s+(?:number|no\.?)\s*:\s*([A-Za-z0-9/-]+)",
+        "period_start": r"period\s+from\s*:\s*(.+?)\s+to\s*:",
+        "period_end": r"period\s+from\s*:.*?\bto\s*:\s*(.+?)\s*$",
+    }
+    for f, pattern in patterns.items():
+        m = re.search(pattern, joined, re.I | re.M)
+        if m and m.group(1).strip():
+            out[f] = m.group(1).strip()
+    for grade in ("associate", "member"):
+        if re.search(rf"\b{grade}\s*(?:[☒☑✓✔]|\[\s*[xX]\s*\]|[xX]\b)", joined, re.I):
+            out.setdefault("grade", grade.capitalize())
+    return out
+
+
+def import_record(path: Path, profile: Profile, *, month_first: bool = False,
+                  hours_per_day: float = HOURS_PER_DAY, limits: Limits | None = None) -> ImportResult:
+    limits = limits or Limits.from_env()
+    sheets = read_source(path, limits)
+    found = _find_table(sheets, field_for)
+    if not found:
+        raise CpdError("no_activity_table", f"{path.name}: no header row with CPD columns (such as Date, Activity, "
+                       f"Hours, What did you learn) in the first {HEADER_SEARCH_ROWS} rows")
+    sheet, header_row, columns = found
+    result = ImportResult(profile=profile, source=path.name, sheet=sheet.name)
+    labels = _labels_from_cells(sheet, header_row)
+    labels.update({k: v for k, v in _labels_from_lines(sheet.lines).items() if k not in labels})
+    result.header = _header(labels, result, month_first)
+    header_cells = dict(enumerate(next(cells for r, cells in sheet.rows if r == header_row)))
+    for i, f in sorted(columns.items()):
+        result.mapped.append((str(header_cells[i]).strip(), _FIELD_LABEL[f]))
+    unmapped = {i: str(v).strip() for i, v in header_cells.items() if i not in columns and not is_blank(v)}
+    result.unmapped = list(unmapped.values())
+    objectives = _plan(sheets)
+    refs = {o["ref"] for o in objectives}
+    result.objectives = objectives
+    for r, cells in sheet.rows:
+        if r <= header_row or all(is_blank(v) for v in cells):
+            continue
+        row, notes = _row(sheet, r, cells, columns, unmapped, result, month_first, hours_per_day)
+        if row.get("objective") and str(row["objective"]) not in refs:
+            notes.append(f"Objective: {row.pop('objective')}")
+        if notes:
+            row["description"] = "; ".join(([row["description"]] if row.get("description") else []) + notes)
+        result.activities.append(row)
+    _fill_period(result)
+    return result
+
+
+def _fill_period(result: ImportResult) -> None:
+    """A source that does not say its period gets the profile's period around its latest activity."""
+    if result.header.get("period_start") and result.header.get("period_end"):
+        return
+    dates = [a["start_date"] for a in result.activities if a.get("start_date")]
+    latest = max(dates).date() if dates else None
+    period = result.profile.default_period(latest.year if latest else None)
+    if latest and result.profile.period.kind != "calendar_year":
+        period = Period.years_ending(date(latest.year, 12, 31), result.profile.period.years)
+    result.header.setdefault("period_start", _dt(period.start))
+    result.header.setdefault("period_end", _dt(period.end))
+    result.notes.append(f"the source gives no period: set to {period} from the activity dates; change it on the "
+                        f"Record sheet if needed")
+
+
+def _header(labels: dict, result: ImportResult, month_first: bool) -> dict:
+    header = {}
+    for f in ("name", "membership_number", "grade", "registration", "status", "carried_over", "leave_days"):
+        if f in labels and not is_blank(labels[f]):
+            header[f] = labels[f] if isinstance(labels[f], (int, float)) and f in ("carried_over", "leave_days") \
+                else text(labels[f])
+    for f in ("period_start", "period_end"):
+        if f in labels:
+            try:
+                start, end = parse_dates(labels[f], month_first=month_first)
+                header[f] = _dt(end if f == "period_end" and end else start)
+            except BadValue as exc:
+                result.problems.append(Problem(exc.code, f"period {'start' if f == 'period_start' else 'end'}: "
+                                               f"{exc.message}", field=f))
+    return header
+
+
+def _dt(d: date | None):
+    return datetime(d.year, d.month, d.day) if d else None
+
+
+def _row(sheet: Sheet, r: int, cells, columns: dict, unmapped: dict, result: ImportResult, month_first: bool,
+         hours_per_day: float) -> tuple[dict, list]:
+    row: dict = {}
+    notes: list[str] = []
+    profile = result.profile
+    for i, f in columns.items():
+        v = cells[i] if i < len(cells) else None
+        where = sheet.cell(r, i)
+        label = _FIELD_LABEL[f]
+        if f"{column_letters(i + 1)}{r}" in sheet.formulas:   # checked first: an uncached formula reads as blank
+            result.problems.append(Problem("formula_not_allowed", f"{where}: a formula, not imported "
+                                           "(its result is not trusted)", field=f, row=r, cell=where))
+            notes.append(f"{label}: (formula not imported)")
+            continue
+        if is_blank(v):
+            continue
+        try:
+            if f in ("start_date", "end_date"):
+                start, end = parse_dates(v, month_first=month_first)
+                if f == "start_date":
+                    row["start_date"] = _dt(start)
+                    if end and "end_date" not in row:
+                        row["end_date"] = _dt(end)
+                else:
+                    row["end_date"] = _dt(end or start)
+            elif f == "hours":
+                row["hours"] = parse_hours(v, hours_per_day=hours_per_day)
+            elif f in ("category", "skill_type"):
+                kind = "categories" if f == "category" else "skill_types"
+                term = profile.lookup(kind, str(v)) if getattr(profile, kind) else None
+                if term is None:
+                    raise BadValue(f"{f}_unknown", f"{label.lower()} {str(v)!r} is not one of "
+                                   f"{profile.short_name}'s {kind.replace('_', ' ')}")
+                row[f] = term.label
+            else:
+                row[f] = text(v) if not isinstance(v, (datetime, date)) else v
+        except BadValue as exc:
+            result.problems.append(Problem(exc.code, f"{where}: {exc.message}", field=f, row=r, cell=where))
+            notes.append(f"{label}: {text(v)}")
+    for i, name in unmapped.items():
+        v = cells[i] if i < len(cells) else None
+        if not is_blank(v):
+            notes.append(f"{name}: {text(v)}")
+    return row, notes
+
+
+def _plan(sheets: list[Sheet]) -> list[dict]:
+    plan = next((s for s in sheets if s.name == PLAN_SHEET), None)
+    if plan is None:
+        return []
+    found = _find_table([plan], _plan_field)
+    if not found:
+        return []
+    _, header_row, columns = found
+    out = []
+    for r, cells in plan.rows:
+        if r <= header_row:
+            continue
+        obj = {f: cells[i] for i, f in columns.items() if i < len(cells) and not is_blank(cells[i])}
+        if obj.get("objective"):
+            obj["ref"] = text(obj.get("ref")) or f"O{len(out) + 1}"
+            out.append(obj)
+    return out
