@@ -123,3 +123,14 @@ def test_a_cell_longer_than_excel_allows_is_refused():
     with pytest.raises(CpdError) as err:
         read_workbook(forged)
     assert err.value.code == "cell_too_long" and f"{err.value.sheet}!{err.value.cell}" == "Record!E10"
+
+
+def test_xml_parsers_refuse_entities_even_behind_the_package_checks():
+    """Defence in depth: openpyxl runs with defusedxml, and calamine does not expand entities."""
+    import openpyxl
+    import addin.workbook.writer  # noqa: F401  (asserts defusedxml at import)
+    assert openpyxl.xml.DEFUSEDXML
+    from defusedxml.common import EntitiesForbidden
+    from openpyxl.xml.functions import fromstring
+    with pytest.raises(EntitiesForbidden):
+        fromstring(corpus.DTD_LAUGHS + b"<a>&lol9;</a>")

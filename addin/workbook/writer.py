@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import openpyxl
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .layout import HEADER, Column
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+# openpyxl parses XML with defusedxml (entity expansion refused) only when it is installed.
+if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - a packaging error, not a user's
+    raise ImportError("defusedxml must be installed: openpyxl may only parse XML with it")
 
 
 def set_value(cell: Cell, value: object) -> None:
