@@ -199,8 +199,10 @@ def build_activity(raw: Mapping[str, object], row: int, profile: Profile, *, fw:
 
 def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[int, Mapping[str, object]]],
                  activity_rows: Iterable[tuple[int, Mapping[str, object]]], profile: Profile,
-                 *, month_first: bool = False) -> tuple[Record | None, list[Problem]]:
-    """A whole record and every problem found; the record is None only if no period can be read."""
+                 *, month_first: bool = False, plan_known: bool = True) -> tuple[Record | None, list[Problem]]:
+    """A whole record and every problem found; the record is None only if no period can be read.
+
+    ``plan_known=False`` (the caller has no plan to give) leaves objective links unchecked."""
     problems: list[Problem] = []
     member, found = build_member(header, profile)
     problems += found
@@ -223,7 +225,7 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
     activities = []
     for row, raw in activity_rows:
         act, found = build_activity(raw, row, profile, fw=fw, title=member.registration,
-                                    objective_refs=refs, month_first=month_first)
+                                    objective_refs=refs if plan_known else None, month_first=month_first)
         problems += found
         if act:
             activities.append(act)

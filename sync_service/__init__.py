@@ -1,4 +1,37 @@
-"""The sync service (Flask): submission, delivery to the institution, mentor review.
-
-Not built yet; see the issues. It will call ``addin``'s core and never re-implement a rule.
+"""The sync service (Flask). So far it serves the CPD worksheet functions to Excel on the web
+and Mac (Office.js custom functions) and the add-in's files; submission, delivery and the
+member's pages are still to come. It calls ``addin``'s core and never re-implements a rule.
 """
+from __future__ import annotations
+
+from flask import Flask, jsonify
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,       # a whole activity table as JSON fits well within this
+        PUBLIC_URL=None,                          # the https:// address Office reaches the service at
+    )
+    app.config.from_prefixed_env("CPD")
+    if config:
+        app.config.from_mapping(config)
+
+    from . import addin_files, functions
+    app.register_blueprint(functions.bp)
+    app.register_blueprint(addin_files.bp)
+
+    @app.errorhandler(413)
+    def too_large(_):
+        return jsonify(error={"code": "too_large", "message": "the request is over "
+                              f"{app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB"}), 413
+
+    @app.errorhandler(404)
+    def not_found(_):
+        return jsonify(error={"code": "not_found", "message": "no such address"}), 404
+
+    @app.errorhandler(405)
+    def not_allowed(_):
+        return jsonify(error={"code": "method_not_allowed", "message": "that method is not allowed here"}), 405
+
+    return app

@@ -93,3 +93,27 @@ def require_soffice():
     if os.environ.get("CI"):
         pytest.fail("LibreOffice (soffice) is required in CI: .ci/run installs libreoffice-calc-nogui")
     pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui) - formula cross-check skipped")
+
+
+@pytest.fixture
+def app():
+    from sync_service import create_app
+    return create_app({"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real HTTP server on 127.0.0.1 (a free port), stopped after the test."""
+    import threading
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)

@@ -1,0 +1,67 @@
+"""The CPD functions for Excel desktop (Windows and macOS) through xlwings.
+
+Set this module in the xlwings add-in's "UDF Modules" (``addin.xlwings_udfs``) and click
+"Import Python UDFs": Excel then has CPD_HOURS, CPD_HOURS_BY, CPD_COVERAGE, CPD_TARGET,
+CPD_READINESS and CPD_CRITERIA. Each is a thin wrapper over the one registry
+(``addin.functions``), so it gives exactly what the Office.js functions and the engine give.
+Off Windows and macOS the decorators leave the functions as plain Python, which is how the
+tests call them.
+"""
+from __future__ import annotations
+
+import xlwings as xw
+
+from .functions import FUNCTIONS
+
+
+def _run(name: str, *args):
+    return FUNCTIONS[name].run(*args)
+
+
+@xw.func
+@xw.arg("activities", ndim=2)
+def CPD_HOURS(activities, period_from, period_to, category=None, skill_type=None, profile=None, first_row=None):
+    """Hours in the period, apportioned by days; optionally for one category or skill type."""
+    return _run("HOURS", activities, period_from, period_to, category, skill_type, profile, first_row)
+
+
+@xw.func
+@xw.arg("activities", ndim=2)
+@xw.ret(expand="table")
+def CPD_HOURS_BY(activities, by, period_from, period_to, profile=None, first_row=None):
+    """Hours in the period by category, skill type, competence, objective or topic."""
+    return _run("HOURS_BY", activities, by, period_from, period_to, profile, first_row)
+
+
+@xw.func
+@xw.arg("activities", ndim=2)
+@xw.ret(expand="table")
+def CPD_COVERAGE(activities, period_from, period_to, what=None, profile=None, registration=None, first_row=None):
+    """Categories or competences covered in the period, and missing."""
+    return _run("COVERAGE", activities, period_from, period_to, what, profile, registration, first_row)
+
+
+@xw.func
+def CPD_TARGET(profile=None, status=None, period_from=None, period_to=None, leave_days=None):
+    """The hours required for a profile and member status."""
+    return _run("TARGET", profile, status, period_from, period_to, leave_days)
+
+
+@xw.func
+@xw.arg("record", ndim=2)
+@xw.arg("activities", ndim=2)
+@xw.arg("plan", ndim=2)
+@xw.ret(expand="table")
+def CPD_READINESS(record, activities, plan=None, profile=None, first_row=None):
+    """Verdict and score."""
+    return _run("READINESS", record, activities, plan, profile, first_row)
+
+
+@xw.func
+@xw.arg("record", ndim=2)
+@xw.arg("activities", ndim=2)
+@xw.arg("plan", ndim=2)
+@xw.ret(expand="table")
+def CPD_CRITERIA(record, activities, plan=None, profile=None, first_row=None):
+    """Each review criterion: status, reason and hint."""
+    return _run("CRITERIA", record, activities, plan, profile, first_row)

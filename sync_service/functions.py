@@ -1,0 +1,43 @@
+"""POST /api/v1/functions/<NAME>: run a CPD worksheet function for an Office.js custom function.
+
+The body is what the add-in's JavaScript received from Excel: ``{"args": [...]}``, ranges as
+2-D arrays (blank cells as ""), dates as serial numbers. The answer is ``{"result": ...}``: a
+number, text, or a 2-D array that spills. Bad input is a 4xx with a stable code; a bad value
+inside a range is the function's own readable result, as in the desktop add-in.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from addin.functions import FUNCTIONS
+
+bp = Blueprint("functions", __name__, url_prefix="/api/v1/functions")
+
+
+def _error(status: int, code: str, message: str):
+    return jsonify(error={"code": code, "message": message}), status
+
+
+@bp.get("")
+def index():
+    """The functions, their parameters and examples."""
+    return jsonify(functions=[{
+        "name": f"CPD.{f.name}", "id": f.name, "help": f.help, "returns": f.returns, "example": f.example,
+        "params": [{"name": p.name, "kind": p.kind, "help": p.help, "optional": p.optional} for p in f.params],
+    } for f in FUNCTIONS.values()])
+
+
+@bp.post("/<name>")
+def run(name: str):
+    fn = FUNCTIONS.get(name.upper())
+    if fn is None:
+        return _error(404, "unknown_function", f"no CPD function {name!r} (known: {', '.join(FUNCTIONS)})")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("args"), list):
+        return _error(400, "bad_request", 'send JSON like {"args": [...]} with the function\'s arguments in order')
+    args = body["args"]
+    required = sum(1 for p in fn.params if not p.optional)
+    if not required <= len(args) <= len(fn.params):
+        return _error(400, "bad_arguments", f"CPD.{fn.name} takes {required} to {len(fn.params)} arguments; "
+                      f"got {len(args)}")
+    return jsonify(result=fn.run(*args))

@@ -1,0 +1,192 @@
+"""The worksheet functions, called the ways Excel calls them: directly through the xlwings
+functions with Excel-shaped ranges, and over HTTP with the payload Office.js sends. Both give
+exactly the engine's figures."""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+import urllib.request
+import xml.etree.ElementTree as ET
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from addin import xlwings_udfs as udf
+from addin.functions import FUNCTIONS
+from addin.profile import load_profile
+from addin.readiness import assess
+from addin.workbook.reader import read_workbook
+from gen import random_header, random_rows
+from sync_service.officejs import build
+from workbook_templates import example_path
+from workbook_templates.builder import build_workbook
+
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def excel_ranges(path):
+    """The ranges as xlwings passes them: datetimes for dates, None for blanks."""
+    wb = openpyxl.load_workbook(path)
+    rec = [[c.value for c in row] for row in wb["Record"]["A3:F7"]]
+    acts = [[c.value for c in row] for row in wb["Record"]["A9:Q200"]]
+    plan = [[c.value for c in row] for row in wb["Plan"]["A4:G54"]]
+    return rec, acts, plan
+
+
+def officejs(values):
+    """The same ranges as Office.js passes them: serial numbers for dates, "" for blanks."""
+    def cell(v):
+        if isinstance(v, datetime):
+            return (v - EXCEL_EPOCH).days
+        return "" if v is None else v
+    return [[cell(v) for v in row] for row in values]
+
+
+def engine(path):
+    read = read_workbook(path)
+    return read.record, read.profile, assess(read.record, read.profile)
+
+
+def expected_criteria(result):
+    return [["Criterion", "Status", "Reason", "Hint"]] + [[c.title, c.status.upper(), c.reason, c.hint or ""]
+                                                          for c in result.criteria]
+
+
+@pytest.fixture(scope="module")
+def example():
+    return excel_ranges(example_path("iet")), engine(example_path("iet"))
+
+
+def test_xlwings_functions_give_the_engines_figures(example):
+    (rec, acts, plan), (record, profile, result) = example
+    p1, p2 = rec[0][5], rec[1][5]
+    t = result.totals
+    assert udf.CPD_HOURS(acts, p1, p2) == t.hours == pytest.approx(46.9)
+    assert udf.CPD_HOURS(acts, p1, p2, "Training courses") == t.by_category["training"]
+    assert udf.CPD_HOURS(acts, p1, p2, None, "soft skills") == t.by_skill_type["soft"]
+    assert udf.CPD_HOURS_BY(acts, "competence", p1, p2)[1:] == [[k, v] for k, v in t.by_competence.items()]
+    assert udf.CPD_COVERAGE(acts, p1, p2)[1:7] == [[c.label, "covered", t.by_category[c.id]]
+                                                   for c in profile.categories]
+    assert udf.CPD_TARGET("iet", "Active") == 30 and udf.CPD_TARGET("IKT") == "No minimum"
+    assert udf.CPD_READINESS(rec, acts, plan) == [["READY", result.score]]
+    assert udf.CPD_CRITERIA(rec, acts, plan) == expected_criteria(result)
+
+
+def test_blank_cells_as_empty_strings_and_dates_as_serials_give_the_same(example):
+    (rec, acts, plan), (record, profile, result) = example
+    assert udf.CPD_READINESS(officejs(rec), officejs(acts), officejs(plan)) == [["READY", result.score]]
+    assert udf.CPD_HOURS(officejs(acts), 45658, 46022) == result.totals.hours
+
+
+def test_a_bad_row_is_a_readable_message_with_its_row(example):
+    (rec, acts, plan), _ = example
+    bad = [list(r) for r in acts]
+    bad[3][9] = "two"
+    assert udf.CPD_HOURS(bad, rec[0][5], rec[1][5]) == "Fix 1 value: row 12: hours must be a number, found 'two'"
+    crit = udf.CPD_CRITERIA(rec, bad, plan)
+    assert crit[0][1] == "INVALID" and "row 12" in crit[0][2]
+    assert udf.CPD_HOURS([["nothing", "here"]], rec[0][5], rec[1][5]).startswith("the activities range needs")
+    assert udf.CPD_HOURS_BY(acts, "colour", 1, 2) == [["'by' must be one of category, skill type, competence, "
+                                                      "objective, topic; found 'colour'"]]
+    assert udf.CPD_TARGET("iet", "asleep").startswith("Status must be")
+    assert udf.CPD_READINESS([["Name:", "x"]], acts).startswith("give the period")
+
+
+def test_functions_equal_the_engine_on_random_records(tmp_path):
+    rng = random.Random(7)
+    for i in range(25):
+        profile = load_profile(rng.choice(["iet", "rics", "ea", "istructe", "us-pe"]))
+        header = random_header(rng, profile)
+        rows = random_rows(rng, profile, header, rng.randint(0, 30))
+        path = tmp_path / f"r{i}.xlsx"
+        build_workbook(profile, header, [], rows).save(path)
+        rec, acts, plan = excel_ranges(path)
+        record, prof, result = engine(path)
+        p1, p2 = header["period_start"], header["period_end"]
+        assert udf.CPD_HOURS(acts, p1, p2, None, None, profile.id) == result.totals.hours
+        assert udf.CPD_CRITERIA(rec, acts, plan) == expected_criteria(result)
+
+
+def post(base, name, args):
+    req = urllib.request.Request(f"{base}/api/v1/functions/{name}", data=json.dumps({"args": args}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_http_endpoint_with_the_officejs_payload(example, live_server):
+    (rec, acts, plan), (record, profile, result) = example
+    r, a, p = officejs(rec), officejs(acts), officejs(plan)
+    assert post(live_server, "READINESS", [r, a, p, None, None]) == (200, {"result": [["READY", result.score]]})
+    assert post(live_server, "CRITERIA", [r, a, p]) == (200, {"result": expected_criteria(result)})
+    status, body = post(live_server, "HOURS", [a, r[0][5], r[1][5], "Volunteering", None, None, None])
+    assert status == 200 and body["result"] == result.totals.by_category["volunteering"]
+    status, body = post(live_server, "hours_by", [a, "category", r[0][5], r[1][5]])
+    assert body["result"][1] == ["Training courses", result.totals.by_category["training"]]
+
+
+def test_http_endpoint_refuses_bad_requests_with_codes(client):
+    assert client.post("/api/v1/functions/NOPE", json={"args": []}).get_json()["error"]["code"] == "unknown_function"
+    res = client.post("/api/v1/functions/HOURS", data="not json", content_type="application/json")
+    assert res.status_code == 400 and res.get_json()["error"]["code"] == "bad_request"
+    res = client.post("/api/v1/functions/HOURS", json={"args": [1]})
+    assert res.status_code == 400 and res.get_json()["error"]["code"] == "bad_arguments"
+    res = client.post("/api/v1/functions/HOURS", data=b"{" + b" " * (9 * 1024 * 1024) + b"}",
+                      content_type="application/json")
+    assert res.status_code == 413 and res.get_json()["error"]["code"] == "too_large"
+    res = client.get("/api/v1/functions/HOURS")
+    assert res.status_code == 405 and res.get_json()["error"]["code"] == "method_not_allowed"
+    listing = client.get("/api/v1/functions").get_json()["functions"]
+    assert [f["name"] for f in listing] == [f"CPD.{n}" for n in FUNCTIONS]
+
+
+def test_the_committed_javascript_is_generated_from_the_registry():
+    assert (build.STATIC / "functions.js").read_text() == build.functions_js()
+
+
+def test_the_metadata_describes_every_function():
+    meta = json.loads((build.STATIC / "functions.json").read_text())
+    got = {f["id"]: f for f in meta["functions"]}
+    assert list(got) == list(FUNCTIONS)
+    for name, fn in FUNCTIONS.items():
+        params = got[name]["parameters"]
+        assert [p["name"] for p in params] == [p.name for p in fn.params]
+        assert [bool(p.get("optional")) for p in params] == [p.optional for p in fn.params]
+        assert [p.get("dimensionality") == "matrix" for p in params] == [p.kind == "range" for p in fn.params]
+        assert (got[name]["result"].get("dimensionality") == "matrix") == (fn.returns == "table")
+
+
+@pytest.mark.skipif(not shutil.which("npx"), reason="Node.js is not installed: metadata regeneration not checked")
+def test_custom_functions_metadata_regenerates_the_same_json(tmp_path):
+    out = tmp_path / "functions.json"
+    build.metadata(build.STATIC / "functions.js", out)
+    assert json.loads(out.read_text()) == json.loads((build.STATIC / "functions.json").read_text())
+
+
+def test_the_manifest_is_served_with_the_services_address(client, app, tmp_path):
+    app.config["PUBLIC_URL"] = "https://cpd.example.org"
+    res = client.get("/addin/manifest.xml")
+    assert res.status_code == 200
+    root = ET.fromstring(res.data)
+    ns = {"o": "http://schemas.microsoft.com/office/appforoffice/1.1",
+          "bt": "http://schemas.microsoft.com/office/officeappbasictypes/1.0"}
+    assert root.find("o:DisplayName", ns).get("DefaultValue") == "CPD tracker"
+    urls = {u.get("id"): u.get("DefaultValue") for u in root.iter("{%s}Url" % ns["bt"])}
+    assert urls["Functions.Script.Url"] == "https://cpd.example.org/addin/functions.js"
+    assert urls["Functions.Metadata.Url"] == "https://cpd.example.org/addin/functions.json"
+    for url in urls.values():
+        assert client.get(url.replace("https://cpd.example.org", "")).status_code == 200
+    assert b"{BASE_URL}" not in res.data
+    tool = build.HERE / "node_modules" / ".bin" / "office-addin-manifest"
+    if tool.exists():
+        path = tmp_path / "manifest.xml"
+        path.write_bytes(res.data)
+        info = subprocess.run([str(tool), "info", str(path)], capture_output=True, text=True, timeout=120)
+        assert info.returncode == 0 and "CPD tracker" in info.stdout, info.stdout + info.stderr
