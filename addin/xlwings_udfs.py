@@ -4,8 +4,9 @@ Set this module in the xlwings add-in's "UDF Modules" (``addin.xlwings_udfs``) a
 "Import Python UDFs": Excel then has CPD_HOURS, CPD_HOURS_BY, CPD_COVERAGE, CPD_TARGET,
 CPD_READINESS and CPD_CRITERIA. Each is a thin wrapper over the one registry
 (``addin.functions``), so it gives exactly what the Office.js functions and the engine give.
-Off Windows and macOS the decorators leave the functions as plain Python, which is how the
-tests call them.
+Tables are returned as 2-D lists: Excel 365 spills them; the template puts them in array
+formulas of the right size. Off Windows and macOS the decorators leave the functions as plain
+Python, which is how the tests call them.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ def CPD_HOURS(activities, period_from, period_to, category=None, skill_type=None
 
 @xw.func
 @xw.arg("activities", ndim=2)
-@xw.ret(expand="table")
 def CPD_HOURS_BY(activities, by, period_from, period_to, profile=None, first_row=None):
     """Hours in the period by category, skill type, competence, objective or topic."""
     return _run("HOURS_BY", activities, by, period_from, period_to, profile, first_row)
@@ -35,7 +35,6 @@ def CPD_HOURS_BY(activities, by, period_from, period_to, profile=None, first_row
 
 @xw.func
 @xw.arg("activities", ndim=2)
-@xw.ret(expand="table")
 def CPD_COVERAGE(activities, period_from, period_to, what=None, profile=None, registration=None, first_row=None):
     """Categories or competences covered in the period, and missing."""
     return _run("COVERAGE", activities, period_from, period_to, what, profile, registration, first_row)
@@ -51,7 +50,6 @@ def CPD_TARGET(profile=None, status=None, period_from=None, period_to=None, leav
 @xw.arg("record", ndim=2)
 @xw.arg("activities", ndim=2)
 @xw.arg("plan", ndim=2)
-@xw.ret(expand="table")
 def CPD_READINESS(record, activities, plan=None, profile=None, first_row=None):
     """Verdict and score."""
     return _run("READINESS", record, activities, plan, profile, first_row)
@@ -61,7 +59,6 @@ def CPD_READINESS(record, activities, plan=None, profile=None, first_row=None):
 @xw.arg("record", ndim=2)
 @xw.arg("activities", ndim=2)
 @xw.arg("plan", ndim=2)
-@xw.ret(expand="table")
 def CPD_CRITERIA(record, activities, plan=None, profile=None, first_row=None):
     """Each review criterion: status, reason and hint."""
     return _run("CRITERIA", record, activities, plan, profile, first_row)

@@ -169,6 +169,16 @@ def test_native_formulas_equal_the_engine_for_every_record(recalculated):
     assert len(recalculated) == RANDOM_RECORDS + len(EXAMPLES)
 
 
+def test_without_the_addin_the_analysis_block_says_how_to_turn_it_on(recalculated):
+    from workbook_templates.builder import ENABLE_ADDIN
+    recalc = dict((o.name, r) for o, r in recalculated)["example-iet.xlsx"]
+    ws = openpyxl.load_workbook(recalc, data_only=True)["Summary"]
+    label = next(c.row for c in ws["A"] if c.value == "Analysis (CPD add-in)")
+    assert ws.cell(row=label + 1, column=1).value == ENABLE_ADDIN
+    results = [ws.cell(row=r, column=c).value for r in range(label + 2, label + 12) for c in (2, 3, 4)]
+    assert all(v in (None, "") for v in results)      # blank, not an error, without the add-in
+
+
 def test_the_example_summary_shows_the_hand_figures(recalculated):
     recalc = dict((o.name, r) for o, r in recalculated)["example-iet.xlsx"]
     got = _native(recalc, load_profile("iet"))

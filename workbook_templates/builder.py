@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
 
 from addin.frameworks import load_framework
 from addin.model import OBJECTIVE_STATUSES, STATUS_LABELS, Status
@@ -269,6 +270,7 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
             r += 1
             ws.cell(row=r, column=1, value=term.label)
             ws.cell(row=r, column=2, value=f"={t.hours_in_period(f'{skill}=$A{r}')}").number_format = "0.##"
+    _analysis_block(ws, profile, columns, r + 2)
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 18
     chart = BarChart()
@@ -280,6 +282,43 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
     chart.height, chart.width = 8, 16
     ws.add_chart(chart, "D3")
     _print_setup(ws)
+
+
+ENABLE_ADDIN = ("Turn on the CPD add-in to see the full review here (Guidance sheet, 'The add-in'); "
+                "or run cpd check on this file.")
+
+
+def analysis_calls(profile: Profile, columns, name: str) -> list[str]:
+    """The same add-in function in the forms Excel knows it by: CPD_NAME (xlwings, desktop) and
+    _xldudf_CPD_NAME (how Excel saves the Office.js function CPD.NAME in a file)."""
+    last = get_column_letter(len(columns))
+    args = (f"{RECORD_SHEET}!$A$3:$F$7,{RECORD_SHEET}!$A${TABLE_HEADER_ROW}:${last}${TABLE_HEADER_ROW + TABLE_ROWS},"
+            f"{PLAN_SHEET}!$A${PLAN_HEADER_ROW}:$G${PLAN_HEADER_ROW + PLAN_ROWS}")
+    return [f"CPD_{name}({args})", f"_xldudf_CPD_{name}({args})"]
+
+
+def _with_fallback(calls: list[str], fallback: str) -> str:
+    formula = fallback
+    for call in reversed(calls):
+        formula = f"IFERROR({call},{formula})"
+    return "=" + formula
+
+
+def _analysis_block(ws, profile: Profile, columns, row: int) -> None:
+    """The add-in's review in the sheet; without the add-in, one line saying how to turn it on."""
+    ws.cell(row=row, column=1, value="Analysis (CPD add-in)").font = Font(bold=True, size=12, color="1F4E78")
+    readiness = analysis_calls(profile, columns, "READINESS")
+    criteria = analysis_calls(profile, columns, "CRITERIA")
+    ws.cell(row=row + 1, column=1,
+            value=f'=IF(AND(ISERROR({readiness[0]}),ISERROR({readiness[1]})),"{ENABLE_ADDIN}","")')
+    ws.cell(row=row + 2, column=1, value="Verdict and score").font = LABEL_FONT
+    ref = f"B{row + 2}:C{row + 2}"
+    ws[f"B{row + 2}"] = ArrayFormula(ref, _with_fallback(readiness, '""'))
+    first = row + 4
+    ref = f"A{first}:D{first + len(profile.criteria)}"
+    ws[f"A{first}"] = ArrayFormula(ref, _with_fallback(criteria, '""'))
+    ws.column_dimensions["C"].width = 40
+    ws.column_dimensions["D"].width = 50
 
 
 def _target_formula(profile: Profile) -> str:

@@ -54,6 +54,16 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
     add(("heading", f"What a {profile.short_name} review looks for"))
     for c in profile.criteria:
         add(("text", f"  - {c.title}" + (" (advice)" if c.severity == "warn" else "")))
+    add(("heading", "The add-in"))
+    add(("text", "The Summary sheet's figures work everywhere. The Analysis block below them, and functions such "
+                 "as CPD.READINESS and CPD.CRITERIA, need the CPD add-in:"))
+    add(("text", "  - Excel on Windows or Mac with Python: install xlwings, set its UDF Modules to addin.xlwings_udfs "
+                 "and import the functions (CPD_READINESS, CPD_CRITERIA, ...)."))
+    add(("text", "  - Excel on the web or Mac without Python: add the CPD tracker add-in from your CPD service "
+                 "(Home > Add-ins > Upload My Add-in, with the manifest at /addin/manifest.xml); open CPD check "
+                 "for the Check and Submit buttons."))
+    add(("text", "  - LibreOffice and Google Sheets: the Summary figures work as they are; run 'cpd check' on the "
+                 "file for the full review."))
     add(("heading", "Reviewing your plan"))
     add(("text", "Review your activities over the previous 12 months at least once a year, for example with your "
                  "annual appraisal or with a mentor, and then set your objectives for the coming year."))
