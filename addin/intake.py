@@ -152,20 +152,30 @@ def _term(sink: _Sink, profile: Profile, kind: str, fld: str, value: object, nou
     return term.id
 
 
+def _DAY_FIRST(v):
+    return to_date(v)
+
+
+def _MONTH_FIRST(v):
+    return to_date(v, month_first=True)
+
+
 def build_activity(raw: Mapping[str, object], row: int, profile: Profile, *, fw: Framework | None = None,
                    title: str | None = None, objective_refs: Iterable[str] | None = None,
                    month_first: bool = False) -> tuple[Activity | None, list[Problem]]:
     """One activity from a row's values; None (with problems) if it cannot be placed in time."""
     sink = _Sink(row)
-    parse_date = (lambda v: to_date(v, month_first=month_first))
+    parse_date = _DAY_FIRST if not month_first else _MONTH_FIRST
     start = sink.take("start_date", parse_date, raw.get("start_date"), "start date")
-    end = sink.take("end_date", parse_date, raw.get("end_date"), "end date")
+    end_raw = raw.get("end_date")
+    end = sink.take("end_date", parse_date, end_raw, "end date") if end_raw is not None else None
     if start is None and not any(p.field == "start_date" for p in sink.problems):
         sink.add("start_date", "date_missing", "the activity needs a start date")
     end = end or start
     if start and end and end < start:
         sink.add("end_date", "end_before_start", f"end date {end} is before start date {start}")
-    hours = sink.take("hours", to_hours, raw.get("hours"), "hours")
+    hours_raw = raw.get("hours")
+    hours = sink.take("hours", to_hours, hours_raw, "hours") if hours_raw is not None else None
     category = _term(sink, profile, "categories", "category", raw.get("category"), "category")
     skill = (_term(sink, profile, "skill_types", "skill_type", raw.get("skill_type"), "skill type")
              if profile.skill_types else None)
@@ -184,7 +194,8 @@ def build_activity(raw: Mapping[str, object], row: int, profile: Profile, *, fw:
     if objective and refs is not None and objective not in refs:
         sink.add("objective", "objective_unknown", f"objective {shown(objective)} is not in the Plan sheet"
                  + (f" (objectives: {', '.join(sorted(refs))})" if refs else " (the plan has no objectives yet)"))
-    verified_on = sink.take("verified_on", parse_date, raw.get("verified_on"), "verified on")
+    verified_raw = raw.get("verified_on")
+    verified_on = sink.take("verified_on", parse_date, verified_raw, "verified on") if verified_raw is not None else None
     if sink.problems and (start is None or (end and end < start)):
         return None, sink.problems
     activity = Activity(

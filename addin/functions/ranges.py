@@ -43,8 +43,15 @@ def _table(grid: list[list], headers: dict, first_row: int, what: str) -> list[t
         raise CpdError("no_header_row", f"the {what} range needs its header row (e.g. Start date, Description, "
                        f"CPD hours)")
     rows = []
+    pairs = list(found.items())
     for k, cells in enumerate(grid[h + 1:], h + 1):
-        values = {f: cells[i] for i, f in found.items() if i < len(cells) and not is_blank(cells[i])}
+        n = len(cells)
+        values = {}
+        for i, f in pairs:
+            v = cells[i] if i < n else None
+            if v is None or v == "" or (v.__class__ is str and v.isspace()):
+                continue
+            values[f] = v
         if values:
             rows.append((first_row + k, values))
     return rows

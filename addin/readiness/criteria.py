@@ -155,10 +155,10 @@ def category_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
 
 def skill_mix(ctx: Context, spec: CriterionSpec) -> Outcome:
     groups = {"technical": 0.0, "soft": 0.0}
+    group_of = {t.id: t.group for t in ctx.profile.skill_types}
     for a in ctx.totals.activities:
-        t = ctx.profile.term("skill_types", a.skill_type) if a.skill_type else None
-        if t:
-            groups[t.group] += ctx.weight(a)
+        if a.skill_type:
+            groups[group_of[a.skill_type]] += ctx.weight(a)
     unset = [a.row for a in ctx.totals.activities if not a.skill_type]
     total = groups["technical"] + groups["soft"]
     measure = ctx.unit if ctx.profile.hours else "activities"

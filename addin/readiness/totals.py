@@ -15,16 +15,17 @@ from ..model import Activity, Period, Record
 from ..profile import Profile
 
 
+def share(activity: Activity, overlap_days: int) -> float:
+    """The activity's hours for `overlap_days` of its days (the apportioning rule)."""
+    if not activity.hours or not overlap_days:
+        return 0.0
+    days = activity.days
+    return activity.hours if overlap_days == days else activity.hours * overlap_days / days
+
+
 def hours_in(activity: Activity, period: Period) -> float:
     """The activity's hours that fall in the period, apportioned by days."""
-    if not activity.hours:
-        return 0.0
-    overlap = period.overlap_days(activity.start_date, activity.end_date)
-    if overlap == 0:
-        return 0.0
-    if overlap == activity.days:
-        return activity.hours
-    return activity.hours * overlap / activity.days
+    return share(activity, period.overlap_days(activity.start_date, activity.end_date))
 
 
 def in_period(activity: Activity, period: Period) -> bool:
@@ -83,8 +84,13 @@ def _sum_by(pairs, order=()) -> dict:
 
 def compute_totals(record: Record, profile: Profile, period: Period | None = None) -> Totals:
     period = period or record.period
-    acts = tuple(sorted((a for a in record.activities if in_period(a, period)), key=lambda a: a.row))
-    shares = {a.row: hours_in(a, period) for a in acts}
+    shares, acts = {}, []
+    for a in record.activities:
+        overlap = period.overlap_days(a.start_date, a.end_date)
+        if overlap:
+            acts.append(a)
+            shares[a.row] = share(a, overlap)
+    acts = tuple(sorted(acts, key=lambda a: a.row))
     cats = [t.id for t in profile.categories]
     by_category = _sum_by(((a.category or "", shares[a.row]) for a in acts), cats)
     by_skill = _sum_by(((a.skill_type or "", shares[a.row]) for a in acts), [t.id for t in profile.skill_types])
