@@ -222,6 +222,31 @@ def export(file: Path, out: Path, profile: str | None, force: bool) -> None:
     click.echo(f"Wrote {n} activities to {out}.")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--public-url", default=None, help="The https address Office reaches the service at, if it is "
+              "behind a proxy (put in the add-in manifest).")
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TLS certificate file: Office add-ins need https.")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None, help="TLS private key file.")
+def serve(host: str, port: int, public_url: str | None, cert: str | None, key: str | None) -> None:
+    """Run the CPD service: the add-in functions for Excel on the web and Mac, and the add-in's files.
+
+    The manifest to add to Excel is at /addin/manifest.xml. (Submission and delivery are still to come.)
+    """
+    from werkzeug.serving import run_simple
+    from sync_service import create_app
+
+    if bool(cert) != bool(key):
+        _fail(CpdError("bad_option", "give both --cert and --key, or neither"))
+    app = create_app({"PUBLIC_URL": public_url} if public_url else None)
+    scheme = "https" if cert else "http"
+    click.echo(f"CPD service on {scheme}://{host}:{port}/  (add-in manifest: {public_url or f'{scheme}://{host}:{port}'}"
+               f"/addin/manifest.xml). Ctrl+C stops it.")
+    run_simple(host, port, app, threaded=True, ssl_context=(cert, key) if cert else None, use_reloader=False)
+
+
 @cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.pass_context

@@ -134,3 +134,42 @@ def _commands(group, prefix=()):
 def test_every_command_has_help(cpd, path):
     res = cpd(*path, "--help")
     assert res.exit_code == 0 and "Usage:" in res.output and len(res.output.splitlines()) > 3
+
+
+def test_serve_runs_the_service_as_a_real_process(tmp_path):
+    """cpd serve in its own process: the function endpoint answers over HTTP on 127.0.0.1."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/functions/TARGET",
+                                             data=b'{"args": ["iet", "Partially active"]}',
+                                             headers={"Content-Type": "application/json"}, method="POST")
+                with urllib.request.urlopen(req, timeout=2) as resp:
+                    assert json.loads(resp.read()) == {"result": 10.0}
+                break
+            except OSError:
+                assert time.time() < deadline and proc.poll() is None, proc.stdout.read() if proc.poll() else ""
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/addin/manifest.xml", timeout=2) as resp:
+            assert f"http://127.0.0.1:{port}/addin/functions.js".encode() in resp.read()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_serve_needs_both_cert_and_key(cpd, tmp_path):
+    cert = tmp_path / "c.pem"
+    cert.write_text("x")
+    res = cpd("serve", "--cert", cert)
+    assert res.exit_code == 2 and "both --cert and --key" in res.output

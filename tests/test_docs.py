@@ -80,3 +80,13 @@ def test_the_sample_report_in_the_readme_is_what_cpd_prints(cpd, tmp_path):
     printed = out.splitlines()
     for line in sample:
         assert line in printed, line
+
+
+def test_every_function_is_documented_with_its_parameters():
+    from addin.functions import FUNCTIONS
+    doc = (ROOT / "docs" / "addin.md").read_text()
+    for name, fn in FUNCTIONS.items():
+        row = next((line for line in doc.splitlines() if line.startswith(f"| `CPD.{name}(")), None)
+        assert row, name
+        for p in fn.params:
+            assert p.name.replace("period_", "") in row, (name, p.name)
