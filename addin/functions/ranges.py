@@ -11,11 +11,10 @@ from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile
 from ..values import is_blank, normalise
-from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_COLUMNS, TABLE_HEADER_ROW, header_names, label_names
+from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_COLUMNS, TABLE_HEADER_ROW, header_names, labelled_values
 
 _ACTIVITY = header_names(ACTIVITY_COLUMNS)
 _PLAN = header_names(PLAN_COLUMNS)
-_LABELS = label_names()
 
 
 def as_grid(value) -> list[list]:
@@ -61,18 +60,9 @@ def header_values(grid: list[list]) -> dict:
     """Label / value pairs (Name:, Status:, Covering the period from:, ...) from a block of cells."""
     out = {}
     for cells in grid:
-        for i, v in enumerate(cells):
-            if not isinstance(v, str):
-                continue
-            f = _LABELS.get(normalise(v.strip().rstrip(":")))
-            if not f or f in out:
-                continue
-            for v2 in cells[i + 1:]:
-                if isinstance(v2, str) and _LABELS.get(normalise(v2.strip().rstrip(":"))):
-                    break
-                if not is_blank(v2):
-                    out[f] = v2
-                    break
+        for f, _, j in labelled_values(cells):
+            if j is not None:
+                out.setdefault(f, cells[j])
     return out
 
 

@@ -16,7 +16,7 @@ from ..errors import CpdError, Problem
 from ..model import Period
 from ..profile import Profile
 from ..values import BadValue, is_blank, normalise, text
-from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_COLUMNS, PLAN_SHEET, header_names, label_names
+from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_COLUMNS, PLAN_SHEET, header_names, label_names, labelled_values
 from ..workbook.limits import Limits
 from ..workbook.sheetscan import column_letters
 from .lenient import HOURS_PER_DAY, parse_dates, parse_hours
@@ -103,22 +103,15 @@ def _labels_from_cells(sheet: Sheet, upto_row: int) -> dict:
     for r, cells in sheet.rows:
         if r >= upto_row:
             break
-        for i, v in enumerate(cells):
-            if not isinstance(v, str):
-                continue
-            label, _, rest = v.partition(":")
-            f = _LABELS.get(normalise(label))
-            if not f or f in out:
-                continue
-            if rest.strip():
-                out[f] = rest.strip()
-                continue
-            for v2 in cells[i + 1:]:
-                if isinstance(v2, str) and _LABELS.get(normalise(v2.partition(":")[0])):
-                    break
-                if not is_blank(v2):
-                    out[f] = v2
-                    break
+        for i, v in enumerate(cells):      # "NAME: Jo Bloggs" in one cell
+            if isinstance(v, str) and ":" in v:
+                label, _, rest = v.partition(":")
+                f = _LABELS.get(normalise(label))
+                if f and rest.strip():
+                    out.setdefault(f, rest.strip())
+        for f, _, j in labelled_values(cells):
+            if j is not None:
+                out.setdefault(f, cells[j])
     return out
 
 

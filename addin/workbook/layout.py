@@ -56,6 +56,12 @@ HEADER_FIELDS = (
 )
 HEADER = {h.field: h for h in HEADER_FIELDS}
 
+# The Submission area, right of the header: what Check and Submit write back (labels in H, values in I).
+SUBMISSION_AREA = (("last_check", "Last check:", "I3"), ("submission_id", "Submission id:", "I4"),
+                   ("submission_status", "Submission status:", "I5"), ("submitted_at", "Submitted at:", "I6"),
+                   ("receipt", "Receipt:", "I7"))
+SUBMISSION_CELLS = {key: cell for key, _, cell in SUBMISSION_AREA}
+
 
 @dataclass(frozen=True)
 class Column:
@@ -137,3 +143,38 @@ def label_names() -> dict[str, str]:
         for name in (h.label, *h.synonyms):
             table.setdefault(normalise(name.rstrip(":")), h.field)
     return table
+
+
+_LABEL_NAMES: dict[str, str] | None = None
+
+
+def _is_label_text(value) -> bool:
+    return isinstance(value, str) and value.rstrip().endswith(":")
+
+
+def labelled_values(cells) -> list[tuple[str, int, int | None]]:
+    """(field, label index, value index or None) for each header label in a row of cells.
+
+    The value is the first non-blank cell to the right of the label, unless another label
+    (known, or any text ending in a colon) comes first: then the field is blank."""
+    global _LABEL_NAMES
+    if _LABEL_NAMES is None:
+        _LABEL_NAMES = label_names()
+    found, seen = [], set()
+    for i, v in enumerate(cells):
+        if not isinstance(v, str):
+            continue
+        f = _LABEL_NAMES.get(normalise(v.strip().rstrip(":")))
+        if f is None or f in seen:
+            continue
+        seen.add(f)
+        value_at = None
+        for j in range(i + 1, len(cells)):
+            v2 = cells[j]
+            if _is_label_text(v2) or (isinstance(v2, str) and _LABEL_NAMES.get(normalise(v2.strip().rstrip(":")))):
+                break
+            if v2 is not None and not (isinstance(v2, str) and not v2.strip()):
+                value_at = j
+                break
+        found.append((f, i, value_at))
+    return found

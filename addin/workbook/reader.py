@@ -25,7 +25,7 @@ from ..model import Record
 from ..profile import Profile, load_profile
 from ..values import is_blank, normalise, shown
 from .layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET,
-                     header_names, label_names)
+                     header_names, labelled_values)
 from .limits import Limits
 from .package import Package, failures, inspect_package
 from .sheetscan import column_letters, column_number
@@ -34,7 +34,6 @@ MAX_PLAN_ROWS = 1_000
 FORMULA_OK = {"evidence"}            # a HYPERLINK() there is fine: it is not scored
 _ACTIVITY_HEADERS = header_names(ACTIVITY_COLUMNS)
 _PLAN_HEADERS = header_names(PLAN_COLUMNS)
-_LABELS = label_names()
 
 
 @dataclass
@@ -223,29 +222,24 @@ def scan_table(grid: Grid, sheet: str, headers: dict, min_matches: int, want_lab
 
 
 def _labels(grid: Grid, table: Table, cells, r: int, formulas: set) -> None:
-    for i, v in enumerate(cells):
-        if not isinstance(v, str):
+    for f, i, j in labelled_values(cells):
+        if f in table.labels:
             continue
-        f = _LABELS.get(normalise(v.rstrip(":")))
-        if f is None or f in table.labels:
-            continue
-        value, where = None, f"{column_letters(i + 2)}{r}"
-        for j in range(i + 1, len(cells)):
-            v2 = cells[j]
-            if isinstance(v2, str) and _LABELS.get(normalise(v2.rstrip(":"))):
-                break
-            ref = f"{column_letters(j + 1)}{r}"
-            if ref in formulas:
-                table.problems.append(Problem("formula_not_allowed", "enter a value, not a formula",
-                                              field=f, sheet=table.sheet, cell=ref))
-                where = ref
-                break
-            if not is_blank(v2):
-                value, where = v2, ref
-                if isinstance(v2, str):
-                    grid.too_long(v2, table.sheet, ref)
-                break
-        table.labels[f] = (value, where)
+        end = j if j is not None else len(cells)
+        formula = next((k for k in range(i + 1, end + (j is not None)) if f"{column_letters(k + 1)}{r}" in formulas),
+                       None)
+        if formula is not None:      # a formula where the value belongs (it may have no cached value)
+            ref = f"{column_letters(formula + 1)}{r}"
+            table.problems.append(Problem("formula_not_allowed", "enter a value, not a formula",
+                                          field=f, sheet=table.sheet, cell=ref))
+            table.labels[f] = (None, ref)
+        elif j is None:
+            table.labels[f] = (None, f"{column_letters(i + 2)}{r}")
+        else:
+            value, ref = cells[j], f"{column_letters(j + 1)}{r}"
+            if isinstance(value, str):
+                grid.too_long(value, table.sheet, ref)
+            table.labels[f] = (value, ref)
 
 
 def _find_record_sheet(grid: Grid) -> str:
