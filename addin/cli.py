@@ -223,6 +223,42 @@ def export(file: Path, out: Path, profile: str | None, force: bool) -> None:
 
 
 @cli.command()
+@click.option("--url", "service_url", required=True, help="Your CPD service's address, e.g. https://cpd.example.org")
+@click.option("--token", prompt="Token (from your page on the service)", hide_input=True,
+              help="Your personal token from the service (asked for, hidden, if not given).")
+def login(service_url: str, token: str) -> None:
+    """Keep your CPD service's address and token in your own configuration (never in a workbook)."""
+    from .submit import Settings
+
+    if not service_url.startswith(("https://", "http://")):
+        _fail(CpdError("bad_option", "--url must start with https:// (or http:// for a service on this computer)"))
+    path = Settings(service_url.rstrip("/"), token.strip()).save()
+    click.echo(f"Saved to {path} (readable by you only). Submit with: cpd submit FILE")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
+def submit(file: Path, as_json: bool) -> None:
+    """Submit a CPD workbook to your CPD service, which delivers it to the institution.
+
+    The record is checked here first; the same file submitted twice gives one submission.
+    """
+    from .submit import Settings, submit_file
+
+    try:
+        receipt = submit_file(file, Settings.load())
+    except CpdError as err:
+        _fail(err, as_json, str(file))
+    if as_json:
+        click.echo(json.dumps(receipt.to_dict(), indent=2))
+        return
+    click.echo(f"Submitted {file.name}: {receipt.id} ({receipt.status}) at {receipt.received_at}.")
+    click.echo("The receipt from the institution will show on your page on the service."
+               if not receipt.receipt_id else f"Institution's receipt: {receipt.receipt_id}")
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
 @click.option("--public-url", default=None, help="The https address Office reaches the service at, if it is "

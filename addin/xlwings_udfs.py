@@ -62,3 +62,48 @@ def CPD_READINESS(record, activities, plan=None, profile=None, first_row=None):
 def CPD_CRITERIA(record, activities, plan=None, profile=None, first_row=None):
     """Each review criterion: status, reason and hint."""
     return _run("CRITERIA", record, activities, plan, profile, first_row)
+
+
+# One-click Check and Submit for Excel desktop: macros that xlwings imports with the functions.
+# Run them with Alt+F8, or add them to the Quick Access Toolbar for one click. They save the
+# workbook, run the same code as 'cpd check' and 'cpd submit' on the saved file, and write the
+# result into the Record sheet's Submission area (the token comes from 'cpd login', never the book).
+
+def _write_cells(book, cells: dict) -> None:
+    sheet = book.sheets["Record"]
+    for address, value in cells.items():
+        sheet.range(address).value = value
+
+
+def _saved_path(book) -> str:
+    book.save()
+    return book.fullname
+
+
+@xw.sub
+def CPD_CHECK():
+    """Check this workbook and write the verdict into the Submission area."""
+    from .errors import CpdError
+    from .submit import check_cells
+    book = xw.Book.caller()
+    try:
+        _write_cells(book, check_cells(_saved_path(book)))
+    except CpdError as err:
+        book.app.alert(str(err) if not err.problems else "\n".join(str(p) for p in err.problems[:10]),
+                       title="CPD check")
+
+
+@xw.sub
+def CPD_SUBMIT():
+    """Check and submit this workbook to your CPD service; write the receipt into the Submission area."""
+    from .errors import CpdError
+    from .submit import Settings, check_cells, receipt_cells, submit_file
+    book = xw.Book.caller()
+    try:
+        path = _saved_path(book)
+        cells = check_cells(path)
+        receipt = submit_file(path, Settings.load())
+        _write_cells(book, {**cells, **receipt_cells(receipt)})
+    except CpdError as err:
+        book.app.alert(str(err) if not err.problems else "\n".join(str(p) for p in err.problems[:10]),
+                       title="CPD submit")

@@ -7,8 +7,11 @@ the engine. Submit goes to a local test receiver until the sync service's submis
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import shutil
 from datetime import datetime
 
@@ -29,14 +32,29 @@ def used_range(ws):
 
 
 FAKE_EXCEL = """
+window.__writes = {};
 window.Excel = { run: async (fn) => fn({
-  workbook: { worksheets: { getItemOrNullObject: (name) => {
-    const values = window.__sheets[name] || [];
-    return { isNullObject: false, getUsedRangeOrNullObject: () => ({
-      isNullObject: false, values: values, rowIndex: 0, load: () => {} }) };
-  } } },
+  workbook: { worksheets: {
+    getItemOrNullObject: (name) => {
+      const values = window.__sheets[name] || [];
+      return { isNullObject: false, getUsedRangeOrNullObject: () => ({
+        isNullObject: false, values: values, rowIndex: 0, load: () => {} }) };
+    },
+    getItem: (name) => ({ getRange: (address) => ({
+      set values(v) { window.__writes[name + "!" + address] = v[0][0]; } }) }),
+  } },
   sync: async () => {},
 }) };
+window.Office = {
+  FileType: { Compressed: "compressed" }, AsyncResultStatus: { Succeeded: "succeeded" },
+  context: { document: { getFileAsync: (type, options, callback) => {
+    const bytes = Uint8Array.from(atob(window.__file), (c) => c.charCodeAt(0));
+    const size = 4096, count = Math.ceil(bytes.length / size);
+    callback({ status: "succeeded", value: { sliceCount: count, closeAsync: () => {},
+      getSliceAsync: (i, cb) => cb({ status: "succeeded",
+        value: { data: Array.from(bytes.slice(i * size, (i + 1) * size)) } }) } });
+  } } },
+};
 """
 
 
@@ -57,13 +75,14 @@ def browser():
 
 @pytest.fixture
 def submissions(app):
-    """A local test receiver for Submit, on the same test service."""
+    """A local test receiver for Submit, on the same test service, until the submission API exists."""
     received = []
 
     @app.post("/api/v1/submissions")
     def receive():
-        received.append({"auth": request.headers.get("Authorization"), "body": request.get_json()})
-        return jsonify(id="sub_test_1", status="queued"), 202
+        received.append({"auth": request.headers.get("Authorization"), "key": request.headers.get("Idempotency-Key"),
+                         "type": request.content_type, "body": request.get_data()})
+        return jsonify(id="sub_test_1", status="queued", received_at="2026-11-23T10:00:00Z", receipt_id=None), 201
     return received
 
 
@@ -73,7 +92,8 @@ def open_pane(browser, live_server):
     page = browser.new_page()
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live_server)
                else route.abort())                       # no network here: Office's CDN is not reachable
-    page.add_init_script(f"window.__sheets = {json.dumps(sheets)};" + FAKE_EXCEL)
+    data = base64.b64encode(example_path("iet").read_bytes()).decode()
+    page.add_init_script(f"window.__sheets = {json.dumps(sheets)}; window.__file = {json.dumps(data)};" + FAKE_EXCEL)
     page.goto(f"{live_server}/addin/taskpane.html")
     return page
 
@@ -90,7 +110,7 @@ def test_check_shows_the_engines_review(browser, submissions, live_server, tmp_p
     page.screenshot(path=str(tmp_path / "taskpane.png"))
 
 
-def test_submit_needs_a_token_then_sends_the_record(browser, submissions, live_server):
+def test_submit_sends_the_workbook_file_and_writes_the_receipt(browser, submissions, live_server):
     page = open_pane(browser, live_server)
     page.click("#submit")
     assert "Enter your CPD service token" in page.inner_text("#status")
@@ -98,9 +118,30 @@ def test_submit_needs_a_token_then_sends_the_record(browser, submissions, live_s
     page.click("#submit")
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Submitted')", timeout=15000)
     assert page.inner_text("#status") == "Submitted: sub_test_1 (queued)"
-    assert submissions[0]["auth"] == "Bearer cpd_test_token"
-    assert submissions[0]["body"]["record"][2][1] == "Alex Morgan"
+    data = example_path("iet").read_bytes()
+    sent = submissions[0]
+    assert sent["body"] == data and sent["key"] == hashlib.sha256(data).hexdigest()
+    assert sent["auth"] == "Bearer cpd_test_token"
+    assert sent["type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert page.evaluate("window.__writes") == {"Record!I4": "sub_test_1", "Record!I5": "queued",
+                                                 "Record!I6": "2026-11-23T10:00:00Z",
+                                                 "Record!I7": "(awaiting the institution's receipt)"}
     assert page.evaluate("localStorage.getItem('cpdToken')") == "cpd_test_token"
+
+
+def test_check_writes_the_verdict_into_the_submission_area(browser, live_server):
+    page = open_pane(browser, live_server)
+    page.click("#check")
+    page.wait_for_function("Object.keys(window.__writes).length > 0", timeout=15000)
+    assert re.fullmatch(r"READY \(100/100\) at .+", page.evaluate("window.__writes['Record!I3']"))
+
+
+def test_the_panes_submission_cells_are_the_templates():
+    from addin.workbook.layout import SUBMISSION_CELLS
+    from sync_service.officejs.build import STATIC
+    js = (STATIC / "taskpane.js").read_text()
+    declared = dict(re.findall(r'(\w+): "([A-Z]+\d+)"', js.split("const SUBMISSION = ", 1)[1].split("};")[0]))
+    assert declared == SUBMISSION_CELLS
 
 
 def test_check_outside_excel_says_where_to_open_it(browser, live_server):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.formula import ArrayFormula
 
 from addin.profile import list_profiles, load_profile
 from addin.readiness import assess
@@ -23,12 +24,17 @@ from workbook_templates.example import example_workbook
 RANDOM_RECORDS = 200
 
 
+def _value(v):
+    """A cell's value as compared: an array formula by its range and text."""
+    return ("array", v.ref, v.text) if isinstance(v, ArrayFormula) else v
+
+
 def fingerprint(source) -> dict:
     """Everything a member sees or relies on: cells, formats, validations, merges, layout."""
     wb = openpyxl.load_workbook(source)
     out = {"sheets": wb.sheetnames, "names": sorted(wb.defined_names)}
     for ws in wb.worksheets:
-        cells = {c.coordinate: (c.value, c.data_type, c.number_format)
+        cells = {c.coordinate: (_value(c.value), c.data_type, c.number_format)
                  for row in ws.iter_rows() for c in row if c.value is not None}
         out[ws.title] = {
             "state": ws.sheet_state, "cells": cells, "merged": sorted(str(m) for m in ws.merged_cells.ranges),

@@ -23,7 +23,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from addin.frameworks import load_framework
 from addin.model import OBJECTIVE_STATUSES, STATUS_LABELS, Status
 from addin.profile import Profile
-from addin.workbook.layout import (GUIDANCE_SHEET, HEADER_FIELDS, LISTS_SHEET, PLAN_COLUMNS, PLAN_HEADER_ROW,
+from addin.workbook.layout import (GUIDANCE_SHEET, HEADER_FIELDS, SUBMISSION_AREA, LISTS_SHEET, PLAN_COLUMNS, PLAN_HEADER_ROW,
                                    PLAN_ROWS, PLAN_SHEET, RECORD_SHEET, SUMMARY_SHEET, TABLE_HEADER_ROW,
                                    TABLE_ROWS, columns_for, hours_header)
 from addin.workbook.writer import set_value, write_header, write_rows
@@ -146,6 +146,13 @@ def _record_sheet(ws, profile: Profile, columns, lists) -> None:
         value.border = Border(bottom=THIN)
         if h.label_col == 1:
             ws.merge_cells(start_row=h.row, start_column=2, end_row=h.row, end_column=4)
+    for _, label, cell in SUBMISSION_AREA:
+        row = int(cell[1:])
+        head = ws.cell(row=row, column=8, value=label)
+        head.font = LABEL_FONT
+        head.alignment = Alignment(horizontal="right")
+        ws.merge_cells(start_row=row, start_column=9, end_row=row, end_column=11)
+        ws[cell].border = Border(bottom=THIN)
     ws.cell(row=4, column=2).number_format = "@"          # membership number stays text
     for fld in ("period_start", "period_end"):
         ws.cell(row=[h for h in HEADER_FIELDS if h.field == fld][0].row, column=6).number_format = DATE_FORMAT

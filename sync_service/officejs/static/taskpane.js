@@ -1,6 +1,9 @@
 // The CPD task pane: Check reads the Record and Plan sheets and asks the service for the
-// readiness review (the same function as CPD.CRITERIA); Submit sends the record to the service
-// with the member's token and writes the receipt into the Record sheet's Submission area.
+// readiness review (the same function as CPD.CRITERIA); Submit sends the workbook file itself to
+// the service with the member's token, and both write into the Record sheet's Submission area.
+
+// The Submission area (addin/workbook/layout.py SUBMISSION_AREA; a test keeps them the same).
+const SUBMISSION = { last_check: "I3", submission_id: "I4", submission_status: "I5", submitted_at: "I6", receipt: "I7" };
 
 function inExcel() {
   return typeof Excel !== "undefined" && typeof Excel.run === "function";
@@ -48,6 +51,16 @@ function renderCriteria(rows) {
   });
 }
 
+async function writeCells(cells) {
+  await Excel.run(async (context) => {
+    const sheet = context.workbook.worksheets.getItem("Record");
+    for (const [address, value] of Object.entries(cells)) {
+      sheet.getRange(address).values = [[value]];
+    }
+    await context.sync();
+  });
+}
+
 async function check() {
   if (!inExcel()) {
     show("Open this pane from the CPD tracker add-in in Excel.");
@@ -58,10 +71,50 @@ async function check() {
   const args = [record.values, record.values, plan.values.length ? plan.values : null, null, record.firstRow];
   const verdict = await callCpd("READINESS", args);
   const criteria = await callCpd("CRITERIA", args);
+  const text = Array.isArray(verdict) ? `${verdict[0][0]} (${verdict[0][1]}/100)` : String(verdict);
   document.getElementById("verdict").textContent = Array.isArray(verdict)
     ? `${verdict[0][0]} (score ${verdict[0][1]}/100)` : String(verdict);
   renderCriteria(criteria);
+  const when = new Date().toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
+  await writeCells({ [SUBMISSION.last_check]: `${text} at ${when}` });
   show("Checked " + new Date().toLocaleTimeString());
+}
+
+function workbookBytes() {
+  // The saved workbook as .xlsx bytes, read in slices (Office.js getFileAsync).
+  return new Promise((resolve, reject) => {
+    Office.context.document.getFileAsync(Office.FileType.Compressed, { sliceSize: 4194304 }, (result) => {
+      if (result.status !== Office.AsyncResultStatus.Succeeded) {
+        reject(new Error(result.error ? result.error.message : "cannot read the workbook"));
+        return;
+      }
+      const file = result.value;
+      const parts = [];
+      const next = (i) => file.getSliceAsync(i, (slice) => {
+        if (slice.status !== Office.AsyncResultStatus.Succeeded) {
+          file.closeAsync();
+          reject(new Error("cannot read the workbook"));
+          return;
+        }
+        parts.push(Uint8Array.from(slice.value.data));
+        if (parts.length < file.sliceCount) {
+          next(i + 1);
+          return;
+        }
+        file.closeAsync();
+        const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let at = 0;
+        parts.forEach((p) => { bytes.set(p, at); at += p.length; });
+        resolve(bytes);
+      });
+      next(0);
+    });
+  });
+}
+
+async function sha256Hex(bytes) {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function submit() {
@@ -71,27 +124,40 @@ async function submit() {
     return;
   }
   localStorage.setItem("cpdToken", token);
-  if (!inExcel()) {
+  if (!inExcel() || typeof Office === "undefined" || !Office.context) {
     show("Open this pane from the CPD tracker add-in in Excel.");
     return;
   }
   show("Submitting...");
-  const { record, plan } = await readRecord();
+  const bytes = await workbookBytes();
+  let response;
   try {
-    const response = await fetch(cpdServiceUrl() + "/api/v1/submissions", {
+    response = await fetch(cpdServiceUrl() + "/api/v1/submissions", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
-      body: JSON.stringify({ record: record.values, plan: plan.values }),
+      headers: {
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Authorization: "Bearer " + token,
+        "Idempotency-Key": await sha256Hex(bytes),
+      },
+      body: bytes,
     });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      show((body.error && body.error.message) || `The service answered ${response.status}.`);
-      return;
-    }
-    show(`Submitted: ${body.id} (${body.status})`);
   } catch (err) {
-    show("Cannot reach the CPD service: " + err.message);
+    show("Cannot reach the CPD service: " + err.message + "; nothing was submitted.");
+    return;
   }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const e = body.error || {};
+    show((e.sheet && e.cell ? `${e.sheet}!${e.cell}: ` : "") + (e.message || `The service answered ${response.status}.`));
+    return;
+  }
+  await writeCells({
+    [SUBMISSION.submission_id]: body.id,
+    [SUBMISSION.submission_status]: body.status,
+    [SUBMISSION.submitted_at]: body.received_at,
+    [SUBMISSION.receipt]: body.receipt_id || "(awaiting the institution's receipt)",
+  });
+  show(`Submitted: ${body.id} (${body.status})`);
 }
 
 document.getElementById("check").addEventListener("click", () => check().catch((e) => show(e.message)));

@@ -1,0 +1,137 @@
+"""Submitting a record to the CPD service, and what goes back into the workbook.
+
+The member's service address and token live in their own configuration file
+(``~/.config/cpd/config.toml``, mode 0600; ``CPD_CONFIG`` names another), never in the
+workbook. A submission is the workbook file itself, checked here first with the same
+hardened reader the service uses, and sent with an ``Idempotency-Key`` equal to its SHA-256,
+so a double click or a retry gives one submission.
+
+The service answers (the contract the sync service implements; see docs/submission-api.md):
+``201`` or ``200`` with ``{"id", "status", "received_at", "receipt_id"}``; a 4xx with
+``{"error": {"code", "message", "sheet", "cell"}}``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import CpdError
+from .readiness import assess
+from .workbook.layout import SUBMISSION_CELLS
+from .workbook.reader import read_workbook
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+VERDICT = {"ready": "READY", "not_ready": "NOT READY", "exempt": "EXEMPT"}
+
+
+def config_path() -> Path:
+    if os.environ.get("CPD_CONFIG"):
+        return Path(os.environ["CPD_CONFIG"])
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "cpd" / "config.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    service_url: str
+    token: str
+
+    @classmethod
+    def load(cls) -> "Settings":
+        path = config_path()
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CpdError("not_logged_in", "no CPD service set up: run 'cpd login --url URL' first") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            raise CpdError("bad_config", f"{path} is not valid TOML; run 'cpd login' again") from None
+        url, token = raw.get("service_url"), raw.get("token")
+        if not isinstance(url, str) or not isinstance(token, str) or not url or not token:
+            raise CpdError("not_logged_in", f"{path} lacks service_url or token: run 'cpd login' again")
+        return cls(url.rstrip("/"), token)
+
+    def save(self) -> Path:
+        path = config_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"service_url = {json.dumps(self.service_url)}\ntoken = {json.dumps(self.token)}\n")
+        os.chmod(path, 0o600)
+        return path
+
+
+@dataclass(frozen=True)
+class Receipt:
+    id: str
+    status: str
+    received_at: str
+    receipt_id: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "status": self.status, "received_at": self.received_at, "receipt_id": self.receipt_id}
+
+
+def check_cells(path, now: datetime | None = None) -> dict:
+    """What Check writes into the Submission area: the verdict, score and time."""
+    read = read_workbook(path)
+    record = read.require()
+    result = assess(record, read.profile)
+    when = (now or datetime.now()).strftime("%d %b %Y %H:%M")
+    return {SUBMISSION_CELLS["last_check"]: f"{VERDICT[result.verdict]} ({result.score}/100) at {when}"}
+
+
+def receipt_cells(receipt: Receipt) -> dict:
+    """What Submit writes into the Submission area."""
+    return {SUBMISSION_CELLS["submission_id"]: receipt.id, SUBMISSION_CELLS["submission_status"]: receipt.status,
+            SUBMISSION_CELLS["submitted_at"]: receipt.received_at,
+            SUBMISSION_CELLS["receipt"]: receipt.receipt_id or "(awaiting the institution's receipt)"}
+
+
+def submit_file(path, settings: Settings, timeout: float = 30.0) -> Receipt:
+    """Check the workbook here, then send it; the service's receipt, or CpdError with its code."""
+    data = Path(path).read_bytes() if not isinstance(path, (bytes, bytearray)) else bytes(path)
+    read_workbook(data).require()          # a record the service would refuse is refused here, with its cells
+    request = urllib.request.Request(
+        f"{settings.service_url}/api/v1/submissions", data=data, method="POST",
+        headers={"Content-Type": XLSX_TYPE, "Authorization": f"Bearer {settings.token}",
+                 "Idempotency-Key": hashlib.sha256(data).hexdigest(), "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            body = json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        raise _service_error(err) from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise CpdError("service_unreachable", f"cannot reach the CPD service at {settings.service_url} ({reason}); "
+                       f"nothing was submitted") from None
+    except json.JSONDecodeError:
+        raise CpdError("service_error", "the CPD service gave an answer that is not JSON") from None
+    try:
+        return Receipt(id=str(body["id"]), status=str(body["status"]),
+                       received_at=str(body.get("received_at") or datetime.now(timezone.utc).isoformat()),
+                       receipt_id=body.get("receipt_id"))
+    except (KeyError, TypeError):
+        raise CpdError("service_error", "the CPD service's answer has no submission id") from None
+
+
+def _service_error(err: urllib.error.HTTPError) -> CpdError:
+    try:
+        detail = json.loads(err.read() or b"{}").get("error") or {}
+    except (json.JSONDecodeError, AttributeError):
+        detail = {}
+    if err.code in (401, 403):
+        return CpdError("unauthorized", "the CPD service did not accept your token: run 'cpd login' with a new one")
+    if err.code == 429:
+        wait = err.headers.get("Retry-After", "a while")
+        return CpdError("rate_limited", f"too many submissions: try again in {wait} seconds")
+    if err.code >= 500:
+        return CpdError("service_error", f"the CPD service failed ({err.code}); nothing was submitted, try again later")
+    return CpdError(str(detail.get("code") or "rejected"), str(detail.get("message") or f"refused ({err.code})"),
+                    sheet=detail.get("sheet"), cell=detail.get("cell"))

@@ -1,0 +1,94 @@
+"""cpd login and cpd submit, against a local test receiver over real HTTP."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+
+import pytest
+
+import corpus
+from addin.submit import check_cells, config_path, receipt_cells, Receipt
+from receiver import TOKEN, Receiver, start
+from workbook_templates import example_path
+
+
+@pytest.fixture
+def receiver():
+    rec = Receiver()
+    server, thread = start(rec)
+    yield rec
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(autouse=True)
+def own_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("CPD_CONFIG", str(tmp_path / "cpd" / "config.toml"))
+
+
+def test_login_keeps_the_token_private(cpd, receiver):
+    res = cpd("login", "--url", receiver.url + "/", "--token", TOKEN)
+    assert res.exit_code == 0 and "readable by you only" in res.output
+    path = config_path()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert f'service_url = "{receiver.url}"' in path.read_text()
+
+
+def test_submit_sends_the_workbook_once_with_its_digest(cpd, receiver):
+    cpd("login", "--url", receiver.url, "--token", TOKEN)
+    res = cpd("submit", example_path("iet"), "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output) == {"id": "sub_0001", "status": "queued", "received_at": "2026-11-23T10:00:00Z",
+                                      "receipt_id": None}
+    again = cpd("submit", example_path("iet"))            # a double click: the same submission
+    assert again.exit_code == 0 and "sub_0001 (queued)" in again.output
+    data = example_path("iet").read_bytes()
+    assert [r["key"] for r in receiver.received] == [hashlib.sha256(data).hexdigest()] * 2
+    assert receiver.received[0]["body"] == data
+    assert receiver.received[0]["type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_an_invalid_record_is_refused_here_with_its_cells(cpd, receiver, tmp_path):
+    cpd("login", "--url", receiver.url, "--token", TOKEN)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(corpus.forged_cached_formula())
+    res = cpd("submit", bad)
+    assert res.exit_code == 2 and "Record!J10" in res.output and receiver.received == []
+    bomb = tmp_path / "bomb.xlsx"
+    bomb.write_bytes(corpus.billion_laughs())
+    assert "dtd_not_allowed" in cpd("submit", bomb).output and receiver.received == []
+
+
+@pytest.mark.parametrize("status,body,code", [
+    (401, {"error": {"code": "unauthorized"}}, "unauthorized"),
+    (429, {"error": {"code": "rate_limited"}}, "rate_limited"),
+    (503, {"error": {"code": "down"}}, "service_error"),
+    (422, {"error": {"code": "hours_not_number", "message": "hours must be a number", "sheet": "Record",
+                     "cell": "J10"}}, "hours_not_number"),
+])
+def test_service_refusals_become_clear_errors(cpd, receiver, status, body, code):
+    cpd("login", "--url", receiver.url, "--token", TOKEN)
+    receiver.answer = (status, body)
+    res = cpd("submit", example_path("iet"), "--json")
+    assert res.exit_code == 2
+    assert json.loads(res.output)["error"]["code"] == code
+    if code == "rate_limited":
+        assert "30 seconds" in json.loads(res.output)["error"]["message"]
+
+
+def test_unreachable_service_and_no_login(cpd, tmp_path):
+    res = cpd("submit", example_path("iet"))
+    assert res.exit_code == 2 and "not_logged_in" in res.output
+    cpd("login", "--url", "http://127.0.0.1:9", "--token", TOKEN)
+    res = cpd("submit", example_path("iet"))
+    assert res.exit_code == 2 and "service_unreachable" in res.output and "nothing was submitted" in res.output
+
+
+def test_what_check_and_submit_write_into_the_submission_area():
+    from datetime import datetime
+    cells = check_cells(example_path("iet"), now=datetime(2026, 11, 23, 9, 30))
+    assert cells == {"I3": "READY (100/100) at 23 Nov 2026 09:30"}
+    assert receipt_cells(Receipt("sub_1", "delivered", "2026-11-23T10:00:00Z", "INST-77")) == {
+        "I4": "sub_1", "I5": "delivered", "I6": "2026-11-23T10:00:00Z", "I7": "INST-77"}
