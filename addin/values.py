@@ -40,7 +40,9 @@ def text(value: object) -> str | None:
     if value.__class__ is str:
         if "\n" in value:
             return value.strip() or None
-        return " ".join(value.split()) or None
+        if "  " in value or "\t" in value or "\r" in value:
+            return " ".join(value.split()) or None
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
