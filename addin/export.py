@@ -25,23 +25,33 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
+def activity_values(activity, profile: Profile) -> dict:
+    """An activity as the template's cells show it: labels for ids, lists as 'B2, E4'."""
+    labels = {kind: {t.id: t.label for t in getattr(profile, kind)} for kind in ("categories", "skill_types", "topics")}
+    out = {}
+    for f, _ in COLUMNS:
+        v = getattr(activity, f)
+        if f == "category":
+            v = labels["categories"].get(v, v)
+        elif f == "skill_type":
+            v = labels["skill_types"].get(v, v)
+        elif f == "topics":
+            v = ", ".join(labels["topics"].get(t, t) for t in v) or None
+        elif f == "competences":
+            v = ", ".join(v) or None
+        out[f] = v
+    return out
+
+
 def write_csv(record: Record, profile: Profile, out: TextIO) -> int:
     """Write one row per activity; returns how many."""
-    labels = {kind: {t.id: t.label for t in getattr(profile, kind)} for kind in ("categories", "skill_types", "topics")}
     writer = csv.writer(out)
     writer.writerow([h for _, h in COLUMNS])
     for a in sorted(record.activities, key=lambda a: a.row):
+        values = activity_values(a, profile)
         row = []
         for f, _ in COLUMNS:
-            v = getattr(a, f)
-            if f == "category":
-                v = labels["categories"].get(v, v)
-            elif f == "skill_type":
-                v = labels["skill_types"].get(v, v)
-            elif f == "topics":
-                v = ", ".join(labels["topics"].get(t, t) for t in v)
-            elif f == "competences":
-                v = ", ".join(v)
+            v = values[f]
             if v is None:
                 row.append("")
             elif isinstance(v, str):

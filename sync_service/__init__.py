@@ -1,8 +1,12 @@
-"""The sync service (Flask). So far it serves the CPD worksheet functions to Excel on the web
-and Mac (Office.js custom functions) and the add-in's files; submission, delivery and the
-member's pages are still to come. It calls ``addin``'s core and never re-implements a rule.
+"""The sync service (Flask): the submission API with its storage (SQLite by default, PostgreSQL
+by DATABASE_URL), the CPD worksheet functions for Excel on the web and Mac (Office.js custom
+functions) and the add-in's files. Delivery to the institution and the member's pages are still
+to come. It calls ``addin``'s core and never re-implements a rule.
 """
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from flask import Flask, jsonify
 
@@ -10,16 +14,21 @@ from flask import Flask, jsonify
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
-        MAX_CONTENT_LENGTH=8 * 1024 * 1024,       # a whole activity table as JSON fits well within this
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,      # the hardened reader's own file limit
         PUBLIC_URL=None,                          # the https:// address Office reaches the service at
+        DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'cpd.sqlite3'}",
+        AUTO_MIGRATE=True,
+        SUBMISSIONS_PER_MINUTE=30,
     )
     app.config.from_prefixed_env("CPD")
     if config:
         app.config.from_mapping(config)
 
-    from . import addin_files, functions
+    from . import addin_files, db, functions, submissions
+    db.init_app(app)
     app.register_blueprint(functions.bp)
     app.register_blueprint(addin_files.bp)
+    app.register_blueprint(submissions.bp)
 
     @app.errorhandler(413)
     def too_large(_):

@@ -96,9 +96,10 @@ def require_soffice():
 
 
 @pytest.fixture
-def app():
+def app(tmp_path):
+    """The service on a fresh SQLite file of its own."""
     from sync_service import create_app
-    return create_app({"TESTING": True})
+    return create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}"})
 
 
 @pytest.fixture

@@ -74,16 +74,16 @@ def browser():
 
 
 @pytest.fixture
-def submissions(app):
-    """A local test receiver for Submit, on the same test service, until the submission API exists."""
-    received = []
-
-    @app.post("/api/v1/submissions")
-    def receive():
-        received.append({"auth": request.headers.get("Authorization"), "key": request.headers.get("Idempotency-Key"),
-                         "type": request.content_type, "body": request.get_data()})
-        return jsonify(id="sub_test_1", status="queued", received_at="2026-11-23T10:00:00Z", receipt_id=None), 201
-    return received
+def member_token(app):
+    """A member of the test service and their token."""
+    from sync_service import db
+    from sync_service.accounts import create_member, issue_token
+    with app.app_context():
+        session = db.session()
+        member = create_member(session, "pane@example.org")
+        token = issue_token(session, member)
+        session.commit()
+    return token
 
 
 def open_pane(browser, live_server):
@@ -98,7 +98,7 @@ def open_pane(browser, live_server):
     return page
 
 
-def test_check_shows_the_engines_review(browser, submissions, live_server, tmp_path):
+def test_check_shows_the_engines_review(browser, live_server, tmp_path):
     page = open_pane(browser, live_server)
     page.click("#check")
     page.wait_for_function("document.querySelectorAll('#criteria tr').length > 1", timeout=15000)
@@ -110,23 +110,32 @@ def test_check_shows_the_engines_review(browser, submissions, live_server, tmp_p
     page.screenshot(path=str(tmp_path / "taskpane.png"))
 
 
-def test_submit_sends_the_workbook_file_and_writes_the_receipt(browser, submissions, live_server):
+def test_submit_sends_the_workbook_file_and_writes_the_receipt(browser, app, member_token, live_server):
+    from sqlalchemy import select
+    from sync_service import db
+    from sync_service.models import Submission
     page = open_pane(browser, live_server)
     page.click("#submit")
     assert "Enter your CPD service token" in page.inner_text("#status")
-    page.fill("#token", "cpd_test_token")
+    page.fill("#token", member_token)
     page.click("#submit")
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Submitted')", timeout=15000)
-    assert page.inner_text("#status") == "Submitted: sub_test_1 (queued)"
+    with app.app_context():
+        stored = db.session().scalars(select(Submission)).all()
+    assert len(stored) == 1
+    sub = stored[0]
     data = example_path("iet").read_bytes()
-    sent = submissions[0]
-    assert sent["body"] == data and sent["key"] == hashlib.sha256(data).hexdigest()
-    assert sent["auth"] == "Bearer cpd_test_token"
-    assert sent["type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert page.evaluate("window.__writes") == {"Record!I4": "sub_test_1", "Record!I5": "queued",
-                                                 "Record!I6": "2026-11-23T10:00:00Z",
-                                                 "Record!I7": "(awaiting the institution's receipt)"}
-    assert page.evaluate("localStorage.getItem('cpdToken')") == "cpd_test_token"
+    assert sub.digest == hashlib.sha256(data).hexdigest() == sub.idempotency_key
+    assert sub.verdict == "ready" and sub.score == 100
+    assert page.inner_text("#status") == f"Submitted: {sub.id} (queued)"
+    writes = page.evaluate("window.__writes")
+    assert writes["Record!I4"] == sub.id and writes["Record!I5"] == "queued"
+    assert writes["Record!I7"] == "(awaiting the institution's receipt)"
+    assert page.evaluate("localStorage.getItem('cpdToken')") == member_token
+    page.click("#submit")                           # a second click: the same submission
+    page.wait_for_function(f"document.getElementById('status').textContent === 'Submitted: {sub.id} (queued)'")
+    with app.app_context():
+        assert len(db.session().scalars(select(Submission)).all()) == 1
 
 
 def test_check_writes_the_verdict_into_the_submission_area(browser, live_server):

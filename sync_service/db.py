@@ -1,0 +1,69 @@
+"""The database: SQLite (WAL, durable) by default, PostgreSQL by DATABASE_URL; one session per request."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _record):
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")       # readers do not block the writer
+            cur.execute("PRAGMA synchronous=FULL")       # an accepted submission survives a power cut
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")     # wait for the writer instead of 'database is locked'
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")      # take the write lock up front: no upgrade deadlocks
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def init_app(app: Flask) -> None:
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    app.extensions["cpd_engine"] = engine
+    app.extensions["cpd_sessions"] = sessionmaker(engine, expire_on_commit=False)
+    if app.config.get("AUTO_MIGRATE", True):
+        upgrade(engine)
+    app.teardown_appcontext(_close)
+
+
+def session() -> Session:
+    if "db" not in g:
+        g.db = current_app.extensions["cpd_sessions"]()
+    return g.db
+
+
+def _close(_exc=None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()

@@ -1,0 +1,133 @@
+"""POST /api/v1/submissions and GET /api/v1/submissions/<id>: the contract in docs/submission-api.md.
+
+A submission is the workbook file. It is read with the same hardened reader as ``cpd check``,
+scored by the core engine, and stored with a values-only copy of the workbook and its
+delivery, queued in the same transaction. The Idempotency-Key (or the file's SHA-256) makes a
+double click, a retry or two racing identical uploads one submission.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import secrets
+from datetime import timedelta
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from addin.errors import CpdError, InvalidRecord
+from addin.export import activity_values
+from addin.readiness import assess
+from addin.workbook.reader import read_workbook
+from workbook_templates.builder import build_workbook
+
+from . import db
+from .accounts import require_token
+from .models import Delivery, Submission, utcnow
+
+bp = Blueprint("submissions", __name__, url_prefix="/api/v1/submissions")
+KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+STATUS_FOR = {"file_too_large": 413, "invalid_record": 422}
+
+
+def _error(status: int, code: str, message: str, **extra):
+    return jsonify(error={"code": code, "message": message, **extra}), status
+
+
+def receipt(sub: Submission) -> dict:
+    delivery = sub.delivery
+    return {"id": sub.id, "status": delivery.status if delivery else sub.status,
+            "received_at": sub.received_at.isoformat().replace("+00:00", "Z"),
+            "receipt_id": delivery.receipt_id if delivery else None, "verdict": sub.verdict, "score": sub.score,
+            "profile": sub.profile_id}
+
+
+def _existing(member_id: int, key: str):
+    return db.session().scalar(select(Submission).where(Submission.member_id == member_id,
+                                                        Submission.idempotency_key == key))
+
+
+def _record_json(record, profile) -> dict:
+    m = record.member
+    return {"member": {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
+                       "status": m.status.value, "registration": m.registration},
+            "period": {"start": record.period.start.isoformat(), "end": record.period.end.isoformat()},
+            "profile": profile.id,
+            "objectives": [{"ref": o.ref, "objective": o.objective, "status": o.status} for o in record.objectives],
+            "activities": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                            for k, v in activity_values(a, profile).items()} for a in record.activities]}
+
+
+def _values_workbook(record, profile) -> bytes:
+    m = record.member
+    header = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
+              "registration": m.registration, "status": m.status.label,
+              "period_start": record.period.start, "period_end": record.period.end}
+    objectives = [{"ref": o.ref, "objective": o.objective, "why": o.why, "competences": ", ".join(o.competences),
+                   "target_date": o.target_date, "status": o.status, "evaluation": o.evaluation}
+                  for o in record.objectives]
+    wb = build_workbook(profile, {k: v for k, v in header.items() if v is not None}, objectives,
+                        [activity_values(a, profile) for a in record.activities])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@bp.post("")
+@require_token("submit")
+def create():
+    member = g.member
+    data = request.get_data(cache=False)
+    if not data:
+        return _error(400, "empty_body", "send the workbook file (.xlsx) as the request body")
+    digest = hashlib.sha256(data).hexdigest()
+    key = request.headers.get("Idempotency-Key") or digest
+    if not KEY_RE.match(key):
+        return _error(400, "bad_idempotency_key", "Idempotency-Key must be 8 to 128 letters, digits or . _ : -")
+    found = _existing(member.id, key)
+    if found is not None:
+        return jsonify(receipt(found)), 200
+    limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
+    recent = db.session().scalar(select(func.count()).select_from(Submission).where(
+        Submission.member_id == member.id, Submission.received_at > utcnow() - timedelta(minutes=1)))
+    if recent >= limit:
+        return _error(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly"), \
+            {"Retry-After": "60"}
+    try:
+        read = read_workbook(data)
+        record = read.require()
+    except InvalidRecord as exc:
+        first = exc.problems[0]
+        return _error(422, exc.code, f"{first}" + (f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1
+                                                   else ""), sheet=first.sheet, cell=first.cell,
+                      problems=[p.to_dict() for p in exc.problems])
+    except CpdError as exc:
+        return _error(STATUS_FOR.get(exc.code, 400), exc.code, exc.message, sheet=exc.sheet, cell=exc.cell)
+    result = assess(record, read.profile)
+    sub = Submission(id="sub_" + secrets.token_urlsafe(12), member_id=member.id, idempotency_key=key, digest=digest,
+                     profile_id=read.profile.id, period_start=record.period.start, period_end=record.period.end,
+                     verdict=result.verdict, score=result.score, readiness=result.to_dict(),
+                     record=_record_json(record, read.profile), workbook=_values_workbook(record, read.profile))
+    sub.delivery = Delivery()
+    session = db.session()
+    session.add(sub)
+    try:
+        session.commit()
+    except IntegrityError:            # an identical upload won the race: answer with its submission
+        session.rollback()
+        found = _existing(member.id, key)
+        if found is None:
+            raise
+        return jsonify(receipt(found)), 200
+    return jsonify(receipt(sub)), 201
+
+
+@bp.get("/<sub_id>")
+@require_token("read")
+def show(sub_id: str):
+    sub = db.session().scalar(select(Submission).where(Submission.id == sub_id, Submission.member_id == g.member.id))
+    if sub is None:                   # another member's submission is as unknown as a missing one
+        return _error(404, "not_found", "no such submission")
+    return jsonify(receipt(sub))
