@@ -19,6 +19,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record):
+            conn.isolation_level = None                  # the driver's own BEGIN off: ours (below) is used
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")       # readers do not block the writer
             cur.execute("PRAGMA synchronous=FULL")       # an accepted submission survives a power cut

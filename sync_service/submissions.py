@@ -11,7 +11,7 @@ import hashlib
 import io
 import re
 import secrets
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import func, select
@@ -36,10 +36,17 @@ def _error(status: int, code: str, message: str, **extra):
     return jsonify(error={"code": code, "message": message, **extra}), status
 
 
+def iso_utc(moment) -> str:
+    """A stored time as ISO 8601 UTC with a Z (SQLite gives back naive times: they are UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
 def receipt(sub: Submission) -> dict:
     delivery = sub.delivery
     return {"id": sub.id, "status": delivery.status if delivery else sub.status,
-            "received_at": sub.received_at.isoformat().replace("+00:00", "Z"),
+            "received_at": iso_utc(sub.received_at),
             "receipt_id": delivery.receipt_id if delivery else None, "verdict": sub.verdict, "score": sub.score,
             "profile": sub.profile_id}
 
@@ -93,8 +100,9 @@ def create():
     recent = db.session().scalar(select(func.count()).select_from(Submission).where(
         Submission.member_id == member.id, Submission.received_at > utcnow() - timedelta(minutes=1)))
     if recent >= limit:
-        return _error(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly"), \
-            {"Retry-After": "60"}
+        response, status = _error(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
+        response.headers["Retry-After"] = "60"
+        return response, status
     try:
         read = read_workbook(data)
         record = read.require()

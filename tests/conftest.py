@@ -118,3 +118,47 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
+
+
+PG_URL = os.environ.get("CPD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_schema_url():
+    """A fresh schema in the test database, for one test; dropped after. Skips (fails in CI) without PostgreSQL."""
+    import secrets
+    from sqlalchemy import create_engine, text
+    try:
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            schema = "t_" + secrets.token_hex(6)
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:  # no server, no driver, no database
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI ({PG_URL}): {exc}")
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}: {type(exc).__name__}")
+    return admin, schema, f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def service(request, tmp_path):
+    """The service on SQLite (a fresh file) and on PostgreSQL (a fresh schema), with two members."""
+    from sqlalchemy import text
+    from sync_service import create_app, db
+    from sync_service.accounts import create_member, issue_token
+    admin = schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
+    else:
+        admin, schema, url = postgres_schema_url()
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
+    with app.app_context():
+        session = db.session()
+        a, b = create_member(session, "a@example.org"), create_member(session, "b@example.org")
+        app.config["TOKENS"] = {"a": issue_token(session, a), "b": issue_token(session, b)}
+        session.commit()
+    yield app
+    app.extensions["cpd_engine"].dispose()
+    if admin is not None:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
