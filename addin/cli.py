@@ -283,6 +283,146 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     run_simple(host, port, app, threaded=True, ssl_context=(cert, key) if cert else None, use_reloader=False)
 
 
+@cli.command()
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="The service's database (or DATABASE_URL).")
+@click.option("--endpoint", envvar="CPD_INSTITUTION_URL", required=True,
+              help="The institution's submission endpoint (or CPD_INSTITUTION_URL).")
+@click.option("--secret", "secrets_", envvar="CPD_SIGNING_SECRETS", multiple=True, required=True,
+              help="Signing secret whsec_... (or CPD_SIGNING_SECRETS, comma-separated). Give two while rotating.")
+@click.option("--timeout", type=click.FloatRange(0.1, 300), default=15.0, show_default=True,
+              help="Seconds to wait for the institution's answer.")
+@click.option("--lease-margin", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+              help="Seconds past the timeout before another worker may take a delivery this one claimed.")
+@click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
+              help="Seconds between looks for due deliveries when there are none.")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, once) -> None:
+    """Run a delivery worker: send stored submissions to the institution (several may run at once)."""
+    import signal
+    import threading
+    from sync_service import create_app
+    from sync_service.delivery import Endpoint, run, run_once
+
+    secrets_ = tuple(s.strip() for part in secrets_ for s in part.split(",") if s.strip())
+    if not all(s.startswith("whsec_") for s in secrets_):
+        _fail(CpdError("bad_option", "signing secrets start with whsec_"))
+    app = create_app({"DATABASE_URL": database_url} if database_url else None)
+    target = Endpoint(endpoint, secrets_, timeout, lease_margin=lease_margin)
+    sessions = app.extensions["cpd_sessions"]
+    if once:
+        n = 0
+        while run_once(sessions, target) is not None:
+            n += 1
+        click.echo(f"{n} deliveries tried.")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"Delivery worker sending to {endpoint}. Ctrl+C stops it.")
+    try:
+        run(sessions, target, stop, poll)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8100, show_default=True, help="Port to listen on.")
+@click.option("--secret", "secrets_", envvar="CPD_SIGNING_SECRETS", multiple=True, required=True,
+              help="Signing secret(s) whsec_... (or CPD_SIGNING_SECRETS, comma-separated).")
+@click.option("--database", default="receiver.sqlite3", show_default=True, type=click.Path(dir_okay=False),
+              help="Where received submissions are stored (SQLite).")
+def receiver(host: str, port: int, secrets_, database: str) -> None:
+    """Run the reference institution receiver: verifies, dedupes, stores and answers with a receipt."""
+    from werkzeug.serving import run_simple
+    from sync_service.receiver import create_receiver
+
+    secrets_ = [s.strip() for part in secrets_ for s in part.split(",") if s.strip()]
+    app = create_receiver({"SIGNING_SECRETS": secrets_, "RECEIVER_DATABASE": database})
+    click.echo(f"Institution receiver on http://{host}:{port}/cpd/submissions, storing in {database}.")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@cli.group()
+@click.option("--database-url", envvar="DATABASE_URL", default=None,
+              help="The service's database (default: its SQLite file; or set DATABASE_URL).")
+@click.pass_context
+def admin(ctx: click.Context, database_url: str | None) -> None:
+    """Administer a CPD service: members and their tokens."""
+    ctx.obj = {"database_url": database_url}
+
+
+def _service_app(ctx: click.Context):
+    from sync_service import create_app
+    url = ctx.obj.get("database_url")
+    return create_app({"DATABASE_URL": url} if url else None)
+
+
+@admin.command("add-member")
+@click.argument("email")
+@click.pass_context
+def admin_add_member(ctx: click.Context, email: str) -> None:
+    """Add a member and print their first token (shown this once; only its hash is kept)."""
+    from sqlalchemy.exc import IntegrityError
+    from sync_service import db
+    from sync_service.accounts import create_member, issue_token
+
+    if "@" not in email or len(email) > 320:
+        _fail(CpdError("bad_option", f"{email!r} is not an e-mail address"))
+    app = _service_app(ctx)
+    with app.app_context():
+        session = db.session()
+        try:
+            member = create_member(session, email)
+            token = issue_token(session, member)
+            session.commit()
+        except IntegrityError:
+            _fail(CpdError("member_exists", f"a member with that e-mail already exists"))
+        click.echo(f"Member {member.public_id} added. Their token (shown once; give it to them):")
+        click.echo(token)
+
+
+@admin.command("resend")
+@click.argument("submission_id")
+@click.pass_context
+def admin_resend(ctx: click.Context, submission_id: str) -> None:
+    """Queue a failed or dead-lettered delivery again."""
+    from sync_service import db
+    from sync_service.delivery import resend
+
+    with _service_app(ctx).app_context():
+        if not resend(db.session(), submission_id):
+            _fail(CpdError("not_resendable", f"{submission_id}: no such submission, or it is delivered or being sent"))
+    click.echo(f"{submission_id} queued again.")
+
+
+@admin.command("enable-endpoint")
+@click.pass_context
+def admin_enable_endpoint(ctx: click.Context) -> None:
+    """Deliver again after the institution's endpoint answered 410 Gone."""
+    from sync_service import db
+    from sync_service.delivery import enable_endpoint
+
+    with _service_app(ctx).app_context():
+        enable_endpoint(db.session())
+    click.echo("Endpoint enabled; queued deliveries will be sent.")
+
+
+@admin.command("revoke-token")
+@click.argument("token")
+@click.pass_context
+def admin_revoke_token(ctx: click.Context, token: str) -> None:
+    """Revoke a token: it stops working at once."""
+    from sync_service import db
+    from sync_service.accounts import revoke
+
+    with _service_app(ctx).app_context():
+        session = db.session()
+        if not revoke(session, token.strip()):
+            _fail(CpdError("token_unknown", "no such active token"))
+        session.commit()
+    click.echo("Token revoked.")
+
+
 @cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.pass_context

@@ -19,6 +19,10 @@ def create_app(config: dict | None = None) -> Flask:
         DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'cpd.sqlite3'}",
         AUTO_MIGRATE=True,
         SUBMISSIONS_PER_MINUTE=30,
+        INSTITUTION_URL=os.environ.get("CPD_INSTITUTION_URL"),                 # where the worker delivers
+        SIGNING_SECRETS=[s for s in os.environ.get("CPD_SIGNING_SECRETS", "").split(",") if s],
+        DELIVERY_TIMEOUT=15.0,
+        DELIVERY_LEASE_MARGIN=30.0,
     )
     app.config.from_prefixed_env("CPD")
     if config:
@@ -44,3 +48,12 @@ def create_app(config: dict | None = None) -> Flask:
         return jsonify(error={"code": "method_not_allowed", "message": "that method is not allowed here"}), 405
 
     return app
+
+
+def endpoint(app: Flask):
+    """The institution endpoint the delivery worker posts to, from the app's settings."""
+    from .delivery import Endpoint
+    if not app.config.get("INSTITUTION_URL") or not app.config.get("SIGNING_SECRETS"):
+        raise ValueError("set INSTITUTION_URL and SIGNING_SECRETS (CPD_INSTITUTION_URL, CPD_SIGNING_SECRETS)")
+    return Endpoint(app.config["INSTITUTION_URL"], tuple(app.config["SIGNING_SECRETS"]),
+                    float(app.config["DELIVERY_TIMEOUT"]), lease_margin=float(app.config["DELIVERY_LEASE_MARGIN"]))

@@ -79,5 +79,16 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     receipt_id: Mapped[str | None] = mapped_column(String(200))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # a worker is sending it
 
     submission: Mapped[Submission] = relationship(back_populates="delivery")
+
+
+class EndpointState(Base):
+    """The institution endpoint's state: disabled when it answered 410 Gone, until an admin re-enables it."""
+
+    __tablename__ = "endpoint_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)

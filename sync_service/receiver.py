@@ -1,0 +1,93 @@
+"""The reference institution receiver (``cpd receiver``): what an institution runs, or copies,
+to accept CPD submissions per the delivery protocol (docs/delivery-protocol.md).
+
+POST /cpd/submissions: the signature is checked over the raw body, and the timestamp within
+five minutes; the Idempotency-Key must equal webhook-id; a repeat gets the receipt it got
+the first time; everything received is stored (SQLite). Answers 200 ``{"receipt_id": ...}``.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import Flask, current_app, jsonify, request
+
+from . import signing
+
+SCHEMA = """CREATE TABLE IF NOT EXISTS received (
+    idempotency_key TEXT PRIMARY KEY, receipt_id TEXT NOT NULL, received_at TEXT NOT NULL, body BLOB NOT NULL)"""
+
+
+def _db() -> sqlite3.Connection:
+    conn = sqlite3.connect(current_app.config["RECEIVER_DATABASE"], timeout=30, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+def _error(status: int, code: str, message: str):
+    return jsonify(error={"code": code, "message": message}), status
+
+
+def create_receiver(config: dict) -> Flask:
+    app = Flask("cpd_receiver")
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024 * 1024, **config)
+    if not app.config.get("SIGNING_SECRETS"):
+        raise ValueError("the receiver needs at least one signing secret (whsec_...)")
+    Path(app.config["RECEIVER_DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
+    with app.app_context():
+        conn = _db()
+        conn.execute(SCHEMA)
+        conn.close()
+
+    @app.post("/cpd/submissions")
+    def receive():
+        body = request.get_data(cache=False)
+        try:
+            msg_id = signing.verify(list(app.config["SIGNING_SECRETS"]), dict(request.headers), body)
+        except signing.SignatureError as exc:
+            return _error(401 if exc.code == "bad_signature" else 400, exc.code, str(exc))
+        key = request.headers.get("Idempotency-Key")
+        if key != msg_id:
+            return _error(400, "bad_idempotency_key", "Idempotency-Key must equal webhook-id")
+        try:
+            json.loads(body)
+        except json.JSONDecodeError:
+            return _error(400, "bad_body", "the body is not JSON")
+        conn = _db()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT receipt_id FROM received WHERE idempotency_key = ?", (key,)).fetchone()
+            if row is None:
+                receipt = "rcpt_" + secrets.token_hex(8)
+                conn.execute("INSERT INTO received VALUES (?, ?, ?, ?)",
+                             (key, receipt, datetime.now(timezone.utc).isoformat(), body))
+            else:
+                receipt = row[0]
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return jsonify(receipt_id=receipt), 200
+
+    @app.get("/cpd/submissions/<key>")
+    def status(key: str):
+        conn = _db()
+        row = conn.execute("SELECT receipt_id, received_at FROM received WHERE idempotency_key = ?", (key,)).fetchone()
+        conn.close()
+        if row is None:
+            return _error(404, "not_found", "nothing received with that key")
+        return jsonify(receipt_id=row[0], received_at=row[1])
+
+    return app
+
+
+def received(database: str) -> list[tuple[str, str]]:
+    """(key, receipt id) of everything stored, oldest first (for tests and the demo)."""
+    conn = sqlite3.connect(database)
+    try:
+        return conn.execute("SELECT idempotency_key, receipt_id FROM received ORDER BY received_at").fetchall()
+    finally:
+        conn.close()

@@ -1,0 +1,208 @@
+"""Delivery to the institution, on SQLite and PostgreSQL: signed, idempotent, retried, dead-lettered,
+never lost; and the reference receiver that checks it."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from werkzeug.serving import make_server
+
+from fault_endpoint import FaultEndpoint
+from sync_service import db, signing
+from sync_service.delivery import Endpoint, enable_endpoint, resend, run_once
+from sync_service.models import Delivery, Submission, utcnow
+from sync_service.receiver import create_receiver, received
+from workbook_templates import example_path
+
+EXAMPLE = example_path("iet").read_bytes()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SECRET = signing.new_secret()
+
+
+def submit(service) -> str:
+    res = service.test_client().post("/api/v1/submissions", data=EXAMPLE, headers={
+        "Authorization": f"Bearer {service.config['TOKENS']['a']}", "Content-Type": XLSX})
+    assert res.status_code == 201
+    return res.get_json()["id"]
+
+
+def state(service, sub_id):
+    with service.app_context():
+        session = db.session()
+        d = session.get(Submission, sub_id).delivery
+        return d.status, d.attempts, d.receipt_id, d.last_error, d.next_attempt_at
+
+
+def make_due(service, sub_id):
+    with service.app_context():
+        session = db.session()
+        session.get(Submission, sub_id).delivery.next_attempt_at = utcnow() - timedelta(seconds=1)
+        session.commit()
+
+
+def sessions(service):
+    return service.extensions["cpd_sessions"]
+
+
+@pytest.fixture
+def receiver_server(tmp_path):
+    app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": str(tmp_path / "inst.sqlite3")})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/cpd/submissions", str(tmp_path / "inst.sqlite3")
+    server.shutdown()
+
+
+def test_delivered_once_with_the_institutions_receipt(service, receiver_server):
+    url, store = receiver_server
+    sub_id = submit(service)
+    assert run_once(sessions(service), Endpoint(url, (SECRET,))) == "delivered"
+    status, attempts, receipt, *_ = state(service, sub_id)
+    assert status == "delivered" and attempts == 1 and receipt.startswith("rcpt_")
+    assert received(store) == [(sub_id, receipt)]
+    assert run_once(sessions(service), Endpoint(url, (SECRET,))) is None          # nothing more is due
+    res = service.test_client().get(f"/api/v1/submissions/{sub_id}",
+                                    headers={"Authorization": f"Bearer {service.config['TOKENS']['a']}"})
+    assert res.get_json()["status"] == "delivered" and res.get_json()["receipt_id"] == receipt
+
+
+def test_the_payload_carries_the_record_readiness_and_workbook(service):
+    ep = FaultEndpoint([("status", 200, {}, {"receipt_id": "R1"})])
+    try:
+        submit(service)
+        run_once(sessions(service), Endpoint(ep.url, (SECRET,)))
+        req = ep.requests[0]
+        body = json.loads(req["body"])
+        assert body["type"] == "cpd.submission" and body["member"]["name"] == "Alex Morgan"
+        assert body["readiness"]["verdict"] == "ready" and len(body["activities"]) == 8
+        assert body["workbook"]["content_type"] == XLSX and len(body["workbook"]["base64"]) > 1000
+        assert signing.verify([SECRET], req["headers"], req["body"]) == body["id"] == req["headers"]["idempotency-key"]
+    finally:
+        ep.close()
+
+
+@pytest.mark.parametrize("step,retry_after", [
+    (("status", 500, {}, {"error": "boom"}), None),
+    (("status", 503, {"Retry-After": "120"}, {}), 120),
+    (("status", 429, {"Retry-After": "90"}, {}), 90),
+    (("status", 408, {}, {}), None),
+    (("hang", 3), None),
+    (("reset",), None),
+])
+def test_transient_failures_are_retried_with_the_same_key(service, step, retry_after):
+    ep = FaultEndpoint([step, ("status", 200, {}, {"receipt_id": "R-OK"})])
+    try:
+        sub_id = submit(service)
+        endpoint = Endpoint(ep.url, (SECRET,), timeout=1.0)
+        before = utcnow()
+        assert run_once(sessions(service), endpoint) == "retry"
+        status, attempts, receipt, error, next_at = state(service, sub_id)
+        assert status == "retrying" and attempts == 1 and receipt is None and error
+        if next_at.tzinfo is None:
+            next_at = next_at.replace(tzinfo=before.tzinfo)
+        assert next_at >= before + timedelta(seconds=retry_after or 8)          # 10 s schedule, jitter 0.8-1.2
+        time.sleep(1.1)                                                          # a fresh timestamp second
+        make_due(service, sub_id)
+        assert run_once(sessions(service), endpoint) == "delivered"
+        assert state(service, sub_id)[:3] == ("delivered", 2, "R-OK")
+        keys = [r["headers"]["idempotency-key"] for r in ep.requests]
+        assert keys == [sub_id, sub_id]
+        stamps = [int(r["headers"]["webhook-timestamp"]) for r in ep.requests]
+        assert stamps[1] > stamps[0]
+    finally:
+        ep.close()
+
+
+def test_endpoint_down_then_up(service, receiver_server):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    sub_id = submit(service)
+    assert run_once(sessions(service), Endpoint(f"http://127.0.0.1:{dead_port}/x", (SECRET,))) == "retry"
+    assert "ConnectionRefused" in state(service, sub_id)[3] or "refused" in state(service, sub_id)[3].lower()
+    make_due(service, sub_id)
+    assert run_once(sessions(service), Endpoint(receiver_server[0], (SECRET,))) == "delivered"
+
+
+def test_a_4xx_fails_with_its_reason_and_is_not_retried(service):
+    ep = FaultEndpoint([("status", 400, {}, {"error": "period missing"})])
+    try:
+        sub_id = submit(service)
+        assert run_once(sessions(service), Endpoint(ep.url, (SECRET,))) == "failed"
+        status, attempts, _, error, _ = state(service, sub_id)
+        assert status == "failed" and attempts == 1 and error.startswith("400") and "period missing" in error
+        make_due(service, sub_id)
+        assert run_once(sessions(service), Endpoint(ep.url, (SECRET,))) is None and len(ep.requests) == 1
+    finally:
+        ep.close()
+
+
+def test_410_disables_the_endpoint_and_nothing_is_lost(service, receiver_server):
+    ep = FaultEndpoint([("status", 410, {}, {"error": "moved"})])
+    try:
+        first, second = submit(service), None
+        assert run_once(sessions(service), Endpoint(ep.url, (SECRET,))) == "gone"
+        assert state(service, first)[0] == "queued"
+        assert run_once(sessions(service), Endpoint(ep.url, (SECRET,))) is None      # disabled: no more tries
+        assert len(ep.requests) == 1
+        with service.app_context():
+            enable_endpoint(db.session())
+        assert run_once(sessions(service), Endpoint(receiver_server[0], (SECRET,))) == "delivered"
+        assert second is None and state(service, first)[0] == "delivered"
+    finally:
+        ep.close()
+
+
+def test_dead_letter_after_the_last_try_then_resend(service, receiver_server):
+    ep = FaultEndpoint([("status", 503, {}, {})])
+    try:
+        sub_id = submit(service)
+        endpoint = Endpoint(ep.url, (SECRET,), schedule=(0, 0))
+        for _ in range(3):
+            make_due(service, sub_id)
+            run_once(sessions(service), endpoint)
+        status, attempts, _, error, _ = state(service, sub_id)
+        assert status == "dead" and attempts == 3 and "gave up after 3 tries" in error
+        with service.app_context():
+            assert resend(db.session(), sub_id)
+        assert run_once(sessions(service), Endpoint(receiver_server[0], (SECRET,))) == "delivered"
+        assert {r["headers"]["idempotency-key"] for r in ep.requests} == {sub_id}
+    finally:
+        ep.close()
+
+
+def test_rotation_signs_with_both_secrets(service, tmp_path):
+    new = signing.new_secret()
+    app = create_receiver({"SIGNING_SECRETS": [new], "RECEIVER_DATABASE": str(tmp_path / "r.sqlite3")})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        submit(service)
+        url = f"http://127.0.0.1:{server.server_port}/cpd/submissions"
+        assert run_once(sessions(service), Endpoint(url, (SECRET, new))) == "delivered"
+    finally:
+        server.shutdown()
+
+
+def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
+    app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": str(tmp_path / "r.sqlite3")})
+    client = app.test_client()
+    body = b'{"id":"sub_1"}'
+    good = {**signing.headers([SECRET], "sub_1", body), "Idempotency-Key": "sub_1"}
+    first = client.post("/cpd/submissions", data=body, headers=good)
+    assert first.status_code == 200
+    assert client.post("/cpd/submissions", data=body, headers=good).get_json() == first.get_json()    # deduped
+    tampered = client.post("/cpd/submissions", data=b'{"id":"sub_2"}', headers=good)
+    assert tampered.status_code == 401 and tampered.get_json()["error"]["code"] == "bad_signature"
+    old = {**signing.headers([SECRET], "sub_1", body, timestamp=int(time.time()) - 600), "Idempotency-Key": "sub_1"}
+    stale = client.post("/cpd/submissions", data=body, headers=old)
+    assert stale.status_code == 400 and stale.get_json()["error"]["code"] == "stale_timestamp"
+    wrong_key = client.post("/cpd/submissions", data=body, headers={**good, "Idempotency-Key": "other"})
+    assert wrong_key.get_json()["error"]["code"] == "bad_idempotency_key"
+    assert client.post("/cpd/submissions", data=body).get_json()["error"]["code"] == "missing_headers"
+    assert len(received(str(tmp_path / "r.sqlite3"))) == 1
