@@ -266,11 +266,18 @@ def submit(file: Path, as_json: bool) -> None:
 @click.option("--cert", type=click.Path(exists=True, dir_okay=False), default=None,
               help="TLS certificate file: Office add-ins need https.")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None, help="TLS private key file.")
-def serve(host: str, port: int, public_url: str | None, cert: str | None, key: str | None) -> None:
-    """Run the CPD service: the add-in functions for Excel on the web and Mac, and the add-in's files.
+@click.option("--demo", is_flag=True, help="Also start the reference institution receiver and a delivery worker "
+              "beside the service, and print a demo member's token: everything on this computer.")
+def serve(host: str, port: int, public_url: str | None, cert: str | None, key: str | None, demo: bool) -> None:
+    """Run the CPD service: submissions (API), the add-in functions for Excel on the web and Mac,
+    and the add-in's files. Its database is an SQLite file unless DATABASE_URL names another.
 
-    The manifest to add to Excel is at /addin/manifest.xml. (Submission and delivery are still to come.)
+    The manifest to add to Excel is at /addin/manifest.xml. Delivery to the institution runs in
+    'cpd worker' processes; --demo starts one, with the reference receiver as the institution.
     """
+    import atexit
+    import signal
+    import subprocess
     from werkzeug.serving import run_simple
     from sync_service import create_app
 
@@ -278,9 +285,58 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
         _fail(CpdError("bad_option", "give both --cert and --key, or neither"))
     app = create_app({"PUBLIC_URL": public_url} if public_url else None)
     scheme = "https" if cert else "http"
-    click.echo(f"CPD service on {scheme}://{host}:{port}/  (add-in manifest: {public_url or f'{scheme}://{host}:{port}'}"
-               f"/addin/manifest.xml). Ctrl+C stops it.")
-    run_simple(host, port, app, threaded=True, ssl_context=(cert, key) if cert else None, use_reloader=False)
+    base = f"{scheme}://{host}:{port}"
+    children: list = []
+    if demo:
+        children, token = _start_demo(app, host, port)
+        atexit.register(lambda: [c.terminate() for c in children])
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        click.echo(f"Demo institution receiver on http://{host}:{port + 1}/cpd/submissions; delivery worker started.")
+        click.echo(f"Demo member demo@example.org, token (shown once): {token}")
+        click.echo(f"Submit the example:  cpd login --url {base} --token {token}")
+        click.echo("                      cpd submit workbook_templates/example-iet.xlsx")
+    click.echo(f"CPD service on {base}/  (add-in manifest: {public_url or base}/addin/manifest.xml; "
+               f"database: {app.config['DATABASE_URL'].split('@')[-1]}). Ctrl+C stops it.")
+    try:
+        run_simple(host, port, app, threaded=True, ssl_context=(cert, key) if cert else None, use_reloader=False)
+    finally:
+        for child in children:
+            child.terminate()
+
+
+def _start_demo(app, host: str, port: int):
+    """The reference receiver and a worker as processes, and a demo member with a fresh token."""
+    import os
+    import subprocess
+    from pathlib import Path
+    from sqlalchemy import select
+    from sync_service import db, signing
+    from sync_service.accounts import create_member, issue_token
+    from sync_service.models import Member
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    secret_file = instance / "demo-signing-secret"
+    if not secret_file.exists():
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(signing.new_secret())
+    secret = secret_file.read_text().strip()
+    with app.app_context():
+        session = db.session()
+        member = session.scalar(select(Member).where(Member.email == "demo@example.org")) \
+            or create_member(session, "demo@example.org")
+        token = issue_token(session, member)
+        session.commit()
+    cpd = [sys.executable, "-m", "addin.cli"]
+    receiver_url = f"http://{host}:{port + 1}/cpd/submissions"
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"]}
+    children = [
+        subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(port + 1), "--secret", secret,
+                          "--database", str(instance / "demo-institution.sqlite3")]),
+        subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll", "0.5"], env=env),
+    ]
+    return children, token
 
 
 @cli.command()

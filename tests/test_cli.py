@@ -8,6 +8,7 @@ import pytest
 
 from addin.cli import cli
 from conftest import fill_workbook
+from workbook_templates import example_path
 
 PLAN = [{"ref": "O1", "objective": "Learn protection systems", "target_date": date(2025, 12, 31)}]
 R = "Learnt the principle and applied it on site"
@@ -173,3 +174,54 @@ def test_serve_needs_both_cert_and_key(cpd, tmp_path):
     cert.write_text("x")
     res = cpd("serve", "--cert", cert)
     assert res.exit_code == 2 and "both --cert and --key" in res.output
+
+
+def test_the_readme_main_job_end_to_end(tmp_path):
+    """cpd serve --demo as a real process: cpd submit the example, and the receipt comes back."""
+    import os
+    import re
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}", "CPD_CONFIG": str(tmp_path / "c.toml")}
+    env.pop("CPD_INSTITUTION_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port), "--demo"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        lines = []
+        while not any("CPD service on" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        token = re.search(r"token \(shown once\): (\S+)", "".join(lines)).group(1)
+        base = f"http://127.0.0.1:{port}"
+        cpd = [sys.executable, "-m", "addin.cli"]
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/functions", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert subprocess.run([*cpd, "login", "--url", base, "--token", token], env=env).returncode == 0
+        out = subprocess.run([*cpd, "submit", str(example_path("iet")), "--json"], env=env, capture_output=True,
+                             text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+        sub_id = json.loads(out.stdout)["id"]
+        deadline = time.time() + 30
+        while True:
+            req = urllib.request.Request(f"{base}/api/v1/submissions/{sub_id}",
+                                         headers={"Authorization": f"Bearer {token}"})
+            body = json.loads(urllib.request.urlopen(req, timeout=5).read())
+            if body["status"] == "delivered":
+                break
+            assert time.time() < deadline, body
+            time.sleep(0.3)
+        assert body["receipt_id"].startswith("rcpt_")
+    finally:
+        proc.terminate()
+        proc.wait(15)
