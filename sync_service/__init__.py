@@ -28,8 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
 
-    from . import addin_files, db, functions, submissions
+    from . import addin_files, db, functions, logs, submissions
     db.init_app(app)
+    logs.init_app(app)
     app.register_blueprint(functions.bp)
     app.register_blueprint(addin_files.bp)
     app.register_blueprint(submissions.bp)

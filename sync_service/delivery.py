@@ -172,7 +172,8 @@ def record_outcome(session: Session, delivery: Delivery, outcome: Outcome, endpo
         delivery.status, delivery.last_error = "retrying", outcome.detail
         delivery.next_attempt_at = now + timedelta(seconds=wait)
     session.commit()
-    log.info("delivery", extra={"submission": sub.id, "outcome": outcome.kind, "attempt": delivery.attempts})
+    log.info(json.dumps({"event": "delivery", "submission": sub.id, "outcome": outcome.kind,
+                         "attempt": delivery.attempts, "status": delivery.status}, separators=(",", ":")))
 
 
 def run_once(sessions, endpoint: Endpoint) -> str | None:
