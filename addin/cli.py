@@ -283,7 +283,10 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
 
     if bool(cert) != bool(key):
         _fail(CpdError("bad_option", "give both --cert and --key, or neither"))
-    app = create_app({"PUBLIC_URL": public_url} if public_url else None)
+    settings = {"PUBLIC_URL": public_url} if public_url else {}
+    if not cert and host in ("127.0.0.1", "localhost", "::1"):
+        settings["SESSION_COOKIE_SECURE"] = False     # plain http on this computer only; https sets Secure
+    app = create_app(settings or None)
     scheme = "https" if cert else "http"
     base = f"{scheme}://{host}:{port}"
     children: list = []
@@ -415,8 +418,9 @@ def _service_app(ctx: click.Context):
 
 @admin.command("add-member")
 @click.argument("email")
+@click.option("--admin", "is_admin", is_flag=True, help="The member may use the admin page.")
 @click.pass_context
-def admin_add_member(ctx: click.Context, email: str) -> None:
+def admin_add_member(ctx: click.Context, email: str, is_admin: bool) -> None:
     """Add a member and print their first token (shown this once; only its hash is kept)."""
     from sqlalchemy.exc import IntegrityError
     from sync_service import db
@@ -429,6 +433,7 @@ def admin_add_member(ctx: click.Context, email: str) -> None:
         session = db.session()
         try:
             member = create_member(session, email)
+            member.is_admin = is_admin
             token = issue_token(session, member)
             session.commit()
         except IntegrityError:

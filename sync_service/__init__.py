@@ -6,9 +6,26 @@ to come. It calls ``addin``'s core and never re-implements a rule.
 from __future__ import annotations
 
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template_string, request
+
+ERROR_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status }} · CPD tracker</title>
+<body style="font-family: system-ui, sans-serif; margin: 40px"><h1>{{ status }}</h1><p>{{ message }}</p>
+<p><a href="/">Back to your CPD</a></p></body></html>"""
+
+
+def _instance_secret(instance: Path) -> str:
+    """The session-signing key: made once, kept in the instance folder, readable by the service only."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,29 +41,42 @@ def create_app(config: dict | None = None) -> Flask:
         DELIVERY_TIMEOUT=15.0,
         DELIVERY_LEASE_MARGIN=30.0,
     )
+    app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
     app.config.from_prefixed_env("CPD")
     if config:
         app.config.from_mapping(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from . import addin_files, db, functions, logs, submissions
+    from . import addin_files, db, functions, logs, pages, submissions
     db.init_app(app)
     logs.init_app(app)
     app.register_blueprint(functions.bp)
     app.register_blueprint(addin_files.bp)
     app.register_blueprint(submissions.bp)
+    app.register_blueprint(pages.bp)
+
+    def error(status: int, code: str, message: str):
+        if request.path.startswith(("/api/", "/addin/")):
+            return jsonify(error={"code": code, "message": message}), status
+        return render_template_string(ERROR_PAGE, status=status, message=message), status
 
     @app.errorhandler(413)
     def too_large(_):
-        return jsonify(error={"code": "too_large", "message": "the request is over "
-                              f"{app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB"}), 413
+        return error(413, "too_large", f"the request is over {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB")
 
     @app.errorhandler(404)
     def not_found(_):
-        return jsonify(error={"code": "not_found", "message": "no such address"}), 404
+        return error(404, "not_found", "no such address")
 
     @app.errorhandler(405)
     def not_allowed(_):
-        return jsonify(error={"code": "method_not_allowed", "message": "that method is not allowed here"}), 405
+        return error(405, "method_not_allowed", "that method is not allowed here")
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return error(400, "bad_request", getattr(exc, "description", "bad request"))
 
     return app
 

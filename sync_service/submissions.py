@@ -82,37 +82,42 @@ def _values_workbook(record, profile) -> bytes:
     return buf.getvalue()
 
 
-@bp.post("")
-@require_token("submit")
-def create():
-    member = g.member
-    data = request.get_data(cache=False)
+class Refused(Exception):
+    """A submission refused: the HTTP status and the error body."""
+
+    def __init__(self, status: int, code: str, message: str, **extra):
+        super().__init__(message)
+        self.status, self.body = status, {"code": code, "message": message, **extra}
+
+
+def accept(member, data: bytes, key: str | None) -> tuple[Submission, bool]:
+    """Store a submission for the member (the API and the upload page both come here).
+
+    Returns (submission, created); raises Refused for anything that cannot be accepted."""
     if not data:
-        return _error(400, "empty_body", "send the workbook file (.xlsx) as the request body")
+        raise Refused(400, "empty_body", "send the workbook file (.xlsx) as the request body")
     digest = hashlib.sha256(data).hexdigest()
-    key = request.headers.get("Idempotency-Key") or digest
+    key = key or digest
     if not KEY_RE.match(key):
-        return _error(400, "bad_idempotency_key", "Idempotency-Key must be 8 to 128 letters, digits or . _ : -")
+        raise Refused(400, "bad_idempotency_key", "Idempotency-Key must be 8 to 128 letters, digits or . _ : -")
     found = _existing(member.id, key)
     if found is not None:
-        return jsonify(receipt(found)), 200
+        return found, False
     limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
     recent = db.session().scalar(select(func.count()).select_from(Submission).where(
         Submission.member_id == member.id, Submission.received_at > utcnow() - timedelta(minutes=1)))
     if recent >= limit:
-        response, status = _error(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
-        response.headers["Retry-After"] = "60"
-        return response, status
+        raise Refused(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
     try:
         read = read_workbook(data)
         record = read.require()
     except InvalidRecord as exc:
         first = exc.problems[0]
-        return _error(422, exc.code, f"{first}" + (f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1
+        raise Refused(422, exc.code, f"{first}" + (f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1
                                                    else ""), sheet=first.sheet, cell=first.cell,
-                      problems=[p.to_dict() for p in exc.problems])
+                      problems=[p.to_dict() for p in exc.problems]) from None
     except CpdError as exc:
-        return _error(STATUS_FOR.get(exc.code, 400), exc.code, exc.message, sheet=exc.sheet, cell=exc.cell)
+        raise Refused(STATUS_FOR.get(exc.code, 400), exc.code, exc.message, sheet=exc.sheet, cell=exc.cell) from None
     result = assess(record, read.profile)
     sub = Submission(id="sub_" + secrets.token_urlsafe(12), member_id=member.id, idempotency_key=key, digest=digest,
                      profile_id=read.profile.id, period_start=record.period.start, period_end=record.period.end,
@@ -128,8 +133,21 @@ def create():
         found = _existing(member.id, key)
         if found is None:
             raise
-        return jsonify(receipt(found)), 200
-    return jsonify(receipt(sub)), 201
+        return found, False
+    return sub, True
+
+
+@bp.post("")
+@require_token("submit")
+def create():
+    try:
+        sub, created = accept(g.member, request.get_data(cache=False), request.headers.get("Idempotency-Key"))
+    except Refused as exc:
+        response = jsonify(error=exc.body)
+        if exc.status == 429:
+            response.headers["Retry-After"] = "60"
+        return response, exc.status
+    return jsonify(receipt(sub)), 201 if created else 200
 
 
 @bp.get("/<sub_id>")

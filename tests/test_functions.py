@@ -139,7 +139,7 @@ def test_http_endpoint_refuses_bad_requests_with_codes(client):
     assert res.status_code == 400 and res.get_json()["error"]["code"] == "bad_request"
     res = client.post("/api/v1/functions/HOURS", json={"args": [1]})
     assert res.status_code == 400 and res.get_json()["error"]["code"] == "bad_arguments"
-    res = client.post("/api/v1/functions/HOURS", data=b"{" + b" " * (9 * 1024 * 1024) + b"}",
+    res = client.post("/api/v1/functions/HOURS", data=b"{" + b" " * (21 * 1024 * 1024) + b"}",
                       content_type="application/json")
     assert res.status_code == 413 and res.get_json()["error"]["code"] == "too_large"
     res = client.get("/api/v1/functions/HOURS")

@@ -1,0 +1,193 @@
+"""The member's pages and the admin page, server-rendered.
+
+Members sign in with their token (it becomes a session: secure, HttpOnly, SameSite cookie);
+every form carries a CSRF token. Every query is scoped to the signed-in member.
+"""
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import secrets
+from functools import wraps
+
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, send_file, session,
+                   url_for)
+from sqlalchemy import func, select
+
+from addin.profile import list_profiles
+from workbook_templates import template_path
+
+from . import db
+from .accounts import hash_token
+from .delivery import enable_endpoint, endpoint_disabled, resend
+from .models import ApiToken, Delivery, Member, Submission
+from .submissions import Refused, accept, iso_utc
+
+bp = Blueprint("pages", __name__)
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+@bp.app_context_processor
+def _inject():
+    return {"csrf_token": csrf_token, "member": getattr(g, "page_member", None)}
+
+
+@bp.before_app_request
+def _check_csrf():
+    if request.method == "POST" and request.blueprint == "pages":
+        sent = request.form.get("csrf", "")
+        if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+            abort(400, description="The form has expired or did not come from this site. Reload the page and try again.")
+
+
+def signed_in(view):
+    @wraps(view)
+    def run(*args, **kwargs):
+        member_id = session.get("member_id")
+        member = db.session().get(Member, member_id) if member_id else None
+        if member is None:
+            session.pop("member_id", None)
+            return redirect(url_for("pages.login"))
+        g.page_member = member
+        return view(*args, **kwargs)
+    return run
+
+
+def admin_only(view):
+    @wraps(view)
+    @signed_in
+    def run(*args, **kwargs):
+        if not g.page_member.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+    return run
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        token = request.form.get("token", "").strip()
+        row = db.session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token))) if token else None
+        if row is None or row.revoked_at is not None:
+            error = "That token is not valid. Use the token from your CPD service administrator."
+        else:
+            session.clear()
+            session["member_id"] = row.member_id
+            session.permanent = True
+            return redirect(url_for("pages.dashboard"))
+    return render_template("login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("pages.login"))
+
+
+@bp.get("/")
+@signed_in
+def dashboard():
+    subs = db.session().scalars(select(Submission).where(Submission.member_id == g.page_member.id)
+                                .order_by(Submission.received_at.desc())).all()
+    return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
+                           error=session.pop("upload_error", None))
+
+
+@bp.post("/upload")
+@signed_in
+def upload():
+    file = request.files.get("workbook")
+    data = file.read() if file else b""
+    try:
+        sub, _ = accept(g.page_member, data, None)
+    except Refused as exc:
+        session["upload_error"] = exc.body
+        return redirect(url_for("pages.dashboard"))
+    return redirect(url_for("pages.submission", sub_id=sub.id))
+
+
+@bp.get("/submissions/<sub_id>")
+@signed_in
+def submission(sub_id: str):
+    sub = db.session().scalar(select(Submission).where(Submission.id == sub_id,
+                                                       Submission.member_id == g.page_member.id))
+    if sub is None:
+        abort(404)
+    labels = {t.id: t.label for p in list_profiles() if p.id == sub.profile_id for t in p.categories}
+    by_category = [(labels.get(k, k or "(no category)"), v) for k, v in sub.readiness["totals"]["by_category"].items()]
+    top = max((v for _, v in by_category), default=0) or 1
+    return render_template("submission.html", sub=sub, r=sub.readiness, by_category=by_category, top=top,
+                           iso=iso_utc)
+
+
+@bp.get("/template/<profile_id>.xlsx")
+def template(profile_id: str):
+    if profile_id not in {p.id for p in list_profiles()}:
+        abort(404)
+    return send_file(template_path(profile_id), as_attachment=True, download_name=f"cpd-record-{profile_id}.xlsx")
+
+
+@bp.get("/export")
+@signed_in
+def export():
+    """Everything stored about the member, as JSON."""
+    m = g.page_member
+    s = db.session()
+    subs = s.scalars(select(Submission).where(Submission.member_id == m.id)).all()
+    tokens = s.scalars(select(ApiToken).where(ApiToken.member_id == m.id)).all()
+    data = {"member": {"id": m.public_id, "email": m.email, "created_at": iso_utc(m.created_at)},
+            "tokens": [{"prefix": t.prefix, "created_at": iso_utc(t.created_at),
+                        "last_used_at": t.last_used_at and iso_utc(t.last_used_at),
+                        "revoked_at": t.revoked_at and iso_utc(t.revoked_at)} for t in tokens],
+            "submissions": [{"id": x.id, "received_at": iso_utc(x.received_at), "profile": x.profile_id,
+                             "status": x.delivery.status, "receipt_id": x.delivery.receipt_id, "record": x.record,
+                             "readiness": x.readiness} for x in subs]}
+    buf = io.BytesIO(json.dumps(data, indent=2).encode())
+    return send_file(buf, mimetype="application/json", as_attachment=True, download_name="my-cpd-data.json")
+
+
+@bp.post("/erase")
+@signed_in
+def erase():
+    """Delete the member and everything stored about them: submissions, stored workbooks,
+    queued deliveries and tokens."""
+    if request.form.get("confirm") != "DELETE":
+        session["upload_error"] = {"code": "not_confirmed", "message": "Type DELETE to confirm erasing your data."}
+        return redirect(url_for("pages.dashboard"))
+    s = db.session()
+    s.delete(g.page_member)
+    s.commit()
+    session.clear()
+    return render_template("erased.html")
+
+
+@bp.get("/admin")
+@admin_only
+def admin():
+    s = db.session()
+    counts = dict(s.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
+    problems = s.scalars(select(Delivery).where(Delivery.status.in_(("dead", "failed")))
+                         .order_by(Delivery.next_attempt_at)).all()
+    return render_template("admin.html", counts=counts, problems=problems, state=endpoint_disabled(s),
+                           endpoint=current_app.config.get("INSTITUTION_URL"))
+
+
+@bp.post("/admin/resend/<sub_id>")
+@admin_only
+def admin_resend(sub_id: str):
+    resend(db.session(), sub_id)
+    return redirect(url_for("pages.admin"))
+
+
+@bp.post("/admin/enable-endpoint")
+@admin_only
+def admin_enable():
+    enable_endpoint(db.session())
+    return redirect(url_for("pages.admin"))
