@@ -16,6 +16,7 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
 from sqlalchemy import func, select
 
 from addin.profile import list_profiles
+from addin.readiness.criteria import fmt_hours
 from workbook_templates import template_path
 
 from . import db
@@ -31,6 +32,11 @@ def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
     return session["csrf"]
+
+
+@bp.app_template_filter("hours")
+def _hours(value) -> str:
+    return fmt_hours(float(value or 0))
 
 
 @bp.app_context_processor
