@@ -354,19 +354,30 @@ def _start_demo(app, host: str, port: int):
               help="Seconds past the timeout before another worker may take a delivery this one claimed.")
 @click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
               help="Seconds between looks for due deliveries when there are none.")
+@click.option("--schedule", envvar="CPD_RETRY_SCHEDULE", default=None, metavar="SECONDS,...",
+              help="Waits between tries, comma-separated (default: 10,30,120,600,1800,3600,10800,21600,43200,86400); "
+                   "a delivery is dead-lettered after one try more than the waits.")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
-def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, once) -> None:
+def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedule, once) -> None:
     """Run a delivery worker: send stored submissions to the institution (several may run at once)."""
     import signal
     import threading
     from sync_service import create_app
-    from sync_service.delivery import Endpoint, run, run_once
+    from sync_service.delivery import RETRY_SCHEDULE, Endpoint, run, run_once
 
     secrets_ = tuple(s.strip() for part in secrets_ for s in part.split(",") if s.strip())
     if not all(s.startswith("whsec_") for s in secrets_):
         _fail(CpdError("bad_option", "signing secrets start with whsec_"))
     app = create_app({"DATABASE_URL": database_url} if database_url else None)
-    target = Endpoint(endpoint, secrets_, timeout, lease_margin=lease_margin)
+    waits = RETRY_SCHEDULE
+    if schedule:
+        try:
+            waits = tuple(float(x) for x in schedule.split(",") if x.strip())
+        except ValueError:
+            _fail(CpdError("bad_option", f"--schedule must be seconds separated by commas, found {schedule!r}"))
+        if not waits or min(waits) < 0:
+            _fail(CpdError("bad_option", "--schedule needs at least one wait, none negative"))
+    target = Endpoint(endpoint, secrets_, timeout, schedule=waits, lease_margin=lease_margin)
     sessions = app.extensions["cpd_sessions"]
     if once:
         n = 0

@@ -43,19 +43,22 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
+    if os.environ.get("CPD_SETTINGS"):               # a settings file: KEY = value, Python syntax
+        app.config.from_pyfile(os.environ["CPD_SETTINGS"])
     app.config.from_prefixed_env("CPD")
     if config:
         app.config.from_mapping(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from . import addin_files, db, functions, logs, pages, submissions
+    from . import addin_files, db, functions, logs, openapi, pages, submissions
     db.init_app(app)
     logs.init_app(app)
     app.register_blueprint(functions.bp)
     app.register_blueprint(addin_files.bp)
     app.register_blueprint(submissions.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(openapi.bp)
 
     def error(status: int, code: str, message: str):
         if request.path.startswith(("/api/", "/addin/")):

@@ -206,3 +206,38 @@ def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
     assert wrong_key.get_json()["error"]["code"] == "bad_idempotency_key"
     assert client.post("/cpd/submissions", data=body).get_json()["error"]["code"] == "missing_headers"
     assert len(received(str(tmp_path / "r.sqlite3"))) == 1
+
+
+def test_several_workers_at_once_deliver_each_submission_once(service, receiver_server):
+    """Three workers racing over twelve submissions (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+    import io
+    import openpyxl
+    url, store = receiver_server
+    client = service.test_client()
+    for i in range(12):
+        wb = openpyxl.load_workbook(io.BytesIO(EXAMPLE))
+        wb["Record"]["C10"] = f"Course {i}"
+        buf = io.BytesIO()
+        wb.save(buf)
+        assert client.post("/api/v1/submissions", data=buf.getvalue(), headers={
+            "Authorization": f"Bearer {service.config['TOKENS']['a']}", "Content-Type": XLSX}).status_code == 201
+    endpoint = Endpoint(url, (SECRET,))
+    done: list[str] = []
+    start = threading.Barrier(3)
+
+    def work():
+        start.wait()
+        while (outcome := run_once(sessions(service), endpoint)) is not None:
+            done.append(outcome)
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert done == ["delivered"] * 12
+    got = received(store)
+    assert len(got) == 12 and len({key for key, _ in got}) == 12
+    with service.app_context():
+        from sqlalchemy import select
+        attempts = db.session().scalars(select(Delivery.attempts)).all()
+    assert attempts == [1] * 12

@@ -73,3 +73,38 @@ def test_worker_killed_mid_delivery_and_another_finishes(tmp_path):
         second.wait(10)
         server.shutdown()
         hanging.close()
+
+
+def test_a_worker_process_rides_out_every_transient_failure(tmp_path):
+    """500, 503 with Retry-After, 429, a hang past the timeout, a reset connection, then a
+    receipt: the worker process keeps trying with the same key and delivers exactly once."""
+    secret = signing.new_secret()
+    db_url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
+    app = create_app({"DATABASE_URL": db_url})
+    with app.app_context():
+        session = db.session()
+        token = issue_token(session, create_member(session, "f@example.org"))
+        session.commit()
+    sub_id = app.test_client().post("/api/v1/submissions", data=example_path("iet").read_bytes(), headers={
+        "Authorization": f"Bearer {token}", "Content-Type": XLSX}).get_json()["id"]
+    ep = FaultEndpoint([("status", 500, {}, {}), ("status", 503, {"Retry-After": "1"}, {}),
+                        ("status", 429, {"Retry-After": "0"}, {}), ("hang", 4), ("reset",),
+                        ("status", 200, {}, {"receipt_id": "R-FINAL"})])
+    proc = worker(db_url, ep.url, secret, "--schedule", "0.2,0.2,0.2,0.2,0.2,0.2,0.2")
+    try:
+        deadline = time.time() + 40
+        while True:
+            with app.app_context():
+                d = db.session().get(Submission, sub_id).delivery
+                if d.status == "delivered":
+                    break
+            assert time.time() < deadline and proc.poll() is None, (d.status, d.last_error)
+            time.sleep(0.2)
+        assert (d.attempts, d.receipt_id) == (6, "R-FINAL")
+        assert [r["headers"]["idempotency-key"] for r in ep.requests] == [sub_id] * 6
+        gap = ep.requests[2]["at"] - ep.requests[1]["at"]
+        assert gap >= 0.9                                     # Retry-After: 1 was honoured
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        ep.close()
