@@ -108,3 +108,90 @@ def test_a_worker_process_rides_out_every_transient_failure(tmp_path):
         proc.terminate()
         proc.wait(10)
         ep.close()
+
+
+def _submission(app, token: str, title: str) -> str:
+    import io
+    import openpyxl
+    wb = openpyxl.load_workbook(example_path("iet"))
+    wb["Record"]["C10"] = title
+    buf = io.BytesIO()
+    wb.save(buf)
+    return app.test_client().post("/api/v1/submissions", data=buf.getvalue(), headers={
+        "Authorization": f"Bearer {token}", "Content-Type": XLSX}).get_json()["id"]
+
+
+def _wait(app, sub_id: str, statuses: set, proc, seconds: float = 30):
+    deadline = time.time() + seconds
+    while True:
+        with app.app_context():
+            d = db.session().get(Submission, sub_id).delivery
+            if d.status in statuses:
+                return d
+        assert time.time() < deadline and proc.poll() is None, (d.status, d.last_error)
+        time.sleep(0.2)
+
+
+def test_endpoint_down_at_submit_time_then_up(tmp_path):
+    import socket
+    secret = signing.new_secret()
+    db_url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
+    app = create_app({"DATABASE_URL": db_url})
+    with app.app_context():
+        session = db.session()
+        token = issue_token(session, create_member(session, "d@example.org"))
+        session.commit()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]                         # nothing listens here yet
+    sub_id = _submission(app, token, "Down at submit time")
+    proc = worker(db_url, f"http://127.0.0.1:{port}/cpd/submissions", secret, "--schedule", "0.5,0.5,0.5,0.5,0.5,0.5")
+    try:
+        d = _wait(app, sub_id, {"retrying"}, proc)
+        assert "refused" in (d.last_error or "").lower()
+        store = str(tmp_path / "inst.sqlite3")
+        inst = make_server("127.0.0.1", port, create_receiver({"SIGNING_SECRETS": [secret],
+                                                                "RECEIVER_DATABASE": store}), threaded=True)
+        threading.Thread(target=inst.serve_forever, daemon=True).start()
+        d = _wait(app, sub_id, {"delivered"}, proc)
+        assert received(store) == [(sub_id, d.receipt_id)]
+        inst.shutdown()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_400_fails_and_410_pauses_with_real_processes(tmp_path):
+    secret = signing.new_secret()
+    db_url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
+    app = create_app({"DATABASE_URL": db_url})
+    with app.app_context():
+        session = db.session()
+        token = issue_token(session, create_member(session, "e@example.org"))
+        session.commit()
+    rejected = _submission(app, token, "Rejected")
+    ep = FaultEndpoint([("status", 400, {}, {"error": "period missing"})])
+    proc = worker(db_url, ep.url, secret)
+    try:
+        d = _wait(app, rejected, {"failed"}, proc)
+        assert d.attempts == 1 and "period missing" in d.last_error
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        ep.close()
+    waiting = _submission(app, token, "Endpoint gone")
+    gone = FaultEndpoint([("status", 410, {}, {"error": "moved"})])
+    proc = worker(db_url, gone.url, secret)
+    try:
+        deadline = time.time() + 20
+        while not gone.requests:
+            assert time.time() < deadline
+            time.sleep(0.1)
+        time.sleep(1.5)                                   # more polls: no further tries while disabled
+        assert len(gone.requests) == 1
+        with app.app_context():
+            assert db.session().get(Submission, waiting).delivery.status == "queued"   # not lost
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        gone.close()

@@ -1,0 +1,65 @@
+"""The README's main job, as a member does it: cpd serve --demo (service, receiver and worker as
+real processes on 127.0.0.1), cpd submit the example, and the receipt on the member's page in a
+real headless Chromium."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
+from workbook_templates import example_path
+
+
+def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noqa: F811
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}",
+           "CPD_CONFIG": str(tmp_path / "config.toml")}
+    env.pop("CPD_INSTITUTION_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port), "--demo"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        lines = []
+        while not any("CPD service on" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        token = re.search(r"token \(shown once\): (\S+)", "".join(lines)).group(1)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/functions", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        cpd = [sys.executable, "-m", "addin.cli"]
+        assert subprocess.run([*cpd, "login", "--url", base, "--token", token], env=env).returncode == 0
+        out = subprocess.run([*cpd, "submit", str(example_path("iet")), "--json"], env=env, capture_output=True,
+                             text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+        sub_id = json.loads(out.stdout)["id"]
+
+        page = browser.new_page()
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+        page.goto(base + "/login")
+        page.fill("input[name=token]", token)
+        page.click("input[type=submit]")
+        page.wait_for_url(base + "/")
+        page.click(f"text={sub_id}")
+        deadline = time.time() + 30
+        while page.inner_text("#delivery") != "delivered":   # the worker delivers to the demo institution
+            assert time.time() < deadline, page.inner_text("#delivery")
+            time.sleep(0.5)
+            page.reload()
+        assert page.inner_text("#receipt").startswith("rcpt_")
+        assert page.inner_text("#verdict") == "Ready — score 100/100"
+    finally:
+        proc.terminate()
+        proc.wait(15)
