@@ -28,14 +28,31 @@ def worker(db_url: str, endpoint: str, secret: str, *extra) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_worker_killed_mid_delivery_and_another_finishes(tmp_path):
-    secret = signing.new_secret()
+def service_with_member(tmp_path, email: str):
+    """A service on a fresh SQLite file, a member's token, and the database URL for worker processes."""
     db_url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
     app = create_app({"DATABASE_URL": db_url})
     with app.app_context():
         session = db.session()
-        token = issue_token(session, create_member(session, "k@example.org"))
+        token = issue_token(session, create_member(session, email))
         session.commit()
+    return app, db_url, token
+
+
+def _submission(app, token: str, title: str) -> str:
+    import io
+    import openpyxl
+    wb = openpyxl.load_workbook(example_path("iet"))
+    wb["Record"]["C10"] = title
+    buf = io.BytesIO()
+    wb.save(buf)
+    return app.test_client().post("/api/v1/submissions", data=buf.getvalue(), headers={
+        "Authorization": f"Bearer {token}", "Content-Type": XLSX}).get_json()["id"]
+
+
+def test_worker_killed_mid_delivery_and_another_finishes(tmp_path):
+    secret = signing.new_secret()
+    app, db_url, token = service_with_member(tmp_path, "k@example.org")
     res = app.test_client().post("/api/v1/submissions", data=example_path("iet").read_bytes(),
                                  headers={"Authorization": f"Bearer {token}", "Content-Type": XLSX})
     sub_id = res.get_json()["id"]
@@ -79,14 +96,8 @@ def test_a_worker_process_rides_out_every_transient_failure(tmp_path):
     """500, 503 with Retry-After, 429, a hang past the timeout, a reset connection, then a
     receipt: the worker process keeps trying with the same key and delivers exactly once."""
     secret = signing.new_secret()
-    db_url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
-    app = create_app({"DATABASE_URL": db_url})
-    with app.app_context():
-        session = db.session()
-        token = issue_token(session, create_member(session, "f@example.org"))
-        session.commit()
-    sub_id = app.test_client().post("/api/v1/submissions", data=example_path("iet").read_bytes(), headers={
-        "Authorization": f"Bearer {token}", "Content-Type": XLSX}).get_json()["id"]
+    app, db_url, token = service_with_member(tmp_path, "f@example.org")
+    sub_id = _submission(app, token, "Rides out every failure")
     ep = FaultEndpoint([("status", 500, {}, {}), ("status", 503, {"Retry-After": "1"}, {}),
                         ("status", 429, {"Retry-After": "0"}, {}), ("hang", 4), ("reset",),
                         ("status", 200, {}, {"receipt_id": "R-FINAL"})])
@@ -110,17 +121,6 @@ def test_a_worker_process_rides_out_every_transient_failure(tmp_path):
         ep.close()
 
 
-def _submission(app, token: str, title: str) -> str:
-    import io
-    import openpyxl
-    wb = openpyxl.load_workbook(example_path("iet"))
-    wb["Record"]["C10"] = title
-    buf = io.BytesIO()
-    wb.save(buf)
-    return app.test_client().post("/api/v1/submissions", data=buf.getvalue(), headers={
-        "Authorization": f"Bearer {token}", "Content-Type": XLSX}).get_json()["id"]
-
-
 def _wait(app, sub_id: str, statuses: set, proc, seconds: float = 30):
     deadline = time.time() + seconds
     while True:
@@ -135,12 +135,7 @@ def _wait(app, sub_id: str, statuses: set, proc, seconds: float = 30):
 def test_endpoint_down_at_submit_time_then_up(tmp_path):
     import socket
     secret = signing.new_secret()
-    db_url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
-    app = create_app({"DATABASE_URL": db_url})
-    with app.app_context():
-        session = db.session()
-        token = issue_token(session, create_member(session, "d@example.org"))
-        session.commit()
+    app, db_url, token = service_with_member(tmp_path, "d@example.org")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]                         # nothing listens here yet
@@ -163,12 +158,7 @@ def test_endpoint_down_at_submit_time_then_up(tmp_path):
 
 def test_400_fails_and_410_pauses_with_real_processes(tmp_path):
     secret = signing.new_secret()
-    db_url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
-    app = create_app({"DATABASE_URL": db_url})
-    with app.app_context():
-        session = db.session()
-        token = issue_token(session, create_member(session, "e@example.org"))
-        session.commit()
+    app, db_url, token = service_with_member(tmp_path, "e@example.org")
     rejected = _submission(app, token, "Rejected")
     ep = FaultEndpoint([("status", 400, {}, {"error": "period missing"})])
     proc = worker(db_url, ep.url, secret)
