@@ -292,6 +292,7 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     children: list = []
     if demo:
         children, token = _start_demo(app, host, port)
+        app.config["INSTITUTION_URL"] = f"http://{host}:{port + 1}/cpd/submissions"     # shown on the admin page
         atexit.register(lambda: [c.terminate() for c in children])
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         click.echo(f"Demo institution receiver on http://{host}:{port + 1}/cpd/submissions; delivery worker started.")

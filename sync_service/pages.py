@@ -182,7 +182,8 @@ def admin():
     problems = s.scalars(select(Delivery).where(Delivery.status.in_(("dead", "failed")))
                          .order_by(Delivery.next_attempt_at)).all()
     return render_template("admin.html", counts=counts, problems=problems, state=endpoint_disabled(s),
-                           endpoint=current_app.config.get("INSTITUTION_URL"))
+                           endpoint=current_app.config.get("INSTITUTION_URL"),
+                           secrets=len(current_app.config.get("SIGNING_SECRETS") or []))
 
 
 @bp.post("/admin/resend/<sub_id>")

@@ -112,8 +112,10 @@ def test_admin_sees_dead_letters_and_resends(service):
         s.commit()
     client = service.test_client()
     token = sign_in(client, admin_token)
+    service.config.update(INSTITUTION_URL="https://inst.example.org/cpd", SIGNING_SECRETS=["whsec_a", "whsec_b"])
     page = client.get("/admin").data.decode()
     assert sub_id in page and "gave up after 11 tries" in page
+    assert "https://inst.example.org/cpd" in page and "2 secrets (rotation)" in page and "whsec_a" not in page
     assert client.post(f"/admin/resend/{sub_id}", data={"csrf": token}).status_code == 302
     with service.app_context():
         assert db.session().get(Submission, sub_id).delivery.status == "queued"
