@@ -190,7 +190,8 @@ def build_activity(raw: Mapping[str, object], row: int, profile: Profile, *, fw:
                 topics.append(term.id)
     codes = _codes(sink, raw.get("competences"), fw, title)
     objective = text(raw.get("objective"))
-    refs = set(objective_refs) if objective_refs is not None else None
+    refs = objective_refs if objective_refs is None or isinstance(objective_refs, (set, frozenset)) \
+        else set(objective_refs)
     if objective and refs is not None and objective not in refs:
         sink.add("objective", "objective_unknown", f"objective {shown(objective)} is not in the Plan sheet"
                  + (f" (objectives: {', '.join(sorted(refs))})" if refs else " (the plan has no objectives yet)"))
@@ -226,7 +227,7 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
         problems += [replace(p, field=f"plan.{p.field}") for p in found]
         if obj:
             objectives.append(obj)
-    refs = [o.ref for o in objectives]
+    refs = frozenset(o.ref for o in objectives)
     seen: dict[str, int] = {}
     for o in objectives:
         if o.ref in seen:

@@ -56,6 +56,7 @@ def text(value: object) -> str | None:
     return " ".join(str(value).split()) if "\n" not in str(value) else str(value).strip()
 
 
+@lru_cache(maxsize=8192)
 def serial_to_date(serial: float) -> date:
     if not 1 <= serial <= MAX_SERIAL or math.isnan(serial):
         raise BadValue("date_invalid", f"must be a date, found the number {serial:g}")
