@@ -277,7 +277,6 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     """
     import atexit
     import signal
-    import subprocess
     from werkzeug.serving import run_simple
     from sync_service import create_app
 
@@ -449,7 +448,7 @@ def admin_add_member(ctx: click.Context, email: str, is_admin: bool) -> None:
             token = issue_token(session, member)
             session.commit()
         except IntegrityError:
-            _fail(CpdError("member_exists", f"a member with that e-mail already exists"))
+            _fail(CpdError("member_exists", "a member with that e-mail already exists"))
         click.echo(f"Member {member.public_id} added. Their token (shown once; give it to them):")
         click.echo(token)
 

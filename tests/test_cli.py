@@ -8,7 +8,6 @@ import pytest
 
 from addin.cli import cli
 from conftest import fill_workbook
-from workbook_templates import example_path
 
 PLAN = [{"ref": "O1", "objective": "Learn protection systems", "target_date": date(2025, 12, 31)}]
 R = "Learnt the principle and applied it on site"

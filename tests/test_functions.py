@@ -10,8 +10,7 @@ import shutil
 import subprocess
 import urllib.request
 import xml.etree.ElementTree as ET
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 
 import openpyxl
 import pytest

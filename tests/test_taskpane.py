@@ -17,7 +17,6 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from flask import jsonify, request
 
 from workbook_templates import example_path
 

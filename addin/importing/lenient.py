@@ -52,7 +52,7 @@ def parse_dates(value: object, *, month_first: bool = False) -> tuple[date | Non
             start = _checked(date, y - 1, _month(m[2]), int(m[1]), s)
         return start, end
     m = re.fullmatch(r"(\d{1,2}[/.]\d{1,2}[/.]\d{2,4})\s*-\s*(\d{1,2}[/.]\d{1,2}[/.]\d{2,4})", s)
-    parts = [m[1], m[2]] if m else re.split(rf"\s+(?:-|–|—|to|until)\s+|(?<=\d)\s*[–—]\s*(?=\d)", s)
+    parts = [m[1], m[2]] if m else re.split(r"\s+(?:-|–|—|to|until)\s+|(?<=\d)\s*[–—]\s*(?=\d)", s)
     if len(parts) == 2:                              # 12/03/2025 - 14/03/2025
         return to_date(parts[0], month_first=month_first), to_date(parts[1], month_first=month_first)
     return to_date(s, month_first=month_first), None

@@ -14,7 +14,7 @@ from datetime import date
 
 from ..model import Period, Record
 from ..profile import CriterionSpec, Profile
-from .result import FAIL, PASS, WARN, Outcome
+from .result import PASS, WARN, Outcome
 from .totals import Totals, covered_categories, hours_in, in_period
 
 PLANNING_STATUSES = {"planned", "in progress", "not started", ""}
@@ -331,7 +331,7 @@ def support_others(ctx: Context, spec: CriterionSpec) -> Outcome:
         return Outcome(PASS, f"{fmt_rows(rows)} support others' development")
     labels = [t.label for t in ctx.profile.categories if t.supports_others]
     return Outcome(spec.severity, "no activity supporting others' learning",
-                   f"record mentoring, coaching or sharing your expertise"
+                   "record mentoring, coaching or sharing your expertise"
                    + (f" ({join_or(labels)})" if labels else ""))
 
 

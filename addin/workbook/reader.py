@@ -23,7 +23,7 @@ from ..errors import CpdError, InvalidRecord, Problem
 from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile
-from ..values import is_blank, normalise, shown
+from ..values import is_blank, normalise
 from .layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET,
                      header_names, labelled_values)
 from .limits import Limits
