@@ -6,7 +6,7 @@ cannot be used; it carries the problems that made it so.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -77,17 +77,3 @@ class ProfileError(CpdError):
 
 class InvalidRecord(CpdError):
     """A record with values that cannot be read (each one a Problem)."""
-
-
-@dataclass
-class Problems:
-    """Collects problems while a record is built."""
-
-    items: list[Problem] = field(default_factory=list)
-
-    def add(self, code: str, message: str, *, field: str | None = None,
-            row: int | None = None) -> None:
-        self.items.append(Problem(code, message, field=field, row=row))
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
