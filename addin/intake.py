@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import date, datetime
 from functools import lru_cache
 
 from .errors import Problem
 from .frameworks import Framework, load_framework
 from .model import Activity, Member, Objective, Period, Record, Status
 from .profile import Profile
-from .values import BadValue, is_blank, shown, split_list, text, to_date, to_hours, to_number, normalise
+from .values import (MAX_HOURS_PER_ACTIVITY, BadValue, is_blank, normalise, shown, split_list, text, to_date,
+                     to_hours, to_number)
 
 MAX_PERIOD_YEARS = 10
 _STATUS_NAMES = {normalise(n): s for s in Status for n in (s.value, s.label)} | {
@@ -160,53 +162,79 @@ def _MONTH_FIRST(v):
     return to_date(v, month_first=True)
 
 
+def _day(sink: _Sink, fld: str, value: object, parse_date, label: str):
+    """A date cell: date objects pass straight through (the common case); anything else is parsed."""
+    cls = value.__class__
+    if cls is date:
+        return value
+    if cls is datetime:
+        return value.date()
+    return sink.take(fld, parse_date, value, label)
+
+
+def _known_term(sink: _Sink, profile: Profile, kind: str, fld: str, value: object, noun: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if value.__class__ is str:             # the common case: an exact label, id or alias
+        term = profile.vocab[kind].get(normalise(value))
+        if term is not None:
+            return term.id
+    return _term(sink, profile, kind, fld, value, noun)
+
+
 def build_activity(raw: Mapping[str, object], row: int, profile: Profile, *, fw: Framework | None = None,
                    title: str | None = None, objective_refs: Iterable[str] | None = None,
                    month_first: bool = False) -> tuple[Activity | None, list[Problem]]:
     """One activity from a row's values; None (with problems) if it cannot be placed in time."""
     sink = _Sink(row)
+    get = raw.get
     parse_date = _DAY_FIRST if not month_first else _MONTH_FIRST
-    start = sink.take("start_date", parse_date, raw.get("start_date"), "start date")
-    end_raw = raw.get("end_date")
-    end = sink.take("end_date", parse_date, end_raw, "end date") if end_raw is not None else None
+    start = _day(sink, "start_date", get("start_date"), parse_date, "start date")
+    end_raw = get("end_date")
+    end = _day(sink, "end_date", end_raw, parse_date, "end date") if end_raw is not None else None
     if start is None and not any(p.field == "start_date" for p in sink.problems):
         sink.add("start_date", "date_missing", "the activity needs a start date")
     end = end or start
     if start and end and end < start:
         sink.add("end_date", "end_before_start", f"end date {end} is before start date {start}")
-    hours_raw = raw.get("hours")
-    hours = sink.take("hours", to_hours, hours_raw, "hours") if hours_raw is not None else None
-    category = _term(sink, profile, "categories", "category", raw.get("category"), "category")
-    skill = (_term(sink, profile, "skill_types", "skill_type", raw.get("skill_type"), "skill type")
+    hours_raw = get("hours")
+    if hours_raw.__class__ in (float, int) and 0 <= hours_raw <= MAX_HOURS_PER_ACTIVITY:
+        hours = float(hours_raw)           # a plain number in range (NaN fails the comparison)
+    else:
+        hours = sink.take("hours", to_hours, hours_raw, "hours") if hours_raw is not None else None
+    category = _known_term(sink, profile, "categories", "category", get("category"), "category")
+    skill = (_known_term(sink, profile, "skill_types", "skill_type", get("skill_type"), "skill type")
              if profile.skill_types else None)
     topics: list[str] = []
     if profile.topics:
-        for name in split_list(raw.get("topics")):
+        for name in split_list(get("topics")):
             term = profile.lookup("topics", name)
             if term is None:
                 sink.add("topics", "topics_unknown", f"topic must be one of "
                          f"{', '.join(t.label for t in profile.topics)}; found {shown(name)}")
             elif term.id not in topics:
                 topics.append(term.id)
-    codes = _codes(sink, raw.get("competences"), fw, title)
-    objective = text(raw.get("objective"))
+    codes = _codes(sink, get("competences"), fw, title)
+    objective = text(get("objective"))
     refs = objective_refs if objective_refs is None or isinstance(objective_refs, (set, frozenset)) \
         else set(objective_refs)
     if objective and refs is not None and objective not in refs:
         sink.add("objective", "objective_unknown", f"objective {shown(objective)} is not in the Plan sheet"
                  + (f" (objectives: {', '.join(sorted(refs))})" if refs else " (the plan has no objectives yet)"))
-    verified_raw = raw.get("verified_on")
-    verified_on = sink.take("verified_on", parse_date, verified_raw, "verified on") if verified_raw is not None else None
+    verified_raw = get("verified_on")
+    verified_on = (_day(sink, "verified_on", verified_raw, parse_date, "verified on")
+                   if verified_raw is not None else None)
     if sink.problems and (start is None or (end and end < start)):
         return None, sink.problems
-    activity = Activity(
-        row=row, start_date=start, end_date=end, title=text(raw.get("title")), provider=text(raw.get("provider")),
-        reflection=text(raw.get("reflection")), further_action=text(raw.get("further_action")),
-        category=category, skill_type=skill, competences=codes, topics=tuple(topics), hours=hours,
-        objective=objective, evidence=text(raw.get("evidence")), description=text(raw.get("description")),
-        mentor_comment=text(raw.get("mentor_comment")), verified_by=text(raw.get("verified_by")),
-        verified_on=verified_on)
+    texts = {f: (text(v) if (v := get(f)) is not None else None) for f in _TEXT_FIELDS}
+    activity = Activity(row=row, start_date=start, end_date=end, category=category, skill_type=skill,
+                        competences=codes, topics=tuple(topics), hours=hours, objective=objective,
+                        verified_on=verified_on, **texts)
     return activity, sink.problems
+
+
+_TEXT_FIELDS = ("title", "provider", "reflection", "further_action", "evidence", "description", "mentor_comment",
+                "verified_by")
 
 
 def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[int, Mapping[str, object]]],
