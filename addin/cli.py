@@ -453,6 +453,19 @@ def admin_add_member(ctx: click.Context, email: str, is_admin: bool) -> None:
         click.echo(token)
 
 
+@admin.command("migrate")
+@click.pass_context
+def admin_migrate(ctx: click.Context) -> None:
+    """Bring the database schema up to date (run once before starting several web workers with
+    CPD_AUTO_MIGRATE=false)."""
+    from sync_service import create_app
+    from sync_service.db import upgrade
+    url = ctx.obj.get("database_url")
+    app = create_app({"AUTO_MIGRATE": False, **({"DATABASE_URL": url} if url else {})})
+    upgrade(app.extensions["cpd_engine"])
+    click.echo("Database schema is up to date.")
+
+
 @admin.command("resend")
 @click.argument("submission_id")
 @click.pass_context

@@ -29,7 +29,8 @@ def _instance_secret(instance: Path) -> str:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    # Data lives in ./instance (or CPD_INSTANCE_PATH), never inside the installed package.
+    app = Flask(__name__, instance_path=os.path.abspath(os.environ.get("CPD_INSTANCE_PATH") or "instance"))
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,      # the hardened reader's own file limit
         PUBLIC_URL=None,                          # the https:// address Office reaches the service at

@@ -99,7 +99,8 @@ def require_soffice():
 def app(tmp_path):
     """The service on a fresh SQLite file of its own."""
     from sync_service import create_app
-    return create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}"})
+    return create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}",
+                       "SECRET_KEY": "test-secret"})
 
 
 @pytest.fixture
@@ -150,7 +151,7 @@ def service(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
     else:
         admin, schema, url = postgres_schema_url()
-    app = create_app({"TESTING": True, "DATABASE_URL": url})
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret"})
     with app.app_context():
         session = db.session()
         a, b = create_member(session, "a@example.org"), create_member(session, "b@example.org")
@@ -162,3 +163,16 @@ def service(request, tmp_path):
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _instance_outside_the_checkout(tmp_path_factory):
+    """Services made by tests keep their data (session key, default database) in a temporary folder."""
+    path = tmp_path_factory.mktemp("instance")
+    old = os.environ.get("CPD_INSTANCE_PATH")
+    os.environ["CPD_INSTANCE_PATH"] = str(path)
+    yield
+    if old is None:
+        os.environ.pop("CPD_INSTANCE_PATH", None)
+    else:
+        os.environ["CPD_INSTANCE_PATH"] = old

@@ -146,8 +146,10 @@ def test_serve_runs_the_service_as_a_real_process(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    env = {**__import__("os").environ, "CPD_INSTANCE_PATH": str(tmp_path / "instance")}
+    env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         deadline = time.time() + 20
         while True:
@@ -173,3 +175,22 @@ def test_serve_needs_both_cert_and_key(cpd, tmp_path):
     cert.write_text("x")
     res = cpd("serve", "--cert", cert)
     assert res.exit_code == 2 and "both --cert and --key" in res.output
+
+
+def test_admin_migrate_then_a_service_without_auto_migration(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    from sqlalchemy import create_engine, inspect
+    url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
+    env = {**__import__("os").environ, "DATABASE_URL": url, "CPD_INSTANCE_PATH": str(tmp_path / "inst")}
+    out = subprocess.run([sys.executable, "-m", "addin.cli", "admin", "migrate"], env=env, capture_output=True,
+                         text=True)
+    assert out.returncode == 0 and "up to date" in out.stdout
+    tables = set(inspect(create_engine(url)).get_table_names())
+    assert {"members", "api_tokens", "submissions", "deliveries", "endpoint_state", "alembic_version"} <= tables
+    assert (tmp_path / "inst" / "secret_key").exists()       # data in the instance folder, not the package
+    from sync_service import create_app
+    monkeypatch.setenv("CPD_INSTANCE_PATH", str(tmp_path / "inst"))
+    app = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": False})
+    res = app.test_client().get("/api/v1/openapi.json")
+    assert res.status_code == 200
