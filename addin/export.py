@@ -1,7 +1,7 @@
 """Exporting a record's activities as CSV, safe to open in a spreadsheet.
 
 Text that a spreadsheet would run as a formula (it begins with ``=``, ``+``, ``-``,
-``@``, a tab or CR) is prefixed with an apostrophe, so it opens as text.
+``@``, a tab, CR or NUL) is prefixed with an apostrophe, so it opens as text.
 """
 from __future__ import annotations
 
@@ -10,15 +10,10 @@ from typing import TextIO
 
 from .model import Record
 from .profile import Profile
+from .values import FORMULA_TRIGGERS
+from .workbook.layout import ACTIVITY_COLUMNS
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = (("start_date", "Start date"), ("end_date", "End date"),
-           ("title", "Description of development/learning activity"), ("provider", "Provided by"),
-           ("reflection", "What did you learn & how did/will you apply it?"), ("further_action", "Any further action?"),
-           ("category", "Category"), ("skill_type", "Skill type"), ("competences", "Competences"),
-           ("topics", "Topics"), ("hours", "CPD hours"), ("objective", "Objective"), ("evidence", "Evidence"),
-           ("description", "Notes"), ("mentor_comment", "Mentor comment"), ("verified_by", "Verified by"),
-           ("verified_on", "Verified on"))
+COLUMNS = tuple((c.field, c.header) for c in ACTIVITY_COLUMNS)   # the template's columns, in its order
 
 
 def safe_text(value: str) -> str:

@@ -25,9 +25,9 @@ from pathlib import Path
 from .errors import CpdError
 from .readiness import assess
 from .workbook.layout import SUBMISSION_CELLS
+from .workbook.package import XLSX_CONTENT_TYPE
 from .workbook.reader import read_workbook
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VERDICT = {"ready": "READY", "not_ready": "NOT READY", "exempt": "EXEMPT"}
 
 
@@ -100,7 +100,7 @@ def submit_file(path, settings: Settings, timeout: float = 30.0) -> Receipt:
     read_workbook(data).require()          # a record the service would refuse is refused here, with its cells
     request = urllib.request.Request(
         f"{settings.service_url}/api/v1/submissions", data=data, method="POST",
-        headers={"Content-Type": XLSX_TYPE, "Authorization": f"Bearer {settings.token}",
+        headers={"Content-Type": XLSX_CONTENT_TYPE, "Authorization": f"Bearer {settings.token}",
                  "Idempotency-Key": hashlib.sha256(data).hexdigest(), "Accept": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 EXCEL_EPOCH = date(1899, 12, 30)
 MAX_SERIAL = 2958465  # 9999-12-31
 MAX_HOURS_PER_ACTIVITY = 5000.0
+# Text a spreadsheet would run as a formula when it begins with one of these.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 

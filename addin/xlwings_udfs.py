@@ -75,6 +75,11 @@ def _write_cells(book, cells: dict) -> None:
         sheet.range(address).value = value
 
 
+def _report(book, err, title: str) -> None:
+    """A CpdError as a message box: the problems with their cells, or the one message."""
+    book.app.alert(str(err) if not err.problems else "\n".join(str(p) for p in err.problems[:10]), title=title)
+
+
 def _saved_path(book) -> str:
     book.save()
     return book.fullname
@@ -89,8 +94,7 @@ def CPD_CHECK():
     try:
         _write_cells(book, check_cells(_saved_path(book)))
     except CpdError as err:
-        book.app.alert(str(err) if not err.problems else "\n".join(str(p) for p in err.problems[:10]),
-                       title="CPD check")
+        _report(book, err, "CPD check")
 
 
 @xw.sub
@@ -105,5 +109,4 @@ def CPD_SUBMIT():
         receipt = submit_file(path, Settings.load())
         _write_cells(book, {**cells, **receipt_cells(receipt)})
     except CpdError as err:
-        book.app.alert(str(err) if not err.problems else "\n".join(str(p) for p in err.problems[:10]),
-                       title="CPD submit")
+        _report(book, err, "CPD submit")

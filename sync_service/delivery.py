@@ -29,14 +29,15 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from addin.workbook.package import XLSX_CONTENT_TYPE
+
 from . import signing
-from .models import Delivery, EndpointState, Submission, utcnow
+from .models import Delivery, EndpointState, Submission, iso_utc, utcnow
 
 log = logging.getLogger("cpd.delivery")
 RETRY_SCHEDULE = (10, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600)   # seconds
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 RETRYABLE = {408, 429}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,12 @@ class Outcome:
 
 def payload(sub: Submission) -> bytes:
     """The body the institution receives: the record, its readiness, the values-only workbook."""
-    received = sub.received_at if sub.received_at.tzinfo else sub.received_at.replace(tzinfo=timezone.utc)
     return json.dumps({
-        "type": "cpd.submission", "id": sub.id, "received_at": received.isoformat().replace("+00:00", "Z"),
+        "type": "cpd.submission", "id": sub.id, "received_at": iso_utc(sub.received_at),
         "profile": sub.profile_id, "member": sub.record["member"], "period": sub.record["period"],
         "objectives": sub.record["objectives"], "activities": sub.record["activities"],
         "readiness": sub.readiness,
-        "workbook": {"content_type": XLSX, "base64": base64.b64encode(sub.workbook).decode()},
+        "workbook": {"content_type": XLSX_CONTENT_TYPE, "base64": base64.b64encode(sub.workbook).decode()},
     }, separators=(",", ":"), sort_keys=True).encode()
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from addin.workbook.package import XLSX_CONTENT_TYPE
+
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
@@ -43,7 +45,7 @@ SPEC = {
                             "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"},
                             "description": "Makes repeats one submission; default: the body's SHA-256"}],
             "requestBody": {"required": True, "content": {
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                XLSX_CONTENT_TYPE: {
                     "schema": {"type": "string", "format": "binary"}}}},
             "responses": {
                 "201": {"description": "Accepted and queued for delivery",

@@ -22,8 +22,8 @@ from workbook_templates import template_path
 from . import db
 from .accounts import hash_token
 from .delivery import enable_endpoint, endpoint_disabled, resend
-from .models import ApiToken, Delivery, Member, Submission
-from .submissions import Refused, accept, iso_utc
+from .models import ApiToken, Delivery, Member, Submission, iso_utc
+from .submissions import Refused, accept
 
 bp = Blueprint("pages", __name__)
 

@@ -11,7 +11,7 @@ import hashlib
 import io
 import re
 import secrets
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import func, select
@@ -25,7 +25,7 @@ from workbook_templates.builder import build_workbook
 
 from . import db
 from .accounts import require_token
-from .models import Delivery, Submission, utcnow
+from .models import Delivery, Submission, iso_utc, utcnow
 
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1/submissions")
 KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -34,13 +34,6 @@ STATUS_FOR = {"file_too_large": 413, "invalid_record": 422}
 
 def _error(status: int, code: str, message: str, **extra):
     return jsonify(error={"code": code, "message": message, **extra}), status
-
-
-def iso_utc(moment) -> str:
-    """A stored time as ISO 8601 UTC with a Z (SQLite gives back naive times: they are UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def receipt(sub: Submission) -> dict:

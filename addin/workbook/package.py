@@ -21,6 +21,7 @@ from ..errors import CpdError
 from .limits import DEFAULT_LIMITS, Limits
 from .sheetscan import SheetScan, column_letters, scan_sheet
 
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -39,7 +40,6 @@ class Package:
 
     data: bytes
     kind: str                                        # "xlsx" or "docx"
-    parts: dict = field(default_factory=dict)        # name -> uncompressed size (actual)
     sheets: dict = field(default_factory=dict)       # sheet name -> part name
     xml: dict = field(default_factory=dict)          # parts kept in memory: sheets, a docx body
     limits: Limits = DEFAULT_LIMITS
@@ -212,7 +212,6 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
             keep = info.filename in keep_names or info.filename.endswith((".rels", "workbook.xml"))
             body = _read_part(zf, info, limits, budget, keep or "worksheets/" in info.filename
                               or info.filename == "word/document.xml")
-            pkg.parts[info.filename] = len(body) if body else info.file_size
             if body:
                 content[info.filename] = body
         if _MACRO_TYPE.search(content["[Content_Types].xml"]):

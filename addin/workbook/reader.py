@@ -44,7 +44,6 @@ class WorkbookRead:
     profile: Profile
     problems: list[Problem] = field(default_factory=list)
     sheet: str = RECORD_SHEET
-    columns: dict = field(default_factory=dict)     # field -> column letter
 
     def require(self) -> Record:
         """The record, or InvalidRecord listing every problem."""
@@ -292,7 +291,7 @@ def _read(grid: Grid, profile, month_first: bool, limits: Limits) -> WorkbookRea
             placed.append(p.at(sheet, f"{act_cols.get(p.field, 'A')}{p.row}"))
     problems = table.problems + plan.problems + placed
     problems.sort(key=lambda p: (p.sheet != sheet, p.row or 0, p.cell or ""))
-    return WorkbookRead(record=record, profile=prof, problems=problems, sheet=sheet, columns=act_cols)
+    return WorkbookRead(record=record, profile=prof, problems=problems, sheet=sheet)
 
 
 def _label_cell(fld: str) -> str | None:

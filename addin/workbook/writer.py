@@ -11,9 +11,8 @@ import openpyxl
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..values import FORMULA_TRIGGERS
 from .layout import HEADER, Column
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 # openpyxl parses XML with defusedxml (entity expansion refused) only when it is installed.
 if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - a packaging error, not a user's
