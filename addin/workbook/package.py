@@ -49,7 +49,7 @@ class Package:
         """A sheet's real extent and formula cells, checked against the limits (on first use:
         only the sheets a reader opens are scanned, before it opens them)."""
         if sheet not in self._scans:
-            scan = scan_sheet(self.xml[self.sheets[sheet]])
+            scan = scan_sheet(self.xml[self.sheets[sheet]], self.limits)
             _check_extent(sheet, scan, self.limits)
             self._scans[sheet] = scan
         return self._scans[sheet]

@@ -2,13 +2,20 @@
 (never its ``<dimension>``) and which cells hold formulas.
 
 A byte-level scan is used so that the extent can be checked before any parser
-builds the sheet in memory: a single cell at XFD1048576 would otherwise make a
-dense reader allocate a million rows.
+builds the sheet in memory: a cell at XFD1048576 beside one at A1 would otherwise
+make a dense reader allocate seventeen billion cells.
+
+Two ways, one answer. ``within_limits`` proves, in a few passes at C speed, that a
+regular sheet (every cell tag unprefixed, its ``r`` first, one letter of column)
+stays inside the limits: it finds the last cell, then searches for any cell whose
+row number is longer or starts with a larger digit, and any wider column. If it
+cannot prove that, the exact scan finds every cell's reference and the true extent.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
 _ROW_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\br\s*=\s*[\"']([0-9]{1,7})[\"']")
@@ -67,7 +74,66 @@ def _cell_refs(xml: bytes) -> tuple[list, list, int, int]:
             len(_ROW_TAG.findall(xml)))
 
 
-def scan_sheet(xml: bytes) -> SheetScan:
+# Any prefixed cell, row or formula tag (also a stray ":c " in text: then the exact scan runs).
+_PREFIXED = re.compile(rb":(?:c|row|f)[\s>/]")
+# A tag starting "<c" that is not '<c r="' and a letter: a cell whose r is missing or not first, or an
+# element such as <color> inside rich text. Either way the quick proof does not apply.
+_IRREGULAR_CELL = re.compile(rb'<c(?! r="[A-Z])')
+_CELL_OR_ROW_TAG = re.compile(rb"<(?:c|row)[\s>/]")
+_FORMULA_IN_DATA = re.compile(rb"<f[\s>/]")
+_MIN_CELL_BYTES = len(b'<c r="A1"/>')
+
+
+@lru_cache(maxsize=64)
+def _not_within(digits: int, first: int) -> re.Pattern:
+    """A "<c" tag that is not '<c r="' + one letter + a row number of at most ``digits`` digits
+    that, at full length, starts with at most ``first``: an irregular cell, a wider column, or a
+    row beyond the bound."""
+    full = rb"[1-%d]\d{%d}" % (first, digits - 1)
+    shorter = rb"|\d{1,%d}" % (digits - 1) if digits > 1 else b""
+    return re.compile(rb'<c(?! r="[A-Z](?:%s%s)")' % (full, shorter))
+
+
+def within_limits(xml: bytes, limits) -> SheetScan | None:
+    """The sheet's bounds, when a quick proof shows them inside ``limits``; None when the exact scan must decide.
+
+    The bounds returned are upper bounds (rows, columns, cells), enough for the limit checks; the
+    formula cells are exact."""
+    lo, hi = xml.find(b"<sheetData"), xml.rfind(b"</sheetData>")
+    if lo < 0 or hi < lo or _PREFIXED.search(xml):
+        return None
+    if _CELL_OR_ROW_TAG.search(xml, 0, lo) or _CELL_OR_ROW_TAG.search(xml, hi):
+        return None                       # cells outside the sheet data: let the exact scan count them
+    s = SheetScan()
+    last = xml.rfind(b'<c r="', lo, hi)
+    m = _FAST_CELL_REF.match(xml, last) if last >= 0 else None
+    if m is None:                         # no cell with a plain reference: empty, or for the exact scan
+        return s if _IRREGULAR_CELL.search(xml, lo, hi) is None else None
+    digits = m.group(2)
+    first = digits[0] - 48
+    if first == 0 or _not_within(len(digits), first).search(xml, lo, hi):
+        return None
+    s.max_row = (first + 1) * 10 ** (len(digits) - 1) - 1
+    s.min_col, s.max_col = 1, 26
+    s.cells = (hi - lo) // _MIN_CELL_BYTES
+    if s.max_row > limits.max_rows or s.area > limits.max_cells or s.cells > limits.max_cells:
+        return None
+    if _FORMULA_IN_DATA.search(xml, lo, hi):
+        s.formulas = _formula_cells(xml)
+    return s
+
+
+def scan_sheet(xml: bytes, limits=None) -> SheetScan:
+    """The sheet's extent and formula cells: the quick proof when it holds, else the exact scan."""
+    if limits is not None:
+        quick = within_limits(xml, limits)
+        if quick is not None:
+            return quick
+    return exact_scan(xml)
+
+
+def exact_scan(xml: bytes) -> SheetScan:
+    """Every cell's reference (any attribute order, any prefix): the true extent."""
     s = SheetScan()
     refs, row_refs, s.cells, row_tags = _cell_refs(xml)      # gathered at C speed
     if refs:
@@ -84,12 +150,19 @@ def scan_sheet(xml: bytes) -> SheetScan:
     s.max_row = max(max_r, rows_declared, row_tags)
     if s.cells and not s.max_col:
         s.max_col = s.min_col = 1
-    has_formulas = b"<f" in xml or b":f" in xml
-    for m in _FORMULA_TAG.finditer(xml) if has_formulas else ():
+    if b"<f" in xml or b":f" in xml:
+        s.formulas = _formula_cells(xml)
+    return s
+
+
+def _formula_cells(xml: bytes) -> set[str]:
+    """The cells holding a formula: for each formula tag, the cell tag before it."""
+    found = set()
+    for m in _FORMULA_TAG.finditer(xml):
         window = xml[max(0, m.start() - 4096):m.start()]
         cell = None
         for cell in _CELL_REF.finditer(window):
             pass
         if cell is not None:
-            s.formulas.add(f"{cell.group(1).decode()}{int(cell.group(2))}")
-    return s
+            found.add(f"{cell.group(1).decode()}{int(cell.group(2))}")
+    return found
