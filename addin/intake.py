@@ -7,10 +7,13 @@ of ``Problem``s, each naming its field and row so the caller can name the cell.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import compress
 
+from .columns import Columns, from_mappings
 from .errors import Problem
 from .frameworks import Framework, load_framework
 from .model import Activity, Member, Objective, Period, Record, Status
@@ -142,103 +145,208 @@ def _parse_codes(value: str, fw: Framework | None, title: str | None) -> tuple[t
     return tuple(c for c in items if c in valid), message
 
 
-def _term(sink: _Sink, profile: Profile, kind: str, fld: str, value: object, noun: str) -> str | None:
-    name = text(value)
-    if name is None:
-        return None
-    term = profile.lookup(kind, name)
-    if term is None:
-        labels = ", ".join(t.label for t in getattr(profile, kind))
-        sink.add(fld, f"{fld}_unknown", f"{noun} must be one of {labels}; found {shown(name)}")
-        return None
-    return term.id
+# ---------------------------------------------------------------- activities, a column at a time
+#
+# Each column is converted on its own (most columns hold a few distinct values, converted once
+# each); then the rules that join fields (a start date is needed, the end is not before it) run
+# over the converted columns. Problems are ordered as a reader meets them: by row, then by field.
 
-
-def _DAY_FIRST(v):
-    return to_date(v)
-
-
-def _MONTH_FIRST(v):
-    return to_date(v, month_first=True)
-
-
-def _day(sink: _Sink, fld: str, value: object, parse_date, label: str):
-    """A date cell: date objects pass straight through (the common case); anything else is parsed."""
-    cls = value.__class__
-    if cls is date:
-        return value
-    if cls is datetime:
-        return value.date()
-    return sink.take(fld, parse_date, value, label)
-
-
-def _known_term(sink: _Sink, profile: Profile, kind: str, fld: str, value: object, noun: str) -> str | None:
-    if value is None or value == "":
-        return None
-    if value.__class__ is str:             # the common case: an exact label, id or alias
-        term = profile.vocab[kind].get(normalise(value))
-        if term is not None:
-            return term.id
-    return _term(sink, profile, kind, fld, value, noun)
-
-
-def build_activity(raw: Mapping[str, object], row: int, profile: Profile, *, fw: Framework | None = None,
-                   title: str | None = None, objective_refs: Iterable[str] | None = None,
-                   month_first: bool = False) -> tuple[Activity | None, list[Problem]]:
-    """One activity from a row's values; None (with problems) if it cannot be placed in time."""
-    sink = _Sink(row)
-    get = raw.get
-    parse_date = _DAY_FIRST if not month_first else _MONTH_FIRST
-    start = _day(sink, "start_date", get("start_date"), parse_date, "start date")
-    end_raw = get("end_date")
-    end = _day(sink, "end_date", end_raw, parse_date, "end date") if end_raw is not None else None
-    if start is None and not any(p.field == "start_date" for p in sink.problems):
-        sink.add("start_date", "date_missing", "the activity needs a start date")
-    end = end or start
-    if start and end and end < start:
-        sink.add("end_date", "end_before_start", f"end date {end} is before start date {start}")
-    hours_raw = get("hours")
-    if hours_raw.__class__ in (float, int) and 0 <= hours_raw <= MAX_HOURS_PER_ACTIVITY:
-        hours = float(hours_raw)           # a plain number in range (NaN fails the comparison)
-    else:
-        hours = sink.take("hours", to_hours, hours_raw, "hours") if hours_raw is not None else None
-    category = _known_term(sink, profile, "categories", "category", get("category"), "category")
-    skill = (_known_term(sink, profile, "skill_types", "skill_type", get("skill_type"), "skill type")
-             if profile.skill_types else None)
-    topics: list[str] = []
-    if profile.topics:
-        for name in split_list(get("topics")):
-            term = profile.lookup("topics", name)
-            if term is None:
-                sink.add("topics", "topics_unknown", f"topic must be one of "
-                         f"{', '.join(t.label for t in profile.topics)}; found {shown(name)}")
-            elif term.id not in topics:
-                topics.append(term.id)
-    codes = _codes(sink, get("competences"), fw, title)
-    objective = text(get("objective"))
-    refs = objective_refs if objective_refs is None or isinstance(objective_refs, (set, frozenset)) \
-        else set(objective_refs)
-    if objective and refs is not None and objective not in refs:
-        sink.add("objective", "objective_unknown", f"objective {shown(objective)} is not in the Plan sheet"
-                 + (f" (objectives: {', '.join(sorted(refs))})" if refs else " (the plan has no objectives yet)"))
-    verified_raw = get("verified_on")
-    verified_on = (_day(sink, "verified_on", verified_raw, parse_date, "verified on")
-                   if verified_raw is not None else None)
-    if sink.problems and (start is None or (end and end < start)):
-        return None, sink.problems
-    texts = {f: (text(v) if (v := get(f)) is not None else None) for f in _TEXT_FIELDS}
-    activity = Activity(row=row, start_date=start, end_date=end, category=category, skill_type=skill,
-                        competences=codes, topics=tuple(topics), hours=hours, objective=objective,
-                        verified_on=verified_on, **texts)
-    return activity, sink.problems
-
-
+_STEP = {f: i for i, f in enumerate(("start_date", "end_date", "date_missing", "end_before_start", "hours",
+                                      "category", "skill_type", "topics", "competences", "objective",
+                                      "verified_on"))}
 _TEXT_FIELDS = ("title", "provider", "reflection", "further_action", "evidence", "description", "mentor_comment",
                 "verified_by")
+_ACTIVITY_FIELDS = tuple(f.name for f in dataclass_fields(Activity))
+
+
+class _Found:
+    """Problems found in an activity table, kept with their row index and step for ordering."""
+
+    def __init__(self, rows: list[int]):
+        self.rows = rows
+        self.items: list[tuple[int, int, Problem]] = []
+
+    def add(self, i: int, fld: str, code: str, message: str, step: str | None = None) -> None:
+        self.items.append((i, _STEP[step or fld], Problem(code, message, field=fld, row=self.rows[i])))
+
+    def bad(self, i: int, fld: str, exc: BadValue, label: str) -> None:
+        self.add(i, fld, exc.code, exc.message if exc.message.startswith(label) else f"{label} {exc.message}")
+
+    def ordered(self) -> list[Problem]:
+        return [p for _, _, p in sorted(self.items, key=lambda item: (item[0], item[1]))]
+
+
+def _date_column(values: list, found: _Found, fld: str, label: str, month_first: bool) -> list:
+    """Dates: date cells pass as they are; anything else is parsed (day first unless told)."""
+    types = set(map(type, values))
+    if types == {str} and not any(values):
+        return [None] * len(values)        # an empty column
+    out = list(values)
+    if types == {date}:
+        return out
+    for i in [i for i, v in enumerate(values) if v.__class__ is not date]:
+        v = values[i]
+        if v == "":
+            out[i] = None
+        elif v.__class__ is datetime:
+            out[i] = v.date()
+        else:
+            try:
+                out[i] = to_date(v, month_first=month_first)
+            except BadValue as exc:
+                out[i] = None
+                found.bad(i, fld, exc, label)
+    return out
+
+
+def _hours_column(values: list, found: _Found) -> list:
+    out: list = [None] * len(values)
+    for i, v in enumerate(values):
+        if v.__class__ is float and 0 <= v <= MAX_HOURS_PER_ACTIVITY:
+            out[i] = v                      # a plain number in range (NaN fails the comparison)
+        elif v != "":
+            try:
+                out[i] = to_hours(v)
+            except BadValue as exc:
+                found.bad(i, "hours", exc, "hours")
+    return out
+
+
+def _text_column(values: list) -> list:
+    """Text as ``text()`` gives it; at C speed when no cell needs its spaces collapsed."""
+    if set(map(type, values)) == {str}:
+        if not any(values):
+            return [None] * len(values)    # an empty column
+        joined = "\0".join(values)
+        if "  " not in joined and "\t" not in joined and "\r" not in joined:
+            return [v or None for v in map(str.strip, values)]
+    return [None if v == "" else text(v) for v in values]
+
+
+def _by_value(values: list, convert, found: _Found, fld: str) -> list:
+    """Convert each distinct value once: ``convert(v)`` gives (result, [(code, message), ...])."""
+    if set(map(type, values)) <= {str}:
+        memo = {v: convert(v) for v in set(values)}
+        out = [memo[v][0] for v in values]
+        bad = {v for v, (_, problems) in memo.items() if problems}
+        for i in [i for i, v in enumerate(values) if v in bad] if bad else ():
+            for code, message in memo[values[i]][1]:
+                found.add(i, fld, code, message)
+        return out
+    out = []
+    for i, v in enumerate(values):
+        result, problems = convert(v)
+        out.append(result)
+        for code, message in problems:
+            found.add(i, fld, code, message)
+    return out
+
+
+def _term_converter(profile: Profile, kind: str, fld: str, noun: str):
+    vocab = profile.vocab[kind]
+
+    def convert(value):
+        if value == "":
+            return None, ()
+        if value.__class__ is str:          # the common case: an exact label, id or alias
+            term = vocab.get(normalise(value))
+            if term is not None:
+                return term.id, ()
+        name = text(value)
+        if name is None:
+            return None, ()
+        term = profile.lookup(kind, name)
+        if term is None:
+            labels = ", ".join(t.label for t in getattr(profile, kind))
+            return None, ((f"{fld}_unknown", f"{noun} must be one of {labels}; found {shown(name)}"),)
+        return term.id, ()
+    return convert
+
+
+def _topics_converter(profile: Profile):
+    def convert(value):
+        ids: list[str] = []
+        problems = []
+        for name in split_list(value if value != "" else None):
+            term = profile.lookup("topics", name)
+            if term is None:
+                problems.append(("topics_unknown", f"topic must be one of "
+                                 f"{', '.join(t.label for t in profile.topics)}; found {shown(name)}"))
+            elif term.id not in ids:
+                ids.append(term.id)
+        return tuple(ids), problems
+    return convert
+
+
+def _codes_converter(fw: Framework | None, title: str | None):
+    def convert(value):
+        if value == "" or value is None:
+            return (), ()
+        codes, message = _parse_codes(value if isinstance(value, str) else str(value), fw, title)
+        return codes, ((("competence_unknown", message),) if message else ())
+    return convert
+
+
+def _objective_converter(refs):
+    def convert(value):
+        objective = text(value) if value != "" else None
+        if objective and refs is not None and objective not in refs:
+            return objective, (("objective_unknown", f"objective {shown(objective)} is not in the Plan sheet"
+                                + (f" (objectives: {', '.join(sorted(refs))})" if refs
+                                   else " (the plan has no objectives yet)")),)
+        return objective, ()
+    return convert
+
+
+def build_activities(table: Columns, profile: Profile, *, fw: Framework | None = None, title: str | None = None,
+                     objective_refs: Iterable[str] | None = None,
+                     month_first: bool = False) -> tuple[list[Activity], list[Problem]]:
+    """The activities of a table, and a problem for each value that cannot be read.
+
+    A row whose start date is missing or bad, or whose end is before its start, gives no
+    activity (it cannot be placed in time); other bad values leave their field empty."""
+    n = len(table)
+    found = _Found(table.rows)
+    col = table.get
+    starts = _date_column(col("start_date"), found, "start_date", "start date", month_first)
+    ends = _date_column(col("end_date"), found, "end_date", "end date", month_first)
+    placed = [True] * n
+    if None in starts:
+        start_bad = {i for i, step, _ in found.items if step == _STEP["start_date"]}
+        for i in [i for i, s in enumerate(starts) if s is None]:
+            placed[i] = False
+            if i not in start_bad:
+                found.add(i, "start_date", "date_missing", "the activity needs a start date", step="date_missing")
+    ends = [e or s for e, s in zip(ends, starts)]
+    for i in [i for i, (s, e) in enumerate(zip(starts, ends)) if s is not None and e < s]:
+        placed[i] = False
+        found.add(i, "end_date", "end_before_start", f"end date {ends[i]} is before start date {starts[i]}",
+                  step="end_before_start")
+    refs = objective_refs if objective_refs is None or isinstance(objective_refs, (set, frozenset)) \
+        else set(objective_refs)
+    values = {
+        "row": table.rows, "start_date": starts, "end_date": ends,
+        "hours": _hours_column(col("hours"), found),
+        "category": _by_value(col("category"), _term_converter(profile, "categories", "category", "category"),
+                              found, "category"),
+        "skill_type": (_by_value(col("skill_type"), _term_converter(profile, "skill_types", "skill_type",
+                                                                     "skill type"), found, "skill_type")
+                       if profile.skill_types else [None] * n),
+        "topics": _by_value(col("topics"), _topics_converter(profile), found, "topics") if profile.topics
+        else [()] * n,
+        "competences": _by_value(col("competences"), _codes_converter(fw, title), found, "competences"),
+        "objective": _by_value(col("objective"), _objective_converter(refs), found, "objective"),
+        "verified_on": _date_column(col("verified_on"), found, "verified_on", "verified on", month_first),
+    }
+    for f in _TEXT_FIELDS:
+        values[f] = _text_column(col(f)) if f in table.values else [None] * n
+    built = map(Activity, *(values[f] for f in _ACTIVITY_FIELDS))
+    activities = list(built) if all(placed) else list(compress(built, placed))
+    return activities, found.ordered()
 
 
 def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[int, Mapping[str, object]]],
-                 activity_rows: Iterable[tuple[int, Mapping[str, object]]], profile: Profile,
+                 activity_rows: Columns | Iterable[tuple[int, Mapping[str, object]]], profile: Profile,
                  *, month_first: bool = False, plan_known: bool = True) -> tuple[Record | None, list[Problem]]:
     """A whole record and every problem found; the record is None only if no period can be read.
 
@@ -262,13 +370,10 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
             problems.append(Problem("objective_duplicate", f"objective {o.ref} is also on row {seen[o.ref]}",
                                     field="plan.ref", row=o.row))
         seen.setdefault(o.ref, o.row or 0)
-    activities = []
-    for row, raw in activity_rows:
-        act, found = build_activity(raw, row, profile, fw=fw, title=member.registration,
-                                    objective_refs=refs if plan_known else None, month_first=month_first)
-        problems += found
-        if act:
-            activities.append(act)
+    table = activity_rows if isinstance(activity_rows, Columns) else from_mappings(activity_rows)
+    activities, found = build_activities(table, profile, fw=fw, title=member.registration,
+                                         objective_refs=refs if plan_known else None, month_first=month_first)
+    problems += found
     if period and member.leave_days > period.days:
         problems.append(Problem("leave_days_invalid", f"leave days ({member.leave_days}) exceed the period's "
                                 f"{period.days} days", field="leave_days"))

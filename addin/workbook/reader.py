@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 import python_calamine
 
+from ..columns import Columns, from_grid
 from ..errors import CpdError, InvalidRecord, Problem
 from ..intake import build_record
 from ..model import Record
@@ -91,16 +92,15 @@ class Grid:
     def sheet_names(self) -> list[str]:
         return [n for n in self.book.sheet_names if n in self.pkg.sheets]
 
-    def rows(self, name: str, max_rows: int | None = None):
-        """(row number, [values from column A]) for every row the sheet uses."""
+    def table(self, name: str, max_rows: int | None = None) -> list[list]:
+        """The sheet's rows from row 1, each from column A (blank cells as "")."""
         self.pkg.scan(name)          # extent checked before calamine builds the sheet
         with calamine_failures():
-            sheet = self.book.get_sheet_by_name(name)
-            pad = [""] * sheet.start[1] if sheet.height else []
-            for i, row in enumerate(sheet.iter_rows(), 1):
-                if max_rows is not None and i > max_rows:
-                    return
-                yield i, pad + list(row) if pad else row
+            return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=max_rows)
+
+    def rows(self, name: str, max_rows: int | None = None):
+        """(row number, [values from column A]) for every row the sheet uses."""
+        return enumerate(self.table(name, max_rows), 1)
 
     def too_long(self, value: str, sheet: str, cell: str) -> None:
         """Refuse a value longer than any cell may be (checked on the values a reader uses)."""
@@ -160,7 +160,7 @@ class Table:
     header_row: int | None = None
     columns: dict = field(default_factory=dict)          # column index (0-based) -> field
     labels: dict = field(default_factory=dict)           # header field -> (value, cell)
-    rows: list = field(default_factory=list)             # (row number, {field: value})
+    data: Columns = field(default_factory=Columns)       # the rows under the header, by field
     problems: list = field(default_factory=list)
 
 
@@ -174,49 +174,42 @@ def _header_fields(cells, headers: dict) -> dict:
     return found
 
 
+def _cell_name(column: int, row: int) -> str:
+    return f"{column_letters(column + 1)}{row}"
+
+
 def scan_table(grid: Grid, sheet: str, headers: dict, min_matches: int, want_labels: bool, max_rows: int) -> Table:
+    """The table on a sheet: its header row (within the first rows), the labelled values above it,
+    and its data as columns. A formula in an input column is reported and read as blank."""
     table = Table(sheet)
     formulas = grid.formulas(sheet)
-    formula_rows: dict[int, set[int]] = {}
+    cells = grid.table(sheet)
+    for r, row in enumerate(cells[:HEADER_SCAN_ROWS], 1):
+        found = _header_fields(row, headers)
+        if len(found) >= min_matches:
+            table.header_row, table.columns = r, found
+            break
+        if want_labels:
+            _labels(grid, table, row, r, formulas)
+    if table.header_row is None:
+        return table
+    first = table.header_row + 1
+    blanked = []
     for ref in formulas:
         letters = ref.rstrip("0123456789")
-        formula_rows.setdefault(int(ref[len(letters):]), set()).add(column_number(letters) - 1)
-    columns: list = []
-    max_chars = grid.limits.max_cell_chars
-    for r, cells in grid.rows(sheet):
-        if table.header_row is None:
-            if r > HEADER_SCAN_ROWS:
-                break
-            found = _header_fields(cells, headers)
-            if len(found) >= min_matches:
-                table.header_row, table.columns = r, found
-                columns = list(found.items())
-            elif want_labels:
-                _labels(grid, table, cells, r, formulas)
-            continue
-        values = {}
-        in_formula = formula_rows.get(r, ())
-        n = len(cells)
-        for i, f in columns:
-            if i in in_formula and f not in FORMULA_OK:
-                table.problems.append(Problem(
-                    "formula_not_allowed", "enter a value, not a formula: formula results are not trusted",
-                    field=f, row=r, sheet=sheet, cell=f"{column_letters(i + 1)}{r}"))
-                continue
-            v = cells[i] if i < n else None
-            if v.__class__ is str:
-                if not v or v.isspace():
-                    continue
-                if len(v) > max_chars:
-                    grid.too_long(v, sheet, f"{column_letters(i + 1)}{r}")
-            elif v is None:
-                continue
-            values[f] = v
-        if values:
-            if len(table.rows) >= max_rows:
-                raise CpdError("too_many_rows", f"{sheet}: more than {max_rows:,} rows; split the record",
-                               sheet=sheet, cell=f"A{r}")
-            table.rows.append((r, values))
+        r, i = int(ref[len(letters):]), column_number(letters) - 1
+        f = table.columns.get(i)
+        if r >= first and f is not None and f not in FORMULA_OK:
+            blanked.append((r - first, i))
+            table.problems.append(Problem(
+                "formula_not_allowed", "enter a value, not a formula: formula results are not trusted",
+                field=f, row=r, sheet=sheet, cell=ref))
+    data = cells[table.header_row:]
+    table.data = from_grid(data, range(first, first + len(data)), table.columns, blanked=blanked,
+                           max_chars=grid.limits.max_cell_chars, sheet=sheet, cell_name=_cell_name)
+    if len(table.data) > max_rows:
+        raise CpdError("too_many_rows", f"{sheet}: more than {max_rows:,} rows; split the record",
+                       sheet=sheet, cell=f"A{table.data.rows[max_rows]}")
     return table
 
 
@@ -278,7 +271,7 @@ def _read(grid: Grid, profile, month_first: bool, limits: Limits) -> WorkbookRea
     if PLAN_SHEET in grid.sheet_names:
         plan = scan_table(grid, PLAN_SHEET, _PLAN_HEADERS, 2, False, MAX_PLAN_ROWS)
     header = {f: v for f, (v, _) in table.labels.items()}
-    record, problems = build_record(header, plan.rows, table.rows, prof, month_first=month_first)
+    record, problems = build_record(header, plan.data.mappings(), table.data, prof, month_first=month_first)
     act_cols = {f: column_letters(i + 1) for i, f in table.columns.items()}
     plan_cols = {f: column_letters(i + 1) for i, f in plan.columns.items()}
     placed = []

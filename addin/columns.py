@@ -1,0 +1,112 @@
+"""A table's data rows held as columns: one list of cell values per field.
+
+Tables arrive as rows (a sheet, a range, a list of mappings); the intake checks them a
+column at a time, since a column holds one kind of value and most checks then run at C
+speed over the whole column. Blank cells (``None``, ``""``, text of only spaces) are
+all ``""`` here, and rows with nothing in any field are dropped.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import itemgetter, ne
+
+from .errors import CpdError
+
+BLANK = ""
+
+
+@dataclass
+class Columns:
+    rows: list[int] = field(default_factory=list)               # the sheet row of each data row
+    values: dict[str, list] = field(default_factory=dict)       # field -> one value per row, blanks as ""
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def get(self, name: str) -> list:
+        """The field's column, or a blank column when the table has no such field."""
+        found = self.values.get(name)
+        return found if found is not None else [BLANK] * len(self.rows)
+
+    def mappings(self) -> list[tuple[int, dict]]:
+        """Each row as (row, {field: value}) with its blank fields left out."""
+        names = list(self.values)
+        return [(r, {f: v for f, v in zip(names, vals) if v != BLANK})
+                for r, vals in zip(self.rows, zip(*self.values.values()))] if names else []
+
+
+def _is_blank_text(v) -> bool:
+    return v.__class__ is str and (not v or v.isspace())
+
+
+def _texts(values: list, types: set) -> list:
+    if types == {str}:
+        return values
+    return list(compress(values, map(isinstance, values, repeat(str)))) if str in types else []
+
+
+def canonical_blanks(values: list) -> list:
+    """The column with every blank as "" (a no-op, at C speed, when it already is)."""
+    types = set(map(type, values))
+    if type(None) in types or any(map(str.isspace, _texts(values, types))):
+        return [BLANK if v is None or _is_blank_text(v) else v for v in values]
+    return values
+
+
+def longest_text(values: list) -> tuple[int, int]:
+    """(length, index) of the longest text in the column; (0, -1) when it has none."""
+    types = set(map(type, values))
+    texts = _texts(values, types)
+    if not texts:
+        return 0, -1
+    longest = max(map(len, texts))
+    return longest, next(i for i, v in enumerate(values) if v.__class__ is str and len(v) == longest)
+
+
+def from_grid(grid: Sequence[Sequence], rows: Sequence[int], fields: Mapping[int, str], *,
+              blanked: Iterable[tuple[int, int]] = (), max_chars: int | None = None,
+              sheet: str | None = None, cell_name=None) -> Columns:
+    """The mapped columns of ``grid`` (rows of cells, row ``rows[k]`` being ``grid[k]``).
+
+    ``fields`` maps a column index to its field; ``blanked`` lists (grid index, column index)
+    cells to read as blank (formulas the caller has reported). A text over ``max_chars`` is
+    refused with CpdError naming ``cell_name(column index, row)``."""
+    idx = list(fields)
+    if not grid or not idx:
+        return Columns()
+    need = max(idx) + 1
+    if min(map(len, grid)) < need:
+        grid = [list(r) + [BLANK] * (need - len(r)) if len(r) < need else r for r in grid]
+    picked = map(itemgetter(*idx), grid) if len(idx) > 1 else ((r[idx[0]],) for r in grid)
+    cols = [list(c) for c in zip(*picked)]
+    position = {i: k for k, i in enumerate(idx)}
+    for g, i in blanked:
+        if i in position and 0 <= g < len(grid):
+            cols[position[i]][g] = BLANK
+    cols = [canonical_blanks(c) for c in cols]
+    if max_chars is not None:
+        for i, c in zip(idx, cols):
+            longest, at = longest_text(c)
+            if longest > max_chars:
+                where = cell_name(i, rows[at]) if cell_name else None
+                raise CpdError("cell_too_long", f"a cell holds {longest:,} characters; at most {max_chars:,} allowed",
+                               sheet=sheet, cell=where)
+    keep = list(map(ne, zip(*cols), repeat((BLANK,) * len(cols))))
+    numbers = list(rows)
+    if not all(keep):
+        numbers = list(compress(numbers, keep))
+        cols = [list(compress(c, keep)) for c in cols]
+    return Columns(numbers, {fields[i]: c for i, c in zip(idx, cols)})
+
+
+def from_mappings(rows: Iterable[tuple[int, Mapping[str, object]]]) -> Columns:
+    """Columns from (row, {field: value}) pairs, as callers with mappings hold a table."""
+    rows = list(rows)
+    names: dict[str, None] = {}
+    for _, raw in rows:
+        names.update(dict.fromkeys(raw))
+    order = {f: i for i, f in enumerate(names)}
+    grid = [[raw.get(f, BLANK) for f in names] for _, raw in rows]
+    return from_grid(grid, [r for r, _ in rows], {i: f for f, i in order.items()})
