@@ -21,6 +21,7 @@ BLANK = ""
 class Columns:
     rows: list[int] = field(default_factory=list)               # the sheet row of each data row
     values: dict[str, list] = field(default_factory=dict)       # field -> one value per row, blanks as ""
+    types: dict[str, set] = field(default_factory=dict)         # field -> the value types it may hold
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -29,6 +30,14 @@ class Columns:
         """The field's column, or a blank column when the table has no such field."""
         found = self.values.get(name)
         return found if found is not None else [BLANK] * len(self.rows)
+
+    def types_of(self, name: str) -> set:
+        """The types the field's values may have (a superset: rows dropped later may have held others)."""
+        if name not in self.values:
+            return {str}
+        if name not in self.types:
+            self.types[name] = set(map(type, self.values[name]))
+        return self.types[name]
 
     def mappings(self) -> list[tuple[int, dict]]:
         """Each row as (row, {field: value}) with its blank fields left out."""
@@ -47,19 +56,20 @@ def _texts(values: list, types: set) -> list:
     return list(compress(values, map(isinstance, values, repeat(str)))) if str in types else []
 
 
-def canonical_blanks(values: list) -> list:
-    """The column with every blank as "" (a no-op, at C speed, when it already is)."""
-    types = set(map(type, values))
+def canonical_blanks(values: list, types: set | None = None) -> tuple[list, set]:
+    """The column with every blank as "", and the types it holds (no copy, at C speed, when it already is)."""
+    types = set(map(type, values)) if types is None else types
     if type(None) in types or any(map(str.isspace, _texts(values, types))):
-        return [BLANK if v is None or _is_blank_text(v) else v for v in values]
-    return values
+        values = [BLANK if v is None or _is_blank_text(v) else v for v in values]
+        types = set(map(type, values))
+    return values, types
 
 
-def longest_text(values: list) -> tuple[int, int]:
+def longest_text(values: list, types: set | None = None) -> tuple[int, int]:
     """(length, index) of the longest text in the column; (0, -1) when it has none."""
-    types = set(map(type, values))
+    types = set(map(type, values)) if types is None else types
     texts = _texts(values, types)
-    if not texts:
+    if not texts or (texts is values and not any(values)):
         return 0, -1
     longest = max(map(len, texts))
     return longest, next(i for i, v in enumerate(values) if v.__class__ is str and len(v) == longest)
@@ -85,10 +95,11 @@ def from_grid(grid: Sequence[Sequence], rows: Sequence[int], fields: Mapping[int
     for g, i in blanked:
         if i in position and 0 <= g < len(grid):
             cols[position[i]][g] = BLANK
-    cols = [canonical_blanks(c) for c in cols]
+    cleaned = [canonical_blanks(c) for c in cols]
+    cols = [c for c, _ in cleaned]
     if max_chars is not None:
-        for i, c in zip(idx, cols):
-            longest, at = longest_text(c)
+        for i, (c, types) in zip(idx, cleaned):
+            longest, at = longest_text(c, types)
             if longest > max_chars:
                 where = cell_name(i, rows[at]) if cell_name else None
                 raise CpdError("cell_too_long", f"a cell holds {longest:,} characters; at most {max_chars:,} allowed",
@@ -98,7 +109,8 @@ def from_grid(grid: Sequence[Sequence], rows: Sequence[int], fields: Mapping[int
     if not all(keep):
         numbers = list(compress(numbers, keep))
         cols = [list(compress(c, keep)) for c in cols]
-    return Columns(numbers, {fields[i]: c for i, c in zip(idx, cols)})
+    return Columns(numbers, {fields[i]: c for i, c in zip(idx, cols)},
+                   {fields[i]: types for i, (_, types) in zip(idx, cleaned)})
 
 
 def from_mappings(rows: Iterable[tuple[int, Mapping[str, object]]]) -> Columns:

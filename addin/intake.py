@@ -176,9 +176,9 @@ class _Found:
         return [p for _, _, p in sorted(self.items, key=lambda item: (item[0], item[1]))]
 
 
-def _date_column(values: list, found: _Found, fld: str, label: str, month_first: bool) -> list:
+def _date_column(table: Columns, found: _Found, fld: str, label: str, month_first: bool) -> list:
     """Dates: date cells pass as they are; anything else is parsed (day first unless told)."""
-    types = set(map(type, values))
+    values, types = table.get(fld), table.types_of(fld)
     if types == {str} and not any(values):
         return [None] * len(values)        # an empty column
     out = list(values)
@@ -199,7 +199,8 @@ def _date_column(values: list, found: _Found, fld: str, label: str, month_first:
     return out
 
 
-def _hours_column(values: list, found: _Found) -> list:
+def _hours_column(table: Columns, found: _Found) -> list:
+    values = table.get("hours")
     out: list = [None] * len(values)
     for i, v in enumerate(values):
         if v.__class__ is float and 0 <= v <= MAX_HOURS_PER_ACTIVITY:
@@ -212,9 +213,10 @@ def _hours_column(values: list, found: _Found) -> list:
     return out
 
 
-def _text_column(values: list) -> list:
+def _text_column(table: Columns, fld: str) -> list:
     """Text as ``text()`` gives it; at C speed when no cell needs its spaces collapsed."""
-    if set(map(type, values)) == {str}:
+    values = table.get(fld)
+    if table.types_of(fld) == {str}:
         if not any(values):
             return [None] * len(values)    # an empty column
         joined = "\0".join(values)
@@ -223,9 +225,10 @@ def _text_column(values: list) -> list:
     return [None if v == "" else text(v) for v in values]
 
 
-def _by_value(values: list, convert, found: _Found, fld: str) -> list:
+def _by_value(table: Columns, fld: str, convert, found: _Found) -> list:
     """Convert each distinct value once: ``convert(v)`` gives (result, [(code, message), ...])."""
-    if set(map(type, values)) <= {str}:
+    values = table.get(fld)
+    if table.types_of(fld) <= {str}:
         memo = {v: convert(v) for v in set(values)}
         out = [memo[v][0] for v in values]
         bad = {v for v, (_, problems) in memo.items() if problems}
@@ -307,9 +310,8 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
     activity (it cannot be placed in time); other bad values leave their field empty."""
     n = len(table)
     found = _Found(table.rows)
-    col = table.get
-    starts = _date_column(col("start_date"), found, "start_date", "start date", month_first)
-    ends = _date_column(col("end_date"), found, "end_date", "end date", month_first)
+    starts = _date_column(table, found, "start_date", "start date", month_first)
+    ends = _date_column(table, found, "end_date", "end date", month_first)
     placed = [True] * n
     if None in starts:
         start_bad = {i for i, step, _ in found.items if step == _STEP["start_date"]}
@@ -326,20 +328,19 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
         else set(objective_refs)
     values = {
         "row": table.rows, "start_date": starts, "end_date": ends,
-        "hours": _hours_column(col("hours"), found),
-        "category": _by_value(col("category"), _term_converter(profile, "categories", "category", "category"),
-                              found, "category"),
-        "skill_type": (_by_value(col("skill_type"), _term_converter(profile, "skill_types", "skill_type",
-                                                                     "skill type"), found, "skill_type")
+        "hours": _hours_column(table, found),
+        "category": _by_value(table, "category", _term_converter(profile, "categories", "category", "category"),
+                              found),
+        "skill_type": (_by_value(table, "skill_type", _term_converter(profile, "skill_types", "skill_type",
+                                                                       "skill type"), found)
                        if profile.skill_types else [None] * n),
-        "topics": _by_value(col("topics"), _topics_converter(profile), found, "topics") if profile.topics
-        else [()] * n,
-        "competences": _by_value(col("competences"), _codes_converter(fw, title), found, "competences"),
-        "objective": _by_value(col("objective"), _objective_converter(refs), found, "objective"),
-        "verified_on": _date_column(col("verified_on"), found, "verified_on", "verified on", month_first),
+        "topics": _by_value(table, "topics", _topics_converter(profile), found) if profile.topics else [()] * n,
+        "competences": _by_value(table, "competences", _codes_converter(fw, title), found),
+        "objective": _by_value(table, "objective", _objective_converter(refs), found),
+        "verified_on": _date_column(table, found, "verified_on", "verified on", month_first),
     }
     for f in _TEXT_FIELDS:
-        values[f] = _text_column(col(f)) if f in table.values else [None] * n
+        values[f] = _text_column(table, f) if f in table.values else [None] * n
     built = map(Activity, *(values[f] for f in _ACTIVITY_FIELDS))
     activities = list(built) if all(placed) else list(compress(built, placed))
     return activities, found.ordered()

@@ -9,6 +9,7 @@ institution is named here.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,10 +37,6 @@ class Context:
     @property
     def unit(self) -> str:
         return self.profile.unit
-
-    def weight(self, activity) -> float:
-        """How much an in-period activity counts: its hours, or 1 where no hours apply."""
-        return self.totals.shares[activity.row] if self.profile.hours else 1.0
 
     def deadline(self) -> str:
         if self.as_of and self.as_of > self.period.end:
@@ -154,11 +151,12 @@ def category_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
 
 
 def skill_mix(ctx: Context, spec: CriterionSpec) -> Outcome:
-    groups = {"technical": 0.0, "soft": 0.0}
-    group_of = {t.id: t.group for t in ctx.profile.skill_types}
-    for a in ctx.totals.activities:
-        if a.skill_type:
-            groups[group_of[a.skill_type]] += ctx.weight(a)
+    if ctx.profile.hours:
+        by_group = ctx.totals.by_skill_group
+    else:                                  # no hours apply: each activity counts once
+        group_of = {t.id: t.group for t in ctx.profile.skill_types}
+        by_group = Counter(group_of[a.skill_type] for a in ctx.totals.activities if a.skill_type)
+    groups = {"technical": float(by_group.get("technical", 0.0)), "soft": float(by_group.get("soft", 0.0))}
     unset = [a.row for a in ctx.totals.activities if not a.skill_type]
     total = groups["technical"] + groups["soft"]
     measure = ctx.unit if ctx.profile.hours else "activities"
@@ -195,8 +193,9 @@ def competence_links(ctx: Context, spec: CriterionSpec) -> Outcome:
                    f"(Competences column, e.g. E4)", tuple(unlinked))
 
 
-def _words(s: str | None) -> int:
-    return len(s.split()) if s else 0
+def _fewer_words(s: str, need: int) -> bool:
+    """Whether the text has fewer than ``need`` words (splitting no further than needed)."""
+    return len(s.split(None, need - 1)) < need if need > 0 else False
 
 
 def reflection(ctx: Context, spec: CriterionSpec) -> Outcome:
@@ -206,7 +205,7 @@ def reflection(ctx: Context, spec: CriterionSpec) -> Outcome:
                        "record activities and what you learnt from each")
     need = spec.params["min_words"]
     missing = [a.row for a in acts if not a.reflection]
-    thin = [a.row for a in acts if a.reflection and _words(a.reflection) < need]
+    thin = [a.row for a in acts if a.reflection and _fewer_words(a.reflection, need)]
     reason = f"{len(acts) - len(missing) - len(thin)} of {len(acts)} activities have a reflection"
     if not missing and not thin:
         return Outcome(PASS, reason)

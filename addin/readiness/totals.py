@@ -9,10 +9,15 @@ Sums use ``math.fsum`` so the order of activities never changes a total.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
+from operator import attrgetter
 
 from ..model import Activity, Period, Record
 from ..profile import Profile
+
+
+_ROW = attrgetter("row")
 
 
 def share(activity: Activity, overlap_days: int) -> float:
@@ -74,36 +79,50 @@ def _round(x: float) -> float:
     return round(x, 4) + 0.0
 
 
-def _sum_by(pairs, order=()) -> dict:
-    groups: dict[str, list[float]] = {k: [] for k in order}
-    for key, value in pairs:
-        groups.setdefault(key, []).append(value)
+def _sums(groups: dict, order=()) -> dict:
+    """Exact sums of grouped hours: the keys in ``order`` first (0 when absent), then the rest sorted."""
     ordered = list(order) + sorted(k for k in groups if k not in order)
-    return {k: math.fsum(groups[k]) for k in ordered}
+    return {k: math.fsum(groups[k]) if k in groups else 0.0 for k in ordered}
+
+
+def _in_period(record: Record, period: Period) -> tuple[list, list]:
+    """The activities that touch the period, by row, and each one's hours in it."""
+    start, end = period.start, period.end
+    acts = sorted((a for a in record.activities if a.start_date <= end and a.end_date >= start), key=_ROW)
+    shares = [(a.hours or 0.0) if a.start_date >= start and a.end_date <= end
+              else share(a, period.overlap_days(a.start_date, a.end_date)) for a in acts]
+    return acts, shares
 
 
 def compute_totals(record: Record, profile: Profile, period: Period | None = None) -> Totals:
     period = period or record.period
-    shares, acts = {}, []
-    for a in record.activities:
-        overlap = period.overlap_days(a.start_date, a.end_date)
-        if overlap:
-            acts.append(a)
-            shares[a.row] = share(a, overlap)
-    acts = tuple(sorted(acts, key=lambda a: a.row))
-    cats = [t.id for t in profile.categories]
-    by_category = _sum_by(((a.category or "", shares[a.row]) for a in acts), cats)
-    by_skill = _sum_by(((a.skill_type or "", shares[a.row]) for a in acts), [t.id for t in profile.skill_types])
+    acts, hours = _in_period(record, period)
+    cat: dict = defaultdict(list)
+    skill: dict = defaultdict(list)
+    comp: dict = defaultdict(list)
+    obj: dict = defaultdict(list)
+    topic: dict = defaultdict(list)
+    for a, h in zip(acts, hours):        # one pass: each activity's hours into each of its groups
+        cat[a.category or ""].append(h)
+        skill[a.skill_type or ""].append(h)
+        if a.objective:
+            obj[a.objective].append(h)
+        for c in a.competences:
+            comp[c].append(h)
+        for t in a.topics:
+            topic[t].append(h)
+    group: dict = defaultdict(list)
     group_of = {t.id: t.group for t in profile.skill_types}
-    by_group = _sum_by(((group_of.get(a.skill_type or "", "") or "", shares[a.row]) for a in acts),
-                       ["technical", "soft"] if profile.skill_types else [])
-    by_comp = _sum_by((c, shares[a.row]) for a in acts for c in a.competences)
-    by_obj = _sum_by((a.objective, shares[a.row]) for a in acts if a.objective)
-    by_topic = _sum_by(((t, shares[a.row]) for a in acts for t in a.topics), [t.id for t in profile.topics])
+    for k, hs in skill.items():
+        group[group_of.get(k, "") or ""].extend(hs)
+    by_category = _sums(cat, [t.id for t in profile.categories])
     caps = {t.id: t.max_hours for t in profile.categories if t.max_hours is not None}
     counted = math.fsum(min(h, caps[k]) if k in caps else h for k, h in by_category.items())
-    formal_ids = {t.id for t in profile.categories if t.formal}
-    formal = math.fsum(shares[a.row] for a in acts if a.category in formal_ids)
-    return Totals(period=period, hours=math.fsum(shares.values()), counted=counted, formal=formal,
-                  by_category=by_category, by_skill_type=by_skill, by_skill_group=by_group,
-                  by_competence=by_comp, by_objective=by_obj, by_topic=by_topic, activities=acts, shares=shares)
+    formal = math.fsum(h for t in profile.categories if t.formal for h in cat.get(t.id, ()))
+    return Totals(period=period, hours=math.fsum(hours), counted=counted, formal=formal,
+                  by_category=by_category,
+                  by_skill_type=_sums(skill, [t.id for t in profile.skill_types]),
+                  by_skill_group=_sums(group, ["technical", "soft"] if profile.skill_types else []),
+                  by_competence=_sums(comp), by_objective=_sums(obj),
+                  by_topic=_sums(topic, [t.id for t in profile.topics]),
+                  activities=tuple(acts), shares=dict(zip((a.row for a in acts), hours)))
