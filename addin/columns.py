@@ -20,13 +20,13 @@ BLANK = ""
 @dataclass
 class Columns:
     rows: list[int] = field(default_factory=list)               # the sheet row of each data row
-    values: dict[str, list] = field(default_factory=dict)       # field -> one value per row, blanks as ""
+    values: dict[str, Sequence] = field(default_factory=dict)   # field -> one value per row, blanks as ""
     types: dict[str, set] = field(default_factory=dict)         # field -> the value types it may hold
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def get(self, name: str) -> list:
+    def get(self, name: str) -> Sequence:
         """The field's column, or a blank column when the table has no such field."""
         found = self.values.get(name)
         return found if found is not None else [BLANK] * len(self.rows)
@@ -50,13 +50,13 @@ def _is_blank_text(v) -> bool:
     return v.__class__ is str and (not v or v.isspace())
 
 
-def _texts(values: list, types: set) -> list:
+def _texts(values: Sequence, types: set) -> Sequence:
     if types == {str}:
         return values
     return list(compress(values, map(isinstance, values, repeat(str)))) if str in types else []
 
 
-def canonical_blanks(values: list, types: set | None = None) -> tuple[list, set]:
+def canonical_blanks(values: Sequence, types: set | None = None) -> tuple[Sequence, set]:
     """The column with every blank as "", and the types it holds (no copy, at C speed, when it already is)."""
     types = set(map(type, values)) if types is None else types
     if type(None) in types or any(map(str.isspace, _texts(values, types))):
@@ -65,7 +65,7 @@ def canonical_blanks(values: list, types: set | None = None) -> tuple[list, set]
     return values, types
 
 
-def longest_text(values: list, types: set | None = None) -> tuple[int, int]:
+def longest_text(values: Sequence, types: set | None = None) -> tuple[int, int]:
     """(length, index) of the longest text in the column; (0, -1) when it has none."""
     types = set(map(type, values)) if types is None else types
     texts = _texts(values, types)
@@ -87,14 +87,19 @@ def from_grid(grid: Sequence[Sequence], rows: Sequence[int], fields: Mapping[int
     if not grid or not idx:
         return Columns()
     need = max(idx) + 1
-    if min(map(len, grid)) < need:
+    width = min(map(len, grid))
+    if width < need:
         grid = [list(r) + [BLANK] * (need - len(r)) if len(r) < need else r for r in grid]
-    picked = map(itemgetter(*idx), grid) if len(idx) > 1 else ((r[idx[0]],) for r in grid)
-    cols = [list(c) for c in zip(*picked)]
+    if idx == list(range(width)) and max(map(len, grid)) == width:
+        cols: list = list(zip(*grid))                  # every column, in order: a plain transpose
+    else:
+        cols = list(zip(*(map(itemgetter(*idx), grid) if len(idx) > 1 else ((r[idx[0]],) for r in grid))))
     position = {i: k for k, i in enumerate(idx)}
     for g, i in blanked:
         if i in position and 0 <= g < len(grid):
-            cols[position[i]][g] = BLANK
+            k = position[i]
+            cols[k] = list(cols[k])
+            cols[k][g] = BLANK
     cleaned = [canonical_blanks(c) for c in cols]
     cols = [c for c, _ in cleaned]
     if max_chars is not None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from functools import lru_cache
 from itertools import compress
+from operator import lt
 
 from .columns import Columns, from_mappings
 from .errors import Problem
@@ -176,19 +177,20 @@ class _Found:
         return [p for _, _, p in sorted(self.items, key=lambda item: (item[0], item[1]))]
 
 
+_LATER = object()       # a value the quick pass leaves for the careful one
+
+
 def _date_column(table: Columns, found: _Found, fld: str, label: str, month_first: bool) -> list:
     """Dates: date cells pass as they are; anything else is parsed (day first unless told)."""
     values, types = table.get(fld), table.types_of(fld)
     if types == {str} and not any(values):
         return [None] * len(values)        # an empty column
-    out = list(values)
     if types == {date}:
-        return out
-    for i in [i for i, v in enumerate(values) if v.__class__ is not date]:
+        return list(values)
+    out = [v if v.__class__ is date else None if v == "" else _LATER for v in values]
+    for i in [i for i, v in enumerate(out) if v is _LATER]:
         v = values[i]
-        if v == "":
-            out[i] = None
-        elif v.__class__ is datetime:
+        if v.__class__ is datetime:
             out[i] = v.date()
         else:
             try:
@@ -200,16 +202,15 @@ def _date_column(table: Columns, found: _Found, fld: str, label: str, month_firs
 
 
 def _hours_column(table: Columns, found: _Found) -> list:
-    values = table.get("hours")
-    out: list = [None] * len(values)
-    for i, v in enumerate(values):
-        if v.__class__ is float and 0 <= v <= MAX_HOURS_PER_ACTIVITY:
-            out[i] = v                      # a plain number in range (NaN fails the comparison)
-        elif v != "":
-            try:
-                out[i] = to_hours(v)
-            except BadValue as exc:
-                found.bad(i, "hours", exc, "hours")
+    """Hours: a plain number in range passes (NaN fails the comparison); anything else is read as hours."""
+    out = [v if v.__class__ is float and 0 <= v <= MAX_HOURS_PER_ACTIVITY else None if v == "" else _LATER
+           for v in table.get("hours")]
+    for i in [i for i, v in enumerate(out) if v is _LATER]:
+        try:
+            out[i] = to_hours(table.values["hours"][i])
+        except BadValue as exc:
+            out[i] = None
+            found.bad(i, "hours", exc, "hours")
     return out
 
 
@@ -313,14 +314,17 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
     starts = _date_column(table, found, "start_date", "start date", month_first)
     ends = _date_column(table, found, "end_date", "end date", month_first)
     placed = [True] * n
-    if None in starts:
+    missing = [i for i, s in enumerate(starts) if s is None] if table.types_of("start_date") != {date} else []
+    if missing:
         start_bad = {i for i, step, _ in found.items if step == _STEP["start_date"]}
-        for i in [i for i, s in enumerate(starts) if s is None]:
+        for i in missing:
             placed[i] = False
             if i not in start_bad:
                 found.add(i, "start_date", "date_missing", "the activity needs a start date", step="date_missing")
     ends = [e or s for e, s in zip(ends, starts)]
-    for i in [i for i, (s, e) in enumerate(zip(starts, ends)) if s is not None and e < s]:
+    backwards = (any(map(lt, ends, starts)) if not missing
+                 else any(s is not None and e < s for s, e in zip(starts, ends)))
+    for i in [i for i, (s, e) in enumerate(zip(starts, ends)) if s is not None and e < s] if backwards else ():
         placed[i] = False
         found.add(i, "end_date", "end_before_start", f"end date {ends[i]} is before start date {starts[i]}",
                   step="end_before_start")
