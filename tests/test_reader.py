@@ -177,3 +177,21 @@ def test_bad_header_fields_are_addressed_to_their_cells(cpd, tmp_path):
     cpd("new", iet, "--year", "2025")
     fill_workbook(iet, [ROW], {"registration": "Wizard", "leave_days": 400})
     assert codes_at(read_workbook(iet)) == {("registration_unknown", "Record!B6"), ("leave_days_invalid", "Record!F7")}
+
+
+def test_reading_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    import corpus
+    assert gc.isenabled()
+    read_workbook(corpus.valid_workbook())
+    assert gc.isenabled()
+    with pytest.raises(CpdError):
+        read_workbook(corpus.malformed_sheet_xml())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_workbook(corpus.valid_workbook())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
