@@ -6,6 +6,7 @@ header row, found by name as the workbook reader finds it.
 """
 from __future__ import annotations
 
+from ..columns import Columns, from_grid
 from ..errors import CpdError, Problem
 from ..intake import build_record
 from ..model import Record
@@ -28,7 +29,7 @@ def as_grid(value) -> list[list]:
     return [list(r) for r in value]
 
 
-def _table(grid: list[list], headers: dict, first_row: int, what: str) -> list[tuple[int, dict]]:
+def _table(grid: list[list], headers: dict, first_row: int, what: str) -> Columns:
     for h, cells in enumerate(grid[:40]):
         found = {}
         for i, v in enumerate(cells):
@@ -41,19 +42,8 @@ def _table(grid: list[list], headers: dict, first_row: int, what: str) -> list[t
     else:
         raise CpdError("no_header_row", f"the {what} range needs its header row (e.g. Start date, Description, "
                        f"CPD hours)")
-    rows = []
-    pairs = list(found.items())
-    for k, cells in enumerate(grid[h + 1:], h + 1):
-        n = len(cells)
-        values = {}
-        for i, f in pairs:
-            v = cells[i] if i < n else None
-            if v is None or v == "" or (v.__class__ is str and v.isspace()):
-                continue
-            values[f] = v
-        if values:
-            rows.append((first_row + k, values))
-    return rows
+    data = grid[h + 1:]
+    return from_grid(data, range(first_row + h + 1, first_row + h + 1 + len(data)), found)
 
 
 def header_values(grid: list[list]) -> dict:
@@ -81,7 +71,7 @@ def record_from_ranges(activities, record=None, plan=None, profile=None, *, peri
     prof = resolve_profile(profile, header)
     acts = _table(as_grid(activities), _ACTIVITY, first_row, "activities")
     plan_grid = as_grid(plan) if not is_blank(plan) else []
-    objs = _table(plan_grid, _PLAN, first_row, "plan") if plan_grid else []
+    objs = _table(plan_grid, _PLAN, first_row, "plan").mappings() if plan_grid else []
     rec, problems = build_record(header, objs, acts, prof, plan_known=bool(plan_grid))
     if rec is None:
         raise CpdError("period_missing", "give the period: pass the Record header range, or the period from and to")
