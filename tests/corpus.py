@@ -181,6 +181,25 @@ def far_cell() -> bytes:
         b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'))
 
 
+def _add_row(xml_row: bytes):
+    return lambda b: b.replace(b"</sheetData>", xml_row + b"</sheetData>")
+
+
+def lowercase_far_cell() -> bytes:
+    """A reader takes cell references in either case: xfd is column XFD."""
+    return with_part(valid_workbook(), SHEET, _add_row(b'<row r="40000"><c r="xfd40000"><v>1</v></c></row>'))
+
+
+def long_row_number() -> bytes:
+    """An eleven-digit row number (a reader's 32-bit row index would wrap, but still be huge)."""
+    return with_part(valid_workbook(), SHEET, _add_row(b'<row r="30"><c r="A99999999999"><v>1</v></c></row>'))
+
+
+def cells_without_references() -> bytes:
+    """Cells with no r are placed one after another: 20,000 of them in row 40,000 make a wide sheet."""
+    return with_part(valid_workbook(), SHEET, _add_row(b'<row r="40000">' + b"<c><v>1</v></c>" * 20_000 + b"</row>"))
+
+
 def understated_dimension() -> bytes:
     return with_part(valid_workbook(5), SHEET, lambda b: re.sub(rb'<dimension ref="[^"]+"/>',
                                                                  b'<dimension ref="A1:B2"/>', b))
@@ -228,6 +247,9 @@ REFUSED = {
     "missing_workbook_part": (missing_workbook_part, "missing_part"),
     "malformed_sheet_xml": (malformed_sheet_xml, "malformed_xml"),
     "far_cell": (far_cell, "too_many_rows"),
+    "lowercase_far_cell": (lowercase_far_cell, "too_many_columns"),
+    "long_row_number": (long_row_number, "too_many_rows"),
+    "cells_without_references": (cells_without_references, "too_many_columns"),
 }
 READ_CORRECTLY = {
     "understated_dimension": understated_dimension,

@@ -27,9 +27,22 @@ def regular(n: int) -> dict[int, list[bytes]]:
     return {r: [cell(f"A{r}"), cell(f"J{r}")] for r in range(1, n + 1)}
 
 
-def test_a_regular_sheet_is_proved_quickly_with_a_bound_above_its_last_row():
+def test_a_regular_sheet_is_proved_quickly_with_its_last_row_as_the_bound():
     scan = within_limits(sheet(regular(2009)), LIMITS)
-    assert scan is not None and scan.max_row == 2999 and scan.max_col == 26 and scan.formulas == set()
+    assert scan is not None and scan.max_row == 2009 and scan.max_col == 26 and scan.formulas == set()
+
+
+def test_a_cell_one_row_past_the_last_is_not_proved():
+    rows = regular(2009)
+    rows[7].append(cell("B2010"))
+    assert within_limits(sheet(rows), LIMITS) is None
+
+
+def test_a_sheet_whose_area_needs_it_has_its_last_column_found():
+    rows = {r: [cell(f"A{r}"), cell(f"F{r}")] for r in range(1, 301)}
+    scan = within_limits(sheet(rows), Limits(max_rows=50_000, max_cells=2_000))
+    assert scan is not None and (scan.max_row, scan.max_col) == (300, 6)
+    assert within_limits(sheet(rows), Limits(max_rows=50_000, max_cells=1_700)) is None
 
 
 def test_a_far_cell_hidden_in_an_early_row_is_not_proved():
@@ -41,7 +54,7 @@ def test_a_far_cell_hidden_in_an_early_row_is_not_proved():
 
 
 def test_a_row_number_with_a_larger_first_digit_is_not_proved():
-    rows = regular(200)                   # the last cell is in row 200: rows up to 299 are proved
+    rows = regular(200)                   # the last cell is in row 200
     rows[5].append(cell("B950"))
     assert within_limits(sheet(rows), LIMITS) is None
 
@@ -76,9 +89,9 @@ def test_formula_cells_are_found_by_both_ways():
 
 
 def test_a_bound_over_the_limits_leaves_the_decision_to_the_exact_scan():
-    xml = sheet(regular(600))             # proved bound 699 rows
-    assert within_limits(xml, Limits(max_rows=650)) is None
-    assert scan_sheet(xml, Limits(max_rows=650)).max_row == 600
+    xml = sheet(regular(600))
+    assert within_limits(xml, Limits(max_rows=599)) is None
+    assert scan_sheet(xml, Limits(max_rows=599)).max_row == 600
 
 
 refs = st.tuples(st.integers(1, 30), st.integers(1, 2_000_000))
@@ -110,10 +123,10 @@ def test_the_quick_proof_holds_for_sheets_it_can_prove(cells):
     rows: dict[int, list[bytes]] = {}
     for i, (col, row) in enumerate(cells):
         rows.setdefault(i + 1, []).append(cell(f"{column_letters(col)}{row}"))
-    rows[len(cells) + 1] = [cell("A3000")]         # the last cell sets the bound: rows up to 3999
+    rows[len(cells) + 1] = [cell("A3000")]         # the last cell sets the bound
     xml = sheet(rows)
     quick = within_limits(xml, LIMITS)
-    assert quick is not None and quick.max_row == 3999
+    assert quick is not None and quick.max_row == 3000
     assert max(c for c, _ in cells) <= quick.max_col
 
 
@@ -136,3 +149,61 @@ def test_the_reader_places_cells_by_their_own_reference():
                                       b"</sheetData>"))[0] == 19
     assert extent(lambda b: b.replace(b"</sheetData>", b'<row r="20"><c r="A900000"><v>1</v></c></row>'
                                       b"</sheetData>"))[0] == 899999
+
+
+def _reader_extent(sheet_xml: bytes):
+    """Where python-calamine itself puts the cells of this sheet: ((first row, first col), (last row, last col)), 0-based."""
+    import io
+
+    import python_calamine
+
+    import corpus
+    data = corpus.with_part(corpus.valid_workbook(), corpus.SHEET, lambda _: sheet_xml)
+    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("Record")
+    return (sheet.start, sheet.end) if sheet.height else None
+
+
+odd_cells = st.lists(st.tuples(
+    st.integers(1, 60), st.integers(1, 150),
+    st.sampled_from(["upper", "lower", "none", "padded", "prefixed-attr"])), min_size=1, max_size=12)
+odd_rows = st.lists(st.tuples(st.one_of(st.none(), st.integers(1, 150)), odd_cells), min_size=1, max_size=6)
+
+
+def _odd_sheet(rows) -> bytes:
+    out = []
+    for r, cells in rows:
+        tags = []
+        for col, row, form in cells:
+            ref = f"{column_letters(col)}{row}"
+            attr = {"upper": f' r="{ref}"', "lower": f' r="{ref.lower()}"', "none": "",
+                    "padded": f' s="0" r = "{ref}"', "prefixed-attr": f' x:r="{ref}"'}[form]
+            tags.append(f"<c{attr}><v>1</v></c>")
+        out.append((f'<row r="{r}">' if r else "<row>") + "".join(tags) + "</row>")
+    return (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x="urn:x">'
+            b"<sheetData>" + "".join(out).encode() + b"</sheetData></worksheet>")
+
+
+@settings(max_examples=150, deadline=None)
+@given(odd_rows)
+def test_the_exact_scan_box_holds_every_cell_the_reader_places(rows):
+    """Cells with and without references, lower-case references, other attribute orders: the
+    exact scan's extent always holds the reader's own (checked against python-calamine)."""
+    xml = _odd_sheet(rows)
+    scan = exact_scan(xml)
+    extent = _reader_extent(xml)
+    if extent is None:
+        return
+    (r0, c0), (r1, c1) = extent
+    assert r1 + 1 <= scan.max_row
+    assert scan.min_col <= c0 + 1 and c1 + 1 <= scan.max_col
+    assert scan_sheet(xml, LIMITS).max_row >= r1 + 1
+
+
+def test_the_exact_scan_reads_what_the_regex_could_not():
+    lower = sheet({1: [cell("A1")], 2: [b'<c r="xfd2"><v>1</v></c>']})
+    assert exact_scan(lower).max_col == 16384
+    long_row = sheet({1: [cell("A1")], 2: [b'<c r="A99999999999"><v>1</v></c>']})
+    assert exact_scan(long_row).max_row == 99999999999
+    no_refs = HEAD + b'<sheetData><row r="7">' + b"<c><v>1</v></c>" * 300 + b"</row></sheetData>" + TAIL
+    scan = exact_scan(no_refs)
+    assert (scan.max_row, scan.max_col, scan.cells) == (7, 300, 300) and scan.far_cell == "KN7"

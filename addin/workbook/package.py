@@ -16,6 +16,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 
 from ..errors import CpdError
 from .limits import DEFAULT_LIMITS, Limits
@@ -274,7 +275,7 @@ def failures():
         code = "bad_crc" if "CRC" in text else "corrupt_zip"
         raise CpdError(code, "the file is damaged: " + ("a part fails its checksum" if code == "bad_crc"
                                                         else "it is not a readable zip package")) from None
-    except (ParseError, UnicodeDecodeError) as exc:
+    except (ParseError, ExpatError, UnicodeDecodeError) as exc:
         raise CpdError("malformed_xml", f"a part of the workbook is not well-formed XML ({type(exc).__name__})") from None
     except (KeyError, IndexError, ValueError, TypeError, NotImplementedError, OverflowError, AttributeError,
             RecursionError, OSError) as exc:

@@ -5,28 +5,34 @@ A byte-level scan is used so that the extent can be checked before any parser
 builds the sheet in memory: a cell at XFD1048576 beside one at A1 would otherwise
 make a dense reader allocate seventeen billion cells.
 
+The reader (python-calamine) places a cell by its ``r`` reference, letters in either
+case and digits of any length; a cell without one goes after the cell before it, in
+the row its row tag names (or the row after the last). Both ways below follow that.
+
 Two ways, one answer. ``within_limits`` proves, in a few passes at C speed, that a
-regular sheet (every cell tag unprefixed, its ``r`` first, one letter of column)
-stays inside the limits: it finds the last cell, then searches for any cell whose
-row number is longer or starts with a larger digit, and any wider column. If it
-cannot prove that, the exact scan finds every cell's reference and the true extent.
+regular sheet (every cell tag unprefixed, its ``r`` first, one capital letter of
+column) stays inside the limits: it finds the last cell, then searches for any cell
+whose row number is longer or starts with a larger digit, and any wider column. If
+it cannot prove that, ``exact_scan`` parses the sheet (expat, no DTD) and places
+every cell as the reader would, counting each cell at both its reference and its
+place in sequence, so the extent it finds is never smaller than the reader's.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from xml.parsers import expat
 
-_CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
-_ROW_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\br\s*=\s*[\"']([0-9]{1,7})[\"']")
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
-_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
+from ..errors import CpdError
+
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
 
 
 def column_number(letters: bytes | str) -> int:
     n = 0
-    for ch in letters if isinstance(letters, str) else letters.decode():
+    for ch in (letters if isinstance(letters, str) else letters.decode()).upper():
         n = n * 26 + ord(ch) - 64
     return n
 
@@ -53,27 +59,7 @@ class SheetScan:
         return self.max_row * max(self.max_col - self.min_col + 1, 0) if self.max_col else 0
 
 
-_FAST_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
-_FAST_ROW_REF = re.compile(rb'<row r="([0-9]{1,7})"')
-
-
-def _cell_refs(xml: bytes) -> tuple[list, list, int, int]:
-    """Cell refs, row refs, and the counts of cell and row tags.
-
-    Most writers put r first and use no namespace prefix: a plain pattern finds those.
-    It is trusted only when every cell and row tag was matched by it; otherwise the
-    general patterns (any attribute order, any prefix) are used."""
-    if b":c " not in xml and b":c>" not in xml and b":row" not in xml:
-        cells = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>")
-        rows = xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b"<row/>")
-        refs = _FAST_CELL_REF.findall(xml)
-        row_refs = _FAST_ROW_REF.findall(xml)
-        if len(refs) == cells and len(row_refs) == rows:
-            return refs, row_refs, cells, rows
-    return (_CELL_REF.findall(xml), _ROW_REF.findall(xml), len(_CELL_TAG.findall(xml)),
-            len(_ROW_TAG.findall(xml)))
-
-
+_FAST_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')     # 7 digits: beyond any row limit
 # Any prefixed cell, row or formula tag (also a stray ":c " in text: then the exact scan runs).
 _PREFIXED = re.compile(rb":(?:c|row|f)[\s>/]")
 # A tag starting "<c" that is not '<c r="' and a letter: a cell whose r is missing or not first, or an
@@ -84,14 +70,36 @@ _FORMULA_IN_DATA = re.compile(rb"<f[\s>/]")
 _MIN_CELL_BYTES = len(b'<c r="A1"/>')
 
 
+def _at_most(number: bytes) -> bytes:
+    """A pattern for the numbers with as many digits as ``number`` and no larger."""
+    alternatives = []
+    for i, d in enumerate(number):            # the same first i digits, then a smaller one, then any
+        low, digit = (1 if i == 0 else 0), d - 48
+        if digit > low:
+            rest = len(number) - i - 1
+            alternatives.append(number[:i] + b"[%d-%d]" % (low, digit - 1) + (b"\\d{%d}" % rest if rest else b""))
+    alternatives.append(number)
+    return b"|".join(alternatives)
+
+
 @lru_cache(maxsize=64)
-def _not_within(digits: int, first: int) -> re.Pattern:
-    """A "<c" tag that is not '<c r="' + one letter + a row number of at most ``digits`` digits
-    that, at full length, starts with at most ``first``: an irregular cell, a wider column, or a
-    row beyond the bound."""
-    full = rb"[1-%d]\d{%d}" % (first, digits - 1)
-    shorter = rb"|\d{1,%d}" % (digits - 1) if digits > 1 else b""
-    return re.compile(rb'<c(?! r="[A-Z](?:%s%s)")' % (full, shorter))
+def _not_within(last_row: bytes) -> re.Pattern:
+    """A "<c" tag that is not '<c r="' + one capital letter + a row number no larger than
+    ``last_row``: an irregular cell, a wider column, or a row beyond the last."""
+    shorter = rb"|\d{1,%d}" % (len(last_row) - 1) if len(last_row) > 1 else b""
+    return re.compile(rb'<c(?! r="[A-Z](?:%s%s)")' % (_at_most(last_row), shorter))
+
+
+def _last_letter(xml: bytes, lo: int, hi: int) -> int:
+    """The last column letter any cell uses, in a sheet whose cells all have one letter (a binary search)."""
+    first, last = 1, 26
+    while first < last:
+        mid = (first + last + 1) // 2
+        if re.compile(rb'<c r="[%c-Z]' % (64 + mid)).search(xml, lo, hi):
+            first = mid
+        else:
+            last = mid - 1
+    return first
 
 
 def within_limits(xml: bytes, limits) -> SheetScan | None:
@@ -106,20 +114,19 @@ def within_limits(xml: bytes, limits) -> SheetScan | None:
         return None                       # cells outside the sheet data: let the exact scan count them
     s = SheetScan()
     last = xml.rfind(b'<c r="', lo, hi)
-    m = _FAST_CELL_REF.match(xml, last) if last >= 0 else None
-    if m is None:                         # no cell with a plain reference: empty, or for the exact scan
+    if last < 0:                          # no cell with a plain reference: empty, or for the exact scan
         return s if _IRREGULAR_CELL.search(xml, lo, hi) is None else None
-    digits = m.group(2)
-    first = digits[0] - 48
-    if first == 0 or _not_within(len(digits), first).search(xml, lo, hi):
+    m = _FAST_CELL_REF.match(xml, last)
+    if m is None or m.group(2)[:1] == b"0" or _not_within(m.group(2)).search(xml, lo, hi):
         return None
-    s.max_row = (first + 1) * 10 ** (len(digits) - 1) - 1
-    s.min_col, s.max_col = 1, 26
+    s.max_row, s.min_col, s.max_col = int(m.group(2)), 1, 26
     s.cells = (hi - lo) // _MIN_CELL_BYTES
+    if s.area > limits.max_cells:
+        s.max_col = _last_letter(xml, lo, hi)
     if s.max_row > limits.max_rows or s.area > limits.max_cells or s.cells > limits.max_cells:
         return None
     if _FORMULA_IN_DATA.search(xml, lo, hi):
-        s.formulas = _formula_cells(xml)
+        s.formulas = _formula_cells(xml, lo)
     return s
 
 
@@ -133,36 +140,75 @@ def scan_sheet(xml: bytes, limits=None) -> SheetScan:
 
 
 def exact_scan(xml: bytes) -> SheetScan:
-    """Every cell's reference (any attribute order, any prefix): the true extent."""
+    """Every cell placed as the reader places it: the true extent (or more, never less).
+
+    A malformed sheet raises ``xml.parsers.expat.ExpatError``; a DTD (refused already when the
+    package was checked) raises CpdError."""
     s = SheetScan()
-    refs, row_refs, s.cells, row_tags = _cell_refs(xml)      # gathered at C speed
-    if refs:
-        letters = {c for c, _ in refs}
-        cols = {c: column_number(c) for c in letters}
-        max_r = max(map(int, (r for _, r in refs)))
-        s.max_col, s.min_col = max(cols.values()), min(cols.values())
-        far_col = max(cols[c] for c, r in refs if int(r) == max_r) if max_r else 0
-        s.far_cell = f"{column_letters(far_col)}{max_r}"
-    else:
-        max_r = 0
-    rows_declared = max(map(int, row_refs), default=0)
-    # Rows or cells without an r attribute take the next position: count them too.
-    s.max_row = max(max_r, rows_declared, row_tags)
-    if s.cells and not s.max_col:
-        s.max_col = s.min_col = 1
-    if b"<f" in xml or b":f" in xml:
-        s.formulas = _formula_cells(xml)
+    far = [-1, -1]                          # (row, column), 0-based, of the cell furthest down
+    row = [0]                               # the row cells without a reference go in
+    col = [0]                               # the column the next cell without a reference takes
+    cell: list = [None]                     # the open cell's place, for its formula
+
+    def place(r: int, c: int) -> None:
+        s.cells += 1
+        if r + 1 > s.max_row:
+            s.max_row = r + 1
+        if not s.max_col or c + 1 > s.max_col:
+            s.max_col = c + 1
+        if not s.min_col or c + 1 < s.min_col:
+            s.min_col = c + 1
+        if (r, c) > tuple(far):
+            far[:] = [r, c]
+
+    def start(name: str, attrs: dict) -> None:
+        local = name.rpartition(":")[2]
+        if local == "c":
+            here = (row[0], col[0])
+            place(*here)
+            ref = _REF.fullmatch(attrs.get("r", ""))
+            if ref:
+                here = (int(ref.group(2)) - 1, column_number(ref.group(1)) - 1)
+                s.cells -= 1                # one cell, counted at both places
+                place(*here)
+                col[0] = here[1]
+            cell[0] = here
+        elif local == "row":
+            r = attrs.get("r", "")
+            if r.isdigit():
+                row[0] = int(r) - 1
+        elif local == "f" and cell[0] is not None:
+            s.formulas.add(f"{column_letters(cell[0][1] + 1)}{cell[0][0] + 1}")
+
+    def end(name: str) -> None:
+        local = name.rpartition(":")[2]
+        if local == "c":
+            col[0] += 1
+            cell[0] = None
+        elif local == "row":
+            row[0] += 1
+            col[0] = 0
+
+    def refuse(*_args) -> None:
+        raise CpdError("dtd_not_allowed", "a sheet declares a DTD; workbooks with DTDs or entities are refused")
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.Parse(xml, True)
+    if s.cells:
+        s.far_cell = f"{column_letters(far[1] + 1)}{far[0] + 1}"
     return s
 
 
-def _formula_cells(xml: bytes) -> set[str]:
-    """The cells holding a formula: for each formula tag, the cell tag before it."""
+def _formula_cells(xml: bytes, lo: int = 0) -> set[str]:
+    """The cells holding a formula, in a regular sheet: for each formula tag, the cell tag before it."""
     found = set()
-    for m in _FORMULA_TAG.finditer(xml):
-        window = xml[max(0, m.start() - 4096):m.start()]
-        cell = None
-        for cell in _CELL_REF.finditer(window):
-            pass
+    for m in _FORMULA_TAG.finditer(xml, lo):
+        cell = _FAST_CELL_REF.match(xml, max(xml.rfind(b'<c r="', lo, m.start()), 0))
         if cell is not None:
             found.add(f"{cell.group(1).decode()}{int(cell.group(2))}")
     return found
