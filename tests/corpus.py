@@ -205,6 +205,12 @@ def understated_dimension() -> bytes:
                                                                  b'<dimension ref="A1:B2"/>', b))
 
 
+def overstated_dimension() -> bytes:
+    """A dimension claiming the whole grid: the cells, not the claim, say what the sheet holds."""
+    return with_part(valid_workbook(), SHEET, lambda b: re.sub(rb'<dimension ref="[^"]+"/>',
+                                                               b'<dimension ref="A1:XFD1048576"/>', b))
+
+
 def forged_cached_formula() -> bytes:
     """Hours cell J10 holds =1+2 with a cached value of 999."""
     def forge(b: bytes) -> bytes:
@@ -253,6 +259,7 @@ REFUSED = {
 }
 READ_CORRECTLY = {
     "understated_dimension": understated_dimension,
+    "overstated_dimension": overstated_dimension,
     "forged_cached_formula": forged_cached_formula,
     "injection_strings": injection_strings,
 }

@@ -74,6 +74,12 @@ def test_understated_dimension_gives_every_row(files):
     assert result["seconds"] < MAX_SECONDS and result["peak_mb"] < MAX_PEAK_MB
 
 
+def test_overstated_dimension_is_read_as_the_cells_say(files):
+    result = read_in_child(files["overstated_dimension"])
+    assert result["code"] is None and result["problems"] == [] and result["hours"] == [3.0] * 3
+    assert result["seconds"] < MAX_SECONDS and result["peak_mb"] < MAX_PEAK_MB
+
+
 def test_forged_cached_formula_is_reported_not_believed(files):
     result = read_in_child(files["forged_cached_formula"])
     assert result["problems"] == ["Record!J10: enter a value, not a formula: formula results are not trusted"]
