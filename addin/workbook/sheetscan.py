@@ -1,9 +1,8 @@
-"""What a worksheet's XML holds, found without parsing it: the cells it really uses
-(never its ``<dimension>``) and which cells hold formulas.
+"""What a worksheet's XML holds, found before the reader builds the sheet: the cells it
+really uses (never its ``<dimension>``) and which cells hold formulas.
 
-A byte-level scan is used so that the extent can be checked before any parser
-builds the sheet in memory: a cell at XFD1048576 beside one at A1 would otherwise
-make a dense reader allocate seventeen billion cells.
+The extent must be checked before the reader sees the sheet: a cell at XFD1048576
+beside one at A1 would make it allocate seventeen billion cells.
 
 The reader (python-calamine) places a cell by its ``r`` reference, letters in either
 case and digits of any length; a cell without one goes after the cell before it, in
@@ -11,9 +10,9 @@ the row its row tag names (or the row after the last). Both ways below follow th
 
 Two ways, one answer. ``within_limits`` proves, in a few passes at C speed, that a
 regular sheet (every cell tag unprefixed, its ``r`` first, one capital letter of
-column) stays inside the limits: it finds the last cell, then searches for any cell
-whose row number is longer or starts with a larger digit, and any wider column. If
-it cannot prove that, ``exact_scan`` parses the sheet (expat, no DTD) and places
+column) stays inside the limits: it takes the last cell's row number, then searches
+for any cell whose row number is larger or whose column is wider. If it cannot
+prove that, ``exact_scan`` parses the sheet (expat, no DTD) and places
 every cell as the reader would, counting each cell at both its reference and its
 place in sequence, so the extent it finds is never smaller than the reader's.
 """
