@@ -2,6 +2,7 @@
 formula cells it finds are the exact scan's."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,12 +33,6 @@ def test_a_regular_sheet_is_proved_quickly_with_its_last_row_as_the_bound():
     assert scan is not None and scan.max_row == 2009 and scan.max_col == 26 and scan.formulas == set()
 
 
-def test_a_cell_one_row_past_the_last_is_not_proved():
-    rows = regular(2009)
-    rows[7].append(cell("B2010"))
-    assert within_limits(sheet(rows), LIMITS) is None
-
-
 def test_a_sheet_whose_area_needs_it_has_its_last_column_found():
     rows = {r: [cell(f"A{r}"), cell(f"F{r}")] for r in range(1, 301)}
     scan = within_limits(sheet(rows), Limits(max_rows=50_000, max_cells=2_000))
@@ -45,26 +40,18 @@ def test_a_sheet_whose_area_needs_it_has_its_last_column_found():
     assert within_limits(sheet(rows), Limits(max_rows=50_000, max_cells=1_700)) is None
 
 
-def test_a_far_cell_hidden_in_an_early_row_is_not_proved():
-    rows = regular(20)
-    rows[3].append(cell("A1048576"))
+@pytest.mark.parametrize("last_row, stray, extent", [
+    (20, "A1048576", ("max_row", 1048576)),     # a far cell hidden in an early row
+    (200, "B950", ("max_row", 950)),            # a row number with a larger first digit
+    (2009, "B2010", ("max_row", 2010)),         # one row past the last
+    (10, "XFD2", ("max_col", 16384)),           # a wide column
+])
+def test_a_cell_beyond_the_last_is_not_proved_and_the_exact_scan_measures_it(last_row, stray, extent):
+    rows = regular(last_row)
+    rows[3].append(cell(stray))
     xml = sheet(rows)
     assert within_limits(xml, LIMITS) is None
-    assert scan_sheet(xml, LIMITS).max_row == 1048576
-
-
-def test_a_row_number_with_a_larger_first_digit_is_not_proved():
-    rows = regular(200)                   # the last cell is in row 200
-    rows[5].append(cell("B950"))
-    assert within_limits(sheet(rows), LIMITS) is None
-
-
-def test_a_wide_column_is_not_proved_and_the_exact_scan_measures_it():
-    rows = regular(10)
-    rows[2].append(cell("XFD2"))
-    xml = sheet(rows)
-    assert within_limits(xml, LIMITS) is None
-    assert scan_sheet(xml, LIMITS).max_col == 16384
+    assert getattr(scan_sheet(xml, LIMITS), extent[0]) == extent[1]
 
 
 def test_irregular_cells_go_to_the_exact_scan():
