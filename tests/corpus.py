@@ -255,7 +255,7 @@ REFUSED = {
     "far_cell": (far_cell, "too_many_rows"),
     "lowercase_far_cell": (lowercase_far_cell, "too_many_columns"),
     "long_row_number": (long_row_number, "too_many_rows"),
-    "cells_without_references": (cells_without_references, "too_many_columns"),
+    "cells_without_references": (cells_without_references, "sheet_too_large"),   # 26 columns of 40,000 rows
 }
 READ_CORRECTLY = {
     "understated_dimension": understated_dimension,

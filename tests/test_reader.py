@@ -144,7 +144,9 @@ def test_too_many_rows_is_refused_before_reading(blank):
     fill_workbook(blank, [ROW] * 6, HEADER)
     with pytest.raises(CpdError) as err:
         read_workbook(blank, limits=Limits(max_rows=12))
-    assert err.value.code == "too_many_rows" and err.value.sheet == "Record" and err.value.cell.endswith("15")
+    # the scan stops at the first cell past the limit, and names it
+    assert err.value.code == "too_many_rows" and (err.value.sheet, err.value.cell) == ("Record", "A13")
+    assert "rows down to at least 13" in err.value.message
 
 
 def test_understated_dimension_still_gives_every_row(blank):

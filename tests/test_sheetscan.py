@@ -194,3 +194,9 @@ def test_the_exact_scan_reads_what_the_regex_could_not():
     no_refs = HEAD + b'<sheetData><row r="7">' + b"<c><v>1</v></c>" * 300 + b"</row></sheetData>" + TAIL
     scan = exact_scan(no_refs)
     assert (scan.max_row, scan.max_col, scan.cells) == (7, 300, 300) and scan.far_cell == "KN7"
+
+
+def test_cells_are_counted_when_the_size_of_the_data_cannot_bound_them():
+    rows = {r: [cell(f"A{r}"), cell(f"B{r}")] for r in range(1, 101)}    # about 5 KB for 200 cells
+    scan = within_limits(sheet(rows), Limits(max_rows=50_000, max_cells=250))
+    assert scan is not None and (scan.cells, scan.area) == (200, 200)

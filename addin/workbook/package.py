@@ -250,15 +250,16 @@ def _find_sheets(pkg: Package, content: dict, limits: Limits) -> None:
 
 def _check_extent(sheet: str, scan: SheetScan, limits: Limits) -> None:
     where = {"sheet": sheet, "cell": scan.far_cell}
+    least = "at least " if scan.partial else ""
     if scan.max_row > limits.max_rows:
-        raise _refuse("too_many_rows", f"{sheet}: uses rows down to {scan.max_row:,}; a CPD workbook may use at most "
-                      f"{limits.max_rows:,}", **where)
+        raise _refuse("too_many_rows", f"{sheet}: uses rows down to {least}{scan.max_row:,}; a CPD workbook may use "
+                      f"at most {limits.max_rows:,}", **where)
     if scan.max_col > limits.max_columns:
-        raise _refuse("too_many_columns", f"{sheet}: uses columns up to {column_letters(scan.max_col)}; a CPD workbook "
-                      f"may use at most {limits.max_columns} ({column_letters(limits.max_columns)})", **where)
+        raise _refuse("too_many_columns", f"{sheet}: uses columns up to {least}{column_letters(scan.max_col)}; a CPD "
+                      f"workbook may use at most {limits.max_columns} ({column_letters(limits.max_columns)})", **where)
     if scan.area > limits.max_cells or scan.cells > limits.max_cells:
-        raise _refuse("sheet_too_large", f"{sheet}: its used area has {max(scan.area, scan.cells):,} cells; at most "
-                      f"{limits.max_cells:,} allowed", **where)
+        raise _refuse("sheet_too_large", f"{sheet}: its used area has {least}{max(scan.area, scan.cells):,} cells; "
+                      f"at most {limits.max_cells:,} allowed", **where)
 
 
 @contextmanager

@@ -52,6 +52,7 @@ class SheetScan:
     cells: int = 0
     formulas: set = field(default_factory=set)     # "J10" style references
     far_cell: str | None = None                   # the cell furthest down or right
+    partial: bool = False                         # the scan stopped at the first cell past a limit
 
     @property
     def area(self) -> int:
@@ -120,6 +121,8 @@ def within_limits(xml: bytes, limits) -> SheetScan | None:
         return None
     s.max_row, s.min_col, s.max_col = int(m.group(2)), 1, 26
     s.cells = (hi - lo) // _MIN_CELL_BYTES
+    if s.cells > limits.max_cells:
+        s.cells = xml.count(b"<c", lo, hi)    # every "<c" here is a cell: the search above proved it
     if s.area > limits.max_cells:
         s.max_col = _last_letter(xml, lo, hi)
     if s.max_row > limits.max_rows or s.area > limits.max_cells or s.cells > limits.max_cells:
@@ -135,14 +138,19 @@ def scan_sheet(xml: bytes, limits=None) -> SheetScan:
         quick = within_limits(xml, limits)
         if quick is not None:
             return quick
-    return exact_scan(xml)
+    return exact_scan(xml, limits)
 
 
-def exact_scan(xml: bytes) -> SheetScan:
+class _Beyond(Exception):
+    """The scan has seen enough: the sheet is past a limit already."""
+
+
+def exact_scan(xml: bytes, limits=None) -> SheetScan:
     """Every cell placed as the reader places it: the true extent (or more, never less).
 
-    A malformed sheet raises ``xml.parsers.expat.ExpatError``; a DTD (refused already when the
-    package was checked) raises CpdError."""
+    With ``limits`` the scan stops at the first cell past one of them (the extent then names
+    that cell). A malformed sheet raises ``xml.parsers.expat.ExpatError``; a DTD (refused
+    already when the package was checked) raises CpdError."""
     s = SheetScan()
     far = [-1, -1]                          # (row, column), 0-based, of the cell furthest down
     row = [0]                               # the row cells without a reference go in
@@ -159,18 +167,22 @@ def exact_scan(xml: bytes) -> SheetScan:
             s.min_col = c + 1
         if (r, c) > tuple(far):
             far[:] = [r, c]
+        if limits is not None and (s.max_row > limits.max_rows or s.max_col > limits.max_columns
+                                   or s.cells > limits.max_cells or s.area > limits.max_cells):
+            far[:] = [r, c]
+            raise _Beyond
 
     def start(name: str, attrs: dict) -> None:
         local = name.rpartition(":")[2]
         if local == "c":
-            here = (row[0], col[0])
-            place(*here)
+            counter = (row[0], col[0])
             ref = _REF.fullmatch(attrs.get("r", ""))
-            if ref:
-                here = (int(ref.group(2)) - 1, column_number(ref.group(1)) - 1)
+            here = (int(ref.group(2)) - 1, column_number(ref.group(1)) - 1) if ref else counter
+            place(*here)                    # the cell's own reference first: a refusal names it
+            if here != counter:
                 s.cells -= 1                # one cell, counted at both places
-                place(*here)
-                col[0] = here[1]
+                place(*counter)
+            col[0] = here[1]
             cell[0] = here
         elif local == "row":
             r = attrs.get("r", "")
@@ -197,7 +209,10 @@ def exact_scan(xml: bytes) -> SheetScan:
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.Parse(xml, True)
+    try:
+        parser.Parse(xml, True)
+    except _Beyond:
+        s.partial = True
     if s.cells:
         s.far_cell = f"{column_letters(far[1] + 1)}{far[0] + 1}"
     return s
