@@ -189,3 +189,19 @@ def test_the_example_summary_shows_the_hand_figures(recalculated):
     recalc = dict((o.name, r) for o, r in recalculated)["example-iet.xlsx"]
     got = _native(recalc, load_profile("iet"))
     assert got["target"] == 30 and abs(got["hours"] - 46.9) < 1e-9 and got["categories_covered"] == 6
+
+
+def test_a_workbook_saved_by_libreoffice_reads_the_same_on_the_quick_path(recalculated):
+    """LibreOffice writes shared strings and its own XML: the sheet scan still proves its extent
+    quickly, and the reader gives the same record as from the file before LibreOffice saved it."""
+    import zipfile
+
+    from addin.workbook.limits import Limits
+    from addin.workbook.reader import read_workbook
+    from addin.workbook.sheetscan import within_limits
+    for original, recalc in recalculated[:20]:
+        with zipfile.ZipFile(recalc) as z:
+            assert within_limits(z.read("xl/worksheets/sheet1.xml"), Limits()) is not None, recalc.name
+        before, after = read_workbook(original), read_workbook(recalc)
+        assert after.problems == before.problems == [], (recalc.name, after.problems[:3])
+        assert after.record.activities == before.record.activities, recalc.name
