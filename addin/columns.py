@@ -59,6 +59,8 @@ def _texts(values: Sequence, types: set) -> Sequence:
 def canonical_blanks(values: Sequence, types: set | None = None) -> tuple[Sequence, set]:
     """The column with every blank as "", and the types it holds (no copy, at C speed, when it already is)."""
     types = set(map(type, values)) if types is None else types
+    if types == {str} and not any(values):
+        return values, types                         # an empty column
     if type(None) in types or any(map(str.isspace, _texts(values, types))):
         values = [BLANK if v is None or _is_blank_text(v) else v for v in values]
         types = set(map(type, values))

@@ -231,7 +231,7 @@ def _by_value(table: Columns, fld: str, convert, found: _Found) -> list:
     values = table.get(fld)
     if table.types_of(fld) <= {str}:
         memo = {v: convert(v) for v in set(values)}
-        out = [memo[v][0] for v in values]
+        out = list(map({v: result for v, (result, _) in memo.items()}.__getitem__, values))
         bad = {v for v, (_, problems) in memo.items() if problems}
         for i in [i for i, v in enumerate(values) if v in bad] if bad else ():
             for code, message in memo[values[i]][1]:
