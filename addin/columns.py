@@ -46,6 +46,12 @@ class Columns:
                 for r, vals in zip(self.rows, zip(*self.values.values()))] if names else []
 
 
+def too_long(length: int, max_chars: int, sheet: str | None, cell: str | None) -> CpdError:
+    """The error for a cell longer than any cell may be."""
+    return CpdError("cell_too_long", f"a cell holds {length:,} characters; at most {max_chars:,} allowed",
+                    sheet=sheet, cell=cell)
+
+
 def _is_blank_text(v) -> bool:
     return v.__class__ is str and (not v or v.isspace())
 
@@ -67,9 +73,8 @@ def canonical_blanks(values: Sequence, types: set | None = None) -> tuple[Sequen
     return values, types
 
 
-def longest_text(values: Sequence, types: set | None = None) -> tuple[int, int]:
-    """(length, index) of the longest text in the column; (0, -1) when it has none."""
-    types = set(map(type, values)) if types is None else types
+def longest_text(values: Sequence, types: set) -> tuple[int, int]:
+    """(length, index) of the longest text in the column (whose value types are ``types``); (0, -1) when none."""
     texts = _texts(values, types)
     if not texts or (texts is values and not any(values)):
         return 0, -1
@@ -108,9 +113,7 @@ def from_grid(grid: Sequence[Sequence], rows: Sequence[int], fields: Mapping[int
         for i, (c, types) in zip(idx, cleaned):
             longest, at = longest_text(c, types)
             if longest > max_chars:
-                where = cell_name(i, rows[at]) if cell_name else None
-                raise CpdError("cell_too_long", f"a cell holds {longest:,} characters; at most {max_chars:,} allowed",
-                               sheet=sheet, cell=where)
+                raise too_long(longest, max_chars, sheet, cell_name(i, rows[at]) if cell_name else None)
     keep = list(map(ne, zip(*cols), repeat((BLANK,) * len(cols))))
     numbers = list(rows)
     if not all(keep):
@@ -126,6 +129,5 @@ def from_mappings(rows: Iterable[tuple[int, Mapping[str, object]]]) -> Columns:
     names: dict[str, None] = {}
     for _, raw in rows:
         names.update(dict.fromkeys(raw))
-    order = {f: i for i, f in enumerate(names)}
     grid = [[raw.get(f, BLANK) for f in names] for _, raw in rows]
-    return from_grid(grid, [r for r, _ in rows], {i: f for f, i in order.items()})
+    return from_grid(grid, [r for r, _ in rows], dict(enumerate(names)))

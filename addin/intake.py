@@ -42,8 +42,13 @@ class _Sink:
         try:
             return convert(value)
         except BadValue as exc:
-            self.add(fld, exc.code, f"{label} {exc.message}" if not exc.message.startswith(label) else exc.message)
+            self.add(fld, exc.code, _labelled(exc, label))
             return None
+
+
+def _labelled(exc: BadValue, label: str) -> str:
+    """The message for a bad value, starting with what the value is ("start date must be ...")."""
+    return exc.message if exc.message.startswith(label) else f"{label} {exc.message}"
 
 
 def framework_for(profile: Profile) -> Framework | None:
@@ -171,7 +176,7 @@ class _Found:
         self.items.append((i, _STEP[step or fld], Problem(code, message, field=fld, row=self.rows[i])))
 
     def bad(self, i: int, fld: str, exc: BadValue, label: str) -> None:
-        self.add(i, fld, exc.code, exc.message if exc.message.startswith(label) else f"{label} {exc.message}")
+        self.add(i, fld, exc.code, _labelled(exc, label))
 
     def ordered(self) -> list[Problem]:
         return [p for _, _, p in sorted(self.items, key=lambda item: (item[0], item[1]))]

@@ -50,7 +50,6 @@ class Totals:
     by_objective: dict
     by_topic: dict
     activities: tuple                 # in-period activities, by row
-    shares: dict                      # row -> hours in period
 
     def to_dict(self) -> dict:
         r = _round
@@ -125,4 +124,4 @@ def compute_totals(record: Record, profile: Profile, period: Period | None = Non
                   by_skill_group=_sums(group, ["technical", "soft"] if profile.skill_types else []),
                   by_competence=_sums(comp), by_objective=_sums(obj),
                   by_topic=_sums(topic, [t.id for t in profile.topics]),
-                  activities=tuple(acts), shares=dict(zip((a.row for a in acts), hours)))
+                  activities=tuple(acts))

@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 import python_calamine
 
-from ..columns import Columns, from_grid
+from ..columns import Columns, from_grid, too_long
 from ..errors import CpdError, InvalidRecord, Problem
 from ..intake import build_record
 from ..model import Record
@@ -107,8 +107,7 @@ class Grid:
     def too_long(self, value: str, sheet: str, cell: str) -> None:
         """Refuse a value longer than any cell may be (checked on the values a reader uses)."""
         if len(value) > self.limits.max_cell_chars:
-            raise CpdError("cell_too_long", f"a cell holds {len(value):,} characters; at most "
-                           f"{self.limits.max_cell_chars:,} allowed", sheet=sheet, cell=cell)
+            raise too_long(len(value), self.limits.max_cell_chars, sheet, cell)
 
     def formulas(self, name: str) -> set[str]:
         return self.pkg.scan(name).formulas
@@ -238,17 +237,17 @@ def _labels(grid: Grid, table: Table, cells, r: int, formulas: set) -> None:
         if f in table.labels:
             continue
         end = j if j is not None else len(cells)
-        formula = next((k for k in range(i + 1, end + (j is not None)) if f"{column_letters(k + 1)}{r}" in formulas),
+        formula = next((k for k in range(i + 1, end + (j is not None)) if _cell_name(k, r) in formulas),
                        None)
         if formula is not None:      # a formula where the value belongs (it may have no cached value)
-            ref = f"{column_letters(formula + 1)}{r}"
+            ref = _cell_name(formula, r)
             table.problems.append(Problem("formula_not_allowed", "enter a value, not a formula",
                                           field=f, sheet=table.sheet, cell=ref))
             table.labels[f] = (None, ref)
         elif j is None:
-            table.labels[f] = (None, f"{column_letters(i + 2)}{r}")
+            table.labels[f] = (None, _cell_name(i + 1, r))
         else:
-            value, ref = cells[j], f"{column_letters(j + 1)}{r}"
+            value, ref = cells[j], _cell_name(j, r)
             if isinstance(value, str):
                 grid.too_long(value, table.sheet, ref)
             table.labels[f] = (value, ref)

@@ -25,7 +25,6 @@ from xml.parsers import expat
 
 from ..errors import CpdError
 
-_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 _REF = re.compile(r"([A-Za-z]+)([0-9]+)")
 
 
@@ -221,7 +220,7 @@ def exact_scan(xml: bytes, limits=None) -> SheetScan:
 def _formula_cells(xml: bytes, lo: int = 0) -> set[str]:
     """The cells holding a formula, in a regular sheet: for each formula tag, the cell tag before it."""
     found = set()
-    for m in _FORMULA_TAG.finditer(xml, lo):
+    for m in _FORMULA_IN_DATA.finditer(xml, lo):
         cell = _FAST_CELL_REF.match(xml, max(xml.rfind(b'<c r="', lo, m.start()), 0))
         if cell is not None:
             found.add(f"{cell.group(1).decode()}{int(cell.group(2))}")
