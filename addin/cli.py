@@ -6,23 +6,26 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .errors import CpdError
-from .model import STATUS_LABELS, Status
+from .grid import GridRead
+from .model import STATUS_LABELS, Record, Status
 from .profile import Profile, list_profiles, load_profile
-from .readiness import assess
+from .readiness import Readiness, assess
 from .report import render, render_problems, report_dict
 
 EXIT_READY, EXIT_NOT_READY, EXIT_INVALID = 0, 1, 2
 STYLE = {"pass": "green", "ready": "green", "exempt": "cyan", "warn": "yellow", "fail": "red", "not_ready": "red"}
 
 
-def _fail(err: CpdError, as_json: bool = False, name: str | None = None) -> None:
+def fail(err: CpdError, as_json: bool = False, name: str | None = None) -> None:
     if as_json:
         click.echo(json.dumps({"error": err.to_dict()}, indent=2))
     elif err.problems:
@@ -32,11 +35,11 @@ def _fail(err: CpdError, as_json: bool = False, name: str | None = None) -> None
     sys.exit(EXIT_INVALID)
 
 
-def _profile(value: str | None) -> Profile:
+def profile_or_fail(value: str | None) -> Profile:
     try:
         return load_profile(value)
     except CpdError as err:
-        _fail(err)
+        fail(err)
         raise  # unreachable
 
 
@@ -52,7 +55,26 @@ class DateType(click.ParamType):
             self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandGroup(click.Group):
+    """The ``cpd`` group. Other parts of the product add their commands through the ``cpd.commands``
+    entry points (as Flask's ``init_app`` adds an app's commands), so the core never imports them."""
+
+    def _plugins(self) -> dict:
+        if not hasattr(self, "_entry_points"):
+            self._entry_points = {ep.name: ep for ep in entry_points(group="cpd.commands")}
+        return self._entry_points
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx, name):
+        found = super().get_command(ctx, name)
+        if found is None and name in self._plugins():
+            found = self._plugins()[name].load()
+        return found
+
+
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cpd")
 def cli() -> None:
     """Keep a CPD record in a workbook and check it against your institution's review.
@@ -86,16 +108,16 @@ def new(out: Path, profile: str | None, name, membership_number, grade, registra
     from workbook_templates.builder import build_workbook
 
     if out.exists() and not force:
-        _fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
+        fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
     if out.suffix.lower() != ".xlsx":
-        _fail(CpdError("bad_extension", f"{out}: the workbook must be saved as .xlsx"))
-    prof = _profile(profile)
+        fail(CpdError("bad_extension", f"{out}: the workbook must be saved as .xlsx"))
+    prof = profile_or_fail(profile)
     period = prof.default_period(year, start)
     p_start, p_end = period.start, period.end
     if end is not None:
         p_end = end
     if p_end < p_start:
-        _fail(CpdError("period_invalid", f"the period ends ({p_end}) before it starts ({p_start})"))
+        fail(CpdError("period_invalid", f"the period ends ({p_end}) before it starts ({p_start})"))
     header = {"name": name, "membership_number": membership_number, "grade": grade, "registration": registration,
               "status": STATUS_LABELS[Status(status)],
               "period_start": datetime.combine(p_start, datetime.min.time()),
@@ -104,7 +126,7 @@ def new(out: Path, profile: str | None, name, membership_number, grade, registra
     try:
         wb.save(out)
     except OSError as exc:
-        _fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"))
+        fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"))
     click.echo(f"Created {out} ({prof.short_name}, {p_start:%d %b %Y} to {p_end:%d %b %Y}).")
     click.echo(f"Fill in the Record and Plan sheets, then run: cpd check {out}")
 
@@ -124,19 +146,34 @@ def check(file: Path, profile: str | None, as_json: bool, as_of: date | None, mo
     """
     from .workbook.reader import read_workbook
 
-    prof = _profile(profile) if profile else None
-    try:
-        read = read_workbook(file, prof, month_first=month_first)
-        record = read.require()
-    except CpdError as err:
-        _fail(err, as_json, str(file))
+    prof = profile_or_fail(profile) if profile else None
+    read, record = read_or_fail(lambda: read_workbook(file, prof, month_first=month_first), as_json, str(file))
     result = assess(record, read.profile, as_of=as_of or date.today())
+    print_report(result, record, read.profile, as_json)
+    sys.exit(exit_status(result))
+
+
+def read_or_fail(read: Callable[[], GridRead], as_json: bool, name: str) -> tuple[GridRead, Record]:
+    """Run ``read``; its record, or every problem printed (as ``cpd check`` prints them) and exit 2."""
+    try:
+        found = read()
+        return found, found.require()
+    except CpdError as err:
+        fail(err, as_json, name)
+        raise  # unreachable
+
+
+def print_report(result: Readiness, record: Record, profile: Profile, as_json: bool) -> None:
+    """The readiness report as ``cpd check`` prints it: text, or JSON for machines."""
     if as_json:
-        click.echo(json.dumps(report_dict(result, record, read.profile), indent=2))
+        click.echo(json.dumps(report_dict(result, record, profile), indent=2))
     else:
-        click.echo(render(result, record, read.profile,
+        click.echo(render(result, record, profile,
                           style=lambda text, status: click.style(text, fg=STYLE.get(status), bold=True)))
-    sys.exit(EXIT_READY if result.ready else EXIT_NOT_READY)
+
+
+def exit_status(result: Readiness) -> int:
+    return EXIT_READY if result.ready else EXIT_NOT_READY
 
 
 @cli.command("import")
@@ -159,20 +196,20 @@ def import_(source: Path, out: Path, profile: str | None, month_first: bool, hou
     from .importing.importer import import_record
 
     if out.exists() and not force:
-        _fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"), as_json)
+        fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"), as_json)
     if out.suffix.lower() != ".xlsx":
-        _fail(CpdError("bad_extension", f"{out}: the new workbook must be saved as .xlsx"), as_json)
-    prof = _profile(profile)
+        fail(CpdError("bad_extension", f"{out}: the new workbook must be saved as .xlsx"), as_json)
+    prof = profile_or_fail(profile)
     try:
         result = import_record(source, prof, month_first=month_first, hours_per_day=hours_per_day)
     except CpdError as err:
-        _fail(err, as_json, str(source))
+        fail(err, as_json, str(source))
     wb = build_workbook(prof, {k: v for k, v in result.header.items() if v is not None}, result.objectives,
                         result.activities)
     try:
         wb.save(out)
     except OSError as exc:
-        _fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"), as_json)
+        fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"), as_json)
     if as_json:
         click.echo(json.dumps({"source": result.source, "sheet": result.sheet, "out": str(out),
                                "profile": prof.id, "activities": len(result.activities),
@@ -211,12 +248,12 @@ def export(file: Path, out: Path, profile: str | None, force: bool) -> None:
     from .workbook.reader import read_workbook
 
     if out.exists() and not force:
-        _fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
+        fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
     try:
-        read = read_workbook(file, _profile(profile) if profile else None)
+        read = read_workbook(file, profile_or_fail(profile) if profile else None)
         record = read.require()
     except CpdError as err:
-        _fail(err, name=str(file))
+        fail(err, name=str(file))
     with open(out, "w", newline="", encoding="utf-8") as fh:
         n = write_csv(record, read.profile, fh)
     click.echo(f"Wrote {n} activities to {out}.")
@@ -231,7 +268,7 @@ def login(service_url: str, token: str) -> None:
     from .submit import Settings
 
     if not service_url.startswith(("https://", "http://")):
-        _fail(CpdError("bad_option", "--url must start with https:// (or http:// for a service on this computer)"))
+        fail(CpdError("bad_option", "--url must start with https:// (or http:// for a service on this computer)"))
     path = Settings(service_url.rstrip("/"), token.strip()).save()
     click.echo(f"Saved to {path} (readable by you only). Submit with: cpd submit FILE")
 
@@ -249,7 +286,7 @@ def submit(file: Path, as_json: bool) -> None:
     try:
         receipt = submit_file(file, Settings.load())
     except CpdError as err:
-        _fail(err, as_json, str(file))
+        fail(err, as_json, str(file))
     if as_json:
         click.echo(json.dumps(receipt.to_dict(), indent=2))
         return
@@ -281,7 +318,7 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     from sync_service import create_app
 
     if bool(cert) != bool(key):
-        _fail(CpdError("bad_option", "give both --cert and --key, or neither"))
+        fail(CpdError("bad_option", "give both --cert and --key, or neither"))
     settings = {"PUBLIC_URL": public_url} if public_url else {}
     if not cert and host in ("127.0.0.1", "localhost", "::1"):
         settings["SESSION_COOKIE_SECURE"] = False     # plain http on this computer only; https sets Secure
@@ -367,16 +404,16 @@ def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedu
 
     secrets_ = tuple(s.strip() for part in secrets_ for s in part.split(",") if s.strip())
     if not all(s.startswith("whsec_") for s in secrets_):
-        _fail(CpdError("bad_option", "signing secrets start with whsec_"))
+        fail(CpdError("bad_option", "signing secrets start with whsec_"))
     app = create_app({"DATABASE_URL": database_url} if database_url else None)
     waits = RETRY_SCHEDULE
     if schedule:
         try:
             waits = tuple(float(x) for x in schedule.split(",") if x.strip())
         except ValueError:
-            _fail(CpdError("bad_option", f"--schedule must be seconds separated by commas, found {schedule!r}"))
+            fail(CpdError("bad_option", f"--schedule must be seconds separated by commas, found {schedule!r}"))
         if not waits or min(waits) < 0:
-            _fail(CpdError("bad_option", "--schedule needs at least one wait, none negative"))
+            fail(CpdError("bad_option", "--schedule needs at least one wait, none negative"))
     target = Endpoint(endpoint, secrets_, timeout, schedule=waits, lease_margin=lease_margin)
     sessions = app.extensions["cpd_sessions"]
     if once:
@@ -438,7 +475,7 @@ def admin_add_member(ctx: click.Context, email: str, is_admin: bool) -> None:
     from sync_service.accounts import create_member, issue_token
 
     if "@" not in email or len(email) > 320:
-        _fail(CpdError("bad_option", f"{email!r} is not an e-mail address"))
+        fail(CpdError("bad_option", f"{email!r} is not an e-mail address"))
     app = _service_app(ctx)
     with app.app_context():
         session = db.session()
@@ -448,7 +485,7 @@ def admin_add_member(ctx: click.Context, email: str, is_admin: bool) -> None:
             token = issue_token(session, member)
             session.commit()
         except IntegrityError:
-            _fail(CpdError("member_exists", "a member with that e-mail already exists"))
+            fail(CpdError("member_exists", "a member with that e-mail already exists"))
         click.echo(f"Member {member.public_id} added. Their token (shown once; give it to them):")
         click.echo(token)
 
@@ -476,7 +513,7 @@ def admin_resend(ctx: click.Context, submission_id: str) -> None:
 
     with _service_app(ctx).app_context():
         if not resend(db.session(), submission_id):
-            _fail(CpdError("not_resendable", f"{submission_id}: no such submission, or it is delivered or being sent"))
+            fail(CpdError("not_resendable", f"{submission_id}: no such submission, or it is delivered or being sent"))
     click.echo(f"{submission_id} queued again.")
 
 
@@ -503,7 +540,7 @@ def admin_revoke_token(ctx: click.Context, token: str) -> None:
     with _service_app(ctx).app_context():
         session = db.session()
         if not revoke(session, token.strip()):
-            _fail(CpdError("token_unknown", "no such active token"))
+            fail(CpdError("token_unknown", "no such active token"))
         session.commit()
     click.echo("Token revoked.")
 
@@ -551,7 +588,7 @@ def _profile_summary(p: Profile) -> dict:
 @click.argument("profile", metavar="ID|FILE")
 def profiles_show(profile: str) -> None:
     """Show one profile's rules in full (JSON)."""
-    click.echo(json.dumps(_profile_summary(_profile(profile)), indent=2))
+    click.echo(json.dumps(_profile_summary(profile_or_fail(profile)), indent=2))
 
 
 @profiles.command("validate")
@@ -566,7 +603,7 @@ def profiles_validate(file: Path) -> None:
             for prob in err.problems:
                 click.echo(f"  [{prob.code}] {prob.message}", err=True)
             sys.exit(EXIT_INVALID)
-        _fail(err)
+        fail(err)
     click.echo(f"{file}: valid profile {p.id!r} ({p.name}) with {len(p.criteria)} criteria")
 
 

@@ -82,9 +82,13 @@ def check_cells(path, now: datetime | None = None) -> dict:
     """What Check writes into the Submission area: the verdict, score and time."""
     read = read_workbook(path)
     record = read.require()
-    result = assess(record, read.profile)
+    return {SUBMISSION_CELLS["last_check"]: check_text(assess(record, read.profile), now)}
+
+
+def check_text(result, now: datetime | None = None) -> str:
+    """The Submission area's Last check: "NOT READY (64/100) at 30 Nov 2026 10:15"."""
     when = (now or datetime.now()).strftime("%d %b %Y %H:%M")
-    return {SUBMISSION_CELLS["last_check"]: f"{VERDICT[result.verdict]} ({result.score}/100) at {when}"}
+    return f"{VERDICT[result.verdict]} ({result.score}/100) at {when}"
 
 
 def receipt_cells(receipt: Receipt) -> dict:

@@ -106,6 +106,7 @@ sys.path.insert(0, {root!r})
 from addin.workbook.limits import Limits
 from addin.workbook.package import inspect_package
 from addin.workbook import reader
+from addin.grid import record as grid_record
 from addin.intake import build_record
 from addin.readiness import assess
 data = open({path!r}, "rb").read()
@@ -117,12 +118,12 @@ for _ in range({repeat}):
     gc.disable()
     pkg = timed("container checks (unzip, DTD, macros)", lambda: inspect_package(data, limits))
     timed("sheet extent and formula scan", lambda: [pkg.scan(s) for s in ("Record", "Plan")])
-    grid = reader.Grid(pkg, limits)
+    grid = reader.XlsxSource(pkg, limits)
     sheets = timed("python-calamine reads Record and Plan", lambda: {{s: grid.table(s) for s in ("Record", "Plan")}})
     grid.table = lambda name, max_rows=None: sheets[name]
-    table = timed("header, labels, columns", lambda: reader.scan_table(
-        grid, "Record", reader._ACTIVITY_HEADERS, 3, True, limits.max_rows))
-    prof = reader._resolve_profile(None, table.labels)
+    table = timed("header, labels, columns", lambda: grid_record.scan_table(
+        grid, "Record", grid_record.ACTIVITY_HEADERS, 3, True, limits.max_rows))
+    prof = grid_record.resolve_profile(None, table.labels)
     header = {{f: v for f, (v, _) in table.labels.items()}}
     record, _ = timed("intake (every value checked)", lambda: build_record(header, [], table.data, prof))
     gc.enable()

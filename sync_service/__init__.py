@@ -1,7 +1,7 @@
 """The sync service (Flask): the submission API with its storage (SQLite by default, PostgreSQL
 by DATABASE_URL), the CPD worksheet functions for Excel on the web and Mac (Office.js custom
-functions) and the add-in's files. Delivery to the institution and the member's pages are still
-to come. It calls ``addin``'s core and never re-implements a rule.
+functions), the add-in's files, the member's pages and their linked Google Sheets. Delivery to the
+institution runs in ``cpd worker`` processes. It calls ``addin``'s core and never re-implements a rule.
 """
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
         SIGNING_SECRETS=[s for s in os.environ.get("CPD_SIGNING_SECRETS", "").split(",") if s],
         DELIVERY_TIMEOUT=15.0,
         DELIVERY_LEASE_MARGIN=30.0,
+        GOOGLE_APPLICATION_CREDENTIALS=None,      # else the environment's: the service account's key file
+        GOOGLE_SHEETS_URL=None,                   # else CPD_GOOGLE_SHEETS_URL or Google's own
     )
     app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
@@ -53,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     from . import addin_files, db, functions, logs, openapi, pages, submissions
+    from .sheets import api as sheets_api, pages as sheets_pages
     db.init_app(app)
     logs.init_app(app)
     app.register_blueprint(functions.bp)
@@ -60,6 +63,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(submissions.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(sheets_api.bp)
+    app.register_blueprint(sheets_pages.bp)
 
     def error(status: int, code: str, message: str):
         if request.path.startswith(("/api/", "/addin/")):

@@ -1,4 +1,4 @@
-"""What the service stores: members, their tokens (hashed), submissions and their deliveries."""
+"""What the service stores: members, their tokens (hashed), submissions and their deliveries, linked sheets."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -32,6 +32,7 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="member", cascade="all, delete-orphan")
+    sheets: Mapped[list["LinkedSheet"]] = relationship(cascade="all, delete-orphan")
 
 
 class ApiToken(Base):
@@ -100,3 +101,22 @@ class EndpointState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class LinkedSheet(Base):
+    """A Google Sheet a member keeps their record in, shared with the service account."""
+
+    __tablename__ = "linked_sheets"
+    __table_args__ = (UniqueConstraint("member_id", "sheet_key", name="uq_linked_sheet_member_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)      # what URLs and the API show
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    sheet_key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verdict: Mapped[str | None] = mapped_column(String(20))
+    score: Mapped[int | None] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(60))          # why the last look failed, if it did
+    error_message: Mapped[str | None] = mapped_column(Text)

@@ -46,7 +46,7 @@ def _inject():
 
 @bp.before_app_request
 def _check_csrf():
-    if request.method == "POST" and request.blueprint == "pages":
+    if request.method == "POST" and request.blueprint in ("pages", "sheet_pages"):
         sent = request.form.get("csrf", "")
         if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
             abort(400, description="The form has expired or did not come from this site. Reload the page and try again.")
@@ -103,7 +103,8 @@ def dashboard():
     subs = db.session().scalars(select(Submission).where(Submission.member_id == g.page_member.id)
                                 .order_by(Submission.received_at.desc())).all()
     return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
-                           error=session.pop("upload_error", None))
+                           error=session.pop("upload_error", None), sheets=g.page_member.sheets,
+                           sheet_report=session.pop("sheet_report", None))
 
 
 @bp.post("/upload")
@@ -154,7 +155,9 @@ def export():
                         "revoked_at": t.revoked_at and iso_utc(t.revoked_at)} for t in tokens],
             "submissions": [{"id": x.id, "received_at": iso_utc(x.received_at), "profile": x.profile_id,
                              "status": x.delivery.status, "receipt_id": x.delivery.receipt_id, "record": x.record,
-                             "readiness": x.readiness} for x in subs]}
+                             "readiness": x.readiness} for x in subs],
+            "linked_sheets": [{"key": x.sheet_key, "title": x.title, "linked_at": iso_utc(x.created_at)}
+                              for x in m.sheets]}
     buf = io.BytesIO(json.dumps(data, indent=2).encode())
     return send_file(buf, mimetype="application/json", as_attachment=True, download_name="my-cpd-data.json")
 

@@ -8,7 +8,6 @@ double click, a retry or two racing identical uploads one submission.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import secrets
 from datetime import timedelta
@@ -21,7 +20,7 @@ from addin.errors import CpdError, InvalidRecord
 from addin.export import activity_values
 from addin.readiness import assess
 from addin.workbook.reader import read_workbook
-from workbook_templates.builder import build_workbook
+from workbook_templates.builder import record_workbook
 
 from . import db
 from .accounts import require_token
@@ -44,7 +43,8 @@ def receipt(sub: Submission) -> dict:
             "profile": sub.profile_id}
 
 
-def _existing(member_id: int, key: str):
+def existing(member_id: int, key: str) -> Submission | None:
+    """The member's submission made with this idempotency key, if there is one."""
     return db.session().scalar(select(Submission).where(Submission.member_id == member_id,
                                                         Submission.idempotency_key == key))
 
@@ -58,21 +58,6 @@ def _record_json(record, profile) -> dict:
             "objectives": [{"ref": o.ref, "objective": o.objective, "status": o.status} for o in record.objectives],
             "activities": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
                             for k, v in activity_values(a, profile).items()} for a in record.activities]}
-
-
-def _values_workbook(record, profile) -> bytes:
-    m = record.member
-    header = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
-              "registration": m.registration, "status": m.status.label,
-              "period_start": record.period.start, "period_end": record.period.end}
-    objectives = [{"ref": o.ref, "objective": o.objective, "why": o.why, "competences": ", ".join(o.competences),
-                   "target_date": o.target_date, "status": o.status, "evaluation": o.evaluation}
-                  for o in record.objectives]
-    wb = build_workbook(profile, {k: v for k, v in header.items() if v is not None}, objectives,
-                        [activity_values(a, profile) for a in record.activities])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 class Refused(Exception):
@@ -93,29 +78,48 @@ def accept(member, data: bytes, key: str | None) -> tuple[Submission, bool]:
     key = key or digest
     if not KEY_RE.match(key):
         raise Refused(400, "bad_idempotency_key", "Idempotency-Key must be 8 to 128 letters, digits or . _ : -")
-    found = _existing(member.id, key)
+    found = existing(member.id, key)
     if found is not None:
         return found, False
+    within_rate(member)
+    try:
+        read = read_workbook(data)
+    except CpdError as exc:
+        raise refusal(exc) from None
+    return store(member, read, key, digest)
+
+
+def within_rate(member) -> None:
+    """Refuse (429) a member who has submitted the most a minute allows."""
     limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
     recent = db.session().scalar(select(func.count()).select_from(Submission).where(
         Submission.member_id == member.id, Submission.received_at > utcnow() - timedelta(minutes=1)))
     if recent >= limit:
         raise Refused(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
-    try:
-        read = read_workbook(data)
-        record = read.require()
-    except InvalidRecord as exc:
+
+
+def refusal(exc: CpdError) -> Refused:
+    """A record that cannot be used, as the API refuses it: every problem, the first in the message."""
+    if isinstance(exc, InvalidRecord) and exc.problems:
         first = exc.problems[0]
-        raise Refused(422, exc.code, f"{first}" + (f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1
-                                                   else ""), sheet=first.sheet, cell=first.cell,
-                      problems=[p.to_dict() for p in exc.problems]) from None
+        return Refused(422, exc.code, f"{first}" + (f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1
+                                                    else ""), sheet=first.sheet, cell=first.cell,
+                       problems=[p.to_dict() for p in exc.problems])
+    return Refused(STATUS_FOR.get(exc.code, 400), exc.code, exc.message, sheet=exc.sheet, cell=exc.cell)
+
+
+def store(member, read, key: str, digest: str) -> tuple[Submission, bool]:
+    """Score a read record and store it as the member's submission with its delivery (one transaction).
+    Returns (submission, created): an identical submission racing this one is answered instead."""
+    try:
+        record = read.require()
     except CpdError as exc:
-        raise Refused(STATUS_FOR.get(exc.code, 400), exc.code, exc.message, sheet=exc.sheet, cell=exc.cell) from None
+        raise refusal(exc) from None
     result = assess(record, read.profile)
     sub = Submission(id="sub_" + secrets.token_urlsafe(12), member_id=member.id, idempotency_key=key, digest=digest,
                      profile_id=read.profile.id, period_start=record.period.start, period_end=record.period.end,
                      verdict=result.verdict, score=result.score, readiness=result.to_dict(),
-                     record=_record_json(record, read.profile), workbook=_values_workbook(record, read.profile))
+                     record=_record_json(record, read.profile), workbook=record_workbook(record, read.profile))
     sub.delivery = Delivery()
     session = db.session()
     session.add(sub)
@@ -123,7 +127,7 @@ def accept(member, data: bytes, key: str | None) -> tuple[Submission, bool]:
         session.commit()
     except IntegrityError:            # an identical upload won the race: answer with its submission
         session.rollback()
-        found = _existing(member.id, key)
+        found = existing(member.id, key)
         if found is None:
             raise
         return found, False

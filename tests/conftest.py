@@ -176,3 +176,21 @@ def _instance_outside_the_checkout(tmp_path_factory):
         os.environ.pop("CPD_INSTANCE_PATH", None)
     else:
         os.environ["CPD_INSTANCE_PATH"] = old
+
+
+@pytest.fixture
+def fake_sheets(tmp_path, monkeypatch):
+    """The loopback fake of the Sheets API and Google's token endpoint, a service account whose key
+    file GOOGLE_APPLICATION_CREDENTIALS names, and the product pointed at the fake."""
+    from fake_sheets import FakeSheets
+    fake = FakeSheets().start()
+    fake.email = fake.service_account(tmp_path / "service-account.json")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "service-account.json"))
+    monkeypatch.setenv("CPD_GOOGLE_SHEETS_URL", fake.url)
+    monkeypatch.setenv("CPD_GOOGLE_SHEETS_RETRY_SECONDS", "2")
+    yield fake
+    fake.stop()
+
+
+def sheet_url(book) -> str:
+    return f"https://docs.google.com/spreadsheets/d/{book.key}/edit#gid=0"

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
+from addin.export import activity_values
 from addin.frameworks import load_framework
 from addin.model import OBJECTIVE_STATUSES, STATUS_LABELS, Status
 from addin.profile import Profile
@@ -70,6 +71,23 @@ def build_workbook(profile: Profile, header: Mapping[str, object] | None = None,
     if objectives:
         write_rows(plan, PLAN_COLUMNS, PLAN_HEADER_ROW + 1, objectives)
     return wb
+
+
+def record_workbook(record, profile: Profile) -> bytes:
+    """A record written as a template workbook of values (what the service stores and delivers, and
+    what ``cpd sheets pull`` saves): the member's header, plan and activities in the template's places."""
+    m = record.member
+    header = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
+              "registration": m.registration, "status": m.status.label,
+              "period_start": record.period.start, "period_end": record.period.end}
+    objectives = [{"ref": o.ref, "objective": o.objective, "why": o.why, "competences": ", ".join(o.competences),
+                   "target_date": o.target_date, "status": o.status, "evaluation": o.evaluation}
+                  for o in record.objectives]
+    wb = build_workbook(profile, {k: v for k, v in header.items() if v is not None}, objectives,
+                        [activity_values(a, profile) for a in record.activities])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def save_reproducible(wb: Workbook, path) -> None:
@@ -368,4 +386,4 @@ def _guidance_sheet(ws, profile: Profile) -> None:
     ws.page_setup.orientation = "portrait"
 
 
-__all__ = ["build_workbook", "save_reproducible", "SUMMARY_CELLS", "SUMMARY_CATEGORY_ROW", "set_value"]
+__all__ = ["build_workbook", "record_workbook", "save_reproducible", "SUMMARY_CELLS", "SUMMARY_CATEGORY_ROW", "set_value"]

@@ -2,20 +2,20 @@
 
 A range arrives as a 2-D list: blanks as None or "", dates as date objects or serial
 numbers, numbers as floats, text with stray spaces. The activity table comes with its
-header row, found by name as the workbook reader finds it.
+header row, found by the same header finder and table scan as every other grid.
 """
 from __future__ import annotations
 
-from ..columns import Columns, from_grid
+from ..columns import Columns
 from ..errors import CpdError, Problem
+from ..grid.headers import HeaderNames
+from ..grid.record import ACTIVITY_HEADERS, PLAN_HEADERS
+from ..grid.table import read_table
 from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile
-from ..values import is_blank, normalise
-from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_COLUMNS, TABLE_HEADER_ROW, header_names, labelled_values
-
-_ACTIVITY = header_names(ACTIVITY_COLUMNS)
-_PLAN = header_names(PLAN_COLUMNS)
+from ..values import is_blank
+from ..workbook.layout import TABLE_HEADER_ROW, labelled_values
 
 
 def as_grid(value) -> list[list]:
@@ -29,21 +29,12 @@ def as_grid(value) -> list[list]:
     return [list(r) for r in value]
 
 
-def _table(grid: list[list], headers: dict, first_row: int, what: str) -> Columns:
-    for h, cells in enumerate(grid[:40]):
-        found = {}
-        for i, v in enumerate(cells):
-            if isinstance(v, str):
-                f = headers.get(normalise(v.strip().rstrip(":?")))
-                if f and f not in found.values():
-                    found[i] = f
-        if len(found) >= 2:
-            break
-    else:
+def _table(grid: list[list], headers: HeaderNames, first_row: int, what: str) -> Columns:
+    table = read_table(grid, headers, sheet=None, min_matches=2, first_row=first_row)
+    if table.header_row is None:
         raise CpdError("no_header_row", f"the {what} range needs its header row (e.g. Start date, Description, "
                        f"CPD hours)")
-    data = grid[h + 1:]
-    return from_grid(data, range(first_row + h + 1, first_row + h + 1 + len(data)), found)
+    return table.data
 
 
 def header_values(grid: list[list]) -> dict:
@@ -69,9 +60,9 @@ def record_from_ranges(activities, record=None, plan=None, profile=None, *, peri
         if not is_blank(value):
             header[key] = value
     prof = resolve_profile(profile, header)
-    acts = _table(as_grid(activities), _ACTIVITY, first_row, "activities")
+    acts = _table(as_grid(activities), ACTIVITY_HEADERS, first_row, "activities")
     plan_grid = as_grid(plan) if not is_blank(plan) else []
-    objs = _table(plan_grid, _PLAN, first_row, "plan").mappings() if plan_grid else []
+    objs = _table(plan_grid, PLAN_HEADERS, first_row, "plan").mappings() if plan_grid else []
     rec, problems = build_record(header, objs, acts, prof, plan_known=bool(plan_grid))
     if rec is None:
         raise CpdError("period_missing", "give the period: pass the Record header range, or the period from and to")

@@ -10,17 +10,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 from ..errors import CpdError, Problem
 from ..model import Period
 from ..profile import Profile
 from ..values import BadValue, is_blank, normalise, text
-from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_COLUMNS, PLAN_SHEET, header_names, label_names, labelled_values
+from ..grid.cells import cell_name
+from ..grid.headers import HeaderNames, find_header
+from ..grid.record import PLAN_HEADERS as _PLAN_HEADERS
+from ..grid.source import CellSource
+from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_SHEET, label_names, labelled_values
 from ..workbook.limits import Limits
-from ..workbook.sheetscan import column_letters
 from .lenient import HOURS_PER_DAY, parse_dates, parse_hours
-from .sources import Sheet, read_source
+from .sources import read_source
 
 HEADER_SEARCH_ROWS = 30
 EXTRA_SYNONYMS = {
@@ -37,31 +41,10 @@ EXTRA_SYNONYMS = {
     "evidence": ("certificate", "url", "evidence link"),
     "objective": ("development objective", "goal", "objective"),
 }
-_HEADERS = header_names(ACTIVITY_COLUMNS)
-for _f, _names in EXTRA_SYNONYMS.items():
-    for _n in _names:
-        _HEADERS.setdefault(normalise(_n), _f)
-_PLAN_HEADERS = header_names(PLAN_COLUMNS)
+_HEADERS = HeaderNames(ACTIVITY_COLUMNS, EXTRA_SYNONYMS)
 _LABELS = label_names()
 _FIELD_LABEL = {c.field: c.header for c in ACTIVITY_COLUMNS}
 _FIELD_LABEL["start_date"] = "Start date"
-
-
-def header_key(raw: object) -> str | None:
-    """How a header cell is matched: case, punctuation and a trailing '(e.g. ...)' do not matter."""
-    if not isinstance(raw, str) or not raw.strip() or len(raw) > 200:
-        return None
-    return normalise(raw.strip().rstrip(":?*").strip())
-
-
-def field_for(raw: object) -> str | None:
-    key = header_key(raw)
-    if key is None:
-        return None
-    if key in _HEADERS:
-        return _HEADERS[key]
-    bare = normalise(re.sub(r"\(.*?\)", "", key)).strip()
-    return _HEADERS.get(bare)
 
 
 @dataclass
@@ -78,31 +61,29 @@ class ImportResult:
     notes: list = field(default_factory=list)        # what the import assumed
 
 
-def _plan_field(raw: object) -> str | None:
-    return _PLAN_HEADERS.get(header_key(raw) or "")
+@dataclass
+class Found:
+    """The sheet the table is on, its rows (row 1 first), the header's row number and its columns."""
+    sheet: str
+    rows: list
+    header_row: int
+    columns: dict
 
 
-def _find_table(sheets: list[Sheet], lookup) -> tuple[Sheet, int, dict] | None:
+def _find_table(source: CellSource, names: HeaderNames, sheets=None) -> Found | None:
     """The sheet and row whose cells name the most fields (at least two), and its columns."""
     best = None
-    for sheet in sheets:
-        for r, cells in sheet.rows[:HEADER_SEARCH_ROWS]:
-            found: dict[int, str] = {}
-            for i, v in enumerate(cells):
-                f = lookup(v)
-                if f and f not in found.values():
-                    found[i] = f
-            score = len(found)
-            if score >= 2 and (best is None or score > best[3]):
-                best = (sheet, r, found, score)
-    return best[:3] if best else None
+    for sheet in sheets if sheets is not None else source.sheet_names:
+        rows = source.table(sheet)
+        found = find_header(rows, names, min_matches=2, scan_rows=HEADER_SEARCH_ROWS, most=True)
+        if found and (best is None or len(found[1]) > len(best.columns)):
+            best = Found(sheet, rows, found[0] + 1, found[1])
+    return best
 
 
-def _labels_from_cells(sheet: Sheet, upto_row: int) -> dict:
+def _labels_from_cells(rows: list, upto_row: int) -> dict:
     out = {}
-    for r, cells in sheet.rows:
-        if r >= upto_row:
-            break
+    for cells in rows[:upto_row - 1]:
         for i, v in enumerate(cells):      # "NAME: Jo Bloggs" in one cell
             if isinstance(v, str) and ":" in v:
                 label, _, rest = v.partition(":")
@@ -138,28 +119,30 @@ def _labels_from_lines(lines: list[str]) -> dict:
 def import_record(path: Path, profile: Profile, *, month_first: bool = False,
                   hours_per_day: float = HOURS_PER_DAY, limits: Limits | None = None) -> ImportResult:
     limits = limits or Limits.from_env()
-    sheets = read_source(path, limits)
-    found = _find_table(sheets, field_for)
+    source = read_source(path, limits)
+    found = _find_table(source, _HEADERS)
     if not found:
         raise CpdError("no_activity_table", f"{path.name}: no header row with CPD columns (such as Date, Activity, "
                        f"Hours, What did you learn) in the first {HEADER_SEARCH_ROWS} rows")
-    sheet, header_row, columns = found
-    result = ImportResult(profile=profile, source=path.name, sheet=sheet.name)
-    labels = _labels_from_cells(sheet, header_row)
-    labels.update({k: v for k, v in _labels_from_lines(sheet.lines).items() if k not in labels})
+    header_row, columns = found.header_row, found.columns
+    result = ImportResult(profile=profile, source=path.name, sheet=found.sheet)
+    labels = _labels_from_cells(found.rows, header_row)
+    labels.update({k: v for k, v in _labels_from_lines(getattr(source, "lines", [])).items() if k not in labels})
     result.header = _header(labels, result, month_first)
-    header_cells = dict(enumerate(next(cells for r, cells in sheet.rows if r == header_row)))
+    header_cells = dict(enumerate(found.rows[header_row - 1]))
     for i, f in sorted(columns.items()):
         result.mapped.append((str(header_cells[i]).strip(), _FIELD_LABEL[f]))
     unmapped = {i: str(v).strip() for i, v in header_cells.items() if i not in columns and not is_blank(v)}
     result.unmapped = list(unmapped.values())
-    objectives = _plan(sheets)
+    objectives = _plan(source)
     refs = {o["ref"] for o in objectives}
     result.objectives = objectives
-    for r, cells in sheet.rows:
-        if r <= header_row or all(is_blank(v) for v in cells):
+    formulas = source.formulas(found.sheet)
+    for r, cells in enumerate(found.rows[header_row:], header_row + 1):
+        if all(is_blank(v) for v in cells):
             continue
-        row, notes = _row(sheet, r, cells, columns, unmapped, result, month_first, hours_per_day)
+        where = partial(source.cell, found.sheet, r)
+        row, notes = _row(where, r, cells, formulas, columns, unmapped, result, month_first, hours_per_day)
         if row.get("objective") and str(row["objective"]) not in refs:
             notes.append(f"Objective: {row.pop('objective')}")
         if notes:
@@ -205,18 +188,18 @@ def _dt(d: date | None):
     return datetime(d.year, d.month, d.day) if d else None
 
 
-def _row(sheet: Sheet, r: int, cells, columns: dict, unmapped: dict, result: ImportResult, month_first: bool,
-         hours_per_day: float) -> tuple[dict, list]:
+def _row(where, r: int, cells, formulas: set, columns: dict, unmapped: dict, result: ImportResult,
+         month_first: bool, hours_per_day: float) -> tuple[dict, list]:
     row: dict = {}
     notes: list[str] = []
     profile = result.profile
     for i, f in columns.items():
         v = cells[i] if i < len(cells) else None
-        where = sheet.cell(r, i)
+        at = where(i)
         label = _FIELD_LABEL[f]
-        if f"{column_letters(i + 1)}{r}" in sheet.formulas:   # checked first: an uncached formula reads as blank
-            result.problems.append(Problem("formula_not_allowed", f"{where}: a formula, not imported "
-                                           "(its result is not trusted)", field=f, row=r, cell=where))
+        if cell_name(i, r) in formulas:   # checked first: an uncached formula reads as blank
+            result.problems.append(Problem("formula_not_allowed", f"{at}: a formula, not imported "
+                                           "(its result is not trusted)", field=f, row=r, cell=at))
             notes.append(f"{label}: (formula not imported)")
             continue
         if is_blank(v):
@@ -242,7 +225,7 @@ def _row(sheet: Sheet, r: int, cells, columns: dict, unmapped: dict, result: Imp
             else:
                 row[f] = text(v) if not isinstance(v, (datetime, date)) else v
         except BadValue as exc:
-            result.problems.append(Problem(exc.code, f"{where}: {exc.message}", field=f, row=r, cell=where))
+            result.problems.append(Problem(exc.code, f"{at}: {exc.message}", field=f, row=r, cell=at))
             notes.append(f"{label}: {text(v)}")
     for i, name in unmapped.items():
         v = cells[i] if i < len(cells) else None
@@ -251,19 +234,15 @@ def _row(sheet: Sheet, r: int, cells, columns: dict, unmapped: dict, result: Imp
     return row, notes
 
 
-def _plan(sheets: list[Sheet]) -> list[dict]:
-    plan = next((s for s in sheets if s.name == PLAN_SHEET), None)
-    if plan is None:
+def _plan(source: CellSource) -> list[dict]:
+    if PLAN_SHEET not in source.sheet_names:
         return []
-    found = _find_table([plan], _plan_field)
+    found = _find_table(source, _PLAN_HEADERS, [PLAN_SHEET])
     if not found:
         return []
-    _, header_row, columns = found
     out = []
-    for r, cells in plan.rows:
-        if r <= header_row:
-            continue
-        obj = {f: cells[i] for i, f in columns.items() if i < len(cells) and not is_blank(cells[i])}
+    for cells in found.rows[found.header_row:]:
+        obj = {f: cells[i] for i, f in found.columns.items() if i < len(cells) and not is_blank(cells[i])}
         if obj.get("objective"):
             obj["ref"] = text(obj.get("ref")) or f"O{len(out) + 1}"
             out.append(obj)

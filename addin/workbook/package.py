@@ -51,7 +51,7 @@ class Package:
         only the sheets a reader opens are scanned, before it opens them)."""
         if sheet not in self._scans:
             scan = scan_sheet(self.xml[self.sheets[sheet]], self.limits)
-            _check_extent(sheet, scan, self.limits)
+            check_extent(sheet, scan, self.limits)
             self._scans[sheet] = scan
         return self._scans[sheet]
 
@@ -248,7 +248,7 @@ def _find_sheets(pkg: Package, content: dict, limits: Limits) -> None:
         pkg.xml[part] = content[part]
 
 
-def _check_extent(sheet: str, scan: SheetScan, limits: Limits) -> None:
+def check_extent(sheet: str, scan: SheetScan, limits: Limits) -> None:
     where = {"sheet": sheet, "cell": scan.far_cell}
     least = "at least " if scan.partial else ""
     if scan.max_row > limits.max_rows:

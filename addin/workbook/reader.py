@@ -15,46 +15,21 @@ from __future__ import annotations
 import gc
 import io
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import python_calamine
 
-from ..columns import Columns, from_grid, too_long
-from ..errors import CpdError, InvalidRecord, Problem
-from ..intake import build_record
+from ..errors import CpdError
+from ..grid.cells import cell_name
+from ..grid.record import GridRead, read_record
 from ..model import Record
-from ..profile import Profile, load_profile
-from ..values import is_blank, normalise
-from .layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET,
-                     header_names, labelled_values)
+from ..profile import Profile
 from .limits import Limits
 from .package import Package, failures, inspect_package
-from .sheetscan import column_letters, column_number
 
-MAX_PLAN_ROWS = 1_000
-FORMULA_OK = {"evidence"}            # a HYPERLINK() there is fine: it is not scored
-_ACTIVITY_HEADERS = header_names(ACTIVITY_COLUMNS)
-_PLAN_HEADERS = header_names(PLAN_COLUMNS)
-
-
-@dataclass
-class WorkbookRead:
-    """What reading a workbook gave: the record (if a period could be read), its profile, every problem."""
-
-    record: Record | None
-    profile: Profile
-    problems: list[Problem] = field(default_factory=list)
-    sheet: str = RECORD_SHEET
-
-    def require(self) -> Record:
-        """The record, or InvalidRecord listing every problem."""
-        if self.problems or self.record is None:
-            n = len(self.problems)
-            raise InvalidRecord("invalid_record", f"{n} value{'s' if n != 1 else ''} cannot be read; fix "
-                                f"{'them' if n != 1 else 'it'} and check again", self.problems)
-        return self.record
+# What reading a workbook gives is what reading any grid gives.
+WorkbookRead = GridRead
 
 
 def load_bytes(source: str | Path | bytes | BinaryIO, limits: Limits) -> bytes:
@@ -81,12 +56,14 @@ def load_bytes(source: str | Path | bytes | BinaryIO, limits: Limits) -> bytes:
     return data
 
 
-class Grid:
-    """A package's sheets as rows of values, with each sheet's formula cells."""
+class XlsxSource:
+    """An inspected .xlsx package as a cell source: its sheets' values read by python-calamine,
+    each sheet's extent checked (from its XML) before calamine builds it, and its formula cells."""
 
-    def __init__(self, pkg: Package, limits: Limits):
+    def __init__(self, pkg: Package, limits: Limits, name: str = "the workbook"):
         self.pkg = pkg
         self.limits = limits
+        self.name = name
         with calamine_failures():
             self.book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
 
@@ -100,17 +77,11 @@ class Grid:
         with calamine_failures():
             return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=max_rows)
 
-    def rows(self, name: str, max_rows: int | None = None):
-        """(row number, [values from column A]) for every row the sheet uses."""
-        return enumerate(self.table(name, max_rows), 1)
-
-    def too_long(self, value: str, sheet: str, cell: str) -> None:
-        """Refuse a value longer than any cell may be (checked on the values a reader uses)."""
-        if len(value) > self.limits.max_cell_chars:
-            raise too_long(len(value), self.limits.max_cell_chars, sheet, cell)
-
     def formulas(self, name: str) -> set[str]:
         return self.pkg.scan(name).formulas
+
+    def cell(self, sheet: str, row: int, column: int) -> str:
+        return f"{sheet}!{cell_name(column, row)}"
 
 
 class calamine_failures:
@@ -156,156 +127,19 @@ def gc_paused():
 
 
 def read_workbook(source: str | Path | bytes | BinaryIO, profile: Profile | str | None = None, *,
-                  month_first: bool = False, limits: Limits | None = None) -> WorkbookRead:
+                  month_first: bool = False, limits: Limits | None = None) -> GridRead:
     """Read a CPD workbook through the hardened checks. ``profile`` overrides the one it names."""
     limits = limits or Limits.from_env()
     data = load_bytes(source, limits)
+    name = Path(source).name if isinstance(source, (str, Path)) else "the workbook"
     with gc_paused():
         pkg = inspect_package(data, limits)
-        grid = Grid(pkg, limits)
+        grid = XlsxSource(pkg, limits, name)
         with calamine_failures():
-            return _read(grid, profile, month_first, limits)
+            return read_record(grid, profile, month_first=month_first)
 
 
 def load_record(source, profile: Profile | str | None = None) -> tuple[Record, Profile]:
     """The record and its profile; InvalidRecord if any value cannot be read."""
     read = read_workbook(source, profile)
     return read.require(), read.profile
-
-
-@dataclass
-class Table:
-    sheet: str
-    header_row: int | None = None
-    columns: dict = field(default_factory=dict)          # column index (0-based) -> field
-    labels: dict = field(default_factory=dict)           # header field -> (value, cell)
-    data: Columns = field(default_factory=Columns)       # the rows under the header, by field
-    problems: list = field(default_factory=list)
-
-
-def _header_fields(cells, headers: dict) -> dict:
-    found = {}
-    for i, v in enumerate(cells):
-        if isinstance(v, str):
-            f = headers.get(normalise(v.rstrip(":?")))
-            if f and f not in found.values():
-                found[i] = f
-    return found
-
-
-def _cell_name(column: int, row: int) -> str:
-    return f"{column_letters(column + 1)}{row}"
-
-
-def scan_table(grid: Grid, sheet: str, headers: dict, min_matches: int, want_labels: bool, max_rows: int) -> Table:
-    """The table on a sheet: its header row (within the first rows), the labelled values above it,
-    and its data as columns. A formula in an input column is reported and read as blank."""
-    table = Table(sheet)
-    formulas = grid.formulas(sheet)
-    cells = grid.table(sheet)
-    for r, row in enumerate(cells[:HEADER_SCAN_ROWS], 1):
-        found = _header_fields(row, headers)
-        if len(found) >= min_matches:
-            table.header_row, table.columns = r, found
-            break
-        if want_labels:
-            _labels(grid, table, row, r, formulas)
-    if table.header_row is None:
-        return table
-    first = table.header_row + 1
-    blanked = []
-    for ref in formulas:
-        letters = ref.rstrip("0123456789")
-        r, i = int(ref[len(letters):]), column_number(letters) - 1
-        f = table.columns.get(i)
-        if r >= first and f is not None and f not in FORMULA_OK:
-            blanked.append((r - first, i))
-            table.problems.append(Problem(
-                "formula_not_allowed", "enter a value, not a formula: formula results are not trusted",
-                field=f, row=r, sheet=sheet, cell=ref))
-    data = cells[table.header_row:]
-    table.data = from_grid(data, range(first, first + len(data)), table.columns, blanked=blanked,
-                           max_chars=grid.limits.max_cell_chars, sheet=sheet, cell_name=_cell_name)
-    if len(table.data) > max_rows:
-        raise CpdError("too_many_rows", f"{sheet}: more than {max_rows:,} rows; split the record",
-                       sheet=sheet, cell=f"A{table.data.rows[max_rows]}")
-    return table
-
-
-def _labels(grid: Grid, table: Table, cells, r: int, formulas: set) -> None:
-    for f, i, j in labelled_values(cells):
-        if f in table.labels:
-            continue
-        end = j if j is not None else len(cells)
-        formula = next((k for k in range(i + 1, end + (j is not None)) if _cell_name(k, r) in formulas),
-                       None)
-        if formula is not None:      # a formula where the value belongs (it may have no cached value)
-            ref = _cell_name(formula, r)
-            table.problems.append(Problem("formula_not_allowed", "enter a value, not a formula",
-                                          field=f, sheet=table.sheet, cell=ref))
-            table.labels[f] = (None, ref)
-        elif j is None:
-            table.labels[f] = (None, _cell_name(i + 1, r))
-        else:
-            value, ref = cells[j], _cell_name(j, r)
-            if isinstance(value, str):
-                grid.too_long(value, table.sheet, ref)
-            table.labels[f] = (value, ref)
-
-
-def _find_record_sheet(grid: Grid) -> str:
-    names = grid.sheet_names
-    if RECORD_SHEET in names:
-        return RECORD_SHEET
-    for name in names:
-        for r, cells in grid.rows(name, max_rows=HEADER_SCAN_ROWS):
-            if len(_header_fields(cells, _ACTIVITY_HEADERS)) >= 3:
-                return name
-    raise CpdError("no_record_sheet", f"no sheet has a CPD activity table (looked for a '{RECORD_SHEET}' sheet, "
-                   f"or a header row with columns such as Start date, Description, Hours)")
-
-
-def _resolve_profile(profile, labels) -> Profile:
-    if isinstance(profile, Profile):
-        return profile
-    if profile is not None:
-        return load_profile(profile)
-    named, where = labels.get("profile", (None, None))
-    if is_blank(named):
-        return load_profile(None)
-    try:
-        return load_profile(str(named).strip())
-    except CpdError as exc:
-        raise CpdError(exc.code, exc.message, sheet=RECORD_SHEET, cell=where) from None
-
-
-def _read(grid: Grid, profile, month_first: bool, limits: Limits) -> WorkbookRead:
-    sheet = _find_record_sheet(grid)
-    table = scan_table(grid, sheet, _ACTIVITY_HEADERS, 3, True, limits.max_rows)
-    if table.header_row is None:
-        raise CpdError("no_activity_table", f"{sheet}: no activity table header in the first {HEADER_SCAN_ROWS} rows",
-                       sheet=sheet)
-    prof = _resolve_profile(profile, table.labels)
-    plan = Table(PLAN_SHEET)
-    if PLAN_SHEET in grid.sheet_names:
-        plan = scan_table(grid, PLAN_SHEET, _PLAN_HEADERS, 2, False, MAX_PLAN_ROWS)
-    header = {f: v for f, (v, _) in table.labels.items()}
-    record, problems = build_record(header, plan.data.mappings(), table.data, prof, month_first=month_first)
-    act_cols = {f: column_letters(i + 1) for i, f in table.columns.items()}
-    plan_cols = {f: column_letters(i + 1) for i, f in plan.columns.items()}
-    placed = []
-    for p in problems:
-        if p.field and p.field.startswith("plan."):
-            placed.append(p.at(PLAN_SHEET, f"{plan_cols.get(p.field[5:], 'B')}{p.row}"))
-        elif p.row is None:      # a header field
-            placed.append(p.at(sheet, table.labels.get(p.field, (None, None))[1] or _label_cell(p.field)))
-        else:
-            placed.append(p.at(sheet, f"{act_cols.get(p.field, 'A')}{p.row}"))
-    problems = table.problems + plan.problems + placed
-    problems.sort(key=lambda p: (p.sheet != sheet, p.row or 0, p.cell or ""))
-    return WorkbookRead(record=record, profile=prof, problems=problems, sheet=sheet)
-
-
-def _label_cell(fld: str) -> str | None:
-    h = HEADER.get(fld)
-    return f"{column_letters(h.value_col)}{h.row}" if h else None

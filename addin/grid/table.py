@@ -1,0 +1,88 @@
+"""The one table scan: a table's header row, the labelled values above it, its data as columns.
+
+Used for every grid: an ``.xlsx`` sheet, a Google Sheet, the ranges an add-in function is
+given. A formula in an input column is reported, never read: its result could say anything.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from ..columns import Columns, from_grid, too_long
+from ..errors import CpdError, Problem
+from ..workbook.layout import HEADER_SCAN_ROWS, labelled_values
+from .cells import CellMap, cell_name, split_cell
+from .headers import HeaderNames, find_header
+
+FORMULA_OK = frozenset({"evidence"})     # a HYPERLINK() there is fine: it is not scored
+
+
+@dataclass
+class Table:
+    sheet: str | None
+    header_row: int | None = None                         # the sheet row of the header
+    cells: CellMap = field(default_factory=lambda: CellMap(None))
+    labels: dict = field(default_factory=dict)            # header field -> (value, cell)
+    data: Columns = field(default_factory=Columns)        # the rows under the header, by field
+    problems: list = field(default_factory=list)
+
+    @property
+    def columns(self) -> dict[int, str]:
+        """{0-based column index: field}."""
+        return {i: f for f, i in self.cells.columns.items()}
+
+
+def read_table(rows: Sequence[Sequence], names: HeaderNames, *, sheet: str | None, min_matches: int,
+               scan_rows: int = HEADER_SCAN_ROWS, first_row: int = 1, formulas: Collection[str] = (),
+               want_labels: bool = False, max_chars: int | None = None, max_rows: int | None = None) -> Table:
+    """The table in ``rows`` (``rows[0]`` being sheet row ``first_row``); ``header_row`` None if none.
+
+    ``formulas`` are the A1 names of formula cells; ``want_labels`` also reads the labelled
+    header values (Name:, Covering the period from:, ...) in the rows above the header."""
+    table = Table(sheet)
+    found = find_header(rows, names, min_matches=min_matches, scan_rows=scan_rows)
+    if want_labels:
+        for k, cells in enumerate(rows[:found[0] if found else scan_rows]):
+            _labels(table, cells, first_row + k, formulas, max_chars)
+    if found is None:
+        return table
+    h, columns = found
+    table.header_row = first_row + h
+    table.cells = CellMap(sheet, {f: i for i, f in columns.items()}, {f: ref for f, (_, ref) in table.labels.items()})
+    first = table.header_row + 1
+    blanked = []
+    for ref in formulas:
+        i, r = split_cell(ref)
+        f = columns.get(i)
+        if r >= first and f is not None and f not in FORMULA_OK:
+            blanked.append((r - first, i))
+            table.problems.append(Problem(
+                "formula_not_allowed", "enter a value, not a formula: formula results are not trusted",
+                field=f, row=r, sheet=sheet, cell=ref))
+    data = rows[h + 1:]
+    table.data = from_grid(data, range(first, first + len(data)), columns, blanked=blanked, max_chars=max_chars,
+                           sheet=sheet, cell_name=cell_name)
+    if max_rows is not None and len(table.data) > max_rows:
+        raise CpdError("too_many_rows", f"{sheet}: more than {max_rows:,} rows; split the record",
+                       sheet=sheet, cell=f"A{table.data.rows[max_rows]}")
+    return table
+
+
+def _labels(table: Table, cells, r: int, formulas: Collection[str], max_chars: int | None) -> None:
+    for f, i, j in labelled_values(cells):
+        if f in table.labels:
+            continue
+        end = j if j is not None else len(cells)
+        formula = next((k for k in range(i + 1, end + (j is not None)) if cell_name(k, r) in formulas), None)
+        if formula is not None:      # a formula where the value belongs (it may have no cached value)
+            ref = cell_name(formula, r)
+            table.problems.append(Problem("formula_not_allowed", "enter a value, not a formula",
+                                          field=f, sheet=table.sheet, cell=ref))
+            table.labels[f] = (None, ref)
+        elif j is None:
+            table.labels[f] = (None, cell_name(i + 1, r))
+        else:
+            value, ref = cells[j], cell_name(j, r)
+            if isinstance(value, str) and max_chars is not None and len(value) > max_chars:
+                raise too_long(len(value), max_chars, table.sheet, ref)
+            table.labels[f] = (value, ref)

@@ -1,0 +1,90 @@
+"""/api/v1/sheets: link a Google Sheet, check it, submit it (described in the OpenAPI document)."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from addin.errors import CpdError
+from addin.readiness import assess
+from addin.report import report_dict
+
+from .. import db
+from ..accounts import require_token
+from ..submissions import Refused, receipt, refusal
+from . import linked as sheets
+
+bp = Blueprint("sheets_api", __name__, url_prefix="/api/v1/sheets")
+
+
+def _refused(exc: Refused):
+    response = jsonify(error=exc.body)
+    if exc.status in (429, 503):
+        response.headers["Retry-After"] = "60"
+    return response, exc.status
+
+
+def _not_found():
+    return jsonify(error={"code": "not_found", "message": "no such linked sheet"}), 404
+
+
+@bp.post("")
+@require_token("submit")
+def create():
+    body = request.get_json(silent=True)
+    address = body.get("sheet") if isinstance(body, dict) else None
+    if not isinstance(address, str) or not address.strip():
+        return jsonify(error={"code": "bad_request", "message": 'send JSON like {"sheet": "https://docs.google.com/'
+                                                                 'spreadsheets/d/.../edit"}'}), 400
+    try:
+        linked, read, created = sheets.link(g.member, address)
+    except Refused as exc:
+        return _refused(exc)
+    return jsonify(sheets.as_dict(linked)), 201 if created else 200
+
+
+@bp.get("")
+@require_token("read")
+def index():
+    return jsonify(sheets=[sheets.as_dict(s) for s in g.member.sheets])
+
+
+@bp.get("/<sheet_id>")
+@require_token("read")
+def show(sheet_id: str):
+    """The linked sheet's readiness, read now."""
+    linked = sheets.find(g.member, sheet_id)
+    if linked is None:
+        return _not_found()
+    try:
+        read = sheets.check(linked)
+        record = read.require()
+    except Refused as exc:
+        return _refused(exc)
+    except CpdError as exc:                  # values the member has to fix: each one with its cell
+        return _refused(refusal(exc))
+    return jsonify(sheet=sheets.as_dict(linked), readiness=report_dict(assess(record, read.profile), record,
+                                                                       read.profile))
+
+
+@bp.post("/<sheet_id>/submissions")
+@require_token("submit")
+def submit(sheet_id: str):
+    linked = sheets.find(g.member, sheet_id)
+    if linked is None:
+        return _not_found()
+    try:
+        sub, created = sheets.submit(g.member, linked)
+    except Refused as exc:
+        return _refused(exc)
+    return jsonify(receipt(sub)), 201 if created else 200
+
+
+@bp.delete("/<sheet_id>")
+@require_token("submit")
+def unlink(sheet_id: str):
+    linked = sheets.find(g.member, sheet_id)
+    if linked is None:
+        return _not_found()
+    session = db.session()
+    session.delete(linked)
+    session.commit()
+    return "", 204

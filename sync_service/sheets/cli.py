@@ -1,0 +1,96 @@
+"""``cpd sheets``: check a Google Sheet as ``cpd check`` checks a file, write the result back, pull it."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from addin.cli import DateType, exit_status, fail, print_report, profile_or_fail, read_or_fail
+from addin.errors import CpdError
+from addin.grid import read_record
+from addin.readiness import assess
+from addin.submit import check_text
+from workbook_templates.builder import record_workbook
+
+from .client import SheetsClient
+
+
+def _client(as_json: bool = False) -> SheetsClient:
+    try:
+        return SheetsClient()
+    except CpdError as err:
+        fail(err, as_json)
+        raise  # unreachable
+
+
+@click.group()
+def sheets() -> None:
+    """Check, write back and pull a CPD record kept in Google Sheets.
+
+    \b
+    Share the sheet with the service account whose key file GOOGLE_APPLICATION_CREDENTIALS
+    names (Viewer to check, Editor to write back). SHEET is the sheet's address as the
+    browser shows it (https://docs.google.com/spreadsheets/d/KEY/edit) or its KEY.
+    """
+
+
+@sheets.command("check")
+@click.argument("sheet")
+@click.option("--profile", "-p", default=None, metavar="ID|FILE",
+              help="Check against this profile instead of the one the sheet names.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for machines.")
+@click.option("--as-of", type=DateType(), default=None, help="Today's date for the hints (YYYY-MM-DD). Default: today.")
+@click.option("--month-first", is_flag=True, help="Read text dates like 03/12/2025 as month first (US).")
+@click.option("--write-back", is_flag=True, help="Also write the verdict into the sheet's Submission area "
+              "(Last check:); needs the sheet shared as Editor.")
+def check(sheet: str, profile: str | None, as_json: bool, as_of: date | None, month_first: bool,
+          write_back: bool) -> None:
+    """Check a Google Sheet: would it pass the institution's review? Prints what 'cpd check' prints.
+
+    Exit status: 0 ready (or exempt), 1 not ready, 2 unreadable, invalid or not reachable.
+    """
+    prof = profile_or_fail(profile) if profile else None
+    client = _client(as_json)
+    fetched = None
+
+    def read():
+        nonlocal fetched
+        fetched = client.read(sheet)
+        return read_record(fetched.source, prof, month_first=month_first)
+
+    found, record = read_or_fail(read, as_json, sheet)
+    result = assess(record, found.profile, as_of=as_of or date.today())
+    if write_back:
+        try:
+            client.write_back(fetched, {"last_check": check_text(result)}, found.sheet)
+        except CpdError as err:
+            fail(err, as_json)
+    print_report(result, record, found.profile, as_json)
+    sys.exit(exit_status(result))
+
+
+@sheets.command("pull")
+@click.argument("sheet")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--profile", "-p", default=None, metavar="ID|FILE",
+              help="Read with this profile instead of the one the sheet names.")
+@click.option("--month-first", is_flag=True, help="Read text dates like 03/12/2025 as month first (US).")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def pull(sheet: str, out: Path, profile: str | None, month_first: bool, force: bool) -> None:
+    """Save a Google Sheet's record as a template workbook (.xlsx)."""
+    if out.exists() and not force:
+        fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
+    if out.suffix.lower() != ".xlsx":
+        fail(CpdError("bad_extension", f"{out}: the workbook must be saved as .xlsx"))
+    prof = profile_or_fail(profile) if profile else None
+    client = _client()
+    found, record = read_or_fail(lambda: read_record(client.read(sheet).source, prof, month_first=month_first),
+                                 False, sheet)
+    try:
+        out.write_bytes(record_workbook(record, found.profile))
+    except OSError as exc:
+        fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"))
+    click.echo(f"Saved {len(record.activities)} activities to {out} ({found.profile.short_name}).")
+    click.echo(f"Check it with: cpd check {out}")

@@ -1,0 +1,254 @@
+"""The Sheets API through gspread, with google-auth service-account credentials.
+
+gspread's own ``BackOffHTTPClient`` retries without end; here 429 and 5xx answers (and lost
+connections) are retried a few times with jittered, growing waits inside a time budget, then
+given up with ``sheets_rate_limited`` or ``sheets_unavailable``. Every other failure becomes a
+``CpdError`` a member can act on: the sheet is not shared (with the address to share it with),
+not found, read-only, or the credentials are wrong.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+
+import gspread
+import requests
+from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
+from google.auth.transport.requests import AuthorizedSession
+from google.oauth2 import service_account
+
+from addin.errors import CpdError
+from addin.grid.cells import CellMap, cell_name
+from addin.grid.sheets import block, blocks_needed, quote_title, sheets_source
+from addin.grid.source import ValuesSource
+from addin.values import normalise
+from addin.workbook.layout import SUBMISSION_AREA
+from addin.workbook.limits import Limits
+
+from .address import sheet_key
+
+GOOGLE_API = "https://sheets.googleapis.com"
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class SheetsSettings:
+    """Where the Sheets API is, the key file, and how long to keep trying."""
+
+    credentials_file: str | None = None
+    api_url: str = GOOGLE_API
+    attempts: int = 6                 # tries of one call, the first included
+    retry_budget: float = 20.0        # seconds of waiting between tries of one call, at most
+    first_wait: float = 0.5           # the first wait; each later one at most doubles
+    timeout: float = 20.0             # seconds for one answer
+
+    @classmethod
+    def from_env(cls, environ=None) -> "SheetsSettings":
+        env = os.environ if environ is None else environ
+        return cls(credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
+                   api_url=(env.get("CPD_GOOGLE_SHEETS_URL") or GOOGLE_API).rstrip("/"),
+                   retry_budget=float(env.get("CPD_GOOGLE_SHEETS_RETRY_SECONDS") or cls.retry_budget))
+
+
+class CappedRetryHTTPClient(gspread.HTTPClient):
+    """gspread's HTTP client against a configurable API root, with capped, jittered retries."""
+
+    def __init__(self, auth, session=None, *, settings: SheetsSettings):
+        super().__init__(auth, session)
+        self.settings = settings
+        self.calls = 0                                  # API requests sent, retries included
+        self.set_timeout((5.0, settings.timeout))
+
+    def request(self, method, endpoint, *args, **kwargs):
+        if endpoint.startswith(GOOGLE_API) and self.settings.api_url != GOOGLE_API:
+            endpoint = self.settings.api_url + endpoint[len(GOOGLE_API):]
+        waited, wait = 0.0, self.settings.first_wait
+        for attempt in range(1, self.settings.attempts + 1):
+            last = attempt == self.settings.attempts
+            self.calls += 1
+            try:
+                return super().request(method, endpoint, *args, **kwargs)
+            except gspread.exceptions.APIError as exc:
+                status = exc.response.status_code
+                if status not in RETRY_STATUSES or last:
+                    raise
+                pause = _retry_after(exc.response) or random.uniform(wait / 2, wait)
+            except (requests.ConnectionError, requests.Timeout):
+                if last:
+                    raise
+                pause = random.uniform(wait / 2, wait)
+            if waited + pause > self.settings.retry_budget:
+                pause = self.settings.retry_budget - waited
+                if pause <= 0:
+                    # out of time: one last try answers
+                    return super().request(method, endpoint, *args, **kwargs)
+            time.sleep(pause)
+            waited += pause
+            wait *= 2
+        raise AssertionError("unreachable")
+
+
+def _retry_after(response) -> float | None:
+    raw = response.headers.get("Retry-After", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if 0 <= value < 3600 else None
+
+
+@dataclass
+class SheetRead:
+    """A Google Sheet's values as a cell source, with what write-back needs to know."""
+
+    key: str
+    title: str
+    source: ValuesSource
+    calls: int = 0
+    fetched: dict = field(default_factory=dict)
+
+
+class SheetsClient:
+    """A service-account session with the Sheets API."""
+
+    def __init__(self, settings: SheetsSettings | None = None, limits: Limits | None = None):
+        self.settings = settings or SheetsSettings.from_env()
+        self.limits = limits or Limits.from_env()
+        self.service_email, creds = _credentials(self.settings.credentials_file)
+        session = AuthorizedSession(creds, refresh_timeout=self.settings.timeout)
+        self.gc = gspread.Client(creds, session=session,
+                                 http_client=partial(CappedRetryHTTPClient, settings=self.settings))
+        self.http: CappedRetryHTTPClient = self.gc.http_client
+
+    def read(self, sheet: str) -> SheetRead:
+        """The sheet's values: one ``spreadsheets.get`` and two ``values:batchGet`` (values, formulas)."""
+        key = sheet_key(sheet)
+        before = self.http.calls
+        with self._errors(key, writing=False):
+            meta = self.http.fetch_sheet_metadata(key, params={
+                "includeGridData": "false",
+                "fields": "properties.title,sheets.properties(title,sheetType,gridProperties(rowCount,columnCount))"})
+            grids = {p["title"]: p.get("gridProperties") or {}
+                     for p in (s.get("properties") or {} for s in meta.get("sheets") or [])
+                     if p.get("sheetType", "GRID") == "GRID" and isinstance(p.get("title"), str)}
+            if len(grids) > self.limits.max_sheets:
+                raise CpdError("too_many_sheets", f"the spreadsheet has {len(grids)} sheets; at most "
+                               f"{self.limits.max_sheets} allowed")
+            titles = blocks_needed(list(grids))
+            if not titles:
+                raise CpdError("no_record_sheet", "the spreadsheet has no sheets of cells")
+            ranges = [block(t, int(grids[t].get("rowCount") or 1), int(grids[t].get("columnCount") or 1),
+                            self.limits) for t in titles]
+            values = self.http.values_batch_get(key, list(ranges), params={
+                "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+                "majorDimension": "ROWS"})
+            formulas = self.http.values_batch_get(key, list(ranges), params={
+                "valueRenderOption": "FORMULA", "majorDimension": "ROWS"})
+        title = str((meta.get("properties") or {}).get("title") or key)
+        source = sheets_source(f"Google Sheet '{title}'", values.get("valueRanges") or [],
+                               formulas.get("valueRanges") or [], self.limits)
+        return SheetRead(key, title, source, calls=self.http.calls - before,
+                         fetched={"values": values.get("valueRanges"), "formulas": formulas.get("valueRanges")})
+
+    def write_back(self, read: SheetRead, values: dict[str, object], sheet: str) -> CellMap:
+        """Write ``{submission-area field: value}`` into the Submission area's cells of ``sheet``, in one
+        ``values:batchUpdate`` with ``valueInputOption=RAW`` (text stays text)."""
+        cells = submission_cells(read.source.table(sheet), sheet)
+        missing = [f for f in values if f not in cells.labels]
+        if missing:
+            raise CpdError("sheets_no_submission_area", f"{sheet}: no Submission area to write to (the template's "
+                           f"labels {', '.join(repr(label) for _, label, _ in SUBMISSION_AREA)} in column H)",
+                           sheet=sheet)
+        data = [{"range": f"{quote_title(sheet)}!{cells.labels[f]}", "values": [[_raw(v)]]} for f, v in values.items()]
+        with self._errors(read.key, writing=True):
+            self.http.values_batch_update(read.key, {"valueInputOption": "RAW", "data": data})
+        return cells
+
+    @contextmanager
+    def _errors(self, key: str, writing: bool):
+        """The Sheets API's and google-auth's failures as CpdErrors a member can act on."""
+        try:
+            yield
+        except CpdError:
+            raise
+        except Exception as exc:
+            raise _translate(exc, writing, self.service_email) from None
+
+
+def _translate(exc: Exception, writing: bool, email: str) -> CpdError:
+    if isinstance(exc, gspread.exceptions.APIError):
+        status = exc.response.status_code
+        if status == 403:
+            if writing:
+                return CpdError("sheets_read_only", f"the sheet is shared with {email} as a viewer: "
+                                "share it with that address as an editor to have the check written back into it")
+            return CpdError("sheets_not_shared", f"the sheet is not shared with the CPD service: share it with "
+                            f"{email} (Viewer is enough to check; Editor to write back) and try again")
+        if status == 404:
+            return CpdError("sheets_not_found", "no Google Sheet has that address; check it and try again")
+        if status == 429:
+            return CpdError("sheets_rate_limited", "Google Sheets is limiting requests (quota exceeded); "
+                            "try again in a minute")
+        if status >= 500:
+            return CpdError("sheets_unavailable", f"Google Sheets is not answering ({status}); try again later")
+        if status == 401:
+            return CpdError("sheets_auth_failed", "Google did not accept the service account's token")
+        return CpdError("sheets_bad_request", f"Google Sheets refused the request ({status})")
+    if isinstance(exc, RefreshError):
+        return CpdError("sheets_auth_failed", "Google refused the service account's credentials "
+                        "(is the key revoked or the account deleted?)")
+    if isinstance(exc, (TransportError, requests.ConnectionError, requests.Timeout)):
+        return CpdError("sheets_unavailable", "Google Sheets cannot be reached; try again later")
+    if isinstance(exc, (ValueError, KeyError, TypeError, json.JSONDecodeError)):
+        return CpdError("sheets_bad_response", "the Sheets API gave an answer that cannot be read")
+    if isinstance(exc, GoogleAuthError):
+        return CpdError("sheets_auth_failed", "the service account's credentials cannot be used")
+    raise exc
+
+
+def _credentials(path: str | None):
+    """(the service account's e-mail, its credentials) from a key file, or a CpdError saying what is wrong."""
+    if not path:
+        raise CpdError("sheets_no_credentials", "set GOOGLE_APPLICATION_CREDENTIALS to the service account's key "
+                       "file (JSON), made in the Google Cloud console; docs/google-sheets.md says how")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            info = json.loads(fh.read(64 * 1024))
+    except FileNotFoundError:
+        raise CpdError("sheets_no_credentials", f"no key file at {path} (GOOGLE_APPLICATION_CREDENTIALS)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise CpdError("sheets_bad_credentials", f"{path} is not a service account key file (JSON)") from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        raise CpdError("sheets_bad_credentials", f"{path} is not a service account key (its type must be "
+                       f"'service_account')")
+    try:
+        creds = service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CpdError("sheets_bad_credentials", f"{path}: the key cannot be used ({type(exc).__name__})") from None
+    return str(info.get("client_email")), creds
+
+
+def submission_cells(rows: list[list], sheet: str) -> CellMap:
+    """Where the Submission area's values go: the cell right of each of its labels, as the template has them."""
+    wanted = {normalise(label.rstrip(":")): f for f, label, _ in SUBMISSION_AREA}
+    labels: dict[str, str] = {}
+    for r, cells in enumerate(rows[:40], 1):
+        for c, v in enumerate(cells):
+            if v.__class__ is str and v.strip():
+                f = wanted.get(normalise(v.strip().rstrip(":")))
+                if f and f not in labels:
+                    labels[f] = cell_name(c + 1, r)
+    return CellMap(sheet, labels=labels)
+
+
+def _raw(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.strftime("%d %b %Y %H:%M")
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)

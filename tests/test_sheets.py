@@ -1,0 +1,210 @@
+"""Google Sheets: `cpd sheets check` and `pull` through real gspread and google-auth against the fake."""
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import openpyxl
+import pytest
+
+from addin.profile import list_profiles
+from conftest import sheet_url
+from fake_sheets import Cell
+from gen import random_header, random_rows
+from workbook_templates import example_path
+from workbook_templates.builder import build_workbook
+
+EXAMPLE = example_path("iet").read_bytes()
+
+
+def shared(fake, data=EXAMPLE, role="reader", **kw):
+    return fake.load_xlsx(data, share={fake.email: role}, **kw)
+
+
+def test_a_shared_sheet_checks_as_the_workbook_does_in_three_api_calls(cpd, fake_sheets, example_iet):
+    book = shared(fake_sheets)
+    from_file = cpd("check", example_iet, "--as-of", "2025-06-30")
+    from_sheet = cpd("sheets", "check", sheet_url(book), "--as-of", "2025-06-30")
+    assert from_sheet.exit_code == from_file.exit_code == 0
+    assert from_sheet.output == from_file.output
+    assert "Verdict: READY" in from_sheet.output
+    assert fake_sheets.api_calls() == 3 and fake_sheets.token_requests == 1
+    methods = [(m, p.rsplit("/", 1)[-1]) for m, p, _ in fake_sheets.calls]
+    assert methods == [("GET", book.key), ("GET", "values:batchGet"), ("GET", "values:batchGet")]
+    renders = [q.get("valueRenderOption") for _, _, q in fake_sheets.calls[1:]]
+    assert renders == [["UNFORMATTED_VALUE"], ["FORMULA"]]
+
+
+def test_the_key_alone_names_the_sheet_and_json_matches(cpd, fake_sheets, example_iet):
+    book = shared(fake_sheets)
+    a = cpd("check", example_iet, "--json", "--as-of", "2025-06-30")
+    b = cpd("sheets", "check", book.key, "--json", "--as-of", "2025-06-30")
+    assert json.loads(a.output) == json.loads(b.output)
+
+
+def test_not_shared_names_the_service_account_to_share_with(cpd, fake_sheets):
+    book = fake_sheets.load_xlsx(EXAMPLE, share={"someone@example.org": "writer"})
+    result = cpd("sheets", "check", sheet_url(book), "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.output)["error"]
+    assert error["code"] == "sheets_not_shared"
+    assert fake_sheets.email in error["message"]
+
+
+def test_a_missing_sheet_is_not_found(cpd, fake_sheets):
+    result = cpd("sheets", "check", "1" * 44, "--json")
+    assert result.exit_code == 2 and json.loads(result.output)["error"]["code"] == "sheets_not_found"
+
+
+def test_an_address_that_is_not_a_sheet_is_refused_before_any_call(cpd, fake_sheets):
+    result = cpd("sheets", "check", "https://example.org/my-cpd", "--json")
+    assert json.loads(result.output)["error"]["code"] == "sheets_bad_address"
+    assert fake_sheets.api_calls() == 0
+
+
+def test_rate_limited_then_served(cpd, fake_sheets, example_iet):
+    book = shared(fake_sheets)
+    fake_sheets.fail("read", 429, times=2)
+    result = cpd("sheets", "check", sheet_url(book), "--as-of", "2025-06-30")
+    assert result.exit_code == 0, result.output
+    assert result.output == cpd("check", example_iet, "--as-of", "2025-06-30").output
+    assert fake_sheets.api_calls() == 5            # two refused, then the three a check needs
+
+
+def test_rate_limited_for_ever_gives_up_in_bounded_time(cpd, fake_sheets, monkeypatch):
+    monkeypatch.delenv("CPD_GOOGLE_SHEETS_RETRY_SECONDS")          # the default budget
+    book = shared(fake_sheets)
+    fake_sheets.fail_always("read", 429)
+    start = time.monotonic()
+    result = cpd("sheets", "check", sheet_url(book), "--json")
+    elapsed = time.monotonic() - start
+    assert json.loads(result.output)["error"]["code"] == "sheets_rate_limited"
+    assert result.exit_code == 2
+    assert elapsed < 30
+    assert 2 <= fake_sheets.api_calls() <= 7
+
+
+def test_retry_after_is_honoured(cpd, fake_sheets):
+    book = shared(fake_sheets)
+    fake_sheets.fail("read", 503, headers={"Retry-After": "1"})
+    start = time.monotonic()
+    assert cpd("sheets", "check", sheet_url(book)).exit_code == 0
+    assert time.monotonic() - start >= 1
+
+
+def test_a_server_error_that_lasts_is_unavailable(cpd, fake_sheets):
+    book = shared(fake_sheets)
+    fake_sheets.fail_always("read", 500)
+    result = cpd("sheets", "check", sheet_url(book), "--json")
+    assert json.loads(result.output)["error"]["code"] == "sheets_unavailable"
+
+
+def test_a_token_endpoint_that_refuses_is_an_auth_failure(cpd, fake_sheets):
+    book = shared(fake_sheets)
+    fake_sheets.fail_always("token", 400)
+    result = cpd("sheets", "check", sheet_url(book), "--json")
+    assert json.loads(result.output)["error"]["code"] == "sheets_auth_failed"
+
+
+def test_a_key_file_that_is_not_a_service_account_is_named(cpd, fake_sheets, tmp_path, monkeypatch):
+    bad = tmp_path / "user.json"
+    bad.write_text(json.dumps({"type": "authorized_user", "client_id": "x"}))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(bad))
+    result = cpd("sheets", "check", "1" * 44, "--json")
+    assert json.loads(result.output)["error"]["code"] == "sheets_bad_credentials"
+
+
+def _edited(data: bytes, edit) -> bytes:
+    import io
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    edit(wb["Record"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_a_renamed_header_is_found_by_its_synonym_and_a_lost_table_is_named(cpd, fake_sheets, example_iet):
+    def rename(ws):
+        ws["J9"] = "Duration"            # the CPD hours column, renamed
+    book = shared(fake_sheets, _edited(EXAMPLE, rename))
+    a = cpd("check", example_iet, "--json", "--as-of", "2025-06-30")
+    b = cpd("sheets", "check", book.key, "--json", "--as-of", "2025-06-30")
+    assert json.loads(a.output) == json.loads(b.output)
+
+    def lose(ws):
+        for c in range(1, 20):
+            ws.cell(row=9, column=c).value = f"Column {c}"
+    book = shared(fake_sheets, _edited(EXAMPLE, lose))
+    result = cpd("sheets", "check", book.key, "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.output)["error"]["code"] == "no_activity_table"
+
+
+def test_a_formula_in_a_value_cell_is_reported_with_its_cell(cpd, fake_sheets):
+    book = shared(fake_sheets)
+    book.sheets["Record"].cells[(10, 10)].formula = "=2+3"          # Record!J10, the first activity's hours
+    book.sheets["Record"].cells[(10, 10)].value = 5
+    result = cpd("sheets", "check", book.key, "--json")
+    assert result.exit_code == 2
+    problems = json.loads(result.output)["error"]["problems"]
+    assert [(p["code"], p["sheet"], p["cell"]) for p in problems] == [("formula_not_allowed", "Record", "J10")]
+
+
+def test_text_that_looks_like_a_formula_is_read_as_text(cpd, fake_sheets):
+    """A value typed as text in Sheets ('=... with an apostrophe) is text in both renders: not a formula."""
+    book = shared(fake_sheets)
+    book.sheets["Record"].cells[(10, 13)] = Cell("=IMPORTXML(\"http://x\",\"//a\")")    # Notes (M10)
+    result = cpd("sheets", "check", book.key, "--json", "--as-of", "2025-06-30")
+    assert result.exit_code == 0, result.output
+
+
+def test_write_back_puts_the_verdict_in_the_submission_area_as_text(cpd, fake_sheets):
+    book = shared(fake_sheets, role="writer")
+    result = cpd("sheets", "check", sheet_url(book), "--write-back", "--as-of", "2025-06-30")
+    assert result.exit_code == 0, result.output
+    cell = book.sheets["Record"].cells[(3, 9)]               # Record!I3, right of "Last check:"
+    assert cell.formula is None and cell.value.startswith("READY (")
+    write = fake_sheets.calls[-1]
+    assert write[0] == "POST" and write[1].endswith("values:batchUpdate")
+    assert fake_sheets.api_calls() == 4
+
+
+def test_write_back_to_a_sheet_shared_read_only_says_so(cpd, fake_sheets):
+    book = shared(fake_sheets, role="reader")
+    result = cpd("sheets", "check", sheet_url(book), "--write-back", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.output)["error"]
+    assert error["code"] == "sheets_read_only" and fake_sheets.email in error["message"]
+
+
+def test_pull_saves_the_record_as_a_template_workbook(cpd, fake_sheets, example_iet, tmp_path):
+    book = shared(fake_sheets)
+    out = tmp_path / "pulled.xlsx"
+    result = cpd("sheets", "pull", sheet_url(book), out)
+    assert result.exit_code == 0, result.output
+    a = json.loads(cpd("check", example_iet, "--json", "--as-of", "2025-06-30").output)
+    b = json.loads(cpd("check", out, "--json", "--as-of", "2025-06-30").output)
+    assert a == b
+    assert cpd("sheets", "pull", sheet_url(book), out).exit_code == 2        # exists: --force to overwrite
+
+
+RANDOM_RECORDS = 200
+
+
+def test_one_truth_random_records_give_the_same_check_from_xlsx_and_sheets(cpd, fake_sheets, tmp_path):
+    rng = random.Random(20261130)
+    profiles = list_profiles()
+    different = []
+    for i in range(RANDOM_RECORDS):
+        profile = profiles[i % len(profiles)]
+        header = random_header(rng, profile)
+        rows = random_rows(rng, profile, header, rng.randint(0, 40))
+        path = tmp_path / f"r{i}.xlsx"
+        build_workbook(profile, header, (), rows).save(path)
+        book = shared(fake_sheets, path.read_bytes())
+        a = cpd("check", path, "--json", "--as-of", "2025-06-30")
+        b = cpd("sheets", "check", book.key, "--json", "--as-of", "2025-06-30")
+        if (a.exit_code, json.loads(a.output)) != (b.exit_code, json.loads(b.output)):
+            different.append((i, profile.id, a.output[:300], b.output[:300]))
+    assert not different, different[:2]
