@@ -20,13 +20,28 @@ RECEIPT = {"type": "object", "required": ["id", "status", "received_at"], "prope
     "verdict": {"type": "string", "enum": ["ready", "not_ready", "exempt"]}, "score": {"type": "integer"},
     "profile": {"type": "string"}}}
 
+LINKED_SHEET = {"type": "object", "required": ["id", "key", "title"], "properties": {
+    "id": {"type": "string", "example": "sh_AbCdEf123"}, "key": {"type": "string"}, "title": {"type": "string"},
+    "address": {"type": "string"}, "checked_at": {"type": ["string", "null"], "format": "date-time"},
+    "verdict": {"type": ["string", "null"], "enum": ["ready", "not_ready", "exempt", None]},
+    "score": {"type": ["integer", "null"]},
+    "error": {"type": ["object", "null"], "description": "Why the last check could not read it (code, message)"}}}
+SHEET_ID = {"name": "sheet_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
 
 def _errors(*codes: int) -> dict:
     return {str(c): {"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             for c, d in ((400, "Bad request (code says why)"), (401, "Missing, unknown or revoked token"),
                          (404, "Not found, or another member's"), (413, "Over the size limit"),
                          (422, "A value in the workbook cannot be read (sheet and cell given)"),
-                         (429, "Too many submissions; see Retry-After")) if c in codes}
+                         (429, "Too many submissions; see Retry-After"),
+                         (503, "Google Sheets cannot be read now (quota, outage, credentials); see Retry-After"))
+            if c in codes}
+
+
+def _sheet(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LinkedSheet"}}}}
 
 
 SPEC = {
@@ -36,7 +51,7 @@ SPEC = {
     "components": {
         "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
                                       "description": "A member's personal token (cpd_...)"}},
-        "schemas": {"Error": ERROR, "Receipt": RECEIPT},
+        "schemas": {"Error": ERROR, "Receipt": RECEIPT, "LinkedSheet": LINKED_SHEET},
     },
     "paths": {
         "/api/v1/submissions": {"post": {
@@ -72,6 +87,40 @@ SPEC = {
                                   "content": {"application/json": {"schema": {"type": "object",
                                                                               "properties": {"result": {}}}}}},
                           **_errors(400, 404, 413)}}},
+        "/api/v1/sheets": {
+            "post": {"summary": "Link a Google Sheet (shared with the service account) and check it",
+                     "security": [{"token": []}],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["sheet"], "properties": {"sheet": {
+                             "type": "string", "description": "The sheet's address as the browser shows it, or its key",
+                             "example": "https://docs.google.com/spreadsheets/d/1AbC.../edit#gid=0"}}}}}},
+                     "responses": {"201": _sheet("Linked, and checked"), "200": _sheet("Linked already; checked again"),
+                                   **_errors(400, 401, 422, 503)}},
+            "get": {"summary": "The member's linked sheets and their last check", "security": [{"token": []}],
+                    "responses": {"200": {"description": "The linked sheets", "content": {"application/json": {
+                        "schema": {"type": "object", "properties": {"sheets": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/LinkedSheet"}}}}}}},
+                        **_errors(401)}}},
+        "/api/v1/sheets/{sheet_id}": {
+            "get": {"summary": "Check a linked sheet now: its readiness, criterion by criterion",
+                    "security": [{"token": []}], "parameters": [SHEET_ID],
+                    "responses": {"200": {"description": "The sheet and its readiness", "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {
+                            "sheet": {"$ref": "#/components/schemas/LinkedSheet"}, "readiness": {"type": "object"}}}}}},
+                        **_errors(401, 404, 422, 503)}},
+            "delete": {"summary": "Unlink a sheet (the sheet itself is not touched)", "security": [{"token": []}],
+                       "parameters": [SHEET_ID],
+                       "responses": {"204": {"description": "Unlinked"}, **_errors(401, 404)}}},
+        "/api/v1/sheets/{sheet_id}/submissions": {"post": {
+            "summary": "Submit a linked sheet: its values are pulled, read and stored as a submission "
+                       "(the same values give the same submission)",
+            "security": [{"token": []}], "parameters": [SHEET_ID],
+            "responses": {
+                "201": {"description": "Accepted and queued for delivery",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                "200": {"description": "The same values as an earlier submission: that submission",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                **_errors(401, 404, 422, 429, 503)}}},
         "/api/v1/openapi.json": {"get": {"summary": "This description",
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     },

@@ -50,3 +50,17 @@ class TableRefs:
     def activities_in_period(self, condition: str | None = None) -> str:
         cond = f"*({condition})" if condition else ""
         return f"SUMPRODUCT(({self.overlap_days()}>0)*1{cond})"
+
+
+# Every function the template's formulas may use, each one that Google Sheets has (its function
+# list: support.google.com/docs/table/25273, "Google Sheets function list"), and that Excel and
+# LibreOffice have too. A test fails when a template formula uses anything else. The add-in's
+# own calls are named apart: CPD_READINESS / CPD_CRITERIA are the Apps Script custom functions
+# in Google Sheets (workbook_templates/google-sheets/Functions.gs) and the xlwings ones in Excel;
+# _xldudf_CPD_* is how Excel saves the Office.js ones. All of them sit inside IFERROR, so a
+# spreadsheet without them shows the fallback, never an error.
+SHEETS_FUNCTIONS = frozenset({
+    "ABS", "AND", "COUNTIF", "IF", "IFERROR", "INDEX", "ISERROR", "ISNUMBER", "MATCH", "MAX", "MIN", "N",
+    "SUM", "SUMPRODUCT",
+})
+ADDIN_FUNCTIONS = frozenset({"CPD_READINESS", "CPD_CRITERIA", "_xldudf_CPD_READINESS", "_xldudf_CPD_CRITERIA"})

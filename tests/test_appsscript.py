@@ -1,0 +1,131 @@
+"""The Google Sheets Apps Script (CPD menu, custom functions) under node, against the real running service."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from addin.readiness import assess
+from addin.workbook.reader import read_workbook
+from sync_service import db
+from sync_service.accounts import create_member, issue_token
+from sync_service.models import Submission
+from workbook_templates import example_path
+
+HERE = Path(__file__).parent / "appsscript"
+SCRIPT = Path(__file__).resolve().parent.parent / "workbook_templates" / "google-sheets"
+
+
+def node() -> str:
+    found = shutil.which("node")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("Node.js is required in CI for the Apps Script tests")
+    pytest.skip("Node.js is not installed: the Apps Script tests are skipped")
+
+
+def sheet_values(path: Path) -> dict:
+    """The Record and Plan sheets as Apps Script's getValues() gives them (dates as dates)."""
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    for name in ("Record", "Plan"):
+        rows = []
+        for row in wb[name].iter_rows(values_only=True):
+            rows.append([{"$date": v.date().isoformat()} if isinstance(v, datetime) else
+                         {"$date": v.isoformat()} if isinstance(v, date) else ("" if v is None else v) for v in row])
+        out[name] = rows
+    return out
+
+
+def run(scenario: dict, tmp_path: Path) -> dict:
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario))
+    res = subprocess.run([node(), str(HERE / "harness.js"), str(path)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+@pytest.fixture
+def member_token(app):
+    with app.app_context():
+        session = db.session()
+        token = issue_token(session, create_member(session, "sheets@example.org"))
+        session.commit()
+    return token
+
+
+def scenario(url, token, steps, **extra):
+    example = example_path("iet")
+    return {"spreadsheet_id": "1" * 44, "export_file": str(example), "sheets": sheet_values(example),
+            "prompts": [{"button": "OK", "text": url}, {"button": "OK", "text": token}], "steps": steps, **extra}
+
+
+def test_every_script_file_parses_and_lints():
+    exe = node()
+    for f in sorted(SCRIPT.glob("*.gs")):
+        res = subprocess.run([exe, "-e", "new (require('vm').Script)(require('fs').readFileSync(process.argv[1], 'utf8'), "
+                                        "{filename: process.argv[1]})", str(f)], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        text = f.read_text()
+        assert "\t" not in text and not any(line != line.rstrip() for line in text.splitlines())
+        assert "eval(" not in text and "innerHTML" not in text
+    manifest = json.loads((SCRIPT / "appsscript.json").read_text())
+    assert manifest["runtimeVersion"] == "V8"
+    assert "https://www.googleapis.com/auth/script.external_request" in manifest["oauthScopes"]
+
+
+def test_menu_set_up_check_and_submit_against_the_service(app, live_server, member_token, tmp_path):
+    out = run(scenario(live_server, member_token, ["onOpen", "cpdSetUp", "cpdCheck", "cpdSubmit", "cpdSubmit"]),
+              tmp_path)
+    assert out["sidebar"], out["alerts"]
+    assert [label for label, _ in out["menu"][0]["items"]] == ["Check readiness", "Submit", "Set up"]
+    assert out["properties"] == {"CPD_SERVICE_URL": live_server, "CPD_TOKEN": member_token}
+    read = read_workbook(example_path("iet"))
+    result = assess(read.require(), read.profile)
+    assert f"READY ({result.score}/100)" in out["sidebar"]
+    for c in result.criteria:
+        assert c.title in out["sidebar"]
+    assert out["writes"]["Record!I3"].startswith(f"READY ({result.score}/100) at ")
+    data = example_path("iet").read_bytes()
+    posts = [r for r in out["requests"] if r["url"].endswith("/api/v1/submissions")]
+    assert len(posts) == 2 and all(r["headers"]["Idempotency-Key"] == hashlib.sha256(data).hexdigest() for r in posts)
+    assert all(r["headers"]["Authorization"] == f"Bearer {member_token}" for r in posts)
+    with app.app_context():
+        subs = db.session().scalars(select(Submission)).all()
+    assert len(subs) == 1 and subs[0].digest == hashlib.sha256(data).hexdigest()
+    assert out["writes"]["Record!I4"] == subs[0].id and out["writes"]["Record!I5"] == "queued"
+    assert out["alerts"][-1].startswith(f"Submitted: {subs[0].id}")
+    assert member_token not in json.dumps(out["writes"])                # the token never goes into the sheet
+
+
+def test_a_refused_token_and_a_missing_set_up_are_explained(app, live_server, member_token, tmp_path):
+    out = run(scenario(live_server, "cpd_wrong", ["cpdSetUp", "cpdSubmit"]), tmp_path)
+    assert "did not accept your token" in out["alerts"][-1]
+    out = run(scenario(live_server, member_token, ["cpdCheck"], prompts=[]), tmp_path)
+    assert out["alerts"] == ["Set up first: CPD > Set up (your service's address and your token)."]
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_custom_functions_call_the_service_and_cache_the_answer(app, live_server, member_token, tmp_path):
+    values = sheet_values(example_path("iet"))
+    activities = values["Record"][8:]
+    steps = [{"name": "hours", "call": "CPD_HOURS", "args": [activities, {"$date": "2025-01-01"}, {"$date": "2025-12-31"}]},
+             {"name": "again", "call": "CPD_HOURS", "args": [activities, {"$date": "2025-01-01"}, {"$date": "2025-12-31"}]},
+             {"name": "target", "call": "CPD_TARGET", "args": ["iet", "Partially active"]}]
+    out = run(scenario(live_server, member_token, steps, properties={"CPD_SERVICE_URL": live_server}), tmp_path)
+    read = read_workbook(example_path("iet"))
+    assert out["results"]["hours"] == pytest.approx(assess(read.require(), read.profile).totals.hours)
+    assert out["results"]["again"] == out["results"]["hours"]
+    assert out["results"]["target"] == 10
+    fn_calls = [r for r in out["requests"] if "/api/v1/functions/" in r["url"]]
+    assert [r["url"].rsplit("/", 1)[-1] for r in fn_calls] == ["HOURS", "TARGET"]      # the repeat came from the cache
