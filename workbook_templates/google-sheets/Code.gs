@@ -83,7 +83,7 @@ function cpdFetchJson_(url, params) {
   params.muteHttpExceptions = true;
   var res = UrlFetchApp.fetch(url, params);
   var body = {};
-  try { body = JSON.parse(res.getContentText() || '{}'); } catch (e) { body = {}; }
+  try { body = JSON.parse(res.getContentText() || '{}'); } catch { body = {}; }
   return {code: res.getResponseCode(), body: body};
 }
 

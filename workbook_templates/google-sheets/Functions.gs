@@ -4,6 +4,7 @@
  * minutes (CacheService) by the SHA-256 of what was asked. The Summary sheet's native formulas
  * keep working without them.
  */
+/* global CPD_URL_PROPERTY, cpdFetchJson_, cpdHex_, cpdValue_ -- from Code.gs: one scope for the project */
 
 var CPD_CACHE_SECONDS = 600;
 
