@@ -45,3 +45,13 @@ def random_activity(rng: random.Random, profile, start: date, end: date) -> dict
 
 def random_rows(rng: random.Random, profile, header: dict, n: int) -> list[dict]:
     return [random_activity(rng, profile, header["period_start"], header["period_end"]) for _ in range(n)]
+
+
+def random_records(rng: random.Random, n: int, max_rows: int = 40):
+    """(i, profile, header, rows) for n random records, taking the profiles in turn."""
+    from addin.profile import list_profiles
+    profiles = list_profiles()
+    for i in range(n):
+        profile = profiles[i % len(profiles)]
+        header = random_header(rng, profile)
+        yield i, profile, header, random_rows(rng, profile, header, rng.randint(0, max_rows))

@@ -122,3 +122,25 @@ def test_the_member_links_checks_and_submits_on_their_page(service, fake_sheets)
     page = client.get("/").data.decode()
     assert "sheets_not_shared" in page and fake_sheets.email in page
     assert client.post(f"/sheets/{public_id}/check", data={}).status_code == 400       # no CSRF token
+
+
+def test_no_database_lock_is_held_while_google_answers(service, fake_sheets):
+    """A slow Sheets API (1 s a call) does not hold up another member's upload: the request's
+    transaction ends before the service calls Google."""
+    import threading
+    import time
+    client = service.test_client()
+    book = fake_sheets.load_xlsx(EXAMPLE, share={fake_sheets.email: "reader"})
+    sheet = link(client, service, book).json
+    fake_sheets.delay = 1.0
+    slow = threading.Thread(target=lambda: service.test_client().get(f"/api/v1/sheets/{sheet['id']}",
+                                                                      headers=auth(service)))
+    slow.start()
+    time.sleep(0.4)                                     # the check is now waiting on the Sheets API
+    start = time.monotonic()
+    res = service.test_client().post("/api/v1/submissions", data=EXAMPLE, headers={
+        **auth(service, "b"), "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    elapsed = time.monotonic() - start
+    slow.join(30)
+    assert res.status_code == 201, res.json
+    assert elapsed < 1.0, elapsed

@@ -6,12 +6,10 @@ import random
 import time
 
 import openpyxl
-import pytest
 
-from addin.profile import list_profiles
 from conftest import sheet_url
 from fake_sheets import Cell
-from gen import random_header, random_rows
+from gen import random_records
 from workbook_templates import example_path
 from workbook_templates.builder import build_workbook
 
@@ -194,12 +192,8 @@ RANDOM_RECORDS = 200
 
 def test_one_truth_random_records_give_the_same_check_from_xlsx_and_sheets(cpd, fake_sheets, tmp_path):
     rng = random.Random(20261130)
-    profiles = list_profiles()
     different = []
-    for i in range(RANDOM_RECORDS):
-        profile = profiles[i % len(profiles)]
-        header = random_header(rng, profile)
-        rows = random_rows(rng, profile, header, rng.randint(0, 40))
+    for i, profile, header, rows in random_records(rng, RANDOM_RECORDS):
         path = tmp_path / f"r{i}.xlsx"
         build_workbook(profile, header, (), rows).save(path)
         book = shared(fake_sheets, path.read_bytes())

@@ -14,7 +14,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from addin.profile import list_profiles, load_profile
 from addin.readiness import assess
 from addin.workbook.reader import load_record
-from gen import random_header, random_rows
+from gen import random_records
 from conftest import require_soffice
 from workbook_templates import example_path, template_path
 from workbook_templates.__main__ import EXAMPLES
@@ -140,12 +140,8 @@ def recalculated(tmp_path_factory):
     """The examples and RANDOM_RECORDS random records across the profiles, recalculated in one LibreOffice run."""
     src = tmp_path_factory.mktemp("filled")
     rng = random.Random(20261123)
-    profiles = list_profiles()
     files = [example_path(pid) for pid in EXAMPLES]
-    for i in range(RANDOM_RECORDS):
-        profile = profiles[i % len(profiles)]
-        header = random_header(rng, profile)
-        rows = random_rows(rng, profile, header, rng.randint(0, 40))
+    for i, profile, header, rows in random_records(rng, RANDOM_RECORDS):
         path = src / f"random-{i:03d}-{profile.id}.xlsx"
         build_workbook(profile, header, (), rows).save(path)
         files.append(path)

@@ -1,7 +1,7 @@
 """/api/v1/sheets: link a Google Sheet, check it, submit it (described in the OpenAPI document)."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, abort, g, jsonify, make_response, request
 
 from addin.errors import CpdError
 from addin.readiness import assess
@@ -15,6 +15,7 @@ from . import linked as sheets
 bp = Blueprint("sheets_api", __name__, url_prefix="/api/v1/sheets")
 
 
+@bp.errorhandler(Refused)
 def _refused(exc: Refused):
     response = jsonify(error=exc.body)
     if exc.status in (429, 503):
@@ -22,8 +23,18 @@ def _refused(exc: Refused):
     return response, exc.status
 
 
-def _not_found():
-    return jsonify(error={"code": "not_found", "message": "no such linked sheet"}), 404
+@bp.errorhandler(CpdError)
+def _unreadable(exc: CpdError):
+    """Values the member has to fix: each one with its cell."""
+    return _refused(refusal(exc))
+
+
+def _mine(sheet_id: str):
+    """The member's linked sheet; another member's is as unknown as a missing one."""
+    linked = sheets.find(g.member, sheet_id)
+    if linked is None:
+        abort(make_response(jsonify(error={"code": "not_found", "message": "no such linked sheet"}), 404))
+    return linked
 
 
 @bp.post("")
@@ -34,10 +45,7 @@ def create():
     if not isinstance(address, str) or not address.strip():
         return jsonify(error={"code": "bad_request", "message": 'send JSON like {"sheet": "https://docs.google.com/'
                                                                  'spreadsheets/d/.../edit"}'}), 400
-    try:
-        linked, read, created = sheets.link(g.member, address)
-    except Refused as exc:
-        return _refused(exc)
+    linked, _, created = sheets.link(g.member, address)
     return jsonify(sheets.as_dict(linked)), 201 if created else 200
 
 
@@ -51,16 +59,9 @@ def index():
 @require_token("read")
 def show(sheet_id: str):
     """The linked sheet's readiness, read now."""
-    linked = sheets.find(g.member, sheet_id)
-    if linked is None:
-        return _not_found()
-    try:
-        read = sheets.check(linked)
-        record = read.require()
-    except Refused as exc:
-        return _refused(exc)
-    except CpdError as exc:                  # values the member has to fix: each one with its cell
-        return _refused(refusal(exc))
+    linked = _mine(sheet_id)
+    read = sheets.check(linked)
+    record = read.require()
     return jsonify(sheet=sheets.as_dict(linked), readiness=report_dict(assess(record, read.profile), record,
                                                                        read.profile))
 
@@ -68,23 +69,14 @@ def show(sheet_id: str):
 @bp.post("/<sheet_id>/submissions")
 @require_token("submit")
 def submit(sheet_id: str):
-    linked = sheets.find(g.member, sheet_id)
-    if linked is None:
-        return _not_found()
-    try:
-        sub, created = sheets.submit(g.member, linked)
-    except Refused as exc:
-        return _refused(exc)
+    sub, created = sheets.submit(g.member, _mine(sheet_id))
     return jsonify(receipt(sub)), 201 if created else 200
 
 
 @bp.delete("/<sheet_id>")
 @require_token("submit")
 def unlink(sheet_id: str):
-    linked = sheets.find(g.member, sheet_id)
-    if linked is None:
-        return _not_found()
     session = db.session()
-    session.delete(linked)
+    session.delete(_mine(sheet_id))
     session.commit()
     return "", 204

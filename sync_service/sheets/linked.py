@@ -55,7 +55,11 @@ def sheets_refusal(exc: CpdError) -> Refused:
 
 
 def fetch(sheet: str) -> tuple[SheetRead, GridRead]:
-    """The sheet's values and the record read from them (problems kept, not raised)."""
+    """The sheet's values and the record read from them (problems kept, not raised).
+
+    The request's transaction is ended first: no database lock (on SQLite, the write lock) is
+    held while Google answers, which may take the whole retry budget."""
+    db.session().commit()
     try:
         fetched = client().read(sheet)
         return fetched, read_record(fetched.source)
@@ -100,37 +104,35 @@ def find(member, public_id: str) -> LinkedSheet | None:
                                                          LinkedSheet.member_id == member.id))
 
 
-def check(linked: LinkedSheet) -> GridRead:
+def _look(linked: LinkedSheet) -> tuple[SheetRead, GridRead]:
     """Read the linked sheet now; the outcome (verdict, or why it could not be read) is kept on the link."""
     session = db.session()
+    key = linked.sheet_key
     try:
-        _, read = fetch(linked.sheet_key)
+        fetched, read = fetch(key)
     except Refused as exc:
         _remember(linked, error=exc)
         session.commit()
         raise
     _remember(linked, read)
     session.commit()
-    return read
+    return fetched, read
+
+
+def check(linked: LinkedSheet) -> GridRead:
+    """The linked sheet's record, read now (problems kept, not raised)."""
+    return _look(linked)[1]
 
 
 def submit(member, linked: LinkedSheet) -> tuple[Submission, bool]:
     """Pull the sheet's values, build the record and store it as a submission (the same values: the same one)."""
-    session = db.session()
-    try:
-        fetched, read = fetch(linked.sheet_key)
-    except Refused as exc:
-        _remember(linked, error=exc)
-        session.commit()
-        raise
+    fetched, read = _look(linked)
     digest = hashlib.sha256(json.dumps(fetched.fetched, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     key = f"sheet:{digest}"
     found = existing(member.id, key)
     if found is not None:
         return found, False
     within_rate(member)
-    _remember(linked, read)
-    session.commit()
     return store(member, read, key, digest)
 
 
