@@ -104,7 +104,8 @@ def dashboard():
                                 .order_by(Submission.received_at.desc())).all()
     return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
                            error=session.pop("upload_error", None), sheets=g.page_member.sheets,
-                           sheet_report=session.pop("sheet_report", None))
+                           sheet_report=session.pop("sheet_report", None),
+                           sheet_error=session.pop("sheet_error", None))
 
 
 @bp.post("/upload")

@@ -120,7 +120,13 @@ def test_the_member_links_checks_and_submits_on_their_page(service, fake_sheets)
     book.shared.clear()
     client.post(f"/sheets/{public_id}/check", data={"csrf": token_csrf})
     page = client.get("/").data.decode()
-    assert "sheets_not_shared" in page and fake_sheets.email in page
+    assert 'id="sheet-error"' in page and "sheets_not_shared" in page and fake_sheets.email in page
+    book.shared[fake_sheets.email] = "reader"
+    book.sheets["Record"].cells[(10, 10)] = Cell("two")
+    book.sheets["Record"].cells[(11, 1)] = Cell("32/01/2025")
+    client.post(f"/sheets/{public_id}/check", data={"csrf": token_csrf})
+    page = client.get("/").data.decode()
+    assert "Record!J10" in page and "Record!A11" in page           # every bad value, with its cell
     assert client.post(f"/sheets/{public_id}/check", data={}).status_code == 400       # no CSRF token
 
 

@@ -17,7 +17,7 @@ bp = Blueprint("sheet_pages", __name__, url_prefix="/sheets")
 def _back(error: dict | None = None, report: dict | None = None):
     """Back to the member's page, showing what went wrong or the sheet's review."""
     if error:
-        session["upload_error"] = error
+        session["sheet_error"] = error
     if report:
         session["sheet_report"] = report
     return redirect(url_for("pages.dashboard") + "#sheets")
