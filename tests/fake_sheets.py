@@ -55,6 +55,10 @@ def col_letters(n: int) -> str:
 
 
 def quote(title: str) -> str:
+    """A title as the API writes it in a range: bare when it is a plain name (Record), else quoted
+    ('🌵 test 1', as in gspread's recorded responses)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", title):
+        return title
     return "'" + title.replace("'", "''") + "'"
 
 

