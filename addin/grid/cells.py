@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..values import normalise
+from ..workbook.layout import SUBMISSION_AREA
 from ..workbook.sheetscan import column_letters, column_number
 
-__all__ = ["CellMap", "cell_name", "column_letters", "column_number", "split_cell"]
+__all__ = ["CellMap", "cell_name", "column_letters", "column_number", "split_cell", "submission_cells"]
 
 
 def cell_name(column: int, row: int) -> str:
@@ -46,3 +48,19 @@ class CellMap:
         if cell is None:
             return None
         return f"{self.sheet}!{cell}" if self.sheet else cell
+
+
+_SUBMISSION_LABELS = {normalise(label.rstrip(":")): f for f, label, _ in SUBMISSION_AREA}
+
+
+def submission_cells(rows, sheet: str | None) -> CellMap:
+    """Where Check and Submit write (Last check:, Submission id:, ...): the cell right of each of the
+    Submission area's labels in ``rows`` (the rows above the activity table), wherever the member has them."""
+    labels: dict[str, str] = {}
+    for r, cells in enumerate(rows, 1):
+        for c, v in enumerate(cells):
+            if v.__class__ is str and v.endswith(":"):
+                f = _SUBMISSION_LABELS.get(normalise(v.strip().rstrip(":")))
+                if f and f not in labels:
+                    labels[f] = cell_name(c + 1, r)
+    return CellMap(sheet, labels=labels)

@@ -14,7 +14,7 @@ from ..model import Record
 from ..profile import Profile, load_profile
 from ..values import is_blank
 from ..workbook.layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET)
-from .cells import CellMap, column_letters
+from .cells import CellMap, column_letters, submission_cells
 from .headers import HeaderNames, find_header
 from .source import CellSource
 from .table import Table, read_table
@@ -35,6 +35,7 @@ class GridRead:
     sheet: str = RECORD_SHEET
     cells: CellMap = field(default_factory=lambda: CellMap(RECORD_SHEET))
     header_row: int | None = None
+    submission: CellMap = field(default_factory=lambda: CellMap(RECORD_SHEET))   # where Check and Submit write
 
     def require(self) -> Record:
         """The record, or InvalidRecord listing every problem."""
@@ -103,7 +104,7 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
     problems = table.problems + plan.problems + placed
     problems.sort(key=lambda p: (p.sheet != sheet, p.row or 0, p.cell or ""))
     return GridRead(record=record, profile=prof, problems=problems, sheet=sheet, cells=table.cells,
-                    header_row=table.header_row)
+                    header_row=table.header_row, submission=submission_cells(table.above, sheet))
 
 
 def _label_cell(fld: str) -> str | None:

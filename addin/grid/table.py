@@ -25,6 +25,7 @@ class Table:
     labels: dict = field(default_factory=dict)            # header field -> (value, cell)
     data: Columns = field(default_factory=Columns)        # the rows under the header, by field
     problems: list = field(default_factory=list)
+    above: Sequence = ()                                  # the rows above the header, from the first
 
     @property
     def columns(self) -> dict[int, str]:
@@ -48,6 +49,7 @@ def read_table(rows: Sequence[Sequence], names: HeaderNames, *, sheet: str | Non
         return table
     h, columns = found
     table.header_row = first_row + h
+    table.above = rows[:h]
     table.cells = CellMap(sheet, {f: i for i, f in columns.items()}, {f: ref for f, (_, ref) in table.labels.items()})
     first = table.header_row + 1
     blanked = []

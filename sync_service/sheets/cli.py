@@ -64,7 +64,7 @@ def check(sheet: str, profile: str | None, as_json: bool, as_of: date | None, mo
     result = assess(record, found.profile, as_of=as_of or date.today())
     if write_back:
         try:
-            client.write_back(fetched, {"last_check": check_text(result)}, found.sheet)
+            client.write_back(fetched, {"last_check": check_text(result)}, found.submission)
         except CpdError as err:
             fail(err, as_json)
     print_report(result, record, found.profile, as_json)

@@ -24,10 +24,9 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
 from addin.errors import CpdError
-from addin.grid.cells import CellMap, cell_name
+from addin.grid.cells import CellMap
 from addin.grid.sheets import block, blocks_needed, quote_title, sheets_source
 from addin.grid.source import ValuesSource
-from addin.values import normalise
 from addin.workbook.layout import SUBMISSION_AREA
 from addin.workbook.limits import Limits
 
@@ -157,19 +156,17 @@ class SheetsClient:
         return SheetRead(key, title, source, calls=self.http.calls - before,
                          fetched={"values": values.get("valueRanges"), "formulas": formulas.get("valueRanges")})
 
-    def write_back(self, read: SheetRead, values: dict[str, object], sheet: str) -> CellMap:
-        """Write ``{submission-area field: value}`` into the Submission area's cells of ``sheet``, in one
-        ``values:batchUpdate`` with ``valueInputOption=RAW`` (text stays text)."""
-        cells = submission_cells(read.source.table(sheet), sheet)
-        missing = [f for f in values if f not in cells.labels]
-        if missing:
-            raise CpdError("sheets_no_submission_area", f"{sheet}: no Submission area to write to (the template's "
-                           f"labels {', '.join(repr(label) for _, label, _ in SUBMISSION_AREA)} in column H)",
-                           sheet=sheet)
-        data = [{"range": f"{quote_title(sheet)}!{cells.labels[f]}", "values": [[_raw(v)]]} for f, v in values.items()]
+    def write_back(self, read: SheetRead, values: dict[str, object], where: CellMap) -> None:
+        """Write ``{submission-area field: value}`` into the cells ``where`` names (the Submission area the
+        reader found), in one ``values:batchUpdate`` with ``valueInputOption=RAW``: text stays text."""
+        if any(f not in where.labels for f in values):
+            raise CpdError("sheets_no_submission_area", f"{where.sheet}: no Submission area to write to (the "
+                           f"template's labels {', '.join(repr(label) for _, label, _ in SUBMISSION_AREA)})",
+                           sheet=where.sheet)
+        data = [{"range": f"{quote_title(where.sheet)}!{where.labels[f]}", "values": [[_raw(v)]]}
+                for f, v in values.items()]
         with self._errors(read.key, writing=True):
             self.http.values_batch_update(read.key, {"valueInputOption": "RAW", "data": data})
-        return cells
 
     @contextmanager
     def _errors(self, key: str, writing: bool):
@@ -233,19 +230,6 @@ def _credentials(path: str | None):
     except (ValueError, KeyError, TypeError) as exc:
         raise CpdError("sheets_bad_credentials", f"{path}: the key cannot be used ({type(exc).__name__})") from None
     return str(info.get("client_email")), creds
-
-
-def submission_cells(rows: list[list], sheet: str) -> CellMap:
-    """Where the Submission area's values go: the cell right of each of its labels, as the template has them."""
-    wanted = {normalise(label.rstrip(":")): f for f, label, _ in SUBMISSION_AREA}
-    labels: dict[str, str] = {}
-    for r, cells in enumerate(rows[:40], 1):
-        for c, v in enumerate(cells):
-            if v.__class__ is str and v.strip():
-                f = wanted.get(normalise(v.strip().rstrip(":")))
-                if f and f not in labels:
-                    labels[f] = cell_name(c + 1, r)
-    return CellMap(sheet, labels=labels)
 
 
 def _raw(value: object) -> object:
