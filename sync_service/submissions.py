@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from addin.errors import CpdError, InvalidRecord
+from addin.grid import GridRead
 from addin.export import activity_values
 from addin.readiness import assess
 from addin.workbook.reader import read_workbook
@@ -43,7 +45,7 @@ def receipt(sub: Submission) -> dict:
             "profile": sub.profile_id}
 
 
-def existing(member_id: int, key: str) -> Submission | None:
+def _existing(member_id: int, key: str) -> Submission | None:
     """The member's submission made with this idempotency key, if there is one."""
     return db.session().scalar(select(Submission).where(Submission.member_id == member_id,
                                                         Submission.idempotency_key == key))
@@ -78,18 +80,10 @@ def accept(member, data: bytes, key: str | None) -> tuple[Submission, bool]:
     key = key or digest
     if not KEY_RE.match(key):
         raise Refused(400, "bad_idempotency_key", "Idempotency-Key must be 8 to 128 letters, digits or . _ : -")
-    found = existing(member.id, key)
-    if found is not None:
-        return found, False
-    within_rate(member)
-    try:
-        read = read_workbook(data)
-    except CpdError as exc:
-        raise refusal(exc) from None
-    return store(member, read, key, digest)
+    return store(member, key, digest, lambda: read_workbook(data))
 
 
-def within_rate(member) -> None:
+def _within_rate(member) -> None:
     """Refuse (429) a member who has submitted the most a minute allows."""
     limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
     recent = db.session().scalar(select(func.count()).select_from(Submission).where(
@@ -108,10 +102,16 @@ def refusal(exc: CpdError) -> Refused:
     return Refused(STATUS_FOR.get(exc.code, 400), exc.code, exc.message, sheet=exc.sheet, cell=exc.cell)
 
 
-def store(member, read, key: str, digest: str) -> tuple[Submission, bool]:
-    """Score a read record and store it as the member's submission with its delivery (one transaction).
-    Returns (submission, created): an identical submission racing this one is answered instead."""
+def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tuple[Submission, bool]:
+    """The member's submission for this idempotency key: the earlier one (created False), or the record
+    ``reader`` gives, read only then, scored and stored with its delivery in one transaction (created True).
+    Raises Refused for a member over the rate limit and for a record that cannot be used."""
+    found = _existing(member.id, key)
+    if found is not None:
+        return found, False
+    _within_rate(member)
     try:
+        read = reader()
         record = read.require()
     except CpdError as exc:
         raise refusal(exc) from None
@@ -127,7 +127,7 @@ def store(member, read, key: str, digest: str) -> tuple[Submission, bool]:
         session.commit()
     except IntegrityError:            # an identical upload won the race: answer with its submission
         session.rollback()
-        found = existing(member.id, key)
+        found = _existing(member.id, key)
         if found is None:
             raise
         return found, False

@@ -9,9 +9,9 @@ every ``(row, field)``, for every message and every write-back; and ``record.rea
 builds the record from any source, so every grid meets the same intake and engine.
 """
 from .cells import CellMap, cell_name
-from .headers import HeaderNames, find_header, header_key
+from .headers import HeaderNames, find_header
 from .record import GridRead, read_record
 from .source import CellSource, ValuesSource
 
 __all__ = ["CellMap", "CellSource", "GridRead", "HeaderNames", "ValuesSource", "cell_name", "find_header",
-           "header_key", "read_record"]
+           "read_record"]

@@ -43,12 +43,6 @@ class CellMap:
     def label_cell(self, fld: str) -> str | None:
         return self.labels.get(fld)
 
-    def address(self, cell: str | None) -> str | None:
-        """"Sheet!A1" for a cell of this map's sheet."""
-        if cell is None:
-            return None
-        return f"{self.sheet}!{cell}" if self.sheet else cell
-
 
 _SUBMISSION_LABELS = {normalise(label.rstrip(":")): f for f, label, _ in SUBMISSION_AREA}
 

@@ -34,7 +34,6 @@ class GridRead:
     problems: list[Problem] = field(default_factory=list)
     sheet: str = RECORD_SHEET
     cells: CellMap = field(default_factory=lambda: CellMap(RECORD_SHEET))
-    header_row: int | None = None
     submission: CellMap = field(default_factory=lambda: CellMap(RECORD_SHEET))   # where Check and Submit write
 
     def require(self) -> Record:
@@ -104,7 +103,7 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
     problems = table.problems + plan.problems + placed
     problems.sort(key=lambda p: (p.sheet != sheet, p.row or 0, p.cell or ""))
     return GridRead(record=record, profile=prof, problems=problems, sheet=sheet, cells=table.cells,
-                    header_row=table.header_row, submission=submission_cells(table.above, sheet))
+                    submission=submission_cells(table.above, sheet))
 
 
 def _label_cell(fld: str) -> str | None:

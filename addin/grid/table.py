@@ -27,11 +27,6 @@ class Table:
     problems: list = field(default_factory=list)
     above: Sequence = ()                                  # the rows above the header, from the first
 
-    @property
-    def columns(self) -> dict[int, str]:
-        """{0-based column index: field}."""
-        return {i: f for f, i in self.cells.columns.items()}
-
 
 def read_table(rows: Sequence[Sequence], names: HeaderNames, *, sheet: str | None, min_matches: int,
                scan_rows: int = HEADER_SCAN_ROWS, first_row: int = 1, formulas: Collection[str] = (),

@@ -8,6 +8,7 @@ row's Notes as "Header: value", and each unreadable value is reported with its c
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -20,7 +21,6 @@ from ..values import BadValue, is_blank, normalise, text
 from ..grid.cells import cell_name
 from ..grid.headers import HeaderNames, find_header
 from ..grid.record import PLAN_HEADERS as _PLAN_HEADERS
-from ..grid.source import CellSource
 from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_SHEET, label_names, labelled_values
 from ..workbook.limits import Limits
 from .lenient import HOURS_PER_DAY, parse_dates, parse_hours
@@ -70,11 +70,10 @@ class Found:
     columns: dict
 
 
-def _find_table(source: CellSource, names: HeaderNames, sheets=None) -> Found | None:
+def _find_table(tables: Mapping[str, list], names: HeaderNames) -> Found | None:
     """The sheet and row whose cells name the most fields (at least two), and its columns."""
     best = None
-    for sheet in sheets if sheets is not None else source.sheet_names:
-        rows = source.table(sheet)
+    for sheet, rows in tables.items():
         found = find_header(rows, names, min_matches=2, scan_rows=HEADER_SEARCH_ROWS, most=True)
         if found and (best is None or len(found[1]) > len(best.columns)):
             best = Found(sheet, rows, found[0] + 1, found[1])
@@ -120,7 +119,8 @@ def import_record(path: Path, profile: Profile, *, month_first: bool = False,
                   hours_per_day: float = HOURS_PER_DAY, limits: Limits | None = None) -> ImportResult:
     limits = limits or Limits.from_env()
     source = read_source(path, limits)
-    found = _find_table(source, _HEADERS)
+    tables = {name: source.table(name) for name in source.sheet_names}       # each sheet read once
+    found = _find_table(tables, _HEADERS)
     if not found:
         raise CpdError("no_activity_table", f"{path.name}: no header row with CPD columns (such as Date, Activity, "
                        f"Hours, What did you learn) in the first {HEADER_SEARCH_ROWS} rows")
@@ -134,7 +134,7 @@ def import_record(path: Path, profile: Profile, *, month_first: bool = False,
         result.mapped.append((str(header_cells[i]).strip(), _FIELD_LABEL[f]))
     unmapped = {i: str(v).strip() for i, v in header_cells.items() if i not in columns and not is_blank(v)}
     result.unmapped = list(unmapped.values())
-    objectives = _plan(source)
+    objectives = _plan(tables)
     refs = {o["ref"] for o in objectives}
     result.objectives = objectives
     formulas = source.formulas(found.sheet)
@@ -234,10 +234,10 @@ def _row(where, r: int, cells, formulas: set, columns: dict, unmapped: dict, res
     return row, notes
 
 
-def _plan(source: CellSource) -> list[dict]:
-    if PLAN_SHEET not in source.sheet_names:
+def _plan(tables: Mapping[str, list]) -> list[dict]:
+    if PLAN_SHEET not in tables:
         return []
-    found = _find_table(source, _PLAN_HEADERS, [PLAN_SHEET])
+    found = _find_table({PLAN_SHEET: tables[PLAN_SHEET]}, _PLAN_HEADERS)
     if not found:
         return []
     out = []

@@ -70,24 +70,19 @@ class CappedRetryHTTPClient(gspread.HTTPClient):
             endpoint = self.settings.api_url + endpoint[len(GOOGLE_API):]
         waited, wait = 0.0, self.settings.first_wait
         for attempt in range(1, self.settings.attempts + 1):
-            last = attempt == self.settings.attempts
             self.calls += 1
             try:
                 return super().request(method, endpoint, *args, **kwargs)
             except gspread.exceptions.APIError as exc:
-                status = exc.response.status_code
-                if status not in RETRY_STATUSES or last:
+                if exc.response.status_code not in RETRY_STATUSES:
                     raise
-                pause = _retry_after(exc.response) or random.uniform(wait / 2, wait)
-            except (requests.ConnectionError, requests.Timeout):
-                if last:
-                    raise
-                pause = random.uniform(wait / 2, wait)
-            if waited + pause > self.settings.retry_budget:
-                pause = self.settings.retry_budget - waited
-                if pause <= 0:
-                    # out of time: one last try answers
-                    return super().request(method, endpoint, *args, **kwargs)
+                error, pause = exc, _retry_after(exc.response)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                error, pause = exc, None
+            pause = min(random.uniform(wait / 2, wait) if pause is None else pause,
+                        self.settings.retry_budget - waited)
+            if attempt == self.settings.attempts or pause <= 0:
+                raise error                             # out of tries or out of time: the last answer stands
             time.sleep(pause)
             waited += pause
             wait *= 2
@@ -145,10 +140,10 @@ class SheetsClient:
                 raise CpdError("no_record_sheet", "the spreadsheet has no sheets of cells")
             ranges = [block(t, int(grids[t].get("rowCount") or 1), int(grids[t].get("columnCount") or 1),
                             self.limits) for t in titles]
-            values = self.http.values_batch_get(key, list(ranges), params={
+            values = self.http.values_batch_get(key, ranges, params={
                 "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                 "majorDimension": "ROWS"})
-            formulas = self.http.values_batch_get(key, list(ranges), params={
+            formulas = self.http.values_batch_get(key, ranges, params={
                 "valueRenderOption": "FORMULA", "majorDimension": "ROWS"})
         title = str((meta.get("properties") or {}).get("title") or key)
         source = sheets_source(f"Google Sheet '{title}'", values.get("valueRanges") or [],

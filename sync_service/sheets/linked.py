@@ -20,7 +20,7 @@ from addin.readiness import assess
 
 from .. import db
 from ..models import LinkedSheet, Submission, iso_utc, utcnow
-from ..submissions import Refused, existing, refusal, store, within_rate
+from ..submissions import Refused, refusal, store
 from .client import SheetRead, SheetsClient, SheetsSettings
 
 _local = threading.local()
@@ -128,12 +128,7 @@ def submit(member, linked: LinkedSheet) -> tuple[Submission, bool]:
     """Pull the sheet's values, build the record and store it as a submission (the same values: the same one)."""
     fetched, read = _look(linked)
     digest = hashlib.sha256(json.dumps(fetched.fetched, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    key = f"sheet:{digest}"
-    found = existing(member.id, key)
-    if found is not None:
-        return found, False
-    within_rate(member)
-    return store(member, read, key, digest)
+    return store(member, f"sheet:{digest}", digest, lambda: read)
 
 
 def as_dict(linked: LinkedSheet) -> dict:
