@@ -1,10 +1,76 @@
-"""CPD tracker core: the CPD model, institution profiles and the readiness engine.
+"""CPD tracker core: the CPD model, institution profiles, the readiness engine, and one reader
+for every grid a record is kept in.
 
 Layers, each depending only on those above it:
 
-1. ``addin.model``, ``addin.profile``, ``addin.readiness``: pure Python.
-2. ``addin.workbook``: reading and writing workbooks (openpyxl).
-3. ``addin.cli``: the ``cpd`` command line.
+1. ``addin.model``, ``addin.profile``, ``addin.readiness``, ``addin.record_json``: pure Python.
+2. ``addin.grid``, ``addin.workbook``, ``addin.importing``: reading and writing grids.
+3. ``addin.functions``, ``addin.xlwings_udfs``, ``addin.cli``: the worksheet functions and the
+   ``cpd`` command line.
+
+The names below are the public surface: what the sync service, the template builder's callers
+and other programs use. Everything else is internal and may change. Names are imported on first
+use, so ``import addin`` stays cheap.
 """
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+_PUBLIC = {
+    # errors
+    "CpdError": "addin.errors", "InvalidRecord": "addin.errors",
+    # profiles and the engine
+    "Profile": "addin.profile", "load_profile": "addin.profile", "list_profiles": "addin.profile",
+    "Record": "addin.model", "assess": "addin.readiness", "Readiness": "addin.readiness",
+    "fmt_hours": "addin.readiness.criteria", "report_dict": "addin.report",
+    # reading
+    "read_workbook": "addin.workbook.reader", "XLSX_CONTENT_TYPE": "addin.workbook.package",
+    "read_record": "addin.grid", "GridRead": "addin.grid", "ValuesSource": "addin.grid", "CellMap": "addin.grid",
+    "Limits": "addin.workbook.limits", "SUBMISSION_AREA": "addin.workbook.layout",
+    # Google Sheets values as a grid
+    "sheets_source": "addin.grid.sheets", "blocks_needed": "addin.grid.sheets", "block": "addin.grid.sheets",
+    "quote_title": "addin.grid.sheets",
+    # the record as data, and as a values-only workbook
+    "record_data": "addin.record_json", "pack": "addin.record_json", "unpack": "addin.record_json",
+    "rows_as_dicts": "addin.record_json", "RECORD_VERSION": "addin.record_json",
+    "values_workbook": "addin.templates", "template_path": "addin.templates",
+    # worksheet functions and the Submission area's text
+    "FUNCTIONS": "addin.functions", "check_text": "addin.submit",
+}
+
+__all__ = ["__version__", *_PUBLIC]
+
+
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'addin' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:                      # for type checkers and editors: the same names, eagerly
+    from .errors import CpdError, InvalidRecord
+    from .functions import FUNCTIONS
+    from .grid import CellMap, GridRead, ValuesSource, read_record
+    from .grid.sheets import block, blocks_needed, quote_title, sheets_source
+    from .model import Record
+    from .profile import Profile, list_profiles, load_profile
+    from .readiness import Readiness, assess
+    from .readiness.criteria import fmt_hours
+    from .record_json import RECORD_VERSION, pack, record_data, rows_as_dicts, unpack
+    from .report import report_dict
+    from .submit import check_text
+    from .templates import template_path, values_workbook
+    from .workbook.layout import SUBMISSION_AREA
+    from .workbook.limits import Limits
+    from .workbook.package import XLSX_CONTENT_TYPE
+    from .workbook.reader import read_workbook

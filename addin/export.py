@@ -20,9 +20,14 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
-def activity_values(activity, profile: Profile) -> dict:
+def activity_labels(profile: Profile) -> dict:
+    """The profile's labels by id, for each kind of classification (worked out once per record)."""
+    return {kind: {t.id: t.label for t in getattr(profile, kind)} for kind in ("categories", "skill_types", "topics")}
+
+
+def activity_values(activity, profile: Profile, labels: dict | None = None) -> dict:
     """An activity as the template's cells show it: labels for ids, lists as 'B2, E4'."""
-    labels = {kind: {t.id: t.label for t in getattr(profile, kind)} for kind in ("categories", "skill_types", "topics")}
+    labels = labels or activity_labels(profile)
     out = {}
     for f, _ in COLUMNS:
         v = getattr(activity, f)
@@ -42,8 +47,9 @@ def write_csv(record: Record, profile: Profile, out: TextIO) -> int:
     """Write one row per activity; returns how many."""
     writer = csv.writer(out)
     writer.writerow([h for _, h in COLUMNS])
+    labels = activity_labels(profile)
     for a in sorted(record.activities, key=lambda a: a.row):
-        values = activity_values(a, profile)
+        values = activity_values(a, profile, labels)
         row = []
         for f, _ in COLUMNS:
             v = values[f]

@@ -51,11 +51,11 @@ def require_token(scope: str):
     def decorate(view):
         @wraps(view)
         def run(*args, **kwargs):
-            header = request.headers.get("Authorization", "")
-            if not header.startswith("Bearer ") or not header[7:].strip():
+            scheme, _, sent = request.headers.get("Authorization", "").strip().partition(" ")
+            if scheme.lower() != "bearer" or not sent.strip():      # the scheme is case-insensitive (RFC 9110)
                 return _unauthorized("send your token as 'Authorization: Bearer <token>'")
             session = db.session()
-            token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(header[7:].strip())))
+            token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(sent.strip())))
             if token is None or token.revoked_at is not None:
                 return _unauthorized("the token is not valid (unknown or revoked)")
             if scope not in token.scopes.split():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from addin.functions import FUNCTIONS
+from addin import FUNCTIONS
 
 bp = Blueprint("functions", __name__, url_prefix="/api/v1/functions")
 

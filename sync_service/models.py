@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -65,9 +65,9 @@ class Submission(Base):
     period_end: Mapped[date] = mapped_column(Date)
     verdict: Mapped[str] = mapped_column(String(20))
     score: Mapped[int] = mapped_column(Integer)
-    readiness: Mapped[dict] = mapped_column(JSON)
-    record: Mapped[dict] = mapped_column(JSON)                          # what the delivery payload carries
-    workbook: Mapped[bytes] = mapped_column(LargeBinary)                # values only, rebuilt from the record
+    # The delivery document, gzipped JSON (docs/delivery-protocol.md): the record as tables and its
+    # readiness, exactly the body the institution receives. Nothing per cell, no workbook copy.
+    body: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
@@ -85,6 +85,7 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)   # the schedule's start
     last_error: Mapped[str | None] = mapped_column(Text)
     receipt_id: Mapped[str | None] = mapped_column(String(200))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

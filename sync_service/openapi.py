@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from addin.workbook.package import XLSX_CONTENT_TYPE
+from addin import XLSX_CONTENT_TYPE
 
 bp = Blueprint("openapi", __name__)
 

@@ -15,15 +15,13 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
                    url_for)
 from sqlalchemy import func, select
 
-from addin.profile import list_profiles
-from addin.readiness.criteria import fmt_hours
-from workbook_templates import template_path
+from addin import fmt_hours, list_profiles, rows_as_dicts, template_path
 
 from . import db
 from .accounts import hash_token
 from .delivery import enable_endpoint, endpoint_disabled, resend
 from .models import ApiToken, Delivery, Member, Submission, iso_utc
-from .submissions import Refused, accept
+from .submissions import Refused, accept, document
 
 bp = Blueprint("pages", __name__)
 
@@ -128,10 +126,11 @@ def submission(sub_id: str):
                                                        Submission.member_id == g.page_member.id))
     if sub is None:
         abort(404)
+    readiness = document(sub)["readiness"]
     labels = {t.id: t.label for p in list_profiles() if p.id == sub.profile_id for t in p.categories}
-    by_category = [(labels.get(k, k or "(no category)"), v) for k, v in sub.readiness["totals"]["by_category"].items()]
+    by_category = [(labels.get(k, k or "(no category)"), v) for k, v in readiness["totals"]["by_category"].items()]
     top = max((v for _, v in by_category), default=0) or 1
-    return render_template("submission.html", sub=sub, r=sub.readiness, by_category=by_category, top=top,
+    return render_template("submission.html", sub=sub, r=readiness, by_category=by_category, top=top,
                            iso=iso_utc)
 
 
@@ -155,12 +154,19 @@ def export():
                         "last_used_at": t.last_used_at and iso_utc(t.last_used_at),
                         "revoked_at": t.revoked_at and iso_utc(t.revoked_at)} for t in tokens],
             "submissions": [{"id": x.id, "received_at": iso_utc(x.received_at), "profile": x.profile_id,
-                             "status": x.delivery.status, "receipt_id": x.delivery.receipt_id, "record": x.record,
-                             "readiness": x.readiness} for x in subs],
+                             "status": x.delivery.status, "receipt_id": x.delivery.receipt_id,
+                             **_record_of(document(x))} for x in subs],
             "linked_sheets": [{"key": x.sheet_key, "title": x.title, "linked_at": iso_utc(x.created_at)}
                               for x in m.sheets]}
     buf = io.BytesIO(json.dumps(data, indent=2).encode())
     return send_file(buf, mimetype="application/json", as_attachment=True, download_name="my-cpd-data.json")
+
+
+def _record_of(doc: dict) -> dict:
+    """A stored document's record and readiness, with the tables as one object per row (for people)."""
+    return {"record": {"member": doc["member"], "period": doc["period"],
+                       "objectives": rows_as_dicts(doc["objectives"]), "activities": rows_as_dicts(doc["activities"])},
+            "readiness": doc["readiness"]}
 
 
 @bp.post("/erase")

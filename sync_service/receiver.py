@@ -1,15 +1,18 @@
 """The reference institution receiver (``cpd receiver``): what an institution runs, or copies,
 to accept CPD submissions per the delivery protocol (docs/delivery-protocol.md).
 
-POST /cpd/submissions: the signature is checked over the raw body, and the timestamp within
-five minutes; the Idempotency-Key must equal webhook-id; a repeat gets the receipt it got
-the first time; everything received is stored (SQLite). Answers 200 ``{"receipt_id": ...}``.
+POST /cpd/submissions: the signature is checked over the raw body (as sent: gzipped when
+``Content-Encoding: gzip``), and the timestamp within five minutes; the Idempotency-Key must equal
+webhook-id; the body must be a delivery document of a version this receiver knows; a repeat gets
+the receipt it got the first time; everything received is stored as it came (SQLite). Answers 200
+``{"receipt_id": ...}``.
 """
 from __future__ import annotations
 
 import json
 import secrets
 import sqlite3
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,7 +21,35 @@ from flask import Flask, current_app, jsonify, request
 from . import signing
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS received (
-    idempotency_key TEXT PRIMARY KEY, receipt_id TEXT NOT NULL, received_at TEXT NOT NULL, body BLOB NOT NULL)"""
+    idempotency_key TEXT PRIMARY KEY, receipt_id TEXT NOT NULL, received_at TEXT NOT NULL, body BLOB NOT NULL,
+    content_encoding TEXT)"""
+VERSIONS = {2}                          # the delivery document versions this receiver reads
+MAX_DOCUMENT = 256 * 1024 * 1024        # a gzipped body may not unpack to more than this (a gzip bomb)
+
+
+class BadBody(ValueError):
+    pass
+
+
+def document(body: bytes, encoding: str | None) -> dict:
+    """The delivery document in a body as received: gunzipped within MAX_DOCUMENT, JSON, a known version."""
+    if encoding not in (None, "", "identity", "gzip"):
+        raise BadBody(f"Content-Encoding {encoding!r} is not gzip")
+    if encoding == "gzip":
+        unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            body = unzip.decompress(body, MAX_DOCUMENT)
+        except zlib.error:
+            raise BadBody("the body is not gzip") from None
+        if unzip.unconsumed_tail:
+            raise BadBody(f"the body unpacks to more than {MAX_DOCUMENT // (1024 * 1024)} MB")
+    try:
+        doc = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadBody("the body is not JSON") from None
+    if not isinstance(doc, dict) or doc.get("type") != "cpd.submission" or doc.get("version") not in VERSIONS:
+        raise BadBody(f"not a cpd.submission document of version {', '.join(map(str, sorted(VERSIONS)))}")
+    return doc
 
 
 def _db() -> sqlite3.Connection:
@@ -41,6 +72,8 @@ def create_receiver(config: dict) -> Flask:
     with app.app_context():
         conn = _db()
         conn.execute(SCHEMA)
+        if "content_encoding" not in {row[1] for row in conn.execute("PRAGMA table_info(received)")}:
+            conn.execute("ALTER TABLE received ADD COLUMN content_encoding TEXT")     # a receiver made before v2
         conn.close()
 
     @app.post("/cpd/submissions")
@@ -53,18 +86,19 @@ def create_receiver(config: dict) -> Flask:
         key = request.headers.get("Idempotency-Key")
         if key != msg_id:
             return _error(400, "bad_idempotency_key", "Idempotency-Key must equal webhook-id")
+        encoding = request.headers.get("Content-Encoding")
         try:
-            json.loads(body)
-        except json.JSONDecodeError:
-            return _error(400, "bad_body", "the body is not JSON")
+            document(body, encoding)
+        except BadBody as exc:
+            return _error(400, "bad_body", str(exc))
         conn = _db()
         try:
             conn.execute("BEGIN IMMEDIATE")
             row = conn.execute("SELECT receipt_id FROM received WHERE idempotency_key = ?", (key,)).fetchone()
             if row is None:
                 receipt = "rcpt_" + secrets.token_hex(8)
-                conn.execute("INSERT INTO received VALUES (?, ?, ?, ?)",
-                             (key, receipt, datetime.now(timezone.utc).isoformat(), body))
+                conn.execute("INSERT INTO received VALUES (?, ?, ?, ?, ?)",
+                             (key, receipt, datetime.now(timezone.utc).isoformat(), body, encoding))
             else:
                 receipt = row[0]
             conn.execute("COMMIT")
@@ -89,5 +123,15 @@ def received(database: str) -> list[tuple[str, str]]:
     conn = sqlite3.connect(database)
     try:
         return conn.execute("SELECT idempotency_key, receipt_id FROM received ORDER BY received_at").fetchall()
+    finally:
+        conn.close()
+
+
+def received_documents(database: str) -> dict[str, dict]:
+    """Every stored delivery document by its key, unpacked (for tests and the demo)."""
+    conn = sqlite3.connect(database)
+    try:
+        return {key: document(body, encoding) for key, body, encoding in
+                conn.execute("SELECT idempotency_key, body, content_encoding FROM received")}
     finally:
         conn.close()

@@ -1,9 +1,11 @@
 """POST /api/v1/submissions and GET /api/v1/submissions/<id>: the contract in docs/submission-api.md.
 
-A submission is the workbook file. It is read with the same hardened reader as ``cpd check``,
-scored by the core engine, and stored with a values-only copy of the workbook and its
-delivery, queued in the same transaction. The Idempotency-Key (or the file's SHA-256) makes a
-double click, a retry or two racing identical uploads one submission.
+A submission is the workbook file. It is read with the same hardened reader as ``cpd check`` and
+scored by the core engine before any write transaction opens; then it is stored, as the compact
+delivery document the institution will receive (docs/delivery-protocol.md), with its delivery
+queued in the same short transaction. The Idempotency-Key (or the file's SHA-256) makes a double
+click, a retry or two racing identical uploads one submission; the same key with another file is
+refused (409).
 """
 from __future__ import annotations
 
@@ -17,12 +19,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from addin.errors import CpdError, InvalidRecord
-from addin.grid import GridRead
-from addin.export import activity_values
-from addin.readiness import assess
-from addin.workbook.reader import read_workbook
-from workbook_templates.builder import record_workbook
+from addin import CpdError, GridRead, InvalidRecord, assess, pack, read_workbook, record_data, unpack
 
 from . import db
 from .accounts import require_token
@@ -45,21 +42,16 @@ def receipt(sub: Submission) -> dict:
             "profile": sub.profile_id}
 
 
+def document(sub: Submission) -> dict:
+    """The stored delivery document: the record (member, period, plan and activities as tables) and
+    its readiness, as the institution receives it."""
+    return unpack(sub.body)
+
+
 def _existing(member_id: int, key: str) -> Submission | None:
     """The member's submission made with this idempotency key, if there is one."""
     return db.session().scalar(select(Submission).where(Submission.member_id == member_id,
                                                         Submission.idempotency_key == key))
-
-
-def _record_json(record, profile) -> dict:
-    m = record.member
-    return {"member": {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
-                       "status": m.status.value, "registration": m.registration},
-            "period": {"start": record.period.start.isoformat(), "end": record.period.end.isoformat()},
-            "profile": profile.id,
-            "objectives": [{"ref": o.ref, "objective": o.objective, "status": o.status} for o in record.objectives],
-            "activities": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                            for k, v in activity_values(a, profile).items()} for a in record.activities]}
 
 
 class Refused(Exception):
@@ -102,35 +94,51 @@ def refusal(exc: CpdError) -> Refused:
     return Refused(STATUS_FOR.get(exc.code, 400), exc.code, exc.message, sheet=exc.sheet, cell=exc.cell)
 
 
+def _same(found: Submission, digest: str) -> Submission:
+    if found.digest != digest:
+        raise Refused(409, "idempotency_key_reused", "this Idempotency-Key was used for another file; use a new key "
+                      "for a new submission", submission=found.id)
+    return found
+
+
 def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tuple[Submission, bool]:
     """The member's submission for this idempotency key: the earlier one (created False), or the record
-    ``reader`` gives, read only then, scored and stored with its delivery in one transaction (created True).
-    Raises Refused for a member over the rate limit and for a record that cannot be used."""
+    ``reader`` gives, scored and stored with its delivery (created True).
+
+    The database is only held for two short moments: a look for an earlier submission and the rate, and
+    the insert. Reading and scoring happen between them with no transaction open (SQLite's write lock is
+    not held while a large workbook is read). Raises Refused for a member over the rate limit, a key
+    reused for another file, and a record that cannot be used."""
+    session = db.session()
     found = _existing(member.id, key)
+    if found is None:
+        _within_rate(member)
+    session.commit()                  # ends the read transaction (and SQLite's lock) before the work
     if found is not None:
-        return found, False
-    _within_rate(member)
+        return _same(found, digest), False
     try:
         read = reader()
         record = read.require()
     except CpdError as exc:
         raise refusal(exc) from None
     result = assess(record, read.profile)
-    sub = Submission(id="sub_" + secrets.token_urlsafe(12), member_id=member.id, idempotency_key=key, digest=digest,
-                     profile_id=read.profile.id, period_start=record.period.start, period_end=record.period.end,
-                     verdict=result.verdict, score=result.score, readiness=result.to_dict(),
-                     record=_record_json(record, read.profile), workbook=record_workbook(record, read.profile))
+    sub_id, received = "sub_" + secrets.token_urlsafe(12), utcnow()
+    body = pack({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received),
+                 **record_data(record, read.profile), "readiness": result.to_dict()})
+    sub = Submission(id=sub_id, member_id=member.id, idempotency_key=key, digest=digest, profile_id=read.profile.id,
+                     period_start=record.period.start, period_end=record.period.end, verdict=result.verdict,
+                     score=result.score, body=body, received_at=received)
     sub.delivery = Delivery()
-    session = db.session()
     session.add(sub)
     try:
         session.commit()
     except IntegrityError:            # an identical upload won the race: answer with its submission
         session.rollback()
         found = _existing(member.id, key)
+        session.commit()
         if found is None:
             raise
-        return found, False
+        return _same(found, digest), False
     return sub, True
 
 

@@ -2,6 +2,7 @@
 never lost; and the reference receiver that checks it."""
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
@@ -15,7 +16,7 @@ from fault_endpoint import FaultEndpoint
 from sync_service import db, signing
 from sync_service.delivery import Endpoint, enable_endpoint, resend, run_once
 from sync_service.models import Delivery, Submission, utcnow
-from sync_service.receiver import create_receiver, received
+from sync_service.receiver import create_receiver, received, received_documents
 from workbook_templates import example_path
 
 EXAMPLE = example_path("iet").read_bytes()
@@ -65,23 +66,35 @@ def test_delivered_once_with_the_institutions_receipt(service, receiver_server):
     status, attempts, receipt, *_ = state(service, sub_id)
     assert status == "delivered" and attempts == 1 and receipt.startswith("rcpt_")
     assert received(store) == [(sub_id, receipt)]
+    doc = received_documents(store)[sub_id]          # the reference receiver stored the document it checked
+    assert doc["id"] == sub_id and doc["version"] == 2 and len(doc["activities"]["rows"]) == 8
     assert run_once(sessions(service), Endpoint(url, (SECRET,))) is None          # nothing more is due
     res = service.test_client().get(f"/api/v1/submissions/{sub_id}",
                                     headers={"Authorization": f"Bearer {service.config['TOKENS']['a']}"})
     assert res.get_json()["status"] == "delivered" and res.get_json()["receipt_id"] == receipt
 
 
-def test_the_payload_carries_the_record_readiness_and_workbook(service):
+def test_the_payload_is_the_versioned_document_gzipped_and_signed_as_sent(service):
+    from addin import read_workbook
+    from addin.record_json import ACTIVITY_FIELDS, OBJECTIVE_FIELDS
     ep = FaultEndpoint([("status", 200, {}, {"receipt_id": "R1"})])
     try:
         submit(service)
         run_once(sessions(service), Endpoint(ep.url, (SECRET,)))
         req = ep.requests[0]
-        body = json.loads(req["body"])
-        assert body["type"] == "cpd.submission" and body["member"]["name"] == "Alex Morgan"
-        assert body["readiness"]["verdict"] == "ready" and len(body["activities"]) == 8
-        assert body["workbook"]["content_type"] == XLSX and len(body["workbook"]["base64"]) > 1000
-        assert signing.verify([SECRET], req["headers"], req["body"]) == body["id"] == req["headers"]["idempotency-key"]
+        assert req["headers"]["content-encoding"] == "gzip" and req["headers"]["content-type"] == "application/json"
+        assert signing.verify([SECRET], req["headers"], req["body"]) == req["headers"]["idempotency-key"]
+        body = json.loads(gzip.decompress(req["body"]))
+        assert body["type"] == "cpd.submission" and body["version"] == 2 and body["id"].startswith("sub_")
+        assert body["member"]["name"] == "Alex Morgan" and body["profile"] == "iet"
+        assert body["activities"]["columns"] == ACTIVITY_FIELDS and len(body["activities"]["rows"]) == 8
+        assert body["objectives"]["columns"] == OBJECTIVE_FIELDS
+        assert body["readiness"]["verdict"] == "ready" and "workbook" not in body
+        read = read_workbook(EXAMPLE)                 # every value as read from the member's file, in its column
+        first = dict(zip(ACTIVITY_FIELDS, body["activities"]["rows"][0]))
+        assert first["title"] == read.record.activities[0].title
+        assert first["hours"] == read.record.activities[0].hours
+        assert first["start_date"] == read.record.activities[0].start_date.isoformat()
     finally:
         ep.close()
 
@@ -192,8 +205,8 @@ def test_rotation_signs_with_both_secrets(service, tmp_path):
 def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
     app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": str(tmp_path / "r.sqlite3")})
     client = app.test_client()
-    body = b'{"id":"sub_1"}'
-    good = {**signing.headers([SECRET], "sub_1", body), "Idempotency-Key": "sub_1"}
+    body = gzip.compress(b'{"type":"cpd.submission","version":2,"id":"sub_1"}')
+    good = {**signing.headers([SECRET], "sub_1", body), "Idempotency-Key": "sub_1", "Content-Encoding": "gzip"}
     first = client.post("/cpd/submissions", data=body, headers=good)
     assert first.status_code == 200
     assert client.post("/cpd/submissions", data=body, headers=good).get_json() == first.get_json()    # deduped
@@ -205,6 +218,12 @@ def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
     wrong_key = client.post("/cpd/submissions", data=body, headers={**good, "Idempotency-Key": "other"})
     assert wrong_key.get_json()["error"]["code"] == "bad_idempotency_key"
     assert client.post("/cpd/submissions", data=body).get_json()["error"]["code"] == "missing_headers"
+    for bad, encoding in ((b'{"type":"cpd.submission","version":1}', None), (b"not json", None),
+                          (b"\x1f\x8bnot gzip", "gzip"), (gzip.compress(b" " * (300 * 1024 * 1024)), "gzip")):
+        headers = {**signing.headers([SECRET], "sub_9", bad), "Idempotency-Key": "sub_9"}
+        answer = client.post("/cpd/submissions", data=bad, headers={**headers, **({"Content-Encoding": encoding}
+                                                                                  if encoding else {})})
+        assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_body", bad[:20]
     assert len(received(str(tmp_path / "r.sqlite3"))) == 1
 
 
@@ -241,3 +260,38 @@ def test_several_workers_at_once_deliver_each_submission_once(service, receiver_
         from sqlalchemy import select
         attempts = db.session().scalars(select(Delivery.attempts)).all()
     assert attempts == [1] * 12
+
+
+@pytest.mark.parametrize("value", ["99999999999", "inf", "nan", "-5", "soon", "Wed, 21 Oct 5195 07:28:00 GMT"])
+def test_an_institutions_retry_after_is_capped(service, value):
+    """A Retry-After beyond the cap, or not a time at all, waits the cap: never the year 5195, never a crash."""
+    ep = FaultEndpoint([("status", 503, {"Retry-After": value}, {})])
+    try:
+        sub_id = submit(service)
+        before = utcnow()
+        assert run_once(sessions(service), Endpoint(ep.url, (SECRET,), retry_after_max=600)) == "retry"
+        status, attempts, _, _, next_at = state(service, sub_id)
+        next_at = next_at if next_at.tzinfo else next_at.replace(tzinfo=before.tzinfo)
+        assert status == "retrying" and attempts == 1
+        assert before + timedelta(seconds=599) <= next_at <= utcnow() + timedelta(seconds=600)
+    finally:
+        ep.close()
+
+
+def test_a_delivery_waiting_past_the_schedules_end_is_a_dead_letter_and_resendable(service, receiver_server):
+    ep = FaultEndpoint([("status", 503, {"Retry-After": "60"}, {})])
+    try:
+        sub_id = submit(service)
+        with service.app_context():                   # queued two hours ago: the workers were down
+            d = db.session().get(Submission, sub_id).delivery
+            d.queued_at = utcnow() - timedelta(hours=2)
+            db.session().commit()
+        endpoint = Endpoint(ep.url, (SECRET,), schedule=(10, 30), retry_after_max=60)   # ends 108 s after queueing
+        assert run_once(sessions(service), endpoint) == "retry"
+        status, attempts, _, error, _ = state(service, sub_id)
+        assert status == "dead" and attempts == 1 and "after the retry schedule's end" in error
+        with service.app_context():
+            assert resend(db.session(), sub_id)       # queued again: its schedule starts now
+        assert run_once(sessions(service), Endpoint(receiver_server[0], (SECRET,))) == "delivered"
+    finally:
+        ep.close()

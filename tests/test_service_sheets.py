@@ -1,6 +1,7 @@
 """Linked Google Sheets through the service, on SQLite and PostgreSQL: link, check, submit, unshared."""
 from __future__ import annotations
 
+from addin import unpack
 from sqlalchemy import func, select
 
 from conftest import sheet_url
@@ -46,7 +47,7 @@ def test_link_check_and_submit_a_sheet(service, fake_sheets):
         s = db.session()
         sub = s.get(Submission, first.json["id"])
         assert sub.delivery.status == "queued" and sub.profile_id == "iet"
-        assert sub.record["activities"] and sub.workbook[:2] == b"PK"
+        assert unpack(sub.body)["activities"]["rows"] and unpack(sub.body)["member"]["name"] == "Alex Morgan"
         assert s.scalar(select(func.count()).select_from(Delivery)) == 2
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 import corpus
 from addin.readiness import assess
-from addin.workbook.reader import read_workbook
+from addin import read_workbook, unpack
 from sync_service import db
 from sync_service.accounts import hash_token, revoke
 from sync_service.models import ApiToken, Delivery, Member, Submission
@@ -55,12 +55,11 @@ def test_a_submission_is_scored_stored_and_queued(service):
         sub = db.session().get(Submission, body["id"])
         assert sub.digest == hashlib.sha256(EXAMPLE).hexdigest()
         assert sub.delivery.status == "queued" and sub.delivery.attempts == 0
-        assert sub.record["member"]["name"] == "Alex Morgan" and len(sub.record["activities"]) == 8
-        assert sub.readiness["verdict"] == "ready"
-        stored = read_workbook(sub.workbook)           # the values-only copy reads back to the same review
-        assert stored.problems == []
-        assert assess(stored.record, stored.profile).to_dict() == sub.readiness
-        assert b"vbaProject" not in sub.workbook
+        doc = unpack(sub.body)                         # stored as the delivery document, nothing else
+        assert doc["member"]["name"] == "Alex Morgan" and len(doc["activities"]["rows"]) == 8
+        read = read_workbook(EXAMPLE)
+        assert doc["readiness"] == assess(read.record, read.profile).to_dict()
+        assert doc["readiness"]["verdict"] == "ready" and doc["id"] == sub.id
     assert client.get(f"/api/v1/submissions/{body['id']}",
                       headers={"Authorization": f"Bearer {token}"}).get_json()["id"] == body["id"]
 
@@ -74,6 +73,26 @@ def test_a_repeat_is_the_same_submission(service):
     assert keyed.status_code == 201 and keyed.get_json()["id"] != first["id"]
     assert post(client, EXAMPLE, token, key="client-key-0001").get_json()["id"] == keyed.get_json()["id"]
     assert count(service, Submission) == 2 and count(service, Delivery) == 2
+
+
+def test_the_same_key_with_another_file_is_refused_409(service):
+    client, token = service.test_client(), service.config["TOKENS"]["a"]
+    first = post(client, EXAMPLE, token, key="client-key-0002")
+    assert first.status_code == 201
+    other = post(client, variant(1), token, key="client-key-0002")
+    assert other.status_code == 409, other.get_json()
+    assert other.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert other.get_json()["error"]["submission"] == first.get_json()["id"]
+    assert count(service, Submission) == 1
+    assert post(client, EXAMPLE, token, key="client-key-0002").status_code == 200       # the same file: the same one
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_the_bearer_scheme_is_case_insensitive(service, scheme):
+    client, token = service.test_client(), service.config["TOKENS"]["a"]
+    res = client.post("/api/v1/submissions", data=EXAMPLE, headers={"Authorization": f"{scheme} {token}",
+                                                                      "Content-Type": XLSX})
+    assert res.status_code == 201, res.get_json()
 
 
 def test_another_members_submission_is_not_found(service):

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
-from addin.export import activity_values
+from addin.export import activity_labels, activity_values
 from addin.frameworks import load_framework
 from addin.model import OBJECTIVE_STATUSES, STATUS_LABELS, Status
 from addin.profile import Profile
@@ -74,9 +74,10 @@ def build_workbook(profile: Profile, header: Mapping[str, object] | None = None,
 
 
 def record_workbook(record, profile: Profile) -> bytes:
-    """A record written as a template workbook of values (what the service stores and delivers, and
-    what ``cpd sheets pull`` saves): the member's header, plan and activities in the template's places."""
+    """A record written as a template workbook of values (what ``cpd sheets pull`` saves): the member's
+    header, plan and activities in the template's places."""
     m = record.member
+    labels = activity_labels(profile)
     header = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
               "registration": m.registration, "status": m.status.label,
               "period_start": record.period.start, "period_end": record.period.end}
@@ -84,7 +85,7 @@ def record_workbook(record, profile: Profile) -> bytes:
                    "target_date": o.target_date, "status": o.status, "evaluation": o.evaluation}
                   for o in record.objectives]
     wb = build_workbook(profile, {k: v for k, v in header.items() if v is not None}, objectives,
-                        [activity_values(a, profile) for a in record.activities])
+                        [activity_values(a, profile, labels) for a in record.activities])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -14,7 +14,7 @@ import sys
 import zlib
 from pathlib import Path
 
-from addin.functions import FUNCTIONS
+from addin import FUNCTIONS
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from addin.errors import CpdError
+from addin import CpdError
 
 _URL = re.compile(r"^https://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]{20,100})(?:[/?#].*)?$")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{20,100}$")

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, make_response, request
 
-from addin.errors import CpdError
-from addin.readiness import assess
-from addin.report import report_dict
+from addin import CpdError, assess, report_dict
 
 from .. import db
 from ..accounts import require_token

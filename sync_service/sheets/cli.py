@@ -8,11 +8,7 @@ from pathlib import Path
 import click
 
 from addin.cli import DateType, exit_status, fail, print_report, profile_or_fail, read_or_fail
-from addin.errors import CpdError
-from addin.grid import read_record
-from addin.readiness import assess
-from addin.submit import check_text
-from workbook_templates.builder import record_workbook
+from addin import CpdError, assess, check_text, read_record, values_workbook
 
 from .client import SheetsClient
 
@@ -89,7 +85,7 @@ def pull(sheet: str, out: Path, profile: str | None, month_first: bool, force: b
     found, record = read_or_fail(lambda: read_record(client.read(sheet).source, prof, month_first=month_first),
                                  False, sheet)
     try:
-        out.write_bytes(record_workbook(record, found.profile))
+        out.write_bytes(values_workbook(record, found.profile))
     except OSError as exc:
         fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"))
     click.echo(f"Saved {len(record.activities)} activities to {out} ({found.profile.short_name}).")

@@ -23,12 +23,8 @@ from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
-from addin.errors import CpdError
-from addin.grid.cells import CellMap
-from addin.grid.sheets import block, blocks_needed, quote_title, sheets_source
-from addin.grid.source import ValuesSource
-from addin.workbook.layout import SUBMISSION_AREA
-from addin.workbook.limits import Limits
+from addin import (SUBMISSION_AREA, CellMap, CpdError, Limits, ValuesSource, block, blocks_needed, quote_title,
+                   sheets_source)
 
 from .address import sheet_key
 

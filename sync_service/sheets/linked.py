@@ -14,9 +14,7 @@ import threading
 from flask import current_app
 from sqlalchemy import select
 
-from addin.errors import CpdError
-from addin.grid import GridRead, read_record
-from addin.readiness import assess
+from addin import CpdError, GridRead, assess, read_record
 
 from .. import db
 from ..models import LinkedSheet, Submission, iso_utc, utcnow

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, request, session, url_for
 
-from addin.errors import CpdError
-from addin.readiness import assess
+from addin import CpdError, assess
 
 from .. import db
 from ..pages import signed_in

@@ -1,0 +1,307 @@
+"""The service's ``cpd`` commands: ``serve``, ``worker``, ``receiver`` and ``admin``.
+
+They are added to the ``cpd`` group through the ``cpd.commands`` entry points (pyproject.toml),
+as the Flask tutorial's ``init_app`` adds an app's commands: the core (``addin``) never imports
+the service.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from addin import CpdError
+from addin.cli import fail
+
+from . import server
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--public-url", default=None, help="The https address members and Office reach the service at "
+              "(put in the add-in manifest); required to serve the manifest on an address other than loopback.")
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TLS certificate file: Office add-ins need https (or put a TLS proxy in front).")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None, help="TLS private key file.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help=f"Web worker processes (default: twice the cores plus one, here {server.default_workers()}).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option("--timeout", type=click.FloatRange(5, 3600), default=60, show_default=True,
+              help="Seconds a request may take, its upload included, before its worker is restarted.")
+@click.option("--keepalive", type=click.FloatRange(0, 300), default=5, show_default=True,
+              help="Seconds an idle keep-alive connection stays open.")
+@click.option("--server", "server_name", type=click.Choice(server.SERVERS[:2]), default=server.default_server(),
+              show_default=True, help="The production server (gunicorn on Linux and macOS, waitress on Windows).")
+@click.option("--dev", is_flag=True, help="Use Werkzeug's development server instead (one process, for trying "
+              "things out; never in production).")
+@click.option("--demo", is_flag=True, help="Also start the reference institution receiver and a delivery worker "
+              "beside the service, and print a demo member's token: everything on this computer.")
+def serve(host: str, port: int, public_url: str | None, cert: str | None, key: str | None, workers: int | None,
+          threads: int, timeout: float, keepalive: float, server_name: str, dev: bool, demo: bool) -> None:
+    """Run the CPD service: submissions (API), the member's pages, the add-in functions for Excel on the
+    web and Mac, and the add-in's files. Its database is an SQLite file unless DATABASE_URL names another.
+
+    It runs under gunicorn (waitress on Windows) with several worker processes; put a TLS proxy in front
+    in production (docs/deployment.md). The manifest to add to Excel is at /addin/manifest.xml. Delivery
+    to the institution runs in 'cpd worker' processes; --demo starts one, with the reference receiver as
+    the institution.
+    """
+    import atexit
+    import signal
+    from sync_service import create_app
+
+    if bool(cert) != bool(key):
+        fail(CpdError("bad_option", "give both --cert and --key, or neither"))
+    if public_url and not public_url.startswith(("https://", "http://")):
+        fail(CpdError("bad_option", f"--public-url must be an address such as https://cpd.example.org, "
+                                    f"found {public_url!r}"))
+    settings: dict = {"PUBLIC_URL": public_url.rstrip("/")} if public_url else {}
+    if not cert and host in LOOPBACK:
+        settings["SESSION_COOKIE_SECURE"] = False     # plain http on this computer only; https sets Secure
+    try:
+        app = create_app(settings or None)            # checks the settings and migrates, once, before any worker
+    except ValueError as exc:
+        fail(CpdError("bad_setting", str(exc)))
+    scheme = "https" if cert else "http"
+    base = f"{scheme}://{host}:{port}"
+    children: list = []
+    if demo:
+        children, token = _start_demo(app, host, port)
+        atexit.register(lambda: [c.terminate() for c in children])
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        click.echo(f"Demo institution receiver on http://{host}:{port + 1}/cpd/submissions; delivery worker started.")
+        click.echo(f"Demo member demo@example.org, token (shown once): {token}")
+        click.echo(f"Submit the example:  cpd login --url {base} --token {token}")
+        click.echo("                      cpd submit workbook_templates/example-iet.xlsx")
+    options = server.ServerOptions(host=host, port=port, workers=workers or server.default_workers(),
+                                   threads=threads, timeout=timeout, keepalive=keepalive, cert=cert, key=key,
+                                   server="dev" if dev else server_name)
+    manifest = f"{public_url or base}/addin/manifest.xml" if public_url or host in LOOPBACK else \
+        "not served until --public-url is set"
+    how = "development server" if dev else f"{options.server}, {options.workers} workers x {options.threads} threads"
+    click.echo(f"CPD service on {base}/  ({how}; add-in manifest: {manifest}; "
+               f"database: {app.config['DATABASE_URL'].split('@')[-1]}). Ctrl+C stops it.")
+    if dev:
+        make_app = lambda: app            # noqa: E731 - one process: the app already made
+    else:
+        app.extensions["cpd_engine"].dispose()          # no connection crosses into the workers
+        make_app = lambda: create_app({**settings, "AUTO_MIGRATE": False})   # noqa: E731 - one per worker
+    try:
+        server.run(make_app, options)
+    finally:
+        for child in children:
+            child.terminate()
+
+
+def _start_demo(app, host: str, port: int):
+    """The reference receiver and a worker as processes, and a demo member with a fresh token."""
+    import os
+    import subprocess
+    from pathlib import Path
+    from sqlalchemy import select
+    from sync_service import db, signing
+    from sync_service.accounts import create_member, issue_token
+    from sync_service.models import Member
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    secret_file = instance / "demo-signing-secret"
+    if not secret_file.exists():
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(signing.new_secret())
+    secret = secret_file.read_text().strip()
+    with app.app_context():
+        session = db.session()
+        member = session.scalar(select(Member).where(Member.email == "demo@example.org")) \
+            or create_member(session, "demo@example.org")
+        token = issue_token(session, member)
+        session.commit()
+    cpd = [sys.executable, "-m", "addin.cli"]
+    receiver_url = f"http://{host}:{port + 1}/cpd/submissions"
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"]}
+    children = [
+        subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(port + 1), "--secret", secret,
+                          "--database", str(instance / "demo-institution.sqlite3")]),
+        subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll", "0.5"], env=env),
+    ]
+    return children, token
+
+
+@click.command()
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="The service's database (or DATABASE_URL).")
+@click.option("--endpoint", envvar="CPD_INSTITUTION_URL", required=True,
+              help="The institution's submission endpoint (or CPD_INSTITUTION_URL).")
+@click.option("--secret", "secrets_", envvar="CPD_SIGNING_SECRETS", multiple=True, required=True,
+              help="Signing secret whsec_... (or CPD_SIGNING_SECRETS, comma-separated). Give two while rotating.")
+@click.option("--timeout", type=click.FloatRange(0.1, 300), default=15.0, show_default=True,
+              help="Seconds to wait for the institution's answer.")
+@click.option("--lease-margin", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+              help="Seconds past the timeout before another worker may take a delivery this one claimed.")
+@click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
+              help="Seconds between looks for due deliveries when there are none.")
+@click.option("--schedule", envvar="CPD_RETRY_SCHEDULE", default=None, metavar="SECONDS,...",
+              help="Waits between tries, comma-separated (default: 10,30,120,600,1800,3600,10800,21600,43200,86400); "
+                   "a delivery is dead-lettered after one try more than the waits.")
+@click.option("--retry-after-max", envvar="CPD_RETRY_AFTER_MAX", type=click.FloatRange(0, 7 * 86400), default=3600,
+              show_default=True, help="Seconds: the longest Retry-After honoured; a larger or invalid one counts "
+              "as this (or CPD_RETRY_AFTER_MAX).")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedule, retry_after_max, once) -> None:
+    """Run a delivery worker: send stored submissions to the institution (several may run at once)."""
+    import signal
+    import threading
+    from sync_service import create_app
+    from sync_service.delivery import RETRY_SCHEDULE, Endpoint, run, run_once
+
+    secrets_ = tuple(s.strip() for part in secrets_ for s in part.split(",") if s.strip())
+    if not all(s.startswith("whsec_") for s in secrets_):
+        fail(CpdError("bad_option", "signing secrets start with whsec_"))
+    app = create_app({"DATABASE_URL": database_url} if database_url else None)
+    waits = RETRY_SCHEDULE
+    if schedule:
+        try:
+            waits = tuple(float(x) for x in schedule.split(",") if x.strip())
+        except ValueError:
+            fail(CpdError("bad_option", f"--schedule must be seconds separated by commas, found {schedule!r}"))
+        if not waits or min(waits) < 0:
+            fail(CpdError("bad_option", "--schedule needs at least one wait, none negative"))
+    target = Endpoint(endpoint, secrets_, timeout, schedule=waits, lease_margin=lease_margin,
+                      retry_after_max=retry_after_max)
+    sessions = app.extensions["cpd_sessions"]
+    if once:
+        n = 0
+        while run_once(sessions, target) is not None:
+            n += 1
+        click.echo(f"{n} deliveries tried.")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"Delivery worker sending to {endpoint}. Ctrl+C stops it.")
+    try:
+        run(sessions, target, stop, poll)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8100, show_default=True, help="Port to listen on.")
+@click.option("--secret", "secrets_", envvar="CPD_SIGNING_SECRETS", multiple=True, required=True,
+              help="Signing secret(s) whsec_... (or CPD_SIGNING_SECRETS, comma-separated).")
+@click.option("--database", default="receiver.sqlite3", show_default=True, type=click.Path(dir_okay=False),
+              help="Where received submissions are stored (SQLite).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Threads per worker.")
+@click.option("--dev", is_flag=True, help="Use Werkzeug's development server instead.")
+def receiver(host: str, port: int, secrets_, database: str, workers: int, threads: int, dev: bool) -> None:
+    """Run the reference institution receiver: verifies, dedupes, stores and answers with a receipt."""
+    from sync_service.receiver import create_receiver
+
+    secrets_ = [s.strip() for part in secrets_ for s in part.split(",") if s.strip()]
+    config = {"SIGNING_SECRETS": secrets_, "RECEIVER_DATABASE": database}
+    create_receiver(config)                       # makes the store once, before any worker
+    click.echo(f"Institution receiver on http://{host}:{port}/cpd/submissions, storing in {database}.")
+    server.run(lambda: create_receiver(config), server.ServerOptions(
+        host=host, port=port, workers=workers, threads=threads, server="dev" if dev else server.default_server()))
+
+
+@click.group()
+@click.option("--database-url", envvar="DATABASE_URL", default=None,
+              help="The service's database (default: its SQLite file; or set DATABASE_URL).")
+@click.pass_context
+def admin(ctx: click.Context, database_url: str | None) -> None:
+    """Administer a CPD service: members and their tokens."""
+    ctx.obj = {"database_url": database_url}
+
+
+def _service_app(ctx: click.Context):
+    from sync_service import create_app
+    url = ctx.obj.get("database_url")
+    return create_app({"DATABASE_URL": url} if url else None)
+
+
+@admin.command("add-member")
+@click.argument("email")
+@click.option("--admin", "is_admin", is_flag=True, help="The member may use the admin page.")
+@click.pass_context
+def admin_add_member(ctx: click.Context, email: str, is_admin: bool) -> None:
+    """Add a member and print their first token (shown this once; only its hash is kept)."""
+    from sqlalchemy.exc import IntegrityError
+    from sync_service import db
+    from sync_service.accounts import create_member, issue_token
+
+    if "@" not in email or len(email) > 320:
+        fail(CpdError("bad_option", f"{email!r} is not an e-mail address"))
+    app = _service_app(ctx)
+    with app.app_context():
+        session = db.session()
+        try:
+            member = create_member(session, email)
+            member.is_admin = is_admin
+            token = issue_token(session, member)
+            session.commit()
+        except IntegrityError:
+            fail(CpdError("member_exists", "a member with that e-mail already exists"))
+        click.echo(f"Member {member.public_id} added. Their token (shown once; give it to them):")
+        click.echo(token)
+
+
+@admin.command("migrate")
+@click.pass_context
+def admin_migrate(ctx: click.Context) -> None:
+    """Bring the database schema up to date (run once before starting several web workers with
+    CPD_AUTO_MIGRATE=false)."""
+    from sync_service import create_app
+    from sync_service.db import upgrade
+    url = ctx.obj.get("database_url")
+    app = create_app({"AUTO_MIGRATE": False, **({"DATABASE_URL": url} if url else {})})
+    upgrade(app.extensions["cpd_engine"])
+    click.echo("Database schema is up to date.")
+
+
+@admin.command("resend")
+@click.argument("submission_id")
+@click.pass_context
+def admin_resend(ctx: click.Context, submission_id: str) -> None:
+    """Queue a failed or dead-lettered delivery again."""
+    from sync_service import db
+    from sync_service.delivery import resend
+
+    with _service_app(ctx).app_context():
+        if not resend(db.session(), submission_id):
+            fail(CpdError("not_resendable", f"{submission_id}: no such submission, or it is delivered or being sent"))
+    click.echo(f"{submission_id} queued again.")
+
+
+@admin.command("enable-endpoint")
+@click.pass_context
+def admin_enable_endpoint(ctx: click.Context) -> None:
+    """Deliver again after the institution's endpoint answered 410 Gone."""
+    from sync_service import db
+    from sync_service.delivery import enable_endpoint
+
+    with _service_app(ctx).app_context():
+        enable_endpoint(db.session())
+    click.echo("Endpoint enabled; queued deliveries will be sent.")
+
+
+@admin.command("revoke-token")
+@click.argument("token")
+@click.pass_context
+def admin_revoke_token(ctx: click.Context, token: str) -> None:
+    """Revoke a token: it stops working at once."""
+    from sync_service import db
+    from sync_service.accounts import revoke
+
+    with _service_app(ctx).app_context():
+        session = db.session()
+        if not revoke(session, token.strip()):
+            fail(CpdError("token_unknown", "no such active token"))
+        session.commit()
+    click.echo("Token revoked.")
+
+

@@ -1,0 +1,86 @@
+"""Running a WSGI app in production: gunicorn on Linux and macOS, waitress on Windows.
+
+``cpd serve`` and ``cpd receiver`` come here. Werkzeug's development server is only used with
+``--dev``. The app is made in each gunicorn worker (after the fork), so no database connection is
+shared between processes; the schema is brought up to date once, in the parent, before any worker
+starts.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+SERVERS = ("gunicorn", "waitress", "dev")
+
+
+def default_server() -> str:
+    return "waitress" if sys.platform == "win32" else "gunicorn"
+
+
+def default_workers() -> int:
+    """Web workers by default: twice the cores plus one, as gunicorn advises, at most 9."""
+    return min(2 * (os.cpu_count() or 1) + 1, 9)
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    threads: int = 4
+    timeout: float = 60.0            # a request (its reading included) may take this long before its worker is recycled
+    keepalive: float = 5.0           # an idle keep-alive connection is closed after this
+    cert: str | None = None
+    key: str | None = None
+    server: str = "gunicorn"
+
+
+def run(make_app: Callable[[], object], options: ServerOptions, ready: Callable[[], None] | None = None) -> None:
+    """Serve the app that ``make_app`` builds until stopped (SIGTERM or Ctrl+C)."""
+    if options.server == "gunicorn":
+        _gunicorn(make_app, options, ready)
+    elif options.server == "waitress":
+        _waitress(make_app, options, ready)
+    else:
+        from werkzeug.serving import run_simple
+        if ready:
+            ready()
+        run_simple(options.host, options.port, make_app(), threaded=True, use_reloader=False,
+                   ssl_context=(options.cert, options.key) if options.cert else None)
+
+
+def _gunicorn(make_app, options: ServerOptions, ready) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Application(BaseApplication):
+        def load_config(self):
+            settings = {
+                "bind": [f"[{options.host}]:{options.port}" if ":" in options.host else f"{options.host}:{options.port}"],
+                "workers": options.workers, "threads": options.threads,
+                "worker_class": "gthread", "timeout": int(options.timeout), "graceful_timeout": 30,
+                "keepalive": int(options.keepalive), "limit_request_line": 8190, "limit_request_fields": 100,
+                "accesslog": None, "errorlog": "-", "loglevel": "warning", "proc_name": "cpd",
+                "certfile": options.cert, "keyfile": options.key,
+                "when_ready": (lambda _server: ready()) if ready else None,
+            }
+            for name, value in settings.items():
+                if value is not None:
+                    self.cfg.set(name, value)
+
+        def load(self):
+            return make_app()
+
+    Application().run()
+
+
+def _waitress(make_app, options: ServerOptions, ready) -> None:
+    import waitress
+
+    if options.cert:
+        raise SystemExit("waitress does not serve https: put a TLS proxy in front (docs/deployment.md)")
+    if ready:
+        ready()
+    waitress.serve(make_app(), host=options.host, port=options.port, threads=options.workers * options.threads,
+                   channel_timeout=int(options.timeout), ident="cpd")
