@@ -160,10 +160,15 @@ def builtin_dir() -> Path:
     return Path(str(resources.files("addin") / "profiles"))
 
 
+@lru_cache(maxsize=1)
+def _shipped() -> dict[str, Profile]:
+    """The shipped profiles by file name, read once per process (they are part of the installed package)."""
+    return {path.stem: _load_path(str(path)) for path in sorted(builtin_dir().glob("*.toml"))}
+
+
 def list_profiles() -> list[Profile]:
     """The profiles that ship with the product, the default first."""
-    found = [load_profile(p) for p in sorted(builtin_dir().glob("*.toml"))]
-    return sorted(found, key=lambda p: (not p.default, p.id))
+    return sorted(_shipped().values(), key=lambda p: (not p.default, p.id))
 
 
 def default_profile() -> Profile:
@@ -176,13 +181,13 @@ def load_profile(name_or_path: str | Path | None = None) -> Profile:
         return default_profile()
     text = str(name_or_path)
     if not text.endswith(".toml") and "/" not in text and "\\" not in text:
-        path = builtin_dir() / f"{text.strip().lower()}.toml"
-        if path.is_file():
-            return _load_path(str(path))
+        shipped = _shipped()
+        if text.strip().lower() in shipped:
+            return shipped[text.strip().lower()]
         for prof in list_profiles():   # a workbook may name it as shown: "IET", "US PE"
             if normalise(text) in (normalise(prof.short_name), normalise(prof.name)):
                 return prof
-        known = ", ".join(sorted(p.stem for p in builtin_dir().glob("*.toml")))
+        known = ", ".join(sorted(shipped))
         raise ProfileError("profile_unknown", f"no profile named {text!r}; known profiles: {known}")
     return _load_path(str(Path(text).resolve()))
 

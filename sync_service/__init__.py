@@ -10,11 +10,26 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template_string, request
+from flask import Flask, g, jsonify, render_template_string, request
 
 ERROR_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status }} · CPD tracker</title>
-<body style="font-family: system-ui, sans-serif; margin: 40px"><h1>{{ status }}</h1><p>{{ message }}</p>
-<p><a href="/">Back to your CPD</a></p></body></html>"""
+<link rel="stylesheet" href="/static/cpd.css"><body><main><section><h1>{{ status }}</h1><p>{{ message }}</p>
+{% if request_id %}<p>Reference: {{ request_id }}</p>{% endif %}<p><a href="/">Back to your CPD</a></p></section></main>
+</body></html>"""
+# Office frames the add-in's pages in Excel on the web; everything else may be framed by nobody.
+OFFICE_FRAME_ANCESTORS = ("'self' https://*.office.com https://*.office365.com https://*.officeapps.live.com "
+                          "https://*.sharepoint.com https://*.cloud.microsoft https://*.microsoft365.com")
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+ADDIN_CSP = ("default-src 'none'; script-src 'self' https://appsforoffice.microsoft.com; style-src 'self'; "
+             "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {}")
+
+
+class CpdFlask(Flask):
+    def log_exception(self, exc_info) -> None:
+        """An unexpected error, logged as one JSON line with no message and no data (``logs``)."""
+        from .logs import log_exception
+        log_exception(exc_info[1])
 
 
 def _instance_secret(instance: Path) -> str:
@@ -30,17 +45,24 @@ def _instance_secret(instance: Path) -> str:
 
 def create_app(config: dict | None = None) -> Flask:
     # Data lives in ./instance (or CPD_INSTANCE_PATH), never inside the installed package.
-    app = Flask(__name__, instance_path=os.path.abspath(os.environ.get("CPD_INSTANCE_PATH") or "instance"))
+    app = CpdFlask(__name__, instance_path=os.path.abspath(os.environ.get("CPD_INSTANCE_PATH") or "instance"))
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,      # the hardened reader's own file limit
-        PUBLIC_URL=None,                          # the https:// address Office reaches the service at
+        PUBLIC_URL=None,                          # the https:// address members and Office reach the service at
+        TRUSTED_PROXIES=0,                        # proxies in front whose X-Forwarded-For/-Proto to believe
         DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'cpd.sqlite3'}",
         AUTO_MIGRATE=True,
         SUBMISSIONS_PER_MINUTE=30,
+        SIGN_IN_FAILURES="10/minute",             # failed sign-ins and bad tokens, per address and per token
+        FUNCTION_CALLS="600/minute",              # worksheet function calls per address
+        FUNCTION_MAX_ROWS=20000,                  # rows in one worksheet function's ranges
+        LOG_LEVEL="INFO",
+        ADDIN_FRAME_ANCESTORS=OFFICE_FRAME_ANCESTORS,
         INSTITUTION_URL=os.environ.get("CPD_INSTITUTION_URL"),                 # where the worker delivers
         SIGNING_SECRETS=[s for s in os.environ.get("CPD_SIGNING_SECRETS", "").split(",") if s],
         DELIVERY_TIMEOUT=15.0,
         DELIVERY_LEASE_MARGIN=30.0,
+        RETRY_AFTER_MAX=3600.0,
         GOOGLE_APPLICATION_CREDENTIALS=None,      # else the environment's: the service account's key file
         GOOGLE_SHEETS_URL=None,                   # else CPD_GOOGLE_SHEETS_URL or Google's own
     )
@@ -53,11 +75,16 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if int(app.config["TRUSTED_PROXIES"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
-    from . import addin_files, db, functions, logs, openapi, pages, submissions
+    from . import addin_files, db, functions, logs, openapi, pages, submissions, throttle
     from .sheets import api as sheets_api, pages as sheets_pages
-    db.init_app(app)
     logs.init_app(app)
+    db.init_app(app)
+    throttle.init_app(app)
     app.register_blueprint(functions.bp)
     app.register_blueprint(addin_files.bp)
     app.register_blueprint(submissions.bp)
@@ -66,10 +93,25 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sheets_api.bp)
     app.register_blueprint(sheets_pages.bp)
 
-    def error(status: int, code: str, message: str):
+    @app.after_request
+    def _security_headers(response):
+        h = response.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith("/addin/"):
+            h.setdefault("Content-Security-Policy", ADDIN_CSP.format(app.config["ADDIN_FRAME_ANCESTORS"]))
+        else:
+            h.setdefault("Content-Security-Policy", PAGE_CSP)
+            h.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    def error(status: int, code: str, message: str, **extra):
         if request.path.startswith(("/api/", "/addin/")):
-            return jsonify(error={"code": code, "message": message}), status
-        return render_template_string(ERROR_PAGE, status=status, message=message), status
+            return jsonify(error={"code": code, "message": message, **extra}), status
+        return render_template_string(ERROR_PAGE, status=status, message=message,
+                                      request_id=extra.get("request_id")), status
 
     @app.errorhandler(413)
     def too_large(_):
@@ -87,6 +129,16 @@ def create_app(config: dict | None = None) -> Flask:
     def bad_request(exc):
         return error(400, "bad_request", getattr(exc, "description", "bad request"))
 
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return error(403, "forbidden", getattr(exc, "description", "that is not allowed"))
+
+    @app.errorhandler(500)
+    def internal(_):
+        rid = getattr(g, "request_id", None)
+        return error(500, "internal_error", f"something went wrong on the service; it has been logged as {rid}",
+                     request_id=rid)
+
     return app
 
 
@@ -96,4 +148,5 @@ def endpoint(app: Flask):
     if not app.config.get("INSTITUTION_URL") or not app.config.get("SIGNING_SECRETS"):
         raise ValueError("set INSTITUTION_URL and SIGNING_SECRETS (CPD_INSTITUTION_URL, CPD_SIGNING_SECRETS)")
     return Endpoint(app.config["INSTITUTION_URL"], tuple(app.config["SIGNING_SECRETS"]),
-                    float(app.config["DELIVERY_TIMEOUT"]), lease_margin=float(app.config["DELIVERY_LEASE_MARGIN"]))
+                    float(app.config["DELIVERY_TIMEOUT"]), lease_margin=float(app.config["DELIVERY_LEASE_MARGIN"]),
+                    retry_after_max=float(app.config["RETRY_AFTER_MAX"]))

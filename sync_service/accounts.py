@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta, timezone
 from functools import wraps
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from . import db
 from .models import ApiToken, Member, utcnow
+from .throttle import address, throttle, too_many
 
 TOKEN_PREFIX = "cpd_"
 
@@ -42,26 +44,59 @@ def revoke(session: Session, token: str) -> bool:
     return True
 
 
-def _unauthorized(message: str):
-    return jsonify(error={"code": "unauthorized", "message": message}), 401, {"WWW-Authenticate": "Bearer"}
+class AuthFailure(Exception):
+    """A token that cannot be used: 401 (unknown or revoked), 403 (lacks a scope) or 429 (too many failures)."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+
+    def response(self):
+        if self.status == 429:
+            return too_many(self.retry_after or 60, self.message)
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else {}
+        return jsonify(error={"code": self.code, "message": self.message}), self.status, headers
+
+
+def live_token(sent: str, scope: str) -> ApiToken:
+    """The live token ``sent`` is, with ``scope``. Failures are counted per address and per token prefix
+    (one member's token); past ``SIGN_IN_FAILURES`` of them, even a good token waits (429)."""
+    limit = current_app.config["SIGN_IN_FAILURES"]
+    keys = (address(), "prefix:" + sent[:12])
+    wait = throttle().over(limit, *keys)
+    if wait:
+        raise AuthFailure(429, "rate_limited", f"too many failed sign-ins; try again in {int(wait) + 1} s", wait)
+    session = db.session()
+    token = session.scalar(select(ApiToken).options(joinedload(ApiToken.member))
+                           .where(ApiToken.token_hash == hash_token(sent))) if sent else None
+    if token is None or token.revoked_at is not None:
+        throttle().hit(limit, *keys)
+        raise AuthFailure(401, "unauthorized", "the token is not valid (unknown or revoked)")
+    if scope not in token.scopes.split():
+        raise AuthFailure(403, "forbidden", f"the token lacks the '{scope}' scope")
+    now = utcnow()
+    last = token.last_used_at
+    if last is None or (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) < now - timedelta(minutes=5):
+        token.last_used_at = now
+    session.commit()              # a short transaction: nothing stays locked while the view works
+    return token
 
 
 def require_token(scope: str):
-    """The request's member, from its Bearer token; 401 for a missing, unknown or revoked one."""
+    """The request's member, from its Bearer token (the scheme in any case); 401 for a missing, unknown or
+    revoked one, 403 for one without the scope, 429 after too many failures."""
     def decorate(view):
         @wraps(view)
         def run(*args, **kwargs):
             scheme, _, sent = request.headers.get("Authorization", "").strip().partition(" ")
             if scheme.lower() != "bearer" or not sent.strip():      # the scheme is case-insensitive (RFC 9110)
-                return _unauthorized("send your token as 'Authorization: Bearer <token>'")
-            session = db.session()
-            token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(sent.strip())))
-            if token is None or token.revoked_at is not None:
-                return _unauthorized("the token is not valid (unknown or revoked)")
-            if scope not in token.scopes.split():
-                return jsonify(error={"code": "forbidden", "message": f"the token lacks the '{scope}' scope"}), 403
-            token.last_used_at = utcnow()
+                return AuthFailure(401, "unauthorized", "send your token as 'Authorization: Bearer <token>'").response()
+            try:
+                token = live_token(sent.strip(), scope)
+            except AuthFailure as exc:
+                return exc.response()
             g.member = token.member
+            g.member_ref = token.member.public_id            # what the request log names
             return view(*args, **kwargs)
         return run
     return decorate

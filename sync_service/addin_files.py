@@ -1,22 +1,30 @@
 """The Office add-in's files, served by the service: /addin/manifest.xml (with this service's
-own https address filled in), the custom functions' script and metadata, and the task pane."""
+own address filled in), the custom functions' script and metadata, and the task pane.
+
+The address in the manifest is ``PUBLIC_URL`` and nothing else: never the request's Host header,
+which a client chooses. ``cpd serve`` on a loopback address sets it to that address; anywhere else
+it must be given (``--public-url`` or ``CPD_PUBLIC_URL``), or the manifest is not served."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, request, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, send_from_directory
 
 bp = Blueprint("addin_files", __name__, url_prefix="/addin")
 STATIC = Path(__file__).parent / "officejs" / "static"
 MANIFEST = Path(__file__).parent / "officejs" / "manifest.xml"
 
 
-def base_url() -> str:
-    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+def base_url() -> str | None:
+    public = current_app.config.get("PUBLIC_URL")
+    return public.rstrip("/") if public else None
 
 
 @bp.get("/manifest.xml")
 def manifest():
+    if base_url() is None:
+        return jsonify(error={"code": "public_url_not_set", "message": "the service's public address is not set: "
+                              "start it with --public-url https://... (or set CPD_PUBLIC_URL) to serve the manifest"}), 404
     xml = MANIFEST.read_text(encoding="utf-8").replace("{BASE_URL}", base_url())
     return Response(xml, mimetype="application/xml",
                     headers={"Content-Disposition": "attachment; filename=cpd-tracker-manifest.xml"})

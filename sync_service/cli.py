@@ -6,6 +6,7 @@ the service.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -58,15 +59,18 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     if public_url and not public_url.startswith(("https://", "http://")):
         fail(CpdError("bad_option", f"--public-url must be an address such as https://cpd.example.org, "
                                     f"found {public_url!r}"))
+    scheme = "https" if cert else "http"
+    base = f"{scheme}://{'[' + host + ']' if ':' in host else host}:{port}"
     settings: dict = {"PUBLIC_URL": public_url.rstrip("/")} if public_url else {}
-    if not cert and host in LOOPBACK:
-        settings["SESSION_COOKIE_SECURE"] = False     # plain http on this computer only; https sets Secure
+    if host in LOOPBACK:
+        if not os.environ.get("CPD_PUBLIC_URL"):
+            settings.setdefault("PUBLIC_URL", base)   # this computer only: the address it listens on
+        if not cert:
+            settings["SESSION_COOKIE_SECURE"] = False     # plain http on this computer only; https sets Secure
     try:
         app = create_app(settings or None)            # checks the settings and migrates, once, before any worker
     except ValueError as exc:
         fail(CpdError("bad_setting", str(exc)))
-    scheme = "https" if cert else "http"
-    base = f"{scheme}://{host}:{port}"
     children: list = []
     if demo:
         children, token = _start_demo(app, host, port)
@@ -79,7 +83,7 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     options = server.ServerOptions(host=host, port=port, workers=workers or server.default_workers(),
                                    threads=threads, timeout=timeout, keepalive=keepalive, cert=cert, key=key,
                                    server="dev" if dev else server_name)
-    manifest = f"{public_url or base}/addin/manifest.xml" if public_url or host in LOOPBACK else \
+    manifest = f"{settings['PUBLIC_URL']}/addin/manifest.xml" if settings.get("PUBLIC_URL") else \
         "not served until --public-url is set"
     how = "development server" if dev else f"{options.server}, {options.workers} workers x {options.threads} threads"
     click.echo(f"CPD service on {base}/  ({how}; add-in manifest: {manifest}; "

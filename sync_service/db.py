@@ -1,4 +1,5 @@
-"""The database: SQLite (WAL, durable) by default, PostgreSQL by DATABASE_URL; one session per request."""
+"""The database: SQLite (WAL, durable) by default, PostgreSQL by DATABASE_URL; one session per request.
+SQL parameters are never put in an error's message (``hide_parameters``): they hold members' data."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record):
@@ -34,7 +35,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
 def upgrade(engine: Engine) -> None:

@@ -1,19 +1,84 @@
-"""Request logs without personal data: a request id, the member's pseudonymous id, the route
-(the pattern, not the path), the outcome, sizes and time. Never names, membership numbers,
-cell values, tokens or file names."""
+"""Logs without personal data, one JSON object per line on standard error.
+
+- ``cpd.requests``: one line per request: a request id (also sent as ``X-Request-Id``), the
+  member's pseudonymous id, the route (the pattern, not the path), the outcome, sizes and time.
+- ``cpd.delivery``: the worker's delivery events (``delivery.py``).
+- ``cpd.errors``: an unexpected error: the request id, the error's type and where in the code it
+  happened, never its message (a database error's message can quote the row, and so a name or an
+  e-mail address), never SQL parameters (the engine hides them), never record contents.
+
+Never names, membership numbers, cell values, tokens or file names. ``LOG_LEVEL``
+(``CPD_LOG_LEVEL``) sets the level: INFO shows every request, WARNING only errors.
+"""
 from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
+import traceback
 import uuid
+from pathlib import Path
 
 from flask import Flask, g, request
 
 log = logging.getLogger("cpd.requests")
+errors = logging.getLogger("cpd.errors")
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class StderrHandler(logging.StreamHandler):
+    """Writes each record's message (already a JSON line) to whatever ``sys.stderr`` is at the time."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+def configure(level: str | int = "INFO") -> None:
+    """Send the ``cpd`` loggers to standard error, once per process, at ``level``."""
+    logger = logging.getLogger("cpd")
+    if not any(isinstance(h, StderrHandler) for h in logger.handlers):
+        handler = StderrHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper() if isinstance(level, str) else level)
+
+
+def line(**fields) -> str:
+    return json.dumps(fields, separators=(",", ":"), default=str)
+
+
+def where(exc: BaseException) -> list[str]:
+    """The exception's path through this product's own code, as file:line function (no messages)."""
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename).resolve()
+        if PACKAGE_ROOT in path.parents and ".venv" not in path.parts and "site-packages" not in path.parts:
+            frames.append(f"{path.relative_to(PACKAGE_ROOT)}:{frame.lineno} {frame.name}")
+    return frames[-6:]
+
+
+def error_event(exc: BaseException, **fields) -> str:
+    """An error as a log line: its type (and the database driver's, for a database error), where it
+    happened; never its message."""
+    cause = getattr(exc, "orig", None)
+    return line(event="error", error=type(exc).__name__, driver_error=type(cause).__name__ if cause else None,
+                sqlstate=getattr(cause, "sqlstate", None), where=where(exc), **fields)
+
+
+def log_exception(exc: BaseException) -> None:
+    errors.error(error_event(exc, request_id=getattr(g, "request_id", None), method=request.method,
+                             route=request.url_rule.rule if request.url_rule else "(unmatched)"))
 
 
 def init_app(app: Flask) -> None:
+    configure(app.config.get("LOG_LEVEL", "INFO"))
+
     @app.before_request
     def _start():
         g.request_id = uuid.uuid4().hex[:16]
@@ -21,17 +86,16 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _log(response):
-        member = getattr(g, "member", None)
         error = None
         if response.is_json and response.status_code >= 400:
             body = response.get_json(silent=True) or {}
             error = (body.get("error") or {}).get("code") if isinstance(body, dict) else None
-        log.info(json.dumps({
-            "request_id": getattr(g, "request_id", None), "member": member.public_id if member else None,
-            "method": request.method, "route": request.url_rule.rule if request.url_rule else "(unmatched)",
-            "status": response.status_code, "code": error, "bytes_in": request.content_length or 0,
-            "bytes_out": response.calculate_content_length() or 0,
-            "ms": round((time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000, 1),
-        }, separators=(",", ":")))
+        if log.isEnabledFor(logging.INFO):
+            log.info(line(
+                request_id=getattr(g, "request_id", None), member=getattr(g, "member_ref", None),
+                method=request.method, route=request.url_rule.rule if request.url_rule else "(unmatched)",
+                status=response.status_code, code=error, bytes_in=request.content_length or 0,
+                bytes_out=response.calculate_content_length() or 0,
+                ms=round((time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000, 1)))
         response.headers["X-Request-Id"] = getattr(g, "request_id", "")
         return response

@@ -32,6 +32,7 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="member", cascade="all, delete-orphan")
+    web_sessions: Mapped[list["WebSession"]] = relationship(cascade="all, delete-orphan")
     sheets: Mapped[list["LinkedSheet"]] = relationship(cascade="all, delete-orphan")
 
 
@@ -50,6 +51,24 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     member: Mapped[Member] = relationship(back_populates="tokens")
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random key; only its SHA-256 is stored. A session ends
+    when the member signs out, when the token it was made from is revoked, when the member is erased,
+    or when it expires; every page request checks all four."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    member: Mapped[Member] = relationship(overlaps="web_sessions")
+    token: Mapped[ApiToken] = relationship()
 
 
 class Submission(Base):

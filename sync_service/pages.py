@@ -1,7 +1,10 @@
 """The member's pages and the admin page, server-rendered.
 
-Members sign in with their token (it becomes a session: secure, HttpOnly, SameSite cookie);
-every form carries a CSRF token. Every query is scoped to the signed-in member.
+Members sign in with a token that has the ``read`` scope; pages that submit need ``submit``. A
+sign-in is a server-side session (``WebSession``): the cookie (secure, HttpOnly, SameSite) holds
+only a random key, and the session ends at once on sign-out, when its token is revoked or when the
+member is erased. Failed sign-ins are rate-limited per address and per token. Every form carries
+a CSRF token. Every query is scoped to the signed-in member.
 """
 from __future__ import annotations
 
@@ -11,16 +14,19 @@ import json
 import secrets
 from functools import wraps
 
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, send_file, session,
-                   url_for)
-from sqlalchemy import func, select
+from datetime import timezone
+
+from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template, request, send_file,
+                   session, url_for)
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from addin import fmt_hours, list_profiles, rows_as_dicts, template_path
 
 from . import db
-from .accounts import hash_token
+from .accounts import AuthFailure, hash_token, live_token
 from .delivery import enable_endpoint, endpoint_disabled, resend
-from .models import ApiToken, Delivery, Member, Submission, iso_utc
+from .models import ApiToken, Delivery, Submission, WebSession, iso_utc, utcnow
 from .submissions import Refused, accept, document
 
 bp = Blueprint("pages", __name__)
@@ -50,22 +56,53 @@ def _check_csrf():
             abort(400, description="The form has expired or did not come from this site. Reload the page and try again.")
 
 
-def signed_in(view):
-    @wraps(view)
-    def run(*args, **kwargs):
-        member_id = session.get("member_id")
-        member = db.session().get(Member, member_id) if member_id else None
-        if member is None:
-            session.pop("member_id", None)
-            return redirect(url_for("pages.login"))
-        g.page_member = member
-        return view(*args, **kwargs)
-    return run
+def start_session(token: ApiToken) -> None:
+    """Sign the browser in with ``token``: a new server-side session, a new cookie, a new CSRF token."""
+    key = secrets.token_urlsafe(32)
+    s = db.session()
+    s.add(WebSession(key_hash=hash_token(key), member_id=token.member_id, token_id=token.id,
+                     expires_at=utcnow() + current_app.permanent_session_lifetime))
+    s.commit()
+    session.clear()
+    session["sid"] = key
+    session.permanent = True
+
+
+def current_session() -> WebSession | None:
+    """The browser's live session: not signed out, its token not revoked, its member not erased, not expired."""
+    key = session.get("sid")
+    if not key:
+        return None
+    row = db.session().scalar(select(WebSession).options(joinedload(WebSession.token), joinedload(WebSession.member))
+                              .where(WebSession.key_hash == hash_token(key)))
+    if row is None or row.token.revoked_at is not None:
+        return None
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=timezone.utc)
+    return row if expires > utcnow() else None
+
+
+def signed_in(scope: str = "read"):
+    """The page needs a signed-in member whose token has ``scope`` (403 otherwise)."""
+    def decorate(view):
+        @wraps(view)
+        def run(*args, **kwargs):
+            live = current_session()
+            if live is None:
+                session.pop("sid", None)
+                return redirect(url_for("pages.login"))
+            if scope not in live.token.scopes.split():
+                abort(403, description=f"The token you signed in with does not allow this (it lacks the '{scope}' "
+                                       "scope). Sign in with a token that has it.")
+            g.page_member = live.member
+            g.member_ref = live.member.public_id
+            return view(*args, **kwargs)
+        return run
+    return decorate
 
 
 def admin_only(view):
     @wraps(view)
-    @signed_in
+    @signed_in("read")
     def run(*args, **kwargs):
         if not g.page_member.is_admin:
             abort(404)
@@ -75,52 +112,65 @@ def admin_only(view):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status = None, 200
     if request.method == "POST":
-        token = request.form.get("token", "").strip()
-        row = db.session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token))) if token else None
-        if row is None or row.revoked_at is not None:
-            error = "That token is not valid. Use the token from your CPD service administrator."
+        try:
+            token = live_token(request.form.get("token", "").strip(), "read")
+        except AuthFailure as exc:
+            error, status = {401: "That token is not valid. Use the token from your CPD service administrator.",
+                             403: "That token cannot be used to sign in (it lacks the 'read' scope)."}.get(
+                exc.status, exc.message[:1].upper() + exc.message[1:] + "."), exc.status
         else:
-            session.clear()
-            session["member_id"] = row.member_id
-            session.permanent = True
+            start_session(token)
             return redirect(url_for("pages.dashboard"))
-    return render_template("login.html", error=error), 401 if error else 200
+    response = make_response(render_template("login.html", error=error), status)
+    if status == 429:
+        response.headers["Retry-After"] = "60"
+    return response
 
 
 @bp.post("/logout")
 def logout():
+    key = session.get("sid")
+    if key:
+        s = db.session()
+        s.execute(delete(WebSession).where(WebSession.key_hash == hash_token(key)))
+        s.commit()
     session.clear()
     return redirect(url_for("pages.login"))
 
 
-@bp.get("/")
-@signed_in
-def dashboard():
-    subs = db.session().scalars(select(Submission).where(Submission.member_id == g.page_member.id)
+def dashboard_page(status: int = 200, **shown):
+    """The member's page, with what an action has to show (an upload's or a sheet's problems, a sheet's
+    review) rendered from the server: nothing of it is kept in the cookie."""
+    subs = db.session().scalars(select(Submission).options(joinedload(Submission.delivery))
+                                .where(Submission.member_id == g.page_member.id)
                                 .order_by(Submission.received_at.desc())).all()
+    shown = {"error": None, "sheet_error": None, "sheet_report": None, **shown}
     return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
-                           error=session.pop("upload_error", None), sheets=g.page_member.sheets,
-                           sheet_report=session.pop("sheet_report", None),
-                           sheet_error=session.pop("sheet_error", None))
+                           sheets=g.page_member.sheets, **shown), status
+
+
+@bp.get("/")
+@signed_in("read")
+def dashboard():
+    return dashboard_page()
 
 
 @bp.post("/upload")
-@signed_in
+@signed_in("submit")
 def upload():
     file = request.files.get("workbook")
     data = file.read() if file else b""
     try:
         sub, _ = accept(g.page_member, data, None)
     except Refused as exc:
-        session["upload_error"] = exc.body
-        return redirect(url_for("pages.dashboard"))
+        return dashboard_page(exc.status, error=exc.body)
     return redirect(url_for("pages.submission", sub_id=sub.id))
 
 
 @bp.get("/submissions/<sub_id>")
-@signed_in
+@signed_in("read")
 def submission(sub_id: str):
     sub = db.session().scalar(select(Submission).where(Submission.id == sub_id,
                                                        Submission.member_id == g.page_member.id))
@@ -142,7 +192,7 @@ def template(profile_id: str):
 
 
 @bp.get("/export")
-@signed_in
+@signed_in("read")
 def export():
     """Everything stored about the member, as JSON."""
     m = g.page_member
@@ -170,13 +220,12 @@ def _record_of(doc: dict) -> dict:
 
 
 @bp.post("/erase")
-@signed_in
+@signed_in("read")
 def erase():
     """Delete the member and everything stored about them: submissions, stored workbooks,
     queued deliveries and tokens."""
     if request.form.get("confirm") != "DELETE":
-        session["upload_error"] = {"code": "not_confirmed", "message": "Type DELETE to confirm erasing your data."}
-        return redirect(url_for("pages.dashboard"))
+        return dashboard_page(400, error={"code": "not_confirmed", "message": "Type DELETE to confirm erasing your data."})
     s = db.session()
     s.delete(g.page_member)
     s.commit()

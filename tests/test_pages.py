@@ -58,10 +58,29 @@ def test_forms_without_the_csrf_token_are_refused(service):
 def test_upload_errors_show_their_code_and_cell(service):
     client = service.test_client()
     token = sign_in(client, service.config["TOKENS"]["a"])
-    page = client.get(upload(client, token, corpus.forged_cached_formula()).headers["Location"]).data.decode()
-    assert "invalid_record" in page and "Record!J10" in page
-    page = client.get(upload(client, token, corpus.billion_laughs()).headers["Location"]).data.decode()
-    assert "dtd_not_allowed" in page
+    res = upload(client, token, corpus.forged_cached_formula())
+    assert res.status_code == 422 and "invalid_record" in res.text and "Record!J10" in res.text
+    res = upload(client, token, corpus.billion_laughs())
+    assert res.status_code == 400 and "dtd_not_allowed" in res.text
+
+
+def test_every_problem_of_an_upload_is_listed_from_the_server_not_the_cookie(service, tmp_path):
+    """3,000 bad values: the page lists each with its cell, as the CLI does, and the cookie stays small."""
+    import openpyxl
+    wb = openpyxl.load_workbook(example_path("iet"))
+    ws = wb["Record"]
+    for row in range(10, 3010):
+        ws.cell(row=row, column=3, value=f"Activity {row}")
+        ws.cell(row=row, column=1, value="not a date")
+    wb.save(tmp_path / "bad.xlsx")
+    client = service.test_client()
+    token = sign_in(client, service.config["TOKENS"]["a"])
+    res = upload(client, token, (tmp_path / "bad.xlsx").read_bytes())
+    assert res.status_code == 422
+    cells = set(re.findall(r"Record!A(\d+)", res.text))
+    assert len(cells) >= 3000 and {"10", "3009"} <= cells
+    assert len(res.headers.get("Set-Cookie", "")) < 1000          # nothing of it kept in the cookie
+    assert "Record!A10" not in client.get("/").text                # and not shown again on the next visit
 
 
 def test_another_members_submission_page_is_not_found(service):
@@ -82,7 +101,7 @@ def test_export_then_erase_removes_everything(service):
     assert exported["submissions"][0]["record"]["member"]["name"] == "Alex Morgan"
     assert "token_hash" not in json.dumps(exported)
     token = csrf(client.get("/").data)
-    assert client.post("/erase", data={"confirm": "nope", "csrf": token}).status_code == 302
+    assert client.post("/erase", data={"confirm": "nope", "csrf": token}).status_code == 400
     res = client.post("/erase", data={"confirm": "DELETE", "csrf": token})
     assert res.status_code == 200 and b"erased" in res.data
     with service.app_context():

@@ -209,10 +209,10 @@ def test_cpd_submit_end_to_end(live_service, cpd, tmp_path, monkeypatch):
     assert cpd("login", "--url", url.rsplit("/api/", 1)[0], "--token", app.config["TOKENS"]["b"]).exit_code == 0
     res = cpd("submit", example_path("iet"), "--json")
     assert res.exit_code == 0, res.output
-    body = json.loads(res.output)
+    body = json.loads(res.stdout)                  # (the in-process server's request log goes to stderr)
     with app.app_context():
         session = db.session()
         sub = session.get(Submission, body["id"])
         assert sub.delivery.status == "queued"
         assert session.get(Member, sub.member_id).email == "b@example.org"
-    assert cpd("submit", example_path("iet"), "--json").output == res.output     # the same receipt again
+    assert cpd("submit", example_path("iet"), "--json").stdout == res.stdout     # the same receipt again
