@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         FUNCTION_CALLS="600/minute",              # worksheet function calls per address
         FUNCTION_MAX_ROWS=20000,                  # rows in one worksheet function's ranges
         LOG_LEVEL="INFO",
+        BODY_READ_TIMEOUT=20.0,                   # seconds a request body may pause before the client is dropped
         ADDIN_FRAME_ANCESTORS=OFFICE_FRAME_ANCESTORS,
         INSTITUTION_URL=os.environ.get("CPD_INSTITUTION_URL"),                 # where the worker delivers
         SIGNING_SECRETS=[s for s in os.environ.get("CPD_SIGNING_SECRETS", "").split(",") if s],
@@ -92,6 +93,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(sheets_api.bp)
     app.register_blueprint(sheets_pages.bp)
+
+    @app.before_request
+    def _bounded_reads():
+        """A client that stops sending its body mid-way is dropped after BODY_READ_TIMEOUT seconds of silence
+        (gunicorn hands the connection's socket to the app), instead of holding a thread."""
+        sock = request.environ.get("gunicorn.socket")
+        if sock is not None and request.method in ("POST", "PUT", "PATCH"):
+            sock.settimeout(float(app.config["BODY_READ_TIMEOUT"]))
 
     @app.after_request
     def _security_headers(response):

@@ -48,6 +48,15 @@ def document(sub: Submission) -> dict:
     return unpack(sub.body)
 
 
+def read_body() -> bytes:
+    """The request body, whole. Over ``MAX_CONTENT_LENGTH`` it is refused (413) however it is sent: with a
+    Content-Length, or chunked (where Werkzeug's own reading would stop at the limit and return the cut body)."""
+    chunks = []
+    while chunk := request.stream.read(64 * 1024):          # raises RequestEntityTooLarge past the limit
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _existing(member_id: int, key: str) -> Submission | None:
     """The member's submission made with this idempotency key, if there is one."""
     return db.session().scalar(select(Submission).where(Submission.member_id == member_id,
@@ -146,7 +155,7 @@ def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tupl
 @require_token("submit")
 def create():
     try:
-        sub, created = accept(g.member, request.get_data(cache=False), request.headers.get("Idempotency-Key"))
+        sub, created = accept(g.member, read_body(), request.headers.get("Idempotency-Key"))
     except Refused as exc:
         response = jsonify(error=exc.body)
         if exc.status == 429:

@@ -194,3 +194,78 @@ def fake_sheets(tmp_path, monkeypatch):
 
 def sheet_url(book) -> str:
     return f"https://docs.google.com/spreadsheets/d/{book.key}/edit#gid=0"
+
+
+class Served:
+    """``cpd serve`` (the production server) as its own process on a free 127.0.0.1 port: ``url``,
+    ``token`` of a member made with ``cpd admin add-member``, and its standard error (the logs)."""
+
+    def __init__(self, tmp_path: Path, database_url: str, *args: str, env: dict | None = None):
+        import socket
+        import subprocess
+        import sys
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
+        self.env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp_path / "instance"),
+                    **(env or {})}
+        self.cpd = [sys.executable, "-m", "addin.cli"]
+        made = subprocess.run([*self.cpd, "admin", "add-member", "served@example.org"], env=self.env,
+                              capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stdout + made.stderr
+        self.token = made.stdout.strip().splitlines()[-1]
+        self.log_path = tmp_path / "serve.log"
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([*self.cpd, "serve", "--port", str(self.port), *args], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=self._log, cwd=tmp_path)
+        self.wait_ready()
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        import time
+        import urllib.request
+        deadline = time.time() + seconds
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/api/v1/functions", timeout=2).read()
+                return
+            except OSError:
+                assert self.proc.poll() is None and time.time() < deadline, self.logs()
+                time.sleep(0.1)
+
+    def logs(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except Exception:
+            self.proc.kill()
+        self._log.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def served(request, tmp_path):
+    """The production server on SQLite (a file) and on PostgreSQL (a fresh schema); see ``Served``."""
+    from sqlalchemy import text
+    admin = schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
+    else:
+        admin, schema, url = postgres_schema_url()
+    servers: list[Served] = []
+
+    def start(*args: str, env: dict | None = None) -> Served:
+        servers.append(Served(tmp_path, url, *args, env=env))
+        return servers[-1]
+    yield start
+    for s in servers:
+        s.stop()
+    if admin is not None:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
