@@ -81,11 +81,12 @@ def create_app(config: dict | None = None) -> Flask:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
-    from . import addin_files, db, functions, logs, openapi, pages, submissions, throttle
+    from . import accounts, addin_files, db, functions, logs, openapi, pages, submissions, throttle
     from .sheets import api as sheets_api, pages as sheets_pages
     logs.init_app(app)
     db.init_app(app)
     throttle.init_app(app)
+    accounts.init_app(app)
     app.register_blueprint(functions.bp)
     app.register_blueprint(addin_files.bp)
     app.register_blueprint(submissions.bp)

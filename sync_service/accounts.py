@@ -7,7 +7,8 @@ from datetime import timedelta, timezone
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload
 
 from . import db
@@ -15,6 +16,7 @@ from .models import ApiToken, Member, utcnow
 from .throttle import address, throttle, too_many
 
 TOKEN_PREFIX = "cpd_"
+TOUCH_EVERY = timedelta(minutes=5)           # how often a token's "last used" time is written
 
 
 def hash_token(token: str) -> str:
@@ -74,12 +76,32 @@ def live_token(sent: str, scope: str) -> ApiToken:
         raise AuthFailure(401, "unauthorized", "the token is not valid (unknown or revoked)")
     if scope not in token.scopes.split():
         raise AuthFailure(403, "forbidden", f"the token lacks the '{scope}' scope")
-    now = utcnow()
     last = token.last_used_at
-    if last is None or (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) < now - timedelta(minutes=5):
-        token.last_used_at = now
-    session.commit()              # a short transaction: nothing stays locked while the view works
+    if last is None or (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) < utcnow() - TOUCH_EVERY:
+        g.touch_token = token.id  # noted with the request's own write (``touch``), or just after the view
+    session.commit()              # ends the read: nothing stays locked while the view works
     return token
+
+
+def touch(session: Session) -> None:
+    """Note the request's token as used, inside the caller's transaction (at most every TOUCH_EVERY)."""
+    token_id = g.pop("touch_token", None)
+    if token_id is not None:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+
+
+def init_app(app) -> None:
+    @app.after_request
+    def _touch_after(response):
+        """A request that wrote nothing of its own notes its token's use in a short transaction of its own."""
+        if "touch_token" in g and response.status_code < 500:
+            session = db.session()
+            try:
+                touch(session)
+                session.commit()
+            except SQLAlchemyError:
+                session.rollback()       # a missed 'last used' never fails the request
+        return response
 
 
 def require_token(scope: str):

@@ -153,13 +153,16 @@ def _start_demo(app, host: str, port: int):
 @click.option("--retry-after-max", envvar="CPD_RETRY_AFTER_MAX", type=click.FloatRange(0, 7 * 86400), default=3600,
               show_default=True, help="Seconds: the longest Retry-After honoured; a larger or invalid one counts "
               "as this (or CPD_RETRY_AFTER_MAX).")
+@click.option("--batch", type=click.IntRange(1, 100), default=8, show_default=True,
+              help="Deliveries leased at once, then sent one after another over one kept-alive connection.")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
-def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedule, retry_after_max, once) -> None:
+def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedule, retry_after_max, batch,
+           once) -> None:
     """Run a delivery worker: send stored submissions to the institution (several may run at once)."""
     import signal
     import threading
     from sync_service import create_app
-    from sync_service.delivery import RETRY_SCHEDULE, Endpoint, run, run_once
+    from sync_service.delivery import RETRY_SCHEDULE, Endpoint, Sender, run, run_once
 
     secrets_ = tuple(s.strip() for part in secrets_ for s in part.split(",") if s.strip())
     if not all(s.startswith("whsec_") for s in secrets_):
@@ -175,6 +178,10 @@ def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedu
             fail(CpdError("bad_option", "--schedule needs at least one wait, none negative"))
     target = Endpoint(endpoint, secrets_, timeout, schedule=waits, lease_margin=lease_margin,
                       retry_after_max=retry_after_max)
+    try:
+        Sender(target)
+    except ValueError as exc:
+        fail(CpdError("bad_option", str(exc)))
     sessions = app.extensions["cpd_sessions"]
     if once:
         n = 0
@@ -186,7 +193,7 @@ def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedu
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo(f"Delivery worker sending to {endpoint}. Ctrl+C stops it.")
     try:
-        run(sessions, target, stop, poll)
+        run(sessions, target, stop, poll, batch)
     except KeyboardInterrupt:
         stop.set()
 

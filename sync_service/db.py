@@ -35,7 +35,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    return create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
 def upgrade(engine: Engine) -> None:

@@ -24,9 +24,9 @@ import logging
 import math
 import random
 import socket
+import ssl
 import threading
-import urllib.error
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -100,62 +100,118 @@ def retry_after(value: str | None, cap: float = RETRY_AFTER_MAX) -> float | None
     return seconds
 
 
-def attempt(endpoint: Endpoint, sub_id: str, body: bytes) -> Outcome:
+class Sender:
+    """POSTs to the institution's endpoint over one kept-alive connection (http or https), opened again
+    when the endpoint closes it. A send that fails on a reused connection before any answer is tried once
+    more on a fresh one (the Idempotency-Key makes that safe)."""
+
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
+        url = urllib.parse.urlsplit(endpoint.url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"the endpoint must be an http(s) address, found {endpoint.url!r}")
+        self.https, self.host, self.port = url.scheme == "https", url.hostname, url.port
+        self.path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        self.conn: http.client.HTTPConnection | None = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self.https:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.endpoint.timeout,
+                                               context=ssl.create_default_context())
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.endpoint.timeout)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def post(self, headers: dict, body: bytes) -> tuple[int, http.client.HTTPMessage, bytes, int | None]:
+        """(status, headers, up to 1 MB of the answer, its declared length)."""
+        for reused in (self.conn is not None, False):
+            if self.conn is None:
+                self.conn = self._connect()
+            try:
+                self.conn.request("POST", self.path, body=body, headers=headers)
+                resp = self.conn.getresponse()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.close()
+                if reused:
+                    continue            # the endpoint closed an idle kept-alive connection: once more, fresh
+                raise
+            except BaseException:
+                self.close()
+                raise
+            try:
+                raw = resp.read(1_000_000)
+                if resp.will_close or not resp.isclosed():
+                    self.close()        # the endpoint closes it, or more is left than we read
+            except BaseException:
+                self.close()
+                raise
+            declared = resp.headers.get("Content-Length")
+            return resp.status, resp.headers, raw, int(declared) if declared and declared.isdigit() else None
+        raise ConnectionError("the endpoint closed the connection")
+
+
+def attempt(endpoint: Endpoint, sub_id: str, body: bytes, sender: Sender | None = None) -> Outcome:
     """One try: POST the stored document, and what the answer means."""
     headers = {**signing.headers(list(endpoint.secrets), sub_id, body), "Content-Type": "application/json",
                "Content-Encoding": "gzip", "Idempotency-Key": sub_id, "User-Agent": "cpd-tracker-delivery/2"}
-    request = urllib.request.Request(endpoint.url, data=body, headers=headers, method="POST")
+    own = sender is None
+    sender = sender or Sender(endpoint)
     try:
-        with urllib.request.urlopen(request, timeout=endpoint.timeout) as resp:
-            raw = resp.read(1_000_000)
-            declared = resp.headers.get("Content-Length")
-            if declared and declared.isdigit() and len(raw) < int(declared):
-                return Outcome("retry", f"{resp.status} cut off after {len(raw)} of {declared} bytes")
-            try:
-                answer = json.loads(raw or b"{}")
-            except json.JSONDecodeError:
-                answer = {}
-            receipt = answer.get("receipt_id") if isinstance(answer, dict) else None
-            if not receipt:          # the protocol: a 2xx *with a receipt id* completes the delivery
-                return Outcome("retry", f"{resp.status} without a receipt id")
-            return Outcome("delivered", f"{resp.status}", receipt_id=str(receipt)[:200])
-    except urllib.error.HTTPError as err:
-        reason = err.read(2000).decode("utf-8", "replace")
-        if err.code == 410:
-            return Outcome("gone", f"410 Gone: {reason[:200]}")
-        if err.code in RETRYABLE or err.code >= 500:
-            return Outcome("retry", f"{err.code}",
-                           retry_after=retry_after(err.headers.get("Retry-After"), endpoint.retry_after_max))
-        return Outcome("failed", f"{err.code}: {reason[:500]}")
-    except (urllib.error.URLError, http.client.HTTPException, socket.timeout, TimeoutError, ConnectionError,
-            OSError) as err:
-        return Outcome("retry", f"{type(err).__name__}: {getattr(err, 'reason', err)}")
+        status, answer_headers, raw, declared = sender.post(headers, body)
+    except (http.client.HTTPException, socket.timeout, TimeoutError, ConnectionError, ssl.SSLError, OSError) as err:
+        return Outcome("retry", f"{type(err).__name__}: {err}"[:300])
+    finally:
+        if own:
+            sender.close()
+    if 200 <= status < 300:
+        if declared is not None and len(raw) < declared:
+            return Outcome("retry", f"{status} cut off after {len(raw)} of {declared} bytes")
+        try:
+            answer = json.loads(raw or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            answer = {}
+        receipt = answer.get("receipt_id") if isinstance(answer, dict) else None
+        if not receipt:              # the protocol: a 2xx *with a receipt id* completes the delivery
+            return Outcome("retry", f"{status} without a receipt id")
+        return Outcome("delivered", f"{status}", receipt_id=str(receipt)[:200])
+    reason = raw[:2000].decode("utf-8", "replace")
+    if status == 410:
+        return Outcome("gone", f"410 Gone: {reason[:200]}")
+    if status in RETRYABLE or status >= 500:
+        return Outcome("retry", f"{status}", retry_after=retry_after(answer_headers.get("Retry-After"),
+                                                                    endpoint.retry_after_max))
+    return Outcome("failed", f"{status}: {reason[:500]}")
 
 
-def _lease(endpoint: Endpoint) -> timedelta:
-    return timedelta(seconds=endpoint.timeout + endpoint.lease_margin)
+def _lease(endpoint: Endpoint, count: int) -> timedelta:
+    return timedelta(seconds=endpoint.timeout * count + endpoint.lease_margin)
 
 
-def claim(session: Session, endpoint: Endpoint, now: datetime | None = None) -> Claimed | None:
-    """In one short transaction: take the next due delivery (or one whose worker's lease ran out) while
-    the endpoint is enabled, lease it, and load its body. The transaction is over when this returns."""
+def claim(session: Session, endpoint: Endpoint, now: datetime | None = None, limit: int = 1) -> list[Claimed]:
+    """In one short transaction: take up to ``limit`` due deliveries (or ones whose worker's lease ran out)
+    while the endpoint is enabled, lease them, and load their bodies. The transaction is over when this
+    returns."""
     now = now or utcnow()
     due = or_(and_(Delivery.status.in_(("queued", "retrying")), Delivery.next_attempt_at <= now),
               and_(Delivery.status == "sending", Delivery.lease_until < now))
     enabled = ~exists().where(EndpointState.disabled_at.is_not(None))
-    pick = select(Delivery.id).where(due, enabled).order_by(Delivery.next_attempt_at).limit(1)
+    pick = select(Delivery.id).where(due, enabled).order_by(Delivery.next_attempt_at).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     try:
-        row = session.execute(
-            update(Delivery).where(Delivery.id == pick.scalar_subquery())
-            .values(status="sending", lease_until=now + _lease(endpoint), attempts=Delivery.attempts + 1)
-            .returning(Delivery.id, Delivery.submission_id, Delivery.attempts)).first()
-        if row is None:
-            return None
-        queued, body = session.execute(select(Delivery.queued_at, Submission.body).join(Delivery.submission)
-                                        .where(Delivery.id == row.id)).one()
-        return Claimed(row.id, row.submission_id, row.attempts, queued, body)
+        rows = session.execute(
+            update(Delivery).where(Delivery.id.in_(pick.scalar_subquery()))
+            .values(status="sending", lease_until=now + _lease(endpoint, limit), attempts=Delivery.attempts + 1)
+            .returning(Delivery.id, Delivery.submission_id, Delivery.attempts, Delivery.queued_at)).all()
+        if not rows:
+            return []
+        bodies = dict(session.execute(select(Submission.id, Submission.body)
+                                      .where(Submission.id.in_([r.submission_id for r in rows]))).all())
+        return [Claimed(r.id, r.submission_id, r.attempts, r.queued_at, bodies[r.submission_id])
+                for r in sorted(rows, key=lambda r: r.id)]
     finally:
         session.commit()
 
@@ -165,24 +221,14 @@ def endpoint_disabled(session: Session) -> EndpointState | None:
     return state if state is not None and state.disabled_at is not None else None
 
 
-def record_outcome(session: Session, claimed: Claimed, outcome: Outcome, endpoint: Endpoint,
-                   now: datetime | None = None) -> str | None:
-    """In one short transaction: what the try means for the delivery. Returns its new status, or None
-    when the lease had passed to another worker (a late answer changes nothing, unless it delivered)."""
-    now = now or utcnow()
-    ours = and_(Delivery.id == claimed.delivery_id, Delivery.status == "sending",
-                Delivery.attempts == claimed.attempts)
+def _outcome_values(claimed: Claimed, outcome: Outcome, endpoint: Endpoint, now: datetime) -> dict:
     values: dict = {"lease_until": None}
     if outcome.kind == "delivered":
-        ours = and_(Delivery.id == claimed.delivery_id, Delivery.status != "delivered")
         values.update(status="delivered", receipt_id=outcome.receipt_id, delivered_at=now, last_error=None)
     elif outcome.kind == "failed":
         values.update(status="failed", last_error=outcome.detail)
-    elif outcome.kind == "gone":
-        state = session.get(EndpointState, 1) or EndpointState(id=1)
-        state.disabled_at, state.reason = now, outcome.detail
-        session.add(state)
-        values.update(status="queued", attempts=max(claimed.attempts - 1, 0), last_error=outcome.detail)  # not its fault
+    elif outcome.kind in ("gone", "unsent"):          # the endpoint's fault, or never sent: it waits, uncounted
+        values.update(status="queued", attempts=max(claimed.attempts - 1, 0), last_error=outcome.detail or None)
     elif claimed.attempts >= endpoint.max_attempts:
         values.update(status="dead", last_error=f"gave up after {claimed.attempts} tries: {outcome.detail}")
     else:
@@ -197,39 +243,81 @@ def record_outcome(session: Session, claimed: Claimed, outcome: Outcome, endpoin
                                                      f"{outcome.detail}")
         else:
             values.update(status="retrying", last_error=outcome.detail, next_attempt_at=next_at)
-    changed = session.execute(update(Delivery).where(ours).values(**values)).rowcount
-    status = values["status"] if changed else None
-    if status is not None and status != "queued":
-        session.execute(update(Submission).where(Submission.id == claimed.submission_id).values(status=status))
+    return values
+
+
+def record_outcomes(session: Session, tried: list[tuple[Claimed, Outcome]], endpoint: Endpoint,
+                    now: datetime | None = None) -> list[str | None]:
+    """In one short transaction: what each try means for its delivery. Returns each new status, or None
+    where the lease had passed to another worker (a late answer changes nothing, unless it delivered)."""
+    now = now or utcnow()
+    statuses = []
+    for claimed, outcome in tried:
+        if outcome.kind == "gone":
+            state = session.get(EndpointState, 1) or EndpointState(id=1)
+            state.disabled_at, state.reason = now, outcome.detail
+            session.add(state)
+        ours = (and_(Delivery.id == claimed.delivery_id, Delivery.status != "delivered") if outcome.kind == "delivered"
+                else and_(Delivery.id == claimed.delivery_id, Delivery.status == "sending",
+                          Delivery.attempts == claimed.attempts))
+        values = _outcome_values(claimed, outcome, endpoint, now)
+        changed = session.execute(update(Delivery).where(ours).values(**values)).rowcount
+        statuses.append(values["status"] if changed else None)
     session.commit()
-    log.info(json.dumps({"event": "delivery", "submission": claimed.submission_id, "outcome": outcome.kind,
-                         "attempt": claimed.attempts, "status": status or "lease_lost",
-                         "detail": outcome.detail.split(":")[0][:40]},
-                        separators=(",", ":")))
-    return status
+    for (claimed, outcome), status in zip(tried, statuses):
+        if outcome.kind != "unsent":
+            log.info(json.dumps({"event": "delivery", "submission": claimed.submission_id, "outcome": outcome.kind,
+                                 "attempt": claimed.attempts, "status": status or "lease_lost",
+                                 "detail": outcome.detail.split(":")[0][:40]}, separators=(",", ":")))
+    return statuses
+
+
+def record_outcome(session: Session, claimed: Claimed, outcome: Outcome, endpoint: Endpoint,
+                   now: datetime | None = None) -> str | None:
+    return record_outcomes(session, [(claimed, outcome)], endpoint, now)[0]
+
+
+def deliver(sessions, endpoint: Endpoint, sender: Sender | None = None, limit: int = 1) -> list[str]:
+    """Lease up to ``limit`` due deliveries, send each (no transaction open), record what happened; the
+    outcomes, none when nothing was due (or the endpoint is off). After a 410 Gone the rest are not sent."""
+    own = sender is None
+    sender = sender or Sender(endpoint)
+    try:
+        with sessions() as session:
+            claimed = claim(session, endpoint, limit=limit)
+            if not claimed:
+                return []
+            tried: list[tuple[Claimed, Outcome]] = []
+            for item in claimed:
+                gone = any(o.kind == "gone" for _, o in tried)
+                tried.append((item, Outcome("unsent") if gone else attempt(endpoint, item.submission_id, item.body,
+                                                                            sender)))
+            record_outcomes(session, tried, endpoint)
+            return [o.kind for _, o in tried if o.kind != "unsent"]
+    finally:
+        if own:
+            sender.close()
 
 
 def run_once(sessions, endpoint: Endpoint) -> str | None:
-    """Deliver one due submission; its outcome, or None when nothing was due (or the endpoint is off).
-    The sending happens with no transaction open."""
-    with sessions() as session:
-        claimed = claim(session, endpoint)
-        if claimed is None:
-            return None
-        outcome = attempt(endpoint, claimed.submission_id, claimed.body)
-        record_outcome(session, claimed, outcome, endpoint)
-        return outcome.kind
+    """Deliver one due submission; its outcome, or None when nothing was due (or the endpoint is off)."""
+    kinds = deliver(sessions, endpoint)
+    return kinds[0] if kinds else None
 
 
-def run(sessions, endpoint: Endpoint, stop: threading.Event, poll: float = 1.0) -> None:
+def run(sessions, endpoint: Endpoint, stop: threading.Event, poll: float = 1.0, batch: int = 8) -> None:
+    """Deliver until stopped: up to ``batch`` deliveries per lease, over one kept-alive connection."""
+    sender = Sender(endpoint)
     while not stop.is_set():
         try:
-            worked = run_once(sessions, endpoint)
-        except Exception:        # the database went away a moment: keep the worker alive
-            log.exception("delivery loop")
-            worked = None
-        if worked is None:
+            worked = deliver(sessions, endpoint, sender, batch)
+        except Exception as exc:        # the database went away a moment: keep the worker alive
+            from .logs import error_event
+            log.error(error_event(exc, context="delivery loop"))
+            worked = []
+        if not worked:
             stop.wait(poll)
+    sender.close()
 
 
 def resend(session: Session, sub_id: str) -> bool:
@@ -240,7 +328,6 @@ def resend(session: Session, sub_id: str) -> bool:
     delivery.status, delivery.attempts = "queued", 0
     delivery.next_attempt_at = delivery.queued_at = utcnow()
     delivery.last_error = None
-    delivery.submission.status = "queued"
     session.commit()
     return True
 

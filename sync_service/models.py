@@ -87,7 +87,6 @@ class Submission(Base):
     # The delivery document, gzipped JSON (docs/delivery-protocol.md): the record as tables and its
     # readiness, exactly the body the institution receives. Nothing per cell, no workbook copy.
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     delivery: Mapped["Delivery"] = relationship(back_populates="submission", cascade="all, delete-orphan",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import threading
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,11 +53,19 @@ def document(body: bytes, encoding: str | None) -> dict:
     return doc
 
 
+_local = threading.local()
+
+
 def _db() -> sqlite3.Connection:
-    conn = sqlite3.connect(current_app.config["RECEIVER_DATABASE"], timeout=30, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    return conn
+    """This thread's connection to the store (opened once per thread and kept)."""
+    path = current_app.config["RECEIVER_DATABASE"]
+    conns = _local.__dict__.setdefault("conns", {})
+    if path not in conns:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")       # a receipt given is a submission kept
+        conns[path] = conn
+    return conns[path]
 
 
 def _error(status: int, code: str, message: str):
@@ -74,7 +83,6 @@ def create_receiver(config: dict) -> Flask:
         conn.execute(SCHEMA)
         if "content_encoding" not in {row[1] for row in conn.execute("PRAGMA table_info(received)")}:
             conn.execute("ALTER TABLE received ADD COLUMN content_encoding TEXT")     # a receiver made before v2
-        conn.close()
 
     @app.post("/cpd/submissions")
     def receive():
@@ -102,15 +110,16 @@ def create_receiver(config: dict) -> Flask:
             else:
                 receipt = row[0]
             conn.execute("COMMIT")
-        finally:
-            conn.close()
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         return jsonify(receipt_id=receipt), 200
 
     @app.get("/cpd/submissions/<key>")
     def status(key: str):
         conn = _db()
         row = conn.execute("SELECT receipt_id, received_at FROM received WHERE idempotency_key = ?", (key,)).fetchone()
-        conn.close()
         if row is None:
             return _error(404, "not_found", "nothing received with that key")
         return jsonify(receipt_id=row[0], received_at=row[1])

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 
 from addin import CpdError, GridRead, InvalidRecord, assess, pack, read_workbook, record_data, unpack
 
 from . import db
-from .accounts import require_token
+from .accounts import require_token, touch
 from .models import Delivery, Submission, iso_utc, utcnow
 
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1/submissions")
@@ -36,7 +37,7 @@ def _error(status: int, code: str, message: str, **extra):
 
 def receipt(sub: Submission) -> dict:
     delivery = sub.delivery
-    return {"id": sub.id, "status": delivery.status if delivery else sub.status,
+    return {"id": sub.id, "status": delivery.status if delivery else "queued",
             "received_at": iso_utc(sub.received_at),
             "receipt_id": delivery.receipt_id if delivery else None, "verdict": sub.verdict, "score": sub.score,
             "profile": sub.profile_id}
@@ -58,9 +59,20 @@ def read_body() -> bytes:
 
 
 def _existing(member_id: int, key: str) -> Submission | None:
-    """The member's submission made with this idempotency key, if there is one."""
-    return db.session().scalar(select(Submission).where(Submission.member_id == member_id,
-                                                        Submission.idempotency_key == key))
+    """The member's submission made with this idempotency key, if there is one (with its delivery)."""
+    return db.session().scalar(select(Submission).options(joinedload(Submission.delivery))
+                               .where(Submission.member_id == member_id, Submission.idempotency_key == key))
+
+
+def _lookup(member_id: int, key: str) -> tuple[str | None, str | None, int]:
+    """In one query: the id and digest of the member's submission with this key, if any, and how many they
+    made in the last minute."""
+    mine = Submission.member_id == member_id
+    found = select(Submission.id, Submission.digest).where(mine, Submission.idempotency_key == key).subquery()
+    recent = select(func.count()).where(mine, Submission.received_at > utcnow() - timedelta(minutes=1))
+    row = db.session().execute(select(select(found.c.id).scalar_subquery(), select(found.c.digest).scalar_subquery(),
+                                      recent.scalar_subquery())).one()
+    return row[0], row[1], row[2]
 
 
 class Refused(Exception):
@@ -84,15 +96,6 @@ def accept(member, data: bytes, key: str | None) -> tuple[Submission, bool]:
     return store(member, key, digest, lambda: read_workbook(data))
 
 
-def _within_rate(member) -> None:
-    """Refuse (429) a member who has submitted the most a minute allows."""
-    limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
-    recent = db.session().scalar(select(func.count()).select_from(Submission).where(
-        Submission.member_id == member.id, Submission.received_at > utcnow() - timedelta(minutes=1)))
-    if recent >= limit:
-        raise Refused(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
-
-
 def refusal(exc: CpdError) -> Refused:
     """A record that cannot be used, as the API refuses it: every problem, the first in the message."""
     if isinstance(exc, InvalidRecord) and exc.problems:
@@ -103,28 +106,22 @@ def refusal(exc: CpdError) -> Refused:
     return Refused(STATUS_FOR.get(exc.code, 400), exc.code, exc.message, sheet=exc.sheet, cell=exc.cell)
 
 
-def _same(found: Submission, digest: str) -> Submission:
-    if found.digest != digest:
-        raise Refused(409, "idempotency_key_reused", "this Idempotency-Key was used for another file; use a new key "
-                      "for a new submission", submission=found.id)
-    return found
-
-
 def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tuple[Submission, bool]:
     """The member's submission for this idempotency key: the earlier one (created False), or the record
     ``reader`` gives, scored and stored with its delivery (created True).
 
-    The database is only held for two short moments: a look for an earlier submission and the rate, and
-    the insert. Reading and scoring happen between them with no transaction open (SQLite's write lock is
+    The database is only held for two short moments: one query for an earlier submission and the rate, and
+    the inserts. Reading and scoring happen between them with no transaction open (SQLite's write lock is
     not held while a large workbook is read). Raises Refused for a member over the rate limit, a key
     reused for another file, and a record that cannot be used."""
     session = db.session()
-    found = _existing(member.id, key)
-    if found is None:
-        _within_rate(member)
+    found_id, found_digest, recent = _lookup(member.id, key)
     session.commit()                  # ends the read transaction (and SQLite's lock) before the work
-    if found is not None:
-        return _same(found, digest), False
+    if found_id is not None:
+        return _earlier(member, key, found_digest, digest)
+    limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
+    if recent >= limit:
+        raise Refused(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
     try:
         read = reader()
         record = read.require()
@@ -137,18 +134,28 @@ def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tupl
     sub = Submission(id=sub_id, member_id=member.id, idempotency_key=key, digest=digest, profile_id=read.profile.id,
                      period_start=record.period.start, period_end=record.period.end, verdict=result.verdict,
                      score=result.score, body=body, received_at=received)
-    sub.delivery = Delivery()
-    session.add(sub)
-    try:
+    try:                              # one short write: the submission, its delivery, the token's use
+        session.execute(insert(Submission).values({c.key: getattr(sub, c.key) for c in Submission.__table__.c}))
+        session.execute(insert(Delivery).values(submission_id=sub_id, status="queued", attempts=0,
+                                                next_attempt_at=received, queued_at=received))
+        touch(session)
         session.commit()
     except IntegrityError:            # an identical upload won the race: answer with its submission
         session.rollback()
-        found = _existing(member.id, key)
-        session.commit()
-        if found is None:
-            raise
-        return _same(found, digest), False
+        return _earlier(member, key, None, digest)
+    sub.delivery = Delivery(status="queued", attempts=0, receipt_id=None)
     return sub, True
+
+
+def _earlier(member, key: str, found_digest: str | None, digest: str) -> tuple[Submission, bool]:
+    found = _existing(member.id, key)
+    db.session().commit()
+    if found is None:
+        raise RuntimeError("a submission's idempotency key clashed but none was found")
+    if (found_digest or found.digest) != digest:
+        raise Refused(409, "idempotency_key_reused", "this Idempotency-Key was used for another file; use a new key "
+                      "for a new submission", submission=found.id)
+    return found, False
 
 
 @bp.post("")

@@ -295,3 +295,74 @@ def test_a_delivery_waiting_past_the_schedules_end_is_a_dead_letter_and_resendab
         assert run_once(sessions(service), Endpoint(receiver_server[0], (SECRET,))) == "delivered"
     finally:
         ep.close()
+
+
+def _variants(service, n: int) -> list[str]:
+    import io
+    import openpyxl
+    ids = []
+    for i in range(n):
+        wb = openpyxl.load_workbook(io.BytesIO(EXAMPLE))
+        wb["Record"]["C10"] = f"Batch course {i}"
+        buf = io.BytesIO()
+        wb.save(buf)
+        res = service.test_client().post("/api/v1/submissions", data=buf.getvalue(), headers={
+            "Authorization": f"Bearer {service.config['TOKENS']['a']}", "Content-Type": XLSX})
+        ids.append(res.get_json()["id"])
+    return ids
+
+
+def test_a_batch_is_leased_together_sent_in_order_and_stops_at_410(service):
+    from sync_service.delivery import deliver
+    ep = FaultEndpoint([("status", 200, {}, {"receipt_id": "R1"}), ("status", 503, {}, {}),
+                        ("status", 410, {}, {"error": "moved"}), ("status", 200, {}, {"receipt_id": "never"})])
+    try:
+        ids = _variants(service, 4)
+        kinds = deliver(sessions(service), Endpoint(ep.url, (SECRET,)), limit=4)
+        assert kinds == ["delivered", "retry", "gone"]
+        sent = [r["headers"]["idempotency-key"] for r in ep.requests]
+        assert len(sent) == 3 and set(sent) < set(ids)
+        by_id = {i: state(service, i)[:2] for i in ids}
+        assert by_id[sent[0]] == ("delivered", 1) and by_id[sent[1]] == ("retrying", 1)
+        assert by_id[sent[2]] == ("queued", 0)                     # 410: the endpoint's fault, not counted
+        unsent = (set(ids) - set(sent)).pop()
+        assert by_id[unsent] == ("queued", 0)                       # never sent: back in the queue, uncounted
+        assert deliver(sessions(service), Endpoint(ep.url, (SECRET,)), limit=4) == []     # the endpoint is off
+    finally:
+        ep.close()
+
+
+def test_one_connection_is_kept_alive_for_a_batch(service, tmp_path):
+    """Against ``cpd receiver`` (gunicorn, which keeps connections alive): five deliveries, one connection."""
+    import subprocess
+    import sys
+    from sync_service.delivery import Sender, deliver
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = str(tmp_path / "inst.sqlite3")
+    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "receiver", "--port", str(port), "--secret", SECRET,
+                             "--database", store], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline and proc.poll() is None
+                time.sleep(0.1)
+        ids = _variants(service, 5)
+        endpoint = Endpoint(f"http://127.0.0.1:{port}/cpd/submissions", (SECRET,))
+        sender = Sender(endpoint)
+        connects = []
+        original = sender._connect
+        sender._connect = lambda: connects.append(1) or original()
+        try:
+            assert deliver(sessions(service), endpoint, sender, limit=5) == ["delivered"] * 5
+        finally:
+            sender.close()
+        assert len(connects) == 1 and {key for key, _ in received(store)} == set(ids)
+    finally:
+        proc.terminate()
+        proc.wait(10)

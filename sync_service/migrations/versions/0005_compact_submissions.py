@@ -4,7 +4,8 @@ Each submission's record (JSON, one object per activity), readiness (JSON) and r
 values-only workbook become one gzipped JSON document, version 2 of the delivery payload
 (docs/delivery-protocol.md): the plan and activities as columns and rows. Nothing is lost:
 every field of the old record and readiness is in the document. Deliveries gain the time they
-were queued, where the retry schedule starts.
+were queued, where the retry schedule starts; a submission's own copy of its delivery's
+status goes (the delivery's is the one that is kept up to date).
 
 Revision ID: 0005
 Revises: 0004
@@ -67,6 +68,7 @@ def upgrade() -> None:
         batch.drop_column('record')
         batch.drop_column('readiness')
         batch.drop_column('workbook')
+        batch.drop_column('status')              # the delivery's status is the one truth
 
 
 def downgrade() -> None:

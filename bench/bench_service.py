@@ -1,0 +1,294 @@
+"""The service end to end under load: submissions accepted and delivered per second.
+
+Run:  .venv/bin/python bench/bench_service.py [--n 3000] [--clients 8] [--databases sqlite postgresql]
+
+For each database it starts, as separate processes on 127.0.0.1: the reference institution
+receiver (``cpd receiver``), the service under gunicorn (``cpd serve --workers 2``) and 2 delivery
+workers (``cpd worker``). It makes N members, each with a token, and N distinct small workbooks
+(about 40 activities each: one template workbook, each copy with its own member name), then
+submits one workbook per member from --clients concurrent clients (keep-alive connections) and
+waits until every submission is delivered to the receiver.
+
+Printed: accepted/s (N over the time to the last 2xx), delivered/s (N over the time until the
+last delivery, end to end from the first request), p50/p95/p99 upload latency, errors, and the
+CPU seconds each part used (where the time goes). Baseline: the goal of 100,000 members in under
+15 minutes, i.e. 111 accepted and delivered per second, on this 2-core machine with PostgreSQL.
+PostgreSQL: BENCH_POSTGRES (default postgresql+psycopg://postgres@127.0.0.1:5432/test), a fresh
+schema per run, dropped after.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import io
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+GOAL = 111.0
+PG = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NAME = "Bench Member 0000000000"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_workbook(activities: int = 40) -> bytes:
+    from addin import load_profile
+    from gen import random_rows
+    from workbook_templates.builder import build_workbook
+    profile = load_profile("iet")
+    header = {"name": NAME, "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
+              "status": "Active", "registration": "CEng"}
+    rows = random_rows(random.Random(7), profile, header, activities)
+    buf = io.BytesIO()
+    build_workbook(profile, header, [{"ref": "O1", "objective": "Grow"}], rows).save(buf)
+    return buf.getvalue()
+
+
+def workbooks(base: bytes, n: int) -> list[bytes]:
+    """n copies of the workbook, each with its own member name (the same length: only bytes change)."""
+    parts = [(info, zipfile.ZipFile(io.BytesIO(base)).read(info)) for info in zipfile.ZipFile(io.BytesIO(base)).infolist()]
+    out = []
+    for i in range(n):
+        name = f"Bench Member {i:010d}".encode()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for info, data in parts:
+                z.writestr(info, data.replace(NAME.encode(), name), compress_type=zipfile.ZIP_DEFLATED)
+        out.append(buf.getvalue())
+    return out
+
+
+def make_members(database_url: str, n: int) -> list[str]:
+    """n members with a token each, written straight to the database (as cpd admin add-member would)."""
+    from sqlalchemy import insert
+    from sync_service import create_app, db
+    from sync_service.accounts import TOKEN_PREFIX, hash_token
+    from sync_service.models import ApiToken, Member, utcnow
+    app = create_app({"DATABASE_URL": database_url})
+    tokens = [TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in range(n)]
+    with app.app_context():
+        s = db.session()
+        now = utcnow()
+        s.execute(insert(Member), [{"public_id": "m_" + secrets.token_hex(8), "email": f"bench{i}@example.org",
+                                    "is_admin": False, "created_at": now} for i in range(n)])
+        ids = [row[0] for row in s.execute(Member.__table__.select().with_only_columns(Member.id)
+                                           .order_by(Member.id)).all()]
+        s.execute(insert(ApiToken), [{"member_id": mid, "prefix": t[:12], "token_hash": hash_token(t),
+                                      "scopes": "submit read", "created_at": now} for mid, t in zip(ids, tokens)])
+        s.commit()
+    app.extensions["cpd_engine"].dispose()
+    return tokens
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children that have been waited for (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU of a process and all its live descendants."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += cpu_seconds(p)
+        try:
+            todo += [int(c) for t in os.listdir(f"/proc/{p}/task")
+                     for c in Path(f"/proc/{p}/task/{t}/children").read_text().split()]
+        except OSError:
+            pass
+    return total
+
+
+def postgres_cpu() -> float:
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(pid))
+            except OSError:
+                pass
+    return total
+
+
+def delivered(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM deliveries WHERE status = 'delivered'")).scalar()
+    finally:
+        engine.dispose()
+
+
+def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: list[bytes]) -> dict:
+    env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp / "instance"),
+           "CPD_LOG_LEVEL": "WARNING"}
+    cpd = [sys.executable, "-m", "addin.cli"]
+    tokens = make_members(database_url, n)
+    secret = "whsec_" + __import__("base64").b64encode(secrets.token_bytes(24)).decode()
+    rport, sport = free_port(), free_port()
+    procs = {
+        "receiver": subprocess.Popen([*cpd, "receiver", "--port", str(rport), "--secret", secret,
+                                      "--database", str(tmp / f"{label}-receiver.sqlite3")], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        "server": subprocess.Popen([*cpd, "serve", "--port", str(sport), "--workers", "2", "--threads", "4"],
+                                   env={**env, "CPD_SUBMISSIONS_PER_MINUTE": "1000"},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    }
+    for i in range(2):
+        procs[f"worker{i}"] = subprocess.Popen(
+            [*cpd, "worker", "--endpoint", f"http://127.0.0.1:{rport}/cpd/submissions", "--secret", secret,
+             "--poll", "0.05"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for port in (sport, rport):
+            deadline = time.time() + 60
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    assert time.time() < deadline, f"port {port} did not open"
+                    time.sleep(0.1)
+        time.sleep(1.0)                                   # the gunicorn workers are up
+        cpu0 = {k: tree_cpu(p.pid) for k, p in procs.items()}
+        pg0 = postgres_cpu()
+        me0 = time.process_time()
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        jobs = list(range(n))
+        last_ok = [0.0]
+
+        def client():
+            conn = http.client.HTTPConnection("127.0.0.1", sport, timeout=60)
+            while True:
+                with lock:
+                    if not jobs:
+                        break
+                    i = jobs.pop()
+                t0 = time.perf_counter()
+                try:
+                    conn.request("POST", "/api/v1/submissions", body=books[i],
+                                 headers={"Authorization": f"Bearer {tokens[i]}", "Content-Type": XLSX})
+                    resp = conn.getresponse()
+                    resp.read()
+                    status = resp.status
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", sport, timeout=60)
+                    status = 0
+                t1 = time.perf_counter()
+                with lock:
+                    latencies.append(t1 - t0)
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if 200 <= status < 300:
+                        last_ok[0] = t1
+            conn.close()
+
+        start = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        accepted_at = last_ok[0] - start
+        ok = sum(v for k, v in statuses.items() if 200 <= k < 300)
+        deadline = time.time() + 600
+        while (done := delivered(database_url)) < ok and time.time() < deadline:
+            time.sleep(0.2)
+        delivered_at = time.perf_counter() - start
+        cpu = {k: tree_cpu(p.pid) - cpu0[k] for k, p in procs.items()}
+        cpu["clients (this process)"] = time.process_time() - me0
+        if "postgresql" in database_url:
+            cpu["postgresql server"] = postgres_cpu() - pg0
+        q = statistics.quantiles(latencies, n=100)
+        return {"label": label, "n": n, "accepted": ok, "delivered": done, "errors": n - ok,
+                "statuses": statuses, "accepted_per_s": ok / accepted_at, "delivered_per_s": done / delivered_at,
+                "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000, "wall": delivered_at, "cpu": cpu}
+    finally:
+        for p in procs.values():
+            p.terminate()
+        for p in procs.values():
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=3000, help="members, one submission each")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    base = base_workbook()
+    t0 = time.perf_counter()
+    books = workbooks(base, args.n)
+    print(f"{args.n} distinct workbooks of 40 activities ({len(base) / 1024:.1f} KB each) made in "
+          f"{time.perf_counter() - t0:.1f} s; {args.clients} clients; 2 gunicorn workers x 4 threads, "
+          f"2 delivery workers, the reference receiver; {os.cpu_count()} cores")
+    assert len({hashlib.sha256(b).hexdigest() for b in books}) == args.n
+    results = []
+    for label in args.databases:
+        with tempfile.TemporaryDirectory() as tmp:
+            if label == "sqlite":
+                results.append(run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books))
+            else:
+                from sqlalchemy import create_engine, text
+                admin = create_engine(PG)
+                schema = "bench_" + secrets.token_hex(4)
+                with admin.begin() as conn:
+                    conn.execute(text(f"CREATE SCHEMA {schema}"))
+                try:
+                    results.append(run(label, f"{PG}?options=-csearch_path%3D{schema}", args.n, args.clients,
+                                       Path(tmp), books))
+                finally:
+                    with admin.begin() as conn:
+                        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                    admin.dispose()
+    print()
+    print(f"{'database':<11} {'accepted/s':>10} {'delivered/s':>11} {'vs goal':>8} {'p50 ms':>7} {'p95 ms':>7} "
+          f"{'p99 ms':>7} {'errors':>6}")
+    for r in results:
+        print(f"{r['label']:<11} {r['accepted_per_s']:>10.1f} {r['delivered_per_s']:>11.1f} "
+              f"{r['delivered_per_s'] / GOAL:>7.2f}x {r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f} "
+              f"{r['errors']:>6}")
+    print(f"\nGoal: {GOAL:.0f} accepted and delivered per second (100,000 members in 15 minutes) on PostgreSQL.")
+    for r in results:
+        total = sum(r["cpu"].values())
+        print(f"\nWhere the time goes, {r['label']} ({r['delivered']} delivered of {r['n']} in {r['wall']:.1f} s; "
+              f"CPU {total:.1f} s = {1000 * total / max(r['delivered'], 1):.1f} ms per submission; "
+              f"statuses {r['statuses']}):")
+        for part, secs in sorted(r["cpu"].items(), key=lambda kv: -kv[1]):
+            print(f"  {part:<24} {secs:>6.1f} s CPU  {1000 * secs / max(r['delivered'], 1):>6.2f} ms/submission "
+                  f"{100 * secs / total:>5.1f}%")
+
+
+if __name__ == "__main__":
+    main()
