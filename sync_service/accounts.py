@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta, timezone
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from . import db
 from .models import ApiToken, Member, utcnow
@@ -60,7 +61,28 @@ class AuthFailure(Exception):
         return jsonify(error={"code": self.code, "message": self.message}), self.status, headers
 
 
-def live_token(sent: str, scope: str) -> ApiToken:
+@dataclass(frozen=True)
+class MemberRef:
+    """The member a request acts for: all an API view needs (every query is scoped by ``id``)."""
+    id: int
+    public_id: str
+
+
+@dataclass(frozen=True)
+class LiveToken:
+    id: int
+    member_id: int
+    scopes: str
+    member: MemberRef
+
+
+# The token and its member in one Core query (the hot path of every API request).
+LIVE_TOKEN = (select(ApiToken.id, ApiToken.member_id, ApiToken.scopes, ApiToken.revoked_at, ApiToken.last_used_at,
+                     Member.public_id).join(Member, Member.id == ApiToken.member_id)
+              .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
+def live_token(sent: str, scope: str) -> LiveToken:
     """The live token ``sent`` is, with ``scope``. Failures are counted per address and per token prefix
     (one member's token); past ``SIGN_IN_FAILURES`` of them, even a good token waits (429)."""
     limit = current_app.config["SIGN_IN_FAILURES"]
@@ -69,8 +91,7 @@ def live_token(sent: str, scope: str) -> ApiToken:
     if wait:
         raise AuthFailure(429, "rate_limited", f"too many failed sign-ins; try again in {int(wait) + 1} s", wait)
     session = db.session()
-    token = session.scalar(select(ApiToken).options(joinedload(ApiToken.member))
-                           .where(ApiToken.token_hash == hash_token(sent))) if sent else None
+    token = session.connection().execute(LIVE_TOKEN, {"token_hash": hash_token(sent)}).first() if sent else None
     if token is None or token.revoked_at is not None:
         throttle().hit(limit, *keys)
         raise AuthFailure(401, "unauthorized", "the token is not valid (unknown or revoked)")
@@ -80,14 +101,14 @@ def live_token(sent: str, scope: str) -> ApiToken:
     if last is None or (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) < utcnow() - TOUCH_EVERY:
         g.touch_token = token.id  # noted with the request's own write (``touch``), or just after the view
     session.commit()              # ends the read: nothing stays locked while the view works
-    return token
+    return LiveToken(token.id, token.member_id, token.scopes, MemberRef(token.member_id, token.public_id))
 
 
 def touch(session: Session) -> None:
     """Note the request's token as used, inside the caller's transaction (at most every TOUCH_EVERY)."""
     token_id = g.pop("touch_token", None)
     if token_id is not None:
-        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+        session.connection().execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def init_app(app) -> None:

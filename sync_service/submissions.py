@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +29,8 @@ from .models import Delivery, Submission, iso_utc, utcnow
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1/submissions")
 KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 STATUS_FOR = {"file_too_large": 413, "invalid_record": 422}
+INSERT_SUBMISSION = Submission.__table__.insert()          # Core statements, compiled once: the hot path
+INSERT_DELIVERY = Delivery.__table__.insert()
 
 
 def _error(status: int, code: str, message: str, **extra):
@@ -64,14 +66,22 @@ def _existing(member_id: int, key: str) -> Submission | None:
                                .where(Submission.member_id == member_id, Submission.idempotency_key == key))
 
 
+def _lookup_statement():
+    mine = Submission.member_id == bindparam("member_id")
+    found = select(Submission.id, Submission.digest).where(mine, Submission.idempotency_key == bindparam("key"))
+    recent = select(func.count()).where(mine, Submission.received_at > bindparam("since"))
+    return select(found.with_only_columns(Submission.id).scalar_subquery(),
+                  found.with_only_columns(Submission.digest).scalar_subquery(), recent.scalar_subquery())
+
+
+LOOKUP = _lookup_statement()          # built once: every upload runs it
+
+
 def _lookup(member_id: int, key: str) -> tuple[str | None, str | None, int]:
     """In one query: the id and digest of the member's submission with this key, if any, and how many they
     made in the last minute."""
-    mine = Submission.member_id == member_id
-    found = select(Submission.id, Submission.digest).where(mine, Submission.idempotency_key == key).subquery()
-    recent = select(func.count()).where(mine, Submission.received_at > utcnow() - timedelta(minutes=1))
-    row = db.session().execute(select(select(found.c.id).scalar_subquery(), select(found.c.digest).scalar_subquery(),
-                                      recent.scalar_subquery())).one()
+    row = db.session().connection().execute(LOOKUP, {"member_id": member_id, "key": key,
+                                                     "since": utcnow() - timedelta(minutes=1)}).one()
     return row[0], row[1], row[2]
 
 
@@ -131,18 +141,20 @@ def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tupl
     sub_id, received = "sub_" + secrets.token_urlsafe(12), utcnow()
     body = pack({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received),
                  **record_data(record, read.profile), "readiness": result.to_dict()})
-    sub = Submission(id=sub_id, member_id=member.id, idempotency_key=key, digest=digest, profile_id=read.profile.id,
-                     period_start=record.period.start, period_end=record.period.end, verdict=result.verdict,
-                     score=result.score, body=body, received_at=received)
+    row = {"id": sub_id, "member_id": member.id, "idempotency_key": key, "digest": digest,
+           "profile_id": read.profile.id, "period_start": record.period.start, "period_end": record.period.end,
+           "verdict": result.verdict, "score": result.score, "body": body, "received_at": received}
     try:                              # one short write: the submission, its delivery, the token's use
-        session.execute(insert(Submission).values({c.key: getattr(sub, c.key) for c in Submission.__table__.c}))
-        session.execute(insert(Delivery).values(submission_id=sub_id, status="queued", attempts=0,
-                                                next_attempt_at=received, queued_at=received))
+        conn = session.connection()
+        conn.execute(INSERT_SUBMISSION, row)
+        conn.execute(INSERT_DELIVERY, {"submission_id": sub_id, "status": "queued", "attempts": 0,
+                                       "next_attempt_at": received, "queued_at": received})
         touch(session)
         session.commit()
     except IntegrityError:            # an identical upload won the race: answer with its submission
         session.rollback()
         return _earlier(member, key, None, digest)
+    sub = Submission(**row)
     sub.delivery = Delivery(status="queued", attempts=0, receipt_id=None)
     return sub, True
 

@@ -50,7 +50,7 @@ def create():
 @bp.get("")
 @require_token("read")
 def index():
-    return jsonify(sheets=[sheets.as_dict(s) for s in g.member.sheets])
+    return jsonify(sheets=[sheets.as_dict(s) for s in sheets.of(g.member)])
 
 
 @bp.get("/<sheet_id>")

@@ -96,6 +96,12 @@ def link(member, address: str) -> tuple[LinkedSheet, GridRead, bool]:
     return linked, read, created
 
 
+def of(member) -> list[LinkedSheet]:
+    """The member's linked sheets, oldest first."""
+    return list(db.session().scalars(select(LinkedSheet).where(LinkedSheet.member_id == member.id)
+                                     .order_by(LinkedSheet.id)))
+
+
 def find(member, public_id: str) -> LinkedSheet | None:
     """The member's linked sheet; another member's is as unknown as a missing one."""
     return db.session().scalar(select(LinkedSheet).where(LinkedSheet.public_id == public_id,
