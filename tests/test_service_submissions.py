@@ -216,3 +216,44 @@ def test_cpd_submit_end_to_end(live_service, cpd, tmp_path, monkeypatch):
         assert sub.delivery.status == "queued"
         assert session.get(Member, sub.member_id).email == "b@example.org"
     assert cpd("submit", example_path("iet"), "--json").stdout == res.stdout     # the same receipt again
+
+
+@pytest.fixture(scope="module")
+def large_workbook() -> bytes:
+    """A record of 20,000 activities (about 700 KB as .xlsx)."""
+    import random
+    from datetime import date
+    from addin import load_profile
+    from gen import random_rows
+    from workbook_templates.builder import build_workbook
+    profile = load_profile("iet")
+    header = {"name": "Large Record", "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
+              "status": "Active", "registration": "CEng"}
+    rows = random_rows(random.Random(20000), profile, header, 20000)
+    for r in rows:
+        r["competences"] = "E4, B2"
+        r.pop("objective", None)
+    buf = io.BytesIO()
+    build_workbook(profile, header, [{"ref": "O1", "objective": "Grow"}], rows).save(buf)
+    return buf.getvalue()
+
+
+def test_a_20000_activity_workbook_is_stored_and_delivered_within_twice_its_size(service, large_workbook):
+    import gzip
+    from fault_endpoint import FaultEndpoint
+    from sync_service import signing
+    from sync_service.delivery import Endpoint, run_once
+    res = post(service.test_client(), large_workbook, service.config["TOKENS"]["a"])
+    assert res.status_code == 201, res.get_json()
+    with service.app_context():
+        stored = db.session().get(Submission, res.get_json()["id"]).body
+    assert len(stored) <= 2 * len(large_workbook), (len(stored), len(large_workbook))
+    ep = FaultEndpoint([("status", 200, {}, {"receipt_id": "R-LARGE"})])
+    try:
+        assert run_once(service.extensions["cpd_sessions"], Endpoint(ep.url, (signing.new_secret(),))) == "delivered"
+        sent = ep.requests[0]["body"]
+    finally:
+        ep.close()
+    assert len(sent) <= 2 * len(large_workbook), (len(sent), len(large_workbook))
+    doc = json.loads(gzip.decompress(sent))
+    assert len(doc["activities"]["rows"]) == 20000 and doc["member"]["name"] == "Large Record"
