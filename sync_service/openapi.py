@@ -11,7 +11,9 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"], "properties": {
         "code": {"type": "string", "description": "Stable error code (see the README)"},
         "message": {"type": "string"}, "sheet": {"type": ["string", "null"]}, "cell": {"type": ["string", "null"]},
-        "problems": {"type": "array", "items": {"type": "object"}}}}}}
+        "problems": {"type": "array", "items": {"type": "object"}},
+        "request_id": {"type": "string", "description": "On a 500: what the service's log names"},
+        "submission": {"type": "string", "description": "On a 409: the submission the key was used for"}}}}}
 RECEIPT = {"type": "object", "required": ["id", "status", "received_at"], "properties": {
     "id": {"type": "string", "example": "sub_AbCdEf123456"},
     "status": {"type": "string", "enum": ["queued", "retrying", "sending", "delivered", "failed", "dead"]},
@@ -32,9 +34,14 @@ SHEET_ID = {"name": "sheet_id", "in": "path", "required": True, "schema": {"type
 def _errors(*codes: int) -> dict:
     return {str(c): {"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             for c, d in ((400, "Bad request (code says why)"), (401, "Missing, unknown or revoked token"),
-                         (404, "Not found, or another member's"), (413, "Over the size limit"),
+                         (403, "The token lacks the scope this needs"),
+                         (404, "Not found, or another member's"),
+                         (409, "The Idempotency-Key was used for another file (idempotency_key_reused)"),
+                         (413, "Over the size limit, or too many rows (too_many_rows)"),
                          (422, "A value in the workbook cannot be read (sheet and cell given)"),
-                         (429, "Too many submissions; see Retry-After"),
+                         (429, "Too many requests (submissions a minute, failed tokens, function calls); "
+                               "see Retry-After"),
+                         (500, "The service failed; the body's request_id is what its log names"),
                          (503, "Google Sheets cannot be read now (quota, outage, credentials); see Retry-After"))
             if c in codes}
 
@@ -67,7 +74,7 @@ SPEC = {
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
                 "200": {"description": "The same submission as before (a repeat)",
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
-                **_errors(400, 401, 413, 422, 429)}}},
+                **_errors(400, 401, 403, 409, 413, 422, 429, 500)}}},
         "/api/v1/submissions/{sub_id}": {"get": {
             "summary": "A submission's status and receipt", "security": [{"token": []}],
             "parameters": [{"name": "sub_id", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -86,7 +93,7 @@ SPEC = {
             "responses": {"200": {"description": "The result: a number, text or a 2-D array",
                                   "content": {"application/json": {"schema": {"type": "object",
                                                                               "properties": {"result": {}}}}}},
-                          **_errors(400, 404, 413)}}},
+                          **_errors(400, 404, 413, 429)}}},
         "/api/v1/sheets": {
             "post": {"summary": "Link a Google Sheet (shared with the service account) and check it",
                      "security": [{"token": []}],
