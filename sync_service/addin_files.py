@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, send_from_directory
 bp = Blueprint("addin_files", __name__, url_prefix="/addin")
 STATIC = Path(__file__).parent / "officejs" / "static"
 MANIFEST = Path(__file__).parent / "officejs" / "manifest.xml"
+UNIFIED_MANIFEST = Path(__file__).parent / "officejs" / "manifest.json"   # made from manifest.xml (build.py)
 
 
 def base_url() -> str | None:
@@ -20,14 +21,28 @@ def base_url() -> str | None:
     return public.rstrip("/") if public else None
 
 
+def _no_public_url():
+    return jsonify(error={"code": "public_url_not_set", "message": "the service's public address is not set: "
+                          "start it with --public-url https://... (or set CPD_PUBLIC_URL) to serve the manifest"}), 404
+
+
 @bp.get("/manifest.xml")
 def manifest():
     if base_url() is None:
-        return jsonify(error={"code": "public_url_not_set", "message": "the service's public address is not set: "
-                              "start it with --public-url https://... (or set CPD_PUBLIC_URL) to serve the manifest"}), 404
+        return _no_public_url()
     xml = MANIFEST.read_text(encoding="utf-8").replace("{BASE_URL}", base_url())
     return Response(xml, mimetype="application/xml",
                     headers={"Content-Disposition": "attachment; filename=cpd-tracker-manifest.xml"})
+
+
+@bp.get("/manifest.json")
+def unified_manifest():
+    """The same add-in as a unified (JSON) manifest, for Microsoft 365 app packages."""
+    if base_url() is None:
+        return _no_public_url()
+    text = UNIFIED_MANIFEST.read_text(encoding="utf-8").replace("{BASE_URL}", base_url())
+    return Response(text, mimetype="application/json",
+                    headers={"Content-Disposition": "attachment; filename=manifest.json"})
 
 
 @bp.get("/<path:name>")

@@ -165,8 +165,9 @@ def test_the_metadata_describes_every_function():
 
 def require_node_tools():
     """The npm tools .ci/run installs; on a machine without Node.js the checks skip, saying why."""
-    tool = build.HERE / "node_modules" / ".bin" / "custom-functions-metadata"
-    if shutil.which("npx") and tool.exists():
+    tools = [build.HERE / "node_modules" / ".bin" / t for t in ("custom-functions-metadata", "office-addin-manifest",
+                                                                 "office-addin-manifest-converter")]
+    if shutil.which("npx") and all(t.exists() for t in tools) and build.schema_path().exists():
         return
     if os.environ.get("CI"):
         pytest.fail("Node.js and the add-in's npm tools are required in CI (.ci/run runs npm install)")
@@ -195,6 +196,27 @@ def test_the_manifest_is_served_with_the_services_address(client, app, tmp_path)
         assert client.get(url.replace("https://cpd.example.org", "")).status_code == 200
     assert b"{BASE_URL}" not in res.data
 
+
+
+def test_the_manifest_validates_offline_against_microsofts_schema(client, app):
+    """The served XML manifest, converted by Microsoft's office-addin-manifest-converter (npm), validates
+    against the unified manifest's JSON schema from @microsoft/app-manifest (npm); and the served
+    manifest.json is that conversion, validating too. Nothing goes online."""
+    import jsonschema
+    require_node_tools()
+    app.config["PUBLIC_URL"] = "https://cpd.example.org"
+    schema = json.loads(build.schema_path().read_text())
+    check = jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    converted = build.convert(client.get("/addin/manifest.xml").text)
+    errors = [f"{list(e.path)}: {e.message}" for e in check.iter_errors(converted)]
+    assert not errors, errors
+    served = client.get("/addin/manifest.json")
+    assert served.status_code == 200 and served.json == converted          # the committed file is up to date
+    assert not list(check.iter_errors(served.json))
+    assert served.json["id"] == "5b1d3f7e-8c2a-4e61-9d0b-2f6a7c4e9b13" and "{BASE_URL}" not in served.text
+    assert served.json["validDomains"] == ["https://cpd.example.org"]
+    broken = {**converted, "id": "not-a-guid", "surprise": True}            # the check can fail
+    assert len(list(check.iter_errors(broken))) == 2
 
 
 def test_office_addin_manifest_reads_the_manifest(client, app, tmp_path):

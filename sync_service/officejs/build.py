@@ -2,13 +2,18 @@
 
 Writes ``static/functions.js`` (JSDoc-annotated, one function per registry entry, each calling
 the service's /api/v1/functions endpoint) and, with Node.js present, ``static/functions.json``
-by running the npm package ``custom-functions-metadata`` on it. Both files are committed; a
-test checks they are what this script makes.
+by running the npm package ``custom-functions-metadata`` on it, and ``manifest.json``: the
+add-in's unified (JSON) manifest, converted from ``manifest.xml`` by Microsoft's npm
+``office-addin-manifest-converter`` and set to the manifest schema version it validates against
+(``UNIFIED_VERSION``, the JSON schema the npm ``@microsoft/app-manifest`` ships). The files are
+committed; tests check they are what this script makes, and validate the manifest offline.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import struct
+import tempfile
 import subprocess
 import sys
 import zlib
@@ -18,6 +23,8 @@ from addin import FUNCTIONS
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
+UNIFIED_VERSION = "1.25"
+PLACEHOLDER = "https://cpd-service.invalid"        # where {BASE_URL} goes while converting
 JS_TYPES = {"range": "any[][]", "text": "string", "number": "number", "date": "any", "any": "any"}
 RETURNS = {"number": "any", "text": "string", "any": "any", "table": "any[][]"}
 
@@ -86,13 +93,40 @@ def metadata(js_path: Path, out: Path) -> bool:
     return True
 
 
+def schema_path(version: str = UNIFIED_VERSION) -> Path:
+    return (HERE / "node_modules" / "@microsoft" / "app-manifest" / "build" / "json-schemas" / "teams" / f"v{version}"
+            / "MicrosoftTeams.schema.json")
+
+
+def convert(xml: str) -> dict:
+    """The unified manifest Microsoft's converter makes of an XML manifest, at UNIFIED_VERSION."""
+    tool = HERE / "node_modules" / ".bin" / "office-addin-manifest-converter"
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "manifest.xml").write_text(xml, encoding="utf-8")
+        subprocess.run([str(tool), "convert", str(Path(tmp) / "manifest.xml"), "--output", str(Path(tmp) / "out")],
+                       check=True, capture_output=True, text=True, timeout=300, cwd=tmp)
+        doc = json.loads((Path(tmp) / "out" / "manifest.json").read_text(encoding="utf-8"))
+    doc["$schema"] = f"https://developer.microsoft.com/json-schemas/teams/v{UNIFIED_VERSION}/MicrosoftTeams.schema.json#"
+    doc["manifestVersion"] = UNIFIED_VERSION
+    return doc
+
+
+def unified_manifest() -> str:
+    """manifest.json as committed: converted from manifest.xml, {BASE_URL} where the service's address goes."""
+    xml = (HERE / "manifest.xml").read_text(encoding="utf-8").replace("{BASE_URL}", PLACEHOLDER)
+    return json.dumps(convert(xml), indent=2, ensure_ascii=False).replace(PLACEHOLDER, "{BASE_URL}") + "\n"
+
+
 def main() -> None:
     STATIC.mkdir(exist_ok=True)
     (STATIC / "functions.js").write_text(functions_js())
     for size in (16, 32, 64, 80):
         (STATIC / f"icon-{size}.png").write_bytes(png(size))
     made = metadata(STATIC / "functions.js", STATIC / "functions.json")
-    print("wrote functions.js, icons" + (", functions.json" if made else " (no Node.js: functions.json not rebuilt)"))
+    if made:
+        (HERE / "manifest.json").write_text(unified_manifest(), encoding="utf-8")
+    print("wrote functions.js, icons" + (", functions.json, manifest.json" if made else
+                                         " (no Node.js: functions.json and manifest.json not rebuilt)"))
 
 
 if __name__ == "__main__":
