@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import time
 from datetime import datetime
 
 import openpyxl
@@ -73,6 +74,29 @@ def browser():
 
 
 @pytest.fixture
+def pane_service(tmp_path):
+    """The production server (``cpd serve``: gunicorn) on an SQLite file of its own."""
+    from conftest import Served
+    server = Served(tmp_path, f"sqlite:///{tmp_path / 'cpd.sqlite3'}", "--workers", "2", "--threads", "2")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_server(pane_service):
+    return pane_service.url
+
+
+@pytest.fixture
+def app(pane_service):
+    """The same service's database, for looking at what the pane stored."""
+    from sync_service import create_app
+    app = create_app({"DATABASE_URL": pane_service.database_url, "AUTO_MIGRATE": False, "SECRET_KEY": "test"})
+    yield app
+    app.extensions["cpd_engine"].dispose()
+
+
+@pytest.fixture
 def member_token(app):
     """A member of the test service and their token."""
     from sync_service import db
@@ -83,6 +107,15 @@ def member_token(app):
         token = issue_token(session, member)
         session.commit()
     return token
+
+
+def wait_until(page, expression: str, seconds: float = 30) -> None:
+    """Poll a page expression until it is true. (Playwright's wait_for_function evaluates a string in the
+    page, which the add-in pages' Content-Security-Policy forbids, as it should; page.evaluate does not.)"""
+    deadline = time.time() + seconds
+    while not page.evaluate(expression):
+        assert time.time() < deadline, f"not true after {seconds} s: {expression}"
+        time.sleep(0.1)
 
 
 def open_pane(browser, live_server):
@@ -100,7 +133,7 @@ def open_pane(browser, live_server):
 def test_check_shows_the_engines_review(browser, live_server, tmp_path):
     page = open_pane(browser, live_server)
     page.click("#check")
-    page.wait_for_function("document.querySelectorAll('#criteria tr').length > 1", timeout=15000)
+    wait_until(page, "document.querySelectorAll('#criteria tr').length > 1", 15.0)
     assert page.inner_text("#verdict") == "READY (score 100/100)"
     rows = page.eval_on_selector_all("#criteria tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
     assert rows[0] == ["Criterion", "Status", "Reason", "Hint"]
@@ -118,7 +151,7 @@ def test_submit_sends_the_workbook_file_and_writes_the_receipt(browser, app, mem
     assert "Enter your CPD service token" in page.inner_text("#status")
     page.fill("#token", member_token)
     page.click("#submit")
-    page.wait_for_function("document.getElementById('status').textContent.startsWith('Submitted')", timeout=15000)
+    wait_until(page, "document.getElementById('status').textContent.startsWith('Submitted')", 15.0)
     with app.app_context():
         stored = db.session().scalars(select(Submission)).all()
     assert len(stored) == 1
@@ -132,7 +165,7 @@ def test_submit_sends_the_workbook_file_and_writes_the_receipt(browser, app, mem
     assert writes["Record!I7"] == "(awaiting the institution's receipt)"
     assert page.evaluate("localStorage.getItem('cpdToken')") == member_token
     page.click("#submit")                           # a second click: the same submission
-    page.wait_for_function(f"document.getElementById('status').textContent === 'Submitted: {sub.id} (queued)'")
+    wait_until(page, f"document.getElementById('status').textContent === 'Submitted: {sub.id} (queued)'")
     with app.app_context():
         assert len(db.session().scalars(select(Submission)).all()) == 1
 
@@ -140,7 +173,7 @@ def test_submit_sends_the_workbook_file_and_writes_the_receipt(browser, app, mem
 def test_check_writes_the_verdict_into_the_submission_area(browser, live_server):
     page = open_pane(browser, live_server)
     page.click("#check")
-    page.wait_for_function("Object.keys(window.__writes).length > 0", timeout=15000)
+    wait_until(page, "Object.keys(window.__writes).length > 0", 15.0)
     assert re.fullmatch(r"READY \(100/100\) at .+", page.evaluate("window.__writes['Record!I3']"))
 
 
