@@ -182,3 +182,26 @@ def _variant(n: int) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def test_stalled_uploads_are_dropped_and_do_not_hold_the_server(served):
+    """Six uploads that stop mid-body, against one worker with two threads: each is dropped after
+    BODY_READ_TIMEOUT of silence, and an ordinary request is answered meanwhile."""
+    server = served("--workers", "1", "--threads", "2", env={"CPD_BODY_READ_TIMEOUT": "1"})
+    stalled = []
+    for _ in range(6):
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+        s.sendall(f"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token}\r\n"
+                  "Content-Length: 100000\r\n\r\n".encode() + b"PK" + b"\0" * 98)
+        stalled.append(s)
+    try:
+        start = time.monotonic()
+        assert call(f"{server.url}/api/v1/functions")[0] == 200
+        assert time.monotonic() - start < 8
+        for s in stalled:                              # each is answered (400) or closed, not kept waiting
+            answer = s.recv(4096)
+            assert answer == b"" or answer.startswith(b"HTTP/1.1 4"), answer[:100]
+        assert time.monotonic() - start < 12
+    finally:
+        for s in stalled:
+            s.close()
