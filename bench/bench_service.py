@@ -25,7 +25,6 @@ import io
 import os
 import random
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,16 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
+
 GOAL = 111.0
 PG = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAME = "Bench Member 0000000000"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def base_workbook(activities: int = 40) -> bytes:
@@ -166,15 +161,8 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
             [*cpd, "worker", "--endpoint", f"http://127.0.0.1:{rport}/cpd/submissions", "--secret", secret,
              "--poll", "0.05"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for port in (sport, rport):
-            deadline = time.time() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert time.time() < deadline, f"port {port} did not open"
-                    time.sleep(0.1)
+        wait_for_port(sport, procs["server"])
+        wait_for_port(rport, procs["receiver"])
         time.sleep(1.0)                                   # the gunicorn workers are up
         cpu0 = {k: tree_cpu(p.pid) for k, p in procs.items()}
         pg0 = postgres_cpu()

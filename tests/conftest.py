@@ -141,16 +141,25 @@ def postgres_schema_url():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def service(request, tmp_path):
-    """The service on SQLite (a fresh file) and on PostgreSQL (a fresh schema), with two members."""
+def database_url(request, tmp_path):
+    """A fresh database: an SQLite file, or a PostgreSQL schema (dropped after)."""
     from sqlalchemy import text
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
+        return
+    admin, schema, url = postgres_schema_url()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def service(database_url):
+    """The service on SQLite (a fresh file) and on PostgreSQL (a fresh schema), with two members."""
     from sync_service import create_app, db
     from sync_service.accounts import create_member, issue_token
-    admin = schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
-    else:
-        admin, schema, url = postgres_schema_url()
+    url = database_url
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret"})
     with app.app_context():
         session = db.session()
@@ -159,10 +168,6 @@ def service(request, tmp_path):
         session.commit()
     yield app
     app.extensions["cpd_engine"].dispose()
-    if admin is not None:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -201,12 +206,10 @@ class Served:
     ``token`` of a member made with ``cpd admin add-member``, and its standard error (the logs)."""
 
     def __init__(self, tmp_path: Path, database_url: str, *args: str, env: dict | None = None):
-        import socket
         import subprocess
         import sys
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        from ports import free_port
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
         self.env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -248,24 +251,14 @@ class Served:
         self._log.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def served(request, tmp_path):
+@pytest.fixture
+def served(database_url, tmp_path):
     """The production server on SQLite (a file) and on PostgreSQL (a fresh schema); see ``Served``."""
-    from sqlalchemy import text
-    admin = schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
-    else:
-        admin, schema, url = postgres_schema_url()
     servers: list[Served] = []
 
     def start(*args: str, env: dict | None = None) -> Served:
-        servers.append(Served(tmp_path, url, *args, env=env))
+        servers.append(Served(tmp_path, database_url, *args, env=env))
         return servers[-1]
     yield start
     for s in servers:
         s.stop()
-    if admin is not None:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()

@@ -13,6 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from fault_endpoint import FaultEndpoint
+from ports import free_port, wait_for_port
 from sync_service import db, signing
 from sync_service.delivery import Endpoint, enable_endpoint, resend, run_once
 from sync_service.models import Delivery, Submission, utcnow
@@ -229,17 +230,8 @@ def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
 
 def test_several_workers_at_once_deliver_each_submission_once(service, receiver_server):
     """Three workers racing over twelve submissions (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
-    import io
-    import openpyxl
     url, store = receiver_server
-    client = service.test_client()
-    for i in range(12):
-        wb = openpyxl.load_workbook(io.BytesIO(EXAMPLE))
-        wb["Record"]["C10"] = f"Course {i}"
-        buf = io.BytesIO()
-        wb.save(buf)
-        assert client.post("/api/v1/submissions", data=buf.getvalue(), headers={
-            "Authorization": f"Bearer {service.config['TOKENS']['a']}", "Content-Type": XLSX}).status_code == 201
+    assert len(set(_variants(service, 12))) == 12
     endpoint = Endpoint(url, (SECRET,))
     done: list[str] = []
     start = threading.Barrier(3)
@@ -337,21 +329,12 @@ def test_one_connection_is_kept_alive_for_a_batch(service, tmp_path):
     import subprocess
     import sys
     from sync_service.delivery import Sender, deliver
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     store = str(tmp_path / "inst.sqlite3")
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "receiver", "--port", str(port), "--secret", SECRET,
                              "--database", store], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.time() < deadline and proc.poll() is None
-                time.sleep(0.1)
+        wait_for_port(port, proc)
         ids = _variants(service, 5)
         endpoint = Endpoint(f"http://127.0.0.1:{port}/cpd/submissions", (SECRET,))
         sender = Sender(endpoint)

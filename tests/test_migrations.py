@@ -5,26 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from addin import assess, read_workbook, record_data
 from addin.export import activity_values
-from conftest import postgres_schema_url
 from sync_service.db import make_engine, upgrade
 from workbook_templates import example_path
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    admin, schema, url = postgres_schema_url()
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 def old_record(read) -> dict:
@@ -40,7 +26,8 @@ def old_record(read) -> dict:
                             for k, v in activity_values(a, profile).items()} for a in record.activities]}
 
 
-def test_0005_turns_old_submissions_into_documents_and_loses_nothing(database):
+def test_0005_turns_old_submissions_into_documents_and_loses_nothing(database_url):
+    database = database_url
     engine = make_engine(database)
     upgrade(engine, "0004")
     read = read_workbook(example_path("iet").read_bytes())

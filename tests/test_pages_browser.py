@@ -3,10 +3,9 @@ production server), on SQLite and PostgreSQL: sign in, upload the example, a ``c
 to the reference receiver (``cpd receiver``), and the receipt shows."""
 from __future__ import annotations
 
-import socket
 import subprocess
-import time
 
+from ports import free_port, wait_for_port
 from sync_service import signing
 from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
 from workbook_templates import example_path
@@ -16,9 +15,7 @@ def test_member_submits_through_the_page_and_sees_the_receipt(browser, served, t
     server = served("--workers", "2", "--threads", "2")
     base = server.url
     secret = signing.new_secret()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     inst = subprocess.Popen([*server.cpd, "receiver", "--port", str(port), "--secret", secret,
                              "--database", str(tmp_path / "i.sqlite3")], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -37,14 +34,7 @@ def test_member_submits_through_the_page_and_sees_the_receipt(browser, served, t
         rows = page.eval_on_selector_all("#criteria tr", "rows => rows.map(r => r.cells[1].textContent)")
         assert rows == ["Result"] + ["PASS"] * 7
         assert page.inner_text("#delivery") == "queued"
-        deadline = time.time() + 30
-        while True:                                   # the receiver is up
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.time() < deadline and inst.poll() is None
-                time.sleep(0.1)
+        wait_for_port(port, inst)                     # the receiver is up
         worker = subprocess.run([*server.cpd, "worker", "--once", "--endpoint",
                                  f"http://127.0.0.1:{port}/cpd/submissions", "--secret", secret],
                                 env=server.env, capture_output=True, text=True, timeout=120)

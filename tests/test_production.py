@@ -16,6 +16,7 @@ from fault_endpoint import FaultEndpoint
 from sync_service import signing
 from sync_service.delivery import Endpoint, run_once
 from test_privacy import SEEDED, seeded_workbook
+from test_service_submissions import variant
 from workbook_templates import example_path
 
 EXAMPLE = example_path("iet").read_bytes()
@@ -163,7 +164,7 @@ def test_reads_and_uploads_answer_within_a_second_while_the_institution_hangs(se
             assert client.get(f"/api/v1/submissions/{sub_id}", headers=auth).status_code == 200
             timings.append(time.monotonic() - start)
             start = time.monotonic()
-            res = service.test_client().post("/api/v1/submissions", data=_variant(i), headers={
+            res = service.test_client().post("/api/v1/submissions", data=variant(i), headers={
                 **auth, "Authorization": f"Bearer {service.config['TOKENS']['b']}"})
             assert res.status_code == 201, res.get_json()
             timings.append(time.monotonic() - start)
@@ -172,16 +173,6 @@ def test_reads_and_uploads_answer_within_a_second_while_the_institution_hangs(se
     finally:
         worker.join(15)
         ep.close()
-
-
-def _variant(n: int) -> bytes:
-    import io
-    import openpyxl
-    wb = openpyxl.load_workbook(io.BytesIO(EXAMPLE))
-    wb["Record"]["C10"] = f"Course {n}"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def test_stalled_uploads_are_dropped_and_do_not_hold_the_server(served):
