@@ -69,6 +69,21 @@ def test_every_error_code_in_the_code_is_in_the_readme():
     assert not missing
 
 
+def test_every_error_code_the_service_answers_is_documented():
+    api = (ROOT / "docs" / "submission-api.md").read_text() + (ROOT / "docs" / "google-sheets.md").read_text()
+    codes = set()
+    for path in (ROOT / "sync_service").rglob("*.py"):
+        if path.name in ("cli.py", "receiver.py"):
+            continue                       # the commands' codes are the CLI's; the receiver's are the protocol's
+        text = path.read_text()
+        codes |= set(re.findall(r'(?:Refused|AuthFailure|_error|error|too_many)\(\s*\d{3},\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'"code": "([a-z_]+)"', text))
+        codes |= set(re.findall(r'CpdError\("([a-z_]+)"', text))
+    assert len(codes) > 20
+    missing = sorted(c for c in codes if f"`{c}`" not in api + README)
+    assert not missing
+
+
 def test_the_sample_report_in_the_readme_is_what_cpd_prints(cpd, tmp_path):
     path = tmp_path / "me.xlsx"
     cpd("new", path, "--name", "Alex Morgan", "--year", "2025", "--registration", "CEng")
