@@ -209,7 +209,7 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
         ok = sum(v for k, v in statuses.items() if 200 <= k < 300)
         deadline = time.time() + 600
         while (done := delivered(database_url)) < ok and time.time() < deadline:
-            time.sleep(0.2)
+            time.sleep(1.0)
         delivered_at = time.perf_counter() - start
         cpu = {k: tree_cpu(p.pid) - cpu0[k] for k, p in procs.items()}
         cpu["clients (this process)"] = time.process_time() - me0

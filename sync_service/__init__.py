@@ -16,20 +16,6 @@ ERROR_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ s
 <link rel="stylesheet" href="/static/cpd.css"><body><main><section><h1>{{ status }}</h1><p>{{ message }}</p>
 {% if request_id %}<p>Reference: {{ request_id }}</p>{% endif %}<p><a href="/">Back to your CPD</a></p></section></main>
 </body></html>"""
-# Office frames the add-in's pages in Excel on the web; everything else may be framed by nobody.
-OFFICE_FRAME_ANCESTORS = ("'self' https://*.office.com https://*.office365.com https://*.officeapps.live.com "
-                          "https://*.sharepoint.com https://*.cloud.microsoft https://*.microsoft365.com")
-PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-# The add-in's pages load Office.js from Microsoft's CDN, which loads more of itself from there and
-# from ajax.aspnetcdn.com, reports to Microsoft's telemetry, and sets inline styles as it runs (its own
-# issues name these); still no inline script and no eval.
-ADDIN_CSP = ("default-src 'self'; script-src 'self' https://appsforoffice.microsoft.com https://ajax.aspnetcdn.com; "
-             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-             "connect-src 'self' https://browser.pipe.aria.microsoft.com; form-action 'self'; base-uri 'none'; "
-             "object-src 'none'; frame-ancestors {}")
-
-
 class CpdFlask(Flask):
     def log_exception(self, exc_info) -> None:
         """An unexpected error, logged as one JSON line with no message and no data (``logs``)."""
@@ -63,7 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         FUNCTION_MAX_ROWS=20000,                  # rows in one worksheet function's ranges
         LOG_LEVEL="INFO",
         BODY_READ_TIMEOUT=20.0,                   # seconds a request body may pause before the client is dropped
-        ADDIN_FRAME_ANCESTORS=OFFICE_FRAME_ANCESTORS,
+        ADDIN_FRAME_ANCESTORS=None,               # else Office's domains (hardening.OFFICE_FRAME_ANCESTORS)
         INSTITUTION_URL=os.environ.get("CPD_INSTITUTION_URL"),                 # where the worker delivers
         SIGNING_SECRETS=[s for s in os.environ.get("CPD_SIGNING_SECRETS", "").split(",") if s],
         DELIVERY_TIMEOUT=15.0,
@@ -86,12 +72,13 @@ def create_app(config: dict | None = None) -> Flask:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
-    from . import accounts, addin_files, db, functions, logs, openapi, pages, submissions, throttle
+    from . import accounts, addin_files, db, functions, hardening, logs, openapi, pages, submissions, throttle
     from .sheets import api as sheets_api, pages as sheets_pages
     logs.init_app(app)
     db.init_app(app)
     throttle.init_app(app)
     accounts.init_app(app)
+    hardening.init_app(app)
     app.register_blueprint(functions.bp)
     app.register_blueprint(addin_files.bp)
     app.register_blueprint(submissions.bp)
@@ -99,28 +86,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(sheets_api.bp)
     app.register_blueprint(sheets_pages.bp)
-
-    @app.before_request
-    def _bounded_reads():
-        """A client that stops sending its body mid-way is dropped after BODY_READ_TIMEOUT seconds of silence
-        (gunicorn hands the connection's socket to the app), instead of holding a thread."""
-        sock = request.environ.get("gunicorn.socket")
-        if sock is not None and request.method in ("POST", "PUT", "PATCH"):
-            sock.settimeout(float(app.config["BODY_READ_TIMEOUT"]))
-
-    @app.after_request
-    def _security_headers(response):
-        h = response.headers
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith("/addin/"):
-            h.setdefault("Content-Security-Policy", ADDIN_CSP.format(app.config["ADDIN_FRAME_ANCESTORS"]))
-        else:
-            h.setdefault("Content-Security-Policy", PAGE_CSP)
-            h.setdefault("X-Frame-Options", "DENY")
-        if request.is_secure:
-            h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
 
     def error(status: int, code: str, message: str, **extra):
         if request.path.startswith(("/api/", "/addin/")):

@@ -198,7 +198,8 @@ def claim(session: Session, endpoint: Endpoint, now: datetime | None = None, lim
     due = or_(and_(Delivery.status.in_(("queued", "retrying")), Delivery.next_attempt_at <= now),
               and_(Delivery.status == "sending", Delivery.lease_until < now))
     enabled = ~exists().where(EndpointState.disabled_at.is_not(None))
-    pick = select(Delivery.id).where(due, enabled).order_by(Delivery.next_attempt_at).limit(limit)
+    active = Delivery.status.in_(("queued", "retrying", "sending"))     # what ix_deliveries_due holds
+    pick = select(Delivery.id).where(active, due, enabled).order_by(Delivery.next_attempt_at).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     try:

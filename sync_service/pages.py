@@ -11,10 +11,10 @@ from __future__ import annotations
 import hmac
 import io
 import json
+import math
 import secrets
-from functools import wraps
-
 from datetime import timezone
+from functools import wraps
 
 from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template, request, send_file,
                    session, url_for)
@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from addin import fmt_hours, list_profiles, rows_as_dicts, template_path
 
 from . import db
-from .accounts import AuthFailure, hash_token, live_token
+from .accounts import AuthFailure, LiveToken, hash_token, live_token
 from .delivery import enable_endpoint, endpoint_disabled, resend
 from .models import ApiToken, Delivery, Submission, WebSession, iso_utc, utcnow
 from .submissions import Refused, accept, document
@@ -56,10 +56,12 @@ def _check_csrf():
             abort(400, description="The form has expired or did not come from this site. Reload the page and try again.")
 
 
-def start_session(token: ApiToken) -> None:
-    """Sign the browser in with ``token``: a new server-side session, a new cookie, a new CSRF token."""
+def start_session(token: LiveToken) -> None:
+    """Sign the browser in with ``token``: a new server-side session, a new cookie, a new CSRF token.
+    Sessions past their expiry are cleared out at the same time."""
     key = secrets.token_urlsafe(32)
     s = db.session()
+    s.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))
     s.add(WebSession(key_hash=hash_token(key), member_id=token.member_id, token_id=token.id,
                      expires_at=utcnow() + current_app.permanent_session_lifetime))
     s.commit()
@@ -112,7 +114,7 @@ def admin_only(view):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error, status = None, 200
+    error, status, wait = None, 200, None
     if request.method == "POST":
         try:
             token = live_token(request.form.get("token", "").strip(), "read")
@@ -120,12 +122,13 @@ def login():
             error, status = {401: "That token is not valid. Use the token from your CPD service administrator.",
                              403: "That token cannot be used to sign in (it lacks the 'read' scope)."}.get(
                 exc.status, exc.message[:1].upper() + exc.message[1:] + "."), exc.status
+            wait = exc.retry_after
         else:
             start_session(token)
             return redirect(url_for("pages.dashboard"))
     response = make_response(render_template("login.html", error=error), status)
     if status == 429:
-        response.headers["Retry-After"] = "60"
+        response.headers["Retry-After"] = str(math.ceil(wait or 60))
     return response
 
 
