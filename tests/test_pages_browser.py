@@ -3,6 +3,7 @@ production server), on SQLite and PostgreSQL: sign in, upload the example, a ``c
 to the reference receiver (``cpd receiver``), and the receipt shows."""
 from __future__ import annotations
 
+import json
 import subprocess
 
 from ports import free_port, wait_for_port
@@ -39,6 +40,8 @@ def test_member_submits_through_the_page_and_sees_the_receipt(browser, served, t
                                  f"http://127.0.0.1:{port}/cpd/submissions", "--secret", secret],
                                 env=server.env, capture_output=True, text=True, timeout=120)
         assert worker.returncode == 0 and "1 deliveries tried" in worker.stdout, worker.stdout + worker.stderr
+        events = [json.loads(line) for line in worker.stderr.splitlines() if line.startswith("{")]
+        assert [e["status"] for e in events if e.get("event") == "delivery"] == ["delivered"]   # its JSON log line
         page.reload()
         assert page.inner_text("#delivery") == "delivered" and page.inner_text("#receipt").startswith("rcpt_")
         page.screenshot(path=str(tmp_path / "submission.png"), full_page=True)
