@@ -68,21 +68,20 @@ def _existing(member_id: int, key: str) -> Submission | None:
 
 def _lookup_statement():
     mine = Submission.member_id == bindparam("member_id")
-    found = select(Submission.id, Submission.digest).where(mine, Submission.idempotency_key == bindparam("key"))
+    found = select(Submission.id).where(mine, Submission.idempotency_key == bindparam("key"))
     recent = select(func.count()).where(mine, Submission.received_at > bindparam("since"))
-    return select(found.with_only_columns(Submission.id).scalar_subquery(),
-                  found.with_only_columns(Submission.digest).scalar_subquery(), recent.scalar_subquery())
+    return select(found.scalar_subquery(), recent.scalar_subquery())
 
 
 LOOKUP = _lookup_statement()          # built once: every upload runs it
 
 
-def _lookup(member_id: int, key: str) -> tuple[str | None, str | None, int]:
-    """In one query: the id and digest of the member's submission with this key, if any, and how many they
-    made in the last minute."""
-    row = db.session().connection().execute(LOOKUP, {"member_id": member_id, "key": key,
-                                                     "since": utcnow() - timedelta(minutes=1)}).one()
-    return row[0], row[1], row[2]
+def _lookup(member_id: int, key: str) -> tuple[str | None, int]:
+    """In one query: the id of the member's submission with this key, if any, and how many they made in the
+    last minute."""
+    found, recent = db.session().connection().execute(LOOKUP, {"member_id": member_id, "key": key,
+                                                               "since": utcnow() - timedelta(minutes=1)}).one()
+    return found, recent
 
 
 class Refused(Exception):
@@ -125,10 +124,10 @@ def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tupl
     not held while a large workbook is read). Raises Refused for a member over the rate limit, a key
     reused for another file, and a record that cannot be used."""
     session = db.session()
-    found_id, found_digest, recent = _lookup(member.id, key)
+    found_id, recent = _lookup(member.id, key)
     session.commit()                  # ends the read transaction (and SQLite's lock) before the work
     if found_id is not None:
-        return _earlier(member, key, found_digest, digest)
+        return _earlier(member, key, digest)
     limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
     if recent >= limit:
         raise Refused(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
@@ -153,18 +152,19 @@ def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tupl
         session.commit()
     except IntegrityError:            # an identical upload won the race: answer with its submission
         session.rollback()
-        return _earlier(member, key, None, digest)
+        return _earlier(member, key, digest)
     sub = Submission(**row)
     sub.delivery = Delivery(status="queued", attempts=0, receipt_id=None)
     return sub, True
 
 
-def _earlier(member, key: str, found_digest: str | None, digest: str) -> tuple[Submission, bool]:
+def _earlier(member, key: str, digest: str) -> tuple[Submission, bool]:
+    """The member's earlier submission with this key, when it was made from the same file (409 otherwise)."""
     found = _existing(member.id, key)
     db.session().commit()
     if found is None:
         raise RuntimeError("a submission's idempotency key clashed but none was found")
-    if (found_digest or found.digest) != digest:
+    if found.digest != digest:
         raise Refused(409, "idempotency_key_reused", "this Idempotency-Key was used for another file; use a new key "
                       "for a new submission", submission=found.id)
     return found, False
