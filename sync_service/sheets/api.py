@@ -5,7 +5,6 @@ from flask import Blueprint, abort, g, jsonify, make_response, request
 
 from addin import CpdError, assess, report_dict
 
-from .. import db
 from ..accounts import require_token
 from ..submissions import Refused, receipt, refusal
 from . import linked as sheets
@@ -74,7 +73,5 @@ def submit(sheet_id: str):
 @bp.delete("/<sheet_id>")
 @require_token("submit")
 def unlink(sheet_id: str):
-    session = db.session()
-    session.delete(_mine(sheet_id))
-    session.commit()
+    sheets.unlink(_mine(sheet_id))
     return "", 204

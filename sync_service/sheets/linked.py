@@ -102,6 +102,13 @@ def of(member) -> list[LinkedSheet]:
                                      .order_by(LinkedSheet.id)))
 
 
+def unlink(linked: LinkedSheet) -> None:
+    """Forget the link (the sheet itself is not touched)."""
+    session = db.session()
+    session.delete(linked)
+    session.commit()
+
+
 def find(member, public_id: str) -> LinkedSheet | None:
     """The member's linked sheet; another member's is as unknown as a missing one."""
     return db.session().scalar(select(LinkedSheet).where(LinkedSheet.public_id == public_id,

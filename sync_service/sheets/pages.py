@@ -5,7 +5,6 @@ from flask import Blueprint, abort, g, redirect, request, url_for
 
 from addin import CpdError, assess
 
-from .. import db
 from ..pages import dashboard_page, signed_in
 from ..submissions import Refused, refusal
 from . import linked as sheets
@@ -63,7 +62,5 @@ def submit(sheet_id: str):
 @bp.post("/<sheet_id>/unlink")
 @signed_in("submit")
 def unlink(sheet_id: str):
-    s = db.session()
-    s.delete(_mine(sheet_id))
-    s.commit()
+    sheets.unlink(_mine(sheet_id))
     return _back()
