@@ -10,7 +10,7 @@ it again. After the last try, or when the next try would fall after the schedule
 delivery is dead-lettered, visible, and can be resent.
 
 No transaction is open while the institution is being asked: a delivery is leased in one short
-transaction (``claim``), sent, and its outcome recorded in another (``record_outcome``). Several
+transaction (``claim``), sent, and its outcome recorded in another (``record_outcomes``). Several
 workers may run at once: the lease is taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL
 (SQLite serialises writers); a worker killed mid-delivery leaves a lease that runs out, and the
 delivery is tried again. An outcome is recorded only by the worker whose lease it is.
@@ -271,11 +271,6 @@ def record_outcomes(session: Session, tried: list[tuple[Claimed, Outcome]], endp
                                  "attempt": claimed.attempts, "status": status or "lease_lost",
                                  "detail": outcome.detail.split(":")[0][:40]}, separators=(",", ":")))
     return statuses
-
-
-def record_outcome(session: Session, claimed: Claimed, outcome: Outcome, endpoint: Endpoint,
-                   now: datetime | None = None) -> str | None:
-    return record_outcomes(session, [(claimed, outcome)], endpoint, now)[0]
 
 
 def deliver(sessions, endpoint: Endpoint, sender: Sender | None = None, limit: int = 1) -> list[str]:
