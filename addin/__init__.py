@@ -24,11 +24,12 @@ _PUBLIC = {
     "CpdError": "addin.errors", "InvalidRecord": "addin.errors",
     # profiles and the engine
     "Profile": "addin.profile", "load_profile": "addin.profile", "list_profiles": "addin.profile",
-    "Record": "addin.model", "assess": "addin.readiness", "Readiness": "addin.readiness",
+    "Record": "addin.model", "Annotation": "addin.model",
+    "note_text": "addin.annotations", "note_field": "addin.annotations", "verification": "addin.annotations", "assess": "addin.readiness", "Readiness": "addin.readiness",
     "fmt_hours": "addin.readiness.criteria", "report_dict": "addin.report",
     # reading
     "read_workbook": "addin.workbook.reader", "XLSX_CONTENT_TYPE": "addin.workbook.package",
-    "read_record": "addin.grid", "GridRead": "addin.grid", "ValuesSource": "addin.grid", "CellMap": "addin.grid",
+    "read_record": "addin.grid", "GridRead": "addin.grid", "ValuesSource": "addin.grid", "CellMap": "addin.grid", "split_cell": "addin.grid.cells",
     "Limits": "addin.workbook.limits", "SUBMISSION_AREA": "addin.workbook.layout",
     # Google Sheets values as a grid
     "sheets_source": "addin.grid.sheets", "blocks_needed": "addin.grid.sheets", "block": "addin.grid.sheets",
@@ -36,6 +37,7 @@ _PUBLIC = {
     # the record as data, and as a values-only workbook
     "record_data": "addin.record_json", "pack": "addin.record_json", "unpack": "addin.record_json",
     "rows_as_dicts": "addin.record_json", "RECORD_VERSION": "addin.record_json",
+    "record_from_data": "addin.record_json",
     "values_workbook": "addin.templates", "template_path": "addin.templates",
     # worksheet functions and the Submission area's text
     "FUNCTIONS": "addin.functions", "check_text": "addin.submit",
@@ -58,15 +60,17 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:                      # for type checkers and editors: the same names, eagerly
+    from .annotations import note_field, note_text, verification
     from .errors import CpdError, InvalidRecord
     from .functions import FUNCTIONS
     from .grid import CellMap, GridRead, ValuesSource, read_record
+    from .grid.cells import split_cell
     from .grid.sheets import block, blocks_needed, quote_title, sheets_source
-    from .model import Record
+    from .model import Annotation, Record
     from .profile import Profile, list_profiles, load_profile
     from .readiness import Readiness, assess
     from .readiness.criteria import fmt_hours
-    from .record_json import RECORD_VERSION, pack, record_data, rows_as_dicts, unpack
+    from .record_json import RECORD_VERSION, pack, record_data, record_from_data, rows_as_dicts, unpack
     from .report import report_dict
     from .submit import check_text
     from .templates import template_path, values_workbook

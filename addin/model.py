@@ -6,7 +6,7 @@ every rejected value, is ``addin.intake``'s job.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 
@@ -122,3 +122,16 @@ class Record:
     objectives: tuple[Objective, ...] = ()
     profile_id: str | None = None
     meta: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A mentor's note on a record: a comment and/or a verification, against one activity (by its sheet
+    row), one plan objective (by its ref), or the record as a whole (neither)."""
+
+    author: str                          # how the mentor is named: their name, or "a former mentor"
+    written_at: datetime
+    comment: str | None = None
+    verified: bool = False               # only against an activity
+    activity_row: int | None = None
+    objective: str | None = None

@@ -2,7 +2,11 @@
 
 Tables are columns and rows (one list per activity, no per-cell objects), values as the
 template's cells show them (labels, not ids; lists as "B2, E4"), dates as ISO 8601. The
-shape is versioned (``RECORD_VERSION``) and described in docs/delivery-protocol.md.
+shape is versioned (``RECORD_VERSION``) and described in docs/delivery-protocol.md; columns and
+keys are only ever added (each activity's sheet ``row`` came last, so annotations can name it).
+
+``record_from_data`` reads the data back into a record through the same intake as every grid, so
+a stored record can be checked again, or written out as a workbook, without its file.
 """
 from __future__ import annotations
 
@@ -10,12 +14,17 @@ import gzip
 import json
 from datetime import date
 
+from .columns import from_mappings
+from .errors import InvalidRecord
 from .export import COLUMNS, activity_labels, activity_values
+from .intake import build_record
 from .model import Record
-from .profile import Profile
+from .profile import Profile, load_profile
+from .workbook.layout import PLAN_HEADER_ROW, TABLE_HEADER_ROW
 
 RECORD_VERSION = 2
-ACTIVITY_FIELDS = [f for f, _ in COLUMNS]
+ACTIVITY_FIELDS = [f for f, _ in COLUMNS] + ["row"]
+MEMBER_FIELDS = ("name", "membership_number", "grade", "registration")
 OBJECTIVE_FIELDS = ["ref", "objective", "why", "competences", "target_date", "status", "evaluation"]
 
 
@@ -29,10 +38,11 @@ def record_data(record: Record, profile: Profile) -> dict:
     labels = activity_labels(profile)
     objectives = [[o.ref, o.objective, o.why, ", ".join(o.competences) or None, _plain(o.target_date), o.status,
                    o.evaluation] for o in record.objectives]
-    activities = [[_plain(v) for v in activity_values(a, profile, labels).values()] for a in record.activities]
+    activities = [[*map(_plain, activity_values(a, profile, labels).values()), a.row] for a in record.activities]
     return {"version": RECORD_VERSION, "profile": profile.id,
             "member": {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
-                       "status": m.status.value, "registration": m.registration},
+                       "status": m.status.value, "registration": m.registration, "carried_over": m.carried_over,
+                       "leave_days": m.leave_days},
             "period": {"start": record.period.start.isoformat(), "end": record.period.end.isoformat()},
             "objectives": {"columns": OBJECTIVE_FIELDS, "rows": objectives},
             "activities": {"columns": ACTIVITY_FIELDS, "rows": activities}}
@@ -41,6 +51,28 @@ def record_data(record: Record, profile: Profile) -> dict:
 def rows_as_dicts(table: dict) -> list[dict]:
     """A stored table's rows as one dict per row (for pages and exports that want names)."""
     return [dict(zip(table["columns"], row)) for row in table["rows"]]
+
+
+def record_from_data(data: dict, profile: Profile | None = None) -> tuple[Record, Profile]:
+    """The record that ``record_data`` gave ``data``, read back through the intake (every value checked
+    again, so stored data is trusted no more than a sheet). Documents made before activities carried
+    their ``row`` number them from the template's first table row. Raises InvalidRecord."""
+    profile = profile or load_profile(data["profile"])
+    member = data.get("member") or {}
+    header = {f: member.get(f) for f in MEMBER_FIELDS}
+    header.update(status=member.get("status") or "active",
+                  carried_over=member.get("carried_over"), leave_days=member.get("leave_days"),
+                  period_start=(data.get("period") or {}).get("start"), period_end=(data.get("period") or {}).get("end"))
+    plan = list(enumerate(rows_as_dicts(data["objectives"]), PLAN_HEADER_ROW + 1))
+    rows = []
+    for i, raw in enumerate(rows_as_dicts(data["activities"]), TABLE_HEADER_ROW + 1):
+        row = raw.pop("row", None)
+        rows.append((row if isinstance(row, int) else i, {k: v for k, v in raw.items() if v is not None}))
+    record, problems = build_record({k: v for k, v in header.items() if v is not None}, plan, from_mappings(rows),
+                                    profile)
+    if problems or record is None:
+        raise InvalidRecord("invalid_record", "the stored record cannot be read back", problems)
+    return record, profile
 
 
 def pack(data: dict) -> bytes:

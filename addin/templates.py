@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .model import Record
+from collections.abc import Iterable
+
+from .model import Annotation, Record
 from .profile import Profile
 
 
@@ -14,7 +16,8 @@ def template_path(profile_id: str) -> Path:
     return path(profile_id)
 
 
-def values_workbook(record: Record, profile: Profile) -> bytes:
-    """The record as a template workbook of values only: no formulas, no macros, nothing hidden."""
+def values_workbook(record: Record, profile: Profile, annotations: Iterable[Annotation] = ()) -> bytes:
+    """The record as a template workbook of values only: no formulas, no macros, nothing hidden; with
+    mentors' annotations as cell comments and in the verification columns."""
     from workbook_templates.builder import record_workbook
-    return record_workbook(record, profile)
+    return record_workbook(record, profile, annotations)

@@ -57,6 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
         RETRY_AFTER_MAX=3600.0,
         GOOGLE_APPLICATION_CREDENTIALS=None,      # else the environment's: the service account's key file
         GOOGLE_SHEETS_URL=None,                   # else CPD_GOOGLE_SHEETS_URL or Google's own
+        SMTP_URL=None,                            # e-mail notifications: smtp://host:port (notify.py); off if unset
+        SMTP_FROM=None,                           # the notifications' sender, else cpd-tracker@localhost
     )
     app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
@@ -72,7 +74,8 @@ def create_app(config: dict | None = None) -> Flask:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
-    from . import accounts, addin_files, db, functions, hardening, logs, openapi, pages, submissions, throttle
+    from . import (accounts, addin_files, db, functions, hardening, logs, openapi, pages, record_pages, records_api,
+                   submissions, throttle)
     from .sheets import api as sheets_api, pages as sheets_pages
     logs.init_app(app)
     db.init_app(app)
@@ -86,6 +89,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(sheets_api.bp)
     app.register_blueprint(sheets_pages.bp)
+    app.register_blueprint(records_api.bp)
+    app.register_blueprint(record_pages.bp)
 
     def error(status: int, code: str, message: str, **extra):
         if request.path.startswith(("/api/", "/addin/")):

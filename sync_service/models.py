@@ -1,4 +1,5 @@
-"""What the service stores: members, their tokens (hashed), submissions and their deliveries, linked sheets."""
+"""What the service stores: members, their tokens (hashed), their records (each upload or pull a version),
+submissions and their deliveries, linked sheets, mentors' grants, annotations and the audit trail."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -29,12 +30,24 @@ class Member(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)     # pseudonymous: what logs and URLs show
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))                # how annotations name a mentor
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="member", cascade="all, delete-orphan")
     web_sessions: Mapped[list["WebSession"]] = relationship(cascade="all, delete-orphan")
     sheets: Mapped[list["LinkedSheet"]] = relationship(cascade="all, delete-orphan")
+    records: Mapped[list["CpdRecord"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    grants_given: Mapped[list["MentorGrant"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                             foreign_keys="MentorGrant.member_id")
+    grants_held: Mapped[list["MentorGrant"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                            foreign_keys="MentorGrant.mentor_id")
+    audit: Mapped[list["AuditEvent"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                     foreign_keys="AuditEvent.member_id")
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or self.email
 
 
 class ApiToken(Base):
@@ -80,6 +93,7 @@ class Submission(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(128))
     digest: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"), index=True)
     profile_id: Mapped[str] = mapped_column(String(40))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
@@ -149,3 +163,109 @@ class LinkedSheet(Base):
     score: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[str | None] = mapped_column(String(60))          # why the last look failed, if it did
     error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class CpdRecord(Base):
+    """A member's CPD record for one period and profile. Its source is uploaded workbooks (each upload a
+    new version) or a linked Google Sheet (each pull that changed it a new version)."""
+
+    __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("member_id", "profile_id", "period_start", "period_end",
+                                       name="uq_record_member_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)      # rec_...: what URLs and the API show
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    profile_id: Mapped[str] = mapped_column(String(40))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(10), default="upload")    # upload | sheet
+    sheet_id: Mapped[int | None] = mapped_column(ForeignKey("linked_sheets.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sheet_error: Mapped[str | None] = mapped_column(Text)               # why annotations could not reach the sheet
+
+    member: Mapped[Member] = relationship(back_populates="records")
+    sheet: Mapped["LinkedSheet | None"] = relationship()
+    versions: Mapped[list["RecordVersion"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                           order_by="RecordVersion.number")
+    annotations: Mapped[list["Annotation"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                           order_by="Annotation.id")
+
+
+class RecordVersion(Base):
+    """One version of a record: its data (``addin.record_data``, gzipped JSON) and its readiness then."""
+
+    __tablename__ = "record_versions"
+    __table_args__ = (UniqueConstraint("record_id", "number", name="uq_record_version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))                      # of the data: the same data, no new version
+    verdict: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)                     # {"record": ..., "readiness": ...}
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MentorGrant(Base):
+    """A member's grant to a mentor: one record, or all their records (``record_id`` empty). Made for an
+    e-mail address; an address with no account gets an invitation (only the token's SHA-256 is kept)
+    whose acceptance makes the account. Live while not revoked and not past ``expires_at``."""
+
+    __tablename__ = "mentor_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)      # gr_...
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    invite_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id], overlaps="grants_given")
+    mentor: Mapped[Member | None] = relationship(foreign_keys=[mentor_id], overlaps="grants_held")
+    record: Mapped["CpdRecord | None"] = relationship()
+
+
+class Annotation(Base):
+    """A mentor's comment and/or verification on a record: against an activity (its sheet row), a plan
+    objective (its ref) or the record as a whole. A mentor's erasure keeps it, unattributed."""
+
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)      # an_...
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    activity_row: Mapped[int | None] = mapped_column(Integer)
+    objective: Mapped[str | None] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    author: Mapped[Member | None] = relationship()
+
+
+class AuditEvent(Base):
+    """One line of a member's audit trail: a grant made, accepted or revoked, a mentor's access, a
+    comment or verification. Names no one by value: the grant and actor are references."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("mentor_grants.id", ondelete="SET NULL"))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
+    grant: Mapped["MentorGrant | None"] = relationship()
+    record: Mapped["CpdRecord | None"] = relationship()

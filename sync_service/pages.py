@@ -26,7 +26,9 @@ from addin import fmt_hours, list_profiles, rows_as_dicts, template_path
 from . import db
 from .accounts import AuthFailure, LiveToken, hash_token, live_token
 from .delivery import enable_endpoint, endpoint_disabled, resend
-from .models import ApiToken, Delivery, Submission, WebSession, iso_utc, utcnow
+from . import mentoring
+from .models import ApiToken, CpdRecord, Delivery, Submission, WebSession, iso_utc, utcnow
+from .records import latest
 from .submissions import Refused, accept, document
 
 bp = Blueprint("pages", __name__)
@@ -50,7 +52,7 @@ def _inject():
 
 @bp.before_app_request
 def _check_csrf():
-    if request.method == "POST" and request.blueprint in ("pages", "sheet_pages"):
+    if request.method == "POST" and request.blueprint in ("pages", "sheet_pages", "record_pages"):
         sent = request.form.get("csrf", "")
         if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
             abort(400, description="The form has expired or did not come from this site. Reload the page and try again.")
@@ -149,9 +151,15 @@ def dashboard_page(status: int = 200, **shown):
     subs = db.session().scalars(select(Submission).options(joinedload(Submission.delivery))
                                 .where(Submission.member_id == g.page_member.id)
                                 .order_by(Submission.received_at.desc())).all()
-    shown = {"error": None, "sheet_error": None, "sheet_report": None, **shown}
+    s = db.session()
+    records = s.scalars(select(CpdRecord).where(CpdRecord.member_id == g.page_member.id)
+                        .order_by(CpdRecord.period_start.desc())).all()
+    shown = {"error": None, "sheet_error": None, "sheet_report": None, "mentor_error": None, "invitation": None,
+             **shown}
     return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
-                           sheets=g.page_member.sheets, **shown), status
+                           sheets=g.page_member.sheets, records=[(r, latest(s, r.id)) for r in records],
+                           grants=mentoring.grants_of(s, g.page_member.id), state=mentoring.grant_state,
+                           mentee_count=len(mentoring.mentees(s, g.page_member.id)), **shown), status
 
 
 @bp.get("/")

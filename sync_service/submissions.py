@@ -1,9 +1,10 @@
 """POST /api/v1/submissions and GET /api/v1/submissions/<id>: the contract in docs/submission-api.md.
 
 A submission is the workbook file. It is read with the same hardened reader as ``cpd check`` and
-scored by the core engine before any write transaction opens; then it is stored, as the compact
-delivery document the institution will receive (docs/delivery-protocol.md), with its delivery
-queued in the same short transaction. The Idempotency-Key (or the file's SHA-256) makes a double
+scored by the core engine before any write transaction opens; then it is kept as the newest version
+of the member's record for its period and profile, and stored as the compact delivery document the
+institution will receive (docs/delivery-protocol.md), with its delivery queued, in the same short
+transaction. The Idempotency-Key (or the file's SHA-256) makes a double
 click, a retry or two racing identical uploads one submission; the same key with another file is
 refused (409).
 """
@@ -20,11 +21,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 
-from addin import CpdError, GridRead, InvalidRecord, assess, pack, read_workbook, record_data, unpack
+from addin import CpdError, InvalidRecord, pack, read_workbook, unpack
 
 from . import db
 from .accounts import require_token, touch
-from .models import Delivery, Submission, iso_utc, utcnow
+from .models import Annotation, Delivery, Submission, iso_utc, utcnow
+from .records import Prepared, delivery_annotations, latest, prepare, reassess, save_version
 
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1/submissions")
 KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -102,7 +104,7 @@ def accept(member, data: bytes, key: str | None) -> tuple[Submission, bool]:
     key = key or digest
     if not KEY_RE.match(key):
         raise Refused(400, "bad_idempotency_key", "Idempotency-Key must be 8 to 128 letters, digits or . _ : -")
-    return store(member, key, digest, lambda: read_workbook(data))
+    return store(member, key, digest, lambda: prepare(read_workbook(data)))
 
 
 def refusal(exc: CpdError) -> Refused:
@@ -115,12 +117,15 @@ def refusal(exc: CpdError) -> Refused:
     return Refused(STATUS_FOR.get(exc.code, 400), exc.code, exc.message, sheet=exc.sheet, cell=exc.cell)
 
 
-def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tuple[Submission, bool]:
+def store(member, key: str, digest: str, prepare: Callable[[], Prepared], sheet_id: int | None = None
+          ) -> tuple[Submission, bool]:
     """The member's submission for this idempotency key: the earlier one (created False), or the record
-    ``reader`` gives, scored and stored with its delivery (created True).
+    ``prepare`` gives (read and scored), kept as the newest version of the member's record for its period
+    and profile and stored as a submission with its delivery (created True). The document delivered
+    carries the record's mentor verifications and comments.
 
     The database is only held for two short moments: one query for an earlier submission and the rate, and
-    the inserts. Reading and scoring happen between them with no transaction open (SQLite's write lock is
+    the writes. Reading and scoring happen between them with no transaction open (SQLite's write lock is
     not held while a large workbook is read). Raises Refused for a member over the rate limit, a key
     reused for another file, and a record that cannot be used."""
     session = db.session()
@@ -132,30 +137,49 @@ def store(member, key: str, digest: str, reader: Callable[[], GridRead]) -> tupl
     if recent >= limit:
         raise Refused(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
     try:
-        read = reader()
-        record = read.require()
+        prep = prepare()
     except CpdError as exc:
         raise refusal(exc) from None
-    result = assess(record, read.profile)
     sub_id, received = "sub_" + secrets.token_urlsafe(12), utcnow()
-    body = pack({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received),
-                 **record_data(record, read.profile), "readiness": result.to_dict()})
-    row = {"id": sub_id, "member_id": member.id, "idempotency_key": key, "digest": digest,
-           "profile_id": read.profile.id, "period_start": record.period.start, "period_end": record.period.end,
-           "verdict": result.verdict, "score": result.score, "body": body, "received_at": received}
-    try:                              # one short write: the submission, its delivery, the token's use
-        conn = session.connection()
-        conn.execute(INSERT_SUBMISSION, row)
-        conn.execute(INSERT_DELIVERY, {"submission_id": sub_id, "status": "queued", "attempts": 0,
-                                       "next_attempt_at": received, "queued_at": received})
-        touch(session)
-        session.commit()
-    except IntegrityError:            # an identical upload won the race: answer with its submission
-        session.rollback()
-        return _earlier(member, key, digest)
+    for attempt in range(2):          # one retry: a racing request made the member's record first
+        try:                          # one short write: the version, the submission, its delivery, the token's use
+            rec, _, _ = save_version(session, member.id, prep, sheet_id)
+            notes = session.scalars(select(Annotation).options(joinedload(Annotation.author))
+                                    .where(Annotation.record_id == rec.id).order_by(Annotation.id)).all()
+            body = pack({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received), **prep.data,
+                         "readiness": prep.readiness, **delivery_annotations(prep.record, notes)})
+            row = {"id": sub_id, "member_id": member.id, "idempotency_key": key, "digest": digest,
+                   "record_id": rec.id, "profile_id": prep.profile.id, "period_start": prep.record.period.start,
+                   "period_end": prep.record.period.end, "verdict": prep.verdict, "score": prep.score,
+                   "body": body, "received_at": received}
+            conn = session.connection()
+            conn.execute(INSERT_SUBMISSION, row)
+            conn.execute(INSERT_DELIVERY, {"submission_id": sub_id, "status": "queued", "attempts": 0,
+                                           "next_attempt_at": received, "queued_at": received})
+            touch(session)
+            session.commit()
+            break
+        except IntegrityError:        # an identical upload won the race: answer with its submission
+            session.rollback()
+            if _existing(member.id, key) is not None or attempt:
+                return _earlier(member, key, digest)
     sub = Submission(**row)
     sub.delivery = Delivery(status="queued", attempts=0, receipt_id=None)
     return sub, True
+
+
+def from_record(member, record) -> tuple[Submission, bool]:
+    """A submission made from the record's newest version, scored with the rules as they are now, with its
+    mentors' verifications and comments. The same version with the same annotations is the same submission."""
+    session = db.session()
+    version = latest(session, record.id)
+    if version is None:
+        raise Refused(409, "no_version", "the record has no version yet")
+    marks = ",".join(f"{a}:{int(v)}" for a, v in session.execute(
+        select(Annotation.public_id, Annotation.verified).where(Annotation.record_id == record.id)
+        .order_by(Annotation.id)).all())
+    digest = hashlib.sha256(f"{version.digest}|{marks}".encode()).hexdigest()
+    return store(member, f"record:{digest[:48]}", digest, lambda: reassess(version))
 
 
 def _earlier(member, key: str, digest: str) -> tuple[Submission, bool]:

@@ -59,10 +59,66 @@ def test_0005_turns_old_submissions_into_documents_and_loses_nothing(database_ur
         sub = db.session().get(Submission, "sub_old")
         doc = document(sub)
         now = record_data(read.record, read.profile)
+        # 0005 wrote the document as it was then: the member without carried-over hours and leave days,
+        # the activities without their sheet row (added at the end later, as the protocol allows)
         assert doc["version"] == 2 and doc["id"] == "sub_old" and doc["received_at"] == "2026-11-20T09:30:00Z"
-        assert doc["member"] == now["member"] and doc["period"] == now["period"] and doc["profile"] == "iet"
-        assert doc["activities"] == now["activities"]                      # every value of every activity
+        assert doc["member"] == {k: v for k, v in now["member"].items() if k not in ("carried_over", "leave_days")}
+        assert doc["period"] == now["period"] and doc["profile"] == "iet"
+        assert doc["activities"]["columns"] == now["activities"]["columns"][:-1]
+        assert doc["activities"]["rows"] == [r[:-1] for r in now["activities"]["rows"]]   # every value of every activity
         assert [r[0] for r in doc["objectives"]["rows"]] == [o.ref for o in read.record.objectives]
         assert doc["readiness"] == readiness
         assert receipt(sub)["status"] == "delivered" and receipt(sub)["receipt_id"] == "rcpt_kept"
     app.extensions["cpd_engine"].dispose()
+
+
+def test_0008_makes_each_member_s_submissions_versions_of_their_records(database_url):
+    """Existing submissions become records (one per member, period and profile) with one version per
+    distinct record; every submission names its record; the submissions are untouched."""
+    engine = make_engine(database_url)
+    upgrade(engine, "0007")
+    read = read_workbook(example_path("iet").read_bytes())
+    ikt = read_workbook(example_path("ikt").read_bytes())
+    from addin import pack
+    from datetime import timedelta
+    t0 = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+
+    def doc(r, sub_id, title=None):
+        data = record_data(r.record, r.profile)
+        data["activities"]["columns"] = data["activities"]["columns"][:-1]      # as 0005..0007 stored it
+        data["activities"]["rows"] = [row[:-1] for row in data["activities"]["rows"]]
+        if title:
+            data["activities"]["rows"][0][2] = title
+        return pack({"type": "cpd.submission", "id": sub_id, "received_at": "x", **data,
+                     "readiness": assess(r.record, r.profile).to_dict()})
+
+    subs = [("sub_a1", 1, read, None, 0), ("sub_a2", 1, read, None, 1), ("sub_a3", 1, read, "Changed", 2),
+            ("sub_a4", 1, ikt, None, 3), ("sub_b1", 2, read, None, 4)]
+    with engine.begin() as conn:
+        for mid in (1, 2):
+            conn.execute(text("INSERT INTO members (id, public_id, email, is_admin, created_at) "
+                              "VALUES (:id, :p, :e, false, :t)"), {"id": mid, "p": f"m_{mid}", "e": f"{mid}@x.org",
+                                                                   "t": t0})
+        for sub_id, mid, r, title, minutes in subs:
+            conn.execute(text(
+                "INSERT INTO submissions (id, member_id, idempotency_key, digest, profile_id, period_start, "
+                "period_end, verdict, score, body, received_at) VALUES (:id, :m, :id, 'd', :p, :ps, :pe, 'ready', "
+                "90, :body, :t)"), {"id": sub_id, "m": mid, "p": r.profile.id, "ps": r.record.period.start,
+                                    "pe": r.record.period.end, "body": doc(r, sub_id, title),
+                                    "t": t0 + timedelta(minutes=minutes)})
+    upgrade(engine)
+    with engine.connect() as conn:
+        records = conn.execute(text("SELECT id, member_id, profile_id FROM records ORDER BY id")).all()
+        assert [(m, p) for _, m, p in records] == [(1, "iet"), (1, "ikt"), (2, "iet")]
+        versions = conn.execute(text("SELECT record_id, number FROM record_versions ORDER BY id")).all()
+        assert versions == [(records[0][0], 1), (records[0][0], 2), (records[1][0], 1), (records[2][0], 1)]
+        linked = dict(conn.execute(text("SELECT id, record_id FROM submissions")).all())
+        assert linked == {"sub_a1": records[0][0], "sub_a2": records[0][0], "sub_a3": records[0][0],
+                          "sub_a4": records[1][0], "sub_b1": records[2][0]}
+        body = conn.execute(text("SELECT body FROM record_versions WHERE number = 2")).scalar()
+    engine.dispose()
+    from addin import record_from_data, unpack
+    stored = unpack(body)
+    record, _ = record_from_data(stored["record"])                 # the stored record reads back
+    assert record.activities[0].title == "Changed" and len(record.activities) == len(read.record.activities)
+    assert [a.row for a in record.activities] == [a.row for a in read.record.activities]

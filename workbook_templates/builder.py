@@ -73,9 +73,10 @@ def build_workbook(profile: Profile, header: Mapping[str, object] | None = None,
     return wb
 
 
-def record_workbook(record, profile: Profile) -> bytes:
+def record_workbook(record, profile: Profile, annotations=()) -> bytes:
     """A record written as a template workbook of values (what ``cpd sheets pull`` saves): the member's
-    header, plan and activities in the template's places."""
+    header, plan and activities in the template's places, with mentors' ``annotations`` (comments as
+    cell comments, verifications in the Verified by / Verified on columns)."""
     m = record.member
     labels = activity_labels(profile)
     header = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
@@ -86,6 +87,10 @@ def record_workbook(record, profile: Profile) -> bytes:
                   for o in record.objectives]
     wb = build_workbook(profile, {k: v for k, v in header.items() if v is not None}, objectives,
                         [activity_values(a, profile, labels) for a in record.activities])
+    annotations = list(annotations)
+    if annotations:
+        from .mentor_notes import annotate
+        annotate(wb, record, columns_for(profile), annotations)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

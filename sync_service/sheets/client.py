@@ -24,7 +24,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
 from addin import (SUBMISSION_AREA, CellMap, CpdError, Limits, ValuesSource, block, blocks_needed, quote_title,
-                   sheets_source)
+                   sheets_source, split_cell)
 
 from .address import sheet_key
 
@@ -103,6 +103,7 @@ class SheetRead:
     source: ValuesSource
     calls: int = 0
     fetched: dict = field(default_factory=dict)
+    sheet_ids: dict = field(default_factory=dict)     # title -> the API's numeric sheetId (for cell notes)
 
 
 class SheetsClient:
@@ -124,7 +125,7 @@ class SheetsClient:
         with self._errors(key, writing=False):
             meta = self.http.fetch_sheet_metadata(key, params={
                 "includeGridData": "false",
-                "fields": "properties.title,sheets.properties(title,sheetType,gridProperties(rowCount,columnCount))"})
+                "fields": "properties.title,sheets.properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount))"})
             grids = {p["title"]: p.get("gridProperties") or {}
                      for p in (s.get("properties") or {} for s in meta.get("sheets") or [])
                      if p.get("sheetType", "GRID") == "GRID" and isinstance(p.get("title"), str)}
@@ -144,8 +145,11 @@ class SheetsClient:
         title = str((meta.get("properties") or {}).get("title") or key)
         source = sheets_source(f"Google Sheet '{title}'", values.get("valueRanges") or [],
                                formulas.get("valueRanges") or [], self.limits)
+        ids = {p["title"]: p.get("sheetId") for p in (s.get("properties") or {} for s in meta.get("sheets") or [])
+               if isinstance(p.get("title"), str)}
         return SheetRead(key, title, source, calls=self.http.calls - before,
-                         fetched={"values": values.get("valueRanges"), "formulas": formulas.get("valueRanges")})
+                         fetched={"values": values.get("valueRanges"), "formulas": formulas.get("valueRanges")},
+                         sheet_ids=ids)
 
     def write_back(self, read: SheetRead, values: dict[str, object], where: CellMap) -> None:
         """Write ``{submission-area field: value}`` into the cells ``where`` names (the Submission area the
@@ -158,6 +162,26 @@ class SheetsClient:
                 for f, v in values.items()]
         with self._errors(read.key, writing=True):
             self.http.values_batch_update(read.key, {"valueInputOption": "RAW", "data": data})
+
+    def write_notes(self, read: SheetRead, sheet: str, notes: dict[str, str], values: dict[str, object]) -> None:
+        """Set cell notes (``{"N12": text}``, "" clears one) in one ``spreadsheets.batchUpdate``, and write
+        ``{"P12": value}`` in one ``values:batchUpdate`` with ``valueInputOption=RAW`` (text stays text)."""
+        sheet_id = read.sheet_ids.get(sheet)
+        if sheet_id is None:
+            raise CpdError("sheets_bad_response", f"the Sheets API did not say which sheet '{sheet}' is")
+        requests_ = []
+        for ref, text in notes.items():
+            col, row = split_cell(ref)
+            requests_.append({"updateCells": {
+                "range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
+                          "startColumnIndex": col, "endColumnIndex": col + 1},
+                "rows": [{"values": [{"note": text}]}], "fields": "note"}})
+        data = [{"range": f"{quote_title(sheet)}!{ref}", "values": [[_raw(v)]]} for ref, v in values.items()]
+        with self._errors(read.key, writing=True):
+            if requests_:
+                self.http.batch_update(read.key, {"requests": requests_})
+            if data:
+                self.http.values_batch_update(read.key, {"valueInputOption": "RAW", "data": data})
 
     @contextmanager
     def _errors(self, key: str, writing: bool):

@@ -18,6 +18,7 @@ from addin import CpdError, GridRead, assess, read_record
 
 from .. import db
 from ..models import LinkedSheet, Submission, iso_utc, utcnow
+from ..records import prepare, save_version
 from ..submissions import Refused, refusal, store
 from .client import SheetRead, SheetsClient, SheetsSettings
 
@@ -130,6 +131,16 @@ def _look(linked: LinkedSheet) -> tuple[SheetRead, GridRead]:
     return fetched, read
 
 
+def keep(linked: LinkedSheet, read: GridRead):
+    """Keep the sheet's record as the newest version of the member's record for its period and profile:
+    (record, version, created, prepared). Raises the reader's CpdError for a record that cannot be used."""
+    prep = prepare(read)
+    session = db.session()
+    rec, version, created = save_version(session, linked.member_id, prep, linked.id)
+    session.commit()
+    return rec, version, created, prep
+
+
 def check(linked: LinkedSheet) -> GridRead:
     """The linked sheet's record, read now (problems kept, not raised)."""
     return _look(linked)[1]
@@ -139,7 +150,7 @@ def submit(member, linked: LinkedSheet) -> tuple[Submission, bool]:
     """Pull the sheet's values, build the record and store it as a submission (the same values: the same one)."""
     fetched, read = _look(linked)
     digest = hashlib.sha256(json.dumps(fetched.fetched, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    return store(member, f"sheet:{digest}", digest, lambda: read)
+    return store(member, f"sheet:{digest}", digest, lambda: prepare(read), sheet_id=linked.id)
 
 
 def as_dict(linked: LinkedSheet) -> dict:

@@ -1,0 +1,238 @@
+"""The record pages: a member's record with its mentors' annotations beside each activity, the mentor's
+view of the records they were granted, granting and revoking mentors, invitations, the audit trail.
+
+The same rules as the API (``mentoring``): a record the signed-in account may not see is a 404;
+a mentor sees a record but can only annotate it; only its owner checks, submits and grants.
+"""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_file, url_for
+
+from addin import CpdError, list_profiles, read_workbook, rows_as_dicts
+
+from . import annotation_store as notes_store
+from . import db, mentoring, notify
+from .accounts import issue_token, live_token
+from .models import Member
+from .pages import dashboard_page, signed_in, start_session
+from .records import annotation_dict, contents, latest, prepare, reassess, save_version
+from .submissions import Refused, from_record, refusal
+
+bp = Blueprint("record_pages", __name__)
+
+
+def _visible(record_id: str, owner_only: bool = False) -> mentoring.Access:
+    acc = mentoring.access(db.session(), g.page_member.id, record_id)
+    if acc is None:
+        abort(404)
+    if owner_only and not acc.owner:
+        abort(403, description="Only the record's owner can do this.")
+    return acc
+
+
+def record_page(acc: mentoring.Access, status: int = 200, **shown):
+    s = db.session()
+    rec = acc.record
+    version = latest(s, rec.id)
+    body = contents(version) if version else {"record": None, "readiness": None}
+    data = body["record"] or {"objectives": {"columns": [], "rows": []}, "activities": {"columns": [], "rows": []},
+                              "member": {}}
+    anns = [annotation_dict(a) | {"mine": a.author_id == g.page_member.id} for a in notes_store.of(s, rec)]
+    by_row, by_ref, general = {}, {}, []
+    for a in anns:
+        if a["activity_row"] is not None:
+            by_row.setdefault(a["activity_row"], []).append(a)
+        elif a["objective"]:
+            by_ref.setdefault(a["objective"], []).append(a)
+        else:
+            general.append(a)
+    grants = ([x for x in mentoring.grants_of(s, g.page_member.id) if x.record_id in (None, rec.id)]
+              if acc.owner else [])
+    owner = s.get(Member, rec.member_id)
+    labels = {p.id: p.short_name for p in list_profiles()}
+    shown = {"error": None, "invitation": None, **shown}
+    return render_template("record.html", acc=acc, rec=rec, version=version, r=body["readiness"],
+                           member_data=data.get("member") or {}, objectives=rows_as_dicts(data["objectives"]),
+                           activities=rows_as_dicts(data["activities"]), by_row=by_row, by_ref=by_ref,
+                           general=general, grants=grants, state=mentoring.grant_state, owner=owner,
+                           profile_label=labels.get(rec.profile_id, rec.profile_id), **shown), status
+
+
+@bp.get("/records/<record_id>")
+@signed_in("read")
+def record(record_id: str):
+    acc = _visible(record_id)
+    notes_store.seen(db.session(), acc, g.page_member.id)
+    return record_page(acc)
+
+
+@bp.post("/records")
+@signed_in("submit")
+def upload():
+    """Upload a workbook as a new version of its record: checked, kept, and not sent."""
+    file = request.files.get("workbook")
+    data = file.read() if file else b""
+    if not data:
+        return dashboard_page(400, error={"code": "empty_body", "message": "Choose a workbook file (.xlsx)."})
+    try:
+        prep = prepare(read_workbook(data))
+    except CpdError as exc:
+        return dashboard_page(refusal(exc).status, error=refusal(exc).body)
+    s = db.session()
+    rec, _, _ = save_version(s, g.page_member.id, prep)
+    s.commit()
+    return redirect(url_for("record_pages.record", record_id=rec.public_id))
+
+
+@bp.post("/records/<record_id>/check")
+@signed_in("read")
+def check(record_id: str):
+    acc = _visible(record_id)
+    rec = acc.record
+    try:
+        if rec.source == "sheet" and rec.sheet is not None and acc.owner:
+            from .sheets import linked as sheets
+            sheets.keep(rec.sheet, sheets.check(rec.sheet))
+            return redirect(url_for("record_pages.record", record_id=rec.public_id))
+        version = latest(db.session(), rec.id)
+        prep = reassess(version)
+    except Refused as exc:
+        return record_page(acc, exc.status, error=exc.body)
+    except CpdError as exc:
+        return record_page(acc, refusal(exc).status, error=refusal(exc).body)
+    return record_page(acc, checked=prep.readiness)
+
+
+@bp.post("/records/<record_id>/submit")
+@signed_in("submit")
+def submit(record_id: str):
+    acc = _visible(record_id, owner_only=True)
+    try:
+        sub, _ = from_record(g.page_member, acc.record)
+    except Refused as exc:
+        return record_page(acc, exc.status, error=exc.body)
+    return redirect(url_for("pages.submission", sub_id=sub.id))
+
+
+@bp.get("/records/<record_id>/workbook")
+@signed_in("read")
+def workbook(record_id: str):
+    acc = _visible(record_id)
+    data = notes_store.workbook(db.session(), acc, g.page_member.id)
+    if data is None:
+        abort(404)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"cpd-record-{acc.record.public_id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.post("/records/<record_id>/annotations")
+@signed_in("submit")
+def annotate(record_id: str):
+    acc = _visible(record_id)
+    form = request.form
+    target = form.get("target", "")
+    body: dict = {"comment": form.get("comment", ""), "verified": form.get("verified") == "on"}
+    if target.startswith("row:") and target[4:].isdigit():
+        body["activity_row"] = int(target[4:])
+    elif target.startswith("objective:"):
+        body["objective"] = target[len("objective:"):]
+    s = db.session()
+    try:
+        ann = notes_store.add(s, acc, g.page_member.id, body)
+    except notes_store.AnnotationRefused as exc:
+        s.rollback()
+        return record_page(acc, exc.status, error={"code": exc.code, "message": exc.message})
+    s.commit()
+    notes_store.announce(s, acc, g.page_member, ann.verified, bool(ann.comment))
+    anchor = f"#row-{ann.activity_row}" if ann.activity_row is not None else ""
+    return redirect(url_for("record_pages.record", record_id=record_id) + anchor)
+
+
+@bp.post("/records/<record_id>/annotations/<annotation_id>/delete")
+@signed_in("submit")
+def unannotate(record_id: str, annotation_id: str):
+    acc = _visible(record_id)
+    s = db.session()
+    if not notes_store.remove(s, acc, g.page_member.id, annotation_id):
+        abort(404)
+    s.commit()
+    notes_store.announce(s, acc, g.page_member, False, False)
+    return redirect(url_for("record_pages.record", record_id=record_id))
+
+
+@bp.post("/mentors")
+@signed_in("submit")
+def grant():
+    """Grant a mentor one record or all the member's records (the form's ``record``: a record id or "all")."""
+    s = db.session()
+    record_id = request.form.get("record") or "all"
+    acc = None
+    if record_id != "all":
+        acc = _visible(record_id, owner_only=True)
+    try:
+        row, token, created = mentoring.grant(s, g.page_member, request.form.get("email", ""),
+                                              acc.record if acc else None,
+                                              mentoring.parse_expiry(request.form.get("expires")))
+    except mentoring.GrantRefused as exc:
+        s.rollback()
+        error = {"code": exc.code, "message": exc.message}
+        return record_page(acc, exc.status, error=error) if acc else dashboard_page(exc.status, mentor_error=error)
+    s.commit()
+    path = f"/invitations/{token}" if token else None
+    if created:
+        notify.granted(row.email, g.page_member.shown_name, "one CPD record" if acc else "all their CPD records", path)
+    invitation = None
+    if path:
+        invitation = {"email": row.email,
+                      "url": (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/") + path}
+    return record_page(acc, invitation=invitation) if acc else dashboard_page(invitation=invitation)
+
+
+@bp.post("/mentors/<grant_id>/revoke")
+@signed_in("submit")
+def revoke(grant_id: str):
+    s = db.session()
+    row = mentoring.revoke(s, g.page_member, grant_id)
+    if row is None:
+        abort(404)
+    s.commit()
+    back = request.form.get("back", "")
+    if back.startswith("rec_"):
+        return redirect(url_for("record_pages.record", record_id=back))
+    return redirect(url_for("pages.dashboard") + "#mentors")
+
+
+@bp.get("/mentees")
+@signed_in("read")
+def mentees():
+    s = db.session()
+    found = [(m, [(r, latest(s, r.id)) for r in recs]) for m, recs in mentoring.mentees(s, g.page_member.id)]
+    return render_template("mentees.html", mentees=found)
+
+
+@bp.get("/audit")
+@signed_in("read")
+def audit_trail():
+    return render_template("audit.html", events=mentoring.trail(db.session(), g.page_member.id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """An invitation to mentor: accepting it makes the account (its token shown once) and signs in."""
+    s = db.session()
+    row = mentoring.invitation(s, token)
+    if row is None:
+        abort(404, description="This invitation has been used, revoked or has expired. Ask for a new one.")
+    owner_name = row.member.shown_name
+    if request.method == "GET":
+        return render_template("invitation.html", owner=owner_name, email=row.email,
+                               scope="one CPD record" if row.record_id else "all their CPD records")
+    mentor, created = mentoring.accept(s, row, request.form.get("name"))
+    token_text = issue_token(s, mentor) if created else None
+    s.commit()
+    if token_text is None:          # the address has an account already: sign in with its token
+        return redirect(url_for("pages.login"))
+    start_session(live_token(token_text, "read"))
+    return render_template("welcome.html", token=token_text, owner=owner_name)

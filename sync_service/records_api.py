@@ -1,0 +1,290 @@
+"""/api/v1/records, /api/v1/mentors, /api/v1/mentees, /api/v1/audit: records, their mentors and
+annotations (described in the OpenAPI document and docs/mentors.md).
+
+Anything the caller may not see (another member's record, a record whose grant was revoked or
+has expired, an annotation by someone else) answers 404, exactly as something that does not
+exist. What a mentor can see but only its owner may do (submit, grant) answers 403.
+"""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, request, send_file
+from sqlalchemy import select
+
+from addin import CpdError, read_workbook, rows_as_dicts
+
+from . import annotation_store as notes_store
+from . import db, mentoring, notify
+from .accounts import require_token
+from .models import CpdRecord, Member
+from .records import annotation_dict, contents, latest, prepare, reassess, save_version, summary
+from .submissions import Refused, from_record, read_body, receipt, refusal
+from .throttle import throttle, too_many
+
+bp = Blueprint("records_api", __name__, url_prefix="/api/v1")
+
+
+def fail(status: int, code: str, message: str):
+    abort(make_response(jsonify(error={"code": code, "message": message}), status))
+
+
+@bp.errorhandler(Refused)
+def _refused(exc: Refused):
+    response = jsonify(error=exc.body)
+    if exc.status in (429, 503):
+        response.headers["Retry-After"] = "60"
+    return response, exc.status
+
+
+@bp.errorhandler(mentoring.GrantRefused)
+@bp.errorhandler(notes_store.AnnotationRefused)
+def _refused_other(exc):
+    return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+
+
+def visible(record_id: str, *, owner_only: bool = False) -> mentoring.Access:
+    """The record as the caller may see it; 404 if they may not (a mentor asking an owner's action: 403)."""
+    acc = mentoring.access(db.session(), g.member.id, record_id)
+    if acc is None:
+        fail(404, "not_found", "no such record")
+    if owner_only and not acc.owner:
+        fail(403, "owner_only", "only the record's owner can do this")
+    return acc
+
+
+def uploads_allowed() -> None:
+    limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
+    key = f"records:{g.member.id}"
+    wait = throttle().over(f"{limit}/minute", key)
+    if wait:
+        abort(too_many(wait, f"at most {limit} record uploads a minute; try again shortly"))
+    throttle().hit(f"{limit}/minute", key)
+
+
+def detail(acc: mentoring.Access) -> dict:
+    """The record's newest version as data, its readiness then, and its annotations."""
+    session = db.session()
+    rec = acc.record
+    version = latest(session, rec.id)
+    body = contents(version) if version else {"record": None, "readiness": None}
+    data = body["record"] or {}
+    owner = session.get(Member, rec.member_id)
+    out = summary(rec, version)
+    out.update(role=acc.role, owner=owner.shown_name if not acc.owner else None,
+               member=data.get("member"), objectives=rows_as_dicts(data["objectives"]) if data else [],
+               activities=rows_as_dicts(data["activities"]) if data else [], readiness=body["readiness"],
+               annotations=[annotation_dict(a) for a in notes_store.of(session, rec)],
+               sheet_error=rec.sheet_error if acc.owner else None)
+    return out
+
+
+def _grant(record: CpdRecord | None):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        fail(400, "bad_request", 'send JSON like {"email": "mentor@example.org", "expires": "2027-06-30"}')
+    session = db.session()
+    owner = session.get(Member, g.member.id)
+    row, token, created = mentoring.grant(session, owner, body.get("email"), record, mentoring.parse_expiry(body.get("expires")))
+    session.commit()
+    out = mentoring.grant_dict(row)
+    path = f"/invitations/{token}" if token else None
+    if path:
+        out["invitation_url"] = ((current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")) + path
+    if created:
+        out["notified"] = notify.granted(row.email, owner.shown_name, "one CPD record" if record else
+                                         "all their CPD records", path)
+    return jsonify(out), 201 if created else 200
+
+
+def _revoke(grant_id: str, record: CpdRecord | None):
+    session = db.session()
+    row = mentoring.revoke(session, session.get(Member, g.member.id), grant_id, record)
+    if row is None:
+        fail(404, "not_found", "no such grant")
+    session.commit()
+    return "", 204
+
+
+# -- records ---------------------------------------------------------------------------------------
+@bp.post("/records")
+@require_token("submit")
+def create():
+    """A new record, or a new version of the member's record for the same period and profile: the
+    workbook as the body, or JSON {"sheet": address} to link a Google Sheet."""
+    uploads_allowed()
+    session = db.session()
+    if request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        address = body.get("sheet") if isinstance(body, dict) else None
+        if not isinstance(address, str) or not address.strip():
+            fail(400, "bad_request", 'send the workbook as the body, or JSON like {"sheet": "https://docs.google.com/'
+                                     'spreadsheets/d/.../edit"}')
+        from .sheets import linked as sheets
+        linked, read, _ = sheets.link(g.member, address)
+        try:
+            rec, version, created, prep = sheets.keep(linked, read)
+        except CpdError as exc:
+            raise refusal(exc) from None
+        return jsonify({**summary(rec, version), "readiness": prep.readiness}), 201 if created else 200
+    else:
+        data = read_body()
+        if not data:
+            fail(400, "empty_body", "send the workbook file (.xlsx) as the request body")
+        try:
+            read = read_workbook(data)
+        except CpdError as exc:
+            raise refusal(exc) from None
+    try:
+        prep = prepare(read)
+    except CpdError as exc:
+        raise refusal(exc) from None
+    rec, version, created = save_version(session, g.member.id, prep)
+    session.commit()
+    return jsonify({**summary(rec, version), "readiness": prep.readiness}), 201 if created else 200
+
+
+@bp.get("/records")
+@require_token("read")
+def index():
+    session = db.session()
+    recs = session.scalars(select(CpdRecord).where(CpdRecord.member_id == g.member.id)
+                           .order_by(CpdRecord.period_start.desc())).all()
+    return jsonify(records=[summary(r, latest(session, r.id)) for r in recs])
+
+
+@bp.get("/records/<record_id>")
+@require_token("read")
+def show(record_id: str):
+    acc = visible(record_id)
+    out = detail(acc)
+    notes_store.seen(db.session(), acc, g.member.id)
+    return jsonify(out)
+
+
+@bp.post("/records/<record_id>/check")
+@require_token("read")
+def check(record_id: str):
+    """The record's readiness now: a linked sheet is pulled again (a new version if it changed); an
+    uploaded record is scored again with the current rules. Nothing is sent."""
+    acc = visible(record_id)
+    session = db.session()
+    rec = acc.record
+    if rec.source == "sheet" and rec.sheet is not None and acc.owner:
+        from .sheets import linked as sheets
+        try:
+            rec, version, _, prep = sheets.keep(rec.sheet, sheets.check(rec.sheet))
+        except CpdError as exc:
+            raise refusal(exc) from None
+    else:
+        version = latest(session, rec.id)
+        if version is None:
+            fail(409, "no_version", "the record has no version yet")
+        prep = reassess(version)
+    return jsonify({**summary(rec, version), "readiness": prep.readiness})
+
+
+@bp.post("/records/<record_id>/submit")
+@require_token("submit")
+def submit(record_id: str):
+    """A submission from the record's newest version, with its mentors' verifications and comments."""
+    sub, created = from_record(g.member, visible(record_id, owner_only=True).record)
+    return jsonify(receipt(sub)), 201 if created else 200
+
+
+@bp.get("/records/<record_id>/workbook")
+@require_token("read")
+def workbook(record_id: str):
+    """The record's newest version as a workbook, with its mentors' comments and verifications."""
+    acc = visible(record_id)
+    data = notes_store.workbook(db.session(), acc, g.member.id)
+    if data is None:
+        fail(409, "no_version", "the record has no version yet")
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"cpd-record-{acc.record.public_id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# -- mentors ---------------------------------------------------------------------------------------
+@bp.post("/records/<record_id>/mentors")
+@require_token("submit")
+def grant_record(record_id: str):
+    return _grant(visible(record_id, owner_only=True).record)
+
+
+@bp.get("/records/<record_id>/mentors")
+@require_token("read")
+def record_mentors(record_id: str):
+    rec = visible(record_id, owner_only=True).record
+    grants = [x for x in mentoring.grants_of(db.session(), g.member.id) if x.record_id in (None, rec.id)]
+    return jsonify(mentors=[mentoring.grant_dict(x) for x in grants])
+
+
+@bp.delete("/records/<record_id>/mentors/<grant_id>")
+@require_token("submit")
+def revoke_record(record_id: str, grant_id: str):
+    return _revoke(grant_id, visible(record_id, owner_only=True).record)
+
+
+@bp.post("/mentors")
+@require_token("submit")
+def grant_all():
+    return _grant(None)
+
+
+@bp.get("/mentors")
+@require_token("read")
+def mentors():
+    return jsonify(mentors=[mentoring.grant_dict(x) for x in mentoring.grants_of(db.session(), g.member.id)])
+
+
+@bp.delete("/mentors/<grant_id>")
+@require_token("submit")
+def revoke_any(grant_id: str):
+    return _revoke(grant_id, None)
+
+
+@bp.get("/mentees")
+@require_token("read")
+def mentees():
+    session = db.session()
+    out = [{"name": m.shown_name, "records": [summary(r, latest(session, r.id)) for r in recs]}
+           for m, recs in mentoring.mentees(session, g.member.id)]
+    return jsonify(mentees=out)
+
+
+@bp.get("/audit")
+@require_token("read")
+def audit_trail():
+    return jsonify(events=mentoring.trail(db.session(), g.member.id))
+
+
+# -- annotations -----------------------------------------------------------------------------------
+@bp.get("/records/<record_id>/annotations")
+@require_token("read")
+def annotations(record_id: str):
+    acc = visible(record_id)
+    return jsonify(annotations=[annotation_dict(a) for a in notes_store.of(db.session(), acc.record)])
+
+
+@bp.post("/records/<record_id>/annotations")
+@require_token("submit")
+def annotate(record_id: str):
+    acc = visible(record_id)
+    session = db.session()
+    ann = notes_store.add(session, acc, g.member.id, request.get_json(silent=True))
+    session.commit()
+    out = annotation_dict(ann)
+    out.update(notes_store.announce(session, acc, session.get(Member, g.member.id), ann.verified, bool(ann.comment)))
+    return jsonify(out), 201
+
+
+@bp.delete("/records/<record_id>/annotations/<annotation_id>")
+@require_token("submit")
+def unannotate(record_id: str, annotation_id: str):
+    acc = visible(record_id)
+    session = db.session()
+    if not notes_store.remove(session, acc, g.member.id, annotation_id):
+        fail(404, "not_found", "no such annotation of yours")
+    session.commit()
+    notes_store.announce(session, acc, session.get(Member, g.member.id), False, False)
+    return "", 204
