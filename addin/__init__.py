@@ -38,7 +38,7 @@ _PUBLIC = {
     "record_data": "addin.record_json", "pack": "addin.record_json", "unpack": "addin.record_json",
     "rows_as_dicts": "addin.record_json", "RECORD_VERSION": "addin.record_json",
     "record_from_data": "addin.record_json",
-    "values_workbook": "addin.templates", "template_path": "addin.templates",
+    "values_workbook": "addin.templates", "safe_text": "addin.export", "template_path": "addin.templates",
     # worksheet functions and the Submission area's text
     "FUNCTIONS": "addin.functions", "check_text": "addin.submit",
 }
@@ -62,6 +62,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:                      # for type checkers and editors: the same names, eagerly
     from .annotations import note_field, note_text, verification
     from .errors import CpdError, InvalidRecord
+    from .export import safe_text
     from .functions import FUNCTIONS
     from .grid import CellMap, GridRead, ValuesSource, read_record
     from .grid.cells import split_cell

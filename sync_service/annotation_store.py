@@ -137,8 +137,9 @@ def sheet_changes(read, all_notes, written_by: set[str]) -> tuple[dict[str, str]
     return note_cells, values
 
 
-def push_to_sheet(session: Session, record: CpdRecord) -> str | None:
-    """Write the record's annotations into its linked sheet; the reason it could not, or None."""
+def push_to_sheet(session: Session, record: CpdRecord, actor: str | None = None) -> str | None:
+    """Write the record's annotations into its linked sheet; the reason it could not, or None. ``actor``
+    names the mentor who just changed them (whose removed verification is cleared from the sheet)."""
     if record.source != "sheet" or record.sheet is None:
         return None
     from .sheets.linked import client
@@ -148,7 +149,7 @@ def push_to_sheet(session: Session, record: CpdRecord) -> str | None:
         cl = client()
         fetched = cl.read(record.sheet.sheet_key)
         read = read_record(fetched.source)
-        written_by = {n.author for n in notes(all_annotations)} | {FORMER_MENTOR}
+        written_by = {n.author for n in notes(all_annotations)} | {FORMER_MENTOR} | ({actor} if actor else set())
         note_cells, values = sheet_changes(read, notes(all_annotations), written_by)
         cl.write_notes(fetched, read.sheet, note_cells, values)
         error = None
@@ -167,7 +168,7 @@ def announce(session: Session, acc: Access, mentor: Member, verified: bool, comm
         out["notified"] = notify.annotated(owner.email, mentor.shown_name, f"/records/{acc.record.public_id}",
                                            verified, commented)
     if acc.record.source == "sheet":
-        error = push_to_sheet(session, acc.record)
+        error = push_to_sheet(session, acc.record, mentor.shown_name)
         out["sheet"] = {"written": error is None, "error": error}
     return out
 

@@ -238,8 +238,9 @@ def _service_app(ctx: click.Context):
 @admin.command("add-member")
 @click.argument("email")
 @click.option("--admin", "is_admin", is_flag=True, help="The member may use the admin page.")
+@click.option("--name", default=None, help="How the member is named to others (a mentor's comments show it).")
 @click.pass_context
-def admin_add_member(ctx: click.Context, email: str, is_admin: bool) -> None:
+def admin_add_member(ctx: click.Context, email: str, is_admin: bool, name: str | None) -> None:
     """Add a member and print their first token (shown this once; only its hash is kept)."""
     from sqlalchemy.exc import IntegrityError
     from sync_service import db
@@ -253,6 +254,7 @@ def admin_add_member(ctx: click.Context, email: str, is_admin: bool) -> None:
         try:
             member = create_member(session, email)
             member.is_admin = is_admin
+            member.name = (name or "").strip()[:120] or None
             token = issue_token(session, member)
             session.commit()
         except IntegrityError:

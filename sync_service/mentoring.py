@@ -18,7 +18,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from .accounts import create_member, hash_token
-from .models import AuditEvent, CpdRecord, Member, MentorGrant, iso_utc, utcnow
+from .models import Annotation, AuditEvent, CpdRecord, Member, MentorGrant, RecordVersion, iso_utc, utcnow
+from .records import annotation_dict, contents
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 ACTIONS = {
@@ -228,3 +229,25 @@ def trail(session: Session, member_id: int, limit: int = 500) -> list[dict]:
                     "mentor": e.grant.email if e.grant else None, "grant": e.grant.public_id if e.grant else None,
                     "record": e.record.public_id if e.record else None})
     return out
+
+
+def export(session: Session, member_id: int) -> dict:
+    """What the member's data export holds of records and mentoring: their records with every version,
+    the annotations on them, their grants and audit trail, and the annotations they wrote as a mentor."""
+    records = session.scalars(select(CpdRecord).where(CpdRecord.member_id == member_id).order_by(CpdRecord.id)).all()
+    out_records = []
+    for r in records:
+        versions = session.scalars(select(RecordVersion).where(RecordVersion.record_id == r.id)
+                                   .order_by(RecordVersion.number)).all()
+        notes = session.scalars(select(Annotation).options(joinedload(Annotation.author))
+                                .where(Annotation.record_id == r.id).order_by(Annotation.id)).all()
+        out_records.append({"id": r.public_id, "profile": r.profile_id, "source": r.source,
+                            "period": {"start": r.period_start.isoformat(), "end": r.period_end.isoformat()},
+                            "versions": [{"number": v.number, "created_at": iso_utc(v.created_at), **contents(v)}
+                                         for v in versions],
+                            "annotations": [annotation_dict(a) for a in notes]})
+    written = session.scalars(select(Annotation).options(joinedload(Annotation.author))
+                              .where(Annotation.author_id == member_id).order_by(Annotation.id)).all()
+    return {"records": out_records, "mentors": [grant_dict(g) for g in grants_of(session, member_id)],
+            "audit": trail(session, member_id, limit=100_000),
+            "annotations_written": [annotation_dict(a) for a in written]}

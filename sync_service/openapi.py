@@ -5,6 +5,8 @@ from flask import Blueprint, jsonify
 
 from addin import XLSX_CONTENT_TYPE
 
+from . import openapi_records as records
+
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
@@ -34,7 +36,7 @@ SHEET_ID = {"name": "sheet_id", "in": "path", "required": True, "schema": {"type
 def _errors(*codes: int) -> dict:
     return {str(c): {"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             for c, d in ((400, "Bad request (code says why)"), (401, "Missing, unknown or revoked token"),
-                         (403, "The token lacks the scope this needs"),
+                         (403, "The token lacks the scope this needs, or only the record's owner may do this"),
                          (404, "Not found, or another member's"),
                          (409, "The Idempotency-Key was used for another file (idempotency_key_reused)"),
                          (413, "Over the size limit, or too many rows (too_many_rows)"),
@@ -54,11 +56,12 @@ def _sheet(description: str) -> dict:
 SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "CPD tracker sync service", "version": "1",
-             "description": "Submit CPD workbooks; run the CPD worksheet functions."},
+             "description": "Submit CPD workbooks; keep records and share them with mentors; run the CPD "
+                            "worksheet functions."},
     "components": {
         "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
                                       "description": "A member's personal token (cpd_...)"}},
-        "schemas": {"Error": ERROR, "Receipt": RECEIPT, "LinkedSheet": LINKED_SHEET},
+        "schemas": {"Error": ERROR, "Receipt": RECEIPT, "LinkedSheet": LINKED_SHEET, **records.SCHEMAS},
     },
     "paths": {
         "/api/v1/submissions": {"post": {
@@ -130,6 +133,7 @@ SPEC = {
                 **_errors(401, 404, 422, 429, 503)}}},
         "/api/v1/openapi.json": {"get": {"summary": "This description",
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+        **records.paths(_errors),
     },
 }
 

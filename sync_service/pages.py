@@ -218,7 +218,8 @@ def export():
                              "status": x.delivery.status, "receipt_id": x.delivery.receipt_id,
                              **_record_of(document(x))} for x in subs],
             "linked_sheets": [{"key": x.sheet_key, "title": x.title, "linked_at": iso_utc(x.created_at)}
-                              for x in m.sheets]}
+                              for x in m.sheets],
+            **mentoring.export(s, m.id)}
     buf = io.BytesIO(json.dumps(data, indent=2).encode())
     return send_file(buf, mimetype="application/json", as_attachment=True, download_name="my-cpd-data.json")
 

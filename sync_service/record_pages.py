@@ -6,11 +6,12 @@ a mentor sees a record but can only annotate it; only its owner checks, submits 
 """
 from __future__ import annotations
 
+import csv
 import io
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_file, url_for
 
-from addin import CpdError, list_profiles, read_workbook, rows_as_dicts
+from addin import CpdError, list_profiles, read_workbook, rows_as_dicts, safe_text
 
 from . import annotation_store as notes_store
 from . import db, mentoring, notify
@@ -125,6 +126,22 @@ def workbook(record_id: str):
         abort(404)
     return send_file(io.BytesIO(data), as_attachment=True, download_name=f"cpd-record-{acc.record.public_id}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/records/<record_id>/notes.csv")
+@signed_in("read")
+def notes_csv(record_id: str):
+    """The record's annotations as CSV, safe to open in a spreadsheet (text never runs as a formula)."""
+    acc = _visible(record_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Activity row", "Objective", "Mentor", "Written at (UTC)", "Verified", "Comment"])
+    for a in notes_store.of(db.session(), acc.record):
+        d = annotation_dict(a)
+        writer.writerow([d["activity_row"] or "", d["objective"] or "", safe_text(d["author"]), d["created_at"],
+                         "yes" if d["verified"] else "", safe_text(d["comment"] or "")])
+    return send_file(io.BytesIO(out.getvalue().encode("utf-8-sig")), mimetype="text/csv", as_attachment=True,
+                     download_name=f"mentor-notes-{acc.record.public_id}.csv")
 
 
 @bp.post("/records/<record_id>/annotations")

@@ -77,6 +77,7 @@ def serial(value):
 class Cell:
     value: object = None            # a typed value, or a formula's computed value
     formula: str | None = None
+    note: str | None = None         # a cell note (set by spreadsheets.batchUpdate updateCells)
 
 
 @dataclass
@@ -109,6 +110,7 @@ class FakeSheets:
         self.tokens: dict[str, str] = {}              # access token -> client e-mail
         self.calls: list[tuple[str, str, dict]] = []  # (method, API path, query) of each API request
         self.token_requests = 0
+        self.batch_updates = 0                        # spreadsheets.batchUpdate calls (cell notes)
         self.faults: dict[str, list] = defaultdict(list)   # "read" | "write" | "token" -> [(status, headers), ...]
         self.always: dict[str, tuple[int, dict]] = {}
         self.delay = 0.0                                # seconds before each API answer (bench: excluded time)
@@ -245,6 +247,8 @@ class FakeSheets:
                     cell = Cell(float(v))
                 else:
                     cell = Cell(v)
+                old = sheet.cells.get((r1 + i, c1 + j))
+                cell.note = old.note if old else None        # writing a value keeps the cell's note
                 sheet.cells[(r1 + i, c1 + j)] = cell
                 n += 1
         return {"spreadsheetId": book.key, "updatedRange": f"{quote(sheet.title)}!{col_letters(c1)}{r1}",
@@ -349,6 +353,32 @@ class FakeSheets:
             if option not in ("RAW", "USER_ENTERED"):
                 raise ApiError(400, "'valueInputOption' is required but not specified")
             return jsonify(fake._write(book, a1, (request.get_json() or {}).get("values") or [], option))
+
+        @app.post("/v4/spreadsheets/<key>:batchUpdate")
+        def spreadsheet_batch_update(key):
+            """Only what the product sends: updateCells setting cell notes (fields "note")."""
+            book = book_for(key, True)
+            body = request.get_json() or {}
+            by_id = dict(enumerate(book.sheets.values()))
+            replies = []
+            for req in body.get("requests") or []:
+                upd = req.get("updateCells")
+                if not upd or upd.get("fields") != "note":
+                    raise ApiError(400, f"unsupported request: {sorted(req)}")
+                rng = upd["range"]
+                sheet = by_id.get(rng.get("sheetId"))
+                if sheet is None:
+                    raise ApiError(400, f"No grid with id: {rng.get('sheetId')}")
+                for i, row in enumerate(upd.get("rows") or []):
+                    for j, value in enumerate(row.get("values") or []):
+                        at = (rng["startRowIndex"] + 1 + i, rng["startColumnIndex"] + 1 + j)
+                        if at[0] > sheet.rows or at[1] > sheet.cols:
+                            raise ApiError(400, "Range exceeds grid limits")
+                        cell = sheet.cells.setdefault(at, Cell())
+                        cell.note = value.get("note") or None
+                replies.append({})
+            fake.batch_updates += 1
+            return jsonify(spreadsheetId=book.key, replies=replies)
 
         @app.post("/v4/spreadsheets/<key>/values:batchUpdate")
         def batch_update(key):

@@ -61,6 +61,25 @@ def test_committed_example_is_what_the_code_builds(pid):
     assert fingerprint(example_path(pid)) == fingerprint(buf)
 
 
+@pytest.mark.parametrize("pid", [p.id for p in list_profiles()])
+def test_every_template_has_the_verification_columns_and_the_reader_reads_them(pid, tmp_path):
+    """A mentor's verification (Verified by, Verified on) has its columns in every profile's template."""
+    from datetime import date
+    from addin import read_workbook
+    wb = openpyxl.load_workbook(template_path(pid))
+    ws = wb["Record"]
+    heads = {c.value: c.column for c in ws[9] if c.value}
+    assert {"Verified by", "Verified on", "Mentor comment"} <= set(heads)
+    for field, value in (("Start date", date(2025, 3, 1)), ("Description of development/learning activity", "Course"),
+                         ("Verified by", "Dr Sam Patel"), ("Verified on", date(2025, 4, 2))):
+        ws.cell(10, heads[field]).value = value
+    ws["F3"], ws["F4"] = date(2025, 1, 1), date(2025, 12, 31)
+    buf = io.BytesIO()
+    wb.save(buf)
+    activity = read_workbook(buf.getvalue()).record.activities[0]
+    assert (activity.verified_by, activity.verified_on) == ("Dr Sam Patel", date(2025, 4, 2))
+
+
 def test_template_layout_a_member_relies_on():
     wb = openpyxl.load_workbook(template_path("iet"))
     assert wb.sheetnames == ["Record", "Plan", "Summary", "Guidance", "Lists"]

@@ -37,8 +37,17 @@ def _mine(sheet_id: str):
 @bp.post("/link")
 @signed_in("submit")
 def link():
-    sheets.link(g.page_member, request.form.get("sheet", ""))
+    linked, read, _ = sheets.link(g.page_member, request.form.get("sheet", ""))
+    _keep(linked, read)
     return _back()
+
+
+def _keep(linked, read) -> None:
+    """Keep a readable sheet as the newest version of its record (one that cannot be read is shown on Check)."""
+    try:
+        sheets.keep(linked, read)
+    except CpdError:
+        pass
 
 
 @bp.post("/<sheet_id>/check")
@@ -46,6 +55,7 @@ def link():
 def check(sheet_id: str):
     linked = _mine(sheet_id)
     read = sheets.check(linked)
+    _keep(linked, read)
     result = assess(read.require(), read.profile)
     return dashboard_page(sheet_report={"sheet": linked.title, "verdict": result.verdict, "score": result.score,
                          "criteria": [{"title": c.title, "status": c.status, "reason": c.reason, "hint": c.hint}
