@@ -9,13 +9,16 @@ written to does not lose the annotation: the record keeps why, and the member's 
 """
 from __future__ import annotations
 
+import io
 import secrets
 from collections import defaultdict
+
+from flask import send_file
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from addin import CpdError, note_field, note_text, read_record, values_workbook, verification
+from addin import XLSX_CONTENT_TYPE, CpdError, note_field, note_text, read_record, values_workbook, verification
 
 from . import notify
 from .mentoring import Access, audit
@@ -183,6 +186,12 @@ def workbook(session: Session, acc: Access, actor_id: int) -> bytes | None:
     data = values_workbook(prep.record, prep.profile, notes(of(session, acc.record)))
     seen(session, acc, actor_id, "downloaded")
     return data
+
+
+def download(record: CpdRecord, data: bytes):
+    """The workbook as a file download (the API and the page send the same)."""
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"cpd-record-{record.public_id}.xlsx",
+                     mimetype=XLSX_CONTENT_TYPE)
 
 
 def seen(session: Session, acc: Access, actor_id: int, action: str = "viewed") -> None:

@@ -180,6 +180,8 @@ class CpdRecord(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(10), default="upload")    # upload | sheet
+    latest_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # the newest version's number
+    digest: Mapped[str | None] = mapped_column(String(64))               # the newest version's data digest
     sheet_id: Mapped[int | None] = mapped_column(ForeignKey("linked_sheets.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -194,7 +196,9 @@ class CpdRecord(Base):
 
 
 class RecordVersion(Base):
-    """One version of a record: its data (``addin.record_data``, gzipped JSON) and its readiness then."""
+    """One version of a record: its data (``addin.record_data``) and its readiness then. A version made by
+    an upload or a sheet pull keeps them in ``body`` (gzipped JSON); one made by a submission is read
+    from the submission's document, which holds the same tables (nothing is stored twice)."""
 
     __tablename__ = "record_versions"
     __table_args__ = (UniqueConstraint("record_id", "number", name="uq_record_version_number"),)
@@ -205,7 +209,8 @@ class RecordVersion(Base):
     digest: Mapped[str] = mapped_column(String(64))                      # of the data: the same data, no new version
     verdict: Mapped[str] = mapped_column(String(20))
     score: Mapped[int] = mapped_column(Integer)
-    body: Mapped[bytes] = mapped_column(LargeBinary)                     # {"record": ..., "readiness": ...}
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)              # {"record": ..., "readiness": ...}
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -124,8 +124,7 @@ def workbook(record_id: str):
     data = notes_store.workbook(db.session(), acc, g.page_member.id)
     if data is None:
         abort(404)
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"cpd-record-{acc.record.public_id}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return notes_store.download(acc.record, data)
 
 
 @bp.get("/records/<record_id>/notes.csv")

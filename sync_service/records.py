@@ -11,16 +11,18 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, object_session
 
 from addin import Annotation as Note
 from addin import GridRead, Profile, Record, assess, pack, record_data, record_from_data, unpack
 
-from .models import Annotation, CpdRecord, RecordVersion, iso_utc, utcnow
+from .models import Annotation, CpdRecord, RecordVersion, Submission, iso_utc, utcnow
 
 FORMER_MENTOR = "a former mentor"
 
@@ -44,8 +46,8 @@ class Prepared:
 
 
 def data_digest(data: dict) -> str:
-    return hashlib.sha256(json.dumps(data, separators=(",", ":"), ensure_ascii=False,
-                                     sort_keys=True).encode("utf-8")).hexdigest()
+    """The record data's SHA-256 (``record_data`` builds it in a fixed order: the same record, the same digest)."""
+    return hashlib.sha256(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def prepare(read: GridRead) -> Prepared:
@@ -55,23 +57,79 @@ def prepare(read: GridRead) -> Prepared:
     return Prepared(record, read.profile, data, assess(record, read.profile).to_dict(), data_digest(data))
 
 
-def find_or_create(session: Session, member_id: int, profile_id: str, start: date, end: date) -> CpdRecord:
-    """The member's record for the period and profile, made if new, and locked until the caller's
-    transaction ends (so that two uploads at once number their versions one after the other). Two
-    requests making the same record at once are settled by its unique constraint."""
-    query = (select(CpdRecord).where(CpdRecord.member_id == member_id, CpdRecord.profile_id == profile_id,
-                                     CpdRecord.period_start == start, CpdRecord.period_end == end)
-             .with_for_update())
-    rec = session.scalar(query)
-    if rec is None:
-        try:
-            with session.begin_nested():
-                rec = CpdRecord(public_id="rec_" + secrets.token_urlsafe(9), member_id=member_id,
-                                profile_id=profile_id, period_start=start, period_end=end, source="upload")
-                session.add(rec)
-        except IntegrityError:           # another request made it first: wait for its lock
-            rec = session.scalar(query)
-    return rec
+@dataclass(frozen=True)
+class Kept:
+    """Where ``keep`` put a record: its row id, public id, the newest version's number, and whether it is new."""
+    record_id: int
+    public_id: str
+    version: int
+    created: bool
+
+
+def _upsert(dialect: str):
+    """INSERT the member's record for a period and profile, or touch it if it exists; either way the row
+    is locked until the transaction ends and its id and newest version come back (one statement, the
+    hot path of every upload)."""
+    table = CpdRecord.__table__
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    stmt = insert.values({c: bindparam(c) for c in ("public_id", "member_id", "profile_id", "period_start",
+                                                     "period_end", "source", "latest_version", "created_at", "updated_at")})
+    stmt = stmt.on_conflict_do_update(index_elements=["member_id", "profile_id", "period_start", "period_end"],
+                                      set_={"updated_at": stmt.excluded.updated_at})
+    return stmt.returning(table.c.id, table.c.public_id, table.c.latest_version, table.c.digest)
+
+
+UPSERT = {d: _upsert(d) for d in ("postgresql", "sqlite")}
+INSERT_VERSION = RecordVersion.__table__.insert()
+BUMP = (update(CpdRecord.__table__).where(CpdRecord.__table__.c.id == bindparam("rid"))
+        .values(latest_version=bindparam("number"), digest=bindparam("new_digest")))
+
+
+def lock(conn: Connection, member_id: int, prep: Prepared, *, sheet_id: int | None = None,
+         now: datetime | None = None):
+    """The member's record for the prepared record's period and profile (made if new), locked until the
+    caller's transaction ends: a row of (id, public_id, latest_version, digest)."""
+    now = now or utcnow()
+    row = conn.execute(UPSERT[conn.dialect.name], {
+        "public_id": "rec_" + secrets.token_urlsafe(9), "member_id": member_id, "profile_id": prep.profile.id,
+        "period_start": prep.record.period.start, "period_end": prep.record.period.end, "source": "upload",
+        "latest_version": 0, "created_at": now, "updated_at": now}).one()
+    if sheet_id is not None:
+        conn.execute(update(CpdRecord.__table__).where(CpdRecord.__table__.c.id == row.id)
+                     .values(source="sheet", sheet_id=sheet_id))
+    return row
+
+
+def add_version(conn: Connection, row, prep: Prepared, *, submission_id: str | None = None,
+                now: datetime | None = None) -> Kept:
+    """Add ``prep`` as the newest version of the locked record ``row`` unless the newest holds the same data.
+    A version made by a submission (``submission_id``) is read from its document; any other keeps its data."""
+    if row.digest == prep.digest:
+        return Kept(row.id, row.public_id, row.latest_version, False)
+    number = row.latest_version + 1
+    conn.execute(INSERT_VERSION, {"record_id": row.id, "number": number, "digest": prep.digest,
+                                  "verdict": prep.verdict, "score": prep.score, "created_at": now or utcnow(),
+                                  "submission_id": submission_id,
+                                  "body": None if submission_id else pack({"record": prep.data,
+                                                                           "readiness": prep.readiness})})
+    conn.execute(BUMP, {"rid": row.id, "number": number, "new_digest": prep.digest})
+    return Kept(row.id, row.public_id, number, True)
+
+
+def keep(conn: Connection, member_id: int, prep: Prepared, *, sheet_id: int | None = None) -> Kept:
+    """Keep ``prep`` as the newest version of the member's record, inside the caller's transaction (two
+    uploads at once number their versions one after the other)."""
+    return add_version(conn, lock(conn, member_id, prep, sheet_id=sheet_id), prep)
+
+
+def save_version(session: Session, member_id: int, prep: Prepared, sheet_id: int | None = None
+                 ) -> tuple[CpdRecord, RecordVersion, bool]:
+    """``keep`` for a request that shows the record afterwards: the record and its newest version as objects,
+    and whether a version was added. Committed."""
+    kept = keep(session.connection(), member_id, prep, sheet_id=sheet_id)
+    session.commit()
+    rec = session.get(CpdRecord, kept.record_id, populate_existing=True)
+    return rec, latest(session, rec.id), kept.created
 
 
 def latest(session: Session, record_id: int) -> RecordVersion | None:
@@ -79,28 +137,17 @@ def latest(session: Session, record_id: int) -> RecordVersion | None:
                           .order_by(RecordVersion.number.desc()).limit(1))
 
 
-def save_version(session: Session, member_id: int, prep: Prepared, sheet_id: int | None = None
-                 ) -> tuple[CpdRecord, RecordVersion, bool]:
-    """Keep ``prep`` as the newest version of the member's record (inside the caller's transaction).
-    The same data as the newest version adds nothing (created False)."""
-    rec = find_or_create(session, member_id, prep.profile.id, prep.record.period.start, prep.record.period.end)
-    if sheet_id is not None:
-        rec.source, rec.sheet_id = "sheet", sheet_id
-    last = latest(session, rec.id)
-    if last is not None and last.digest == prep.digest:
-        return rec, last, False
-    version = RecordVersion(record_id=rec.id, number=(last.number if last else 0) + 1, digest=prep.digest,
-                            verdict=prep.verdict, score=prep.score, created_at=utcnow(),
-                            body=pack({"record": prep.data, "readiness": prep.readiness}))
-    session.add(version)
-    rec.updated_at = version.created_at
-    session.flush()
-    return rec, version, True
+DELIVERY_ONLY = ("type", "id", "received_at", "readiness", "verifications", "mentor_comments")
 
 
 def contents(version: RecordVersion) -> dict:
-    """{"record": record data, "readiness": readiness} of a stored version."""
-    return unpack(version.body)
+    """{"record": record data, "readiness": readiness} of a stored version (from its submission's document
+    when a submission made it)."""
+    if version.body is not None:
+        return unpack(version.body)
+    session = object_session(version)
+    doc = unpack(session.scalar(select(Submission.body).where(Submission.id == version.submission_id)))
+    return {"record": {k: v for k, v in doc.items() if k not in DELIVERY_ONLY}, "readiness": doc["readiness"]}
 
 
 def reassess(version: RecordVersion) -> Prepared:

@@ -7,9 +7,8 @@ exist. What a mentor can see but only its owner may do (submit, grant) answers 4
 """
 from __future__ import annotations
 
-import io
 
-from flask import Blueprint, abort, current_app, g, jsonify, make_response, request, send_file
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, request
 from sqlalchemy import select
 
 from addin import CpdError, read_workbook, rows_as_dicts
@@ -31,10 +30,7 @@ def fail(status: int, code: str, message: str):
 
 @bp.errorhandler(Refused)
 def _refused(exc: Refused):
-    response = jsonify(error=exc.body)
-    if exc.status in (429, 503):
-        response.headers["Retry-After"] = "60"
-    return response, exc.status
+    return exc.response()
 
 
 @bp.errorhandler(mentoring.GrantRefused)
@@ -200,8 +196,7 @@ def workbook(record_id: str):
     data = notes_store.workbook(db.session(), acc, g.member.id)
     if data is None:
         fail(409, "no_version", "the record has no version yet")
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"cpd-record-{acc.record.public_id}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return notes_store.download(acc.record, data)
 
 
 # -- mentors ---------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from addin import CpdError, InvalidRecord, pack, read_workbook, unpack
 from . import db
 from .accounts import require_token, touch
 from .models import Annotation, Delivery, Submission, iso_utc, utcnow
-from .records import Prepared, delivery_annotations, latest, prepare, reassess, save_version
+from .records import Prepared, add_version, delivery_annotations, latest, lock, prepare, reassess
 
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1/submissions")
 KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -93,6 +93,13 @@ class Refused(Exception):
         super().__init__(message)
         self.status, self.body = status, {"code": code, "message": message, **extra}
 
+    def response(self):
+        """As the API answers it (with Retry-After when it is worth trying again later)."""
+        response = jsonify(error=self.body)
+        if self.status in (429, 503):
+            response.headers["Retry-After"] = "60"
+        return response, self.status
+
 
 def accept(member, data: bytes, key: str | None) -> tuple[Submission, bool]:
     """Store a submission for the member (the API and the upload page both come here).
@@ -142,20 +149,22 @@ def store(member, key: str, digest: str, prepare: Callable[[], Prepared], sheet_
         raise refusal(exc) from None
     sub_id, received = "sub_" + secrets.token_urlsafe(12), utcnow()
     for attempt in range(2):          # one retry: a racing request made the member's record first
-        try:                          # one short write: the version, the submission, its delivery, the token's use
-            rec, _, _ = save_version(session, member.id, prep, sheet_id)
+        try:                          # one short write: the record, the submission, its delivery, the version
+            conn = session.connection()
+            rec = lock(conn, member.id, prep, sheet_id=sheet_id, now=received)
             notes = session.scalars(select(Annotation).options(joinedload(Annotation.author))
-                                    .where(Annotation.record_id == rec.id).order_by(Annotation.id)).all()
+                                    .where(Annotation.record_id == rec.id).order_by(Annotation.id)).all() \
+                if rec.latest_version else []
             body = pack({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received), **prep.data,
                          "readiness": prep.readiness, **delivery_annotations(prep.record, notes)})
             row = {"id": sub_id, "member_id": member.id, "idempotency_key": key, "digest": digest,
                    "record_id": rec.id, "profile_id": prep.profile.id, "period_start": prep.record.period.start,
                    "period_end": prep.record.period.end, "verdict": prep.verdict, "score": prep.score,
                    "body": body, "received_at": received}
-            conn = session.connection()
             conn.execute(INSERT_SUBMISSION, row)
             conn.execute(INSERT_DELIVERY, {"submission_id": sub_id, "status": "queued", "attempts": 0,
                                            "next_attempt_at": received, "queued_at": received})
+            add_version(conn, rec, prep, submission_id=sub_id, now=received)
             touch(session)
             session.commit()
             break
@@ -200,10 +209,7 @@ def create():
     try:
         sub, created = accept(g.member, read_body(), request.headers.get("Idempotency-Key"))
     except Refused as exc:
-        response = jsonify(error=exc.body)
-        if exc.status == 429:
-            response.headers["Retry-After"] = "60"
-        return response, exc.status
+        return exc.response()
     return jsonify(receipt(sub)), 201 if created else 200
 
 

@@ -170,6 +170,28 @@ def service(database_url):
     app.extensions["cpd_engine"].dispose()
 
 
+def _receiver_secret() -> str:
+    from sync_service import signing
+    return signing.new_secret()
+
+
+RECEIVER_SECRET = _receiver_secret()        # what the reference receiver below checks signatures with
+
+
+@pytest.fixture
+def receiver_server(tmp_path):
+    """The reference institution receiver on a real HTTP server on 127.0.0.1: (its URL, its database)."""
+    import threading
+    from werkzeug.serving import make_server
+    from sync_service.receiver import create_receiver
+    app = create_receiver({"SIGNING_SECRETS": [RECEIVER_SECRET], "RECEIVER_DATABASE": str(tmp_path / "inst.sqlite3")})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/cpd/submissions", str(tmp_path / "inst.sqlite3")
+    server.shutdown()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _instance_outside_the_checkout(tmp_path_factory):
     """Services made by tests keep their data (session key, default database) in a temporary folder."""

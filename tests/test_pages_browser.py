@@ -12,6 +12,18 @@ from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
 from workbook_templates import example_path
 
 
+def signed_in_page(context, base: str, token: str):
+    """A page of ``context`` that reaches only the service, signed in with ``token`` on its dashboard."""
+    page = context.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+    page.goto(base + "/")
+    assert page.url.endswith("/login")
+    page.fill("input[name=token]", token)
+    page.click("input[type=submit]")
+    page.wait_for_url(base + "/")
+    return page
+
+
 def test_member_submits_through_the_page_and_sees_the_receipt(browser, served, tmp_path):  # noqa: F811
     server = served("--workers", "2", "--threads", "2")
     base = server.url
@@ -21,13 +33,7 @@ def test_member_submits_through_the_page_and_sees_the_receipt(browser, served, t
                              "--database", str(tmp_path / "i.sqlite3")], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        page = browser.new_page()
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-        page.goto(base + "/")
-        assert page.url.endswith("/login")
-        page.fill("input[name=token]", server.token)
-        page.click("input[type=submit]")
-        page.wait_for_url(base + "/")
+        page = signed_in_page(browser, base, server.token)
         page.set_input_files("input[name=workbook]", str(example_path("iet")))
         page.click("text=Upload and submit")
         page.wait_for_selector("#verdict")

@@ -14,10 +14,7 @@ bp = Blueprint("sheets_api", __name__, url_prefix="/api/v1/sheets")
 
 @bp.errorhandler(Refused)
 def _refused(exc: Refused):
-    response = jsonify(error=exc.body)
-    if exc.status in (429, 503):
-        response.headers["Retry-After"] = "60"
-    return response, exc.status
+    return exc.response()
 
 
 @bp.errorhandler(CpdError)

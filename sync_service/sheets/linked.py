@@ -135,9 +135,7 @@ def keep(linked: LinkedSheet, read: GridRead):
     """Keep the sheet's record as the newest version of the member's record for its period and profile:
     (record, version, created, prepared). Raises the reader's CpdError for a record that cannot be used."""
     prep = prepare(read)
-    session = db.session()
-    rec, version, created = save_version(session, linked.member_id, prep, linked.id)
-    session.commit()
+    rec, version, created = save_version(db.session(), linked.member_id, prep, linked.id)
     return rec, version, created, prep
 
 

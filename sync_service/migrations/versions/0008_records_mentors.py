@@ -2,8 +2,9 @@
 
 A member's record (one per period and profile) keeps each upload or sheet pull as a version.
 Every existing submission becomes a version of its member's record for its period and profile
-(the same data twice is one version), and the submission names the record it was made from:
-nothing is lost, the submissions themselves are untouched. Members gain a name, which
+(the same data twice is one version; the version reads its data from the submission's document),
+and the submission names the record it was made from: nothing is lost, the submissions
+themselves are untouched. Members gain a name, which
 annotations show for a mentor.
 
 Revision ID: 0008
@@ -43,6 +44,8 @@ def upgrade() -> None:
         sa.Column('period_start', sa.Date(), nullable=False),
         sa.Column('period_end', sa.Date(), nullable=False),
         sa.Column('source', sa.String(length=10), nullable=False),
+        sa.Column('latest_version', sa.Integer(), nullable=False, server_default='0'),
+        sa.Column('digest', sa.String(length=64), nullable=True),
         sa.Column('sheet_id', sa.Integer(), sa.ForeignKey('linked_sheets.id', ondelete='SET NULL'), nullable=True),
         sa.Column('created_at', _tz(), nullable=False),
         sa.Column('updated_at', _tz(), nullable=False),
@@ -58,7 +61,9 @@ def upgrade() -> None:
         sa.Column('digest', sa.String(length=64), nullable=False),
         sa.Column('verdict', sa.String(length=20), nullable=False),
         sa.Column('score', sa.Integer(), nullable=False),
-        sa.Column('body', sa.LargeBinary(), nullable=False),
+        sa.Column('body', sa.LargeBinary(), nullable=True),
+        sa.Column('submission_id', sa.String(length=40), sa.ForeignKey('submissions.id', ondelete='CASCADE'),
+                  nullable=True),
         sa.Column('created_at', _tz(), nullable=False),
         sa.UniqueConstraint('record_id', 'number', name='uq_record_version_number'),
     )
@@ -123,10 +128,11 @@ def _submissions_into_records() -> None:
                        sa.column('member_id', sa.Integer), sa.column('profile_id', sa.String),
                        sa.column('period_start', sa.Date), sa.column('period_end', sa.Date),
                        sa.column('source', sa.String), sa.column('created_at', _tz()),
-                       sa.column('updated_at', _tz()))
+                       sa.column('updated_at', _tz()), sa.column('latest_version', sa.Integer),
+                       sa.column('digest', sa.String))
     versions = sa.table('record_versions', sa.column('record_id', sa.Integer), sa.column('number', sa.Integer),
                         sa.column('digest', sa.String), sa.column('verdict', sa.String),
-                        sa.column('score', sa.Integer), sa.column('body', sa.LargeBinary),
+                        sa.column('score', sa.Integer), sa.column('submission_id', sa.String),
                         sa.column('created_at', _tz()))
     known: dict[tuple, list] = {}                # (member, profile, start, end) -> [record id, versions, last digest]
     for sub in conn.execute(sa.select(subs).order_by(subs.c.received_at, subs.c.id)).all():
@@ -146,12 +152,11 @@ def _submissions_into_records() -> None:
         digest = hashlib.sha256(packed).hexdigest()
         if digest != entry[2]:
             entry[1] += 1
-            body = gzip.compress(json.dumps({"record": data, "readiness": doc.get("readiness")},
-                                            separators=(",", ":"), ensure_ascii=False).encode("utf-8"), mtime=0)
             conn.execute(versions.insert().values(record_id=entry[0], number=entry[1], digest=digest,
-                                                  verdict=sub.verdict, score=sub.score, body=body,
+                                                  verdict=sub.verdict, score=sub.score, submission_id=sub.id,
                                                   created_at=sub.received_at))
-            conn.execute(records.update().where(records.c.id == entry[0]).values(updated_at=sub.received_at))
+            conn.execute(records.update().where(records.c.id == entry[0]).values(
+                updated_at=sub.received_at, latest_version=entry[1], digest=digest))
             entry[2] = digest
         conn.execute(subs.update().where(subs.c.id == sub.id).values(record_id=entry[0]))
 
