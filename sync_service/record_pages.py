@@ -132,6 +132,7 @@ def workbook(record_id: str):
 def notes_csv(record_id: str):
     """The record's annotations as CSV, safe to open in a spreadsheet (text never runs as a formula)."""
     acc = _visible(record_id)
+    notes_store.seen(db.session(), acc, g.page_member.id, "downloaded")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Activity row", "Objective", "Mentor", "Written at (UTC)", "Verified", "Comment"])

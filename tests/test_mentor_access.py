@@ -69,6 +69,8 @@ API = [
 PAGES = [
     ("record page", "GET", "/records/{record}", None, None, PAGE_SEE),
     ("workbook download", "GET", "/records/{record}/workbook", None, None, PAGE_SEE),
+    ("notes as CSV", "GET", "/records/{record}/notes.csv", None, None, PAGE_SEE),
+    ("upload a record", "POST", "/records", None, None, (400, 400, 400, 400, 400, 400, 302)),
     ("check", "POST", "/records/{record}/check", None, None, PAGE_SEE),
     ("annotate", "POST", "/records/{record}/annotations", None,
      lambda w: {"target": f"row:{w.rows[2]}", "comment": "From the page"}, (403, 302, 404, 404, 404, 404, 302)),
