@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template, request, send_file,
+                   url_for)
 
 from addin import CpdError, list_profiles, read_workbook, rows_as_dicts, safe_text
 
@@ -18,7 +19,7 @@ from . import db, mentoring, notify
 from .accounts import issue_token, live_token
 from .models import Member
 from .pages import dashboard_page, signed_in, start_session
-from .records import annotation_dict, contents, latest, prepare, reassess, save_version
+from .records import annotation_dict, contents, latest, prepare, reassess, save_version, upload_wait
 from .submissions import Refused, from_record, refusal
 
 bp = Blueprint("record_pages", __name__)
@@ -77,6 +78,9 @@ def upload():
     data = file.read() if file else b""
     if not data:
         return dashboard_page(400, error={"code": "empty_body", "message": "Choose a workbook file (.xlsx)."})
+    if upload_wait(g.page_member.id):
+        return dashboard_page(429, error={"code": "rate_limited", "message": "Too many uploads a minute; try again "
+                                                                               "shortly."})
     try:
         prep = prepare(read_workbook(data))
     except CpdError as exc:
@@ -252,4 +256,6 @@ def invitation(token: str):
     if token_text is None:          # the address has an account already: sign in with its token
         return redirect(url_for("pages.login"))
     start_session(live_token(token_text, "read"))
-    return render_template("welcome.html", token=token_text, owner=owner_name)
+    response = make_response(render_template("welcome.html", token=token_text, owner=owner_name))
+    response.headers["Cache-Control"] = "no-store"             # the token is shown once, and never cached
+    return response

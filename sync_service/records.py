@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,6 +24,7 @@ from addin import Annotation as Note
 from addin import GridRead, Profile, Record, assess, pack, record_data, record_from_data, unpack
 
 from .models import Annotation, CpdRecord, RecordVersion, Submission, iso_utc, utcnow
+from .throttle import throttle
 
 FORMER_MENTOR = "a former mentor"
 
@@ -155,6 +157,16 @@ def reassess(version: RecordVersion) -> Prepared:
     data = contents(version)["record"]
     record, profile = record_from_data(data)
     return Prepared(record, profile, data, assess(record, profile).to_dict(), version.digest)
+
+
+def upload_wait(member_id: int) -> float | None:
+    """Seconds until the member may upload another record version (``SUBMISSIONS_PER_MINUTE`` a minute), or
+    None, counting this one."""
+    limit, key = f"{current_app.config['SUBMISSIONS_PER_MINUTE']}/minute", f"records:{member_id}"
+    wait = throttle().over(limit, key)
+    if not wait:
+        throttle().hit(limit, key)
+    return wait
 
 
 def author_name(a: Annotation) -> str:

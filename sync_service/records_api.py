@@ -7,7 +7,6 @@ exist. What a mentor can see but only its owner may do (submit, grant) answers 4
 """
 from __future__ import annotations
 
-
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, request
 from sqlalchemy import select
 
@@ -17,9 +16,9 @@ from . import annotation_store as notes_store
 from . import db, mentoring, notify
 from .accounts import require_token
 from .models import CpdRecord, Member
-from .records import annotation_dict, contents, latest, prepare, reassess, save_version, summary
+from .records import annotation_dict, contents, latest, prepare, reassess, save_version, summary, upload_wait
 from .submissions import Refused, from_record, read_body, receipt, refusal
-from .throttle import throttle, too_many
+from .throttle import too_many
 
 bp = Blueprint("records_api", __name__, url_prefix="/api/v1")
 
@@ -47,15 +46,6 @@ def visible(record_id: str, *, owner_only: bool = False) -> mentoring.Access:
     if owner_only and not acc.owner:
         fail(403, "owner_only", "only the record's owner can do this")
     return acc
-
-
-def uploads_allowed() -> None:
-    limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
-    key = f"records:{g.member.id}"
-    wait = throttle().over(f"{limit}/minute", key)
-    if wait:
-        abort(too_many(wait, f"at most {limit} record uploads a minute; try again shortly"))
-    throttle().hit(f"{limit}/minute", key)
 
 
 def detail(acc: mentoring.Access) -> dict:
@@ -108,7 +98,10 @@ def _revoke(grant_id: str, record: CpdRecord | None):
 def create():
     """A new record, or a new version of the member's record for the same period and profile: the
     workbook as the body, or JSON {"sheet": address} to link a Google Sheet."""
-    uploads_allowed()
+    wait = upload_wait(g.member.id)
+    if wait:
+        abort(too_many(wait, f"at most {current_app.config['SUBMISSIONS_PER_MINUTE']} record uploads a minute; "
+                             "try again shortly"))
     session = db.session()
     if request.mimetype == "application/json":
         body = request.get_json(silent=True)

@@ -90,7 +90,7 @@ def test_an_invitation_makes_the_mentors_account_once(service):
     assert page.status_code == 200 and b"owner@example.org asks you to mentor" in page.data
     token = re.search(rb'name="csrf" value="([^"]+)"', page.data).group(1).decode()
     made = client.post(path, data={"csrf": token, "name": "Jo Mentor"})
-    assert made.status_code == 200
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
     new_token = re.search(rb'id="new-token" value="([^"]+)"', made.data).group(1).decode()
     assert client.get("/mentees").status_code == 200                     # signed in
     seen = service.test_client().get(f"/api/v1/records/{world.record}",
