@@ -80,7 +80,11 @@ class Receipt:
 def check_cells(path, now: datetime | None = None, receipt: "Receipt | None" = None) -> dict:
     """What Check (and, given the receipt, Submit) writes into the workbook's Submission area: {cell: value},
     the cells found by their labels (Last check:, Submission id:, ...) as every client finds them."""
-    read = read_workbook(path)
+    return area_cells(read_workbook(path), now, receipt)
+
+
+def area_cells(read, now: datetime | None = None, receipt: "Receipt | None" = None) -> dict:
+    """``check_cells`` for a record already read (a GridRead): {cell: value} of its Submission area."""
     record = read.require()
     values = {"last_check": check_text(assess(record, read.profile), now)}
     if receipt is not None:

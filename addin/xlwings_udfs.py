@@ -1,8 +1,8 @@
 """The CPD functions for Excel desktop (Windows and macOS) through xlwings.
 
-Set this module in the xlwings add-in's "UDF Modules" (``addin.xlwings_udfs``) and click
-"Import Python UDFs": Excel then has CPD_HOURS, CPD_HOURS_BY, CPD_COVERAGE, CPD_TARGET,
-CPD_READINESS and CPD_CRITERIA. Each is a thin wrapper over the one registry
+The CPD add-in (``cpd excel install``, docs/addin.md) names this module in its "UDF Modules"
+(``addin.xlwings_udfs``); once its functions are imported into the add-in, every workbook has
+CPD_HOURS, CPD_HOURS_BY, CPD_COVERAGE, CPD_TARGET, CPD_READINESS and CPD_CRITERIA, and stays .xlsx. Each is a thin wrapper over the one registry
 (``addin.functions``), so it gives exactly what the Office.js functions and the engine give.
 Tables are returned as 2-D lists: Excel 365 spills them; the template puts them in array
 formulas of the right size. Off Windows and macOS the decorators leave the functions as plain
@@ -64,48 +64,32 @@ def CPD_CRITERIA(record, activities, plan=None, profile=None, first_row=None):
     return _run("CRITERIA", record, activities, plan, profile, first_row)
 
 
-# One-click Check and Submit for Excel desktop: macros that xlwings imports with the functions.
-# Run them with Alt+F8, or add them to the Quick Access Toolbar for one click. They save the
-# workbook, run the same code as 'cpd check' and 'cpd submit' on the saved file, and write the
-# result into the Record sheet's Submission area (the token comes from 'cpd login', never the book).
-
-def _write_cells(book, cells: dict) -> None:
-    sheet = book.sheets["Record"]
-    for address, value in cells.items():
-        sheet.range(address).value = value
-
-
-def _report(book, err, title: str) -> None:
-    """A CpdError as a message box: the problems with their cells, or the one message."""
-    book.app.alert(str(err) if not err.problems else "\n".join(str(p) for p in err.problems[:10]), title=title)
-
-
-def _saved_path(book) -> str:
-    book.save()
-    return book.fullname
-
+# One-click Check and Submit for Excel desktop: macros in the CPD add-in (docs/addin.md). Run them
+# with Alt+F8, or add them to the Quick Access Toolbar for one click. They read the open book's
+# values (never its file, so an .xlsm's macros are never sent), run the same code as 'cpd check' and
+# 'cpd submit' on them, and write the result into the Record sheet's Submission area (the token comes
+# from 'cpd login', never the book).
 
 @xw.sub
 def CPD_CHECK():
     """Check this workbook and write the verdict into the Submission area."""
     from .errors import CpdError
-    from .submit import check_cells
+    from .excel.book import check_book, report
     book = xw.Book.caller()
     try:
-        _write_cells(book, check_cells(_saved_path(book)))
+        check_book(book)
     except CpdError as err:
-        _report(book, err, "CPD check")
+        report(book, err, "CPD check")
 
 
 @xw.sub
 def CPD_SUBMIT():
-    """Check and submit this workbook to your CPD service; write the receipt into the Submission area."""
+    """Submit a values-only copy of this workbook to your CPD service; write the receipt into the
+    Submission area."""
     from .errors import CpdError
-    from .submit import Settings, check_cells, submit_file
+    from .excel.book import report, submit_book
     book = xw.Book.caller()
     try:
-        path = _saved_path(book)
-        receipt = submit_file(path, Settings.load())
-        _write_cells(book, check_cells(path, receipt=receipt))
+        submit_book(book)
     except CpdError as err:
-        _report(book, err, "CPD submit")
+        report(book, err, "CPD submit")

@@ -57,9 +57,10 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
     add(("heading", "The add-in"))
     add(("text", "The Summary sheet's figures work everywhere. The Analysis block below them, and functions such "
                  "as CPD.READINESS and CPD.CRITERIA, need the CPD add-in:"))
-    add(("text", "  - Excel on Windows or Mac with Python: install xlwings, set its UDF Modules to addin.xlwings_udfs "
-                 "and import the functions (CPD_READINESS, CPD_CRITERIA, ...)."))
-    add(("text", "  - Excel on the web or Mac without Python: add the CPD tracker add-in from your CPD service "
+    add(("text", "  - Excel on Windows with Python: run 'cpd excel install' for the CPD add-in (CPD_READINESS, "
+                 "CPD_CRITERIA, ... and the CPD_CHECK and CPD_SUBMIT macros); this workbook stays .xlsx. Do not "
+                 "import functions into the workbook itself."))
+    add(("text", "  - Excel on the web or on a Mac: add the CPD tracker add-in from your CPD service "
                  "(Home > Add-ins > Upload My Add-in, with the manifest at /addin/manifest.xml); open CPD check "
                  "for the Check and Submit buttons."))
     add(("text", "  - LibreOffice and Google Sheets: the Summary figures work as they are; run 'cpd check' on the "

@@ -27,6 +27,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+MACRO_FREE_HOW = ("In Excel, run CPD_CHECK or CPD_SUBMIT from the CPD add-in (they read the open workbook's values and "
+                  "send a macro-free copy), or save a copy as Excel Workbook (.xlsx) and use that.")
 _MACRO_NAME = re.compile(r"(?i)vbaProject[^/]*\.bin$|vbaData\.xml$|(^|/)activeX/|\.xlam$")
 _MACRO_TYPE = re.compile(rb"(?i)macroEnabled|vbaProject|ms-office\.vba")
 _SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
@@ -199,8 +201,8 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
         names = {i.filename: i for i in infos}
         for name in names:
             if _MACRO_NAME.search(name):
-                raise _refuse("macros_not_allowed", f"the workbook contains macros ({name}); save it as a macro-free "
-                              f".xlsx and try again")
+                raise _refuse("macros_not_allowed", f"the workbook contains macros ({name}), which are never read "
+                              f"or sent. {MACRO_FREE_HOW}")
         if "[Content_Types].xml" not in names:
             raise _refuse("missing_part", "the package has no [Content_Types].xml: it is not an Office file")
         pkg = Package(data=data, kind=kind, limits=limits)
@@ -213,8 +215,8 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
             if body:
                 content[info.filename] = body
         if _MACRO_TYPE.search(content["[Content_Types].xml"]):
-            raise _refuse("macros_not_allowed", "the workbook is macro-enabled (.xlsm); save it as a macro-free .xlsx "
-                          "and try again")
+            raise _refuse("macros_not_allowed", f"the workbook is macro-enabled (.xlsm), and macros are never read or "
+                          f"sent. {MACRO_FREE_HOW}")
         if kind == "docx":
             if "word/document.xml" not in content:
                 raise _refuse("missing_part", "the document has no main part (word/document.xml)")
