@@ -1,4 +1,4 @@
-"""The CPD functions for Excel desktop (Windows and macOS) through xlwings.
+"""The CPD functions for Excel desktop on Windows (xlwings UDFs run only there), and the Check and Submit macros.
 
 The CPD add-in (``cpd excel install``, docs/addin.md) names this module in its "UDF Modules"
 (``addin.xlwings_udfs``); once its functions are imported into the add-in, every workbook has
