@@ -100,6 +100,58 @@ def check_text(result, now: datetime | None = None) -> str:
     return f"{VERDICT[result.verdict]} ({result.score}/100) at {when}"
 
 
+def _call(settings: Settings, path: str, timeout: float, what: str) -> dict:
+    """GET ``path`` on the service with the token; its JSON, or CpdError saying what is wrong."""
+    request = urllib.request.Request(f"{settings.service_url}{path}", method="GET", headers={
+        "Authorization": f"Bearer {settings.token}", "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        if err.code == 404 and what == "login":
+            raise CpdError("not_a_cpd_service", f"{settings.service_url} answers, but not as a CPD service (no "
+                           f"{path}); check the address") from None
+        raise _service_error(err) from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise CpdError("service_unreachable", f"cannot reach the CPD service at {settings.service_url} "
+                       f"({reason})") from None
+    except json.JSONDecodeError:
+        raise CpdError("not_a_cpd_service", f"{settings.service_url} answers, but not as a CPD service") from None
+
+
+def whoami(settings: Settings, timeout: float = 15.0) -> dict:
+    """Check the address and the token against the service: {"member", "name", "scopes"}."""
+    me = _call(settings, "/api/v1/me", timeout, "login")
+    if "submit" not in (me.get("scopes") or []):
+        raise CpdError("unauthorized", "the service accepted this token, but it cannot submit (it lacks the "
+                       "'submit' scope): ask for one that can")
+    return me
+
+
+def status(settings: Settings, submission_id: str, timeout: float = 15.0) -> dict:
+    """A submission's receipt as the service has it now (status, the institution's receipt, verdict)."""
+    return _call(settings, f"/api/v1/submissions/{urllib.request.quote(submission_id, safe='')}", timeout, "status")
+
+
+def last_submission_path() -> Path:
+    return config_path().parent / "last_submission"
+
+
+def remember(receipt: "Receipt") -> None:
+    """Keep the id of the last submission made from this computer (for ``cpd status``)."""
+    path = last_submission_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(receipt.id + "\n", encoding="utf-8")
+
+
+def last_submission() -> str | None:
+    try:
+        return last_submission_path().read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
 def submit_file(path, settings: Settings, timeout: float = 30.0) -> Receipt:
     """Check the workbook here, then send it; the service's receipt, or CpdError with its code."""
     data = Path(path).read_bytes() if not isinstance(path, (bytes, bytearray)) else bytes(path)
@@ -134,6 +186,8 @@ def _service_error(err: urllib.error.HTTPError) -> CpdError:
         detail = {}
     if err.code in (401, 403):
         return CpdError("unauthorized", "the CPD service did not accept your token: run 'cpd login' with a new one")
+    if err.code == 404 and detail.get("code") == "not_found":
+        return CpdError("not_found", str(detail.get("message") or "the service has no such submission"))
     if err.code == 429:
         wait = err.headers.get("Retry-After", "a while")
         return CpdError("rate_limited", f"too many submissions: try again in {wait} seconds")

@@ -139,6 +139,7 @@ def require_token(scope: str):
             except AuthFailure as exc:
                 return exc.response()
             g.member = token.member
+            g.token_scopes = token.scopes.split()
             g.member_ref = token.member.public_id            # what the request log names
             return view(*args, **kwargs)
         return run

@@ -131,6 +131,12 @@ def paths(errors) -> dict:
                 "type": "object", "properties": {"name": {"type": "string"}, "records": {
                     "type": "array", "items": {"$ref": "#/components/schemas/Record"}}}}}}}, "The mentees"),
                 **errors(401)}}},
+        "/api/v1/me": {"get": {
+            "summary": "Who the token is for, and its scopes (cpd login checks a token with it)", "security": SEC,
+            "responses": {"200": _json({"type": "object", "properties": {
+                "member": {"type": "string"}, "name": {"type": "string"},
+                "scopes": {"type": "array", "items": {"type": "string"}}}}, "The token's member"),
+                **errors(401, 403)}}},
         "/api/v1/audit": {"get": {
             "summary": "The member's audit trail: grants, invitations, revocations, mentors' access and annotations",
             "security": SEC, "responses": {"200": _json({"type": "object", "properties": {"events": {

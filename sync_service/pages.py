@@ -171,8 +171,15 @@ def dashboard():
 @bp.post("/upload")
 @signed_in("submit")
 def upload():
+    """Upload and submit. A record that is not ready is kept and shown with what fails, and sent only when
+    the member confirms (from its record page)."""
     file = request.files.get("workbook")
     data = file.read() if file else b""
+    if data:
+        from .record_pages import ask_first
+        asked = ask_first(data)
+        if asked is not None:
+            return asked
     try:
         sub, _ = accept(g.page_member, data, None)
     except Refused as exc:

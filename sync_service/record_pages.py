@@ -54,7 +54,7 @@ def record_page(acc: mentoring.Access, status: int = 200, **shown):
               if acc.owner else [])
     owner = s.get(Member, rec.member_id)
     labels = {p.id: p.short_name for p in list_profiles()}
-    shown = {"error": None, "invitation": None, **shown}
+    shown = {"error": None, "invitation": None, "confirm_submit": False, **shown}
     return render_template("record.html", acc=acc, rec=rec, version=version, r=body["readiness"],
                            member_data=data.get("member") or {}, objectives=rows_as_dicts(data["objectives"]),
                            activities=rows_as_dicts(data["activities"]), by_row=by_row, by_ref=by_ref,
@@ -110,10 +110,28 @@ def check(record_id: str):
     return record_page(acc, checked=prep.readiness)
 
 
+def ask_first(data: bytes):
+    """The record page asking to confirm, when the uploaded workbook is not ready (kept as the newest version
+    of its record, nothing sent); None when it is ready, or cannot be read (the caller's path says why)."""
+    try:
+        prep = prepare(read_workbook(data))
+    except CpdError:
+        return None
+    if prep.verdict != "not_ready":
+        return None
+    s = db.session()
+    rec, _, _ = save_version(s, g.page_member.id, prep)
+    return record_page(mentoring.Access(rec, "owner"), confirm_submit=True)
+
+
 @bp.post("/records/<record_id>/submit")
 @signed_in("submit")
 def submit(record_id: str):
+    """Submit the record; one that is not ready only once the member has confirmed."""
     acc = _visible(record_id, owner_only=True)
+    version = latest(db.session(), acc.record.id)
+    if version is not None and version.verdict == "not_ready" and request.form.get("confirm") != "yes":
+        return record_page(acc, confirm_submit=True)
     try:
         sub, _ = from_record(g.page_member, acc.record)
     except Refused as exc:

@@ -240,6 +240,14 @@ def mentees():
     return jsonify(mentees=out)
 
 
+@bp.get("/me")
+@require_token("read")
+def me():
+    """Who the token is for and what it may do (``cpd login`` checks a token with it)."""
+    member = db.session().get(Member, g.member.id)
+    return jsonify(member=member.public_id, name=member.shown_name, scopes=g.token_scopes)
+
+
 @bp.get("/audit")
 @require_token("read")
 def audit_trail():

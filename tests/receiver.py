@@ -1,6 +1,7 @@
-"""A local test receiver for submissions, standing in for the sync service's submission API
-(docs/submission-api.md) until it exists: a real HTTP server on 127.0.0.1 that checks the
-token, dedupes on the Idempotency-Key and records what it was sent."""
+"""A local stand-in for the sync service's client-facing API (docs/submission-api.md), for the client
+tests that need to see or fault exactly what was sent: a real HTTP server on 127.0.0.1 that checks
+the token, answers /api/v1/me, dedupes on the Idempotency-Key, records what it was sent, and answers
+a submission's status."""
 from __future__ import annotations
 
 import threading
@@ -22,6 +23,21 @@ class Receiver:
 
 def start(receiver: Receiver):
     app = Flask("test-receiver")
+
+    @app.get("/api/v1/me")
+    def me():
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return jsonify(error={"code": "unauthorized", "message": "bad token"}), 401
+        return jsonify(member="m_test", name="test@example.org", scopes=["submit", "read"])
+
+    @app.get("/api/v1/submissions/<sub_id>")
+    def show(sub_id):
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return jsonify(error={"code": "unauthorized", "message": "bad token"}), 401
+        for receipt in receiver.by_key.values():
+            if receipt["id"] == sub_id:
+                return jsonify(receipt)
+        return jsonify(error={"code": "not_found", "message": "no such submission"}), 404
 
     @app.post("/api/v1/submissions")
     def submissions():

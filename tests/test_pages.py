@@ -150,3 +150,28 @@ def test_session_cookie_is_secure_httponly_samesite(service):
     page = client.get("/login")
     cookie = page.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_record_that_is_not_ready_is_sent_only_once_the_member_confirms(service, tmp_path):
+    """The upload page shows the verdict and the failing criteria, and asks, before a NOT READY record goes."""
+    from sqlalchemy import func, select
+    from sync_service import db
+    from sync_service.models import Submission
+    from test_submit import not_ready_workbook
+    client = service.test_client()
+    token = sign_in(client, service.config["TOKENS"]["a"])
+    thin = not_ready_workbook(tmp_path).read_bytes()
+
+    def submissions():
+        with service.app_context():
+            return db.session().scalar(select(func.count()).select_from(Submission))
+
+    asked = upload(client, token, thin)
+    page = asked.data.decode()
+    assert asked.status_code == 200 and 'id="confirm-submit"' in page and "This record is not ready" in page
+    assert "The recommended hours for the year" in page and submissions() == 0
+    record_id = re.search(r'action="/records/(rec_[^/"]+)/submit"', page).group(1)
+    again = client.post(f"/records/{record_id}/submit", data={"csrf": token})
+    assert again.status_code == 200 and 'id="confirm-submit"' in again.data.decode() and submissions() == 0
+    sent = client.post(f"/records/{record_id}/submit", data={"csrf": token, "confirm": "yes"})
+    assert sent.status_code == 302 and "/submissions/sub_" in sent.headers["Location"] and submissions() == 1

@@ -41,9 +41,10 @@ def test_submit_sends_the_workbook_once_with_its_digest(cpd, receiver):
     res = cpd("submit", example_path("iet"), "--json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.output) == {"id": "sub_0001", "status": "queued", "received_at": "2026-11-23T10:00:00Z",
-                                      "receipt_id": None}
+                                      "receipt_id": None, "verdict": "ready", "score": 100}
     again = cpd("submit", example_path("iet"))            # a double click: the same submission
-    assert again.exit_code == 0 and "sub_0001 (queued)" in again.output
+    assert again.exit_code == 0 and "(READY (100/100)): sub_0001, queued" in again.output
+    assert "cpd status sub_0001" in again.output
     data = example_path("iet").read_bytes()
     assert [r["key"] for r in receiver.received] == [hashlib.sha256(data).hexdigest()] * 2
     assert receiver.received[0]["body"] == data
@@ -81,7 +82,7 @@ def test_service_refusals_become_clear_errors(cpd, receiver, status, body, code)
 def test_unreachable_service_and_no_login(cpd, tmp_path):
     res = cpd("submit", example_path("iet"))
     assert res.exit_code == 2 and "not_logged_in" in res.output
-    cpd("login", "--url", "http://127.0.0.1:9", "--token", TOKEN)
+    cpd("login", "--url", "http://127.0.0.1:9", "--token", TOKEN, "--no-check")     # saved while it was down
     res = cpd("submit", example_path("iet"))
     assert res.exit_code == 2 and "service_unreachable" in res.output and "nothing was submitted" in res.output
 
@@ -109,3 +110,89 @@ def test_the_submission_area_is_found_where_the_member_moved_it(tmp_path):
     cells = check_cells(path, receipt=Receipt("sub_1", "queued", "2026-11-23T10:00:00Z"))
     assert sorted(cells) == ["N3", "N4", "N5", "N6", "N7"]
     assert cells["N4"] == "sub_1" and cells["N7"] == "(awaiting the institution's receipt)"
+
+
+def test_login_checks_the_address_and_the_token_before_saving(cpd, receiver):
+    from ports import free_port
+    wrong = cpd("login", "--url", receiver.url, "--token", "cpd_wrong")
+    assert wrong.exit_code == 2 and "unauthorized" in wrong.output and "Nothing was saved" in wrong.output
+    assert not config_path().exists()
+    nobody = cpd("login", "--url", f"http://127.0.0.1:{free_port()}", "--token", TOKEN)
+    assert nobody.exit_code == 2 and "service_unreachable" in nobody.output and not config_path().exists()
+    offline = cpd("login", "--url", f"http://127.0.0.1:{free_port()}", "--token", TOKEN, "--no-check")
+    assert offline.exit_code == 0 and "not checked" in offline.output and config_path().exists()
+    good = cpd("login", "--url", receiver.url, "--token", TOKEN)
+    assert good.exit_code == 0 and "as test@example.org" in good.output
+
+
+def test_login_to_something_that_is_not_a_cpd_service_says_so(cpd, live_server):
+    res = cpd("login", "--url", live_server + "/addin", "--token", TOKEN)          # a web server, another path
+    assert res.exit_code == 2 and "not_a_cpd_service" in res.output and not config_path().exists()
+
+
+def not_ready_workbook(tmp_path):
+    from conftest import fill_workbook
+    from addin import template_path
+    path = tmp_path / "thin.xlsx"
+    path.write_bytes(template_path("iet").read_bytes())
+    return fill_workbook(path, [{"start_date": "2025-03-01", "title": "Seminar", "hours": 2,
+                                 "category": "Training courses"}],
+                         header={"period_start": "2025-01-01", "period_end": "2025-12-31"})
+
+
+def test_a_record_that_is_not_ready_is_not_sent_without_a_yes(cpd, receiver, tmp_path):
+    cpd("login", "--url", receiver.url, "--token", TOKEN)
+    thin = not_ready_workbook(tmp_path)
+    res = cpd("submit", thin)                       # no terminal to ask at: refused, with why
+    assert res.exit_code == 1 and "not_ready" in res.output and "--yes" in res.output
+    assert "recommended hours" in res.output.lower() and receiver.received == []
+    as_json = cpd("submit", thin, "--json")
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["error"]["code"] == "not_ready"
+    sent = cpd("submit", thin, "--yes")
+    assert sent.exit_code == 0 and "NOT READY" in sent.output and len(receiver.received) == 1
+
+
+@pytest.mark.parametrize("answer, sent", [("n", False), ("y", True)])
+def test_submit_asks_at_a_terminal_before_sending_a_record_that_is_not_ready(receiver, tmp_path, answer, sent):
+    """At a terminal (a real pseudo-terminal), cpd submit shows the verdict and what fails, and asks."""
+    import pty
+    import subprocess
+    import sys
+    import time
+    env = {**os.environ, "CPD_CONFIG": os.environ["CPD_CONFIG"]}
+    subprocess.run([sys.executable, "-m", "addin.cli", "login", "--url", receiver.url, "--token", TOKEN], env=env,
+                   check=True, capture_output=True)
+    thin = not_ready_workbook(tmp_path)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "submit", str(thin)], stdin=follower,
+                            stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    out = b""
+    deadline = time.time() + 60
+    while b"Submit it anyway?" not in out:
+        assert time.time() < deadline, out
+        out += os.read(leader, 4096)
+    os.write(leader, answer.encode() + b"\n")
+    proc.wait(60)
+    try:
+        while chunk := os.read(leader, 4096):
+            out += chunk
+    except OSError:
+        pass
+    os.close(leader)
+    text = out.decode()
+    assert "thin.xlsx is NOT READY" in text and "recommended hours" in text.lower()
+    assert (proc.returncode, len(receiver.received)) == ((0, 1) if sent else (1, 0)), text
+    assert ("Submitted thin.xlsx" in text) == sent and ("Nothing was submitted" in text) != sent
+
+
+def test_status_shows_the_last_submission_or_the_one_named(cpd, receiver):
+    cpd("login", "--url", receiver.url, "--token", TOKEN)
+    none_yet = cpd("status")
+    assert none_yet.exit_code == 2 and "no_submission" in none_yet.output
+    cpd("submit", example_path("iet"))
+    shown = cpd("status")
+    assert shown.exit_code == 0 and shown.output.startswith("sub_0001: queued for delivery")
+    assert json.loads(cpd("status", "sub_0001", "--json").output)["status"] == "queued"
+    missing = cpd("status", "sub_nope")
+    assert missing.exit_code == 2 and "not_found" in missing.output

@@ -65,7 +65,17 @@ def check(sheet_id: str):
 @bp.post("/<sheet_id>/submit")
 @signed_in("submit")
 def submit(sheet_id: str):
-    sub, _ = sheets.submit(g.page_member, _mine(sheet_id))
+    """Submit the sheet as it is now; one that is not ready is kept as its record's newest version and shown
+    on the record's page, to be sent only once the member confirms."""
+    linked = _mine(sheet_id)
+    if request.form.get("confirm") != "yes":
+        read = sheets.check(linked)
+        rec, version, _, prep = sheets.keep(linked, read)
+        if prep.verdict == "not_ready":
+            from ..mentoring import Access
+            from ..record_pages import record_page
+            return record_page(Access(rec, "owner"), confirm_submit=True)
+    sub, _ = sheets.submit(g.page_member, linked)
     return redirect(url_for("pages.submission", sub_id=sub.id))
 
 
