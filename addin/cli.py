@@ -150,7 +150,13 @@ def check(file: Path, profile: str | None, as_json: bool, as_of: date | None, mo
     prof = profile_or_fail(profile) if profile else None
     read, record = read_or_fail(lambda: read_workbook(file, prof, month_first=month_first), as_json, str(file))
     result = assess(record, read.profile, as_of=as_of or date.today())
-    print_report(result, record, read.profile, as_json)
+    if as_json:
+        notes = {"notes": read.notes} if read.notes else {}
+        click.echo(json.dumps({**report_dict(result, record, read.profile), **notes}, indent=2))
+    else:
+        for note in read.notes:
+            click.echo(f"Note: {note}.", err=True)
+        print_report(result, record, read.profile, as_json)
     sys.exit(exit_status(result))
 
 

@@ -6,6 +6,7 @@ of ``Problem``s, each naming its field and row so the caller can name the cell.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
@@ -19,8 +20,8 @@ from .errors import Problem
 from .frameworks import Framework, load_framework
 from .model import Activity, Member, Objective, Period, Record, Status
 from .profile import Profile
-from .values import (MAX_HOURS_PER_ACTIVITY, BadValue, is_blank, normalise, shown, split_list, text, to_date,
-                     to_hours, to_number)
+from .values import (MAX_HOURS_PER_ACTIVITY, BadValue, did_you_mean, is_blank, normalise, shown, split_list, text,
+                     to_date, to_hours, to_number)
 
 MAX_PERIOD_YEARS = 10
 _STATUS_NAMES = {normalise(n): s for s in Status for n in (s.value, s.label)} | {
@@ -135,10 +136,14 @@ def _codes(sink: _Sink, value: object, fw: Framework | None, title: str | None) 
     return codes
 
 
+CODES_SPACED = re.compile(r"[A-Za-z]\d{1,2}(?:\s+[A-Za-z]\d{1,2})+")   # 'C1 C2': codes with only spaces between
+
+
 @lru_cache(maxsize=2048)
 def _parse_codes(value: str, fw: Framework | None, title: str | None) -> tuple[tuple[str, ...], str | None]:
     """The valid codes in a cell like 'B2, c1; E4', and a message naming any that are not."""
-    items = tuple(dict.fromkeys(c.upper().replace(" ", "") for c in split_list(value)))
+    items = tuple(dict.fromkeys(c.upper().replace(" ", "") for part in split_list(value)
+                                for c in (part.split() if CODES_SPACED.fullmatch(part) else (part,))))
     if fw is None or not items:
         return items, None
     valid = fw.codes_for(title)
@@ -266,8 +271,10 @@ def _term_converter(profile: Profile, kind: str, fld: str, noun: str):
             return None, ()
         term = profile.lookup(kind, name)
         if term is None:
-            labels = ", ".join(t.label for t in getattr(profile, kind))
-            return None, ((f"{fld}_unknown", f"{noun} must be one of {labels}; found {shown(name)}"),)
+            terms = getattr(profile, kind)
+            labels = ", ".join(t.label for t in terms)
+            hint = did_you_mean(name, [t.label for t in terms] + [a for t in terms for a in t.aliases])
+            return None, ((f"{fld}_unknown", f"{noun} must be one of {labels}; found {shown(name)}{hint}"),)
         return term.id, ()
     return convert
 
@@ -279,8 +286,9 @@ def _topics_converter(profile: Profile):
         for name in split_list(value if value != "" else None):
             term = profile.lookup("topics", name)
             if term is None:
+                hint = did_you_mean(name, [t.label for t in profile.topics])
                 problems.append(("topics_unknown", f"topic must be one of "
-                                 f"{', '.join(t.label for t in profile.topics)}; found {shown(name)}"))
+                                 f"{', '.join(t.label for t in profile.topics)}; found {shown(name)}{hint}"))
             elif term.id not in ids:
                 ids.append(term.id)
         return tuple(ids), problems

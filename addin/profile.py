@@ -130,6 +130,14 @@ class Profile:
             return Period(start, date(start.year + rule.years - 1, 12, 31))
         return Period.years_starting(start, rule.years)
 
+    def period_around(self, latest: date | None) -> Period:
+        """The period a record that does not say its own covers: this profile's kind of period around its
+        latest activity (this year's, with none)."""
+        period = self.default_period(latest.year if latest else None)
+        if latest and self.period.kind != "calendar_year":
+            period = Period.years_ending(date(latest.year, 12, 31), self.period.years)
+        return period
+
     def target(self, status: Status) -> float | None:
         """Hours required for a member status; None where no hours apply."""
         if self.hours is None:

@@ -6,6 +6,7 @@ for blank) or raises ``BadValue`` with a stable code and a human reason.
 """
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from functools import lru_cache
@@ -102,8 +103,29 @@ def _parse_date_text(raw: str, month_first: bool) -> date | None:
         if re.fullmatch(r"\d+(\.\d+)?", s):
             return serial_to_date(float(s))
     except ValueError:
-        return None
+        raise BadValue("date_invalid", f"must be a date that exists, found {shown(raw)}"
+                                       f"{_why_no_such_date(s, month_first)}") from None
     return None
+
+
+def _why_no_such_date(s: str, month_first: bool) -> str:
+    """Why a well-formed date is not one: '(February 2026 has 28 days)', '(there is no month 13)'."""
+
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?", s)
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+        month_first = True                    # ISO dates: the month is never in doubt
+    else:
+        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", s)
+        if not m:
+            return ""
+        a, b, y = int(m[1]), int(m[2]), int(m[3])
+        y = y + 2000 if y < 100 else y
+        d, mo = (b, a) if month_first else (a, b)
+    if not 1 <= mo <= 12:
+        return f" (there is no month {mo}{'; is it month first?' if d <= 12 and not month_first else ''})"
+    days = calendar.monthrange(y, mo)[1]
+    return f" ({calendar.month_name[mo]} {y} has {days} days)" if d > days else ""
 
 
 def to_number(value: object, what: str, code: str) -> float | None:
@@ -127,8 +149,37 @@ def to_number(value: object, what: str, code: str) -> float | None:
     return number
 
 
+_DURATION = [
+    (re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hour|hours)\.?"), 1.0),
+    (re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:m|min|mins|minute|minutes)\.?"), 1 / 60),
+]
+_H_MIN = (re.compile(r"(\d+)\s*(?:h|hr|hrs|hours?)\s*(\d{1,2})\s*(?:m|min|mins|minutes?)?"), re.compile(r"(\d+):(\d{2})"))
+
+
+def duration_hours(raw: str) -> float | None:
+    """Hours written as a duration (2h, 3 hrs, 90 min, 1h30, 1:30), or None: the one place those forms are
+    defined, for ``cpd check``, the add-in and ``cpd import`` alike."""
+    s = " ".join(raw.lower().split())
+    for pattern, factor in _DURATION:
+        m = pattern.fullmatch(s)
+        if m:
+            return float(m[1].replace(",", ".")) * factor
+    for pattern in _H_MIN:
+        m = pattern.fullmatch(s)
+        if m and int(m[2]) < 60:
+            return int(m[1]) + int(m[2]) / 60
+    return None
+
+
 def to_hours(value: object) -> float | None:
-    hours = to_number(value, "hours", "hours_not_number")
+    """Hours from a cell: a number, or a duration such as 1h30 or 90 min (``duration_hours``)."""
+    try:
+        hours = to_number(value, "hours", "hours_not_number")
+    except BadValue:
+        hours = duration_hours(str(value)) if isinstance(value, str) else None
+        if hours is None:
+            raise BadValue("hours_not_number", f"hours must be a number, found {shown(value)}") from None
+        hours = round(hours, 4)
     if hours is None:
         return None
     if hours < 0:
@@ -145,6 +196,14 @@ def split_list(value: object) -> tuple[str, ...]:
     if raw is None:
         return ()
     return tuple(part.strip() for part in re.split(r"[,;/\n]+", raw) if part.strip())
+
+
+def did_you_mean(found: str, choices) -> str:
+    """' (did you mean "Training courses"?)' for a near miss among ``choices``, else ''."""
+    import difflib
+    by_key = {normalise(c): c for c in choices}
+    close = difflib.get_close_matches(normalise(found), list(by_key), n=1, cutoff=0.75)
+    return f' (did you mean "{by_key[close[0]]}"?)' if close else ""
 
 
 @lru_cache(maxsize=4096)

@@ -2,7 +2,8 @@
 
 Header text is matched one way everywhere: case, spacing and punctuation do not matter,
 nor a trailing ':', '?' or '*', nor (failing an exact match) a parenthesised aside such as
-"Hours (e.g. 1.5)". Each field is taken from the first column that names it.
+"Hours (e.g. 1.5)"; failing that, a reflection column is known by its meaning ("What I learnt /
+how applied"). Each field is taken from the first column that names it.
 """
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from ..workbook.layout import header_names
 
 MAX_HEADER_CHARS = 200          # longer text is a value, not a header
 _ASIDE = re.compile(r"\(.*?\)")
+# Headers matched by meaning when no name matches: a member's own words for the reflection column
+# ("What I learnt / how applied", "Lessons learned", "Reflection on practice").
+MEANINGS = (("reflection", re.compile(r"\b(?:learnt|learned|reflect\w*|lessons|how (?:\w+ )?(?:was |were |is )?applied)\b")),)
 
 
 def header_key(raw: object) -> str | None:
@@ -29,6 +33,7 @@ class HeaderNames:
 
     def __init__(self, columns, extra: Mapping[str, Iterable[str]] | None = None):
         self.names: dict[str, str] = header_names(columns)
+        self.fields = {c.field for c in columns}
         for fld, names in (extra or {}).items():
             for name in names:
                 self.names.setdefault(normalise(name), fld)
@@ -40,6 +45,8 @@ class HeaderNames:
         found = self.names.get(key)
         if found is None and "(" in key:
             found = self.names.get(normalise(_ASIDE.sub("", key)).strip())
+        if found is None:
+            found = next((fld for fld, meaning in MEANINGS if fld in self.fields and meaning.search(key)), None)
         return found
 
     def fields_in(self, cells: Sequence) -> dict[int, str]:

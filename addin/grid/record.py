@@ -12,7 +12,7 @@ from ..errors import CpdError, InvalidRecord, Problem
 from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile
-from ..values import is_blank
+from ..values import BadValue, is_blank, to_date
 from ..workbook.layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET)
 from .cells import CellMap, column_letters, submission_cells
 from .headers import HeaderNames, find_header
@@ -35,6 +35,7 @@ class GridRead:
     sheet: str = RECORD_SHEET
     cells: CellMap = field(default_factory=lambda: CellMap(RECORD_SHEET))
     submission: CellMap = field(default_factory=lambda: CellMap(RECORD_SHEET))   # where Check and Submit write
+    notes: list[str] = field(default_factory=list)                               # what was assumed, to tell
 
     def require(self) -> Record:
         """The record, or InvalidRecord listing every problem."""
@@ -91,6 +92,13 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
     if PLAN_SHEET in source.sheet_names:
         plan = scan_table(source, PLAN_SHEET, PLAN_HEADERS, 2, False, MAX_PLAN_ROWS)
     header = {f: v for f, (v, _) in table.labels.items()}
+    notes = []
+    if "period_start" not in table.labels and "period_end" not in table.labels:     # a plain table of activities
+        period = prof.period_around(_latest(table.data.get("start_date"), month_first))
+        header.update(period_start=period.start, period_end=period.end)
+        notes.append(f"{sheet} does not say its period: checked against {period} ({prof.short_name}'s period "
+                     f"around its latest activity). Say it with 'Covering the period from:' and 'To:' labels "
+                     f"above the table, as the template does")
     record, problems = build_record(header, plan.data.mappings(), table.data, prof, month_first=month_first)
     placed = []
     for p in problems:
@@ -103,7 +111,20 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
     problems = table.problems + plan.problems + placed
     problems.sort(key=lambda p: (p.sheet != sheet, p.row or 0, p.cell or ""))
     return GridRead(record=record, profile=prof, problems=problems, sheet=sheet, cells=table.cells,
-                    submission=submission_cells(table.above, sheet))
+                    submission=submission_cells(table.above, sheet), notes=notes)
+
+
+def _latest(values, month_first: bool):
+    """The latest readable date among a column's values (None when there is none)."""
+    found = []
+    for v in values:
+        try:
+            d = to_date(v, month_first=month_first)
+        except BadValue:
+            continue
+        if d is not None:
+            found.append(d)
+    return max(found, default=None)
 
 
 def _label_cell(fld: str) -> str | None:

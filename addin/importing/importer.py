@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 
 from ..errors import CpdError, Problem
-from ..model import Period
 from ..profile import Profile
 from ..values import BadValue, is_blank, normalise, text
 from ..grid.cells import cell_name
@@ -157,10 +156,7 @@ def _fill_period(result: ImportResult) -> None:
     if result.header.get("period_start") and result.header.get("period_end"):
         return
     dates = [a["start_date"] for a in result.activities if a.get("start_date")]
-    latest = max(dates).date() if dates else None
-    period = result.profile.default_period(latest.year if latest else None)
-    if latest and result.profile.period.kind != "calendar_year":
-        period = Period.years_ending(date(latest.year, 12, 31), result.profile.period.years)
+    period = result.profile.period_around(max(dates).date() if dates else None)
     result.header.setdefault("period_start", _dt(period.start))
     result.header.setdefault("period_end", _dt(period.end))
     result.notes.append(f"the source gives no period: set to {period} from the activity dates; change it on the "

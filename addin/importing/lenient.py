@@ -12,7 +12,7 @@ import calendar
 import re
 from datetime import date, datetime
 
-from ..values import BadValue, is_blank, shown, to_date
+from ..values import BadValue, duration_hours, is_blank, shown, to_date
 
 HOURS_PER_DAY = 7.0
 _MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
@@ -65,13 +65,6 @@ def _checked(make, y, mo, d, raw):
         raise BadValue("date_invalid", f"no such date in {shown(raw)}") from None
 
 
-_HOURS = [
-    (re.compile(r"(\d+(?:[.,]\d+)?)"), 1.0),
-    (re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hour|hours)\.?"), 1.0),
-    (re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:m|min|mins|minute|minutes)\.?"), 1 / 60),
-]
-
-
 def parse_hours(value: object, *, hours_per_day: float = HOURS_PER_DAY) -> float | None:
     """Hours from a cell: a number, or text such as 2h, 90 min, 1h30, 1 day."""
     if is_blank(value):
@@ -79,14 +72,12 @@ def parse_hours(value: object, *, hours_per_day: float = HOURS_PER_DAY) -> float
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _bounded(float(value), value)
     s = " ".join(str(value).lower().split())
-    for pattern, factor in _HOURS:
-        m = pattern.fullmatch(s)
-        if m:
-            return _bounded(float(m[1].replace(",", ".")) * factor, value)
-    m = re.fullmatch(r"(\d+)\s*(?:h|hr|hrs|hours?)\s*(\d{1,2})\s*(?:m|min|mins|minutes?)?", s) or \
-        re.fullmatch(r"(\d+):(\d{2})", s)
+    m = re.fullmatch(r"(\d+(?:[.,]\d+)?)", s)
     if m:
-        return _bounded(int(m[1]) + int(m[2]) / 60, value)
+        return _bounded(float(m[1].replace(",", ".")), value)
+    duration = duration_hours(s)
+    if duration is not None:
+        return _bounded(duration, value)
     m = re.fullmatch(r"(\d+(?:[.,]\d+)?)\s*(?:d|day|days)", s)
     if m:
         return _bounded(float(m[1].replace(",", ".")) * hours_per_day, value)

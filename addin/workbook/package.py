@@ -204,6 +204,12 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
                 raise _refuse("macros_not_allowed", f"the workbook contains macros ({name}), which are never read "
                               f"or sent. {MACRO_FREE_HOW}")
         if "[Content_Types].xml" not in names:
+            kind_of = names.get("mimetype")
+            if kind_of is not None and kind_of.file_size < 200 and \
+                    zf.read(kind_of).startswith(b"application/vnd.oasis.opendocument"):
+                raise _refuse("opendocument_not_supported", "this is an OpenDocument file (.ods, as LibreOffice "
+                              "saves by default), not an Excel workbook: in LibreOffice use File > Save As, type "
+                              "'Excel 2007-365 (.xlsx)', and use that file")
             raise _refuse("missing_part", "the package has no [Content_Types].xml: it is not an Office file")
         pkg = Package(data=data, kind=kind, limits=limits)
         content = {}
