@@ -3,6 +3,7 @@ formulas giving the engine's figures (one truth)."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import subprocess
 from pathlib import Path
@@ -220,3 +221,63 @@ def test_a_workbook_saved_by_libreoffice_reads_the_same_on_the_quick_path(recalc
         before, after = read_workbook(original), read_workbook(recalc)
         assert after.problems == before.problems == [], (recalc.name, after.problems[:3])
         assert after.record.activities == before.record.activities, recalc.name
+
+
+def _written_workbooks(tmp_path):
+    """The example, and a member's own layout imported: as the project writes workbooks."""
+    from test_one_reading import own_layout
+    from addin.cli import cli
+    from click.testing import CliRunner
+    imported = tmp_path / "imported.xlsx"
+    res = CliRunner().invoke(cli, ["import", str(own_layout(tmp_path / "mine.xlsx")), str(imported)])
+    assert res.exit_code == 0, res.output
+    return {"example": example_path("iet"), "imported": imported}
+
+
+def test_written_workbooks_show_dates_and_labels_whole(tmp_path):
+    """Dates as 'dd mmm yyyy' (12 wide), labels in column A not cut, long text wrapped in rows tall enough,
+    the Guidance sheet's rows as tall as their text."""
+    from addin.workbook.layout import HEADER_FIELDS, TABLE_HEADER_ROW
+    for name, path in _written_workbooks(tmp_path).items():
+        wb = openpyxl.load_workbook(path)
+        ws = wb["Record"]
+        longest = max(len(h.label) for h in HEADER_FIELDS if h.label_col == 1)
+        assert ws.column_dimensions["A"].width >= longest, name
+        heads = {c.value: c.column for c in ws[TABLE_HEADER_ROW] if c.value}
+        reflection = heads["What did you learn & how did/will you apply it?"]
+        rows = range(TABLE_HEADER_ROW + 1, ws.max_row + 1)
+        dates = [ws.cell(r, heads["Start date"]) for r in rows if ws.cell(r, heads["Start date"]).value]
+        assert dates and all(c.number_format == "dd mmm yyyy" for c in dates), name
+        texts = [ws.cell(r, reflection) for r in rows if ws.cell(r, reflection).value]
+        assert texts and all(c.alignment.wrap_text for c in texts), name
+        tall = [r for r in rows if len(str(ws.cell(r, reflection).value or "")) > 60]
+        assert tall and all((ws.row_dimensions[r].height or 0) >= 30 for r in tall), name
+        guidance = wb["Guidance"]
+        assert all((guidance.row_dimensions[r].height or 0) >= 15 for r in range(1, guidance.max_row + 1))
+
+
+def test_libreoffice_renders_them_with_no_hashes_and_whole_labels(tmp_path):
+    """The template, the example and an imported workbook printed by LibreOffice to PDF (kept beside the
+    test as artefacts, with PNG pages): no '###' where a date did not fit, every label whole."""
+    import shutil
+    soffice = require_soffice()
+    if not shutil.which("pdftotext"):
+        if os.environ.get("CI"):
+            pytest.fail("poppler-utils (pdftotext) is required in CI: .ci/run installs it")
+        pytest.skip("poppler-utils is not installed (pdftotext): the render check is skipped")
+    books = {**_written_workbooks(tmp_path), "template": template_path("iet")}
+    out = tmp_path / "renders"
+    out.mkdir()
+    for name, path in books.items():
+        shutil.copy(path, out / f"{name}.xlsx")
+        subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out), str(out / f"{name}.xlsx")],
+                       check=True, capture_output=True, timeout=180)
+        subprocess.run(["pdftoppm", "-r", "60", "-png", str(out / f"{name}.pdf"), str(out / name)], check=True,
+                       timeout=120)
+        text = subprocess.run(["pdftotext", "-layout", str(out / f"{name}.pdf"), "-"], check=True,
+                              capture_output=True, text=True, timeout=60).stdout
+        assert "###" not in text, name
+        for label in ("Membership number:", "Member / associate / grade:", "Registration title:"):
+            assert label in text, (name, label)
+        if name != "template":
+            assert "10 Feb 2025" in text or "03 Feb 2025" in text, name

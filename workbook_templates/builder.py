@@ -26,13 +26,12 @@ from addin.profile import Profile
 from addin.workbook.layout import (GUIDANCE_SHEET, HEADER_FIELDS, SUBMISSION_AREA, LISTS_SHEET, PLAN_COLUMNS, PLAN_HEADER_ROW,
                                    PLAN_ROWS, PLAN_SHEET, RECORD_SHEET, SUMMARY_SHEET, TABLE_HEADER_ROW,
                                    TABLE_ROWS, columns_for, hours_header)
-from addin.workbook.writer import set_value, write_header, write_rows
+from addin.workbook.writer import DATE_FORMAT, LINE_HEIGHT, set_value, text_lines, write_header, write_rows
 
 from .formulas import TableRefs, cell_ref
 from .guidance import guidance_lines
 
 FIXED_TIME = datetime(2026, 1, 1)   # document properties: rebuilding gives the same content
-DATE_FORMAT = "dd mmm yyyy"
 HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
 HEAD_FONT = Font(bold=True, color="FFFFFF")
 LABEL_FONT = Font(bold=True)
@@ -204,6 +203,8 @@ def _record_sheet(ws, profile: Profile, columns, lists) -> None:
                                 allow_blank=True, showErrorMessage=True, error="Hours must be a number from 0 to 5000")
             dv.add(span)
             ws.add_data_validation(dv)
+    labels = max(len(h.label) for h in HEADER_FIELDS if h.label_col == 1)      # the labels in A are not cut
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width, round(labels * 1.15) + 2)
     ws.row_dimensions[TABLE_HEADER_ROW].height = 45
     ws.freeze_panes = ws.cell(row=TABLE_HEADER_ROW + 1, column=1)
     ws.print_title_rows = f"{TABLE_HEADER_ROW}:{TABLE_HEADER_ROW}"
@@ -379,15 +380,22 @@ def _cap_excess(profile: Profile) -> str:
     return "".join(parts)
 
 
+GUIDANCE_WIDTH = 75          # characters: one column that prints within a portrait A4 page
+
+
 def _guidance_sheet(ws, profile: Profile) -> None:
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = GUIDANCE_WIDTH
     for r, (kind, text) in enumerate(guidance_lines(profile), 1):
         cell = ws.cell(row=r, column=1, value=text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if kind == "title":
             cell.font = Font(bold=True, size=16)
+            ws.row_dimensions[r].height = 24
         elif kind == "heading":
             cell.font = Font(bold=True, size=12, color="1F4E78")
+            ws.row_dimensions[r].height = 20
+        else:                    # as tall as the text wraps to: no line prints over the next
+            ws.row_dimensions[r].height = LINE_HEIGHT * text_lines(text, GUIDANCE_WIDTH)
     _print_setup(ws)
     ws.page_setup.orientation = "portrait"
 
