@@ -281,3 +281,27 @@ def test_libreoffice_renders_them_with_no_hashes_and_whole_labels(tmp_path):
             assert label in text, (name, label)
         if name != "template":
             assert "10 Feb 2025" in text or "03 Feb 2025" in text, name
+
+
+def test_the_reflection_cells_and_the_review_ask_the_same_questions():
+    """What? / So what? / Now what?: in the reflection cells' input message, the Guidance sheet and the
+    reflection criterion's hint (no generated text: the same words everywhere)."""
+    from addin.readiness.criteria import REFLECTION_HINT
+    wb = openpyxl.load_workbook(template_path("iet"))
+    ws = wb["Record"]
+    col = [c.column_letter for c in ws[9] if c.value == "What did you learn & how did/will you apply it?"][0]
+    prompts = [dv for dv in ws.data_validations.dataValidation if dv.showInputMessage and f"{col}10" in dv.sqref]
+    assert [dv.prompt for dv in prompts] == [REFLECTION_HINT]
+    guidance = " ".join(str(c.value) for c in wb["Guidance"]["A"] if c.value)
+    assert "What? What did you do" in guidance and "So what?" in guidance and "Now what?" in guidance
+    from addin import assess, read_workbook
+    from conftest import fill_workbook
+    import tempfile
+    from pathlib import Path
+    path = Path(tempfile.mkdtemp()) / "r.xlsx"
+    path.write_bytes(template_path("iet").read_bytes())
+    fill_workbook(path, [{"start_date": "2025-03-01", "title": "Course", "hours": 2, "reflection": "Good"}],
+                  header={"period_start": "2025-01-01", "period_end": "2025-12-31"})
+    read = read_workbook(path)
+    (c,) = [c for c in assess(read.require(), read.profile).criteria if c.id == "reflection"]
+    assert REFLECTION_HINT in c.hint

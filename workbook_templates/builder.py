@@ -26,6 +26,7 @@ from addin.profile import Profile
 from addin.workbook.layout import (GUIDANCE_SHEET, HEADER_FIELDS, SUBMISSION_AREA, LISTS_SHEET, PLAN_COLUMNS, PLAN_HEADER_ROW,
                                    PLAN_ROWS, PLAN_SHEET, RECORD_SHEET, SUMMARY_SHEET, TABLE_HEADER_ROW,
                                    TABLE_ROWS, columns_for, hours_header)
+from addin.readiness.criteria import REFLECTION_HINT
 from addin.workbook.writer import DATE_FORMAT, LINE_HEIGHT, set_value, text_lines, write_header, write_rows
 
 from .formulas import TableRefs, cell_ref
@@ -198,6 +199,11 @@ def _record_sheet(ws, profile: Profile, columns, lists) -> None:
         elif col.field == "objective":
             _validation(ws, f"{PLAN_SHEET}!$A${PLAN_HEADER_ROW + 1}:$A${PLAN_HEADER_ROW + PLAN_ROWS}", span,
                         "a Ref from the Plan sheet")
+        elif col.field == "reflection":          # the reflection prompts, shown when a cell is selected
+            prompt = DataValidation(type=None, allow_blank=True, showInputMessage=True, promptTitle="Reflect",
+                                    prompt=REFLECTION_HINT)
+            prompt.add(span)
+            ws.add_data_validation(prompt)
         elif col.field == "hours":
             dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="5000",
                                 allow_blank=True, showErrorMessage=True, error="Hours must be a number from 0 to 5000")

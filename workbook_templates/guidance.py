@@ -15,6 +15,13 @@ REFLECTION_PROMPTS = (
 )
 
 
+REFLECTION_STEPS = (
+    "What? What did you do, and what did you learn?",
+    "So what? Why does it matter to your work, and what did it change in how you see it?",
+    "Now what? How did or will you apply it, and what will you do next?",
+)
+
+
 def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = [("title", f"Guidance: keeping your CPD record ({profile.short_name})")]
     add = lines.append
@@ -44,7 +51,10 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
         add(("text", f"{profile.short_name} sets no minimum hours: the record is judged on what you learnt and "
                      f"how you applied it (reflective learning), not on time spent."))
     add(("heading", "Reflecting on an activity"))
-    add(("text", "After each activity, note what you gained. Questions that help:"))
+    add(("text", "After each activity, note what you gained, in three steps:"))
+    for step in REFLECTION_STEPS:
+        add(("text", f"  - {step}"))
+    add(("text", "Questions that help (the IET's):"))
     for q in REFLECTION_PROMPTS:
         add(("text", f"  - {q}"))
     if profile.competence_framework != "none":

@@ -198,6 +198,10 @@ def _fewer_words(s: str, need: int) -> bool:
     return len(s.split(None, need - 1)) < need if need > 0 else False
 
 
+# The What? / So what? / Now what? prompts, as the Guidance sheet and the reflection cells' input message ask them.
+REFLECTION_HINT = "What did you do and learn? So what: why does it matter to your work? Now what: how did or will you apply it?"
+
+
 def reflection(ctx: Context, spec: CriterionSpec) -> Outcome:
     acts = ctx.totals.activities
     if not acts:
@@ -214,7 +218,7 @@ def reflection(ctx: Context, spec: CriterionSpec) -> Outcome:
         parts.append(f"{fmt_rows(missing)}: no reflection")
     if thin:
         parts.append(f"{fmt_rows(thin)}: reflection under {need} words")
-    hint = "; ".join(parts) + " (say what you learnt and how you did or will apply it)"
+    hint = "; ".join(parts) + f" ({REFLECTION_HINT})"
     share_bad = (len(missing) + len(thin)) / len(acts)
     status = WARN if share_bad <= 0.25 else spec.severity
     return Outcome(status, reason, hint, tuple(sorted(missing + thin)))
