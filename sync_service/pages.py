@@ -45,6 +45,33 @@ def _hours(value) -> str:
     return fmt_hours(float(value or 0))
 
 
+@bp.app_template_filter("when")
+def _when(value) -> str:
+    """A time as people write it: '30 Nov 2026, 09:15 UTC' (stored times and ISO text alike)."""
+    from datetime import datetime
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    return f"{value.day} {value:%b %Y}, {value:%H:%M} UTC"
+
+
+@bp.app_template_filter("day")
+def _day(value) -> str:
+    """A date as people write it: '1 Jan 2025'."""
+    from datetime import date, datetime
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.day} {value:%b %Y}" if isinstance(value, (date, datetime)) else str(value)
+
+
+@bp.app_template_filter("institution")
+def _institution(profile_id: str) -> str:
+    """A profile's institution by its short name ('IET', 'Engineers Ireland'), not its id."""
+    return {p.id: p.short_name for p in list_profiles()}.get(profile_id, profile_id)
+
+
 @bp.app_context_processor
 def _inject():
     return {"csrf_token": csrf_token, "member": getattr(g, "page_member", None)}

@@ -56,3 +56,32 @@ def test_member_submits_through_the_page_and_sees_the_receipt(browser, served, t
     finally:
         inst.terminate()
         inst.wait(10)
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, served, tmp_path):  # noqa: F811
+    """At 390 px wide (a phone), every page fits: tables scroll inside their card, never the page.
+    Screenshots of each page are kept beside the test."""
+    server = served("--workers", "1", "--threads", "2")
+    base = server.url
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = signed_in_page(context, base, server.token)
+    page.set_input_files("#records input[name=workbook]", str(example_path("iet")))
+    page.click("text=Upload and check")
+    page.wait_for_selector("#verdict")
+    record = page.url
+    page.fill("#mentors input[name=email]", "sam.patel@example.org")
+    page.click("text=Share this record")
+    page.wait_for_selector("#invitation")
+    page.goto(record)
+    page.click("text=Submit to the institution")
+    page.wait_for_selector("#delivery")
+    submission = page.url
+    for name, url in (("dashboard", base + "/"), ("record", record), ("submission", submission),
+                      ("mentees", base + "/mentees"), ("audit", base + "/audit"), ("login", base + "/login")):
+        page.goto(url)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= page.evaluate("window.innerWidth"), (name, wide)
+        page.screenshot(path=str(tmp_path / f"390-{name}.png"), full_page=True)
+    page.goto(base + "/")
+    text = page.inner_text("#record-list")
+    assert "IET, 1 Jan 2025 to 31 Dec 2025" in text and "UTC" in text and "T0" not in text   # as people write them
