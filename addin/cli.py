@@ -94,7 +94,7 @@ def cli() -> None:
 @click.option("--name", default=None, help="Member's name.")
 @click.option("--membership-number", default=None, help="Membership number (kept as text).")
 @click.option("--grade", default=None, help="Grade, e.g. Member, Associate, MIET.")
-@click.option("--registration", default=None, help="Registration title: CEng, IEng, EngTech or None.")
+@click.option("--registration", default=None, help="Registration title: CEng, IEng, EngTech, ICTTech or None.")
 @click.option("--status", type=click.Choice([s.value for s in Status]), default=Status.ACTIVE.value,
               show_default=True, help="Professional status; sets the hours target.")
 @click.option("--year", type=click.IntRange(1990, 2100), default=None,

@@ -30,7 +30,7 @@ TEMPLATE_COLUMNS_OPTIONAL = ("skill_type", "competences", "topics", "objective",
 CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
     "period": {},
     "plan": {"min_objectives": (int, 1), "min_linked_share": (float, 0.5)},
-    "total_hours": {},
+    "total_hours": {"recommended": (bool, False)},
     "category_range": {"min_categories": (int, 3)},
     "category_hours": {},
     "skill_mix": {"min_share": (float, 0.1)},
@@ -72,6 +72,7 @@ class CriterionSpec:
     severity: str = "fail"
     weight: float = 1.0
     params: dict = field(default_factory=dict)
+    source: str | None = None            # where the institution publishes the rule (page, and when it was read)
 
 
 @dataclass(frozen=True)
@@ -396,7 +397,7 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
     topic_ids = {t.id for t in topics}
     for i, item in enumerate(raw, 1):
         where = f"criteria[{i}]."
-        t = c.table(item, f"criteria[{i}]", {"id", "kind", "title", "severity", "weight", "params"})
+        t = c.table(item, f"criteria[{i}]", {"id", "kind", "title", "severity", "weight", "params", "source"})
         cid = c.get(t, "id", str, where, required=True)
         kind = c.get(t, "kind", str, where, required=True)
         if cid in ids:
@@ -430,5 +431,6 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
             if fld not in RECORD_FIELDS:
                 c.bad(f"{where}params.required_fields", f"unknown field {fld!r} (fields: {', '.join(RECORD_FIELDS)})")
         specs.append(CriterionSpec(id=cid, kind=kind, title=c.get(t, "title", str, where, cid) or cid,
-                                   severity=severity, weight=weight, params=params))
+                                   severity=severity, weight=weight, params=params,
+                                   source=c.get(t, "source", str, where, None)))
     return tuple(specs)

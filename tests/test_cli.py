@@ -47,7 +47,7 @@ def test_new_fill_check_matches_a_hand_calculation(cpd, tmp_path):
     assert t["by_competence"] == {"A1": 6, "A2": 4, "B2": 5, "C3": 3}
     assert t["by_objective"] == {"O1": 15}
     crit = {c["id"]: c for c in data["criteria"]}
-    assert crit["hours"]["hint"] == "add 10 hours before 31 Dec 2025"
+    assert crit["hours"]["hint"].startswith("add 10 hours before 31 Dec 2025; 30 hours is IET's recommendation")
     assert crit["range"]["status"] == "pass"
     assert crit["reflection"]["status"] == "warn" and crit["reflection"]["rows"] == [13]
     assert crit["plan"]["status"] == "pass" and crit["plan"]["rows"] == [12, 13]   # 3 of 5 linked

@@ -118,13 +118,13 @@ def test_istructe_90_hours_over_three_years_makes_up_a_short_year():
     assert r["hours"].status == "fail" and "85 of 90" in r["hours"].reason
 
 
-def test_istructe_six_of_every_thirty_hours_on_safety():
+def test_istructe_six_hours_of_safety_a_year_whatever_the_total():
     ist = load_profile("istructe")
     acts = [{"start_date": date(2025, 2, 1), "title": "a", "hours": 36, "category": "Courses and seminars"},
             {"start_date": date(2025, 3, 1), "title": "b", "hours": 6, "category": "Reading and research",
              "topics": "safety"}]
     r = {c.id: c for c in assess(make_record(ist, acts), ist).criteria}
-    assert r["safety"].status == "fail" and r["safety"].reason == "6 of 8.4 hours on Health and safety"
+    assert r["safety"].status == "pass" and r["safety"].reason == "6 of 6 hours on Health and safety"
 
 
 def test_us_pe_carry_over_is_capped_at_15():

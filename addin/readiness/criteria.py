@@ -117,7 +117,11 @@ def total_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
                            f"over the {years} years to {fmt_date(ctx.period.end)}")
         reason += (f"; {fmt_hours(in_window)} of {fmt_hours(alt_hours)} over the {years} years to "
                    f"{fmt_date(ctx.period.end)}")
-    return Outcome(spec.severity, reason, f"add {fmt_hours(need - got)} {unit} {ctx.deadline()}")
+    hint = f"add {fmt_hours(need - got)} {unit} {ctx.deadline()}"
+    if spec.params.get("recommended"):
+        hint += (f"; {fmt_hours(need)} {unit} is {ctx.profile.short_name}'s recommendation, and its review gives "
+                 f"feedback on a shortfall rather than a fail")
+    return Outcome(spec.severity, reason, hint)
 
 
 def category_range(ctx: Context, spec: CriterionSpec) -> Outcome:
