@@ -151,8 +151,9 @@ def check(file: Path, profile: str | None, as_json: bool, as_of: date | None, mo
     read, record = read_or_fail(lambda: read_workbook(file, prof, month_first=month_first), as_json, str(file))
     result = assess(record, read.profile, as_of=as_of or date.today())
     if as_json:
-        notes = {"notes": read.notes} if read.notes else {}
-        click.echo(json.dumps({**report_dict(result, record, read.profile), **notes}, indent=2))
+        report = report_dict(result, record, read.profile)
+        report["notes"] = [*read.notes, *report.get("notes", [])]        # what reading assumed, then the engine's
+        click.echo(json.dumps(report, indent=2))
     else:
         for note in read.notes:
             click.echo(f"Note: {note}.", err=True)

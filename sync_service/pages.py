@@ -66,6 +66,25 @@ def _day(value) -> str:
     return f"{value.day} {value:%b %Y}" if isinstance(value, (date, datetime)) else str(value)
 
 
+@bp.app_template_global("figures")
+def figures(readiness: dict, profile_id: str) -> dict:
+    """What the pages draw of a readiness: hours against the target, and hours by category, by skill type
+    and by competence, each as (label, hours) with the largest for the bars' scale."""
+    profile = next((p for p in list_profiles() if p.id == profile_id), None)
+    totals = readiness.get("totals") or {}
+
+    def rows(key: str, terms) -> list[tuple[str, float]]:
+        labels = {t.id: t.label for t in terms}
+        return [(labels.get(k, k or "(none)"), v) for k, v in (totals.get(key) or {}).items()]
+
+    groups = {"categories": rows("by_category", profile.categories if profile else ()),
+              "skills": rows("by_skill_type", profile.skill_types if profile else ()),
+              "competences": sorted(rows("by_competence", ()))}
+    top = max((v for g in groups.values() for _, v in g), default=0) or 1
+    return {"target": readiness.get("target"), "counted": readiness.get("counted_hours") or 0,
+            "unit": readiness.get("unit") or "hours", "top": top, **groups}
+
+
 @bp.app_template_filter("institution")
 def _institution(profile_id: str) -> str:
     """A profile's institution by its short name ('IET', 'Engineers Ireland'), not its id."""
@@ -222,11 +241,7 @@ def submission(sub_id: str):
     if sub is None:
         abort(404)
     readiness = document(sub)["readiness"]
-    labels = {t.id: t.label for p in list_profiles() if p.id == sub.profile_id for t in p.categories}
-    by_category = [(labels.get(k, k or "(no category)"), v) for k, v in readiness["totals"]["by_category"].items()]
-    top = max((v for _, v in by_category), default=0) or 1
-    return render_template("submission.html", sub=sub, r=readiness, by_category=by_category, top=top,
-                           iso=iso_utc)
+    return render_template("submission.html", sub=sub, r=readiness, iso=iso_utc)
 
 
 @bp.get("/template/<profile_id>.xlsx")

@@ -40,7 +40,10 @@ def test_sign_in_upload_and_see_the_review(service):
     assert res.status_code == 302 and "/submissions/sub_" in res.headers["Location"]
     page = client.get(res.headers["Location"]).data.decode()
     assert "Ready — score 100/100" in page and "46.9 of 30 hours" in page and "queued" in page
-    assert page.count('class="bar"') == 6
+    charts = {key: page.split(f'id="chart-{key}"', 1)[1].split("</table>", 1)[0].count('class="bar"')
+              for key in ("categories", "skills", "competences")}
+    assert charts == {"categories": 6, "skills": 3, "competences": 9}         # the example's, hand-counted
+    assert 'id="progress" class="bar" min="0" max="30.0" value="46.9"' in page
     listing = client.get("/").data.decode()
     assert res.headers["Location"].rsplit("/", 1)[1] in listing
 
