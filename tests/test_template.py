@@ -305,3 +305,21 @@ def test_the_reflection_cells_and_the_review_ask_the_same_questions():
     read = read_workbook(path)
     (c,) = [c for c in assess(read.require(), read.profile).criteria if c.id == "reflection"]
     assert REFLECTION_HINT in c.hint
+
+
+def test_an_exempt_members_summary_asks_for_no_hours(tmp_path):
+    """A status the profile exempts shows 'Exempt' as the target and nothing still needed (LibreOffice)."""
+    from conftest import fill_workbook
+    soffice = require_soffice()
+    path = tmp_path / "exempt.xlsx"
+    path.write_bytes(template_path("iet").read_bytes())
+    fill_workbook(path, [{"start_date": "2025-03-01", "title": "Course", "hours": 2}],
+                  header={"period_start": "2025-01-01", "period_end": "2025-12-31",
+                          "status": "Not professionally active"})
+    out = tmp_path / "out"
+    subprocess.run([soffice, "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(path)], check=True,
+                   capture_output=True, timeout=180)
+    summary = openpyxl.load_workbook(out / "exempt.xlsx", data_only=True)["Summary"]
+    assert summary[SUMMARY_CELLS["target"]].value == "Exempt"
+    assert summary[SUMMARY_CELLS["remaining"]].value in (None, "")
+    assert summary[SUMMARY_CELLS["hours"]].value == 2

@@ -116,8 +116,8 @@ def _lists_sheet(wb: Workbook, profile: Profile) -> dict[str, str]:
     ws = wb.create_sheet(LISTS_SHEET)
     ws.sheet_state = "hidden"
     fw = None if profile.competence_framework == "none" else load_framework(profile.competence_framework)
-    targets = [profile.target(s) if profile.target(s) is not None else profile.target(Status.ACTIVE)
-               for s in Status]
+    targets = ["Exempt" if s in profile.exempt_statuses else
+               profile.target(s) if profile.target(s) is not None else profile.target(Status.ACTIVE) for s in Status]
     columns = {
         "categories": ("Categories", [t.label for t in profile.categories]),
         "skill_types": ("Skill types", [t.label for t in profile.skill_types]),
@@ -367,7 +367,7 @@ def _target_formula(profile: Profile) -> str:
     if profile.hours.pro_rating == "leave_days":
         p1, p2, leave = cell_ref("period_start"), cell_ref("period_end"), cell_ref("leave_days")
         days = f"({p2}-{p1}+1)"
-        lookup = f"{lookup}*MAX({days}-N({leave}),0)/{days}"
+        lookup = f"IF(ISNUMBER({lookup}),{lookup}*MAX({days}-N({leave}),0)/{days},{lookup})"
     return f"=IFERROR({lookup},\"\")"
 
 
