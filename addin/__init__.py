@@ -26,7 +26,7 @@ _PUBLIC = {
     "Profile": "addin.profile", "load_profile": "addin.profile", "list_profiles": "addin.profile",
     "Record": "addin.model", "Annotation": "addin.model",
     "note_text": "addin.annotations", "note_field": "addin.annotations", "verification": "addin.annotations", "assess": "addin.readiness", "Readiness": "addin.readiness",
-    "fmt_hours": "addin.readiness.criteria", "report_dict": "addin.report",
+    "fmt_hours": "addin.readiness.criteria", "report_dict": "addin.report", "count": "addin.values",
     # reading
     "read_workbook": "addin.workbook.reader", "XLSX_CONTENT_TYPE": "addin.workbook.package",
     "read_record": "addin.grid", "GridRead": "addin.grid", "ValuesSource": "addin.grid", "CellMap": "addin.grid", "split_cell": "addin.grid.cells",
@@ -73,6 +73,7 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .readiness.criteria import fmt_hours
     from .record_json import RECORD_VERSION, pack, record_data, record_from_data, rows_as_dicts, unpack
     from .report import report_dict
+    from .values import count
     from .submit import check_text
     from .templates import template_path, values_workbook
     from .workbook.layout import SUBMISSION_AREA

@@ -20,8 +20,8 @@ from .errors import Problem
 from .frameworks import Framework, load_framework
 from .model import Activity, Member, Objective, Period, Record, Status
 from .profile import Profile
-from .values import (MAX_HOURS_PER_ACTIVITY, BadValue, did_you_mean, is_blank, normalise, shown, split_list, text,
-                     to_date, to_hours, to_number)
+from .values import (MAX_HOURS_PER_ACTIVITY, BadValue, did_you_mean, is_blank, normalise, plural, shown, split_list,
+                     text, to_date, to_hours, to_number)
 
 MAX_PERIOD_YEARS = 10
 _STATUS_NAMES = {normalise(n): s for s in Status for n in (s.value, s.label)} | {
@@ -151,8 +151,8 @@ def _parse_codes(value: str, fw: Framework | None, title: str | None) -> tuple[t
     message = None
     if bad:
         who = f" for {fw.title_key(title)}" if fw.title_key(title) else ""
-        message = (f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not {fw.name} competence code"
-                   f"{'' if len(bad) == 1 else 's'}{who} (valid: {', '.join(valid)})")
+        message = (f"{', '.join(bad)} {plural(len(bad), 'is')} not {fw.name} {plural(len(bad), 'competence code')}"
+                   f"{who} (valid: {', '.join(valid)})")
     return tuple(c for c in items if c in valid), message
 
 

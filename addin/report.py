@@ -8,6 +8,7 @@ from .model import Record
 from .profile import Profile
 from .readiness import Readiness
 from .readiness.criteria import fmt_hours
+from .values import count, plural
 
 MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
 VERDICT = {"ready": "READY", "not_ready": "NOT READY", "exempt": "EXEMPT"}
@@ -55,7 +56,7 @@ def render(readiness: Readiness, record: Record, profile: Profile,
 
 def render_problems(name: str, problems: list[Problem]) -> str:
     n = len(problems)
-    head = f"{name}: {n} value{'s' if n != 1 else ''} cannot be read; fix {'them' if n != 1 else 'it'} and check again:"
+    head = f"{name}: {count(n, 'value')} cannot be read; fix {plural(n, 'it')} and check again:"
     return "\n".join([head, *[f"  {p}" for p in problems]])
 
 

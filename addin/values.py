@@ -198,6 +198,19 @@ def split_list(value: object) -> tuple[str, ...]:
     return tuple(part.strip() for part in re.split(r"[,;/\n]+", raw) if part.strip())
 
 
+IRREGULAR = {"criterion": "criteria", "is": "are", "was": "were", "it": "them", "has": "have"}
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """The word for ``n`` of it ('value', 'values'; 'criterion', 'criteria'): one place that says counts."""
+    return word if n == 1 else many or IRREGULAR.get(word) or word + "s"
+
+
+def count(n: int, word: str, many: str | None = None) -> str:
+    """'1 value', '3 values', '0 criteria'."""
+    return f"{n:,} {plural(n, word, many)}"
+
+
 def did_you_mean(found: str, choices) -> str:
     """' (did you mean "Training courses"?)' for a near miss among ``choices``, else ''."""
     import difflib

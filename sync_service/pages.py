@@ -21,7 +21,7 @@ from flask import (Blueprint, abort, current_app, g, make_response, redirect, re
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
-from addin import fmt_hours, list_profiles, rows_as_dicts, template_path
+from addin import count, fmt_hours, list_profiles, rows_as_dicts, template_path
 
 from . import db
 from .accounts import AuthFailure, LiveToken, hash_token, live_token
@@ -64,6 +64,11 @@ def _day(value) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     return f"{value.day} {value:%b %Y}" if isinstance(value, (date, datetime)) else str(value)
+
+
+@bp.app_template_global("count")
+def _count(n: int, word: str) -> str:
+    return count(n, word)
 
 
 @bp.app_template_global("figures")

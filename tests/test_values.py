@@ -53,3 +53,10 @@ def test_hours_message_quotes_the_value():
 def test_text_and_lists():
     assert text(12345.0) == "12345" and text("  Alex   Morgan ") == "Alex Morgan" and text("") is None
     assert split_list("B2, c1; E4 /A1") == ("B2", "c1", "E4", "A1")
+
+
+def test_counts_are_said_in_one_place():
+    from addin.values import count, plural
+    assert [count(n, "value") for n in (0, 1, 2, 1000)] == ["0 values", "1 value", "2 values", "1,000 values"]
+    assert count(1, "criterion") == "1 criterion" and count(3, "criterion") == "3 criteria"
+    assert plural(1, "it") == "it" and plural(2, "it") == "them" and plural(2, "is") == "are"

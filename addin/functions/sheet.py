@@ -10,7 +10,7 @@ from ..intake import _STATUS_NAMES
 from ..model import Member, Period, Record, Status
 from ..profile import load_profile
 from ..readiness import assess, target_for
-from ..values import is_blank, normalise, to_date, to_number
+from ..values import count, is_blank, normalise, to_date, to_number
 from .ranges import record_from_ranges
 
 BY = {"category": ("categories", "by_category"), "skill type": ("skill_types", "by_skill_type"),
@@ -21,7 +21,7 @@ BY = {"category": ("categories", "by_category"), "skill type": ("skill_types", "
 def _problems_text(problems) -> str:
     shown = "; ".join(f"row {p.row}: {p.message}" if p.row else p.message for p in problems[:3])
     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-    return f"Fix {len(problems)} value{'s' if len(problems) != 1 else ''}: {shown}{more}"
+    return f"Fix {count(len(problems), 'value')}: {shown}{more}"
 
 
 def _record(activities, period_from, period_to, profile, record=None, plan=None, first_row=None):

@@ -12,7 +12,7 @@ from ..errors import CpdError, InvalidRecord, Problem
 from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile
-from ..values import BadValue, is_blank, to_date
+from ..values import BadValue, count, is_blank, plural, to_date
 from ..workbook.layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET)
 from .cells import CellMap, column_letters, submission_cells
 from .headers import HeaderNames, find_header
@@ -41,8 +41,8 @@ class GridRead:
         """The record, or InvalidRecord listing every problem."""
         if self.problems or self.record is None:
             n = len(self.problems)
-            raise InvalidRecord("invalid_record", f"{n} value{'s' if n != 1 else ''} cannot be read; fix "
-                                f"{'them' if n != 1 else 'it'} and check again", self.problems)
+            raise InvalidRecord("invalid_record", f"{count(n, 'value')} cannot be read; fix "
+                                f"{plural(n, 'it')} and check again", self.problems)
         return self.record
 
 

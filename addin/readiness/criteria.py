@@ -15,6 +15,7 @@ from datetime import date
 
 from ..model import Period, Record
 from ..profile import CriterionSpec, Profile
+from ..values import plural
 from .result import PASS, WARN, Outcome
 from .totals import Totals, covered_categories, hours_in, in_period
 
@@ -56,7 +57,7 @@ def fmt_rows(rows, limit: int = 8) -> str:
     rows = sorted(rows)
     head = ", ".join(str(r) for r in rows[:limit])
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
-    return f"row{'s' if len(rows) > 1 else ''} {head}{more}"
+    return f"{plural(len(rows), 'row')} {head}{more}"
 
 
 def join_or(items) -> str:
