@@ -39,7 +39,7 @@ CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
     "further_action": {"min_share": (float, 0.5)},
     "formal_hours": {"min_hours": (float, 0.0)},
     "topic_hours": {"topic": (str, ""), "min_hours": (float, 0.0), "share_of_total": (float, 0.0)},
-    "topic_recency": {"topic": (str, ""), "years": (int, 3)},
+    "topic_recency": {"topic": (str, ""), "years": (int, 3), "from_year": (int, 0)},
     "record": {"required_fields": (list, ["start_date", "title"])},
     "evaluation": {},
     "plan_review": {},

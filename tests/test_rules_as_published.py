@@ -48,3 +48,28 @@ def test_a_workbook_made_for_icttech_is_one_cpd_check_reads(cpd, tmp_path):
     record = make_record(profile, [{"start_date": "2025-03-01", "title": "Course", "hours": 2,
                                     "competences": "B3, C4"}], header={"registration": "ICTTech"})
     assert record.member.registration == "ICTTech" and record.activities[0].competences == ("B3", "C4")
+
+
+def rics_record(year: int, topics: list[str], status: str = "Active"):
+    profile = load_profile("rics")
+    acts = [{"start_date": f"{year}-03-01", "title": "Course", "hours": 20, "category": "Formal: course or conference",
+             "topics": ", ".join(topics), "reflection": "a b c d e f"}]
+    record = make_record(profile, acts, header={"period_start": f"{year}-01-01", "period_end": f"{year}-12-31",
+                                                "status": status})
+    return assess(record, profile)
+
+
+def test_rics_2026_asks_for_sustainability_ai_and_data_within_three_years():
+    only_ethics = rics_record(2026, ["Ethics and professional standards"])
+    failing = {c.id for c in only_ethics.criteria if c.status == "fail"}
+    assert only_ethics.verdict == "not_ready" and failing == {"sustainability", "ai", "data_technology"}
+    every_one = rics_record(2026, ["Ethics and professional standards", "Sustainability", "Artificial intelligence",
+                                   "Data and technology"])
+    assert every_one.verdict == "ready", [(c.id, c.reason) for c in every_one.criteria if c.status != "pass"]
+    before = rics_record(2025, ["Ethics and professional standards"])            # not asked for before 2026
+    assert before.verdict == "ready" and {c.id: c.reason for c in before.criteria}["ai"].endswith("from 2026")
+
+
+def test_rics_does_not_exempt_a_member_by_status():
+    result = rics_record(2025, ["Ethics and professional standards"], status="Not professionally active")
+    assert result.verdict != "exempt"

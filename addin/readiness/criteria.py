@@ -267,6 +267,8 @@ def topic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
 
 def topic_recency(ctx: Context, spec: CriterionSpec) -> Outcome:
     topic = ctx.profile.term("topics", spec.params["topic"])
+    if ctx.period.end.year < spec.params["from_year"]:
+        return Outcome(PASS, f"{topic.label}: asked for from {spec.params['from_year']}")
     window = Period.years_ending(ctx.period.end, spec.params["years"])
     found = sorted(a.row for a in ctx.record.activities if topic.id in a.topics and in_period(a, window))
     if found:
