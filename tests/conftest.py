@@ -108,9 +108,8 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def live_server(app):
-    """The app on a real HTTP server on 127.0.0.1 (a free port), stopped after the test."""
+def _serve(app):
+    """Serve ``app`` on a real HTTP server on 127.0.0.1 (a free port) until the generator is closed."""
     import threading
     from werkzeug.serving import make_server
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -119,6 +118,12 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real HTTP server on 127.0.0.1 (a free port), stopped after the test."""
+    yield from _serve(app)
 
 
 PG_URL = os.environ.get("CPD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -190,6 +195,13 @@ def receiver_server(tmp_path):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/cpd/submissions", str(tmp_path / "inst.sqlite3")
     server.shutdown()
+
+
+@pytest.fixture
+def served_service(service):
+    """``service`` (SQLite and PostgreSQL, two members) on a real HTTP server: (app, its address)."""
+    for base in _serve(service):
+        yield service, base
 
 
 @pytest.fixture(autouse=True, scope="session")

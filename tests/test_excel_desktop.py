@@ -11,7 +11,6 @@ import inspect
 import io
 import json
 import re
-import threading
 import zipfile
 
 import olefile
@@ -19,7 +18,6 @@ import openpyxl
 import pytest
 import xlwings
 from oletools.olevba import VBA_Parser
-from werkzeug.serving import make_server
 
 import xlwings_standin as standin
 from addin import CpdError, read_workbook
@@ -132,18 +130,9 @@ def caller(monkeypatch):
     return holder
 
 
-@pytest.fixture
-def live_service(service):
-    server = make_server("127.0.0.1", 0, service, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield service, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
 def test_cpd_submit_from_an_xlsm_sends_a_macro_free_copy_that_the_service_accepts(
-        live_service, receiver_server, caller, monkeypatch, tmp_path, vba_project):
-    app, url = live_service
+        served_service, receiver_server, caller, monkeypatch, tmp_path, vba_project):
+    app, url = served_service
     xlsm = as_xlsm(EXAMPLE, vba_project)
     assert has_vba(xlsm)
     assert "VBA/xlwings_udfs" in ["/".join(s) for s in olefile.OleFileIO(vba_project).listdir()]

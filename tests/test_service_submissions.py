@@ -178,14 +178,9 @@ def _race(url: str, token: str, bodies: list[bytes]) -> list[tuple[int, dict]]:
 
 
 @pytest.fixture
-def live_service(service):
-    from werkzeug.serving import make_server
-    server = make_server("127.0.0.1", 0, service, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield service, f"http://127.0.0.1:{server.server_port}/api/v1/submissions"
-    server.shutdown()
-    thread.join(5)
+def live_service(served_service):
+    app, base = served_service
+    return app, base + "/api/v1/submissions"
 
 
 def test_eight_identical_racing_uploads_are_one_submission(live_service):
