@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections import defaultdict
+from dataclasses import replace
 
 from flask import send_file
 
@@ -23,7 +24,7 @@ from addin import XLSX_CONTENT_TYPE, CpdError, note_field, note_text, read_recor
 from . import notify
 from .mentoring import Access, audit
 from .models import Annotation, CpdRecord, Member
-from .records import FORMER_MENTOR, contents, latest, notes, reassess
+from .records import FORMER_MENTOR, contents, key_at, latest, notes, reassess, rows_by_key
 
 MAX_COMMENT = 4000               # characters in one comment
 
@@ -39,8 +40,9 @@ def of(session: Session, record: CpdRecord) -> list[Annotation]:
                                 .where(Annotation.record_id == record.id).order_by(Annotation.id)))
 
 
-def _target(session: Session, record: CpdRecord, body: dict) -> tuple[int | None, str | None]:
-    """(activity row, objective ref) the annotation is against, checked against the record's newest version."""
+def _target(session: Session, record: CpdRecord, body: dict) -> tuple[int | None, str | None, str | None]:
+    """(activity row, objective ref, activity key) the annotation is against, checked against the record's
+    newest version."""
     row, ref = body.get("activity_row"), body.get("objective")
     if row is not None and ref is not None:
         raise AnnotationRefused(400, "bad_target", "annotate an activity_row or an objective, not both")
@@ -53,13 +55,13 @@ def _target(session: Session, record: CpdRecord, body: dict) -> tuple[int | None
         at = data["activities"]["columns"].index("row") if "row" in data["activities"]["columns"] else None
         if at is None or row not in {r[at] for r in data["activities"]["rows"]}:
             raise AnnotationRefused(422, "no_such_activity", f"the record has no activity on row {row}")
-        return row, None
+        return row, None, key_at(data, row)
     if ref is not None:
         refs = {r[0] for r in data["objectives"]["rows"]}
         if not isinstance(ref, str) or ref not in refs:
             raise AnnotationRefused(422, "no_such_objective", f"the record's plan has no objective {str(ref)[:40]!r}")
-        return None, ref
-    return None, None
+        return None, ref, None
+    return None, None, None
 
 
 def add(session: Session, acc: Access, author_id: int, body) -> Annotation:
@@ -79,13 +81,13 @@ def add(session: Session, acc: Access, author_id: int, body) -> Annotation:
                                 f"this one has {len(comment):,}")
     if not isinstance(verified, bool):
         raise AnnotationRefused(400, "bad_verified", "verified must be true or false")
-    row, ref = _target(session, acc.record, body)
+    row, ref, key = _target(session, acc.record, body)
     if verified and row is None:
         raise AnnotationRefused(422, "verify_activity_only", "only an activity can be verified: give its activity_row")
     if not comment and not verified:
         raise AnnotationRefused(400, "empty_annotation", "write a comment, or verify the activity, or both")
     ann = Annotation(public_id="an_" + secrets.token_urlsafe(9), record_id=acc.record.id, author_id=author_id,
-                     activity_row=row, objective=ref, comment=comment, verified=verified)
+                     activity_row=row, activity_key=key, objective=ref, comment=comment, verified=verified)
     session.add(ann)
     session.flush()
     audit(session, acc.record.member_id, "verified" if verified else "commented", actor_id=author_id,
@@ -152,8 +154,13 @@ def push_to_sheet(session: Session, record: CpdRecord, actor: str | None = None)
         cl = client()
         fetched = cl.read(record.sheet.sheet_key)
         read = read_record(fetched.source)
-        written_by = {n.author for n in notes(all_annotations)} | {FORMER_MENTOR} | ({actor} if actor else set())
-        note_cells, values = sheet_changes(read, notes(all_annotations), written_by)
+        placed = notes(all_annotations)
+        if read.record is not None:           # rows inserted or deleted in the sheet since: follow the activities
+            keys = rows_by_key(read.record)
+            placed = [replace(n, activity_row=keys[a.activity_key]) if a.activity_key in keys else n
+                      for a, n in zip(all_annotations, placed)]
+        written_by = {n.author for n in placed} | {FORMER_MENTOR} | ({actor} if actor else set())
+        note_cells, values = sheet_changes(read, placed, written_by)
         cl.write_notes(fetched, read.sheet, note_cells, values)
         error = None
     except CpdError as exc:

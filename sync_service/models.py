@@ -249,6 +249,7 @@ class Annotation(Base):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     activity_row: Mapped[int | None] = mapped_column(Integer)
+    activity_key: Mapped[str | None] = mapped_column(String(32))        # the activity's start date and title, hashed
     objective: Mapped[str | None] = mapped_column(String(40))
     comment: Mapped[str | None] = mapped_column(Text)
     verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

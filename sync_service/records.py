@@ -109,6 +109,8 @@ def add_version(conn: Connection, row, prep: Prepared, *, submission_id: str | N
     if row.digest == prep.digest:
         return Kept(row.id, row.public_id, row.latest_version, False)
     number = row.latest_version + 1
+    if row.latest_version:
+        follow_activities(conn, row.id, prep.record)
     conn.execute(INSERT_VERSION, {"record_id": row.id, "number": number, "digest": prep.digest,
                                   "verdict": prep.verdict, "score": prep.score, "created_at": now or utcnow(),
                                   "submission_id": submission_id,
@@ -167,6 +169,52 @@ def upload_wait(member_id: int) -> float | None:
     if not wait:
         throttle().hit(limit, key)
     return wait
+
+
+def activity_key(start_date, title) -> str:
+    """Which activity an annotation is on, whatever row it moves to: its start date and title."""
+    text = f"{start_date}|{' '.join(str(title or '').lower().split())}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def rows_by_key(record: Record) -> dict[str, int]:
+    """Each activity's key -> its row (an activity that appears twice keeps its first row)."""
+    keys: dict[str, int] = {}
+    for a in sorted(record.activities, key=lambda a: a.row):
+        keys.setdefault(activity_key(a.start_date.isoformat(), a.title), a.row)
+    return keys
+
+
+def key_at(data: dict, row: int) -> str | None:
+    """The key of the activity on ``row`` of stored record data."""
+    table = data["activities"]
+    cols = table["columns"]
+    if "row" not in cols:
+        return None
+    for r in table["rows"]:
+        if r[cols.index("row")] == row:
+            return activity_key(r[cols.index("start_date")], r[cols.index("title")])
+    return None
+
+
+ANCHORED = (select(Annotation.id, Annotation.activity_key, Annotation.activity_row)
+            .where(Annotation.record_id == bindparam("rid"), Annotation.activity_key.is_not(None)))
+MOVE = (update(Annotation.__table__).where(Annotation.__table__.c.id == bindparam("aid"))
+        .values(activity_row=bindparam("new_row")))
+
+
+def follow_activities(conn: Connection, record_id: int, record: Record) -> int:
+    """Move the record's annotations to the rows their activities are on in ``record`` (a new version);
+    how many moved. An activity no longer found leaves its annotation where it was."""
+    anchored = conn.execute(ANCHORED, {"rid": record_id}).all()
+    if not anchored:
+        return 0
+    keys = rows_by_key(record)
+    moves = [{"aid": a.id, "new_row": keys[a.activity_key]} for a in anchored
+             if a.activity_key in keys and keys[a.activity_key] != a.activity_row]
+    if moves:
+        conn.execute(MOVE, moves)
+    return len(moves)
 
 
 def author_name(a: Annotation) -> str:

@@ -158,3 +158,34 @@ def test_comments_on_the_plan_and_the_whole_record_land_in_the_workbook(service)
     client, _ = world.browser("owner")
     page = client.get(f"/records/{world.record}").data.decode()
     assert "Good objective" in page and "A well-kept record overall" in page
+
+
+def test_an_annotation_follows_its_activity_when_rows_are_inserted_above_it(service, fake_sheets):
+    """The member inserts a row above a verified activity: the next upload moves the verification with
+    its activity, and so does the linked sheet's note."""
+    import openpyxl
+    world = build(service)
+    row = world.rows[2]
+    world.annotate(activity_row=row, comment="Checked the certificate", verified=True)
+    wb = openpyxl.load_workbook(io.BytesIO(EXAMPLE))
+    wb["Record"].insert_rows(10)                                  # a new first activity, above all the others
+    for col, value in ((1, date(2025, 1, 5)), (3, "New induction course"), (10, 3)):
+        wb["Record"].cell(10, col).value = value
+    buf = io.BytesIO()
+    wb.save(buf)
+    res = world.api("owner", "POST", "/api/v1/records", data=buf.getvalue())
+    assert res.status_code == 201 and res.json["version"] == 2
+    (note,) = world.api("owner", "GET", f"/api/v1/records/{world.record}/annotations").json["annotations"]
+    assert note["activity_row"] == row + 1                         # moved with its activity
+    shown = world.api("owner", "GET", f"/api/v1/records/{world.record}").json
+    moved = [a for a in shown["activities"] if a["row"] == row + 1][0]
+    assert moved["title"] == "Presenting to the project board"
+
+    book = fake_sheets.load_xlsx(buf.getvalue(), share={fake_sheets.email: "writer"})
+    world.api("owner", "POST", "/api/v1/records", json={"sheet": sheet_url(book)})
+    sheet = book.sheets["Record"]
+    sheet.cells = {(r + 1 if r >= 10 else r, c): v for (r, c), v in sheet.cells.items()}   # another row, in the sheet
+    world.annotate(activity_row=world.rows[0] + 1, comment="Fine")
+    cols = header_columns(sheet)
+    assert sheet.cells[(row + 2, cols["Verified by"])].value == EMAILS["mentor"]            # found where it went
+    assert "Checked the certificate" in sheet.cells[(row + 2, cols["Mentor comment"])].note
