@@ -110,3 +110,30 @@ def test_a_misspelt_category_gets_a_did_you_mean(tmp_path):
                          header={"period_start": "2025-01-01", "period_end": "2025-12-31"})
     (problem,) = [p for p in read_workbook(path).problems if p.code == "category_unknown"]
     assert problem.message.endswith('(did you mean "Training courses"?)')
+
+
+def test_a_csv_from_another_tool_imports_and_checks_with_the_hand_computed_hours(cpd, tmp_path):
+    """An export from another CPD app: its own headers, durations in words, learning outcomes, a day's
+    course; imported, then checked with the hours added up by hand."""
+    source = tmp_path / "cpd-export.csv"
+    source.write_text(
+        "Date,Title,Duration,Type,Learning outcomes,Competencies,Evidence\n"
+        "2025-02-04,Earthing and bonding webinar,1h30,Events and seminars,"
+        "Learnt the new bonding rules and applied them to the site checklist,C1 E2,webinar.pdf\n"
+        "2025-05-19,Site safety refresher,1 day,Training courses,"
+        "Refreshed permit-to-work steps and briefed my team on them,E2,certificate.pdf\n"
+        "2025-09-30,Reading: IET Wiring Matters,45 min,Self-study,"
+        "Read the autumn issue and updated two of our design notes,A1,\n", encoding="utf-8")
+    out = tmp_path / "imported.xlsx"
+    res = cpd("import", source, out, "--json")
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["activities"] == 3 and report["problems"] == []
+    assert {m["source"]: m["column"] for m in report["mapped"]}["Learning outcomes"] == \
+        "What did you learn & how did/will you apply it?"
+    checked = cpd("check", out, "--json")
+    assert checked.exit_code in (0, 1), checked.output
+    result = json.loads(checked.stdout)
+    assert result["totals"]["hours"] == 1.5 + 7 + 0.75                    # a day is 7 hours
+    assert {c["id"]: c["status"] for c in result["criteria"]}["reflection"] == "pass"
+    assert read_workbook(out).record.activities[0].competences == ("C1", "E2")
