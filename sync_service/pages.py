@@ -21,14 +21,14 @@ from flask import (Blueprint, abort, current_app, g, make_response, redirect, re
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
-from addin import count, fmt_hours, list_profiles, rows_as_dicts, template_path
+from addin import CpdError, count, fmt_hours, list_profiles, read_workbook, rows_as_dicts, template_path
 
 from . import db
 from .accounts import AuthFailure, LiveToken, hash_token, live_token
 from .delivery import enable_endpoint, endpoint_disabled, resend
 from . import mentoring
 from .models import ApiToken, CpdRecord, Delivery, Submission, WebSession, iso_utc, utcnow
-from .records import latest
+from .records import latest, prepare
 from .submissions import Refused, accept, document
 
 bp = Blueprint("pages", __name__)
@@ -226,13 +226,17 @@ def upload():
     the member confirms (from its record page)."""
     file = request.files.get("workbook")
     data = file.read() if file else b""
+    prep = None
     if data:
-        from .record_pages import ask_first
-        asked = ask_first(data)
-        if asked is not None:
-            return asked
+        try:
+            prep = prepare(read_workbook(data))           # read once: asked about, or submitted as it is
+        except CpdError:
+            prep = None                                   # accept() says why
+        if prep is not None and prep.verdict == "not_ready":
+            from .record_pages import ask_first
+            return ask_first(prep)
     try:
-        sub, _ = accept(g.page_member, data, None)
+        sub, _ = accept(g.page_member, data, None, prep)
     except Refused as exc:
         return dashboard_page(exc.status, error=exc.body)
     return redirect(url_for("pages.submission", sub_id=sub.id))

@@ -110,15 +110,9 @@ def check(record_id: str):
     return record_page(acc, checked=prep.readiness)
 
 
-def ask_first(data: bytes):
-    """The record page asking to confirm, when the uploaded workbook is not ready (kept as the newest version
-    of its record, nothing sent); None when it is ready, or cannot be read (the caller's path says why)."""
-    try:
-        prep = prepare(read_workbook(data))
-    except CpdError:
-        return None
-    if prep.verdict != "not_ready":
-        return None
+def ask_first(prep):
+    """The record page asking to confirm before an uploaded workbook that is not ready goes: it is kept as
+    the newest version of its record, and nothing is sent."""
     s = db.session()
     rec, _, _ = save_version(s, g.page_member.id, prep)
     return record_page(mentoring.Access(rec, "owner"), confirm_submit=True)

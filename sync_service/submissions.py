@@ -101,8 +101,9 @@ class Refused(Exception):
         return response, self.status
 
 
-def accept(member, data: bytes, key: str | None) -> tuple[Submission, bool]:
-    """Store a submission for the member (the API and the upload page both come here).
+def accept(member, data: bytes, key: str | None, prepared: Prepared | None = None) -> tuple[Submission, bool]:
+    """Store a submission for the member (the API and the upload page both come here); ``prepared``: the
+    workbook already read and scored by the caller.
 
     Returns (submission, created); raises Refused for anything that cannot be accepted."""
     if not data:
@@ -111,7 +112,7 @@ def accept(member, data: bytes, key: str | None) -> tuple[Submission, bool]:
     key = key or digest
     if not KEY_RE.match(key):
         raise Refused(400, "bad_idempotency_key", "Idempotency-Key must be 8 to 128 letters, digits or . _ : -")
-    return store(member, key, digest, lambda: prepare(read_workbook(data)))
+    return store(member, key, digest, lambda: prepared or prepare(read_workbook(data)))
 
 
 def refusal(exc: CpdError) -> Refused:

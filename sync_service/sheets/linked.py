@@ -18,7 +18,7 @@ from addin import CpdError, GridRead, assess, read_record
 
 from .. import db
 from ..models import LinkedSheet, Submission, iso_utc, utcnow
-from ..records import prepare, save_version
+from ..records import Prepared, prepare, save_version
 from ..submissions import Refused, refusal, store
 from .client import SheetRead, SheetsClient, SheetsSettings
 
@@ -116,7 +116,7 @@ def find(member, public_id: str) -> LinkedSheet | None:
                                                          LinkedSheet.member_id == member.id))
 
 
-def _look(linked: LinkedSheet) -> tuple[SheetRead, GridRead]:
+def look(linked: LinkedSheet) -> tuple[SheetRead, GridRead]:
     """Read the linked sheet now; the outcome (verdict, or why it could not be read) is kept on the link."""
     session = db.session()
     key = linked.sheet_key
@@ -141,14 +141,16 @@ def keep(linked: LinkedSheet, read: GridRead):
 
 def check(linked: LinkedSheet) -> GridRead:
     """The linked sheet's record, read now (problems kept, not raised)."""
-    return _look(linked)[1]
+    return look(linked)[1]
 
 
-def submit(member, linked: LinkedSheet) -> tuple[Submission, bool]:
-    """Pull the sheet's values, build the record and store it as a submission (the same values: the same one)."""
-    fetched, read = _look(linked)
+def submit(member, linked: LinkedSheet, looked: tuple[SheetRead, GridRead] | None = None,
+           prep: Prepared | None = None) -> tuple[Submission, bool]:
+    """Pull the sheet's values (unless the caller has just: ``looked``, and perhaps ``prep``ared them), build
+    the record and store it as a submission (the same values: the same one)."""
+    fetched, read = looked or look(linked)
     digest = hashlib.sha256(json.dumps(fetched.fetched, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    return store(member, f"sheet:{digest}", digest, lambda: prepare(read), sheet_id=linked.id)
+    return store(member, f"sheet:{digest}", digest, lambda: prep or prepare(read), sheet_id=linked.id)
 
 
 def as_dict(linked: LinkedSheet) -> dict:

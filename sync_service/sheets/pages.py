@@ -68,14 +68,15 @@ def submit(sheet_id: str):
     """Submit the sheet as it is now; one that is not ready is kept as its record's newest version and shown
     on the record's page, to be sent only once the member confirms."""
     linked = _mine(sheet_id)
+    looked = prep = None
     if request.form.get("confirm") != "yes":
-        read = sheets.check(linked)
-        rec, version, _, prep = sheets.keep(linked, read)
+        looked = sheets.look(linked)                   # one pull: kept, shown if not ready, else submitted
+        rec, version, _, prep = sheets.keep(linked, looked[1])
         if prep.verdict == "not_ready":
             from ..mentoring import Access
             from ..record_pages import record_page
             return record_page(Access(rec, "owner"), confirm_submit=True)
-    sub, _ = sheets.submit(g.page_member, linked)
+    sub, _ = sheets.submit(g.page_member, linked, looked, prep)
     return redirect(url_for("pages.submission", sub_id=sub.id))
 
 
