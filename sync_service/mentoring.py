@@ -17,6 +17,9 @@ from datetime import datetime, time, timezone
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from flask import current_app, request
+
+from . import notify
 from .accounts import create_member, hash_token
 from .models import Annotation, AuditEvent, CpdRecord, Member, MentorGrant, RecordVersion, iso_utc, utcnow
 from .records import annotation_dict, contents
@@ -127,6 +130,28 @@ def grant(session: Session, member: Member, email: str, record: CpdRecord | None
     audit(session, member.id, "invited" if token else "granted", actor_id=member.id, grant_id=row.id,
           record_id=record.id if record else None)
     return row, token, True
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What sharing a record with a mentor did: the grant, whether it is new, the invitation link for an
+    address with no account (None otherwise), and whether the mentor was e-mailed."""
+    grant: MentorGrant
+    created: bool
+    invitation_url: str | None
+    notified: bool
+
+
+def share(session: Session, member: Member, email, record: CpdRecord | None, expires) -> Shared:
+    """Grant the mentor at ``email`` one record (or all the member's), committed, and tell them (when mail is
+    set up): the API and the page both come here. Raises GrantRefused."""
+    row, token, created = grant(session, member, email, record, parse_expiry(expires))
+    session.commit()
+    path = f"/invitations/{token}" if token else None
+    url = (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/") + path if path else None
+    notified = created and notify.granted(row.email, member.shown_name,
+                                          "one CPD record" if record else "all their CPD records", path)
+    return Shared(row, created, url, notified)
 
 
 def revoke(session: Session, member: Member, grant_public_id: str, record: CpdRecord | None = None) -> MentorGrant | None:

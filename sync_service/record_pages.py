@@ -9,13 +9,12 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, g, make_response, redirect, render_template, request, send_file, url_for
 
 from addin import CpdError, list_profiles, read_workbook, rows_as_dicts, safe_text
 
 from . import annotation_store as notes_store
-from . import db, mentoring, notify
+from . import db, mentoring
 from .accounts import issue_token, live_token
 from .models import Member
 from .pages import dashboard_page, signed_in, start_session
@@ -205,21 +204,13 @@ def grant():
     if record_id != "all":
         acc = _visible(record_id, owner_only=True)
     try:
-        row, token, created = mentoring.grant(s, g.page_member, request.form.get("email", ""),
-                                              acc.record if acc else None,
-                                              mentoring.parse_expiry(request.form.get("expires")))
+        shared = mentoring.share(s, g.page_member, request.form.get("email", ""), acc.record if acc else None,
+                                 request.form.get("expires"))
     except mentoring.GrantRefused as exc:
         s.rollback()
         error = {"code": exc.code, "message": exc.message}
         return record_page(acc, exc.status, error=error) if acc else dashboard_page(exc.status, mentor_error=error)
-    s.commit()
-    path = f"/invitations/{token}" if token else None
-    if created:
-        notify.granted(row.email, g.page_member.shown_name, "one CPD record" if acc else "all their CPD records", path)
-    invitation = None
-    if path:
-        invitation = {"email": row.email,
-                      "url": (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/") + path}
+    invitation = ({"email": shared.grant.email, "url": shared.invitation_url} if shared.invitation_url else None)
     return record_page(acc, invitation=invitation) if acc else dashboard_page(invitation=invitation)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from addin import CpdError, read_workbook, rows_as_dicts
 
 from . import annotation_store as notes_store
-from . import db, mentoring, notify
+from . import db, mentoring
 from .accounts import require_token
 from .models import CpdRecord, Member
 from .records import annotation_dict, contents, latest, prepare, reassess, save_version, summary, upload_wait
@@ -70,17 +70,14 @@ def _grant(record: CpdRecord | None):
     if not isinstance(body, dict):
         fail(400, "bad_request", 'send JSON like {"email": "mentor@example.org", "expires": "2027-06-30"}')
     session = db.session()
-    owner = session.get(Member, g.member.id)
-    row, token, created = mentoring.grant(session, owner, body.get("email"), record, mentoring.parse_expiry(body.get("expires")))
-    session.commit()
-    out = mentoring.grant_dict(row)
-    path = f"/invitations/{token}" if token else None
-    if path:
-        out["invitation_url"] = ((current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")) + path
-    if created:
-        out["notified"] = notify.granted(row.email, owner.shown_name, "one CPD record" if record else
-                                         "all their CPD records", path)
-    return jsonify(out), 201 if created else 200
+    shared = mentoring.share(session, session.get(Member, g.member.id), body.get("email"), record,
+                             body.get("expires"))
+    out = mentoring.grant_dict(shared.grant)
+    if shared.invitation_url:
+        out["invitation_url"] = shared.invitation_url
+    if shared.created:
+        out["notified"] = shared.notified
+    return jsonify(out), 201 if shared.created else 200
 
 
 def _revoke(grant_id: str, record: CpdRecord | None):
