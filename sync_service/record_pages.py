@@ -18,7 +18,7 @@ from . import db, mentoring
 from .accounts import issue_token, live_token
 from .models import Member
 from .pages import dashboard_page, signed_in, start_session
-from .records import annotation_dict, contents, latest, prepare, reassess, save_version, upload_wait
+from .records import annotation_dict, check_now, latest, prepare, save_version, snapshot, upload_wait
 from .submissions import Refused, from_record, refusal
 
 bp = Blueprint("record_pages", __name__)
@@ -36,10 +36,7 @@ def _visible(record_id: str, owner_only: bool = False) -> mentoring.Access:
 def record_page(acc: mentoring.Access, status: int = 200, **shown):
     s = db.session()
     rec = acc.record
-    version = latest(s, rec.id)
-    body = contents(version) if version else {"record": None, "readiness": None}
-    data = body["record"] or {"objectives": {"columns": [], "rows": []}, "activities": {"columns": [], "rows": []},
-                              "member": {}}
+    snap = snapshot(s, rec)
     anns = [annotation_dict(a) | {"mine": a.author_id == g.page_member.id} for a in notes_store.of(s, rec)]
     by_row, by_ref, general = {}, {}, []
     for a in anns:
@@ -54,9 +51,9 @@ def record_page(acc: mentoring.Access, status: int = 200, **shown):
     owner = s.get(Member, rec.member_id)
     labels = {p.id: p.short_name for p in list_profiles()}
     shown = {"error": None, "invitation": None, "confirm_submit": False, **shown}
-    return render_template("record.html", acc=acc, rec=rec, version=version, r=body["readiness"],
-                           member_data=data.get("member") or {}, objectives=rows_as_dicts(data["objectives"]),
-                           activities=rows_as_dicts(data["activities"]), by_row=by_row, by_ref=by_ref,
+    return render_template("record.html", acc=acc, rec=rec, version=snap.version, r=snap.readiness,
+                           member_data=snap.data.get("member") or {}, objectives=rows_as_dicts(snap.data["objectives"]),
+                           activities=rows_as_dicts(snap.data["activities"]), by_row=by_row, by_ref=by_ref,
                            general=general, grants=grants, state=mentoring.grant_state, owner=owner,
                            profile_label=labels.get(rec.profile_id, rec.profile_id), **shown), status
 
@@ -94,18 +91,16 @@ def upload():
 @signed_in("read")
 def check(record_id: str):
     acc = _visible(record_id)
-    rec = acc.record
     try:
-        if rec.source == "sheet" and rec.sheet is not None and acc.owner:
-            from .sheets import linked as sheets
-            sheets.keep(rec.sheet, sheets.check(rec.sheet))
-            return redirect(url_for("record_pages.record", record_id=rec.public_id))
-        version = latest(db.session(), rec.id)
-        prep = reassess(version)
+        rec, _, prep, pulled = check_now(acc.record, pull=acc.owner)
     except Refused as exc:
         return record_page(acc, exc.status, error=exc.body)
     except CpdError as exc:
         return record_page(acc, refusal(exc).status, error=refusal(exc).body)
+    if prep is None:
+        abort(409)
+    if pulled:
+        return redirect(url_for("record_pages.record", record_id=rec.public_id))
     return record_page(acc, checked=prep.readiness)
 
 

@@ -161,6 +161,37 @@ def reassess(version: RecordVersion) -> Prepared:
     return Prepared(record, profile, data, assess(record, profile).to_dict(), version.digest)
 
 
+EMPTY_DATA = {"member": {}, "objectives": {"columns": [], "rows": []}, "activities": {"columns": [], "rows": []}}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A record's newest version as the pages and the API show it (empty tables before any version)."""
+    version: RecordVersion | None
+    data: dict
+    readiness: dict | None
+
+
+def snapshot(session: Session, rec: CpdRecord) -> Snapshot:
+    version = latest(session, rec.id)
+    if version is None:
+        return Snapshot(None, EMPTY_DATA, None)
+    body = contents(version)
+    return Snapshot(version, body["record"], body["readiness"])
+
+
+def check_now(rec: CpdRecord, pull: bool) -> tuple[CpdRecord, RecordVersion | None, Prepared | None, bool]:
+    """The record's readiness now: (record, newest version, prepared, pulled). With ``pull`` a linked sheet
+    is read again first and kept as a version if it changed; otherwise the newest version is scored again
+    with the current rules. Nothing is sent. Raises the reader's CpdError, or the sheet's Refused."""
+    if pull and rec.source == "sheet" and rec.sheet is not None:
+        from .sheets import linked as sheets
+        rec, version, _, prep = sheets.keep(rec.sheet, sheets.check(rec.sheet))
+        return rec, version, prep, True
+    version = latest(object_session(rec), rec.id)
+    return rec, version, reassess(version) if version else None, False
+
+
 def upload_wait(member_id: int) -> float | None:
     """Seconds until the member may upload another record version (``SUBMISSIONS_PER_MINUTE`` a minute), or
     None, counting this one."""

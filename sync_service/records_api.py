@@ -16,7 +16,8 @@ from . import annotation_store as notes_store
 from . import db, mentoring
 from .accounts import require_token
 from .models import CpdRecord, Member
-from .records import annotation_dict, contents, latest, prepare, reassess, save_version, summary, upload_wait
+from .records import (annotation_dict, check_now, latest, prepare, save_version, snapshot, summary,
+                      upload_wait)
 from .submissions import Refused, from_record, read_body, receipt, refusal
 from .throttle import too_many
 
@@ -52,15 +53,13 @@ def detail(acc: mentoring.Access) -> dict:
     """The record's newest version as data, its readiness then, and its annotations."""
     session = db.session()
     rec = acc.record
-    version = latest(session, rec.id)
-    body = contents(version) if version else {"record": None, "readiness": None}
-    data = body["record"] or {}
+    snap = snapshot(session, rec)
     owner = session.get(Member, rec.member_id)
-    out = summary(rec, version)
+    out = summary(rec, snap.version)
     out.update(role=acc.role, owner=owner.shown_name if not acc.owner else None,
-               member=data.get("member"), objectives=rows_as_dicts(data["objectives"]) if data else [],
-               activities=rows_as_dicts(data["activities"]) if data else [], readiness=body["readiness"],
-               annotations=[annotation_dict(a) for a in notes_store.of(session, rec)],
+               member=snap.data.get("member") if snap.version else None,
+               objectives=rows_as_dicts(snap.data["objectives"]), activities=rows_as_dicts(snap.data["activities"]),
+               readiness=snap.readiness, annotations=[annotation_dict(a) for a in notes_store.of(session, rec)],
                sheet_error=rec.sheet_error if acc.owner else None)
     return out
 
@@ -154,19 +153,12 @@ def check(record_id: str):
     """The record's readiness now: a linked sheet is pulled again (a new version if it changed); an
     uploaded record is scored again with the current rules. Nothing is sent."""
     acc = visible(record_id)
-    session = db.session()
-    rec = acc.record
-    if rec.source == "sheet" and rec.sheet is not None and acc.owner:
-        from .sheets import linked as sheets
-        try:
-            rec, version, _, prep = sheets.keep(rec.sheet, sheets.check(rec.sheet))
-        except CpdError as exc:
-            raise refusal(exc) from None
-    else:
-        version = latest(session, rec.id)
-        if version is None:
-            fail(409, "no_version", "the record has no version yet")
-        prep = reassess(version)
+    try:
+        rec, version, prep, _ = check_now(acc.record, pull=acc.owner)
+    except CpdError as exc:
+        raise refusal(exc) from None
+    if prep is None:
+        fail(409, "no_version", "the record has no version yet")
     return jsonify({**summary(rec, version), "readiness": prep.readiness})
 
 

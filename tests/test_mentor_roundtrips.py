@@ -189,3 +189,20 @@ def test_an_annotation_follows_its_activity_when_rows_are_inserted_above_it(serv
     cols = header_columns(sheet)
     assert sheet.cells[(row + 2, cols["Verified by"])].value == EMAILS["mentor"]            # found where it went
     assert "Checked the certificate" in sheet.cells[(row + 2, cols["Mentor comment"])].note
+
+
+def test_checking_a_sheet_record_pulls_the_sheet_again_for_its_owner_only(service, fake_sheets):
+    world = build(service)
+    book = fake_sheets.load_xlsx(EXAMPLE, share={fake_sheets.email: "reader"})
+    record = world.api("owner", "POST", "/api/v1/records", json={"sheet": sheet_url(book)}).json["id"]
+    first = world.api("owner", "GET", f"/api/v1/records/{record}").json["version"]
+    book.sheets["Record"].cells[(10, 3)].value = "Power electronics design course, second week"
+    before = fake_sheets.api_calls()
+    by_mentor = world.api("mentor", "POST", f"/api/v1/records/{record}/check")
+    assert by_mentor.status_code == 200 and by_mentor.json["version"] == first
+    assert fake_sheets.api_calls() == before                       # a mentor's check reads nothing from Google
+    by_owner = world.api("owner", "POST", f"/api/v1/records/{record}/check")
+    assert by_owner.status_code == 200 and by_owner.json["version"] == first + 1
+    client, token = world.browser("owner")
+    res = client.post(f"/records/{record}/check", data={"csrf": token})
+    assert res.status_code == 302 and res.headers["Location"].endswith(f"/records/{record}")
