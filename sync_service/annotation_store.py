@@ -17,14 +17,15 @@ from dataclasses import replace
 from flask import send_file
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from addin import XLSX_CONTENT_TYPE, CpdError, note_field, note_text, read_record, values_workbook, verification
 
 from . import notify
 from .mentoring import Access, audit
 from .models import Annotation, CpdRecord, Member
-from .records import FORMER_MENTOR, contents, key_at, latest, notes, reassess, rows_by_key
+from .records import (FORMER_MENTOR, annotations_of, keys_by_row, latest, notes, reassess, rows_by_key,
+                      snapshot)
 
 MAX_COMMENT = 4000               # characters in one comment
 
@@ -36,8 +37,7 @@ class AnnotationRefused(Exception):
 
 
 def of(session: Session, record: CpdRecord) -> list[Annotation]:
-    return list(session.scalars(select(Annotation).options(joinedload(Annotation.author))
-                                .where(Annotation.record_id == record.id).order_by(Annotation.id)))
+    return annotations_of(session, record.id)
 
 
 def _target(session: Session, record: CpdRecord, body: dict) -> tuple[int | None, str | None, str | None]:
@@ -46,16 +46,14 @@ def _target(session: Session, record: CpdRecord, body: dict) -> tuple[int | None
     row, ref = body.get("activity_row"), body.get("objective")
     if row is not None and ref is not None:
         raise AnnotationRefused(400, "bad_target", "annotate an activity_row or an objective, not both")
-    version = latest(session, record.id)
-    data = contents(version)["record"] if version else {"activities": {"columns": ["row"], "rows": []},
-                                                        "objectives": {"columns": ["ref"], "rows": []}}
+    data = snapshot(session, record).data
     if row is not None:
         if not isinstance(row, int) or isinstance(row, bool):
             raise AnnotationRefused(400, "bad_target", "activity_row must be the activity's row number")
-        at = data["activities"]["columns"].index("row") if "row" in data["activities"]["columns"] else None
-        if at is None or row not in {r[at] for r in data["activities"]["rows"]}:
+        keys = keys_by_row(data)
+        if row not in keys:
             raise AnnotationRefused(422, "no_such_activity", f"the record has no activity on row {row}")
-        return row, None, key_at(data, row)
+        return row, None, keys[row]
     if ref is not None:
         refs = {r[0] for r in data["objectives"]["rows"]}
         if not isinstance(ref, str) or ref not in refs:

@@ -50,11 +50,15 @@ class Access:
         return self.role == "owner"
 
 
+def not_ended(now: datetime | None = None):
+    """The SQL condition for a grant neither revoked nor expired (accepted or still an invitation)."""
+    return and_(MentorGrant.revoked_at.is_(None),
+                or_(MentorGrant.expires_at.is_(None), MentorGrant.expires_at > (now or utcnow())))
+
+
 def live(now: datetime | None = None):
     """The SQL condition for a grant that is in force: accepted, not revoked, not expired."""
-    now = now or utcnow()
-    return and_(MentorGrant.mentor_id.is_not(None), MentorGrant.revoked_at.is_(None),
-                or_(MentorGrant.expires_at.is_(None), MentorGrant.expires_at > now))
+    return and_(MentorGrant.mentor_id.is_not(None), not_ended(now))
 
 
 def covers(record: CpdRecord):
@@ -114,8 +118,7 @@ def grant(session: Session, member: Member, email: str, record: CpdRecord | None
         raise GrantRefused(400, "bad_expiry", "the expiry date must be in the future")
     same = session.scalar(select(MentorGrant).where(
         MentorGrant.member_id == member.id, MentorGrant.email == email,
-        MentorGrant.record_id.is_(None) if record is None else MentorGrant.record_id == record.id,
-        MentorGrant.revoked_at.is_(None), or_(MentorGrant.expires_at.is_(None), MentorGrant.expires_at > utcnow())))
+        MentorGrant.record_id.is_(None) if record is None else MentorGrant.record_id == record.id, not_ended()))
     if same is not None:
         same.expires_at = expires_at
         return same, None, False
@@ -173,9 +176,7 @@ def invitation(session: Session, token: str) -> MentorGrant | None:
         return None
     row = session.scalar(select(MentorGrant).options(joinedload(MentorGrant.member))
                          .where(MentorGrant.invite_hash == hash_token(token)))
-    if row is None or row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) <= utcnow()):
-        return None
-    return row
+    return row if row is not None and grant_state(row) == "invited" else None
 
 
 def accept(session: Session, row: MentorGrant, name: str | None) -> tuple[Member, bool]:

@@ -32,6 +32,7 @@ from .records import latest, prepare
 from .submissions import Refused, accept, document
 
 bp = Blueprint("pages", __name__)
+bp.add_app_template_global(count, "count")
 
 
 def csrf_token() -> str:
@@ -64,11 +65,6 @@ def _day(value) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     return f"{value.day} {value:%b %Y}" if isinstance(value, (date, datetime)) else str(value)
-
-
-@bp.app_template_global("count")
-def _count(n: int, word: str) -> str:
-    return count(n, word)
 
 
 @bp.app_template_global("figures")

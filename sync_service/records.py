@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from addin import Annotation as Note
 from addin import GridRead, Profile, Record, assess, pack, record_data, record_from_data, unpack
@@ -61,10 +61,8 @@ def prepare(read: GridRead) -> Prepared:
 
 @dataclass(frozen=True)
 class Kept:
-    """Where ``keep`` put a record: its row id, public id, the newest version's number, and whether it is new."""
+    """Where ``keep`` put a record: its row id, and whether a version was added."""
     record_id: int
-    public_id: str
-    version: int
     created: bool
 
 
@@ -107,7 +105,7 @@ def add_version(conn: Connection, row, prep: Prepared, *, submission_id: str | N
     """Add ``prep`` as the newest version of the locked record ``row`` unless the newest holds the same data.
     A version made by a submission (``submission_id``) is read from its document; any other keeps its data."""
     if row.digest == prep.digest:
-        return Kept(row.id, row.public_id, row.latest_version, False)
+        return Kept(row.id, False)
     number = row.latest_version + 1
     if row.latest_version:
         follow_activities(conn, row.id, prep.record)
@@ -117,7 +115,7 @@ def add_version(conn: Connection, row, prep: Prepared, *, submission_id: str | N
                                   "body": None if submission_id else pack({"record": prep.data,
                                                                            "readiness": prep.readiness})})
     conn.execute(BUMP, {"rid": row.id, "number": number, "new_digest": prep.digest})
-    return Kept(row.id, row.public_id, number, True)
+    return Kept(row.id, True)
 
 
 def keep(conn: Connection, member_id: int, prep: Prepared, *, sheet_id: int | None = None) -> Kept:
@@ -216,16 +214,20 @@ def rows_by_key(record: Record) -> dict[str, int]:
     return keys
 
 
-def key_at(data: dict, row: int) -> str | None:
-    """The key of the activity on ``row`` of stored record data."""
+def keys_by_row(data: dict) -> dict[int, str]:
+    """Each activity's row -> its key, in stored record data (none for data stored before rows were)."""
     table = data["activities"]
     cols = table["columns"]
     if "row" not in cols:
-        return None
-    for r in table["rows"]:
-        if r[cols.index("row")] == row:
-            return activity_key(r[cols.index("start_date")], r[cols.index("title")])
-    return None
+        return {}
+    at, start, title = cols.index("row"), cols.index("start_date"), cols.index("title")
+    return {r[at]: activity_key(r[start], r[title]) for r in table["rows"]}
+
+
+def annotations_of(session: Session, record_id: int) -> list[Annotation]:
+    """A record's annotations, oldest first, with their authors."""
+    return list(session.scalars(select(Annotation).options(joinedload(Annotation.author))
+                                .where(Annotation.record_id == record_id).order_by(Annotation.id)))
 
 
 ANCHORED = (select(Annotation.id, Annotation.activity_key, Annotation.activity_row)

@@ -26,7 +26,7 @@ from addin import CpdError, InvalidRecord, pack, read_workbook, unpack
 from . import db
 from .accounts import require_token, touch
 from .models import Annotation, Delivery, Submission, iso_utc, utcnow
-from .records import Prepared, add_version, delivery_annotations, latest, lock, prepare, reassess
+from .records import Prepared, add_version, annotations_of, delivery_annotations, latest, lock, prepare, reassess
 
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1/submissions")
 KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -153,9 +153,7 @@ def store(member, key: str, digest: str, prepare: Callable[[], Prepared], sheet_
         try:                          # one short write: the record, the submission, its delivery, the version
             conn = session.connection()
             rec = lock(conn, member.id, prep, sheet_id=sheet_id, now=received)
-            notes = session.scalars(select(Annotation).options(joinedload(Annotation.author))
-                                    .where(Annotation.record_id == rec.id).order_by(Annotation.id)).all() \
-                if rec.latest_version else []
+            notes = annotations_of(session, rec.id) if rec.latest_version else []
             body = pack({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received), **prep.data,
                          "readiness": prep.readiness, **delivery_annotations(prep.record, notes)})
             row = {"id": sub_id, "member_id": member.id, "idempotency_key": key, "digest": digest,
