@@ -303,9 +303,14 @@ def submit(file: Path, as_json: bool, yes: bool) -> None:
     you say so (asked, or --yes). The same file submitted twice gives one submission.
     """
     from .submit import Settings, remember, submit_file
-    from .workbook.reader import read_workbook
+    from .workbook.limits import Limits
+    from .workbook.reader import load_bytes, read_workbook
 
-    read, record = read_or_fail(lambda: read_workbook(file), as_json, str(file))
+    try:
+        data = load_bytes(file, Limits.from_env())     # read once (with the reader's checks): checked, then sent
+    except CpdError as err:
+        fail(err, as_json, str(file))
+    read, record = read_or_fail(lambda: read_workbook(data), as_json, str(file))
     result = assess(record, read.profile)
     verdict = f"{VERDICT[result.verdict]} ({result.score}/100)"
     if not result.ready and not yes:
@@ -325,7 +330,7 @@ def submit(file: Path, as_json: bool, yes: bool) -> None:
             click.echo("Nothing was submitted.", err=True)
             sys.exit(EXIT_NOT_READY)
     try:
-        receipt = submit_file(file, Settings.load())
+        receipt = submit_file(data, Settings.load(), checked=True)
     except CpdError as err:
         fail(err, as_json, str(file))
     remember(receipt)

@@ -100,29 +100,36 @@ def check_text(result, now: datetime | None = None) -> str:
     return f"{VERDICT[result.verdict]} ({result.score}/100) at {when}"
 
 
-def _call(settings: Settings, path: str, timeout: float, what: str) -> dict:
-    """GET ``path`` on the service with the token; its JSON, or CpdError saying what is wrong."""
-    request = urllib.request.Request(f"{settings.service_url}{path}", method="GET", headers={
-        "Authorization": f"Bearer {settings.token}", "Accept": "application/json"})
+def _exchange(settings: Settings, request: urllib.request.Request, timeout: float, *, unreachable: str = "",
+              not_json: CpdError | None = None, not_found: CpdError | None = None) -> dict:
+    """Send ``request`` to the service; its JSON answer, or CpdError saying what went wrong (the service's own
+    code for a 4xx; ``unreachable`` is added to the message when it cannot be reached)."""
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             return json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as err:
-        if err.code == 404 and what == "login":
-            raise CpdError("not_a_cpd_service", f"{settings.service_url} answers, but not as a CPD service (no "
-                           f"{path}); check the address") from None
+        if err.code == 404 and not_found is not None:
+            raise not_found from None
         raise _service_error(err) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
         reason = getattr(err, "reason", err)
         raise CpdError("service_unreachable", f"cannot reach the CPD service at {settings.service_url} "
-                       f"({reason})") from None
+                       f"({reason}){unreachable}") from None
     except json.JSONDecodeError:
-        raise CpdError("not_a_cpd_service", f"{settings.service_url} answers, but not as a CPD service") from None
+        raise not_json or CpdError("service_error", "the CPD service gave an answer that is not JSON") from None
+
+
+def _get(settings: Settings, path: str, timeout: float, **errors) -> dict:
+    request = urllib.request.Request(f"{settings.service_url}{path}", method="GET", headers={
+        "Authorization": f"Bearer {settings.token}", "Accept": "application/json"})
+    return _exchange(settings, request, timeout, **errors)
 
 
 def whoami(settings: Settings, timeout: float = 15.0) -> dict:
     """Check the address and the token against the service: {"member", "name", "scopes"}."""
-    me = _call(settings, "/api/v1/me", timeout, "login")
+    not_cpd = CpdError("not_a_cpd_service", f"{settings.service_url} answers, but not as a CPD service; "
+                       "check the address")
+    me = _get(settings, "/api/v1/me", timeout, not_json=not_cpd, not_found=not_cpd)
     if "submit" not in (me.get("scopes") or []):
         raise CpdError("unauthorized", "the service accepted this token, but it cannot submit (it lacks the "
                        "'submit' scope): ask for one that can")
@@ -131,7 +138,7 @@ def whoami(settings: Settings, timeout: float = 15.0) -> dict:
 
 def status(settings: Settings, submission_id: str, timeout: float = 15.0) -> dict:
     """A submission's receipt as the service has it now (status, the institution's receipt, verdict)."""
-    return _call(settings, f"/api/v1/submissions/{urllib.request.quote(submission_id, safe='')}", timeout, "status")
+    return _get(settings, f"/api/v1/submissions/{urllib.request.quote(submission_id, safe='')}", timeout)
 
 
 def last_submission_path() -> Path:
@@ -152,25 +159,17 @@ def last_submission() -> str | None:
         return None
 
 
-def submit_file(path, settings: Settings, timeout: float = 30.0) -> Receipt:
-    """Check the workbook here, then send it; the service's receipt, or CpdError with its code."""
+def submit_file(path, settings: Settings, timeout: float = 30.0, *, checked: bool = False) -> Receipt:
+    """Check the workbook here (unless the caller has just read these same bytes: ``checked``), then send
+    it; the service's receipt, or CpdError with its code."""
     data = Path(path).read_bytes() if not isinstance(path, (bytes, bytearray)) else bytes(path)
-    read_workbook(data).require()          # a record the service would refuse is refused here, with its cells
+    if not checked:
+        read_workbook(data).require()      # a record the service would refuse is refused here, with its cells
     request = urllib.request.Request(
         f"{settings.service_url}/api/v1/submissions", data=data, method="POST",
         headers={"Content-Type": XLSX_CONTENT_TYPE, "Authorization": f"Bearer {settings.token}",
                  "Idempotency-Key": hashlib.sha256(data).hexdigest(), "Accept": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            body = json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        raise _service_error(err) from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        raise CpdError("service_unreachable", f"cannot reach the CPD service at {settings.service_url} ({reason}); "
-                       f"nothing was submitted") from None
-    except json.JSONDecodeError:
-        raise CpdError("service_error", "the CPD service gave an answer that is not JSON") from None
+    body = _exchange(settings, request, timeout, unreachable="; nothing was submitted")
     try:
         return Receipt(id=str(body["id"]), status=str(body["status"]),
                        received_at=str(body.get("received_at") or datetime.now(timezone.utc).isoformat()),
