@@ -88,44 +88,33 @@ def to_date(value: object, *, month_first: bool = False) -> date | None:
 def _parse_date_text(raw: str, month_first: bool) -> date | None:
     s = raw.strip()
     m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?", s)
-    try:
-        if m:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", s)
-        if m:
-            a, b, y = int(m[1]), int(m[2]), int(m[3])
-            y = y + 2000 if y < 100 else y
-            day, month = (b, a) if month_first else (a, b)
-            return date(y, month, day)
-        m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})", s)
-        if m and m[2][:3].lower() in _MONTHS:
-            return date(int(m[3]), _MONTHS[m[2][:3].lower()], int(m[1]))
-        if re.fullmatch(r"\d+(\.\d+)?", s):
-            return serial_to_date(float(s))
-    except ValueError:
-        raise BadValue("date_invalid", f"must be a date that exists, found {shown(raw)}"
-                                       f"{_why_no_such_date(s, month_first)}") from None
+    if m:
+        return _existing_date(int(m[1]), int(m[2]), int(m[3]), raw, in_doubt=False)
+    m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", s)
+    if m:
+        a, b, y = int(m[1]), int(m[2]), int(m[3])
+        day, month = (b, a) if month_first else (a, b)
+        return _existing_date(y + 2000 if y < 100 else y, month, day, raw, in_doubt=not month_first)
+    m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})", s)
+    if m and m[2][:3].lower() in _MONTHS:
+        return _existing_date(int(m[3]), _MONTHS[m[2][:3].lower()], int(m[1]), raw, in_doubt=False)
+    if re.fullmatch(r"\d+(\.\d+)?", s):
+        return serial_to_date(float(s))
     return None
 
 
-def _why_no_such_date(s: str, month_first: bool) -> str:
-    """Why a well-formed date is not one: '(February 2026 has 28 days)', '(there is no month 13)'."""
-
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?", s)
-    if m:
-        y, mo, d = int(m[1]), int(m[2]), int(m[3])
-        month_first = True                    # ISO dates: the month is never in doubt
-    else:
-        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", s)
-        if not m:
-            return ""
-        a, b, y = int(m[1]), int(m[2]), int(m[3])
-        y = y + 2000 if y < 100 else y
-        d, mo = (b, a) if month_first else (a, b)
-    if not 1 <= mo <= 12:
-        return f" (there is no month {mo}{'; is it month first?' if d <= 12 and not month_first else ''})"
-    days = calendar.monthrange(y, mo)[1]
-    return f" ({calendar.month_name[mo]} {y} has {days} days)" if d > days else ""
+def _existing_date(year: int, month: int, day: int, raw: str, *, in_doubt: bool) -> date:
+    """The date, or BadValue saying why there is none: '(February 2026 has 28 days)', '(there is no month 13;
+    is it month first?)' when the order of day and month is in doubt."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        if not 1 <= month <= 12:
+            why = f" (there is no month {month}{'; is it month first?' if in_doubt and day <= 12 else ''})"
+        else:
+            days = calendar.monthrange(year, month)[1]
+            why = f" ({calendar.month_name[month]} {year} has {days} days)" if day > days else ""
+        raise BadValue("date_invalid", f"must be a date that exists, found {shown(raw)}{why}") from None
 
 
 def to_number(value: object, what: str, code: str) -> float | None:
