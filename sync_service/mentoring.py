@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from flask import current_app, request
@@ -201,6 +201,12 @@ def grants_of(session: Session, member_id: int) -> list[MentorGrant]:
     return list(session.scalars(select(MentorGrant).options(joinedload(MentorGrant.mentor),
                                                             joinedload(MentorGrant.record))
                                 .where(MentorGrant.member_id == member_id).order_by(MentorGrant.id.desc())))
+
+
+def mentee_count(session: Session, mentor_id: int) -> int:
+    """How many members have a live grant to the mentor."""
+    return session.scalar(select(func.count(func.distinct(MentorGrant.member_id)))
+                          .where(MentorGrant.mentor_id == mentor_id, live()))
 
 
 def mentees(session: Session, mentor_id: int) -> list[tuple[Member, list[CpdRecord]]]:

@@ -13,7 +13,7 @@ import io
 import json
 import math
 import secrets
-from datetime import timezone
+from datetime import date, datetime, timezone
 from functools import wraps
 
 from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template, request, send_file,
@@ -49,7 +49,6 @@ def _hours(value) -> str:
 @bp.app_template_filter("when")
 def _when(value) -> str:
     """A time as people write it: '30 Nov 2026, 09:15 UTC' (stored times and ISO text alike)."""
-    from datetime import datetime
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
@@ -61,7 +60,6 @@ def _when(value) -> str:
 @bp.app_template_filter("day")
 def _day(value) -> str:
     """A date as people write it: '1 Jan 2025'."""
-    from datetime import date, datetime
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     return f"{value.day} {value:%b %Y}" if isinstance(value, (date, datetime)) else str(value)
@@ -71,7 +69,7 @@ def _day(value) -> str:
 def figures(readiness: dict, profile_id: str) -> dict:
     """What the pages draw of a readiness: hours against the target, and hours by category, by skill type
     and by competence, each as (label, hours) with the largest for the bars' scale."""
-    profile = next((p for p in list_profiles() if p.id == profile_id), None)
+    profile = _shipped(profile_id)
     totals = readiness.get("totals") or {}
 
     def rows(key: str, terms) -> list[tuple[str, float]]:
@@ -86,10 +84,16 @@ def figures(readiness: dict, profile_id: str) -> dict:
             "unit": readiness.get("unit") or "hours", "top": top, **groups}
 
 
+def _shipped(profile_id: str):
+    """The shipped profile with that id (None for another: a member's own profile file)."""
+    return next((p for p in list_profiles() if p.id == profile_id), None)
+
+
 @bp.app_template_filter("institution")
 def _institution(profile_id: str) -> str:
     """A profile's institution by its short name ('IET', 'Engineers Ireland'), not its id."""
-    return {p.id: p.short_name for p in list_profiles()}.get(profile_id, profile_id)
+    profile = _shipped(profile_id)
+    return profile.short_name if profile else profile_id
 
 
 @bp.app_context_processor
@@ -206,7 +210,7 @@ def dashboard_page(status: int = 200, **shown):
     return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
                            sheets=g.page_member.sheets, records=[(r, latest(s, r.id)) for r in records],
                            grants=mentoring.grants_of(s, g.page_member.id), state=mentoring.grant_state,
-                           mentee_count=len(mentoring.mentees(s, g.page_member.id)), **shown), status
+                           mentee_count=mentoring.mentee_count(s, g.page_member.id), **shown), status
 
 
 @bp.get("/")

@@ -11,7 +11,7 @@ import io
 
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request, send_file, url_for
 
-from addin import CpdError, list_profiles, read_workbook, rows_as_dicts, safe_text
+from addin import CpdError, read_workbook, rows_as_dicts, safe_text
 
 from . import annotation_store as notes_store
 from . import db, mentoring
@@ -49,13 +49,12 @@ def record_page(acc: mentoring.Access, status: int = 200, **shown):
     grants = ([x for x in mentoring.grants_of(s, g.page_member.id) if x.record_id in (None, rec.id)]
               if acc.owner else [])
     owner = s.get(Member, rec.member_id)
-    labels = {p.id: p.short_name for p in list_profiles()}
     shown = {"error": None, "invitation": None, "confirm_submit": False, **shown}
     return render_template("record.html", acc=acc, rec=rec, version=snap.version, r=snap.readiness,
                            member_data=snap.data.get("member") or {}, objectives=rows_as_dicts(snap.data["objectives"]),
                            activities=rows_as_dicts(snap.data["activities"]), by_row=by_row, by_ref=by_ref,
                            general=general, grants=grants, state=mentoring.grant_state, owner=owner,
-                           profile_label=labels.get(rec.profile_id, rec.profile_id), **shown), status
+                           **shown), status
 
 
 @bp.get("/records/<record_id>")

@@ -176,3 +176,10 @@ def test_a_grant_ends_at_its_expiry_date(app):
     states = {g["email"]: g["state"] for g in world.api("owner", "GET", "/api/v1/mentors").json["mentors"]}
     assert states["revoked@example.org"] == "revoked" and states["expired@example.org"] == "expired"
     assert states["mentor@example.org"] == "active" and states["later@example.org"] == "invited"
+
+
+def test_the_dashboard_counts_only_live_mentees(service):
+    world = build(service)
+    for who, shown in (("mentor", "You mentor 1 member: see their records"), ("revoked", None), ("expired", None)):
+        page = world.browser(who)[0].get("/").data.decode()
+        assert (shown in page) if shown else 'id="mentees-link"' not in page, who
