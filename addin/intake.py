@@ -16,10 +16,10 @@ from itertools import compress
 from operator import lt
 
 from .columns import Columns, from_mappings
-from .errors import Problem
+from .errors import CpdError, Problem
 from .frameworks import Framework, load_framework
 from .model import Activity, Member, Objective, Period, Record, Status
-from .profile import Profile
+from .profile import Profile, known_elsewhere, list_profiles, load_profile
 from .values import (MAX_HOURS_PER_ACTIVITY, BadValue, did_you_mean, is_blank, normalise, plural, shown, split_list,
                      text, to_date, to_hours, to_number)
 
@@ -164,9 +164,9 @@ def _parse_codes(value: str, fw: Framework | None, title: str | None) -> tuple[t
 
 _STEP = {f: i for i, f in enumerate(("start_date", "end_date", "date_missing", "end_before_start", "hours",
                                       "category", "skill_type", "topics", "competences", "objective",
-                                      "verified_on"))}
+                                      "verified_on", "bodies"))}
 _TEXT_FIELDS = ("title", "provider", "reflection", "further_action", "evidence", "description", "mentor_comment",
-                "verified_by")
+                "verified_by", "location", "instructor")
 _ACTIVITY_FIELDS = tuple(f.name for f in dataclass_fields(Activity))
 
 
@@ -270,6 +270,8 @@ def _term_converter(profile: Profile, kind: str, fld: str, noun: str):
         if name is None:
             return None, ()
         term = profile.lookup(kind, name)
+        if term is None and kind == "categories":       # another body's category, in a log kept for several
+            term = profile.counterpart(name)
         if term is None:
             terms = getattr(profile, kind)
             labels = ", ".join(t.label for t in terms)
@@ -285,12 +287,34 @@ def _topics_converter(profile: Profile):
         problems = []
         for name in split_list(value if value != "" else None):
             term = profile.lookup("topics", name)
+            if term is None and known_elsewhere("topics", name):
+                continue                 # another body's topic (a log kept for several bodies): not this one's
             if term is None:
                 hint = did_you_mean(name, [t.label for t in profile.topics])
                 problems.append(("topics_unknown", f"topic must be one of "
                                  f"{', '.join(t.label for t in profile.topics)}; found {shown(name)}{hint}"))
             elif term.id not in ids:
                 ids.append(term.id)
+        return tuple(ids), problems
+    return convert
+
+
+def _bodies_converter():
+    """The bodies an activity counts for ('IET, EI'): profile ids, each named by id or short name."""
+    def convert(value):
+        ids: list[str] = []
+        problems = []
+        for name in split_list(value if value != "" else None):
+            try:
+                found = load_profile(name) if "/" not in name and not name.endswith(".toml") else None
+            except CpdError:
+                found = None
+            if found is None:
+                names = [p.short_name for p in list_profiles()]
+                problems.append(("bodies_unknown", f"'For' names the bodies an activity counts for ({', '.join(names)}); "
+                                 f"found {shown(name)}{did_you_mean(name, names)}"))
+            elif found.id not in ids:
+                ids.append(found.id)
         return tuple(ids), problems
     return convert
 
@@ -355,6 +379,7 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
         "competences": _by_value(table, "competences", _codes_converter(fw, title), found),
         "objective": _by_value(table, "objective", _objective_converter(refs), found),
         "verified_on": _date_column(table, found, "verified_on", "verified on", month_first),
+        "bodies": _by_value(table, "bodies", _bodies_converter(), found) if "bodies" in table.values else [()] * n,
     }
     for f in _TEXT_FIELDS:
         values[f] = _text_column(table, f) if f in table.values else [None] * n

@@ -14,6 +14,8 @@ class Status(str, Enum):
     ACTIVE = "active"
     PARTIALLY_ACTIVE = "partially_active"
     NOT_PROFESSIONALLY_ACTIVE = "not_professionally_active"
+    NEW_LICENSEE = "new_licensee"                 # US boards: the first renewal after licensure
+    MILITARY_DUTY = "military_duty"               # US boards: on active duty in the armed forces
 
     @property
     def label(self) -> str:
@@ -24,7 +26,11 @@ STATUS_LABELS = {
     Status.ACTIVE: "Active",
     Status.PARTIALLY_ACTIVE: "Partially active",
     Status.NOT_PROFESSIONALLY_ACTIVE: "Not professionally active",
+    Status.NEW_LICENSEE: "New licensee (first renewal)",
+    Status.MILITARY_DUTY: "On active military duty",
 }
+# The statuses every profile offers; a profile adds those it names as exempt (the US boards' two).
+BASE_STATUSES = (Status.ACTIVE, Status.PARTIALLY_ACTIVE, Status.NOT_PROFESSIONALLY_ACTIVE)
 
 OBJECTIVE_STATUSES = ("Planned", "In progress", "Achieved", "Partly achieved", "Dropped")
 
@@ -108,6 +114,9 @@ class Activity:
     mentor_comment: str | None = None
     verified_by: str | None = None
     verified_on: date | None = None
+    bodies: tuple[str, ...] = ()         # profile ids this activity counts for; () = every body the log is kept for
+    location: str | None = None          # where it took place (US boards' log)
+    instructor: str | None = None        # instructor's or speaker's name (US boards' log)
 
     @property
     def days(self) -> int:

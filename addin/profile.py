@@ -8,16 +8,17 @@ declared here so a profile is checked before it is used.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import Problem, ProfileError
-from .model import Period, Status
+from .model import BASE_STATUSES, Period, Status, shift_years
 from .values import normalise
 
 PERIOD_KINDS = ("calendar_year", "rolling_years", "licence_year")
@@ -25,6 +26,12 @@ SEVERITIES = ("fail", "warn")
 PRO_RATING = ("none", "leave_days")
 TEMPLATE_COLUMNS_OPTIONAL = ("skill_type", "competences", "topics", "objective", "evidence",
                              "mentor_comment", "verified_by", "verified_on", "description")
+TEMPLATE_COLUMNS_EXTRA = ("location", "instructor")     # log fields only some bodies ask for
+# What a category holds, in terms common to every body: how one log kept for several bodies reads
+# one body's category in another's terms (IET "Training courses" is EI "Courses, seminars and
+# conferences"). Every shipped profile's categories cover all of them.
+COMMON_KINDS = ("course", "event", "elearning", "work", "academic", "self_study", "volunteering", "committee",
+                "mentoring", "presenting", "writing", "networking", "industry", "other")
 
 # Every criterion kind and the parameters it takes: name -> (type, default).
 CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
@@ -62,6 +69,7 @@ class Term:
     supports_others: bool = False     # categories: supporting others' learning
     min_hours: float | None = None    # categories: a minimum in the period
     max_hours: float | None = None    # categories: a cap on what counts to the total
+    kinds: tuple[str, ...] = ()       # categories: what it holds, in COMMON_KINDS terms
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,7 @@ class Profile:
     exempt_statuses: frozenset = frozenset()
     grades: tuple[str, ...] = ()
     omit_columns: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = ()
     default: bool = False
     path: str | None = None
 
@@ -131,6 +140,42 @@ class Profile:
             return Period(start, date(start.year + rule.years - 1, 12, 31))
         return Period.years_starting(start, rule.years)
 
+    @property
+    def statuses(self) -> tuple[Status, ...]:
+        """The member statuses this profile offers: the usual three, and any other it names as exempt."""
+        return BASE_STATUSES + tuple(s for s in Status if s in self.exempt_statuses and s not in BASE_STATUSES)
+
+    def period_ending(self, end: date) -> Period:
+        """This profile's kind of period that ends on `end` (a calendar year ends with it)."""
+        if self.period.kind == "calendar_year":
+            return Period(date(end.year - self.period.years + 1, 1, 1), date(end.year, 12, 31))
+        return Period.years_ending(end, self.period.years)
+
+    def previous_period(self, period: Period) -> Period:
+        """The period of this profile's length just before `period`."""
+        return Period.years_ending(period.start - timedelta(days=1), self.period.years)
+
+    def period_named(self, text: str) -> Period:
+        """The period a member names: a year ("2025": this profile's period ending in that year, or starting
+        in it for a licence year) or two dates ("2025-07-01..2026-06-30")."""
+        text = text.strip()
+        if ".." in text:
+            first, _, last = text.partition("..")
+            try:
+                start, end = date.fromisoformat(first.strip()), date.fromisoformat(last.strip())
+            except ValueError:
+                raise ProfileError("period_invalid", f"{text!r}: give the period as YYYY-MM-DD..YYYY-MM-DD") from None
+            if end < start:
+                raise ProfileError("period_invalid", f"{text!r}: the period ends before it starts")
+            return Period(start, end)
+        if not (text.isdigit() and len(text) == 4 and 1990 <= int(text) <= 2100):
+            raise ProfileError("period_invalid", f"{text!r}: give a year (2025) or two dates "
+                               "(2025-07-01..2026-06-30)")
+        year = int(text)
+        if self.period.kind == "licence_year":
+            return self.default_period(year)
+        return self.period_ending(date(year, 12, 31))
+
     def period_around(self, latest: date | None) -> Period:
         """The period a record that does not say its own covers: this profile's kind of period around its
         latest activity (this year's, with none)."""
@@ -150,6 +195,18 @@ class Profile:
     def lookup(self, kind: str, name: str) -> Term | None:
         """The category, skill type or topic a label, id or alias names."""
         return self.vocab[kind].get(normalise(name))
+
+    def counterpart(self, name: str) -> Term | None:
+        """This profile's category for another shipped body's category label (a log kept for several
+        bodies): the first of ours that holds what theirs holds."""
+        for other in _shipped().values():
+            if other.id == self.id:
+                continue
+            theirs = other.lookup("categories", name)
+            if theirs is not None and theirs.kinds:
+                return next((t for t in self.categories if set(t.kinds) & set(theirs.kinds[:1])),
+                            next((t for t in self.categories if set(t.kinds) & set(theirs.kinds)), None))
+        return None
 
     def term(self, kind: str, term_id: str) -> Term:
         return next(t for t in getattr(self, kind) if t.id == term_id)
@@ -182,6 +239,22 @@ def list_profiles() -> list[Profile]:
 
 def default_profile() -> Profile:
     return list_profiles()[0]
+
+
+def known_elsewhere(kind: str, name: str) -> bool:
+    """Whether some shipped profile names this category or topic (one body's term in another's log)."""
+    return any(p.lookup(kind, name) is not None for p in _shipped().values())
+
+
+def load_profiles(named: str) -> list[Profile]:
+    """The profiles a workbook's 'Institution profile' names: one ("IET"), or several ("IET, EI")."""
+    names = [n for n in re.split(r"[,;/+&]+", named) if n.strip()] or [named]
+    found: list[Profile] = []
+    for name in names:
+        prof = load_profile(name.strip())
+        if prof not in found:
+            found.append(prof)
+    return found
 
 
 def load_profile(name_or_path: str | Path | None = None) -> Profile:
@@ -292,8 +365,12 @@ def parse_profile(raw: dict, source_path: str | None = None) -> Profile:
             exempt.append(Status(s))
         except ValueError:
             c.bad("exempt_statuses", f"unknown status {s!r} (known: {', '.join(x.value for x in Status)})")
-    template = c.table(top.get("template", {}), "template", {"omit_columns"})
+    template = c.table(top.get("template", {}), "template", {"omit_columns", "add_columns"})
     omit = tuple(c.get(template, "omit_columns", list, "template.", []))
+    extra = tuple(c.get(template, "add_columns", list, "template.", []))
+    for col in extra:
+        if col not in TEMPLATE_COLUMNS_EXTRA:
+            c.bad("template.add_columns", f"{col!r} cannot be added (extra columns: {', '.join(TEMPLATE_COLUMNS_EXTRA)})")
     for col in omit:
         if col not in TEMPLATE_COLUMNS_OPTIONAL:
             c.bad("template.omit_columns", f"{col!r} cannot be omitted (optional: {', '.join(TEMPLATE_COLUMNS_OPTIONAL)})")
@@ -306,7 +383,7 @@ def parse_profile(raw: dict, source_path: str | None = None) -> Profile:
         source=c.get(top, "source", str, "", ""), period=period, hours=hours,
         categories=categories, skill_types=skill_types, topics=topics, criteria=criteria,
         competence_framework=framework, exempt_statuses=frozenset(exempt),
-        grades=tuple(c.get(top, "grades", list, "", [])), omit_columns=omit,
+        grades=tuple(c.get(top, "grades", list, "", [])), omit_columns=omit, extra_columns=extra,
         default=c.get(top, "default", bool, "", False), path=source_path,
         vocab={kind: _vocabulary(terms) for kind, terms in
                (("categories", categories), ("skill_types", skill_types), ("topics", topics))},
@@ -367,7 +444,7 @@ def _parse_terms(c: _Checker, raw: Any, kind: str, required: bool = False) -> tu
     for i, item in enumerate(raw, 1):
         where = f"{kind}[{i}]."
         t = c.table(item, f"{kind}[{i}]", {"id", "label", "aliases", "group", "formal", "supports_others",
-                                           "min_hours", "max_hours"})
+                                           "min_hours", "max_hours", "kinds"})
         tid = c.get(t, "id", str, where, required=True)
         label = c.get(t, "label", str, where, tid)
         if not tid:
@@ -378,7 +455,11 @@ def _parse_terms(c: _Checker, raw: Any, kind: str, required: bool = False) -> tu
         term = Term(id=tid, label=label or tid, aliases=tuple(c.get(t, "aliases", list, where, [])),
                     group=group, formal=c.get(t, "formal", bool, where, False),
                     supports_others=c.get(t, "supports_others", bool, where, False),
-                    min_hours=c.get(t, "min_hours", float, where), max_hours=c.get(t, "max_hours", float, where))
+                    min_hours=c.get(t, "min_hours", float, where), max_hours=c.get(t, "max_hours", float, where),
+                    kinds=tuple(c.get(t, "kinds", list, where, [])))
+        for k in term.kinds:
+            if k not in COMMON_KINDS:
+                c.bad(f"{where}kinds", f"unknown kind {k!r} (kinds: {', '.join(COMMON_KINDS)})")
         for name in (term.id, term.label, *term.aliases):
             key = normalise(name)
             if key in seen and seen[key] != term.id:

@@ -14,7 +14,7 @@ from addin.readiness.criteria import KINDS
 def test_shipped_profiles_load_and_iet_is_default():
     ids = [p.id for p in list_profiles()]
     assert ids[0] == "iet"
-    assert set(ids) == {"iet", "ikt", "engc", "ea", "rics", "istructe", "ei", "us-pe"}
+    assert set(ids) == {"iet", "ikt", "engc", "ea", "rics", "istructe", "ei", "us-pe", "us-nc", "us-sc", "us-tx", "us-ny"}
 
 
 def test_the_30_hour_rule_is_iet_data():

@@ -117,11 +117,12 @@ def _lists_sheet(wb: Workbook, profile: Profile) -> dict[str, str]:
     ws.sheet_state = "hidden"
     fw = None if profile.competence_framework == "none" else load_framework(profile.competence_framework)
     targets = ["Exempt" if s in profile.exempt_statuses else
-               profile.target(s) if profile.target(s) is not None else profile.target(Status.ACTIVE) for s in Status]
+               profile.target(s) if profile.target(s) is not None else profile.target(Status.ACTIVE)
+               for s in profile.statuses]
     columns = {
         "categories": ("Categories", [t.label for t in profile.categories]),
         "skill_types": ("Skill types", [t.label for t in profile.skill_types]),
-        "statuses": ("Statuses", [STATUS_LABELS[s] for s in Status]),
+        "statuses": ("Statuses", [STATUS_LABELS[s] for s in profile.statuses]),
         "targets": ("Target hours", [t if t is not None else "" for t in targets]),
         "grades": ("Grades", list(profile.grades or DEFAULT_GRADES)),
         "registration": ("Registration titles", [*(fw.titles if fw else ()), "None"]),
@@ -264,7 +265,7 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
     rows = {
         "target": (f"Target {unit}", _target_formula(profile)),
         "hours": (f"{profile.unit_title} in the period", f"={t.hours_in_period()}"),
-        "carried": ("Carried over (counted)", _carried_formula(profile)),
+        "carried": ("Carried over (counted)", _carried_formula(profile, t)),
         "counted": (f"{profile.unit_title} counted",
                     f"={SUMMARY_CELLS['hours']}+{SUMMARY_CELLS['carried']}" + _cap_excess(profile)),
         "remaining": (f"{profile.unit_title} still needed",
@@ -358,12 +359,18 @@ def _analysis_block(ws, profile: Profile, columns, row: int) -> None:
     ws.column_dimensions["D"].width = 50
 
 
+def _status_target(profile: Profile) -> str:
+    """The target for the member's status (the Lists sheet's table), before leave is taken off."""
+    status = cell_ref("status")
+    last = len(profile.statuses) + 1
+    return (f"INDEX({LISTS_SHEET}!$D$2:$D${last},MATCH(IF({status}=\"\",\"{Status.ACTIVE.label}\",{status}),"
+            f"{LISTS_SHEET}!$C$2:$C${last},0))")
+
+
 def _target_formula(profile: Profile) -> str:
     if profile.hours is None:
         return "No minimum"
-    status = cell_ref("status")
-    lookup = (f"INDEX({LISTS_SHEET}!$D$2:$D$4,MATCH(IF({status}=\"\",\"{Status.ACTIVE.label}\",{status}),"
-              f"{LISTS_SHEET}!$C$2:$C$4,0))")
+    lookup = _status_target(profile)
     if profile.hours.pro_rating == "leave_days":
         p1, p2, leave = cell_ref("period_start"), cell_ref("period_end"), cell_ref("leave_days")
         days = f"({p2}-{p1}+1)"
@@ -371,10 +378,24 @@ def _target_formula(profile: Profile) -> str:
     return f"=IFERROR({lookup},\"\")"
 
 
-def _carried_formula(profile: Profile) -> str:
+def _carried_formula(profile: Profile, t: TableRefs) -> str:
+    """Hours carried in, as the engine works them out: from the log's previous period when it holds any
+    activity before this one (its counted hours over its target, at most the cap), else the typed number."""
     if profile.hours is None or not profile.hours.carry_over_max:
         return "=0"
-    return f"=MIN(N({cell_ref('carried_over')}),{profile.hours.carry_over_max:g})"
+    cap = f"{profile.hours.carry_over_max:g}"
+    p1 = cell_ref("period_start")
+    end = f"({p1}-1)"
+    years = profile.period.years
+    start = f"(DATE(YEAR({p1})-{years},MONTH({p1}),DAY({p1})))"
+    earned = t.hours_in_period(None, start, end)
+    cat = t.rng("category")
+    for term in profile.categories:
+        if term.max_hours is not None:
+            capped = t.hours_in_period(cat + '="' + term.label + '"', start, end)
+            earned += f"-MAX(0,{capped}-{term.max_hours:g})"
+    from_log = f"MIN(MAX({earned}-{_status_target(profile)},0),{cap})"
+    return f"=IF({t.any_before(p1)},IFERROR({from_log},0),MIN(N({cell_ref('carried_over')}),{cap}))"
 
 
 def _cap_excess(profile: Profile) -> str:

@@ -29,10 +29,11 @@ class TableRefs:
         col = self.letters[field]
         return f"{RECORD_SHEET}!${col}${self.first}:${col}${self.last}"
 
-    def overlap_days(self) -> str:
-        """Per row: days of the activity inside the period (0 if none, or no start date)."""
+    def overlap_days(self, p1: str | None = None, p2: str | None = None) -> str:
+        """Per row: days of the activity inside the period (0 if none, or no start date); ``p1``/``p2``
+        give another period's first and last days (default: the record's period)."""
         s, e_raw = self.rng("start_date"), self.rng("end_date")
-        p1, p2 = cell_ref("period_start"), cell_ref("period_end")
+        p1, p2 = p1 or cell_ref("period_start"), p2 or cell_ref("period_end")
         e = f"({s}+({e_raw}<>\"\")*({e_raw}-{s}))"
         lo = f"(({s}+{p1}+ABS({s}-{p1}))/2)"
         hi = f"(({e}+{p2}-ABS({e}-{p2}))/2)"
@@ -43,9 +44,14 @@ class TableRefs:
         s, e_raw = self.rng("start_date"), self.rng("end_date")
         return f"(({e_raw}<>\"\")*({e_raw}-{s})+1)"
 
-    def hours_in_period(self, condition: str | None = None) -> str:
+    def hours_in_period(self, condition: str | None = None, p1: str | None = None, p2: str | None = None) -> str:
         cond = f"*({condition})" if condition else ""
-        return f"SUMPRODUCT({self.rng('hours')}*{self.overlap_days()}/{self.days()}{cond})"
+        return f"SUMPRODUCT({self.rng('hours')}*{self.overlap_days(p1, p2)}/{self.days()}{cond})"
+
+    def any_before(self, day: str) -> str:
+        """Whether any activity starts before ``day``."""
+        s = self.rng("start_date")
+        return f"(SUMPRODUCT(({s}>0)*({s}<{day}))>0)"
 
     def activities_in_period(self, condition: str | None = None) -> str:
         cond = f"*({condition})" if condition else ""
@@ -60,7 +66,7 @@ class TableRefs:
 # _xldudf_CPD_* is how Excel saves the Office.js ones. All of them sit inside IFERROR, so a
 # spreadsheet without them shows the fallback, never an error.
 SHEETS_FUNCTIONS = frozenset({
-    "ABS", "AND", "COUNTIF", "IF", "IFERROR", "INDEX", "ISERROR", "ISNUMBER", "MATCH", "MAX", "MIN", "N",
-    "SUM", "SUMPRODUCT",
+    "ABS", "AND", "COUNTIF", "DATE", "DAY", "IF", "IFERROR", "INDEX", "ISERROR", "ISNUMBER", "MATCH", "MAX", "MIN",
+    "MONTH", "N", "SUM", "SUMPRODUCT", "YEAR",
 })
 ADDIN_FUNCTIONS = frozenset({"CPD_READINESS", "CPD_CRITERIA", "_xldudf_CPD_READINESS", "_xldudf_CPD_CRITERIA"})

@@ -20,7 +20,7 @@ from ..values import BadValue, is_blank, normalise, text
 from ..grid.cells import cell_name
 from ..grid.headers import HeaderNames, find_header
 from ..grid.record import PLAN_HEADERS as _PLAN_HEADERS
-from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_SHEET, label_names, labelled_values
+from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_SHEET, columns_for, label_names, labelled_values
 from ..workbook.limits import Limits
 from .lenient import HOURS_PER_DAY, parse_dates, parse_hours
 from .sources import read_source
@@ -123,7 +123,9 @@ def import_record(path: Path, profile: Profile, *, month_first: bool = False,
     if not found:
         raise CpdError("no_activity_table", f"{path.name}: no header row with CPD columns (such as Date, Activity, "
                        f"Hours, What did you learn) in the first {HEADER_SEARCH_ROWS} rows")
-    header_row, columns = found.header_row, found.columns
+    header_row = found.header_row
+    in_template = {c.field for c in columns_for(profile)}       # a column the new workbook has no place for goes to Notes
+    columns = {i: f for i, f in found.columns.items() if f in in_template}
     result = ImportResult(profile=profile, source=path.name, sheet=found.sheet)
     labels = _labels_from_cells(found.rows, header_row)
     labels.update({k: v for k, v in _labels_from_lines(getattr(source, "lines", [])).items() if k not in labels})

@@ -5,6 +5,7 @@ exact (``math.fsum``), and nothing depends on the clock unless ``as_of`` is give
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from ..model import Record, Status
@@ -30,27 +31,64 @@ def target_for(record: Record, profile: Profile) -> float | None:
     return base
 
 
+def for_body(record: Record, profile: Profile) -> Record:
+    """The record as one body sees it: without the activities marked for other bodies only."""
+    if not any(a.bodies for a in record.activities):
+        return record
+    return replace(record, activities=tuple(a for a in record.activities if not a.bodies or profile.id in a.bodies))
+
+
+def carry_forward(earned: float, counted: float, target: float | None, profile: Profile) -> float:
+    """Hours this period passes to the next: the surplus over the target, at most the cap, and never more
+    than was earned in the period (hours carried in are not carried twice)."""
+    if target is None or profile.hours is None or not profile.hours.carry_over_max:
+        return 0.0
+    return min(max(counted - target, 0.0), earned, profile.hours.carry_over_max)
+
+
+def carried_from_log(record: Record, profile: Profile) -> float | None:
+    """Hours carried in, worked out from the previous period's activities in the same log; None when the
+    log holds nothing before this period (then the number typed in the header is used)."""
+    if profile.hours is None or not profile.hours.carry_over_max:
+        return None
+    if not any(a.start_date < record.period.start for a in record.activities):
+        return None
+    before = replace(record, period=profile.previous_period(record.period),
+                     member=replace(record.member, leave_days=0))       # the leave typed is this period's
+    earned = compute_totals(before, profile).counted
+    return carry_forward(earned, earned, target_for(before, profile), profile)
+
+
 def carried_over(record: Record, profile: Profile) -> float:
     """Hours brought forward that count this period: at most the profile's cap."""
     if profile.hours is None or not profile.hours.carry_over_max:
         return 0.0
-    return min(record.member.carried_over, profile.hours.carry_over_max)
+    from_log = carried_from_log(record, profile)
+    return min(record.member.carried_over if from_log is None else from_log, profile.hours.carry_over_max)
 
 
 def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Readiness:
+    record = for_body(record, profile)
     totals = compute_totals(record, profile)
     target = target_for(record, profile)
     carried = carried_over(record, profile)
     counted = totals.counted + carried
     unit = profile.unit
     notes = []
-    if record.member.carried_over and profile.hours:
+    from_log = carried_from_log(record, profile)
+    if from_log is not None:
+        typed = record.member.carried_over
+        notes.append(f"{criteria.fmt_hours(carried)} {unit} carried over, worked out from the log's activities in "
+                     f"{profile.previous_period(record.period)}"
+                     + (f" (the {criteria.fmt_hours(typed)} typed in the header is not used)"
+                        if typed and abs(typed - carried) > 1e-9 else ""))
+    elif record.member.carried_over and profile.hours:
         if carried:
             notes.append(f"{criteria.fmt_hours(carried)} {unit} carried over from the last period count")
         else:
             notes.append(f"{profile.short_name} does not allow hours to be carried over; they are not counted")
     if target is not None and profile.hours and profile.hours.carry_over_max:
-        forward = min(max(counted - target, 0.0), profile.hours.carry_over_max)
+        forward = carry_forward(totals.counted, counted, target, profile)
         notes.append(f"{criteria.fmt_hours(forward)} {unit} may be carried forward to the next period")
     if totals.counted + 1e-9 < totals.hours:
         notes.append(f"category caps: {criteria.fmt_hours(totals.counted)} of {criteria.fmt_hours(totals.hours)} "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..profile import Profile
+from ..profile import TEMPLATE_COLUMNS_EXTRA, Profile
 from ..values import normalise
 
 RECORD_SHEET = "Record"
@@ -98,6 +98,10 @@ ACTIVITY_COLUMNS = (
     Column("mentor_comment", "Mentor comment", 28, ("mentor comments", "reviewer comment", "manager comment")),
     Column("verified_by", "Verified by", 16, ("verifier",)),
     Column("verified_on", "Verified on", 12, ("verification date", "date verified"), "date"),
+    Column("location", "Location", 18, ("venue", "place", "where")),
+    Column("instructor", "Instructor or speaker", 20, ("instructor", "speaker", "presenter", "instructor's name",
+                                                        "speaker's name")),
+    Column("bodies", "For", 12, ("for bodies", "counts for", "bodies", "institutions", "for institution")),
 )
 
 PLAN_COLUMNS = (
@@ -111,9 +115,13 @@ PLAN_COLUMNS = (
 )
 
 
-def columns_for(profile: Profile) -> tuple[Column, ...]:
-    """The activity columns a profile's template has."""
-    omit = set(profile.omit_columns)
+def columns_for(profile: Profile, also: tuple[Profile, ...] = ()) -> tuple[Column, ...]:
+    """The activity columns a profile's template has; with ``also`` (a log kept for several bodies), every
+    column any of them has, and the For column that marks an activity for some of them only."""
+    if also:
+        fields = {c.field for p in (profile, *also) for c in columns_for(p)} | {"bodies"}
+        return tuple(c for c in ACTIVITY_COLUMNS if c.field in fields)
+    omit = set(profile.omit_columns) | {"bodies"} | (set(TEMPLATE_COLUMNS_EXTRA) - set(profile.extra_columns))
     if not profile.topics:
         omit.add("topics")
     if not profile.skill_types:
