@@ -21,6 +21,7 @@ from .profile import Profile, list_profiles, load_profile
 from .readiness import Readiness, assess
 from .report import render, render_problems, report_dict
 from .submit import VERDICT
+from .values import count
 
 EXIT_READY, EXIT_NOT_READY, EXIT_INVALID = 0, 1, 2
 STYLE = {"pass": "green", "ready": "green", "exempt": "cyan", "warn": "yellow", "fail": "red", "not_ready": "red"}
@@ -89,76 +90,146 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--profile", "-p", default=None, metavar="ID|FILE",
-              help="Institution profile: an id from 'cpd profiles' or a profile file. Default: iet.")
+@click.option("--profile", "-p", "profiles_", multiple=True, metavar="ID|FILE",
+              help="Institution profile: an id from 'cpd profiles' or a profile file. Default: iet. Give it more "
+                   "than once for one log kept for several bodies (the first sets the categories and period).")
+@click.option("--from-previous", "previous", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None, help="Start the next period from last period's workbook: the member, the plan's open "
+                                 "objectives and the hours carried over.")
 @click.option("--name", default=None, help="Member's name.")
 @click.option("--membership-number", default=None, help="Membership number (kept as text).")
 @click.option("--grade", default=None, help="Grade, e.g. Member, Associate, MIET.")
 @click.option("--registration", default=None, help="Registration title: CEng, IEng, EngTech, ICTTech or None.")
-@click.option("--status", type=click.Choice([s.value for s in Status]), default=Status.ACTIVE.value,
-              show_default=True, help="Professional status; sets the hours target.")
+@click.option("--status", type=click.Choice([s.value for s in Status]), default=None,
+              help="Professional status; sets the hours target. Default: active (or last period's).")
 @click.option("--year", type=click.IntRange(1990, 2100), default=None,
               help="Year the record covers (calendar-year profiles). Default: this year.")
 @click.option("--from", "start", type=DateType(), default=None,
               help="First day of the period (YYYY-MM-DD); the end follows from the profile.")
 @click.option("--to", "end", type=DateType(), default=None, help="Last day of the period, to override.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def new(out: Path, profile: str | None, name, membership_number, grade, registration, status, year, start, end,
-        force) -> None:
-    """Create a fresh CPD workbook for a member, profile and period."""
+def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name, membership_number, grade, registration,
+        status, year, start, end, force) -> None:
+    """Create a fresh CPD workbook for a member, profile(s) and period."""
     from workbook_templates.builder import build_workbook
+    from .next_period import next_period_start
 
     if out.exists() and not force:
         fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
     if out.suffix.lower() != ".xlsx":
         fail(CpdError("bad_extension", f"{out}: the workbook must be saved as .xlsx"))
-    prof = profile_or_fail(profile)
+    header: dict = {}
+    objectives: list = []
+    carried_note = None
+    if previous is not None:
+        from .workbook.reader import read_workbook
+        last, last_record = read_or_fail(lambda: read_workbook(previous), False, str(previous))
+        bodies = [profile_or_fail(p) for p in profiles_] or list(last.bodies or (last.profile,))
+        header, objectives, carried = next_period_start(last_record, bodies[0])
+        start = start or next_period_start_date(last_record)
+        if carried is not None:
+            carried_note = f"{carried:g} {bodies[0].unit} carried over from {last_record.period}"
+    else:
+        bodies = [profile_or_fail(p) for p in profiles_] or [profile_or_fail(None)]
+    prof = bodies[0]
     period = prof.default_period(year, start)
     p_start, p_end = period.start, period.end
     if end is not None:
         p_end = end
     if p_end < p_start:
         fail(CpdError("period_invalid", f"the period ends ({p_end}) before it starts ({p_start})"))
-    header = {"name": name, "membership_number": membership_number, "grade": grade, "registration": registration,
-              "status": STATUS_LABELS[Status(status)],
-              "period_start": datetime.combine(p_start, datetime.min.time()),
-              "period_end": datetime.combine(p_end, datetime.min.time())}
-    wb = build_workbook(prof, {k: v for k, v in header.items() if v is not None})
+    given = {"name": name, "membership_number": membership_number, "grade": grade, "registration": registration,
+             "status": STATUS_LABELS[Status(status)] if status else None}
+    header.update({k: v for k, v in given.items() if v is not None})
+    header.update(period_start=datetime.combine(p_start, datetime.min.time()),
+                  period_end=datetime.combine(p_end, datetime.min.time()))
+    wb = build_workbook(prof, {k: v for k, v in header.items() if v is not None}, objectives, also=tuple(bodies[1:]))
     try:
         wb.save(out)
     except OSError as exc:
         fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"))
-    click.echo(f"Created {out} ({prof.short_name}, {p_start:%d %b %Y} to {p_end:%d %b %Y}).")
+    names = ", ".join(b.short_name for b in bodies)
+    click.echo(f"Created {out} ({names}, {p_start:%d %b %Y} to {p_end:%d %b %Y}).")
+    if previous is not None:
+        click.echo(f"From {previous.name}: {count(len(objectives), 'open objective')} carried into the plan"
+                   + (f"; {carried_note}" if carried_note else "") + ".")
     click.echo(f"Fill in the Record and Plan sheets, then run: cpd check {out}")
+
+
+def next_period_start_date(record: Record) -> date:
+    from datetime import timedelta
+    return record.period.end + timedelta(days=1)
 
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--profile", "-p", default=None, metavar="ID|FILE",
-              help="Check against this profile instead of the one the workbook names.")
+@click.option("--profile", "-p", "profiles_", multiple=True, metavar="ID|FILE",
+              help="Check against this profile instead of the one(s) the workbook names; give it more than once "
+                   "to check one log against several bodies (a section for each).")
+@click.option("--period", "period_text", default=None, metavar="YEAR|FROM..TO",
+              help="Check another period of the log: a year (2025: the body's period ending, or for a licence "
+                   "year starting, in it) or two dates (2025-07-01..2026-06-30).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for machines.")
 @click.option("--as-of", type=DateType(), default=None,
               help="Today's date for the hints (YYYY-MM-DD). Default: today.")
 @click.option("--month-first", is_flag=True, help="Read text dates like 03/12/2025 as month first (US).")
-def check(file: Path, profile: str | None, as_json: bool, as_of: date | None, month_first: bool) -> None:
+def check(file: Path, profiles_: tuple[str, ...], period_text: str | None, as_json: bool, as_of: date | None,
+          month_first: bool) -> None:
     """Check a CPD workbook: would it pass the institution's review?
 
-    Exit status: 0 ready (or exempt), 1 not ready, 2 unreadable or invalid.
+    Exit status: 0 ready (or exempt) for every body, 1 not ready for one, 2 unreadable or invalid.
     """
-    from .workbook.reader import read_workbook
+    from .workbook.limits import Limits
+    from .workbook.reader import load_bytes, read_workbook
 
-    prof = profile_or_fail(profile) if profile else None
-    read, record = read_or_fail(lambda: read_workbook(file, prof, month_first=month_first), as_json, str(file))
-    result = assess(record, read.profile, as_of=as_of or date.today())
+    given = [profile_or_fail(p) for p in profiles_]
+    try:
+        data = load_bytes(file, Limits.from_env())
+    except CpdError as err:
+        fail(err, as_json, str(file))
+    read, record = read_or_fail(lambda: read_workbook(data, given[0] if given else None, month_first=month_first),
+                                as_json, str(file))
+    bodies = given or list(read.bodies or (read.profile,))
+    checks = []
+    for i, body in enumerate(bodies):
+        if i:
+            read, record = read_or_fail(lambda: read_workbook(data, body, month_first=month_first), as_json,
+                                        f"{file} ({body.short_name})")
+        record, note = period_for(record, body, period_text, first=i == 0)
+        result = assess(record, body, as_of=as_of or date.today())
+        checks.append((body, read, record, result, [*read.notes, *([note] if note else [])]))
     if as_json:
-        report = report_dict(result, record, read.profile)
-        report["notes"] = [*read.notes, *report.get("notes", [])]        # what reading assumed, then the engine's
-        click.echo(json.dumps(report, indent=2))
+        reports = []
+        for body, read, record, result, notes in checks:
+            report = report_dict(result, record, body)
+            report["notes"] = [*notes, *report.get("notes", [])]        # what reading assumed, then the engine's
+            reports.append(report)
+        click.echo(json.dumps(reports[0] if len(reports) == 1 else {"bodies": reports}, indent=2))
     else:
-        for note in read.notes:
-            click.echo(f"Note: {note}.", err=True)
-        print_report(result, record, read.profile, as_json)
-    sys.exit(exit_status(result))
+        for n, (body, read, record, result, notes) in enumerate(checks):
+            if len(checks) > 1:
+                click.echo(("\n" if n else "") + click.style(f"== {body.short_name}: {body.name} ==", bold=True))
+            for note in notes:
+                click.echo(f"Note: {note}.", err=True)
+            print_report(result, record, body, as_json)
+    sys.exit(max(exit_status(result) for *_, result, _ in checks))
+
+
+def period_for(record: Record, body: Profile, period_text: str | None, first: bool) -> tuple[Record, str | None]:
+    """The record with the period under review for this body: --period's, or the workbook's for the first
+    body, and each other body's own kind of period ending with it."""
+    from dataclasses import replace
+    if period_text:
+        try:
+            return replace(record, period=body.period_named(period_text)), None
+        except CpdError as err:
+            fail(err)
+    if first:
+        return record, None
+    period = body.period_ending(record.period.end)
+    if period == record.period:
+        return record, None
+    return replace(record, period=period), f"{body.short_name} reviews {period} (its own period ending with the workbook's)"
 
 
 def read_or_fail(read: Callable[[], GridRead], as_json: bool, name: str) -> tuple[GridRead, Record]:
@@ -236,7 +307,7 @@ def import_(source: Path, out: Path, profile: str | None, month_first: bool, hou
     if result.unmapped:
         click.echo(f"Not in the template, kept in Notes: {', '.join(result.unmapped)}")
     if result.problems:
-        click.echo(f"{len(result.problems)} value(s) could not be read (kept in Notes):")
+        click.echo(f"{count(len(result.problems), 'value')} could not be read (kept in Notes):")
         for p in result.problems:
             click.echo(f"  {p.message}")
     for note in result.notes:
@@ -248,23 +319,29 @@ def import_(source: Path, out: Path, profile: str | None, month_first: bool, hou
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--profile", "-p", default=None, metavar="ID|FILE",
-              help="Read with this profile instead of the one the workbook names.")
+              help="Write what this body asks for: its columns and labels, and only the activities that count for "
+                   "it, in its period. Default: the (first) profile the workbook names.")
+@click.option("--period", "period_text", default=None, metavar="YEAR|FROM..TO",
+              help="Another period of the log (as for cpd check).")
+@click.option("--all", "everything", is_flag=True, help="Every activity of the log, whatever its period.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def export(file: Path, out: Path, profile: str | None, force: bool) -> None:
+def export(file: Path, out: Path, profile: str | None, period_text: str | None, everything: bool,
+           force: bool) -> None:
     """Export a workbook's activities as CSV (text that looks like a formula is kept as text)."""
     from .export import write_csv
+    from .readiness.engine import for_body
     from .workbook.reader import read_workbook
 
     if out.exists() and not force:
         fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
-    try:
-        read = read_workbook(file, profile_or_fail(profile) if profile else None)
-        record = read.require()
-    except CpdError as err:
-        fail(err, name=str(file))
+    body = profile_or_fail(profile) if profile else None
+    read, record = read_or_fail(lambda: read_workbook(file, body), False, str(file))
+    first = body is None or body.id == (read.bodies or (read.profile,))[0].id
+    record, _ = period_for(for_body(record, read.profile), read.profile, period_text, first)
     with open(out, "w", newline="", encoding="utf-8") as fh:
-        n = write_csv(record, read.profile, fh)
-    click.echo(f"Wrote {n} activities to {out}.")
+        n = write_csv(record, read.profile, fh, period=None if everything else record.period)
+    click.echo(f"Wrote {count(n, 'activity', 'activities')} for {read.profile.short_name} to {out}"
+               + ("." if everything else f" ({record.period})."))
 
 
 @cli.command()
@@ -423,7 +500,7 @@ def profiles_validate(file: Path) -> None:
         p = load_profile(str(file) if str(file).endswith(".toml") or "/" in str(file) else f"./{file}")
     except CpdError as err:
         if err.problems:
-            click.echo(f"{file}: not a valid profile ({len(err.problems)} problem(s)):", err=True)
+            click.echo(f"{file}: not a valid profile ({count(len(err.problems), 'problem')}):", err=True)
             for prob in err.problems:
                 click.echo(f"  [{prob.code}] {prob.message}", err=True)
             sys.exit(EXIT_INVALID)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import csv
 from typing import TextIO
 
-from .model import Record
+from .model import Period, Record
 from .profile import Profile
+from .readiness.totals import in_period
 from .values import FORMULA_TRIGGERS
-from .workbook.layout import ACTIVITY_COLUMNS
+from .workbook.layout import ACTIVITY_COLUMNS, columns_for, hours_header
 
 COLUMNS = tuple((c.field, c.header) for c in ACTIVITY_COLUMNS)   # the template's columns, in its order
 
@@ -37,21 +38,24 @@ def activity_values(activity, profile: Profile, labels: dict | None = None) -> d
             v = labels["skill_types"].get(v, v)
         elif f == "topics":
             v = ", ".join(labels["topics"].get(t, t) for t in v) or None
-        elif f == "competences":
+        elif f in ("competences", "bodies"):
             v = ", ".join(v) or None
         out[f] = v
     return out
 
 
-def write_csv(record: Record, profile: Profile, out: TextIO) -> int:
-    """Write one row per activity; returns how many."""
+def write_csv(record: Record, profile: Profile, out: TextIO, period: Period | None = None) -> int:
+    """Write one row per activity (those touching ``period`` when given), in the profile's template
+    columns and labels; returns how many."""
+    columns = [(c.field, hours_header(profile) if c.field == "hours" else c.header) for c in columns_for(profile)]
     writer = csv.writer(out)
-    writer.writerow([h for _, h in COLUMNS])
+    writer.writerow([h for _, h in columns])
     labels = activity_labels(profile)
-    for a in sorted(record.activities, key=lambda a: a.row):
+    chosen = [a for a in record.activities if period is None or in_period(a, period)]
+    for a in sorted(chosen, key=lambda a: a.row):
         values = activity_values(a, profile, labels)
         row = []
-        for f, _ in COLUMNS:
+        for f, _ in columns:
             v = values[f]
             if v is None:
                 row.append("")
@@ -62,4 +66,4 @@ def write_csv(record: Record, profile: Profile, out: TextIO) -> int:
             else:
                 row.append(f"{v:g}" if isinstance(v, float) else v)
         writer.writerow(row)
-    return len(record.activities)
+    return len(chosen)

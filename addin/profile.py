@@ -376,7 +376,7 @@ def parse_profile(raw: dict, source_path: str | None = None) -> Profile:
             c.bad("template.omit_columns", f"{col!r} cannot be omitted (optional: {', '.join(TEMPLATE_COLUMNS_OPTIONAL)})")
     criteria = _parse_criteria(c, top.get("criteria", []), hours, topics, categories)
     if c.problems:
-        raise ProfileError("profile_invalid", f"profile {pid!r} is not valid: {len(c.problems)} problem(s): "
+        raise ProfileError("profile_invalid", f"profile {pid!r} is not valid: {len(c.problems)} {'problem' if len(c.problems) == 1 else 'problems'}: "
                            + "; ".join(p.message for p in c.problems), c.problems)
     return Profile(
         id=pid, name=name, short_name=c.get(top, "short_name", str, "", pid.upper()),

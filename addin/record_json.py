@@ -23,7 +23,8 @@ from .profile import Profile, load_profile
 from .workbook.layout import PLAN_HEADER_ROW, TABLE_HEADER_ROW
 
 RECORD_VERSION = 2
-ACTIVITY_FIELDS = [f for f, _ in COLUMNS] + ["row"]
+ADDED_AFTER_ROW = ["location", "instructor", "bodies"]     # added within version 2, after `row` (at the end)
+ACTIVITY_FIELDS = [f for f, _ in COLUMNS if f not in ADDED_AFTER_ROW] + ["row"] + ADDED_AFTER_ROW
 MEMBER_FIELDS = ("name", "membership_number", "grade", "registration")
 OBJECTIVE_FIELDS = ["ref", "objective", "why", "competences", "target_date", "status", "evaluation"]
 
@@ -38,7 +39,11 @@ def record_data(record: Record, profile: Profile) -> dict:
     labels = activity_labels(profile)
     objectives = [[o.ref, o.objective, o.why, ", ".join(o.competences) or None, _plain(o.target_date), o.status,
                    o.evaluation] for o in record.objectives]
-    activities = [[*map(_plain, activity_values(a, profile, labels).values()), a.row] for a in record.activities]
+    activities = []
+    for a in record.activities:
+        values = activity_values(a, profile, labels)
+        values["row"] = a.row
+        activities.append([_plain(values[f]) for f in ACTIVITY_FIELDS])
     return {"version": RECORD_VERSION, "profile": profile.id,
             "member": {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
                        "status": m.status.value, "registration": m.registration, "carried_over": m.carried_over,

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from addin.cli import cli
 from addin.intake import build_record
 from addin.profile import load_profile
-from addin.workbook.layout import HEADER, PLAN_COLUMNS, PLAN_HEADER_ROW, RECORD_SHEET, TABLE_HEADER_ROW, columns_for
+from addin.workbook.layout import (ACTIVITY_COLUMNS, HEADER, PLAN_COLUMNS, PLAN_HEADER_ROW, RECORD_SHEET,
+                                   TABLE_HEADER_ROW)
 from addin.workbook.writer import set_value
 from workbook_templates import example_path
 
@@ -52,7 +53,7 @@ def fill_workbook(path: Path, activities=(), header=None, objectives=(), profile
     wb = openpyxl.load_workbook(path)
     ws = wb[RECORD_SHEET]
     headers = {ws.cell(row=TABLE_HEADER_ROW, column=c).value: c for c in range(1, ws.max_column + 1)}
-    by_field = {col.field: headers[h] for col in columns_for(load_profile(profile_id))
+    by_field = {col.field: headers[h] for col in ACTIVITY_COLUMNS
                 for h in headers if h and (h == col.header or (col.field == "hours" and "CPD" in h))}
     for fld, value in (header or {}).items():
         h = HEADER[fld]

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from addin.intake import build_record
+from addin.model import Status
 from addin.profile import list_profiles
 from addin.readiness import assess
 
@@ -102,7 +103,7 @@ def test_every_criterion_that_is_not_met_has_a_hint(case):
         assert c.status in ("pass", "warn", "fail")
         if c.status != "pass":
             assert c.hint and len(c.hint) > 10, (c.id, c.status, c.reason)
-    exempt = status == "Not professionally active" and bool(profile.exempt_statuses)
+    exempt = status == "Not professionally active" and Status.NOT_PROFESSIONALLY_ACTIVE in profile.exempt_statuses
     assert (result.verdict == "not_ready") == (not exempt and any(c.status == "fail" for c in result.criteria))
 
 

@@ -64,8 +64,10 @@ def test_0005_turns_old_submissions_into_documents_and_loses_nothing(database_ur
         assert doc["version"] == 2 and doc["id"] == "sub_old" and doc["received_at"] == "2026-11-20T09:30:00Z"
         assert doc["member"] == {k: v for k, v in now["member"].items() if k not in ("carried_over", "leave_days")}
         assert doc["period"] == now["period"] and doc["profile"] == "iet"
-        assert doc["activities"]["columns"] == now["activities"]["columns"][:-1]
-        assert doc["activities"]["rows"] == [r[:-1] for r in now["activities"]["rows"]]   # every value of every activity
+        row_at = now["activities"]["columns"].index("row")          # what was added since comes after it
+        assert doc["activities"]["columns"] == now["activities"]["columns"][:row_at]
+        assert doc["activities"]["rows"] == [r[:row_at] for r in now["activities"]["rows"]]   # every value of every activity
+        assert all(v is None for r in now["activities"]["rows"] for v in r[row_at + 1:])
         assert [r[0] for r in doc["objectives"]["rows"]] == [o.ref for o in read.record.objectives]
         assert doc["readiness"] == readiness
         assert receipt(sub)["status"] == "delivered" and receipt(sub)["receipt_id"] == "rcpt_kept"

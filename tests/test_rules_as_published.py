@@ -73,3 +73,91 @@ def test_rics_2026_asks_for_sustainability_ai_and_data_within_three_years():
 def test_rics_does_not_exempt_a_member_by_status():
     result = rics_record(2025, ["Ethics and professional standards"], status="Not professionally active")
     assert result.verdict != "exempt"
+
+
+# ---------------------------------------------------------------- US boards: each state's own profile
+
+def us_record(pid: str, acts: list[dict], period: tuple[str, str], status: str = "Active", carried=None):
+    profile = load_profile(pid)
+    header = {"period_start": period[0], "period_end": period[1], "status": status}
+    if carried is not None:
+        header["carried_over"] = carried
+    return profile, assess(make_record(profile, acts, header=header), profile)
+
+
+def course(day: str, hours: float, category="Courses, seminars and workshops", topics=None) -> dict:
+    act = {"start_date": day, "title": "Course", "hours": hours, "category": category}
+    if topics:
+        act["topics"] = topics
+    return act
+
+
+@pytest.mark.parametrize("hours, verdict", [(29, "not_ready"), (30, "ready")])
+def test_south_carolina_asks_30_pdh_over_its_two_year_period(hours, verdict):
+    """A biennial state: 29 PDH over 1 Jul 2024 - 30 Jun 2026 is short (the fixed 15 PDH passed it)."""
+    _, result = us_record("us-sc", [course("2024-09-01", hours / 2), course("2025-10-01", hours / 2)],
+                          ("2024-07-01", "2026-06-30"))
+    assert result.verdict == verdict and result.target == 30
+    assert load_profile("us-sc").default_period(2024).start.isoformat() == "2024-07-01"
+    assert load_profile("us-sc").default_period(2024).end.isoformat() == "2026-06-30"
+
+
+@pytest.mark.parametrize("hours, verdict", [(35.5, "not_ready"), (36, "ready")])
+def test_new_york_asks_36_hours_over_three_years_with_an_hour_of_ethics(hours, verdict):
+    _, result = us_record("us-ny", [course("2024-03-01", hours - 1), course("2025-03-01", 1, topics="Ethics")],
+                          ("2024-01-01", "2026-12-31"))
+    assert result.verdict == verdict, [(c.id, c.reason) for c in result.criteria]
+    _, no_ethics = us_record("us-ny", [course("2024-03-01", 40)], ("2024-01-01", "2026-12-31"))
+    assert {c.id: c.status for c in no_ethics.criteria}["ethics"] == "fail"
+
+
+def test_new_york_carries_nothing_over_and_texas_carries_at_most_14():
+    _, ny = us_record("us-ny", [course("2024-03-01", 30, topics="Ethics")], ("2024-01-01", "2026-12-31"), carried=10)
+    assert ny.counted_hours == 30 and any("does not allow hours to be carried over" in n for n in ny.notes)
+    _, tx = us_record("us-tx", [course("2025-03-01", 1, topics="Ethics")], ("2025-01-01", "2025-12-31"), carried=20)
+    assert tx.counted_hours == 15 and tx.verdict == "ready"                # 1 earned + 14 carried (of 20 typed)
+
+
+def test_texas_counts_at_most_5_pdh_of_self_directed_study_and_no_work_experience():
+    acts = [course("2025-02-01", 5, topics="Ethics"), course("2025-03-01", 8, "Self-directed study"),
+            course("2025-04-01", 10, "Work experience")]
+    _, result = us_record("us-tx", acts, ("2025-01-01", "2025-12-31"))
+    assert result.counted_hours == 10 and result.verdict == "not_ready"       # 5 + 5 of 8 + 0 of 10
+    assert result.totals.hours == 23
+
+
+@pytest.mark.parametrize("pid, status, verdict", [("us-sc", "New licensee (first renewal)", "exempt"),
+                                                  ("us-sc", "On active military duty", "exempt"),
+                                                  ("us-nc", "New licensee (first renewal)", "exempt"),
+                                                  ("us-tx", "New licensee (first renewal)", "not_ready")])
+def test_us_boards_exempt_new_licensees_and_military_duty_where_their_rules_say_so(pid, status, verdict):
+    _, result = us_record(pid, [course("2025-03-01", 1)], ("2025-01-01", "2025-12-31"), status=status)
+    assert result.verdict == verdict
+
+
+def test_us_boards_logs_have_location_and_instructor_where_the_rule_asks():
+    from addin.workbook.layout import columns_for
+    for pid, has in (("us-nc", True), ("us-sc", True), ("us-pe", True), ("iet", False), ("us-tx", False)):
+        fields = {c.field for c in columns_for(load_profile(pid))}
+        assert ({"location", "instructor"} <= fields) is has, pid
+
+
+# ---------------------------------------------------------------- Engineers Australia
+
+def test_engineers_australia_has_no_90_hour_target_and_takes_leave_off_its_150():
+    profile = load_profile("ea")
+    header = {"period_start": "2023-01-01", "period_end": "2025-12-31", "status": "Partially active"}
+    record = make_record(profile, [course("2024-03-01", 100, "Short courses, workshops and seminars")], header=header)
+    assert assess(record, profile).target == 150                   # not Victoria's 90
+    year_off = make_record(profile, [], header={**header, "status": "Active", "leave_days": 365})
+    assert assess(year_off, profile).target == pytest.approx(150 * (1096 - 365) / 1096)     # about 100, not 60
+
+
+# ---------------------------------------------------------------- sources
+
+def test_every_criterion_of_every_shipped_profile_names_its_source():
+    from addin.profile import list_profiles
+    missing = [(p.id, c.id) for p in list_profiles() for c in p.criteria if not (c.source and len(c.source) > 20)]
+    assert not missing
+    read_today = [c.source for p in list_profiles() for c in p.criteria if "read 2026-" in c.source]
+    assert len(read_today) >= 20 and all("http" in s for s in read_today)

@@ -47,24 +47,28 @@ SUMMARY_CATEGORY_ROW = 17
 
 def build_workbook(profile: Profile, header: Mapping[str, object] | None = None,
                    objectives: Iterable[Mapping[str, object]] = (),
-                   activities: Iterable[Mapping[str, object]] = ()) -> Workbook:
-    """The template for a profile; header, objectives and activities fill it in (field -> value)."""
+                   activities: Iterable[Mapping[str, object]] = (), also: tuple[Profile, ...] = ()) -> Workbook:
+    """The template for a profile; header, objectives and activities fill it in (field -> value). With
+    ``also``, one log kept for several bodies: every column any of them asks for, a For column, and a
+    Summary line for each."""
+    also = tuple(p for p in also if p.id != profile.id)
     wb = Workbook()
     wb.properties.creator = "CPD tracker"
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     wb.properties.title = f"CPD record ({profile.short_name})"
-    columns = columns_for(profile)
+    columns = columns_for(profile, also)
     lists = _lists_sheet(wb, profile)
     record = wb.active
     record.title = RECORD_SHEET
     _record_sheet(record, profile, columns, lists)
     plan = wb.create_sheet(PLAN_SHEET)
     _plan_sheet(plan, profile, lists)
-    _summary_sheet(wb.create_sheet(SUMMARY_SHEET), profile, columns)
+    _summary_sheet(wb.create_sheet(SUMMARY_SHEET), profile, columns, also)
     _guidance_sheet(wb.create_sheet(GUIDANCE_SHEET), profile)
     wb.move_sheet(LISTS_SHEET, offset=4)
-    header = {"profile": profile.short_name, "status": Status.ACTIVE.label, **(header or {})}
+    header = {"profile": ", ".join(p.short_name for p in (profile, *also)), "status": Status.ACTIVE.label,
+              **(header or {})}
     write_header(record, header)
     write_rows(record, columns, TABLE_HEADER_ROW + 1, activities)
     objectives = list(objectives)
@@ -205,6 +209,12 @@ def _record_sheet(ws, profile: Profile, columns, lists) -> None:
                                     prompt=REFLECTION_HINT)
             prompt.add(span)
             ws.add_data_validation(prompt)
+        elif col.field == "bodies":
+            prompt = DataValidation(type=None, allow_blank=True, showInputMessage=True, promptTitle="Counts for",
+                                    prompt="Blank: this activity counts for every body this log is kept for. "
+                                           "Otherwise name the bodies it counts for, e.g. IET, EI.")
+            prompt.add(span)
+            ws.add_data_validation(prompt)
         elif col.field == "hours":
             dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="5000",
                                 allow_blank=True, showErrorMessage=True, error="Hours must be a number from 0 to 5000")
@@ -248,8 +258,8 @@ def _plan_sheet(ws, profile: Profile, lists) -> None:
     _print_setup(ws)
 
 
-def _summary_sheet(ws, profile: Profile, columns) -> None:
-    t = TableRefs(columns)
+def _summary_sheet(ws, profile: Profile, columns, also: tuple[Profile, ...] = ()) -> None:
+    t = TableRefs(columns, profile)
     unit = profile.unit
     ws["A1"] = "CPD summary"
     ws["A1"].font = Font(bold=True, size=16)
@@ -308,6 +318,8 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
             r += 1
             ws.cell(row=r, column=1, value=term.label)
             ws.cell(row=r, column=2, value=f"={t.hours_in_period(f'{skill}=$A{r}')}").number_format = "0.##"
+    if also:
+        r = _bodies_block(ws, profile, columns, also, r + 2)
     _analysis_block(ws, profile, columns, r + 2)
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 18
@@ -320,6 +332,37 @@ def _summary_sheet(ws, profile: Profile, columns) -> None:
     chart.height, chart.width = 8, 16
     ws.add_chart(chart, "D3")
     _print_setup(ws)
+
+
+def _bodies_block(ws, profile: Profile, columns, also: tuple[Profile, ...], row: int) -> int:
+    """One line per other body this log is kept for: its target, its hours in the period above (the
+    activities that count for it), and what is still needed. `cpd check` applies each body's own period."""
+    heads = ("Also kept for", "Target", "In the period", "Still needed")
+    for i, text in enumerate(heads, 1):
+        _head(ws.cell(row=row, column=i, value=text))
+    status = cell_ref("status")
+    for body in also:
+        row += 1
+        t = TableRefs(columns, body)
+        target = _status_ladder(body, status)
+        ws.cell(row=row, column=1, value=f"{body.short_name}: {body.name}")
+        ws.cell(row=row, column=2, value=f"={target}")
+        ws.cell(row=row, column=3, value=f"={t.hours_in_period()}").number_format = "0.##"
+        ws.cell(row=row, column=4, value=f"=IF(ISNUMBER(B{row}),MAX(0,B{row}-C{row}),\"\")").number_format = "0.##"
+    return row
+
+
+def _status_ladder(body: Profile, status: str) -> str:
+    """A body's target for the member's status, as one IF chain (the Lists sheet holds the main body's)."""
+    if body.hours is None:
+        return '"No minimum"'
+    formula = f"{body.target(Status.ACTIVE):g}"
+    for s in body.statuses:
+        if s is Status.ACTIVE:
+            continue
+        value = '"Exempt"' if s in body.exempt_statuses else f"{(body.target(s) if body.target(s) is not None else body.target(Status.ACTIVE)):g}"
+        formula = f'IF({status}="{s.label}",{value},{formula})'
+    return formula
 
 
 ENABLE_ADDIN = ("Turn on the CPD add-in to see the full review here (Guidance sheet, 'The add-in'); "

@@ -20,10 +20,26 @@ def cell_ref(field: str) -> str:
 
 
 class TableRefs:
-    def __init__(self, columns):
+    """Ranges of the Record table, and the sums over it; with ``body`` (a log kept for several bodies),
+    every sum leaves out the activities whose For column names other bodies only."""
+
+    def __init__(self, columns, body=None):
         self.letters = {c.field: get_column_letter(i) for i, c in enumerate(columns, 1)}
         self.first = TABLE_HEADER_ROW + 1
         self.last = TABLE_HEADER_ROW + TABLE_ROWS
+        self.body = body if "bodies" in self.letters else None
+
+    def for_body(self) -> str:
+        """Per row: 1 when the activity counts for the body (its For cell is blank or names it), else 0."""
+        b = self.rng("bodies")
+        listed = f'","&SUBSTITUTE(LOWER({b})," ","")&","'
+        names = {self.body.short_name.replace(" ", "").lower(), self.body.id.replace(" ", "").lower()}
+        found = "+".join(f'ISNUMBER(SEARCH(",{n},",{listed}))' for n in sorted(names))
+        return f"((({b}=\"\")+{found})>0)"
+
+    def _filter(self, condition: str | None) -> str:
+        parts = [c for c in (condition, self.for_body() if self.body else None) if c]
+        return "".join(f"*({c})" for c in parts)
 
     def rng(self, field: str) -> str:
         col = self.letters[field]
@@ -45,16 +61,16 @@ class TableRefs:
         return f"(({e_raw}<>\"\")*({e_raw}-{s})+1)"
 
     def hours_in_period(self, condition: str | None = None, p1: str | None = None, p2: str | None = None) -> str:
-        cond = f"*({condition})" if condition else ""
+        cond = self._filter(condition)
         return f"SUMPRODUCT({self.rng('hours')}*{self.overlap_days(p1, p2)}/{self.days()}{cond})"
 
     def any_before(self, day: str) -> str:
         """Whether any activity starts before ``day``."""
         s = self.rng("start_date")
-        return f"(SUMPRODUCT(({s}>0)*({s}<{day}))>0)"
+        return f"(SUMPRODUCT(({s}>0)*({s}<{day}){self._filter(None)})>0)"
 
     def activities_in_period(self, condition: str | None = None) -> str:
-        cond = f"*({condition})" if condition else ""
+        cond = self._filter(condition)
         return f"SUMPRODUCT(({self.overlap_days()}>0)*1{cond})"
 
 
@@ -66,7 +82,7 @@ class TableRefs:
 # _xldudf_CPD_* is how Excel saves the Office.js ones. All of them sit inside IFERROR, so a
 # spreadsheet without them shows the fallback, never an error.
 SHEETS_FUNCTIONS = frozenset({
-    "ABS", "AND", "COUNTIF", "DATE", "DAY", "IF", "IFERROR", "INDEX", "ISERROR", "ISNUMBER", "MATCH", "MAX", "MIN",
-    "MONTH", "N", "SUM", "SUMPRODUCT", "YEAR",
+    "ABS", "AND", "COUNTIF", "DATE", "DAY", "IF", "IFERROR", "INDEX", "ISERROR", "ISNUMBER", "LOWER", "MATCH", "MAX",
+    "MIN", "MONTH", "N", "SEARCH", "SUBSTITUTE", "SUM", "SUMPRODUCT", "YEAR",
 })
 ADDIN_FUNCTIONS = frozenset({"CPD_READINESS", "CPD_CRITERIA", "_xldudf_CPD_READINESS", "_xldudf_CPD_CRITERIA"})

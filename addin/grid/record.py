@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ..errors import CpdError, InvalidRecord, Problem
 from ..intake import build_record
 from ..model import Record
-from ..profile import Profile, load_profile
+from ..profile import Profile, load_profile, load_profiles
 from ..values import BadValue, count, is_blank, plural, to_date
 from ..workbook.layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET)
 from .cells import CellMap, column_letters, submission_cells
@@ -36,6 +36,7 @@ class GridRead:
     cells: CellMap = field(default_factory=lambda: CellMap(RECORD_SHEET))
     submission: CellMap = field(default_factory=lambda: CellMap(RECORD_SHEET))   # where Check and Submit write
     notes: list[str] = field(default_factory=list)                               # what was assumed, to tell
+    bodies: tuple[Profile, ...] = ()         # every body the workbook names (a log kept for several); () for one
 
     def require(self) -> Record:
         """The record, or InvalidRecord listing every problem."""
@@ -66,18 +67,23 @@ def find_record_sheet(source: CellSource) -> str:
                    f"or a header row with columns such as Start date, Description, Hours)")
 
 
+def named_profiles(labels: dict) -> list[Profile]:
+    """The bodies the record's 'Institution profile' names (the default one when it names none)."""
+    named, where = labels.get("profile", (None, None))
+    if is_blank(named):
+        return [load_profile(None)]
+    try:
+        return load_profiles(str(named).strip())
+    except CpdError as exc:
+        raise CpdError(exc.code, exc.message, sheet=RECORD_SHEET, cell=where) from None
+
+
 def resolve_profile(profile, labels: dict) -> Profile:
     if isinstance(profile, Profile):
         return profile
     if profile is not None:
         return load_profile(profile)
-    named, where = labels.get("profile", (None, None))
-    if is_blank(named):
-        return load_profile(None)
-    try:
-        return load_profile(str(named).strip())
-    except CpdError as exc:
-        raise CpdError(exc.code, exc.message, sheet=RECORD_SHEET, cell=where) from None
+    return named_profiles(labels)[0]
 
 
 def read_record(source: CellSource, profile: Profile | str | None = None, *, month_first: bool = False) -> GridRead:
@@ -87,7 +93,15 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
     if table.header_row is None:
         raise CpdError("no_activity_table", f"{sheet}: no activity table header in the first {HEADER_SCAN_ROWS} rows",
                        sheet=sheet)
-    prof = resolve_profile(profile, table.labels)
+    if profile is None:
+        named = named_profiles(table.labels)
+        prof = named[0]
+    else:                                   # checked against a profile given: what the workbook names is only told
+        prof = resolve_profile(profile, table.labels)
+        try:
+            named = named_profiles(table.labels)
+        except CpdError:
+            named = [prof]
     plan = Table(PLAN_SHEET)
     if PLAN_SHEET in source.sheet_names:
         plan = scan_table(source, PLAN_SHEET, PLAN_HEADERS, 2, False, MAX_PLAN_ROWS)
@@ -111,7 +125,8 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
     problems = table.problems + plan.problems + placed
     problems.sort(key=lambda p: (p.sheet != sheet, p.row or 0, p.cell or ""))
     return GridRead(record=record, profile=prof, problems=problems, sheet=sheet, cells=table.cells,
-                    submission=submission_cells(table.above, sheet), notes=notes)
+                    submission=submission_cells(table.above, sheet), notes=notes,
+                    bodies=tuple(named) if len(named) > 1 else ())
 
 
 def _latest(values, month_first: bool):

@@ -15,7 +15,7 @@ from datetime import date
 
 from ..model import Period, Record
 from ..profile import CriterionSpec, Profile
-from ..values import plural
+from ..values import count, plural
 from .result import PASS, WARN, Outcome
 from .totals import Totals, covered_categories, hours_in, in_period
 
@@ -85,11 +85,11 @@ def plan(ctx: Context, spec: CriterionSpec) -> Outcome:
     acts = ctx.totals.activities
     need = spec.params["min_objectives"]
     if len(objectives) < need:
-        return Outcome(spec.severity, f"the plan has {len(objectives)} objective(s); at least {need} needed",
+        return Outcome(spec.severity, f"the plan has {count(len(objectives), 'objective')}; at least {need} needed",
                        "add your development objectives to the Plan sheet and link activities to them "
                        "in the Objective column")
     if not acts:
-        return Outcome(PASS, f"the plan has {len(objectives)} objective(s)")
+        return Outcome(PASS, f"the plan has {count(len(objectives), 'objective')}")
     unlinked = [a.row for a in acts if not a.objective]
     share = 1 - len(unlinked) / len(acts)
     reason = f"{len(acts) - len(unlinked)} of {len(acts)} activities relate to a plan objective"
@@ -151,7 +151,7 @@ def category_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
                 short_of.append(f"{fmt_hours(t.min_hours - got)} {ctx.unit} of {t.label}")
     if not short_of:
         return Outcome(PASS, "every category minimum is met")
-    return Outcome(spec.severity, f"{len(short_of)} category minimum(s) not met",
+    return Outcome(spec.severity, f"{count(len(short_of), 'category minimum', 'category minimums')} not met",
                    f"add {', '.join(short_of)} {ctx.deadline()}")
 
 
@@ -327,7 +327,7 @@ def plan_review(ctx: Context, spec: CriterionSpec) -> Outcome:
              if (o.target_date and o.target_date > ctx.period.end)
              or (o.target_date is None and (o.status or "").lower() in ("planned", "in progress"))]
     if ahead:
-        return Outcome(PASS, f"{len(ahead)} objective(s) set for after {fmt_date(ctx.period.end)}")
+        return Outcome(PASS, f"{count(len(ahead), 'objective')} set for after {fmt_date(ctx.period.end)}")
     return Outcome(spec.severity, "no objectives set for the coming period",
                    f"review your plan: add objectives for the next 12 months to the Plan sheet "
                    f"(target dates after {fmt_date(ctx.period.end)})")
