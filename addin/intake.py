@@ -281,42 +281,54 @@ def _term_converter(profile: Profile, kind: str, fld: str, noun: str):
     return convert
 
 
-def _topics_converter(profile: Profile):
+_SKIP = object()          # a list item that belongs to another body: neither kept nor a problem
+
+
+def _list_converter(find, unknown):
+    """A converter for a cell holding a list ('A, B; C'): each item's id by ``find`` (None: not known,
+    then ``unknown(item)`` gives the problem; _SKIP: left out), each id once, in order."""
     def convert(value):
         ids: list[str] = []
         problems = []
         for name in split_list(value if value != "" else None):
-            term = profile.lookup("topics", name)
-            if term is None and known_elsewhere("topics", name):
-                continue                 # another body's topic (a log kept for several bodies): not this one's
-            if term is None:
-                hint = did_you_mean(name, [t.label for t in profile.topics])
-                problems.append(("topics_unknown", f"topic must be one of "
-                                 f"{', '.join(t.label for t in profile.topics)}; found {shown(name)}{hint}"))
-            elif term.id not in ids:
-                ids.append(term.id)
+            found = find(name)
+            if found is None:
+                problems.append(unknown(name))
+            elif found is not _SKIP and found not in ids:
+                ids.append(found)
         return tuple(ids), problems
     return convert
+
+
+def _topics_converter(profile: Profile):
+    def find(name):
+        term = profile.lookup("topics", name)
+        if term is None and known_elsewhere("topics", name):
+            return _SKIP                 # another body's topic (a log kept for several bodies): not this one's
+        return term.id if term else None
+
+    def unknown(name):
+        labels = [t.label for t in profile.topics]
+        return ("topics_unknown", f"topic must be one of {', '.join(labels)}; found {shown(name)}"
+                f"{did_you_mean(name, labels)}")
+    return _list_converter(find, unknown)
 
 
 def _bodies_converter():
     """The bodies an activity counts for ('IET, EI'): profile ids, each named by id or short name."""
-    def convert(value):
-        ids: list[str] = []
-        problems = []
-        for name in split_list(value if value != "" else None):
-            try:
-                found = load_profile(name) if "/" not in name and not name.endswith(".toml") else None
-            except CpdError:
-                found = None
-            if found is None:
-                names = [p.short_name for p in list_profiles()]
-                problems.append(("bodies_unknown", f"'For' names the bodies an activity counts for ({', '.join(names)}); "
-                                 f"found {shown(name)}{did_you_mean(name, names)}"))
-            elif found.id not in ids:
-                ids.append(found.id)
-        return tuple(ids), problems
-    return convert
+    def find(name):
+        if "/" in name or name.endswith(".toml"):
+            return None
+        try:
+            return load_profile(name).id
+        except CpdError:
+            return None
+
+    def unknown(name):
+        names = [p.short_name for p in list_profiles()]
+        return ("bodies_unknown", f"'For' names the bodies an activity counts for ({', '.join(names)}); "
+                f"found {shown(name)}{did_you_mean(name, names)}")
+    return _list_converter(find, unknown)
 
 
 def _codes_converter(fw: Framework | None, title: str | None):
