@@ -344,6 +344,89 @@ def export(file: Path, out: Path, profile: str | None, period_text: str | None, 
                + ("." if everything else f" ({record.period})."))
 
 
+def parse_size(value: str | None) -> int | None:
+    """'0.5MB', '500KB', '500000' -> bytes."""
+    if value is None:
+        return None
+    import re
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(kb|mb|b)?\s*", value.lower())
+    if not m:
+        fail(CpdError("bad_option", f"--max-size: {value!r} is not a size such as 0.5MB or 500KB"))
+    scale = {"kb": 1_000, "mb": 1_000_000}.get(m.group(2) or "b", 1)
+    return int(float(m.group(1)) * scale)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report as PDF here.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report as one HTML page here.")
+@click.option("--audience", type=click.Choice(["full", "summary"]), default="full", show_default=True,
+              help="full: for the institution or a mentor (every activity in detail); summary: for a manager "
+                   "(header, verdict, totals, charts, one line per activity).")
+@click.option("--max-size", default=None, metavar="SIZE",
+              help="Keep the PDF under this size (e.g. 0.5MB): lowers the charts' resolution, then leaves out the "
+                   "charts, then the activities' detail, and says what it left out.")
+@click.option("--years", is_flag=True,
+              help="Show trends across periods: FILES are one workbook per period (or one log of several years); "
+                   "the report is for the latest.")
+@click.option("--profile", "-p", default=None, metavar="ID|FILE", help="Report against this profile.")
+@click.option("--period", "period_text", default=None, metavar="YEAR|FROM..TO",
+              help="Report another period of the log (as for cpd check).")
+@click.option("--force", is_flag=True, help="Overwrite the output files if they exist.")
+def report(files: tuple[Path, ...], pdf_out: Path | None, html_out: Path | None, audience: str,
+           max_size: str | None, years: bool, profile: str | None, period_text: str | None, force: bool) -> None:
+    """Make the record report a reviewer reads: PDF and/or HTML, with the verdict, every criterion, the
+    plan, every activity and charts."""
+    from .record_report import fit_pdf, report_data, report_html
+    from .trends import period_figures, trends
+    from .workbook.reader import read_workbook
+
+    if pdf_out is None and html_out is None:
+        fail(CpdError("bad_option", "say where to write the report: --pdf OUT.pdf and/or --html OUT.html"))
+    if len(files) > 1 and not years:
+        fail(CpdError("bad_option", "several workbooks make one report across periods: add --years"))
+    for out in (pdf_out, html_out):
+        if out is not None and out.exists() and not force:
+            fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
+    limit = parse_size(max_size)
+    body = profile_or_fail(profile) if profile else None
+    checked = []
+    for f in files:
+        read, record = read_or_fail(lambda: read_workbook(f, body), False, str(f))
+        record, _ = period_for(record, read.profile, period_text if len(files) == 1 else None, first=True)
+        checked.append((record, read.profile))
+    if years and len(files) == 1:             # one log of several years: each year it holds
+        record, prof = checked[0]
+        found = sorted({a.start_date.year for a in record.activities})
+        from dataclasses import replace as _replace
+        checked = [(_replace(record, period=prof.period_ending(date(y, 12, 31)) if prof.period.kind != "licence_year"
+                             else prof.default_period(y)), prof) for y in found] or checked
+    figures = []
+    for record, prof in checked:
+        figures.append((record, prof, assess(record, prof)))
+    record, prof, result = max(figures, key=lambda x: (x[0].period.end, x[0].period.start))
+    history = trends([period_figures(r, p, res) for r, p, res in figures]) if years else None
+    data = report_data(record, prof, result, audience=audience, trends=history)
+    written = []
+    if html_out is not None:
+        html_out.write_text(report_html(data), encoding="utf-8")
+        written.append(str(html_out))
+    if pdf_out is not None:
+        try:
+            pdf, dropped = fit_pdf(data, limit)
+        except CpdError as err:
+            fail(err)
+        pdf_out.write_bytes(pdf)
+        written.append(f"{pdf_out} ({len(pdf) / 1000:,.0f} KB)")
+        if dropped:
+            click.echo(f"To stay under {max_size}, the PDF leaves out {'; '.join(dropped)}.", err=True)
+    click.echo(f"Wrote {' and '.join(written)}: {VERDICT[result.verdict]} ({result.score}/100), "
+               f"{count(len(data.activities), 'activity', 'activities')}"
+               + (f", {len(history.periods)} periods" if history else "") + ".")
+
+
 @cli.command()
 @click.option("--url", "service_url", required=True, help="Your CPD service's address, e.g. https://cpd.example.org")
 @click.option("--token", prompt="Token (from your page on the service)", hide_input=True,

@@ -1,0 +1,89 @@
+"""The report's charts, drawn by matplotlib: hours by category against the target, the skill mix,
+competence coverage, and hours per period. SVG (vector, text kept as text) by default; PNG at a
+given resolution when a size limit asks for less."""
+from __future__ import annotations
+
+import base64
+import io
+
+BLUE, GREY, RED = "#1F4E78", "#B0B7C3", "#C0392B"
+
+
+def _figure(rows: int, width: float = 6.4):
+    from matplotlib.figure import Figure              # imported on first use: the CLI stays quick without charts
+    height = max(1.4, 0.32 * rows + 0.8)
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
+
+
+def _encode(fig, dpi: int | None) -> str:
+    """The chart as markup for the page: inline SVG, or an <img> of a PNG at ``dpi``."""
+    import matplotlib
+    buf = io.BytesIO()
+    fig.tight_layout()
+    if dpi is None:
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "cpd"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+        svg = buf.getvalue().decode("utf-8")
+        return svg[svg.index("<svg"):]
+    fig.savefig(buf, format="png", dpi=dpi)
+    return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _bars(ax, items, unit: str, colour=BLUE) -> None:
+    names = [n for n, _ in items][::-1]
+    values = [v for _, v in items][::-1]
+    bars = ax.barh(names, values, color=[colour if v > 0 else GREY for v in values])
+    for bar, v in zip(bars, values):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:g}", va="center", fontsize=8)
+    ax.set_xlabel(unit)
+    ax.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def category_chart(categories, target: float | None, counted: float, unit: str, dpi: int | None = None) -> str:
+    """Hours by category, and the total counted against the target (a dashed line)."""
+    items = [(name, round(v, 2)) for name, v in categories] + [("All counted", round(counted, 2))]
+    fig, ax = _figure(len(items))
+    _bars(ax, items, unit)
+    if target is not None:
+        ax.axvline(target, color=RED, linestyle="--", linewidth=1)
+        ax.text(target, len(items) - 0.45, f" target {target:g}", color=RED, fontsize=8, va="bottom")
+    ax.set_title(f"{unit.capitalize() if unit == 'hours' else unit} by category", fontsize=10)
+    return _encode(fig, dpi)
+
+
+def skill_chart(skills, unit: str, dpi: int | None = None) -> str:
+    fig, ax = _figure(len(skills))
+    _bars(ax, [(n, round(v, 2)) for n, v in skills], unit)
+    ax.set_title("Skill mix", fontsize=10)
+    return _encode(fig, dpi)
+
+
+def competence_chart(competences, unit: str, dpi: int | None = None) -> str:
+    """Hours per competence; those with none are drawn grey (not covered)."""
+    fig, ax = _figure(len(competences), width=6.4)
+    _bars(ax, [(c, round(v, 2)) for c, v in competences], unit)
+    ax.set_title("Competence coverage (grey: not covered)", fontsize=10)
+    return _encode(fig, dpi)
+
+
+def trend_chart(periods, dpi: int | None = None) -> str:
+    """Hours counted per period, with each period's target."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(6.4, 2.6))
+    ax = fig.subplots()
+    labels = [p.label for p in periods]
+    ax.bar(labels, [p.counted for p in periods], color=BLUE, label="counted")
+    targets = [p.target for p in periods]
+    if any(t is not None for t in targets):
+        ax.plot(labels, [t if t is not None else float("nan") for t in targets], color=RED, marker="_",
+                markersize=22, linestyle="none", label="target")
+        ax.legend(fontsize=8, frameon=False)
+    ax.set_ylabel(periods[0].unit if periods else "hours")
+    ax.tick_params(labelsize=8)
+    ax.set_title("Hours per period against the target", fontsize=10)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _encode(fig, dpi)

@@ -1,0 +1,89 @@
+"""The record report laid out: a Jinja template to HTML, and WeasyPrint to PDF.
+
+The member's text is escaped (autoescape); the only markup not escaped is the charts' SVG, which
+matplotlib writes (and escapes) itself. WeasyPrint fetches nothing: no file, no address, whatever
+the record holds.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..errors import CpdError
+from . import charts
+from .data import ReportData
+
+DETAIL = "each activity's detail (reflection, further action, evidence, comments): one line per activity"
+STEPS = (  # (what the PDF has given up at this step, charts' resolution, charts kept, audience)
+    ((), None, True, None),
+    (("the charts' vector graphics: images at 110 dpi",), 110, True, None),
+    (("the charts' vector graphics: images at 60 dpi",), 60, True, None),
+    (("the charts",), None, False, None),
+    (("the charts", DETAIL), None, False, "summary"),
+)
+
+
+class ReportTooLarge(CpdError):
+    pass
+
+
+def _env():
+    from jinja2 import Environment, PackageLoader, select_autoescape
+    env = Environment(loader=PackageLoader("addin.record_report", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
+                      lstrip_blocks=True)
+    return env
+
+
+_ENV = None
+
+
+def _template():
+    global _ENV
+    if _ENV is None:
+        _ENV = _env()
+    return _ENV.get_template("record.html.j2")
+
+
+def _charts(data: ReportData, dpi: int | None) -> list[str]:
+    t = data.totals
+    drawn = [charts.category_chart(t["categories"], t["target"], t["counted"], data.unit, dpi)]
+    if t["skills"]:
+        drawn.append(charts.skill_chart(t["skills"], data.unit, dpi))
+    if t["competences"]:
+        drawn.append(charts.competence_chart(t["competences"], data.unit, dpi))
+    return drawn
+
+
+def report_html(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> str:
+    """The report as one self-contained HTML page (charts inline)."""
+    drawn = _charts(data, dpi) if with_charts else []
+    trend = (charts.trend_chart(data.trends.periods, dpi)
+             if with_charts and data.trends and len(data.trends.periods) > 1 else None)
+    return _template().render(d=data, charts=drawn, trend=trend)
+
+
+def report_pdf(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> bytes:
+    try:
+        from weasyprint import HTML
+    except OSError as exc:          # WeasyPrint needs Pango, a system library
+        raise CpdError("pdf_unavailable", "making a PDF needs the Pango library (Debian/Ubuntu: apt install "
+                       f"libpango-1.0-0 libpangoft2-1.0-0; macOS: brew install pango); {exc}") from None
+    from weasyprint.urls import URLFetcher
+    html = report_html(data, dpi=dpi, with_charts=with_charts)
+    only_inline = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)   # our charts; no file, no address
+    return HTML(string=html, url_fetcher=only_inline).write_pdf()
+
+
+def fit_pdf(data: ReportData, max_bytes: int | None) -> tuple[bytes, list[str]]:
+    """The PDF, made smaller step by step until it is at most ``max_bytes``; and what each step gave up."""
+    pdf, dropped = b"", []
+    for gave_up, dpi, with_charts, audience in STEPS:
+        if audience == "summary" and data.audience == "summary":
+            continue                       # the detail is not there to give up
+        dropped = list(gave_up)
+        shown = replace(data, audience=audience or data.audience, dropped=dropped)
+        pdf = report_pdf(shown, dpi=dpi, with_charts=with_charts)
+        if max_bytes is None or len(pdf) <= max_bytes:
+            return pdf, dropped
+    raise ReportTooLarge("report_too_large", f"the report is {len(pdf) / 1e6:.2f} MB even with "
+                         f"{'; '.join(dropped)} left out, over the {max_bytes / 1e6:.2f} MB asked for")

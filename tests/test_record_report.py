@@ -1,0 +1,172 @@
+"""The record report: `cpd report FILE --pdf/--html`, a real PDF (WeasyPrint) read back with pdftotext
+and turned into PNG pages (kept beside the test as artefacts), audiences, the size limit, trends
+across periods, and hostile text kept as text."""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+
+from addin import assess, load_profile
+from addin.model import Annotation
+from addin.report import VERDICT
+from addin.record_report import fit_pdf, report_data, report_html
+from workbook_templates import example_path
+from addin.workbook.reader import read_workbook
+from conftest import fill_workbook, make_record
+from gen import random_rows
+
+
+@pytest.fixture(autouse=True)
+def pdf_engine():
+    """WeasyPrint needs the Pango system library: CI installs it; elsewhere its absence is a reported skip."""
+    try:
+        import weasyprint  # noqa: F401
+    except OSError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"WeasyPrint cannot load Pango ({exc}); .ci/run installs it")
+        pytest.skip(f"WeasyPrint cannot load Pango, so no PDF can be made here: {exc}")
+
+
+def pdftext(path) -> str:
+    if not shutil.which("pdftotext"):
+        if os.environ.get("CI"):
+            pytest.fail("poppler-utils (pdftotext) is required in CI: .ci/run installs it")
+        pytest.skip("poppler-utils is not installed (pdftotext)")
+    return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def pages(path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("pid", ["iet", "ikt"])
+def test_the_example_records_pdf_shows_every_section(cpd, tmp_path, pid):
+    source = example_path(pid)
+    out = tmp_path / f"{pid}.pdf"
+    res = cpd("report", source, "--pdf", out, "--html", tmp_path / f"{pid}.html")
+    assert res.exit_code == 0, res.output
+    text = flat(pdftext(out))
+    read = read_workbook(source)
+    record = read.require()
+    result = assess(record, read.profile)
+    assert f"{VERDICT[result.verdict]} (score {result.score}/100)" in text
+    for title in (a.title for a in record.activities):
+        assert flat(title) in text, title
+    for c in result.criteria:
+        assert flat(c.reason) in text, c.reason
+    for label in ("Membership number", "Review criteria", "Development plan", "Activities", "Charts"):
+        assert label in text
+    assert record.member.name in text and read.profile.name in text
+    assert 2 <= pages(out) <= 12 and out.stat().st_size < 300_000
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(out), str(tmp_path / pid)], check=True, timeout=120)
+    assert len(list(tmp_path.glob(f"{pid}-*.png"))) == pages(out)          # the pages, kept as artefacts
+
+
+def two_hundred(tmp_path):
+    profile = load_profile("iet")
+    header = {"name": "Pat Quinn", "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
+              "status": "Active", "registration": "CEng"}
+    rows = random_rows(random.Random(7), profile, header, 200)
+    for r in rows:
+        r["objective"] = "O1"
+    return make_record(profile, rows, header=header, objectives=[{"ref": "O1", "objective": "Grow"}]), profile
+
+
+def test_a_200_activity_record_is_a_pdf_under_1_mb_and_every_activity_is_in_it(tmp_path):
+    record, profile = two_hundred(tmp_path)
+    data = report_data(record, profile, assess(record, profile))
+    pdf, dropped = fit_pdf(data, None)
+    assert dropped == [] and len(pdf) < 1_000_000
+    (tmp_path / "200.pdf").write_bytes(pdf)
+    text = flat(pdftext(tmp_path / "200.pdf"))
+    in_period = [a for a in record.activities if a.start_date.year == 2025 or a.end_date.year == 2025]
+    assert f"Activities ({len(in_period)})" in text
+    assert sum(flat(a.title) in text for a in in_period) == len(in_period)
+
+
+def test_max_size_lowers_the_charts_then_leaves_them_out_and_says_so(cpd, tmp_path):
+    source = example_path("iet")
+    full = tmp_path / "full.pdf"
+    assert cpd("report", source, "--pdf", full).exit_code == 0
+    small = tmp_path / "small.pdf"
+    res = cpd("report", source, "--pdf", small, "--max-size", f"{full.stat().st_size - 1}B")
+    assert res.exit_code == 0 and small.stat().st_size < full.stat().st_size
+    assert "the PDF leaves out" in res.output
+    text = flat(pdftext(small))
+    assert "To keep the file small, this report leaves out" in text
+    tiny = cpd("report", source, "--pdf", tmp_path / "tiny.pdf", "--max-size", "2KB")
+    assert tiny.exit_code == 2 and "report_too_large" in tiny.output
+    bad = cpd("report", source, "--pdf", tmp_path / "x.pdf", "--max-size", "half a meg")
+    assert bad.exit_code == 2 and "not a size" in bad.output
+
+
+def test_the_summary_audience_has_one_line_per_activity_and_no_reflections(tmp_path):
+    read = read_workbook(example_path("iet"))
+    record = read.require()
+    result = assess(record, read.profile)
+    full = report_html(report_data(record, read.profile, result))
+    summary = report_html(report_data(record, read.profile, result, audience="summary"))
+    reflection = next(a.reflection for a in record.activities if a.reflection)
+    assert reflection[:40] in full.replace("&#39;", "'") and reflection[:40] not in summary.replace("&#39;", "'")
+    assert "summary for a manager" in summary
+    assert all(a.title in summary for a in record.activities)
+
+
+def test_mentor_comments_and_verifications_are_in_the_report():
+    read = read_workbook(example_path("iet"))
+    record = read.require()
+    row = record.activities[0].row
+    notes = [Annotation(author="Dr Sam Patel", written_at=__import__("datetime").datetime(2026, 11, 30, 9, 0),
+                        comment="Link this to O2.", verified=True, activity_row=row)]
+    html = report_html(report_data(record, read.profile, assess(record, read.profile), annotations=notes))
+    assert "Dr Sam Patel: Link this to O2." in html and "Dr Sam Patel, 30 Nov 2026" in html
+
+
+def test_hostile_text_in_a_record_stays_text_and_nothing_is_fetched(tmp_path, cpd):
+    path = tmp_path / "hostile.xlsx"
+    assert cpd("new", path, "--year", "2025").exit_code == 0
+    evil = '<img src="file:///etc/passwd"><script>alert(1)</script>'
+    fill_workbook(path, [{"start_date": "2025-03-01", "title": evil, "hours": 3, "category": "Training courses",
+                          "reflection": '<link rel="stylesheet" href="http://127.0.0.1:9/x.css">'}],
+                  header={"name": "<b>Eve</b>", "period_start": "2025-01-01", "period_end": "2025-12-31"})
+    res = cpd("report", path, "--pdf", tmp_path / "h.pdf", "--html", tmp_path / "h.html")
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "h.html").read_text()
+    assert "<script>" not in html and "<img src=\"file" not in html and "&lt;script&gt;" in html
+    assert "<script>alert(1)</script>" in pdftext(tmp_path / "h.pdf")           # shown as the text it is
+
+
+def test_trends_across_workbooks_for_several_years(cpd, tmp_path):
+    books = []
+    for year, hours, objectives in ((2023, 12, [{"ref": "O1", "objective": "Learn FEA", "status": "In progress"}]),
+                                    (2024, 31, [{"ref": "O1", "objective": "Learn FEA", "status": "Achieved"}]),
+                                    (2025, 40, [])):
+        path = tmp_path / f"{year}.xlsx"
+        assert cpd("new", path, "--year", year).exit_code == 0
+        comps = {2023: "A1", 2024: "A1, B2", 2025: "E4"}[year]
+        fill_workbook(path, [{"start_date": f"{year}-05-01", "title": f"Course {year}", "hours": hours,
+                              "category": "Training courses", "skill_type": "Soft skills", "competences": comps}],
+                      header={"name": "Jo Park", "period_start": f"{year}-01-01", "period_end": f"{year}-12-31"},
+                      objectives=objectives)
+        books.append(path)
+    res = cpd("report", *books, "--years", "--html", tmp_path / "t.html", "--pdf", tmp_path / "t.pdf")
+    assert res.exit_code == 0 and "3 periods" in res.output
+    text = flat(pdftext(tmp_path / "t.pdf"))
+    assert "Across periods" in text and "Hours per period against the target" in text
+    html = (tmp_path / "t.html").read_text()
+    import re
+    rows = re.findall(r"<tr><td>(\d{4}) \(IET\)</td><td class=\"num\">([\d.]+)</td>\s*<td class=\"num\">(\d+)</td>",
+                      html)
+    assert rows == [("2023", "12", "30"), ("2024", "31", "30"), ("2025", "40", "30")]
+    assert "completed O1" in html and "carried over O1" in html
+    assert cpd("report", *books, "--pdf", tmp_path / "x.pdf").exit_code == 2      # several files need --years
