@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
         GOOGLE_SHEETS_URL=None,                   # else CPD_GOOGLE_SHEETS_URL or Google's own
         SMTP_URL=None,                            # e-mail notifications: smtp://host:port (notify.py); off if unset
         SMTP_FROM=None,                           # the notifications' sender, else cpd-tracker@localhost
+        STATS_MIN_GROUP=10,                       # the group view suppresses groups of fewer records than this
     )
     app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
@@ -74,8 +75,8 @@ def create_app(config: dict | None = None) -> Flask:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
-    from . import (accounts, addin_files, db, functions, hardening, logs, openapi, pages, record_pages, records_api,
-                   submissions, throttle)
+    from . import (accounts, addin_files, db, functions, group_view, hardening, logs, openapi, pages, record_pages,
+                   records_api, submissions, throttle)
     from .sheets import api as sheets_api, pages as sheets_pages
     logs.init_app(app)
     db.init_app(app)
@@ -91,6 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sheets_pages.bp)
     app.register_blueprint(records_api.bp)
     app.register_blueprint(record_pages.bp)
+    app.register_blueprint(group_view.bp)
 
     def error(status: int, code: str, message: str, **extra):
         if request.path.startswith(("/api/", "/addin/")):

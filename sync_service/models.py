@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        text)
+from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -87,7 +87,10 @@ class WebSession(Base):
 
 class Submission(Base):
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("member_id", "idempotency_key", name="uq_submission_member_key"),)
+    __table_args__ = (UniqueConstraint("member_id", "idempotency_key", name="uq_submission_member_key"),
+                      # the group view: each record's latest submission, by period and profile
+                      Index("ix_submissions_group", "period_year", "profile_id", "grade",
+                            postgresql_where=text("latest"), sqlite_where=text("latest")))
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
@@ -103,9 +106,37 @@ class Submission(Base):
     # readiness, exactly the body the institution receives. Nothing per cell, no workbook copy.
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # What the institution's group view counts, kept when the submission is made (stats.py): no member
+    # identity in any of it. `latest` marks each record's newest submission, the one the view counts.
+    period_year: Mapped[int | None] = mapped_column(Integer)           # the year the period ends in
+    grade: Mapped[str | None] = mapped_column(String(60))
+    counted_hours: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    hours_bucket: Mapped[int | None] = mapped_column(Integer)           # counted hours // 10
+    latest: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
     delivery: Mapped["Delivery"] = relationship(back_populates="submission", cascade="all, delete-orphan",
                                                 uselist=False)
+
+
+class SubmissionFigure(Base):
+    """One figure of a record's latest submission, for the group view: a criterion's result (1 pass, 0.5
+    warn, 0 fail), or hours by category, skill group or competence. Only the latest submission of each
+    record has figures (a newer one replaces them), and they carry the filters' columns, so the view is
+    one scan of this table with no join."""
+
+    __tablename__ = "submission_figures"
+    __table_args__ = (Index("ix_figures_group", "kind", "period_year", "profile_id", "grade", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    period_year: Mapped[int] = mapped_column(Integer)
+    profile_id: Mapped[str] = mapped_column(String(40))
+    grade: Mapped[str | None] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(12))             # criterion | category | skill | competence
+    key: Mapped[str] = mapped_column(String(60))
+    value: Mapped[float] = mapped_column(Float)
 
 
 class Delivery(Base):

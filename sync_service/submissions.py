@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from addin import CpdError, InvalidRecord, pack, read_workbook, unpack
 
-from . import db
+from . import db, stats
 from .accounts import require_token, touch
 from .models import Annotation, Delivery, Submission, iso_utc, utcnow
 from .records import Prepared, add_version, annotations_of, delivery_annotations, latest, lock, prepare, reassess
@@ -159,8 +159,10 @@ def store(member, key: str, digest: str, prepare: Callable[[], Prepared], sheet_
             row = {"id": sub_id, "member_id": member.id, "idempotency_key": key, "digest": digest,
                    "record_id": rec.id, "profile_id": prep.profile.id, "period_start": prep.record.period.start,
                    "period_end": prep.record.period.end, "verdict": prep.verdict, "score": prep.score,
-                   "body": body, "received_at": received}
+                   "body": body, "received_at": received, "latest": True,
+                   **stats.submission_columns(prep.record.member.grade, prep.record.period.end, prep.readiness)}
             conn.execute(INSERT_SUBMISSION, row)
+            stats.keep(conn, row, prep.readiness)         # the group view's figures: this is the record's latest
             conn.execute(INSERT_DELIVERY, {"submission_id": sub_id, "status": "queued", "attempts": 0,
                                            "next_attempt_at": received, "queued_at": received})
             add_version(conn, rec, prep, submission_id=sub_id, now=received)
