@@ -137,6 +137,17 @@ def paths(errors) -> dict:
                 "member": {"type": "string"}, "name": {"type": "string"},
                 "scopes": {"type": "array", "items": {"type": "string"}}}}, "The token's member"),
                 **errors(401, 403)}}},
+        "/api/v1/stats": {"get": {
+            "summary": "The institution's group view (admins): aggregates by period, small groups suppressed",
+            "security": SEC,
+            "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"},
+                            "description": d} for n, d in (("period", "the year the periods end in, e.g. 2025"),
+                                                           ("profile", "a profile id, e.g. iet"),
+                                                           ("grade", "a grade as members write it"))],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "filters": {"type": "object"}, "min_group": {"type": "integer"},
+                "periods": {"type": "array", "items": {"type": "object"}}}}, "The group view"),
+                **errors(400, 401, 403)}}},
         "/api/v1/audit": {"get": {
             "summary": "The member's audit trail: grants, invitations, revocations, mentors' access and annotations",
             "security": SEC, "responses": {"200": _json({"type": "object", "properties": {"events": {
