@@ -108,7 +108,7 @@ def group_view(session, *, period: int | None = None, profile: str | None = None
     rows = session.execute(
         select(f.period_year, f.kind, f.profile_id, f.key, func.count(), func.sum(f.value),
                func.sum(case((f.value >= 1.0, 1), else_=0)))
-        .where(*fwhere).group_by(f.period_year, f.kind, f.profile_id, f.key)).all()
+        .where(*fwhere).group_by(f.kind, f.period_year, f.profile_id, f.key)).all()   # ix_figures_group's order
     for year, kind, pid, key, n, total, passed in rows:
         figures[year][kind].append((pid, key, n, total, passed))
     labels = _labels()

@@ -1,5 +1,5 @@
 """The report's charts, drawn by matplotlib: hours by category against the target, the skill mix,
-competence coverage, and hours per period. SVG (vector, text kept as text) by default; PNG at a
+competence coverage (one figure), and hours per period. SVG (vector, text kept as text) by default; PNG at a
 given resolution when a size limit asks for less."""
 from __future__ import annotations
 
@@ -9,63 +9,55 @@ import io
 BLUE, GREY, RED = "#1F4E78", "#B0B7C3", "#C0392B"
 
 
-def _figure(rows: int, width: float = 6.4):
-    from matplotlib.figure import Figure              # imported on first use: the CLI stays quick without charts
-    height = max(1.4, 0.32 * rows + 0.8)
-    fig = Figure(figsize=(width, height))
-    return fig, fig.subplots()
-
-
 def _encode(fig, dpi: int | None) -> str:
     """The chart as markup for the page: inline SVG, or an <img> of a PNG at ``dpi``."""
     import matplotlib
     buf = io.BytesIO()
-    fig.tight_layout()
     if dpi is None:
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "cpd"}):
             fig.savefig(buf, format="svg", metadata={"Date": None})
         svg = buf.getvalue().decode("utf-8")
         return svg[svg.index("<svg"):]
     fig.savefig(buf, format="png", dpi=dpi)
-    return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+    return f'<img alt="charts" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
-def _bars(ax, items, unit: str, colour=BLUE) -> None:
+def _bars(ax, items, unit: str, title: str, colour=BLUE) -> None:
     names = [n for n, _ in items][::-1]
     values = [v for _, v in items][::-1]
     bars = ax.barh(names, values, color=[colour if v > 0 else GREY for v in values])
     for bar, v in zip(bars, values):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:g}", va="center", fontsize=8)
-    ax.set_xlabel(unit)
+    ax.set_xlabel(unit, fontsize=8)
     ax.tick_params(labelsize=8)
+    ax.set_title(title, fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
 
-def category_chart(categories, target: float | None, counted: float, unit: str, dpi: int | None = None) -> str:
-    """Hours by category, and the total counted against the target (a dashed line)."""
-    items = [(name, round(v, 2)) for name, v in categories] + [("All counted", round(counted, 2))]
-    fig, ax = _figure(len(items))
-    _bars(ax, items, unit)
-    if target is not None:
-        ax.axvline(target, color=RED, linestyle="--", linewidth=1)
-        ax.text(target, len(items) - 0.45, f" target {target:g}", color=RED, fontsize=8, va="bottom")
-    ax.set_title(f"{unit.capitalize() if unit == 'hours' else unit} by category", fontsize=10)
-    return _encode(fig, dpi)
-
-
-def skill_chart(skills, unit: str, dpi: int | None = None) -> str:
-    fig, ax = _figure(len(skills))
-    _bars(ax, [(n, round(v, 2)) for n, v in skills], unit)
-    ax.set_title("Skill mix", fontsize=10)
-    return _encode(fig, dpi)
-
-
-def competence_chart(competences, unit: str, dpi: int | None = None) -> str:
-    """Hours per competence; those with none are drawn grey (not covered)."""
-    fig, ax = _figure(len(competences), width=6.4)
-    _bars(ax, [(c, round(v, 2)) for c, v in competences], unit)
-    ax.set_title("Competence coverage (grey: not covered)", fontsize=10)
+def record_charts(categories, skills, competences, target: float | None, counted: float, unit: str,
+                  dpi: int | None = None) -> str:
+    """One figure, a panel each: hours by category with the total counted against the target (a dashed
+    line), the skill mix, and hours per competence (grey: not covered). One figure is drawn and laid
+    out once, where three would each pay for it."""
+    from matplotlib.figure import Figure              # imported on first use: the CLI stays quick without charts
+    panels = [("categories", [(n, round(v, 2)) for n, v in categories] + [("All counted", round(counted, 2))])]
+    if skills:
+        panels.append(("skills", [(n, round(v, 2)) for n, v in skills]))
+    if competences:
+        panels.append(("competences", [(c, round(v, 2)) for c, v in competences]))
+    sizes = [len(items) + 2.5 for _, items in panels]
+    fig = Figure(figsize=(6.6, 0.24 * sum(sizes) + 0.4))
+    axes = fig.subplots(len(panels), 1, gridspec_kw={"height_ratios": sizes, "hspace": 0.9})
+    axes = list(axes) if len(panels) > 1 else [axes]
+    titles = {"categories": f"{'Hours' if unit == 'hours' else unit} by category",
+              "skills": "Skill mix", "competences": "Competence coverage (grey: not covered)"}
+    for ax, (name, items) in zip(axes, panels):
+        _bars(ax, items, unit, titles[name])
+        if name == "categories" and target is not None:
+            ax.axvline(target, color=RED, linestyle="--", linewidth=1)
+            ax.text(target, len(items) - 0.45, f" target {target:g}", color=RED, fontsize=8, va="bottom")
+    fig.subplots_adjust(left=0.3, right=0.95, top=0.97, bottom=0.04)
     return _encode(fig, dpi)
 
 
@@ -86,4 +78,5 @@ def trend_chart(periods, dpi: int | None = None) -> str:
     ax.set_title("Hours per period against the target", fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    fig.tight_layout()
     return _encode(fig, dpi)

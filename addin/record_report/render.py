@@ -46,12 +46,8 @@ def _template():
 
 def _charts(data: ReportData, dpi: int | None) -> list[str]:
     t = data.totals
-    drawn = [charts.category_chart(t["categories"], t["target"], t["counted"], data.unit, dpi)]
-    if t["skills"]:
-        drawn.append(charts.skill_chart(t["skills"], data.unit, dpi))
-    if t["competences"]:
-        drawn.append(charts.competence_chart(t["competences"], data.unit, dpi))
-    return drawn
+    return [charts.record_charts(t["categories"], t["skills"], t["competences"], t["target"], t["counted"],
+                                 data.unit, dpi)]
 
 
 def report_html(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> str:

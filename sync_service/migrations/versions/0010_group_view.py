@@ -41,7 +41,8 @@ def upgrade() -> None:
         sa.Column('value', sa.Float(), nullable=False))
     op.create_index('ix_submission_figures_submission_id', 'submission_figures', ['submission_id'])
     op.create_index('ix_submission_figures_record_id', 'submission_figures', ['record_id'])
-    op.create_index('ix_figures_group', 'submission_figures', ['kind', 'period_year', 'profile_id', 'grade', 'key'])
+    op.create_index('ix_figures_group', 'submission_figures', ['kind', 'period_year', 'profile_id', 'key', 'grade',
+                                                               'value'])
     _backfill()
     op.create_index('ix_submissions_group', 'submissions', ['period_year', 'profile_id', 'grade'],
                     postgresql_where=sa.text('latest'), sqlite_where=sa.text('latest'))
