@@ -39,6 +39,9 @@ _PUBLIC = {
     "rows_as_dicts": "addin.record_json", "RECORD_VERSION": "addin.record_json",
     "record_from_data": "addin.record_json",
     "values_workbook": "addin.templates", "safe_text": "addin.export", "template_path": "addin.templates",
+    # the record report and trends across periods
+    "report_data": "addin.record_report", "report_html": "addin.record_report", "fit_pdf": "addin.record_report",
+    "period_figures": "addin.trends", "across_periods": "addin.trends", "trend_chart": "addin.record_report.charts",
     # worksheet functions and the Submission area's text
     "FUNCTIONS": "addin.functions", "check_text": "addin.submit",
 }
@@ -72,7 +75,10 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .readiness import Readiness, assess
     from .readiness.criteria import fmt_hours
     from .record_json import RECORD_VERSION, pack, record_data, record_from_data, rows_as_dicts, unpack
+    from .record_report import fit_pdf, report_data, report_html
+    from .record_report.charts import trend_chart
     from .report import report_dict
+    from .trends import across_periods, period_figures
     from .values import count
     from .submit import check_text
     from .templates import template_path, values_workbook

@@ -379,17 +379,12 @@ def report(files: tuple[Path, ...], pdf_out: Path | None, html_out: Path | None,
            max_size: str | None, years: bool, profile: str | None, period_text: str | None, force: bool) -> None:
     """Make the record report a reviewer reads: PDF and/or HTML, with the verdict, every criterion, the
     plan, every activity and charts."""
-    from .record_report import fit_pdf, report_data, report_html
-    from .trends import period_figures, trends
+    from .trends import across_periods, period_figures
     from .workbook.reader import read_workbook
 
-    if pdf_out is None and html_out is None:
-        fail(CpdError("bad_option", "say where to write the report: --pdf OUT.pdf and/or --html OUT.html"))
     if len(files) > 1 and not years:
         fail(CpdError("bad_option", "several workbooks make one report across periods: add --years"))
-    for out in (pdf_out, html_out):
-        if out is not None and out.exists() and not force:
-            fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
+    outputs_or_fail(pdf_out, html_out, force)
     limit = parse_size(max_size)
     body = profile_or_fail(profile) if profile else None
     checked = []
@@ -403,11 +398,24 @@ def report(files: tuple[Path, ...], pdf_out: Path | None, html_out: Path | None,
         from dataclasses import replace as _replace
         checked = [(_replace(record, period=prof.period_ending(date(y, 12, 31)) if prof.period.kind != "licence_year"
                              else prof.default_period(y)), prof) for y in found] or checked
-    figures = []
-    for record, prof in checked:
-        figures.append((record, prof, assess(record, prof)))
+    figures = [(record, prof, assess(record, prof)) for record, prof in checked]
     record, prof, result = max(figures, key=lambda x: (x[0].period.end, x[0].period.start))
-    history = trends([period_figures(r, p, res) for r, p, res in figures]) if years else None
+    history = across_periods([period_figures(r, p, res) for r, p, res in figures]) if years else None
+    write_report(record, prof, result, pdf_out, html_out, audience, limit, max_size, history)
+
+
+def outputs_or_fail(pdf_out: Path | None, html_out: Path | None, force: bool) -> None:
+    if pdf_out is None and html_out is None:
+        fail(CpdError("bad_option", "say where to write the report: --pdf OUT.pdf and/or --html OUT.html"))
+    for out in (pdf_out, html_out):
+        if out is not None and out.exists() and not force:
+            fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
+
+
+def write_report(record: Record, prof: Profile, result: Readiness, pdf_out: Path | None, html_out: Path | None,
+                 audience: str, limit: int | None, max_size: str | None, history=None) -> None:
+    """Write the record report as ``cpd report`` does (and ``cpd sheets report``), and say what was written."""
+    from .record_report import fit_pdf, report_data, report_html
     data = report_data(record, prof, result, audience=audience, trends=history)
     written = []
     if html_out is not None:

@@ -74,7 +74,7 @@ def period_figures(record: Record, profile: Profile, readiness: Readiness) -> Pe
         objectives={o.ref: _objective_state(o.status) for o in record.objectives})
 
 
-def trends(figures: list[PeriodFigures]) -> Trends:
+def across_periods(figures: list[PeriodFigures]) -> Trends:
     """The periods in order, and what changed from each to the next."""
     ordered = tuple(sorted(figures, key=lambda f: (f.start, f.end)))
     seen: set[str] = set()

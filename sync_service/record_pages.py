@@ -11,10 +11,10 @@ import io
 
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request, send_file, url_for
 
-from addin import CpdError, read_workbook, rows_as_dicts, safe_text
+from addin import CpdError, read_workbook, rows_as_dicts, safe_text, trend_chart
 
 from . import annotation_store as notes_store
-from . import db, mentoring
+from . import db, mentoring, reports
 from .accounts import issue_token, live_token
 from .models import Member
 from .pages import dashboard_page, signed_in, start_session
@@ -134,6 +134,55 @@ def workbook(record_id: str):
     if data is None:
         abort(404)
     return notes_store.download(acc.record, data)
+
+
+@bp.get("/records/<record_id>/report.<fmt>")
+@signed_in("read")
+def report(record_id: str, fmt: str):
+    """The record report a reviewer reads (PDF or HTML); ?audience=summary for a manager."""
+    if fmt not in ("pdf", "html"):
+        abort(404)
+    audience = request.args.get("audience", "full")
+    if audience not in ("full", "summary"):
+        abort(400, description="audience must be full or summary")
+    acc = _visible(record_id)
+    try:
+        data = reports.record_report(db.session(), acc, g.page_member.id, fmt, audience)
+    except CpdError as exc:
+        abort(503, description=exc.message)
+    if data is None:
+        abort(404)
+    name = f"cpd-report-{acc.record.public_id}{'-summary' if audience == 'summary' else ''}.{fmt}"
+    mimetype = "application/pdf" if fmt == "pdf" else "text/html"
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=fmt == "pdf", download_name=name)
+    # the report page is self-contained: its own stylesheet and charts, no script, nothing fetched
+    response.headers["Content-Security-Policy"] = REPORT_CSP
+    return response
+
+
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+
+@bp.get("/trends")
+@signed_in("read")
+def trends_page():
+    """The member's own records across periods: hours against the target, the mix, competences, objectives."""
+    found = reports.member_trends(db.session(), g.page_member.id)
+    return render_template("trends.html", found=found, profile_name=reports.profile_name)
+
+
+@bp.get("/trends/<profile_id>.svg")
+@signed_in("read")
+def trend_chart_svg(profile_id: str):
+    """The trend chart as an SVG image (an image: the page's CSP is untouched by its markup)."""
+    found = reports.member_trends(db.session(), g.page_member.id).get(profile_id)
+    if found is None or not found.periods:
+        abort(404)
+    svg = '<?xml version="1.0" encoding="utf-8"?>\n' + trend_chart(found.periods)
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml"
+    response.headers["Content-Security-Policy"] = REPORT_CSP
+    return response
 
 
 @bp.get("/records/<record_id>/notes.csv")

@@ -4,6 +4,7 @@ across periods, and hostile text kept as text."""
 from __future__ import annotations
 
 import os
+import re
 import random
 import shutil
 import subprocess
@@ -170,3 +171,17 @@ def test_trends_across_workbooks_for_several_years(cpd, tmp_path):
     assert rows == [("2023", "12", "30"), ("2024", "31", "30"), ("2025", "40", "30")]
     assert "completed O1" in html and "carried over O1" in html
     assert cpd("report", *books, "--pdf", tmp_path / "x.pdf").exit_code == 2      # several files need --years
+
+
+def test_a_linked_google_sheet_gives_the_same_report_as_its_workbook(cpd, fake_sheets, tmp_path):
+    """`cpd sheets report` through real gspread and google-auth against the loopback fake of Sheets."""
+    from conftest import sheet_url
+    book = fake_sheets.load_xlsx(example_path("iet").read_bytes(), share={fake_sheets.email: "reader"})
+    res = cpd("sheets", "report", sheet_url(book), "--html", tmp_path / "sheet.html", "--pdf", tmp_path / "sheet.pdf")
+    assert res.exit_code == 0, res.output
+    assert cpd("report", example_path("iet"), "--html", tmp_path / "file.html").exit_code == 0
+    strip = lambda p: re.sub(r"Report made on [^.]*\.", "", p.read_text())           # noqa: E731
+    assert strip(tmp_path / "sheet.html") == strip(tmp_path / "file.html")
+    assert "Alex Morgan" in pdftext(tmp_path / "sheet.pdf")
+    missing = cpd("sheets", "report", sheet_url(book))
+    assert missing.exit_code == 2 and "--pdf OUT.pdf and/or --html OUT.html" in missing.output

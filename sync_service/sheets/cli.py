@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from addin.cli import DateType, exit_status, fail, print_report, profile_or_fail, read_or_fail
+from addin.cli import (DateType, exit_status, fail, outputs_or_fail, parse_size, print_report, profile_or_fail,
+                       read_or_fail, write_report)
 from addin import CpdError, assess, check_text, read_record, values_workbook
 
 from .client import SheetsClient
@@ -90,3 +91,28 @@ def pull(sheet: str, out: Path, profile: str | None, month_first: bool, force: b
         fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"))
     click.echo(f"Saved {len(record.activities)} activities to {out} ({found.profile.short_name}).")
     click.echo(f"Check it with: cpd check {out}")
+
+
+@sheets.command("report")
+@click.argument("sheet")
+@click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report as PDF here.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report as one HTML page here.")
+@click.option("--audience", type=click.Choice(["full", "summary"]), default="full", show_default=True,
+              help="full: for the institution or a mentor; summary: for a manager.")
+@click.option("--max-size", default=None, metavar="SIZE", help="Keep the PDF under this size (e.g. 0.5MB).")
+@click.option("--profile", "-p", default=None, metavar="ID|FILE",
+              help="Report against this profile instead of the one the sheet names.")
+@click.option("--month-first", is_flag=True, help="Read text dates like 03/12/2025 as month first (US).")
+@click.option("--force", is_flag=True, help="Overwrite the output files if they exist.")
+def report(sheet: str, pdf_out: Path | None, html_out: Path | None, audience: str, max_size: str | None,
+           profile: str | None, month_first: bool, force: bool) -> None:
+    """Make the record report of a Google Sheet (what 'cpd report' makes of a workbook)."""
+    outputs_or_fail(pdf_out, html_out, force)
+    limit = parse_size(max_size)
+    prof = profile_or_fail(profile) if profile else None
+    client = _client()
+    found, record = read_or_fail(lambda: read_record(client.read(sheet).source, prof, month_first=month_first),
+                                 False, sheet)
+    write_report(record, found.profile, assess(record, found.profile), pdf_out, html_out, audience, limit, max_size)

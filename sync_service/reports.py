@@ -1,0 +1,59 @@
+"""Reports in the service: a record's report as PDF or HTML (with its mentors' annotations), and a
+member's trends across the periods of their records. The core makes both (``addin.record_report``,
+``addin.trends``); this module finds the versions and the annotations."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from addin import (CpdError, across_periods, assess, fit_pdf, load_profile, period_figures, record_from_data,
+                   report_data, report_html)
+
+from . import annotation_store as notes_store
+from .mentoring import Access
+from .models import CpdRecord
+from .records import contents, latest, notes
+
+MAX_PDF = 10_000_000
+
+
+def record_report(session: Session, acc: Access, actor_id: int, fmt: str, audience: str) -> bytes | None:
+    """The record's newest version as a report (None with no version yet); a mentor's download is in the
+    member's audit trail."""
+    version = latest(session, acc.record.id)
+    if version is None:
+        return None
+    record, profile = record_from_data(contents(version)["record"])
+    data = report_data(record, profile, assess(record, profile), audience=audience,
+                       annotations=notes(notes_store.of(session, acc.record)))
+    notes_store.seen(session, acc, actor_id, "downloaded")
+    if fmt == "html":
+        return report_html(data).encode("utf-8")
+    pdf, _ = fit_pdf(data, None)
+    return pdf
+
+
+def member_trends(session: Session, member_id: int) -> dict:
+    """profile id -> Trends over the member's own records for it (each record's newest version, scored
+    with the rules as they are now)."""
+    figures = defaultdict(list)
+    for rec in session.scalars(select(CpdRecord).where(CpdRecord.member_id == member_id)
+                               .order_by(CpdRecord.period_start)):
+        version = latest(session, rec.id)
+        if version is None:
+            continue
+        try:
+            record, profile = record_from_data(contents(version)["record"])
+        except CpdError:
+            continue                  # a version the rules of today cannot read: left out of the trend
+        figures[profile.id].append(period_figures(record, profile, assess(record, profile)))
+    return {pid: across_periods(found) for pid, found in figures.items()}
+
+
+def profile_name(pid: str) -> str:
+    try:
+        return load_profile(pid).name
+    except CpdError:
+        return pid
