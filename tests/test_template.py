@@ -323,3 +323,21 @@ def test_an_exempt_members_summary_asks_for_no_hours(tmp_path):
     assert summary[SUMMARY_CELLS["target"]].value == "Exempt"
     assert summary[SUMMARY_CELLS["remaining"]].value in (None, "")
     assert summary[SUMMARY_CELLS["hours"]].value == 2
+
+
+def test_the_summary_chart_draws_hours_by_category_against_the_target_as_the_engine_counts_them(recalculated):
+    """The chart's figures (Lists!K:M, formulas on the Summary's cells) after LibreOffice recalculates the
+    example: each category's hours and all hours counted as the engine counts them, and the target beside
+    each; the chart is bars and a target line."""
+    example = next(r for o, r in recalculated if o.name == "example-iet.xlsx")
+    record, profile = load_record(example_path("iet"))
+    result = assess(record, profile)
+    lists = openpyxl.load_workbook(example, data_only=True)["Lists"]
+    rows = [r for r in lists.iter_rows(min_row=2, min_col=11, max_col=13, values_only=True) if r[0] is not None]
+    labels = {t.id: t.label for t in profile.categories}
+    expected = [(labels[k], v) for k, v in result.totals.by_category.items() if k in labels]
+    expected.append(("All counted", result.counted_hours))
+    assert [(a, round(b, 4)) for a, b, _ in rows] == [(a, round(b, 4)) for a, b in expected]
+    assert {c for _, _, c in rows} == {result.target}
+    chart = openpyxl.load_workbook(example_path("iet"))["Summary"]._charts[0]
+    assert chart.type == "col" and len(chart.series) == 1 and len(chart._charts) == 2      # bars, then the line

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -323,15 +323,54 @@ def _summary_sheet(ws, profile: Profile, columns, also: tuple[Profile, ...] = ()
     _analysis_block(ws, profile, columns, r + 2)
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 18
-    chart = BarChart()
-    chart.type = "bar"
-    chart.title = f"{profile.unit_title} by category"
-    chart.legend = None
-    chart.add_data(Reference(ws, min_col=2, min_row=head, max_row=last_cat), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=SUMMARY_CATEGORY_ROW, max_row=last_cat))
-    chart.height, chart.width = 8, 16
-    ws.add_chart(chart, "D3")
+    ws.add_chart(_category_chart(ws, profile, head, last_cat), "D3")
     _print_setup(ws)
+
+
+CHART_DATA_COL = 11          # the Lists sheet's K:M: what the Summary chart draws (a hidden sheet's cells plot)
+
+
+def _category_chart(ws, profile: Profile, head: int, last_cat: int):
+    """Hours by category against the target, as the record report draws it: a bar per category and one for
+    all hours counted, and the target as a line across them. Its figures are formulas on the Lists sheet
+    that point at the Summary's own cells, so the chart follows the sheet."""
+    if profile.hours is None:                    # no target: the hours by category alone
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = f"{profile.unit_title} by category"
+        chart.legend = None
+        chart.add_data(Reference(ws, min_col=2, min_row=head, max_row=last_cat), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=SUMMARY_CATEGORY_ROW, max_row=last_cat))
+        chart.height, chart.width = 8, 16
+        return chart
+    lists = ws.parent[LISTS_SHEET]
+    col = CHART_DATA_COL
+    for i, title in enumerate(("Chart", profile.unit_title, "Target")):
+        lists.cell(row=1, column=col + i, value=title).font = LABEL_FONT
+    rows = [(f"={SUMMARY_SHEET}!$A${r}", f"={SUMMARY_SHEET}!$B${r}") for r in range(SUMMARY_CATEGORY_ROW, last_cat + 1)]
+    rows.append(("All counted", f"={SUMMARY_SHEET}!${SUMMARY_CELLS['counted'][0]}${SUMMARY_CELLS['counted'][1:]}"))
+    target = f"{SUMMARY_SHEET}!${SUMMARY_CELLS['target'][0]}${SUMMARY_CELLS['target'][1:]}"
+    for r, (label, hours) in enumerate(rows, 2):
+        lists.cell(row=r, column=col, value=label)
+        lists.cell(row=r, column=col + 1, value=hours)
+        lists.cell(row=r, column=col + 2, value=f"=IF(ISNUMBER({target}),{target},0)")
+    last = len(rows) + 1
+    bars = BarChart()
+    bars.type = "col"
+    bars.title = f"{profile.unit_title} by category against the target"
+    bars.add_data(Reference(lists, min_col=col + 1, min_row=1, max_row=last), titles_from_data=True)
+    bars.set_categories(Reference(lists, min_col=col, min_row=2, max_row=last))
+    line = LineChart()
+    line.add_data(Reference(lists, min_col=col + 2, min_row=1, max_row=last), titles_from_data=True)
+    line.set_categories(Reference(lists, min_col=col, min_row=2, max_row=last))
+    line.series[0].graphicalProperties.line.solidFill = "C0392B"
+    line.series[0].graphicalProperties.line.dashStyle = "dash"
+    line.series[0].marker.symbol = "none"
+    bars.series[0].graphicalProperties.solidFill = "1F4E78"
+    bars += line
+    bars.legend.position = "b"
+    bars.height, bars.width = 10, 17
+    return bars
 
 
 def _bodies_block(ws, profile: Profile, columns, also: tuple[Profile, ...], row: int) -> int:
