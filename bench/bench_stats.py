@@ -48,20 +48,23 @@ def submission_rows(n: int, periods: int, seed: int = 1):
     cats = [t.id for t in profile.categories]
     comps = ["A1", "A2", "B1", "B2", "B3", "C1", "C2", "C3", "C4", "D1", "D2", "D3", "E1", "E2", "E3", "E4", "E5"]
     received = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    members = max(1, n // periods)
-    subs, figs = [], []
+    members = max(1, -(-n // periods))
+    subs, figs, records = [], [], []
     for i in range(n):
         year = 2021 + i % periods
         counted = round(rng.uniform(0, 80), 2)
         readiness = {"counted_hours": counted, "target": 30.0}
         sid = f"sub_bench{i:09d}"
         cols = submission_columns(rng.choice(GRADES), date(year, 12, 31), readiness)
-        subs.append({"id": sid, "member_id": 1 + i % members, "idempotency_key": sid, "digest": "0" * 64,
-                     "record_id": None, "profile_id": "iet", "period_start": date(year, 1, 1),
+        records.append({"id": i + 1, "public_id": f"rec_bench{i:09d}", "member_id": 1 + i // periods,
+                        "profile_id": "iet", "period_start": date(year, 1, 1), "period_end": date(year, 12, 31),
+                        "source": "upload", "latest_version": 1, "created_at": received, "updated_at": received})
+        subs.append({"id": sid, "member_id": 1 + i // periods, "idempotency_key": sid, "digest": "0" * 64,
+                     "record_id": i + 1, "profile_id": "iet", "period_start": date(year, 1, 1),
                      "period_end": date(year, 12, 31), "verdict": "ready" if counted >= 30 else "not_ready",
                      "score": rng.randint(20, 100), "body": b"\x1f\x8b", "received_at": received, "latest": True,
                      **cols})
-        base = {"submission_id": sid, "record_id": None, "period_year": year, "profile_id": "iet",
+        base = {"submission_id": sid, "record_id": i + 1, "period_year": year, "profile_id": "iet",
                 "grade": cols["grade"]}
         for c in crits:
             figs.append({**base, "kind": "criterion", "key": c, "value": STATUS_VALUE[rng.choice(("pass", "warn", "fail"))]})
@@ -71,16 +74,16 @@ def submission_rows(n: int, periods: int, seed: int = 1):
             figs.append({**base, "kind": "skill", "key": g, "value": round(rng.uniform(1, 20), 2)})
         for c in rng.sample(comps, 6):
             figs.append({**base, "kind": "competence", "key": c, "value": round(rng.uniform(1, 10), 2)})
-    return members, subs, figs
+    return members, records, subs, figs
 
 
 def seed(url: str, n: int, periods: int) -> tuple[float, int]:
     from sqlalchemy import insert
     from sync_service.db import make_engine, upgrade
-    from sync_service.models import Member, Submission, SubmissionFigure
+    from sync_service.models import CpdRecord, Member, Submission, SubmissionFigure
     engine = make_engine(url)
     upgrade(engine)
-    members, subs, figs = submission_rows(n, periods)
+    members, records, subs, figs = submission_rows(n, periods)
     t = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(insert(Member.__table__), [{"id": i, "public_id": f"m_bench{i:09d}",
@@ -88,6 +91,7 @@ def seed(url: str, n: int, periods: int) -> tuple[float, int]:
                                                   "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc)}
                                                  for i in range(1, members + 1)])
         for k in range(0, len(subs), 20_000):
+            conn.execute(insert(CpdRecord.__table__), records[k:k + 20_000])
             conn.execute(insert(Submission.__table__), subs[k:k + 20_000])
         if engine.dialect.name == "postgresql":          # COPY: the fast way in for 2.5 million rows
             cols = list(figs[0])

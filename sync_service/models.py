@@ -123,14 +123,15 @@ class SubmissionFigure(Base):
     """One figure of a record's latest submission, for the group view: a criterion's result (1 pass, 0.5
     warn, 0 fail), or hours by category, skill group or competence. Only the latest submission of each
     record has figures (a newer one replaces them), and they carry the filters' columns, so the view is
-    one scan of this table with no join: of its index alone, in the order the view groups by (no sort)."""
+    one scan of this table with no join: of its index alone, in the order the view groups by (no sort).
+    They go with their record (erasing a member erases their records)."""
 
     __tablename__ = "submission_figures"
     __table_args__ = (Index("ix_figures_group", "kind", "period_year", "profile_id", "key", "grade", "value"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
-    record_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[str] = mapped_column(String(40))    # which submission they are from (no index: never looked up)
     period_year: Mapped[int] = mapped_column(Integer)
     profile_id: Mapped[str] = mapped_column(String(40))
     grade: Mapped[str | None] = mapped_column(String(60))

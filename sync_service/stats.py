@@ -14,7 +14,7 @@ import io
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import and_, case, delete, func, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, select, update
 
 from addin import list_profiles, safe_text
 
@@ -45,19 +45,27 @@ def figures_of(readiness: dict) -> list[tuple[str, str, float]]:
     return found
 
 
-def keep(conn, row: dict, readiness: dict) -> None:
+_SUBS, _FIGS = Submission.__table__, SubmissionFigure.__table__
+# The hot path's statements, built once (as the submission's own insert is).
+NOT_LATEST = (update(_SUBS).where(and_(_SUBS.c.record_id == bindparam("rid"), _SUBS.c.latest,
+                                       _SUBS.c.id != bindparam("sid"))).values(latest=False))
+DROP_FIGURES = delete(_FIGS).where(_FIGS.c.record_id == bindparam("rid"))
+ADD_FIGURES = _FIGS.insert()
+
+
+def keep(conn, row: dict, readiness: dict, earlier: bool = True) -> None:
     """In the submission's own transaction: its record's earlier submissions are no longer the latest,
     their figures give way to this one's. ``row`` is the submission's row as inserted (with its group-view
-    columns)."""
-    subs, figs = Submission.__table__, SubmissionFigure.__table__
+    columns); ``earlier=False`` (the record is new) skips looking for earlier ones."""
     rid = row["record_id"]
-    if rid is not None:
-        conn.execute(update(subs).where(and_(subs.c.record_id == rid, subs.c.latest, subs.c.id != row["id"]))
-                     .values(latest=False))
-        conn.execute(delete(figs).where(figs.c.record_id == rid))
+    if rid is None:
+        return                            # no record, no figures (every submission since 0008 has one)
+    if earlier:
+        conn.execute(NOT_LATEST, {"rid": rid, "sid": row["id"]})
+        conn.execute(DROP_FIGURES, {"rid": rid})
     found = figures_of(readiness)
     if found:
-        conn.execute(figs.insert(), [
+        conn.execute(ADD_FIGURES, [
             {"submission_id": row["id"], "record_id": rid, "period_year": row["period_year"],
              "profile_id": row["profile_id"], "grade": row["grade"], "kind": kind, "key": key, "value": value}
             for kind, key, value in found])

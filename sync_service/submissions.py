@@ -162,7 +162,7 @@ def store(member, key: str, digest: str, prepare: Callable[[], Prepared], sheet_
                    "body": body, "received_at": received, "latest": True,
                    **stats.submission_columns(prep.record.member.grade, prep.record.period.end, prep.readiness)}
             conn.execute(INSERT_SUBMISSION, row)
-            stats.keep(conn, row, prep.readiness)         # the group view's figures: this is the record's latest
+            stats.keep(conn, row, prep.readiness, earlier=bool(rec.latest_version))   # the group view's figures
             conn.execute(INSERT_DELIVERY, {"submission_id": sub_id, "status": "queued", "attempts": 0,
                                            "next_attempt_at": received, "queued_at": received})
             add_version(conn, rec, prep, submission_id=sub_id, now=received)

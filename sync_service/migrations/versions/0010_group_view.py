@@ -3,7 +3,7 @@
 Submissions keep the year their period ends in, the member's grade, the hours counted, the target
 and a 10-hour bucket, and whether they are their record's latest; each record's latest submission
 keeps its figures (criteria, hours by category, skill group and competence) in submission_figures.
-Existing submissions get them from their stored documents.
+Existing submissions get them from their stored documents. Figures go with their record.
 
 Revision ID: 0010
 Revises: 0009
@@ -30,16 +30,14 @@ def upgrade() -> None:
     op.create_table(
         'submission_figures',
         sa.Column('id', sa.Integer(), primary_key=True),
-        sa.Column('submission_id', sa.String(length=40), sa.ForeignKey('submissions.id', ondelete='CASCADE'),
-                  nullable=False),
-        sa.Column('record_id', sa.Integer(), nullable=True),
+        sa.Column('record_id', sa.Integer(), sa.ForeignKey('records.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('submission_id', sa.String(length=40), nullable=False),
         sa.Column('period_year', sa.Integer(), nullable=False),
         sa.Column('profile_id', sa.String(length=40), nullable=False),
         sa.Column('grade', sa.String(length=60), nullable=True),
         sa.Column('kind', sa.String(length=12), nullable=False),
         sa.Column('key', sa.String(length=60), nullable=False),
         sa.Column('value', sa.Float(), nullable=False))
-    op.create_index('ix_submission_figures_submission_id', 'submission_figures', ['submission_id'])
     op.create_index('ix_submission_figures_record_id', 'submission_figures', ['record_id'])
     op.create_index('ix_figures_group', 'submission_figures', ['kind', 'period_year', 'profile_id', 'key', 'grade',
                                                                'value'])
@@ -74,7 +72,7 @@ def _backfill() -> None:
             doc = unpack_body(body)
             cols = submission_columns(doc["member"].get("grade"), doc["period"]["end"], doc["readiness"])
             conn.execute(subs.update().where(subs.c.id == sid).values(latest=sid in latest_ids, **cols))
-            if sid in latest_ids:
+            if sid in latest_ids and rid is not None:
                 found = figures_of(doc["readiness"])
                 if found:
                     conn.execute(figures.insert(), [
