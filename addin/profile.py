@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem, ProfileError
-from .model import BASE_STATUSES, Period, Status, shift_years
+from .model import BASE_STATUSES, Period, Status
 from .values import normalise
 
 PERIOD_KINDS = ("calendar_year", "rolling_years", "licence_year")

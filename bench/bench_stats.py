@@ -17,7 +17,6 @@ included). Goal: under 2 s.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import secrets
@@ -132,16 +131,12 @@ def time_view(url: str, repeat: int = 5) -> dict:
 
 
 def time_pdf(repeat: int = 5) -> tuple[float, float, int]:
-    from addin import assess, load_profile
+    from addin import assess
     from addin.record_report import fit_pdf, report_data
     from conftest import make_record
-    from gen import random_rows
-    profile = load_profile("iet")
-    header = {"name": "Bench Member", "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
-              "status": "Active", "registration": "CEng"}
-    rows = random_rows(random.Random(3), profile, header, 200)
+    from gen import iet_year
+    profile, header, rows = iet_year(200, 3, "Bench Member", objective="O1")
     for r in rows:
-        r["objective"] = "O1"
         r["start_date"] = r["start_date"] if str(r["start_date"]).startswith("2025") else date(2025, 6, 1)
         r.pop("end_date", None)
     record = make_record(profile, rows, header=header, objectives=[{"ref": "O1", "objective": "Grow"}])

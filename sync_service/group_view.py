@@ -48,20 +48,23 @@ def api_stats():
 @bp.get("/admin/stats")
 @admin_only
 def page():
-    try:
-        filters = _filters(request.args)
-    except BadFilter as exc:
-        return render_template("group_view.html", error=str(exc), view=None, filters={}, facets={}), 400
-    return render_template("group_view.html", view=_view(filters), filters=filters, facets=stats.facets(db.session(), int(current_app.config["STATS_MIN_GROUP"])),
-                           error=None)
+    return _answer(lambda f: render_template("group_view.html", view=_view(f), filters=f, error=None,
+                                             facets=stats.facets(db.session(), int(current_app.config["STATS_MIN_GROUP"]))),
+                   lambda msg: (render_template("group_view.html", error=msg, view=None, filters={}, facets={}), 400))
 
 
 @bp.get("/admin/stats.csv")
 @admin_only
 def csv_export():
+    return _answer(lambda f: Response(stats.to_csv(_view(f)), mimetype="text/csv",
+                                      headers={"Content-Disposition": 'attachment; filename="cpd-group-view.csv"'}),
+                   lambda msg: Response(msg, status=400, mimetype="text/plain"))
+
+
+def _answer(shown, refused):
+    """The view for the request's filters, or why a filter cannot be used."""
     try:
         filters = _filters(request.args)
     except BadFilter as exc:
-        return Response(str(exc), status=400, mimetype="text/plain")
-    return Response(stats.to_csv(_view(filters)), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="cpd-group-view.csv"'})
+        return refused(str(exc))
+    return shown(filters)

@@ -47,6 +47,21 @@ def random_rows(rng: random.Random, profile, header: dict, n: int) -> list[dict]
     return [random_activity(rng, profile, header["period_start"], header["period_end"]) for _ in range(n)]
 
 
+def iet_year(n: int, seed: int, name: str, objective: str | None = None):
+    """(profile, header, rows): an IET CEng member's 2025 record of n random activities, each linked to
+    ``objective`` when given."""
+    from datetime import date
+    from addin.profile import load_profile
+    profile = load_profile("iet")
+    header = {"name": name, "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
+              "status": "Active", "registration": "CEng"}
+    rows = random_rows(random.Random(seed), profile, header, n)
+    if objective:
+        for r in rows:
+            r["objective"] = objective
+    return profile, header, rows
+
+
 def random_records(rng: random.Random, n: int, max_rows: int = 40):
     """(i, profile, header, rows) for n random records, taking the profiles in turn."""
     from addin.profile import list_profiles

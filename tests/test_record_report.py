@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import os
 import re
-import random
 import shutil
 import subprocess
-from datetime import date
 
 import pytest
 
-from addin import assess, load_profile
+from addin import assess
 from addin.model import Annotation
 from addin.report import VERDICT
 from addin.record_report import fit_pdf, report_data, report_html
 from workbook_templates import example_path
 from addin.workbook.reader import read_workbook
 from conftest import fill_workbook, make_record
-from gen import random_rows
+from gen import iet_year
 
 
 @pytest.fixture(autouse=True)
@@ -74,12 +72,7 @@ def test_the_example_records_pdf_shows_every_section(cpd, tmp_path, pid):
 
 
 def two_hundred(tmp_path):
-    profile = load_profile("iet")
-    header = {"name": "Pat Quinn", "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
-              "status": "Active", "registration": "CEng"}
-    rows = random_rows(random.Random(7), profile, header, 200)
-    for r in rows:
-        r["objective"] = "O1"
+    profile, header, rows = iet_year(200, 7, "Pat Quinn", objective="O1")
     return make_record(profile, rows, header=header, objectives=[{"ref": "O1", "objective": "Grow"}]), profile
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 
 import pytest
 
@@ -54,7 +53,7 @@ def test_a_mentors_report_download_is_in_the_members_audit_trail(world):
 
 
 def test_the_trends_page_shows_each_period_against_hand_computed_figures(service, tmp_path, cpd):
-    from test_pages import sign_in, upload
+    from test_pages import sign_in
     client = service.test_client()
     token = sign_in(client, service.config["TOKENS"]["a"])
     for year, hours, comps, objectives in (
