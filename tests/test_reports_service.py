@@ -76,6 +76,8 @@ def test_the_trends_page_shows_each_period_against_hand_computed_figures(service
     assert re.search(r"<td>A1</td>.*?<td>B2</td>.*?<td>E4</td>", page, re.S)           # new competences each year
     chart = client.get("/trends/iet.svg")
     assert chart.status_code == 200 and chart.mimetype == "image/svg+xml" and b"<svg" in chart.data
+    for panel in (b"Hours per period against the target", b"Category mix", b"Skill mix", b"Competences covered so far"):
+        assert panel in chart.data
     assert client.get("/trends/ei.svg").status_code == 404
     other = service.test_client()
     sign_in(other, service.config["TOKENS"]["b"])

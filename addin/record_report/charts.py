@@ -61,22 +61,56 @@ def record_charts(categories, skills, competences, target: float | None, counted
     return _encode(fig, dpi)
 
 
-def trend_chart(periods, dpi: int | None = None) -> str:
-    """Hours counted per period, with each period's target."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(6.4, 2.6))
-    ax = fig.subplots()
-    labels = [p.label for p in periods]
-    ax.bar(labels, [p.counted for p in periods], color=BLUE, label="counted")
-    targets = [p.target for p in periods]
-    if any(t is not None for t in targets):
-        ax.plot(labels, [t if t is not None else float("nan") for t in targets], color=RED, marker="_",
-                markersize=22, linestyle="none", label="target")
-        ax.legend(fontsize=8, frameon=False)
-    ax.set_ylabel(periods[0].unit if periods else "hours")
+PALETTE = ("#1F4E78", "#4E8CC2", "#9CC3E4", "#2E7D32", "#8BC34A", "#F2A93B", "#8E6C8A", "#B0B7C3")
+
+
+def _stacked(ax, labels, series: dict, title: str, unit: str) -> None:
+    """Bars per period, stacked by series (category or skill group), with a legend."""
+    bottom = [0.0] * len(labels)
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar(labels, values, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=name)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(unit, fontsize=8)
     ax.tick_params(labelsize=8)
-    ax.set_title("Hours per period against the target", fontsize=10)
+    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    fig.tight_layout()
+
+
+def trend_chart(periods, dpi: int | None = None) -> str:
+    """The periods side by side, a panel each: hours counted against the target, the category mix, the
+    skill mix, and how many competences CPD has covered so far."""
+    from matplotlib.figure import Figure
+    labels = [p.label for p in periods]
+    unit = periods[0].unit if periods else "hours"
+    fig = Figure(figsize=(6.6, 8.4))
+    hours, cats, skills, comps = fig.subplots(4, 1, gridspec_kw={"hspace": 0.75})
+    hours.bar(labels, [p.counted for p in periods], color=BLUE, label="counted")
+    targets = [p.target for p in periods]
+    if any(t is not None for t in targets):
+        hours.plot(labels, [t if t is not None else float("nan") for t in targets], color=RED, marker="_",
+                   markersize=22, linestyle="none", label="target")
+    hours.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    hours.set_ylabel(unit, fontsize=8)
+    hours.tick_params(labelsize=8)
+    hours.set_title("Hours per period against the target", fontsize=10)
+    for side in ("top", "right"):
+        hours.spines[side].set_visible(False)
+    names = list(dict.fromkeys(k for p in periods for k, v in p.by_category.items() if v))
+    _stacked(cats, labels, {n: [p.by_category.get(n, 0.0) for p in periods] for n in names}, "Category mix", unit)
+    groups = list(dict.fromkeys(k for p in periods for k in p.by_skill_group))
+    _stacked(skills, labels, {n: [p.by_skill_group.get(n, 0.0) for p in periods] for n in groups}, "Skill mix", unit)
+    seen: set = set()
+    covered = []
+    for p in periods:
+        seen.update(p.competences)
+        covered.append(len(seen))
+    comps.plot(labels, covered, color=BLUE, marker="o")
+    comps.set_title("Competences covered so far", fontsize=10)
+    comps.set_ylim(bottom=0)
+    comps.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        comps.spines[side].set_visible(False)
+    fig.subplots_adjust(left=0.1, right=0.72, top=0.96, bottom=0.04)
     return _encode(fig, dpi)
