@@ -125,8 +125,8 @@ def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name, memb
         from .workbook.reader import read_workbook
         last, last_record = read_or_fail(lambda: read_workbook(previous), False, str(previous))
         bodies = [profile_or_fail(p) for p in profiles_] or list(last.bodies or (last.profile,))
-        header, objectives, carried = next_period_start(last_record, bodies[0])
-        start = start or next_period_start_date(last_record)
+        header, objectives, carried, next_start = next_period_start(last_record, bodies[0])
+        start = start or next_start
         if carried is not None:
             carried_note = f"{carried:g} {bodies[0].unit} carried over from {last_record.period}"
     else:
@@ -143,7 +143,7 @@ def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name, memb
     header.update({k: v for k, v in given.items() if v is not None})
     header.update(period_start=datetime.combine(p_start, datetime.min.time()),
                   period_end=datetime.combine(p_end, datetime.min.time()))
-    wb = build_workbook(prof, {k: v for k, v in header.items() if v is not None}, objectives, also=tuple(bodies[1:]))
+    wb = build_workbook(prof, header, objectives, also=tuple(bodies[1:]))
     try:
         wb.save(out)
     except OSError as exc:
@@ -154,11 +154,6 @@ def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name, memb
         click.echo(f"From {previous.name}: {count(len(objectives), 'open objective')} carried into the plan"
                    + (f"; {carried_note}" if carried_note else "") + ".")
     click.echo(f"Fill in the Record and Plan sheets, then run: cpd check {out}")
-
-
-def next_period_start_date(record: Record) -> date:
-    from datetime import timedelta
-    return record.period.end + timedelta(days=1)
 
 
 @cli.command()
@@ -179,14 +174,10 @@ def check(file: Path, profiles_: tuple[str, ...], period_text: str | None, as_js
 
     Exit status: 0 ready (or exempt) for every body, 1 not ready for one, 2 unreadable or invalid.
     """
-    from .workbook.limits import Limits
-    from .workbook.reader import load_bytes, read_workbook
+    from .workbook.reader import read_workbook
 
     given = [profile_or_fail(p) for p in profiles_]
-    try:
-        data = load_bytes(file, Limits.from_env())
-    except CpdError as err:
-        fail(err, as_json, str(file))
+    data = load_or_fail(file, as_json)
     read, record = read_or_fail(lambda: read_workbook(data, given[0] if given else None, month_first=month_first),
                                 as_json, str(file))
     bodies = given or list(read.bodies or (read.profile,))
@@ -230,6 +221,17 @@ def period_for(record: Record, body: Profile, period_text: str | None, first: bo
     if period == record.period:
         return record, None
     return replace(record, period=period), f"{body.short_name} reviews {period} (its own period ending with the workbook's)"
+
+
+def load_or_fail(file: Path, as_json: bool) -> bytes:
+    """The file's bytes, with the reader's size and container checks; every problem printed and exit 2."""
+    from .workbook.limits import Limits
+    from .workbook.reader import load_bytes
+    try:
+        return load_bytes(file, Limits.from_env())
+    except CpdError as err:
+        fail(err, as_json, str(file))
+        raise  # unreachable
 
 
 def read_or_fail(read: Callable[[], GridRead], as_json: bool, name: str) -> tuple[GridRead, Record]:
@@ -396,8 +398,7 @@ def report(files: tuple[Path, ...], pdf_out: Path | None, html_out: Path | None,
         record, prof = checked[0]
         found = sorted({a.start_date.year for a in record.activities})
         from dataclasses import replace as _replace
-        checked = [(_replace(record, period=prof.period_ending(date(y, 12, 31)) if prof.period.kind != "licence_year"
-                             else prof.default_period(y)), prof) for y in found] or checked
+        checked = [(_replace(record, period=prof.period_named(str(y))), prof) for y in found] or checked
     figures = [(record, prof, assess(record, prof)) for record, prof in checked]
     record, prof, result = max(figures, key=lambda x: (x[0].period.end, x[0].period.start))
     history = across_periods([period_figures(r, p, res) for r, p, res in figures]) if years else None
@@ -471,13 +472,9 @@ def submit(file: Path, as_json: bool, yes: bool) -> None:
     you say so (asked, or --yes). The same file submitted twice gives one submission.
     """
     from .submit import Settings, remember, submit_file
-    from .workbook.limits import Limits
-    from .workbook.reader import load_bytes, read_workbook
+    from .workbook.reader import read_workbook
 
-    try:
-        data = load_bytes(file, Limits.from_env())     # read once (with the reader's checks): checked, then sent
-    except CpdError as err:
-        fail(err, as_json, str(file))
+    data = load_or_fail(file, as_json)                  # read once (with the reader's checks): checked, then sent
     read, record = read_or_fail(lambda: read_workbook(data), as_json, str(file))
     result = assess(record, read.profile)
     verdict = f"{VERDICT[result.verdict]} ({result.score}/100)"

@@ -6,6 +6,8 @@ on (its surplus over the target, at most the body's cap), worked out by the engi
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from .model import Record
 from .profile import Profile
 from .readiness.engine import carry_forward, carried_over, for_body, target_for
@@ -30,12 +32,14 @@ def hours_passed_on(record: Record, profile: Profile) -> float | None:
     return carry_forward(earned, earned + carried_over(record, profile), target_for(record, profile), profile)
 
 
-def next_period_start(record: Record, profile: Profile) -> tuple[dict, list[dict], float | None]:
-    """The new workbook's header fields, its plan rows and the hours carried over (None where none apply)."""
+def next_period_start(record: Record, profile: Profile) -> tuple[dict, list[dict], float | None, date]:
+    """The new workbook's header fields, its plan rows, the hours carried over (None where none apply) and
+    the day the next period starts."""
     m = record.member
     header = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
               "registration": m.registration, "status": m.status.label}
     carried = hours_passed_on(record, profile)
     if carried:
         header["carried_over"] = round(carried, 2)
-    return {k: v for k, v in header.items() if v is not None}, open_objectives(record), carried
+    return ({k: v for k, v in header.items() if v is not None}, open_objectives(record), carried,
+            record.period.end + timedelta(days=1))

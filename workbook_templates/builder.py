@@ -120,9 +120,7 @@ def _lists_sheet(wb: Workbook, profile: Profile) -> dict[str, str]:
     ws = wb.create_sheet(LISTS_SHEET)
     ws.sheet_state = "hidden"
     fw = None if profile.competence_framework == "none" else load_framework(profile.competence_framework)
-    targets = ["Exempt" if s in profile.exempt_statuses else
-               profile.target(s) if profile.target(s) is not None else profile.target(Status.ACTIVE)
-               for s in profile.statuses]
+    targets = [_shown_target(profile, s) for s in profile.statuses]
     columns = {
         "categories": ("Categories", [t.label for t in profile.categories]),
         "skill_types": ("Skill types", [t.label for t in profile.skill_types]),
@@ -395,13 +393,21 @@ def _status_ladder(body: Profile, status: str) -> str:
     """A body's target for the member's status, as one IF chain (the Lists sheet holds the main body's)."""
     if body.hours is None:
         return '"No minimum"'
-    formula = f"{body.target(Status.ACTIVE):g}"
+    formula = f"{_shown_target(body, Status.ACTIVE):g}"
     for s in body.statuses:
-        if s is Status.ACTIVE:
-            continue
-        value = '"Exempt"' if s in body.exempt_statuses else f"{(body.target(s) if body.target(s) is not None else body.target(Status.ACTIVE)):g}"
-        formula = f'IF({status}="{s.label}",{value},{formula})'
+        if s is not Status.ACTIVE:
+            shown = _shown_target(body, s)
+            value = '"Exempt"' if shown == "Exempt" else f"{shown:g}"
+            formula = f'IF({status}="{s.label}",{value},{formula})'
     return formula
+
+
+def _shown_target(profile: Profile, status: Status):
+    """The target a status shows in the sheet: "Exempt", its own hours, or the active member's."""
+    if status in profile.exempt_statuses:
+        return "Exempt"
+    target = profile.target(status)
+    return target if target is not None else profile.target(Status.ACTIVE)
 
 
 ENABLE_ADDIN = ("Turn on the CPD add-in to see the full review here (Guidance sheet, 'The add-in'); "

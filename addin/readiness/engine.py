@@ -59,11 +59,13 @@ def carried_from_log(record: Record, profile: Profile) -> float | None:
     return carry_forward(earned, earned, target_for(before, profile), profile)
 
 
-def carried_over(record: Record, profile: Profile) -> float:
-    """Hours brought forward that count this period: at most the profile's cap."""
+def carried_over(record: Record, profile: Profile, from_log: float | None = ...) -> float:
+    """Hours brought forward that count this period: at most the profile's cap. ``from_log``: what
+    ``carried_from_log`` gave, when the caller has it already."""
     if profile.hours is None or not profile.hours.carry_over_max:
         return 0.0
-    from_log = carried_from_log(record, profile)
+    if from_log is ...:
+        from_log = carried_from_log(record, profile)
     return min(record.member.carried_over if from_log is None else from_log, profile.hours.carry_over_max)
 
 
@@ -71,11 +73,11 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
     record = for_body(record, profile)
     totals = compute_totals(record, profile)
     target = target_for(record, profile)
-    carried = carried_over(record, profile)
+    from_log = carried_from_log(record, profile)
+    carried = carried_over(record, profile, from_log)
     counted = totals.counted + carried
     unit = profile.unit
     notes = []
-    from_log = carried_from_log(record, profile)
     if from_log is not None:
         typed = record.member.carried_over
         notes.append(f"{criteria.fmt_hours(carried)} {unit} carried over, worked out from the log's activities in "

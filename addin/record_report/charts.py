@@ -22,6 +22,14 @@ def _encode(fig, dpi: int | None) -> str:
     return f'<img alt="charts" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
+def _plain(ax, title: str) -> None:
+    """A panel's title, small tick labels, and no top or right frame."""
+    ax.set_title(title, fontsize=10)
+    ax.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
 def _bars(ax, items, unit: str, title: str, colour=BLUE) -> None:
     names = [n for n, _ in items][::-1]
     values = [v for _, v in items][::-1]
@@ -29,10 +37,7 @@ def _bars(ax, items, unit: str, title: str, colour=BLUE) -> None:
     for bar, v in zip(bars, values):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:g}", va="center", fontsize=8)
     ax.set_xlabel(unit, fontsize=8)
-    ax.tick_params(labelsize=8)
-    ax.set_title(title, fontsize=10)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _plain(ax, title)
 
 
 def record_charts(categories, skills, competences, target: float | None, counted: float, unit: str,
@@ -70,12 +75,9 @@ def _stacked(ax, labels, series: dict, title: str, unit: str) -> None:
     for i, (name, values) in enumerate(series.items()):
         ax.bar(labels, values, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=name)
         bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_title(title, fontsize=10)
     ax.set_ylabel(unit, fontsize=8)
-    ax.tick_params(labelsize=8)
     ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _plain(ax, title)
 
 
 def trend_chart(periods, dpi: int | None = None) -> str:
@@ -93,10 +95,7 @@ def trend_chart(periods, dpi: int | None = None) -> str:
                    markersize=22, linestyle="none", label="target")
     hours.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     hours.set_ylabel(unit, fontsize=8)
-    hours.tick_params(labelsize=8)
-    hours.set_title("Hours per period against the target", fontsize=10)
-    for side in ("top", "right"):
-        hours.spines[side].set_visible(False)
+    _plain(hours, "Hours per period against the target")
     names = list(dict.fromkeys(k for p in periods for k, v in p.by_category.items() if v))
     _stacked(cats, labels, {n: [p.by_category.get(n, 0.0) for p in periods] for n in names}, "Category mix", unit)
     groups = list(dict.fromkeys(k for p in periods for k in p.by_skill_group))
@@ -107,10 +106,7 @@ def trend_chart(periods, dpi: int | None = None) -> str:
         seen.update(p.competences)
         covered.append(len(seen))
     comps.plot(labels, covered, color=BLUE, marker="o")
-    comps.set_title("Competences covered so far", fontsize=10)
     comps.set_ylim(bottom=0)
-    comps.tick_params(labelsize=8)
-    for side in ("top", "right"):
-        comps.spines[side].set_visible(False)
+    _plain(comps, "Competences covered so far")
     fig.subplots_adjust(left=0.1, right=0.72, top=0.96, bottom=0.04)
     return _encode(fig, dpi)

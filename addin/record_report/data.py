@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..export import activity_labels
 from ..frameworks import load_framework
 from ..model import Annotation, Record
 from ..profile import Profile
@@ -52,7 +53,7 @@ def report_data(record: Record, profile: Profile, readiness: Readiness, *, audie
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}")
     m = record.member
-    labels = {kind: {t.id: t.label for t in getattr(profile, kind)} for kind in ("categories", "skill_types", "topics")}
+    labels = activity_labels(profile)
     member = [("Name", m.name or ""), ("Membership number", m.membership_number or ""), ("Grade", m.grade or ""),
               ("Registration", m.registration or "None"), ("Status", m.status.label),
               ("Period", str(record.period)), ("Profile", f"{profile.name} ({profile.short_name})")]
