@@ -96,6 +96,13 @@ def _institution(profile_id: str) -> str:
     return profile.short_name if profile else profile_id
 
 
+@bp.app_template_filter("institution_name")
+def _institution_name(profile_id: str) -> str:
+    """A profile's institution in full ('The Institution of Engineering and Technology')."""
+    profile = _shipped(profile_id)
+    return profile.name if profile else profile_id
+
+
 @bp.app_context_processor
 def _inject():
     return {"csrf_token": csrf_token, "member": getattr(g, "page_member", None)}

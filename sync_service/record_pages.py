@@ -168,14 +168,14 @@ REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; fram
 def trends_page():
     """The member's own records across periods: hours against the target, the mix, competences, objectives."""
     found = reports.member_trends(db.session(), g.page_member.id)
-    return render_template("trends.html", found=found, profile_name=reports.profile_name)
+    return render_template("trends.html", found=found)
 
 
 @bp.get("/trends/<profile_id>.svg")
 @signed_in("read")
 def trend_chart_svg(profile_id: str):
     """The trend chart as an SVG image (an image: the page's CSP is untouched by its markup)."""
-    found = reports.member_trends(db.session(), g.page_member.id).get(profile_id)
+    found = reports.member_trends(db.session(), g.page_member.id, profile_id).get(profile_id)
     if found is None or not found.periods:
         abort(404)
     svg = '<?xml version="1.0" encoding="utf-8"?>\n' + trend_chart(found.periods)

@@ -152,6 +152,11 @@ def contents(version: RecordVersion) -> dict:
     return {"record": {k: v for k, v in doc.items() if k not in DELIVERY_ONLY}, "readiness": doc["readiness"]}
 
 
+def record_of(version: RecordVersion) -> tuple[Record, Profile]:
+    """The version's record and its profile, read back through the intake (raises InvalidRecord)."""
+    return record_from_data(contents(version)["record"])
+
+
 def reassess(version: RecordVersion) -> Prepared:
     """The version's record scored again with the rules as they are now."""
     data = contents(version)["record"]

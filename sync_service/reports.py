@@ -8,15 +8,12 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from addin import (CpdError, across_periods, assess, fit_pdf, load_profile, period_figures, record_from_data,
-                   report_data, report_html)
+from addin import CpdError, across_periods, assess, fit_pdf, period_figures, report_data, report_html
 
 from . import annotation_store as notes_store
 from .mentoring import Access
 from .models import CpdRecord
-from .records import contents, latest, notes
-
-MAX_PDF = 10_000_000
+from .records import latest, notes, record_of
 
 
 def record_report(session: Session, acc: Access, actor_id: int, fmt: str, audience: str) -> bytes | None:
@@ -25,7 +22,7 @@ def record_report(session: Session, acc: Access, actor_id: int, fmt: str, audien
     version = latest(session, acc.record.id)
     if version is None:
         return None
-    record, profile = record_from_data(contents(version)["record"])
+    record, profile = record_of(version)
     data = report_data(record, profile, assess(record, profile), audience=audience,
                        annotations=notes(notes_store.of(session, acc.record)))
     notes_store.seen(session, acc, actor_id, "downloaded")
@@ -35,25 +32,20 @@ def record_report(session: Session, acc: Access, actor_id: int, fmt: str, audien
     return pdf
 
 
-def member_trends(session: Session, member_id: int) -> dict:
+def member_trends(session: Session, member_id: int, profile_id: str | None = None) -> dict:
     """profile id -> Trends over the member's own records for it (each record's newest version, scored
-    with the rules as they are now)."""
+    with the rules as they are now); only that profile's with ``profile_id``."""
     figures = defaultdict(list)
-    for rec in session.scalars(select(CpdRecord).where(CpdRecord.member_id == member_id)
-                               .order_by(CpdRecord.period_start)):
+    query = select(CpdRecord).where(CpdRecord.member_id == member_id).order_by(CpdRecord.period_start)
+    if profile_id is not None:
+        query = query.where(CpdRecord.profile_id == profile_id)
+    for rec in session.scalars(query):
         version = latest(session, rec.id)
         if version is None:
             continue
         try:
-            record, profile = record_from_data(contents(version)["record"])
+            record, profile = record_of(version)
         except CpdError:
             continue                  # a version the rules of today cannot read: left out of the trend
         figures[profile.id].append(period_figures(record, profile, assess(record, profile)))
     return {pid: across_periods(found) for pid, found in figures.items()}
-
-
-def profile_name(pid: str) -> str:
-    try:
-        return load_profile(pid).name
-    except CpdError:
-        return pid

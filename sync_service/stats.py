@@ -133,11 +133,12 @@ def group_view(session, *, period: int | None = None, profile: str | None = None
                             "records": small(cnt), "share_passing": round(passed / cnt, 4) if cnt >= min_group
                             else SUPPRESSED} for pid, key, cnt, _, passed in kinds.get("criterion", ())),
                           key=lambda c: (c["profile"], c["criterion"]))
-        mix = lambda kind, name: sorted(({"profile": pid, name: labels["category"].get((pid, key), key)  # noqa: E731
-                                          if kind == "category" else key, "hours": round(total, 2),
-                                          "records": small(cnt)}
-                                         for pid, key, cnt, total, _ in kinds.get(kind, ()) if cnt >= min_group),
-                                        key=lambda x: -x["hours"])
+
+        def mix(kind: str, name: str, label=lambda pid, key: key) -> list:
+            """Hours by category or skill group, each held by at least ``min_group`` records, most first."""
+            shown = [{"profile": pid, name: label(pid, key), "hours": round(total, 2), "records": cnt}
+                     for pid, key, cnt, total, _ in kinds.get(kind, ()) if cnt >= min_group]
+            return sorted(shown, key=lambda x: -x["hours"])
         competences = sorted(({"competence": key, "records": cnt, "share": round(cnt / n, 4)}
                               for _, key, cnt, _, _ in kinds.get("competence", ()) if cnt >= min_group),
                              key=lambda x: x["competence"])
@@ -148,7 +149,8 @@ def group_view(session, *, period: int | None = None, profile: str | None = None
                       "distribution": [{"from": b * BUCKET, "to": (b + 1) * BUCKET, "records": small(c)}
                                        for b, c in sorted(buckets[year].items(), key=lambda x: x[0] or 0)]},
             "mean_score": round(avg_score or 0.0, 1), "criteria": criteria,
-            "categories": mix("category", "category"), "skill_mix": mix("skill", "skill"),
+            "categories": mix("category", "category", lambda pid, key: labels["category"].get((pid, key), key)),
+            "skill_mix": mix("skill", "skill"),
             "competences": competences})
     return {"filters": {"period": period, "profile": profile, "grade": grade}, "min_group": min_group,
             "periods": periods}
