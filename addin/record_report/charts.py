@@ -107,6 +107,8 @@ def trend_chart(periods, dpi: int | None = None) -> str:
         covered.append(len(seen))
     comps.plot(labels, covered, color=BLUE, marker="o")
     comps.set_ylim(bottom=0)
+    from matplotlib.ticker import MaxNLocator
+    comps.yaxis.set_major_locator(MaxNLocator(integer=True))      # a count of competences: whole numbers
     _plain(comps, "Competences covered so far")
     fig.subplots_adjust(left=0.1, right=0.72, top=0.96, bottom=0.04)
     return _encode(fig, dpi)
