@@ -6,6 +6,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from datetime import date
 
 from workbook_templates.builder import build_workbook
@@ -85,6 +86,46 @@ def lying_sizes_bomb() -> bytes:
             struct.pack_into("<L", data, idx + 24, 1000)
         idx = data.rfind(b"PK\x01\x02", 0, idx)
     return bytes(data)
+
+
+def _deflate_repeating(mb: int) -> bytes:
+    """A raw deflate stream that inflates to ``mb`` MiB of 'x' but is about a thousandth of that: one
+    fully flushed block (no back references across it) repeated, then an empty final block."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = c.compress(b"x" * (1 << 20)) + c.flush(zlib.Z_FULL_FLUSH)
+    return block * mb + b"\x03\x00"
+
+
+def lying_part(data: bytes, name: str, mb: int = 1000, declared: int = 4000) -> bytes:
+    """``data`` with part ``name`` replaced by a deflate stream of ``mb`` MiB whose local and central headers
+    declare ``declared`` bytes, with the checksum of those first bytes: what a reader that trusts the
+    declared size and the checksum, or inflates a whole part before cutting it, lets through."""
+    stream = _deflate_repeating(mb)
+    assert name in dict(parts_of(data)), name
+    parts = [(n, stream if n == name else b) for n, b in parts_of(data)]
+    out = bytearray(pack(parts, zipfile.ZIP_STORED))
+    crc = zlib.crc32(b"x" * declared)
+    encoded = name.encode()
+    for sig, method_at, crc_at, name_len_at, name_at in ((b"PK\x03\x04", 8, 14, 26, 30),
+                                                          (b"PK\x01\x02", 10, 16, 28, 46)):
+        idx = out.find(sig)
+        while idx != -1:
+            name_len = struct.unpack_from("<H", out, idx + name_len_at)[0]
+            if out[idx + name_at: idx + name_at + name_len] == encoded:
+                struct.pack_into("<H", out, idx + method_at, zipfile.ZIP_DEFLATED)
+                struct.pack_into("<LLL", out, idx + crc_at, crc, len(stream), declared)
+            idx = out.find(sig, idx + 4)
+    return bytes(out)
+
+
+def lying_sheet_bomb() -> bytes:
+    """A 1 MB workbook whose sheet part declares 4,000 bytes (and their checksum) but inflates to 1 GB."""
+    return lying_part(valid_workbook(), SHEET)
+
+
+def lying_styles_bomb() -> bytes:
+    """The same lie in a part the reader does not keep but python-calamine reads (the styles, for date formats)."""
+    return lying_part(valid_workbook(), "xl/styles.xml")
 
 
 def shared_strings_bomb() -> bytes:
@@ -239,6 +280,9 @@ REFUSED = {
     # Declared sizes are believed only up to the checksum: reading stops at the declared size and fails it.
     "lying_sizes_bomb": (lying_sizes_bomb, "bad_crc"),
     "shared_strings_bomb": (shared_strings_bomb, "part_too_large"),
+    # A part that inflates past its declared size is cut one byte past it, never inflated in full.
+    "lying_sheet_bomb": (lying_sheet_bomb, "bad_crc"),
+    "lying_styles_bomb": (lying_styles_bomb, "bad_crc"),
     "many_parts": (many_parts, "too_many_parts"),
     "zip_slip": (zip_slip, "bad_part_name"),
     "overlapping_entries": (overlapping_entries, "overlapping_parts"),

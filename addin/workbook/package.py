@@ -34,7 +34,8 @@ _MACRO_TYPE = re.compile(rb"(?i)macroEnabled|vbaProject|ms-office\.vba")
 _SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _ATTR = re.compile(rb"""([\w:]+)\s*=\s*["']([^"']*)["']""")
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
-_CHUNK = 1024 * 1024
+_CHUNK = 1024 * 1024                 # inflated bytes at a time, at most
+_FEED = 64 * 1024                    # compressed bytes fed at a time
 
 
 @dataclass
@@ -134,25 +135,70 @@ def _check_declared_sizes(infos, limits: Limits) -> None:
                       f"{limits.max_total_bytes:,} allowed")
 
 
-def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool) -> bytes:
-    """Decompress one part (its checksum checked) and refuse a DTD; the bytes if ``keep``.
+def _read_part(data: bytes, info: zipfile.ZipInfo, keep: bool) -> bytes:
+    """Inflate one part as a stream, checking as it goes, and refuse a DTD; the bytes if ``keep``.
 
-    Declared sizes were checked against the limits first, and zipfile never inflates past the
-    declared size (a part that would is cut there and fails its checksum), so a part in memory
-    is at most ``max_part_bytes``; parts not kept are read in chunks all the same."""
+    The part's compressed bytes are fed in small pieces and at most ``_CHUNK`` bytes come out at a
+    time, so memory stays bounded whatever the stream holds. Reading stops one byte past the declared
+    size (which the limits checked first): a part that would inflate further is refused there, never
+    inflated in full. A part must also end exactly where it says (its deflate stream complete, no bytes
+    left over) and match its checksum, so whatever reads the package after this check (python-calamine
+    reads it again) meets exactly the bytes checked here."""
     is_xml = not info.filename.lower().endswith((".bin", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf"))
-    if keep:
-        body = zf.read(info)
-        if is_xml and _DTD.search(body):
+    start = _data_offset(data, info)
+    view = memoryview(data)[start:start + info.compress_size]
+    declared, kept, total, crc, tail = info.file_size, [], 0, 0, b""
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.compress_size != declared:
+            raise _lying(info)
+        pieces = (view[i:i + _CHUNK] for i in range(0, declared, _CHUNK))
+    else:
+        pieces = _inflate(view, info)
+    for piece in pieces:
+        total += len(piece)
+        if total > declared:
+            raise _lying(info)
+        crc = zlib.crc32(piece, crc)
+        if is_xml and (_DTD.search(piece) or _DTD.search(tail + bytes(piece[:32]))):   # also across pieces
             raise _dtd_refused(info)
-        return body
-    tail = b""
-    with zf.open(info) as fh:
-        while chunk := fh.read(_CHUNK):
-            if is_xml and _DTD.search(tail + chunk):
-                raise _dtd_refused(info)
-            tail = chunk[-32:]
-    return b""
+        tail = bytes(piece[-32:])
+        if keep:
+            kept.append(piece)
+    if total != declared or crc != info.CRC:
+        raise _refuse("bad_crc", f"the file is damaged: part {info.filename!r} fails its checksum")
+    return b"".join(kept) if keep else b""
+
+
+def _inflate(view: memoryview, info: zipfile.ZipInfo):
+    """The deflate stream's output, at most ``_CHUNK`` bytes a piece, fed ``_FEED`` compressed bytes at a
+    time; refused when it ends early or leaves compressed bytes over."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    pos = 0
+    while not inflater.eof:
+        if inflater.unconsumed_tail:
+            source = inflater.unconsumed_tail
+        elif pos < len(view):
+            source, pos = view[pos:pos + _FEED], pos + _FEED
+        else:
+            source = b""                                 # the inflater may still hold output
+        piece = inflater.decompress(source, _CHUNK)
+        if piece:
+            yield piece
+        elif not source:
+            raise _refuse("corrupt_zip", f"the file is damaged: part {info.filename!r} is cut short")
+    if inflater.unused_data or pos < len(view):
+        raise _refuse("corrupt_zip", f"the file is damaged: part {info.filename!r} has bytes after its end")
+
+
+def _data_offset(data: bytes, info: zipfile.ZipInfo) -> int:
+    """Where the part's compressed bytes begin: after its local header (checked by the layout check)."""
+    fields = _LOCAL_HEADER.unpack_from(data, info.header_offset)
+    return info.header_offset + _LOCAL_HEADER.size + fields[9] + fields[10]
+
+
+def _lying(info: zipfile.ZipInfo) -> CpdError:
+    return _refuse("bad_crc", f"the file is damaged: part {info.filename!r} unpacks to more than the "
+                   f"{info.file_size:,} bytes it declares (a sign of a zip bomb)")
 
 
 def _dtd_refused(info: zipfile.ZipInfo) -> CpdError:
@@ -206,7 +252,7 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
         if "[Content_Types].xml" not in names:
             kind_of = names.get("mimetype")
             if kind_of is not None and kind_of.file_size < 200 and \
-                    zf.read(kind_of).startswith(b"application/vnd.oasis.opendocument"):
+                    _read_part(data, kind_of, True).startswith(b"application/vnd.oasis.opendocument"):
                 raise _refuse("opendocument_not_supported", "this is an OpenDocument file (.ods, as LibreOffice "
                               "saves by default), not an Excel workbook: in LibreOffice use File > Save As, type "
                               "'Excel 2007-365 (.xlsx)', and use that file")
@@ -216,7 +262,7 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
         keep_names = {"[Content_Types].xml", "_rels/.rels"}
         for info in infos:
             keep = info.filename in keep_names or info.filename.endswith((".rels", "workbook.xml"))
-            body = _read_part(zf, info, keep or "worksheets/" in info.filename
+            body = _read_part(data, info, keep or "worksheets/" in info.filename
                               or info.filename == "word/document.xml")
             if body:
                 content[info.filename] = body
