@@ -25,6 +25,7 @@ def hash_token(token: str) -> str:
 
 
 def create_member(session: Session, email: str) -> Member:
+    db.writing(session)
     member = Member(email=email.strip().lower(), public_id="m_" + secrets.token_hex(8))
     session.add(member)
     session.flush()
@@ -34,12 +35,14 @@ def create_member(session: Session, email: str) -> Member:
 def issue_token(session: Session, member: Member, scopes: str = "submit read") -> str:
     """A new token for the member; the only time it is ever seen."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.writing(session)
     session.add(ApiToken(member_id=member.id, prefix=token[:12], token_hash=hash_token(token), scopes=scopes))
     session.flush()
     return token
 
 
 def revoke(session: Session, token: str) -> bool:
+    db.writing(session)
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at:
         return False
@@ -83,16 +86,18 @@ LIVE_TOKEN = (select(ApiToken.id, ApiToken.member_id, ApiToken.scopes, ApiToken.
 
 
 def live_token(sent: str, scope: str) -> LiveToken:
-    """The live token ``sent`` is, with ``scope``. Failures are counted per address and per token prefix
-    (one member's token); past ``SIGN_IN_FAILURES`` of them, even a good token waits (429)."""
-    limit = current_app.config["SIGN_IN_FAILURES"]
-    keys = (address(), "prefix:" + sent[:12])
-    wait = throttle().over(limit, *keys)
-    if wait:
-        raise AuthFailure(429, "rate_limited", f"too many failed sign-ins; try again in {int(wait) + 1} s", wait)
+    """The live token ``sent`` is, with ``scope``. A good token is always taken; a bad one is counted per
+    address and per token prefix (across every worker), and past ``SIGN_IN_FAILURES`` of them the bad
+    ones get 429 instead of 401: a client's bad tries never lock out good tokens from its address."""
     session = db.session()
     token = session.connection().execute(LIVE_TOKEN, {"token_hash": hash_token(sent)}).first() if sent else None
     if token is None or token.revoked_at is not None:
+        session.commit()
+        limit = current_app.config["SIGN_IN_FAILURES"]
+        keys = (address(), "prefix:" + sent[:12])
+        wait = throttle().over(limit, *keys)
+        if wait:
+            raise AuthFailure(429, "rate_limited", f"too many failed sign-ins; try again in {int(wait) + 1} s", wait)
         throttle().hit(limit, *keys)
         raise AuthFailure(401, "unauthorized", "the token is not valid (unknown or revoked)")
     if scope not in token.scopes.split():
@@ -100,7 +105,7 @@ def live_token(sent: str, scope: str) -> LiveToken:
     last = token.last_used_at
     if last is None or (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) < utcnow() - TOUCH_EVERY:
         g.touch_token = token.id  # noted with the request's own write (``touch``), or just after the view
-    session.commit()              # ends the read: nothing stays locked while the view works
+    session.commit()              # ends the read: nothing stays open while the view works
     return LiveToken(token.id, token.member_id, token.scopes, MemberRef(token.member_id, token.public_id))
 
 
@@ -118,6 +123,7 @@ def init_app(app) -> None:
         if "touch_token" in g and response.status_code < 500:
             session = db.session()
             try:
+                db.writing(session)
                 touch(session)
                 session.commit()
             except SQLAlchemyError:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from addin import XLSX_CONTENT_TYPE, CpdError, note_field, note_text, read_record, values_workbook, verification
 
-from . import notify
+from . import db, notify
 from .mentoring import Access, audit
 from .models import Annotation, CpdRecord, Member
 from .records import (FORMER_MENTOR, annotations_of, keys_by_row, latest, notes, reassess, rows_by_key,
@@ -163,6 +163,7 @@ def push_to_sheet(session: Session, record: CpdRecord, actor: str | None = None)
         error = None
     except CpdError as exc:
         error = f"{exc.code}: {exc.message}"
+    db.writing(session)
     record.sheet_error = error
     session.commit()
     return error
@@ -173,6 +174,7 @@ def announce(session: Session, acc: Access, mentor: Member, verified: bool, comm
     out = {}
     if verified or commented:
         owner = session.get(Member, acc.record.member_id)
+        session.commit()                      # no transaction open while mail goes
         out["notified"] = notify.annotated(owner.email, mentor.shown_name, f"/records/{acc.record.public_id}",
                                            verified, commented)
     if acc.record.source == "sheet":
@@ -202,6 +204,7 @@ def download(record: CpdRecord, data: bytes):
 def seen(session: Session, acc: Access, actor_id: int, action: str = "viewed") -> None:
     """A mentor's access, in the member's audit trail (the owner's own is not)."""
     if not acc.owner:
+        db.writing(session)
         audit(session, acc.record.member_id, action, actor_id=actor_id, grant_id=acc.grant.id,
               record_id=acc.record.id)
         session.commit()

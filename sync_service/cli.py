@@ -119,7 +119,7 @@ def _start_demo(app, host: str, port: int):
             fh.write(signing.new_secret())
     secret = secret_file.read_text().strip()
     with app.app_context():
-        session = db.session()
+        session = db.write_session()
         member = session.scalar(select(Member).where(Member.email == "demo@example.org")) \
             or create_member(session, "demo@example.org")
         token = issue_token(session, member)
@@ -250,7 +250,7 @@ def admin_add_member(ctx: click.Context, email: str, is_admin: bool, name: str |
         fail(CpdError("bad_option", f"{email!r} is not an e-mail address"))
     app = _service_app(ctx)
     with app.app_context():
-        session = db.session()
+        session = db.write_session()
         try:
             member = create_member(session, email)
             member.is_admin = is_admin
@@ -311,7 +311,7 @@ def admin_revoke_token(ctx: click.Context, token: str) -> None:
     from sync_service.accounts import revoke
 
     with _service_app(ctx).app_context():
-        session = db.session()
+        session = db.write_session()
         if not revoke(session, token.strip()):
             fail(CpdError("token_unknown", "no such active token"))
         session.commit()

@@ -1,12 +1,22 @@
 """The database: SQLite (WAL, durable) by default, PostgreSQL by DATABASE_URL; one session per request.
-SQL parameters are never put in an error's message (``hide_parameters``): they hold members' data."""
+SQL parameters are never put in an error's message (``hide_parameters``): they hold members' data.
+
+On SQLite a transaction that reads begins DEFERRED and takes no lock that stops anyone (WAL: readers
+never wait for the writer, nor it for them). A transaction that writes is begun with ``writing(session)``,
+which ends any read the session has open and begins IMMEDIATE: the write lock is taken up front, so two
+writers queue (``busy_timeout``) instead of one failing when it upgrades a read. With
+``CPD_SQLITE_STRICT_WRITES=1`` (the tests set it) a write in a transaction not begun that way raises, so
+every write path a request takes is found; nothing slow (a PDF, a Google Sheet, an HTTP call, mail) runs while one is open.
+"""
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,8 +39,16 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")      # take the write lock up front: no upgrade deadlocks
+        def _begin(conn):
+            writes = bool(conn.get_execution_options().get("cpd_write"))
+            conn.info["cpd_writes"] = writes
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")   # see writing()
+
+        if os.environ.get("CPD_SQLITE_STRICT_WRITES") == "1":
+            @event.listens_for(engine, "before_cursor_execute")
+            def _only_marked_writes(conn, _cursor, statement, _params, _context, _many):
+                if _WRITE.match(statement) and not conn.info.get("cpd_writes") and has_request_context():
+                    raise RuntimeError(f"a write in a read transaction (begin it with db.writing): {statement[:60]}")
 
         return engine
     if url.startswith("postgresql://"):
@@ -38,12 +56,27 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+
+
+def writing(session: Session) -> Session:
+    """Begin the session's next transaction as one that writes (on SQLite, BEGIN IMMEDIATE), ending the
+    read it has open, if any. Call it before the first statement of a transaction that writes."""
+    if session.in_transaction():
+        conn = session.connection()
+        if conn.info.get("cpd_writes") or conn.dialect.name != "sqlite":
+            return session
+        session.commit()
+    session.connection(execution_options={"cpd_write": True})
+    return session
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to the newest migration (Alembic), or to ``revision``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as conn:
+    with engine.connect().execution_options(cpd_write=True) as conn:
         if sqlite:
             # SQLite changes a table by copying it and dropping the old one; with foreign keys on, dropping
             # a parent table deletes its children (a submission's delivery). They are off while migrating,
@@ -76,6 +109,11 @@ def session() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["cpd_sessions"]()
     return g.db
+
+
+def write_session() -> Session:
+    """The request's session, in a transaction that writes (``writing``)."""
+    return writing(session())
 
 
 def _close(_exc=None) -> None:

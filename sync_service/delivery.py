@@ -34,6 +34,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import signing
+from .db import writing
 from .models import Delivery, EndpointState, Submission, utcnow
 
 log = logging.getLogger("cpd.delivery")
@@ -195,6 +196,7 @@ def claim(session: Session, endpoint: Endpoint, now: datetime | None = None, lim
     while the endpoint is enabled, lease them, and load their bodies. The transaction is over when this
     returns."""
     now = now or utcnow()
+    writing(session)
     due = or_(and_(Delivery.status.in_(("queued", "retrying")), Delivery.next_attempt_at <= now),
               and_(Delivery.status == "sending", Delivery.lease_until < now))
     enabled = ~exists().where(EndpointState.disabled_at.is_not(None))
@@ -252,6 +254,7 @@ def record_outcomes(session: Session, tried: list[tuple[Claimed, Outcome]], endp
     """In one short transaction: what each try means for its delivery. Returns each new status, or None
     where the lease had passed to another worker (a late answer changes nothing, unless it delivered)."""
     now = now or utcnow()
+    writing(session)
     statuses = []
     for claimed, outcome in tried:
         if outcome.kind == "gone":
@@ -318,6 +321,7 @@ def run(sessions, endpoint: Endpoint, stop: threading.Event, poll: float = 1.0, 
 
 def resend(session: Session, sub_id: str) -> bool:
     """Queue a failed or dead-lettered delivery again, from its first try."""
+    writing(session)
     delivery = session.scalar(select(Delivery).where(Delivery.submission_id == sub_id))
     if delivery is None or delivery.status in ("delivered", "sending"):
         return False
@@ -329,6 +333,7 @@ def resend(session: Session, sub_id: str) -> bool:
 
 
 def enable_endpoint(session: Session) -> None:
+    writing(session)
     state = session.get(EndpointState, 1)
     if state is not None:
         state.disabled_at = None

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from addin import FUNCTIONS
 
-from .throttle import address, throttle, too_many
+from .throttle import address, call_throttle, too_many
 
 bp = Blueprint("functions", __name__, url_prefix="/api/v1/functions")
 
@@ -40,8 +40,8 @@ def _rows(args: list) -> int:
 @bp.post("/<name>")
 def run(name: str):
     limit = current_app.config["FUNCTION_CALLS"]
-    if not throttle().hit(limit, address()):
-        return too_many(throttle().over(limit, address()) or 60, f"at most {limit.replace('/', ' a ')} calls from "
+    if not call_throttle().hit(limit, address()):
+        return too_many(call_throttle().over(limit, address()) or 60, f"at most {limit.replace('/', ' a ')} calls from "
                         "one address; the functions recalculate when the limit allows")
     fn = FUNCTIONS.get(name.upper())
     if fn is None:

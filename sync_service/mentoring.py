@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from flask import current_app, request
 
-from . import notify
+from . import db, notify
 from .accounts import create_member, hash_token
 from .models import Annotation, AuditEvent, CpdRecord, Member, MentorGrant, RecordVersion, iso_utc, utcnow
 from .records import annotation_dict, contents
@@ -148,7 +148,9 @@ class Shared:
 def share(session: Session, member: Member, email, record: CpdRecord | None, expires) -> Shared:
     """Grant the mentor at ``email`` one record (or all the member's), committed, and tell them (when mail is
     set up): the API and the page both come here. Raises GrantRefused."""
-    row, token, created = grant(session, member, email, record, parse_expiry(expires))
+    expires_at = parse_expiry(expires)
+    db.writing(session)
+    row, token, created = grant(session, member, email, record, expires_at)
     session.commit()
     path = f"/invitations/{token}" if token else None
     url = (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/") + path if path else None

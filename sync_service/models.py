@@ -307,3 +307,16 @@ class AuditEvent(Base):
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
     grant: Mapped["MentorGrant | None"] = relationship()
     record: Mapped["CpdRecord | None"] = relationship()
+
+
+class RateEvent(Base):
+    """One counted event of a rate limit kept in the database (``throttle.DatabaseStorage``): a failed
+    sign-in, a bad token, a refused upload. The key is a hash (of an address, a token's prefix or a
+    member), so nothing here names anyone; events older than their window are deleted as keys are hit."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float)                  # seconds since the epoch

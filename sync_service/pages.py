@@ -120,7 +120,7 @@ def start_session(token: LiveToken) -> None:
     """Sign the browser in with ``token``: a new server-side session, a new cookie, a new CSRF token.
     Sessions past their expiry are cleared out at the same time."""
     key = secrets.token_urlsafe(32)
-    s = db.session()
+    s = db.write_session()
     s.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))
     s.add(WebSession(key_hash=hash_token(key), member_id=token.member_id, token_id=token.id,
                      expires_at=utcnow() + current_app.permanent_session_lifetime))
@@ -196,7 +196,7 @@ def login():
 def logout():
     key = session.get("sid")
     if key:
-        s = db.session()
+        s = db.write_session()
         s.execute(delete(WebSession).where(WebSession.key_hash == hash_token(key)))
         s.commit()
     session.clear()
@@ -303,7 +303,7 @@ def erase():
     queued deliveries and tokens."""
     if request.form.get("confirm") != "DELETE":
         return dashboard_page(400, error={"code": "not_confirmed", "message": "Type DELETE to confirm erasing your data."})
-    s = db.session()
+    s = db.write_session()
     s.delete(g.page_member)
     s.commit()
     session.clear()
@@ -325,12 +325,12 @@ def admin():
 @bp.post("/admin/resend/<sub_id>")
 @admin_only
 def admin_resend(sub_id: str):
-    resend(db.session(), sub_id)
+    resend(db.write_session(), sub_id)
     return redirect(url_for("pages.admin"))
 
 
 @bp.post("/admin/enable-endpoint")
 @admin_only
 def admin_enable():
-    enable_endpoint(db.session())
+    enable_endpoint(db.write_session())
     return redirect(url_for("pages.admin"))

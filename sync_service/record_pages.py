@@ -80,9 +80,7 @@ def upload():
         prep = prepare(read_workbook(data))
     except CpdError as exc:
         return dashboard_page(refusal(exc).status, error=refusal(exc).body)
-    s = db.session()
-    rec, _, _ = save_version(s, g.page_member.id, prep)
-    s.commit()
+    rec, _, _ = save_version(db.session(), g.page_member.id, prep)
     return redirect(url_for("record_pages.record", record_id=rec.public_id))
 
 
@@ -205,6 +203,7 @@ def notes_csv(record_id: str):
 @bp.post("/records/<record_id>/annotations")
 @signed_in("submit")
 def annotate(record_id: str):
+    db.write_session()                    # the access check and the annotation in one transaction
     acc = _visible(record_id)
     form = request.form
     target = form.get("target", "")
@@ -228,6 +227,7 @@ def annotate(record_id: str):
 @bp.post("/records/<record_id>/annotations/<annotation_id>/delete")
 @signed_in("submit")
 def unannotate(record_id: str, annotation_id: str):
+    db.write_session()
     acc = _visible(record_id)
     s = db.session()
     if not notes_store.remove(s, acc, g.page_member.id, annotation_id):
@@ -260,7 +260,7 @@ def grant():
 @bp.post("/mentors/<grant_id>/revoke")
 @signed_in("submit")
 def revoke(grant_id: str):
-    s = db.session()
+    s = db.write_session()
     row = mentoring.revoke(s, g.page_member, grant_id)
     if row is None:
         abort(404)
@@ -288,7 +288,7 @@ def audit_trail():
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     """An invitation to mentor: accepting it makes the account (its token shown once) and signs in."""
-    s = db.session()
+    s = db.write_session() if request.method == "POST" else db.session()
     row = mentoring.invitation(s, token)
     if row is None:
         abort(404, description="This invitation has been used, revoked or has expired. Ask for a new one.")

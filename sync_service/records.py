@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload, object_session
 from addin import Annotation as Note
 from addin import GridRead, Profile, Record, assess, pack, record_data, record_from_data, unpack
 
+from . import db
 from .models import Annotation, CpdRecord, RecordVersion, Submission, iso_utc, utcnow
 from .throttle import throttle
 
@@ -128,7 +129,7 @@ def save_version(session: Session, member_id: int, prep: Prepared, sheet_id: int
                  ) -> tuple[CpdRecord, RecordVersion, bool]:
     """``keep`` for a request that shows the record afterwards: the record and its newest version as objects,
     and whether a version was added. Committed."""
-    kept = keep(session.connection(), member_id, prep, sheet_id=sheet_id)
+    kept = keep(db.writing(session).connection(), member_id, prep, sheet_id=sheet_id)
     session.commit()
     rec = session.get(CpdRecord, kept.record_id, populate_existing=True)
     return rec, latest(session, rec.id), kept.created

@@ -80,7 +80,7 @@ def _grant(record: CpdRecord | None):
 
 
 def _revoke(grant_id: str, record: CpdRecord | None):
-    session = db.session()
+    session = db.write_session()
     row = mentoring.revoke(session, session.get(Member, g.member.id), grant_id, record)
     if row is None:
         fail(404, "not_found", "no such grant")
@@ -254,8 +254,8 @@ def annotations(record_id: str):
 @bp.post("/records/<record_id>/annotations")
 @require_token("submit")
 def annotate(record_id: str):
+    session = db.write_session()          # the access check and the annotation in one transaction
     acc = visible(record_id)
-    session = db.session()
     ann = notes_store.add(session, acc, g.member.id, request.get_json(silent=True))
     session.commit()
     out = annotation_dict(ann)
@@ -266,8 +266,8 @@ def annotate(record_id: str):
 @bp.delete("/records/<record_id>/annotations/<annotation_id>")
 @require_token("submit")
 def unannotate(record_id: str, annotation_id: str):
+    session = db.write_session()
     acc = visible(record_id)
-    session = db.session()
     if not notes_store.remove(session, acc, g.member.id, annotation_id):
         fail(404, "not_found", "no such annotation of yours")
     session.commit()

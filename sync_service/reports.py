@@ -26,6 +26,7 @@ def record_report(session: Session, acc: Access, actor_id: int, fmt: str, audien
     data = report_data(record, profile, assess(record, profile), audience=audience,
                        annotations=notes(notes_store.of(session, acc.record)))
     notes_store.seen(session, acc, actor_id, "downloaded")
+    session.commit()                  # nothing is drawn inside a transaction
     if fmt == "html":
         return report_html(data).encode("utf-8")
     pdf, _ = fit_pdf(data, None)

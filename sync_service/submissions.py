@@ -25,6 +25,7 @@ from addin import CpdError, InvalidRecord, pack, read_workbook, unpack
 
 from . import db, stats
 from .accounts import require_token, touch
+from .throttle import throttle
 from .models import Annotation, Delivery, Submission, iso_utc, utcnow
 from .records import Prepared, add_version, annotations_of, delivery_annotations, latest, lock, prepare, reassess
 
@@ -142,16 +143,18 @@ def store(member, key: str, digest: str, prepare: Callable[[], Prepared], sheet_
     if found_id is not None:
         return _earlier(member, key, digest)
     limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
-    if recent >= limit:
+    refused_key = f"refused-uploads:{member.id}"            # refused ones count too, across every worker
+    if recent >= limit or throttle().over(f"{limit}/minute", refused_key):
         raise Refused(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
     try:
         prep = prepare()
     except CpdError as exc:
+        throttle().hit(f"{limit}/minute", refused_key)
         raise refusal(exc) from None
     sub_id, received = "sub_" + secrets.token_urlsafe(12), utcnow()
     for attempt in range(2):          # one retry: a racing request made the member's record first
         try:                          # one short write: the record, the submission, its delivery, the version
-            conn = session.connection()
+            conn = db.writing(session).connection()
             rec = lock(conn, member.id, prep, sheet_id=sheet_id, now=received)
             notes = annotations_of(session, rec.id) if rec.latest_version else []
             body = pack({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received), **prep.data,

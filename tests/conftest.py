@@ -19,6 +19,9 @@ from addin.workbook.writer import set_value
 from workbook_templates import example_path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every SQLite write must be begun as one (db.writing): a write in a read transaction raises, here and in
+# every service process the tests start.
+os.environ.setdefault("CPD_SQLITE_STRICT_WRITES", "1")
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def _remember(linked: LinkedSheet, read: GridRead | None = None, error: Refused 
 def link(member, address: str) -> tuple[LinkedSheet, GridRead, bool]:
     """Link the sheet at ``address`` to the member, once it has been read (created False if linked already)."""
     fetched, read = fetch(address)
-    session = db.session()
+    session = db.write_session()
     linked = session.scalar(select(LinkedSheet).where(LinkedSheet.member_id == member.id,
                                                       LinkedSheet.sheet_key == fetched.key))
     created = linked is None
@@ -105,7 +105,7 @@ def of(member) -> list[LinkedSheet]:
 
 def unlink(linked: LinkedSheet) -> None:
     """Forget the link (the sheet itself is not touched)."""
-    session = db.session()
+    session = db.write_session()
     session.delete(linked)
     session.commit()
 
@@ -123,9 +123,11 @@ def look(linked: LinkedSheet) -> tuple[SheetRead, GridRead]:
     try:
         fetched, read = fetch(key)
     except Refused as exc:
+        db.writing(session)
         _remember(linked, error=exc)
         session.commit()
         raise
+    db.writing(session)
     _remember(linked, read)
     session.commit()
     return fetched, read
