@@ -31,7 +31,11 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
               help=f"Web worker processes (default: twice the cores plus one, here {server.default_workers()}).")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
 @click.option("--timeout", type=click.FloatRange(5, 3600), default=60, show_default=True,
-              help="Seconds a request may take, its upload included, before its worker is restarted.")
+              help="Seconds a request's body (an upload) may take to arrive after its headers; a slower client "
+                   "is answered 408 and disconnected.")
+@click.option("--header-timeout", type=click.FloatRange(1, 300), default=10, show_default=True,
+              help="Seconds a request's headers may take to arrive; a slower client is answered 408 and "
+                   "disconnected.")
 @click.option("--keepalive", type=click.FloatRange(0, 300), default=5, show_default=True,
               help="Seconds an idle keep-alive connection stays open.")
 @click.option("--server", "server_name", type=click.Choice(server.SERVERS[:2]), default=server.default_server(),
@@ -41,12 +45,15 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 @click.option("--demo", is_flag=True, help="Also start the reference institution receiver and a delivery worker "
               "beside the service, and print a demo member's token: everything on this computer.")
 def serve(host: str, port: int, public_url: str | None, cert: str | None, key: str | None, workers: int | None,
-          threads: int, timeout: float, keepalive: float, server_name: str, dev: bool, demo: bool) -> None:
+          threads: int, timeout: float, header_timeout: float, keepalive: float, server_name: str, dev: bool,
+          demo: bool) -> None:
     """Run the CPD service: submissions (API), the member's pages, the add-in functions for Excel on the
     web and Mac, and the add-in's files. Its database is an SQLite file unless DATABASE_URL names another.
 
-    It runs under gunicorn (waitress on Windows) with several worker processes; put a TLS proxy in front
-    in production (docs/deployment.md). The manifest to add to Excel is at /addin/manifest.xml. Delivery
+    It runs under gunicorn (waitress on Windows) with several worker processes, each reading its
+    connections on an event loop: a slow client holds no thread, and one whose request does not arrive
+    in time is disconnected. It serves https itself with --cert and --key, or behind a TLS proxy
+    (docs/deployment.md). The manifest to add to Excel is at /addin/manifest.xml. Delivery
     to the institution runs in 'cpd worker' processes; --demo starts one, with the reference receiver as
     the institution.
     """
@@ -81,8 +88,9 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
         click.echo(f"Submit the example:  cpd login --url {base} --token {token}")
         click.echo("                      cpd submit workbook_templates/example-iet.xlsx")
     options = server.ServerOptions(host=host, port=port, workers=workers or server.default_workers(),
-                                   threads=threads, timeout=timeout, keepalive=keepalive, cert=cert, key=key,
-                                   server="dev" if dev else server_name)
+                                   threads=threads, timeout=timeout, header_timeout=header_timeout,
+                                   keepalive=keepalive, cert=cert, key=key, server="dev" if dev else server_name,
+                                   max_body=int(app.config["MAX_CONTENT_LENGTH"]))
     manifest = f"{settings['PUBLIC_URL']}/addin/manifest.xml" if settings.get("PUBLIC_URL") else \
         "not served until --public-url is set"
     how = "development server" if dev else f"{options.server}, {options.workers} workers x {options.threads} threads"

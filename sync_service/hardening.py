@@ -1,4 +1,4 @@
-"""What every response and request gets: security headers, and request bodies that cannot stall a thread.
+"""What every response gets: security headers (slow request bodies are the server's: ``whole_requests``).
 
 Pages carry a Content-Security-Policy that allows no inline script or style and no framing, with
 ``nosniff``; the add-in's own pages (``/addin/``) may be framed by Office and load Office.js.
@@ -22,14 +22,6 @@ ADDIN_CSP = ("default-src 'self'; script-src 'self' https://appsforoffice.micros
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
-    def _bounded_reads():
-        """A client that stops sending its body mid-way is dropped after BODY_READ_TIMEOUT seconds of silence
-        (gunicorn hands the connection's socket to the app), instead of holding a thread."""
-        sock = request.environ.get("gunicorn.socket")
-        if sock is not None and request.method in ("POST", "PUT", "PATCH"):
-            sock.settimeout(float(app.config["BODY_READ_TIMEOUT"]))
-
     @app.after_request
     def _security_headers(response):
         h = response.headers

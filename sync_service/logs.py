@@ -46,7 +46,30 @@ def configure(level: str | int = "INFO") -> None:
         handler = StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
+    logger.propagate = False                  # its lines are JSON already: never again through the root's
     logger.setLevel(level.upper() if isinstance(level, str) else level)
+
+
+class JsonLines(logging.Formatter):
+    """The web server's own lines (gunicorn, uvicorn: workers started and stopped, timeouts) as JSON
+    lines like every other: the level, the logger and the message; an exception by its type only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info[1] if record.exc_info else None
+        return line(event="server", level=record.levelname.lower(), logger=record.name,
+                    message=record.getMessage()[:500], error=type(exc).__name__ if exc else None)
+
+
+def server_log_config(level: str = "WARNING") -> dict:
+    """gunicorn's ``logconfig_dict``: its loggers and uvicorn's as JSON lines on standard error."""
+    quiet = {"level": level, "handlers": ["json"], "propagate": False}
+    return {"version": 1, "disable_existing_loggers": False,
+            "root": {"level": level, "handlers": ["json"]},
+            "loggers": {name: dict(quiet) for name in ("gunicorn.error", "uvicorn.error", "uvicorn")}
+            | {name: {"level": level, "handlers": [], "propagate": False}
+               for name in ("gunicorn.access", "uvicorn.access")},
+            "handlers": {"json": {"class": "sync_service.logs.StderrHandler", "formatter": "json"}},
+            "formatters": {"json": {"()": "sync_service.logs.JsonLines"}}}
 
 
 def line(**fields) -> str:

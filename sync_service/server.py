@@ -3,7 +3,8 @@
 ``cpd serve`` and ``cpd receiver`` come here. Werkzeug's development server is only used with
 ``--dev``. The app is made in each gunicorn worker (after the fork), so no database connection is
 shared between processes; the schema is brought up to date once, in the parent, before any worker
-starts.
+starts. Each gunicorn worker reads its connections on an event loop and hands the app only whole
+requests that arrived in time (``whole_requests``): slow clients hold no thread.
 """
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ class ServerOptions:
     port: int = 8000
     workers: int = 2
     threads: int = 4
-    timeout: float = 60.0            # a request (its reading included) may take this long before its worker is recycled
+    timeout: float = 60.0            # a request's body must arrive within this many seconds of its headers
+    header_timeout: float = 10.0     # a request's headers must arrive within this many seconds of its first byte
     keepalive: float = 5.0           # an idle keep-alive connection is closed after this
+    max_body: int = 20 * 1024 * 1024  # a larger request body is refused (413) unread
     cert: str | None = None
     key: str | None = None
     server: str = "gunicorn"
@@ -54,14 +57,21 @@ def run(make_app: Callable[[], object], options: ServerOptions, ready: Callable[
 def _gunicorn(make_app, options: ServerOptions, ready) -> None:
     from gunicorn.app.base import BaseApplication
 
+    from . import logs
+    from .whole_requests import CpdWorker, DeadlineProtocol, WholeRequests
+
+    DeadlineProtocol.header_timeout = options.header_timeout      # set before the fork: every worker has them
+    DeadlineProtocol.body_timeout = options.timeout
+
     class Application(BaseApplication):
         def load_config(self):
             settings = {
                 "bind": [f"[{options.host}]:{options.port}" if ":" in options.host else f"{options.host}:{options.port}"],
-                "workers": options.workers, "threads": options.threads,
-                "worker_class": "gthread", "timeout": int(options.timeout), "graceful_timeout": 30,
+                "workers": options.workers, "worker_class": CpdWorker, "worker_connections": 1000,
+                "timeout": max(int(options.timeout), 30), "graceful_timeout": 30,
                 "keepalive": int(options.keepalive), "limit_request_line": 8190, "limit_request_fields": 100,
                 "accesslog": None, "errorlog": "-", "loglevel": "warning", "proc_name": "cpd",
+                "logconfig_dict": logs.server_log_config(),
                 "certfile": options.cert, "keyfile": options.key,
                 "when_ready": (lambda _server: ready()) if ready else None,
             }
@@ -70,7 +80,7 @@ def _gunicorn(make_app, options: ServerOptions, ready) -> None:
                     self.cfg.set(name, value)
 
         def load(self):
-            return make_app()
+            return WholeRequests(make_app(), options.threads, options.max_body)
 
     Application().run()
 

@@ -243,12 +243,13 @@ class Served:
     """``cpd serve`` (the production server) as its own process on a free 127.0.0.1 port: ``url``,
     ``token`` of a member made with ``cpd admin add-member``, and its standard error (the logs)."""
 
-    def __init__(self, tmp_path: Path, database_url: str, *args: str, env: dict | None = None):
+    def __init__(self, tmp_path: Path, database_url: str, *args: str, env: dict | None = None,
+                 url_scheme: str = "http"):
         import subprocess
         import sys
         from ports import free_port
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{url_scheme}://127.0.0.1:{self.port}"
         self.database_url = database_url
         self.env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp_path / "instance"),
                     **(env or {})}
@@ -264,12 +265,14 @@ class Served:
         self.wait_ready()
 
     def wait_ready(self, seconds: float = 60) -> None:
+        import ssl
         import time
         import urllib.request
         deadline = time.time() + seconds
+        context = ssl._create_unverified_context() if self.url.startswith("https") else None   # a test's own cert
         while True:
             try:
-                urllib.request.urlopen(f"{self.url}/api/v1/functions", timeout=2).read()
+                urllib.request.urlopen(f"{self.url}/api/v1/functions", timeout=2, context=context).read()
                 return
             except OSError:
                 assert self.proc.poll() is None and time.time() < deadline, self.logs()

@@ -84,8 +84,10 @@ def test_failed_sign_ins_are_limited_per_address(service):
     form = lambda t: {"token": t, "csrf": csrf(client.get("/login").data)}   # noqa: E731
     for i in range(5):
         assert client.post("/login", data=form(f"cpd_wrong{i:04d}xxxxxxxx")).status_code == 401
-    res = client.post("/login", data=form(service.config["TOKENS"]["a"]))   # even a good token waits now
+    res = client.post("/login", data=form("cpd_wrong9999xxxxxxxx"))           # the next bad try waits
     assert res.status_code == 429 and "too many" in res.text.lower() and res.headers["Retry-After"]
+    res = client.post("/login", data=form(service.config["TOKENS"]["a"]))     # a good token never does
+    assert res.status_code == 302
     elsewhere = service.test_client()                             # another address is not held up
     elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.9"
     sign_in(elsewhere, service.config["TOKENS"]["a"])
@@ -101,10 +103,13 @@ def test_guessing_one_members_token_is_limited_from_any_address(service):
                           headers={"Authorization": f"Bearer {good[:12]}{'x' * (len(good) - 12)}"})
         assert res.status_code == 401
     client = service.test_client()
-    client.environ_base["REMOTE_ADDR"] = "10.0.1.99"
-    res = client.post("/api/v1/submissions", data=EXAMPLE, headers={"Authorization": f"Bearer {good}"})
+    client.environ_base["REMOTE_ADDR"] = "10.0.1.99"              # a sixth guess at the prefix, from anywhere
+    res = client.post("/api/v1/submissions", data=EXAMPLE,
+                      headers={"Authorization": f"Bearer {good[:12]}{'y' * (len(good) - 12)}"})
     assert res.status_code == 429 and res.get_json()["error"]["code"] == "rate_limited"
     assert int(res.headers["Retry-After"]) >= 1
+    res = client.post("/api/v1/submissions", data=EXAMPLE, headers={"Authorization": f"Bearer {good}"})
+    assert res.status_code == 201                                 # the member's own token is never locked out
     other = service.test_client()                                 # another member's token is not held up
     other.environ_base["REMOTE_ADDR"] = "10.0.1.98"
     assert other.post("/api/v1/submissions", data=EXAMPLE, headers={

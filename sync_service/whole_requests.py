@@ -1,0 +1,144 @@
+"""Requests reach the app whole, in time, or not at all: how ``cpd serve`` faces slow clients by itself.
+
+gunicorn runs the worker processes; in each, uvicorn's event loop reads every connection
+(``CpdWorker``), so a client that sends slowly holds no thread, only a little memory. The WSGI app
+(Flask) runs in a pool of threads (a2wsgi) and is called only once a request's whole body is in hand
+(``WholeRequests``): a thread never waits on the network for a request. Each request must arrive in
+time (``DeadlineProtocol``): its headers within ``header_timeout`` seconds of its first byte (or of
+the connection opening), its body within ``body_timeout`` seconds of its headers; a client slower than
+that is answered 408 and disconnected. A body over ``max_body`` bytes is answered 413 without being read.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from a2wsgi import WSGIMiddleware
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn_worker import UvicornWorker
+
+log = logging.getLogger("cpd.requests")
+
+
+def _answer(status: int, reason: str, body: bytes, content_type: bytes) -> bytes:
+    return (b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
+            % (status, reason.encode(), content_type, len(body)) + body)
+
+
+def _error_body(path: str, status: int, code: str, message: str) -> tuple[bytes, bytes]:
+    """The service's own error shape: JSON for the API and the add-in, a short page otherwise."""
+    if path.startswith(("/api/", "/addin/")) or not path:
+        return json.dumps({"error": {"code": code, "message": message}}).encode(), b"application/json"
+    page = (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{status} · CPD tracker</title>'
+            f'<body><main><h1>{status}</h1><p>{message}</p></main></body></html>')
+    return page.encode(), b"text/html; charset=utf-8"
+
+
+class DeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request's headers and one for its body."""
+
+    header_timeout = 10.0
+    body_timeout = 60.0
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self._deadline: asyncio.TimerHandle | None = None
+        self._phase = "headers"
+        super().connection_made(transport)
+        self._arm("headers", self.header_timeout)          # a connection that says nothing is closed too
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._deadline is None:
+            self._arm("headers", self.header_timeout)
+
+    def on_headers_complete(self) -> None:
+        self._arm("body", self.body_timeout)
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def connection_lost(self, exc) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self, phase: str, seconds: float) -> None:
+        self._disarm()
+        self._phase = phase
+        self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        answered = self.cycle is not None and self.cycle.response_started and self._phase == "body"
+        if not answered:
+            path = (self.scope or {}).get("path", "") if self._phase == "body" else ""
+            limit = self.header_timeout if self._phase == "headers" else self.body_timeout
+            body, kind = _error_body(path, 408, "request_timeout",
+                                     f"the request's {self._phase} did not arrive within {limit:g} seconds")
+            self.transport.write(_answer(408, "Request Timeout", body, kind))
+        log.warning(json.dumps({"event": "request_timeout", "phase": self._phase}, separators=(",", ":")))
+        self.transport.close()
+
+
+class WholeRequests:
+    """An ASGI app that reads each request's whole body on the event loop, then runs the WSGI app with it."""
+
+    def __init__(self, wsgi_app, threads: int, max_body: int):
+        self.app = WSGIMiddleware(wsgi_app, workers=threads)
+        self.max_body = max_body
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and declared.strip().isdigit() and int(declared) > self.max_body:
+            await self._too_large(scope, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await self._too_large(scope, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        async def replay():
+            nonlocal whole
+            if whole is not None:
+                message, whole = whole, None
+                return message
+            return await receive()              # nothing more: the client's disconnect, if it goes
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope, send) -> None:
+        body, kind = _error_body(scope.get("path", ""), 413, "too_large",
+                                 f"the request is over {self.max_body // (1024 * 1024)} MB")
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class CpdWorker(UvicornWorker):
+    """gunicorn's worker process, serving with uvicorn's event loop and ``DeadlineProtocol``. The app's own
+    settings decide what a proxy may tell it (``TRUSTED_PROXIES``), so uvicorn reads no forwarded headers."""
+
+    CONFIG_KWARGS = {"loop": "auto", "http": DeadlineProtocol, "lifespan": "off", "proxy_headers": False,
+                     "server_header": False, "date_header": True}
