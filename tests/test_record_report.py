@@ -178,3 +178,24 @@ def test_a_linked_google_sheet_gives_the_same_report_as_its_workbook(cpd, fake_s
     assert "Alex Morgan" in pdftext(tmp_path / "sheet.pdf")
     missing = cpd("sheets", "report", sheet_url(book))
     assert missing.exit_code == 2 and "--pdf OUT.pdf and/or --html OUT.html" in missing.output
+
+
+@pytest.mark.parametrize("name", ['Alex Morgan"\n}.verdict{display:none}.x{', "Siobhán O'Brien & Sons"])
+def test_the_members_name_never_becomes_css_and_shows_as_written_in_every_footer(tmp_path, name):
+    """The running footer's text is the document's own (a running element), never a CSS string: a name
+    that would end one and add a rule hides nothing, and an apostrophe or ampersand shows as itself."""
+    profile, header, rows = iet_year(8, 5, name)
+    record = make_record(profile, rows, {**header, "name": name})
+    result = assess(record, profile)
+    assert result.verdict == "not_ready"
+    html = report_html(report_data(record, profile, result))
+    css = html.split("<style>")[1].split("</style>")[0]
+    assert "display:none" not in css and "O'Brien" not in css and "O&#39;Brien" not in css
+    pdf, _ = fit_pdf(report_data(record, profile, result), None)
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    text = pdftext(tmp_path / "r.pdf")
+    assert "NOT READY" in text
+    footers = [page.strip().splitlines() for page in text.split("\f") if page.strip()]
+    shown = " ".join(name.split())
+    assert len(footers) >= 1 and all(any(shown in flat(line) for line in page[-4:]) for page in footers), footers
+    assert "&#39;" not in text and "&amp;" not in text
