@@ -36,6 +36,7 @@ _PUBLIC = {
     "quote_title": "addin.grid.sheets",
     # the record as data, and as a values-only workbook
     "record_data": "addin.record_json", "pack": "addin.record_json", "unpack": "addin.record_json",
+    "json_bytes": "addin.record_json",
     "rows_as_dicts": "addin.record_json", "RECORD_VERSION": "addin.record_json",
     "record_from_data": "addin.record_json",
     "values_workbook": "addin.templates", "safe_text": "addin.export", "template_path": "addin.templates",
@@ -74,7 +75,7 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .profile import Profile, list_profiles, load_profile
     from .readiness import Readiness, assess
     from .readiness.criteria import fmt_hours
-    from .record_json import RECORD_VERSION, pack, record_data, record_from_data, rows_as_dicts, unpack
+    from .record_json import RECORD_VERSION, json_bytes, pack, record_data, record_from_data, rows_as_dicts, unpack
     from .record_report import fit_pdf, report_data, report_html
     from .record_report.charts import trend_chart
     from .report import report_dict

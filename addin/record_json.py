@@ -88,3 +88,8 @@ def pack(data: dict) -> bytes:
 
 def unpack(blob: bytes) -> dict:
     return json.loads(gzip.decompress(blob))
+
+
+def json_bytes(blob: bytes) -> bytes:
+    """A packed document's JSON, as bytes (what is delivered and signed)."""
+    return gzip.decompress(blob)

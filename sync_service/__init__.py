@@ -51,9 +51,6 @@ def create_app(config: dict | None = None) -> Flask:
         ADDIN_FRAME_ANCESTORS=None,               # else Office's domains (hardening.OFFICE_FRAME_ANCESTORS)
         INSTITUTION_URL=os.environ.get("CPD_INSTITUTION_URL"),                 # where the worker delivers
         SIGNING_SECRETS=[s for s in os.environ.get("CPD_SIGNING_SECRETS", "").split(",") if s],
-        DELIVERY_TIMEOUT=15.0,
-        DELIVERY_LEASE_MARGIN=30.0,
-        RETRY_AFTER_MAX=3600.0,
         GOOGLE_APPLICATION_CREDENTIALS=None,      # else the environment's: the service account's key file
         GOOGLE_SHEETS_URL=None,                   # else CPD_GOOGLE_SHEETS_URL or Google's own
         SMTP_URL=None,                            # e-mail notifications: smtp://host:port (notify.py); off if unset
@@ -127,12 +124,3 @@ def create_app(config: dict | None = None) -> Flask:
 
     return app
 
-
-def endpoint(app: Flask):
-    """The institution endpoint the delivery worker posts to, from the app's settings."""
-    from .delivery import Endpoint
-    if not app.config.get("INSTITUTION_URL") or not app.config.get("SIGNING_SECRETS"):
-        raise ValueError("set INSTITUTION_URL and SIGNING_SECRETS (CPD_INSTITUTION_URL, CPD_SIGNING_SECRETS)")
-    return Endpoint(app.config["INSTITUTION_URL"], tuple(app.config["SIGNING_SECRETS"]),
-                    float(app.config["DELIVERY_TIMEOUT"]), lease_margin=float(app.config["DELIVERY_LEASE_MARGIN"]),
-                    retry_after_max=float(app.config["RETRY_AFTER_MAX"]))

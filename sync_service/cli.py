@@ -163,9 +163,12 @@ def _start_demo(app, host: str, port: int):
               "as this (or CPD_RETRY_AFTER_MAX).")
 @click.option("--batch", type=click.IntRange(1, 100), default=8, show_default=True,
               help="Deliveries leased at once, then sent one after another over one kept-alive connection.")
+@click.option("--gzip", "gzip_", envvar="CPD_DELIVERY_GZIP", type=click.BOOL, default=False,
+              help="Send bodies gzipped (Content-Encoding: gzip), for an endpoint set up to undo it before it "
+                   "checks the signature (or CPD_DELIVERY_GZIP=true). Default: plain JSON, signed as sent.")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
 def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedule, retry_after_max, batch,
-           once) -> None:
+           gzip_, once) -> None:
     """Run a delivery worker: send stored submissions to the institution (several may run at once)."""
     import signal
     import threading
@@ -185,7 +188,7 @@ def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedu
         if not waits or min(waits) < 0:
             fail(CpdError("bad_option", "--schedule needs at least one wait, none negative"))
     target = Endpoint(endpoint, secrets_, timeout, schedule=waits, lease_margin=lease_margin,
-                      retry_after_max=retry_after_max)
+                      retry_after_max=retry_after_max, gzip=gzip_)
     try:
         Sender(target)
     except ValueError as exc:

@@ -2,7 +2,9 @@
 
 Signed per Standard Webhooks (``signing``), with ``Idempotency-Key`` = ``webhook-id`` = the
 submission id on every try and a fresh timestamp each time. The body is the stored delivery
-document (gzipped JSON, ``Content-Encoding: gzip``; the signature covers the bytes sent). A 2xx
+document as JSON, signed as sent, so the Standard Webhooks reference libraries verify it as they
+are; an endpoint configured for it (``Endpoint.gzip``) gets it gzipped (``Content-Encoding: gzip``),
+the signature still over the JSON, which the receiver checks after undoing the gzip. A 2xx
 with a receipt id completes it; 408, 429, 5xx, timeouts and broken connections are retried on a
 growing schedule with jitter, honouring ``Retry-After`` up to a cap; any other 4xx fails with
 the reason; 410 Gone disables the endpoint (deliveries wait, none is lost) until an admin enables
@@ -35,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from . import signing
 from .db import writing
+from addin import json_bytes
 from .models import Delivery, EndpointState, Submission, utcnow
 
 log = logging.getLogger("cpd.delivery")
@@ -52,6 +55,7 @@ class Endpoint:
     schedule: tuple[float, ...] = RETRY_SCHEDULE
     lease_margin: float = 30.0          # how long past the timeout a claimed delivery stays with its worker
     retry_after_max: float = RETRY_AFTER_MAX
+    gzip: bool = False                  # send the body gzipped (the endpoint undoes it before verifying)
 
     @property
     def max_attempts(self) -> int:
@@ -155,9 +159,14 @@ class Sender:
 
 
 def attempt(endpoint: Endpoint, sub_id: str, body: bytes, sender: Sender | None = None) -> Outcome:
-    """One try: POST the stored document, and what the answer means."""
-    headers = {**signing.headers(list(endpoint.secrets), sub_id, body), "Content-Type": "application/json",
-               "Content-Encoding": "gzip", "Idempotency-Key": sub_id, "User-Agent": "cpd-tracker-delivery/2"}
+    """One try: POST the stored document (``body``, as stored: gzipped JSON), and what the answer means."""
+    document = json_bytes(body)
+    headers = {**signing.headers(list(endpoint.secrets), sub_id, document), "Content-Type": "application/json",
+               "Idempotency-Key": sub_id, "User-Agent": "cpd-tracker-delivery/2"}
+    if endpoint.gzip:
+        headers["Content-Encoding"] = "gzip"
+    else:
+        body = document
     own = sender is None
     sender = sender or Sender(endpoint)
     try:

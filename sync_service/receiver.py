@@ -1,10 +1,11 @@
 """The reference institution receiver (``cpd receiver``): what an institution runs, or copies,
 to accept CPD submissions per the delivery protocol (docs/delivery-protocol.md).
 
-POST /cpd/submissions: the signature is checked over the raw body (as sent: gzipped when
-``Content-Encoding: gzip``), and the timestamp within five minutes; the Idempotency-Key must equal
-webhook-id; the body must be a delivery document of a version this receiver knows; a repeat gets
-the receipt it got the first time; everything received is stored as it came (SQLite). Answers 200
+POST /cpd/submissions: a body sent with ``Content-Encoding: gzip`` is first unzipped, within
+MAX_DOCUMENT; the signature is checked over the JSON (as the Standard Webhooks reference libraries
+check it), and the timestamp within five minutes; the Idempotency-Key must equal webhook-id; the
+body must be a delivery document of a version this receiver knows; a repeat gets the receipt it got
+the first time; every document received is stored as JSON (SQLite). Answers 200
 ``{"receipt_id": ...}``.
 """
 from __future__ import annotations
@@ -32,18 +33,25 @@ class BadBody(ValueError):
     pass
 
 
-def document(body: bytes, encoding: str | None) -> dict:
-    """The delivery document in a body as received: gunzipped within MAX_DOCUMENT, JSON, a known version."""
+def decoded(body: bytes, encoding: str | None) -> bytes:
+    """The body with its content coding undone: gunzipped within MAX_DOCUMENT (a gzip bomb stops there)."""
     if encoding not in (None, "", "identity", "gzip"):
         raise BadBody(f"Content-Encoding {encoding!r} is not gzip")
-    if encoding == "gzip":
-        unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            body = unzip.decompress(body, MAX_DOCUMENT)
-        except zlib.error:
-            raise BadBody("the body is not gzip") from None
-        if unzip.unconsumed_tail:
-            raise BadBody(f"the body unpacks to more than {MAX_DOCUMENT // (1024 * 1024)} MB")
+    if encoding != "gzip":
+        return body
+    unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        body = unzip.decompress(body, MAX_DOCUMENT)
+    except zlib.error:
+        raise BadBody("the body is not gzip") from None
+    if unzip.unconsumed_tail:
+        raise BadBody(f"the body unpacks to more than {MAX_DOCUMENT // (1024 * 1024)} MB")
+    return body
+
+
+def document(body: bytes, encoding: str | None = None) -> dict:
+    """The delivery document in a body as received: its coding undone, JSON, a known version."""
+    body = decoded(body, encoding)
     try:
         doc = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -86,7 +94,10 @@ def create_receiver(config: dict) -> Flask:
 
     @app.post("/cpd/submissions")
     def receive():
-        body = request.get_data(cache=False)
+        try:
+            body = decoded(request.get_data(cache=False), request.headers.get("Content-Encoding"))
+        except BadBody as exc:
+            return _error(400, "bad_body", str(exc))
         try:
             msg_id = signing.verify(list(app.config["SIGNING_SECRETS"]), dict(request.headers), body)
         except signing.SignatureError as exc:
@@ -94,9 +105,9 @@ def create_receiver(config: dict) -> Flask:
         key = request.headers.get("Idempotency-Key")
         if key != msg_id:
             return _error(400, "bad_idempotency_key", "Idempotency-Key must equal webhook-id")
-        encoding = request.headers.get("Content-Encoding")
+        encoding = None                                  # stored as the JSON that was verified
         try:
-            document(body, encoding)
+            document(body)
         except BadBody as exc:
             return _error(400, "bad_body", str(exc))
         conn = _db()

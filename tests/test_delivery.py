@@ -66,7 +66,7 @@ def test_delivered_once_with_the_institutions_receipt(service, receiver_server):
     assert res.get_json()["status"] == "delivered" and res.get_json()["receipt_id"] == receipt
 
 
-def test_the_payload_is_the_versioned_document_gzipped_and_signed_as_sent(service):
+def test_the_payload_is_the_versioned_document_as_json_signed_as_sent(service):
     from addin import read_workbook
     from addin.record_json import ACTIVITY_FIELDS, OBJECTIVE_FIELDS
     ep = FaultEndpoint([("status", 200, {}, {"receipt_id": "R1"})])
@@ -74,9 +74,9 @@ def test_the_payload_is_the_versioned_document_gzipped_and_signed_as_sent(servic
         submit(service)
         run_once(sessions(service), Endpoint(ep.url, (SECRET,)))
         req = ep.requests[0]
-        assert req["headers"]["content-encoding"] == "gzip" and req["headers"]["content-type"] == "application/json"
+        assert "content-encoding" not in req["headers"] and req["headers"]["content-type"] == "application/json"
         assert signing.verify([SECRET], req["headers"], req["body"]) == req["headers"]["idempotency-key"]
-        body = json.loads(gzip.decompress(req["body"]))
+        body = json.loads(req["body"])
         assert body["type"] == "cpd.submission" and body["version"] == 2 and body["id"].startswith("sub_")
         assert body["member"]["name"] == "Alex Morgan" and body["profile"] == "iet"
         assert body["activities"]["columns"] == ACTIVITY_FIELDS and len(body["activities"]["rows"]) == 8
@@ -197,14 +197,17 @@ def test_rotation_signs_with_both_secrets(service, tmp_path):
 def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
     app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": str(tmp_path / "r.sqlite3")})
     client = app.test_client()
-    body = gzip.compress(b'{"type":"cpd.submission","version":2,"id":"sub_1"}')
-    good = {**signing.headers([SECRET], "sub_1", body), "Idempotency-Key": "sub_1", "Content-Encoding": "gzip"}
+    document = b'{"type":"cpd.submission","version":2,"id":"sub_1"}'
+    body = gzip.compress(document)                 # sent gzipped, signed over the JSON
+    good = {**signing.headers([SECRET], "sub_1", document), "Idempotency-Key": "sub_1", "Content-Encoding": "gzip"}
     first = client.post("/cpd/submissions", data=body, headers=good)
     assert first.status_code == 200
     assert client.post("/cpd/submissions", data=body, headers=good).get_json() == first.get_json()    # deduped
-    tampered = client.post("/cpd/submissions", data=b'{"id":"sub_2"}', headers=good)
+    tampered = client.post("/cpd/submissions", data=gzip.compress(b'{"id":"sub_2"}'), headers=good)
     assert tampered.status_code == 401 and tampered.get_json()["error"]["code"] == "bad_signature"
     old = {**signing.headers([SECRET], "sub_1", body, timestamp=int(time.time()) - 600), "Idempotency-Key": "sub_1"}
+    assert client.post("/cpd/submissions", data=document, headers={**good, "Content-Encoding": "identity"}
+                       ).status_code == 200                                    # the same JSON, not gzipped
     stale = client.post("/cpd/submissions", data=body, headers=old)
     assert stale.status_code == 400 and stale.get_json()["error"]["code"] == "stale_timestamp"
     wrong_key = client.post("/cpd/submissions", data=body, headers={**good, "Idempotency-Key": "other"})
