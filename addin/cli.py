@@ -452,13 +452,18 @@ def login(service_url: str, token: str, no_check: bool) -> None:
     who = None
     if not no_check:
         try:
-            who = whoami(settings)
+            who = whoami(settings, on_wait=waiting)
         except CpdError as err:
             fail(CpdError(err.code, f"{err.message}. Nothing was saved."))
     path = settings.save()
     signed = f" as {who['name']}" if who else " (not checked: --no-check)"
     click.echo(f"Signed in to {settings.service_url}{signed}. Saved to {path} (readable by you only). "
                "Submit with: cpd submit FILE")
+
+
+def waiting(seconds: float, why: str) -> None:
+    """Said on standard error while the service asks to be tried again shortly (503)."""
+    click.echo(f"The CPD service is unavailable for a moment ({why}); trying again in {seconds:.0f} s...", err=True)
 
 
 @cli.command()
@@ -495,7 +500,7 @@ def submit(file: Path, as_json: bool, yes: bool) -> None:
             click.echo("Nothing was submitted.", err=True)
             sys.exit(EXIT_NOT_READY)
     try:
-        receipt = submit_file(data, Settings.load(), checked=True)
+        receipt = submit_file(data, Settings.load(), checked=True, on_wait=waiting)
     except CpdError as err:
         fail(err, as_json, str(file))
     remember(receipt)
@@ -518,7 +523,7 @@ def status(submission_id: str | None, as_json: bool) -> None:
     if not submission_id:
         fail(CpdError("no_submission", "no submission made from this computer yet: give its id (sub_...)"), as_json)
     try:
-        found = fetch(Settings.load(), submission_id)
+        found = fetch(Settings.load(), submission_id, on_wait=waiting)
     except CpdError as err:
         fail(err, as_json)
     if as_json:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import tomllib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -100,45 +102,81 @@ def check_text(result, now: datetime | None = None) -> str:
     return f"{VERDICT[result.verdict]} ({result.score}/100) at {when}"
 
 
-def _exchange(settings: Settings, request: urllib.request.Request, timeout: float, *, unreachable: str = "",
-              not_json: CpdError | None = None, not_found: CpdError | None = None) -> dict:
-    """Send ``request`` to the service; its JSON answer, or CpdError saying what went wrong (the service's own
-    code for a 4xx; ``unreachable`` is added to the message when it cannot be reached)."""
+RETRY_BUDGET = 120.0                 # seconds, in all, a call waits for a service that answers 503 (Retry-After)
+RETRY_WAIT_MAX = 30.0                # the longest single wait, whatever Retry-After says
+Waiting = Callable[[float, str], None]
+
+
+def _retry_after(err: urllib.error.HTTPError) -> float:
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            return json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        if err.code == 404 and not_found is not None:
-            raise not_found from None
-        raise _service_error(err) from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        raise CpdError("service_unreachable", f"cannot reach the CPD service at {settings.service_url} "
-                       f"({reason}){unreachable}") from None
-    except json.JSONDecodeError:
-        raise not_json or CpdError("service_error", "the CPD service gave an answer that is not JSON") from None
+        return min(max(float(err.headers.get("Retry-After", "5")), 1.0), RETRY_WAIT_MAX)
+    except ValueError:
+        return 5.0
 
 
-def _get(settings: Settings, path: str, timeout: float, **errors) -> dict:
+def _exchange(settings: Settings, request: urllib.request.Request, timeout: float, *, unreachable: str = "",
+              not_json: CpdError | None = None, not_found: CpdError | None = None,
+              on_wait: Waiting | None = None) -> dict:
+    """Send ``request`` to the service; its JSON answer, or CpdError saying what went wrong (the service's own
+    code for a 4xx; ``unreachable`` is added to the message when it cannot be reached). A service that is
+    unavailable for a moment (503, its database away) is asked again after its Retry-After, for up to
+    RETRY_BUDGET seconds in all (every request here is safe to repeat: a submission carries its
+    Idempotency-Key); ``on_wait(seconds, why)`` is told of each wait."""
+    waited = 0.0
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as resp:
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            if err.code == 503 and waited < RETRY_BUDGET:
+                wait = min(_retry_after(err), RETRY_BUDGET - waited)
+                if on_wait is not None:
+                    on_wait(wait, _code_of(err) or "service_unavailable")
+                time.sleep(wait)
+                waited += wait
+                continue
+            if err.code == 404 and not_found is not None:
+                raise not_found from None
+            raise _service_error(err) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            raise CpdError("service_unreachable", f"cannot reach the CPD service at {settings.service_url} "
+                           f"({reason}){unreachable}") from None
+        except json.JSONDecodeError:
+            raise not_json or CpdError("service_error", "the CPD service gave an answer that is not JSON") from None
+
+
+def _code_of(err: urllib.error.HTTPError) -> str | None:
+    """The error code in a service's JSON answer (read once: kept on the error for _service_error)."""
+    if not hasattr(err, "_cpd_detail"):
+        try:
+            err._cpd_detail = json.loads(err.read() or b"{}").get("error") or {}
+        except (json.JSONDecodeError, AttributeError):
+            err._cpd_detail = {}
+    return err._cpd_detail.get("code")
+
+
+def _get(settings: Settings, path: str, timeout: float, **errors) -> dict:  # errors: _exchange's keywords
     request = urllib.request.Request(f"{settings.service_url}{path}", method="GET", headers={
         "Authorization": f"Bearer {settings.token}", "Accept": "application/json"})
     return _exchange(settings, request, timeout, **errors)
 
 
-def whoami(settings: Settings, timeout: float = 15.0) -> dict:
+def whoami(settings: Settings, timeout: float = 15.0, on_wait: Waiting | None = None) -> dict:
     """Check the address and the token against the service: {"member", "name", "scopes"}."""
     not_cpd = CpdError("not_a_cpd_service", f"{settings.service_url} answers, but not as a CPD service; "
                        "check the address")
-    me = _get(settings, "/api/v1/me", timeout, not_json=not_cpd, not_found=not_cpd)
+    me = _get(settings, "/api/v1/me", timeout, not_json=not_cpd, not_found=not_cpd, on_wait=on_wait)
     if "submit" not in (me.get("scopes") or []):
         raise CpdError("unauthorized", "the service accepted this token, but it cannot submit (it lacks the "
                        "'submit' scope): ask for one that can")
     return me
 
 
-def status(settings: Settings, submission_id: str, timeout: float = 15.0) -> dict:
+def status(settings: Settings, submission_id: str, timeout: float = 15.0, on_wait: Waiting | None = None) -> dict:
     """A submission's receipt as the service has it now (status, the institution's receipt, verdict)."""
-    return _get(settings, f"/api/v1/submissions/{urllib.request.quote(submission_id, safe='')}", timeout)
+    return _get(settings, f"/api/v1/submissions/{urllib.request.quote(submission_id, safe='')}", timeout,
+                on_wait=on_wait)
 
 
 def last_submission_path() -> Path:
@@ -159,7 +197,8 @@ def last_submission() -> str | None:
         return None
 
 
-def submit_file(path, settings: Settings, timeout: float = 30.0, *, checked: bool = False) -> Receipt:
+def submit_file(path, settings: Settings, timeout: float = 30.0, *, checked: bool = False,
+                on_wait: Waiting | None = None) -> Receipt:
     """Check the workbook here (unless the caller has just read these same bytes: ``checked``), then send
     it; the service's receipt, or CpdError with its code."""
     data = Path(path).read_bytes() if not isinstance(path, (bytes, bytearray)) else bytes(path)
@@ -169,7 +208,7 @@ def submit_file(path, settings: Settings, timeout: float = 30.0, *, checked: boo
         f"{settings.service_url}/api/v1/submissions", data=data, method="POST",
         headers={"Content-Type": XLSX_CONTENT_TYPE, "Authorization": f"Bearer {settings.token}",
                  "Idempotency-Key": hashlib.sha256(data).hexdigest(), "Accept": "application/json"})
-    body = _exchange(settings, request, timeout, unreachable="; nothing was submitted")
+    body = _exchange(settings, request, timeout, unreachable="; nothing was submitted", on_wait=on_wait)
     try:
         return Receipt(id=str(body["id"]), status=str(body["status"]),
                        received_at=str(body.get("received_at") or datetime.now(timezone.utc).isoformat()),
@@ -179,10 +218,8 @@ def submit_file(path, settings: Settings, timeout: float = 30.0, *, checked: boo
 
 
 def _service_error(err: urllib.error.HTTPError) -> CpdError:
-    try:
-        detail = json.loads(err.read() or b"{}").get("error") or {}
-    except (json.JSONDecodeError, AttributeError):
-        detail = {}
+    _code_of(err)
+    detail = err._cpd_detail
     if err.code in (401, 403):
         return CpdError("unauthorized", "the CPD service did not accept your token: run 'cpd login' with a new one")
     if err.code == 404 and detail.get("code") == "not_found":
@@ -190,6 +227,9 @@ def _service_error(err: urllib.error.HTTPError) -> CpdError:
     if err.code == 429:
         wait = err.headers.get("Retry-After", "a while")
         return CpdError("rate_limited", f"too many submissions: try again in {wait} seconds")
+    if err.code == 503:
+        return CpdError("service_unavailable", f"the CPD service stayed unavailable ({detail.get('code') or 503}) "
+                        f"for {RETRY_BUDGET:.0f} s of trying; nothing was submitted, try again later")
     if err.code >= 500:
         return CpdError("service_error", f"the CPD service failed ({err.code}); nothing was submitted, try again later")
     return CpdError(str(detail.get("code") or "rejected"), str(detail.get("message") or f"refused ({err.code})"),

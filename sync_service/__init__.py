@@ -10,7 +10,9 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g, jsonify, render_template_string, request
+from flask import Flask, g, jsonify, make_response, render_template_string, request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 ERROR_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status }} · CPD tracker</title>
 <link rel="stylesheet" href="/static/cpd.css"><body><main><section><h1>{{ status }}</h1><p>{{ message }}</p>
@@ -56,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
         SMTP_URL=None,                            # e-mail notifications: smtp://host:port (notify.py); off if unset
         SMTP_FROM=None,                           # the notifications' sender, else cpd-tracker@localhost
         STATS_MIN_GROUP=10,                       # the group view suppresses groups of fewer records than this
+        UNAVAILABLE_RETRY_AFTER=5,                # seconds a client is told to wait while the database is away
     )
     app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
@@ -115,6 +118,22 @@ def create_app(config: dict | None = None) -> Flask:
     @app.errorhandler(403)
     def forbidden(exc):
         return error(403, "forbidden", getattr(exc, "description", "that is not allowed"))
+
+    @app.errorhandler(SQLAlchemyTimeout)
+    @app.errorhandler(DBAPIError)
+    def database_error(exc):
+        """The database cannot be reached (down, restarting, locked past the wait, no connection free): 503 and
+        when to try again, not a 500. Any other database error is a fault, and a 500."""
+        if not db.unavailable(exc):
+            raise exc
+        from .logs import database_unavailable
+        database_unavailable(exc)
+        wait = int(app.config["UNAVAILABLE_RETRY_AFTER"])
+        response = error(503, "database_unavailable", f"the service's database is not available for a moment; "
+                         f"try again in {wait} seconds", request_id=getattr(g, "request_id", None))
+        response = make_response(response)
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @app.errorhandler(500)
     def internal(_):

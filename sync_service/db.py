@@ -18,6 +18,8 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import create_engine, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeout
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,6 +71,26 @@ def writing(session: Session) -> Session:
         session.commit()
     session.connection(execution_options={"cpd_write": True})
     return session
+
+
+_SQLITE_AWAY = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether a database error means the database cannot be used now (to try again shortly), rather than a
+    fault in the service: a lost or refused connection, a server shutting down or starting up, no pooled
+    connection free in time, SQLite's file locked past the wait or not there."""
+    if isinstance(exc, SATimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(word in str(exc.orig).lower() for word in _SQLITE_AWAY)
+    return True                                    # psycopg: OperationalError is the server or the network
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

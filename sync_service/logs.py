@@ -86,12 +86,19 @@ def where(exc: BaseException) -> list[str]:
     return frames[-6:]
 
 
-def error_event(exc: BaseException, **fields) -> str:
+def error_event(exc: BaseException, event: str = "error", **fields) -> str:
     """An error as a log line: its type (and the database driver's, for a database error), where it
     happened; never its message."""
     cause = getattr(exc, "orig", None)
-    return line(event="error", error=type(exc).__name__, driver_error=type(cause).__name__ if cause else None,
+    return line(event=event, error=type(exc).__name__, driver_error=type(cause).__name__ if cause else None,
                 sqlstate=getattr(cause, "sqlstate", None), where=where(exc), **fields)
+
+
+def database_unavailable(exc: BaseException) -> None:
+    """A request answered 503 because the database was away: a warning line, no message."""
+    errors.warning(error_event(exc, "database_unavailable", request_id=getattr(g, "request_id", None),
+                               method=request.method,
+                               route=request.url_rule.rule if request.url_rule else "(unmatched)"))
 
 
 def log_exception(exc: BaseException) -> None:

@@ -19,6 +19,7 @@ class Receiver:
     received: list = field(default_factory=list)
     by_key: dict = field(default_factory=dict)
     answer: tuple | None = None            # (status, json) to answer instead, for error tests
+    answered: int = 0                      # how many submissions were answered with ``answer``
 
 
 def start(receiver: Receiver):
@@ -43,6 +44,7 @@ def start(receiver: Receiver):
     def submissions():
         if receiver.answer:
             status, body = receiver.answer
+            receiver.answered += 1
             return jsonify(body), status, {"Retry-After": "30"} if status == 429 else {}
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return jsonify(error={"code": "unauthorized", "message": "bad token"}), 401

@@ -65,18 +65,22 @@ def test_an_invalid_record_is_refused_here_with_its_cells(cpd, receiver, tmp_pat
 @pytest.mark.parametrize("status,body,code", [
     (401, {"error": {"code": "unauthorized"}}, "unauthorized"),
     (429, {"error": {"code": "rate_limited"}}, "rate_limited"),
-    (503, {"error": {"code": "down"}}, "service_error"),
+    (500, {"error": {"code": "internal_error"}}, "service_error"),
+    (503, {"error": {"code": "down"}}, "service_unavailable"),          # after waiting and asking again
     (422, {"error": {"code": "hours_not_number", "message": "hours must be a number", "sheet": "Record",
                      "cell": "J10"}}, "hours_not_number"),
 ])
-def test_service_refusals_become_clear_errors(cpd, receiver, status, body, code):
+def test_service_refusals_become_clear_errors(cpd, receiver, status, body, code, monkeypatch):
+    import addin.submit
+    monkeypatch.setattr(addin.submit, "RETRY_BUDGET", 2.0)      # how long a 503 is waited out, in all
     cpd("login", "--url", receiver.url, "--token", TOKEN)
     receiver.answer = (status, body)
     res = cpd("submit", example_path("iet"), "--json")
     assert res.exit_code == 2
-    assert json.loads(res.output)["error"]["code"] == code
+    assert json.loads(res.stdout)["error"]["code"] == code               # (a wait is told on standard error)
+    assert receiver.answered == (2 if status == 503 else 1)                # a 503 is asked again once waited
     if code == "rate_limited":
-        assert "30 seconds" in json.loads(res.output)["error"]["message"]
+        assert "30 seconds" in json.loads(res.stdout)["error"]["message"]
 
 
 def test_unreachable_service_and_no_login(cpd, tmp_path):

@@ -109,6 +109,10 @@ const context = {
   ScriptApp: {getOAuthToken: () => 'script-oauth-token'},
   HtmlService: {createHtmlOutput: (html) => ({setTitle() { return this; }, getContent: () => html})},
   Utilities: {
+    sleep(ms) {                                                // Apps Script's sleep blocks; so does this
+      out.sleeps = (out.sleeps || []).concat([ms]);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    },
     DigestAlgorithm: {SHA_256: 'sha256'},
     computeDigest(alg, value) {
       const data = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.map(b => b & 0xff));

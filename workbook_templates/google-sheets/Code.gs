@@ -12,6 +12,7 @@
 var CPD_URL_PROPERTY = 'CPD_SERVICE_URL';
 var CPD_TOKEN_PROPERTY = 'CPD_TOKEN';
 var CPD_XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+var CPD_RETRY_BUDGET = 120;          // seconds, in all, a request waits for a service that answers 503
 var CPD_SUBMISSION_LABELS = {
   last_check: 'Last check:', submission_id: 'Submission id:', submission_status: 'Submission status:',
   submitted_at: 'Submitted at:', receipt: 'Receipt:'
@@ -79,9 +80,30 @@ function cpdRanges_(ss) {
   };
 }
 
+/** A header of a response, whatever its case. */
+function cpdHeader_(res, name) {
+  var headers = res.getHeaders() || {};
+  for (var k in headers) {
+    if (k.toLowerCase() === name.toLowerCase()) return headers[k];
+  }
+  return null;
+}
+
+/**
+ * The service's JSON answer. A service unavailable for a moment (503: its database away) is asked
+ * again after its Retry-After, for up to CPD_RETRY_BUDGET seconds in all; every request the menu sends
+ * is safe to repeat (a submission carries its Idempotency-Key).
+ */
 function cpdFetchJson_(url, params) {
   params.muteHttpExceptions = true;
+  var waited = 0;
   var res = UrlFetchApp.fetch(url, params);
+  while (res.getResponseCode() === 503 && waited < CPD_RETRY_BUDGET) {
+    var wait = Math.min(Math.max(Number(cpdHeader_(res, 'Retry-After')) || 5, 1), 30, CPD_RETRY_BUDGET - waited);
+    Utilities.sleep(wait * 1000);
+    waited += wait;
+    res = UrlFetchApp.fetch(url, params);
+  }
   var body = {};
   try { body = JSON.parse(res.getContentText() || '{}'); } catch { body = {}; }
   return {code: res.getResponseCode(), body: body};

@@ -4,6 +4,7 @@
 
 // The Submission area (addin/workbook/layout.py SUBMISSION_AREA; a test keeps them the same).
 const SUBMISSION = { last_check: "I3", submission_id: "I4", submission_status: "I5", submitted_at: "I6", receipt: "I7" };
+const RETRY_BUDGET = 120;                  // seconds, in all, Submit waits for a service that answers 503
 
 function inExcel() {
   return typeof Excel !== "undefined" && typeof Excel.run === "function";
@@ -130,20 +131,31 @@ async function submit() {
   }
   show("Submitting...");
   const bytes = await workbookBytes();
+  const key = await sha256Hex(bytes);
   let response;
-  try {
-    response = await fetch(cpdServiceUrl() + "/api/v1/submissions", {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Authorization: "Bearer " + token,
-        "Idempotency-Key": await sha256Hex(bytes),
-      },
-      body: bytes,
-    });
-  } catch (err) {
-    show("Cannot reach the CPD service: " + err.message + "; nothing was submitted.");
-    return;
+  let waited = 0;
+  for (;;) {
+    try {
+      response = await fetch(cpdServiceUrl() + "/api/v1/submissions", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+          Authorization: "Bearer " + token,
+          "Idempotency-Key": key,
+        },
+        body: bytes,
+      });
+    } catch (err) {
+      show("Cannot reach the CPD service: " + err.message + "; nothing was submitted.");
+      return;
+    }
+    // Unavailable for a moment (its database away): wait as it asks, then send again (the same
+    // Idempotency-Key: one submission however many tries).
+    if (response.status !== 503 || waited >= RETRY_BUDGET) break;
+    const wait = Math.min(Math.max(Number(response.headers.get("Retry-After")) || 5, 1), 30, RETRY_BUDGET - waited);
+    show(`The CPD service is unavailable for a moment; trying again in ${Math.round(wait)} s...`);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    waited += wait;
   }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
