@@ -1,23 +1,26 @@
 """The institution's group view: how the membership's CPD records are doing, in aggregates only.
 
 Figures are kept when a submission is made (``keep``): on the submission (the year its period ends,
-the member's grade, hours counted, the target, a 10-hour bucket, whether it is its record's latest)
-and, for each record's latest submission only, one row per criterion result and per hours by
-category, skill group and competence. The view is SQL aggregates over those columns (``group_view``);
-nothing is loaded per member, no member identity is read, and any group of fewer than
-``STATS_MIN_GROUP`` records (default 10) is suppressed.
+the member's grade, hours counted, the target, whether it is its record's latest) and, for each
+record's latest submission only, one row per criterion result and per hours by category, skill group
+and competence. The view is SQL aggregates over those columns by period, profile and grade
+(``group_view``); nothing is loaded per member and no member identity is read. What may be shown of
+them is ``disclosure``'s: no figure that, alone or beside another view, singles out fewer than
+``STATS_MIN_GROUP`` records (default 10); no minimum or maximum.
 """
 from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, bindparam, case, delete, func, select, update
 
 from addin import list_profiles, safe_text
 
+from .disclosure import Count, Figures, quartiles
 from .models import Submission, SubmissionFigure
 
 STATUS_VALUE = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
@@ -71,17 +74,6 @@ def keep(conn, row: dict, readiness: dict, earlier: bool = True) -> None:
             for kind, key, value in found])
 
 
-def _filters(cols, period: int | None, profile: str | None, grade: str | None) -> list:
-    found = []
-    if period is not None:
-        found.append(cols.period_year == period)
-    if profile:
-        found.append(cols.profile_id == profile)
-    if grade:
-        found.append(cols.grade == grade)
-    return found
-
-
 def _labels() -> dict:
     """(profile id, category id) -> label; criterion ids -> titles, for the view's rows."""
     cats, crits = {}, {}
@@ -93,83 +85,171 @@ def _labels() -> dict:
     return {"category": cats, "criterion": crits}
 
 
+@dataclass
+class _AtomHeads:
+    """One atom's (a profile and a grade in a period) figures from its records' latest submissions."""
+    records: int = 0
+    submissions: int = 0
+    ready: int = 0
+    exempt: int = 0
+    hours: float = 0.0
+    score: float = 0.0
+    spread: Counter = field(default_factory=Counter)          # whole hours counted -> records
+
+
+def _period_data(session, period: int | None):
+    """Per period: atom -> _AtomHeads, and (kind, profile, key) -> atom -> (records, total, passing). Never
+    filtered by profile or grade: the cells are the whole period's (``disclosure``)."""
+    s, f = Submission.__table__.c, SubmissionFigure.__table__.c
+    where = [s.period_year == period] if period is not None else []
+    heads: dict = defaultdict(lambda: defaultdict(_AtomHeads))
+    for year, pid, grade, n, ready, exempt, hours, score in session.execute(
+            select(s.period_year, s.profile_id, s.grade, func.count(),
+                   func.sum(case((s.verdict == "ready", 1), else_=0)), func.sum(case((s.verdict == "exempt", 1), else_=0)),
+                   func.sum(s.counted_hours), func.sum(s.score))
+            .where(s.latest, *where).group_by(s.period_year, s.profile_id, s.grade)).all():
+        h = heads[year][(pid, grade)]
+        h.records, h.ready, h.exempt, h.hours, h.score = n, ready or 0, exempt or 0, hours or 0.0, score or 0.0
+    for year, pid, grade, n in session.execute(select(s.period_year, s.profile_id, s.grade, func.count())
+                                               .where(*where).group_by(s.period_year, s.profile_id, s.grade)).all():
+        heads[year][(pid, grade)].submissions = n
+    whole_hours = func.round(s.counted_hours)
+    for year, pid, grade, hours, n in session.execute(
+            select(s.period_year, s.profile_id, s.grade, whole_hours, func.count()).where(s.latest, *where)
+            .group_by(s.period_year, s.profile_id, s.grade, whole_hours)).all():
+        heads[year][(pid, grade)].spread[int(hours or 0)] += n
+    figures: dict = defaultdict(lambda: defaultdict(dict))
+    fwhere = [f.period_year == period] if period is not None else []
+    for year, kind, pid, key, grade, n, total, passing in session.execute(
+            select(f.period_year, f.kind, f.profile_id, f.key, f.grade, func.count(), func.sum(f.value),
+                   func.sum(case((f.value >= 1.0, 1), else_=0)))
+            .where(*fwhere).group_by(f.kind, f.period_year, f.profile_id, f.key, f.grade)).all():   # the index's order
+        figures[year][(kind, pid, key)][(pid, grade)] = (n, total or 0.0, passing or 0)
+    return heads, figures
+
+
+def _cells(heads: dict, figures: dict, k: int) -> Figures:
+    """Every figure's cells for one period (``disclosure``)."""
+    found = Figures(k)
+    found.add("records", {a: Count(h.records, h.records) for a, h in heads.items()})
+    found.add("ready", {a: Count(h.ready, h.records) for a, h in heads.items()}, share=True)
+    found.add("exempt", {a: Count(h.exempt, h.records) for a, h in heads.items()}, share=True)
+    for (kind, pid, key), atoms in figures.items():
+        if kind == "criterion":
+            counts = {a: Count(passing, n) for a, (n, _, passing) in atoms.items()}
+        else:                                     # the body's records with hours in it, of all its records
+            counts = {a: Count(atoms[a][0] if a in atoms else 0, h.records) for a, h in heads.items() if a[0] == pid}
+        found.add((kind, pid, key), counts, share=True)
+    return found
+
+
 def group_view(session, *, period: int | None = None, profile: str | None = None, grade: str | None = None,
                min_group: int = 10) -> dict:
-    """Aggregates by period (the year each period ends in), for the filters given. Each period's figures
-    are over its records' latest submissions; a period with fewer than ``min_group`` records shows only
-    that it is suppressed, and any count below ``min_group`` inside a shown period is suppressed too."""
-    s, f = Submission.__table__.c, SubmissionFigure.__table__.c
-    where = _filters(s, period, profile, grade)
-    all_subs = dict(session.execute(select(s.period_year, func.count()).where(*where).group_by(s.period_year)).all())
-    latest = where + [s.latest]
-    heads = session.execute(
-        select(s.period_year, func.count(), func.sum(case((s.verdict == "ready", 1), else_=0)),
-               func.sum(case((s.verdict == "exempt", 1), else_=0)), func.avg(s.counted_hours),
-               func.min(s.counted_hours), func.max(s.counted_hours), func.avg(s.score))
-        .where(*latest).group_by(s.period_year)).all()
-    buckets = defaultdict(dict)
-    for year, bucket, n in session.execute(select(s.period_year, s.hours_bucket, func.count()).where(*latest)
-                                           .group_by(s.period_year, s.hours_bucket)).all():
-        buckets[year][bucket] = n
-    fwhere = _filters(f, period, profile, grade)
-    figures = defaultdict(lambda: defaultdict(list))
-    rows = session.execute(
-        select(f.period_year, f.kind, f.profile_id, f.key, func.count(), func.sum(f.value),
-               func.sum(case((f.value >= 1.0, 1), else_=0)))
-        .where(*fwhere).group_by(f.kind, f.period_year, f.profile_id, f.key)).all()   # ix_figures_group's order
-    for year, kind, pid, key, n, total, passed in rows:
-        figures[year][kind].append((pid, key, n, total, passed))
+    """Aggregates by period (the year each period ends in) for the records the filters pick out, each
+    period's over its records' latest submissions. A figure is shown only where ``disclosure`` allows it:
+    a group that is not a union of the period's record cells is not shown at all, and a figure that would
+    single out fewer than ``min_group`` records is hidden, saying so."""
+    heads, figures = _period_data(session, period)
     labels = _labels()
-    periods = []
-    for year, n, ready, exempt, avg_hours, lo, hi, avg_score in sorted(heads, key=lambda r: r[0] or 0):
-        if n < min_group:
-            periods.append({"period": year, "suppressed": True, "records": SUPPRESSED,
-                            "reason": f"fewer than {min_group} records"})
+    out = []
+    for year in sorted(heads, key=lambda y: y or 0):
+        atoms = heads[year]
+        group = frozenset(a for a in atoms if (profile is None or a[0] == profile) and (grade is None or a[1] == grade))
+        if not group:
             continue
-        small = lambda k: k if k >= min_group else SUPPRESSED          # noqa: E731 - counts below the threshold
-        kinds = figures.get(year, {})
-        criteria = sorted(({"profile": pid, "criterion": key,
-                            "title": labels["criterion"].get((pid, key), key),
-                            "records": small(cnt), "share_passing": round(passed / cnt, 4) if cnt >= min_group
-                            else SUPPRESSED} for pid, key, cnt, _, passed in kinds.get("criterion", ())),
-                          key=lambda c: (c["profile"], c["criterion"]))
-
-        def mix(kind: str, name: str, label=lambda pid, key: key) -> list:
-            """Hours by category or skill group, each held by at least ``min_group`` records, most first."""
-            shown = [{"profile": pid, name: label(pid, key), "hours": round(total, 2), "records": cnt}
-                     for pid, key, cnt, total, _ in kinds.get(kind, ()) if cnt >= min_group]
-            return sorted(shown, key=lambda x: -x["hours"])
-        competences = sorted(({"competence": key, "records": cnt, "share": round(cnt / n, 4)}
-                              for _, key, cnt, _, _ in kinds.get("competence", ()) if cnt >= min_group),
-                             key=lambda x: x["competence"])
-        periods.append({
-            "period": year, "suppressed": False, "records": n, "submissions": all_subs.get(year, n),
-            "share_ready": round(ready / n, 4), "share_exempt": round(exempt / n, 4),
-            "hours": {"mean": round(avg_hours or 0.0, 2), "min": round(lo or 0.0, 2), "max": round(hi or 0.0, 2),
-                      "distribution": [{"from": b * BUCKET, "to": (b + 1) * BUCKET, "records": small(c)}
-                                       for b, c in sorted(buckets[year].items(), key=lambda x: x[0] or 0)]},
-            "mean_score": round(avg_score or 0.0, 1), "criteria": criteria,
-            "categories": mix("category", "category", lambda pid, key: labels["category"].get((pid, key), key)),
-            "skill_mix": mix("skill", "skill"),
-            "competences": competences})
+        cells = _cells(atoms, figures.get(year, {}), min_group)
+        n = sum(atoms[a].records for a in group)
+        if not cells.shown("records", group):
+            out.append({"period": year, "suppressed": True, "records": SUPPRESSED,
+                        "reason": f"fewer than {min_group} records" if n < min_group else
+                        f"shown beside this period's other views it would single out fewer than {min_group} records"})
+            continue
+        out.append(_shown_period(year, group, atoms, figures.get(year, {}), cells, labels, min_group))
     return {"filters": {"period": period, "profile": profile, "grade": grade}, "min_group": min_group,
-            "periods": periods}
+            "hidden": HIDDEN.format(k=min_group), "periods": out}
+
+
+HIDDEN = ("not shown: beside the other views of this period it would single out fewer than {k} records "
+          "(or leave out fewer than {k})")
+
+
+def _shown_period(year, group, atoms, figures, cells: Figures, labels, k: int) -> dict:
+    n = sum(atoms[a].records for a in group)
+    total = lambda attr: sum(getattr(atoms[a], attr) for a in group)     # noqa: E731
+    spread: Counter = Counter()
+    for a in group:
+        spread.update(atoms[a].spread)
+    hidden = HIDDEN.format(k=k)
+
+    def share(name: str):
+        return round(total(name) / n, 4) if cells.shown(name, group) else SUPPRESSED
+
+    criteria, mixes = [], {"category": [], "skill": [], "competence": []}
+    for (kind, pid, key), by_atom in sorted(figures.items(), key=lambda x: (x[0][0], x[0][1], x[0][2])):
+        inside = [by_atom[a] for a in group if a in by_atom]
+        if not inside:
+            continue
+        counted, hours, passing = (sum(x[i] for x in inside) for i in range(3))
+        shown = cells.shown((kind, pid, key), group)
+        if kind == "criterion":
+            criteria.append({"profile": pid, "criterion": key, "title": labels["criterion"].get((pid, key), key),
+                             "records": counted if shown else SUPPRESSED,
+                             "share_passing": round(passing / counted, 4) if shown else SUPPRESSED,
+                             **({} if shown else {"hidden": hidden})})
+        elif shown:
+            of = sum(atoms[a].records for a in group if a[0] == pid)
+            mixes[kind].append({"profile": pid, "key": key, "records": counted, "hours": round(hours, 2),
+                                "share": round(counted / of, 4)})
+        else:
+            mixes[kind].append({"profile": pid, "key": key, "hidden": hidden})
+    quarters = quartiles(spread)
+    some_hidden = (share("ready") is None or any("hidden" in c for c in criteria)
+                   or any("hidden" in m for found in mixes.values() for m in found))
+    return {
+        "period": year, "suppressed": False, "records": n, "submissions": total("submissions"),
+        "share_ready": share("ready"), "share_exempt": share("exempt"),
+        "hours": {"mean": round(total("hours") / n, 2), "quartiles": list(quarters) if quarters else None},
+        "mean_score": round(total("score") / n, 1), "some_hidden": some_hidden, "criteria": criteria,
+        "categories": sorted(({"profile": m["profile"], "key": m["key"],
+                               "category": labels["category"].get((m["profile"], m["key"]), m["key"]),
+                               **{x: m[x] for x in ("records", "hours", "hidden") if x in m}}
+                              for m in mixes["category"]), key=lambda x: -(x.get("hours") or -1)),
+        "skill_mix": sorted(({"profile": m["profile"], "skill": m["key"],
+                              **{x: m[x] for x in ("records", "hours", "hidden") if x in m}}
+                             for m in mixes["skill"]), key=lambda x: -(x.get("hours") or -1)),
+        "competences": sorted(({"profile": m["profile"], "competence": m["key"],
+                                **{x: m[x] for x in ("records", "share", "hidden") if x in m}}
+                               for m in mixes["competence"]), key=lambda x: (x["competence"], x["profile"])),
+    }
 
 
 def facets(session, min_group: int = 10) -> dict:
-    """What the filters can choose from (periods, profiles, grades): only values held by at least
-    ``min_group`` records (a grade is the member's own text: a rare one could name them)."""
-    s = Submission.__table__.c
-    return {name: [v for v, in session.execute(select(col).where(s.latest, col.is_not(None)).group_by(col)
-                                               .having(func.count() >= min_group).order_by(col)).all()]
-            for name, col in (("periods", s.period_year), ("profiles", s.profile_id), ("grades", s.grade))}
+    """What the filters can choose from: periods, and the profiles and grades that some period shows on
+    their own (a grade is the member's own text: one held by few records is never offered)."""
+    heads, _ = _period_data(session, None)
+    found: dict = {"periods": [], "profiles": set(), "grades": set()}
+    for year, atoms in heads.items():
+        cells = Figures(min_group)
+        cells.add("records", {a: Count(h.records, h.records) for a, h in atoms.items()})
+        if not cells.shown("records", frozenset(atoms)):
+            continue
+        found["periods"].append(year)
+        for pid in {a[0] for a in atoms}:
+            if cells.shown("records", frozenset(a for a in atoms if a[0] == pid)):
+                found["profiles"].add(pid)
+        for grade in {a[1] for a in atoms if a[1] is not None}:
+            if cells.shown("records", frozenset(a for a in atoms if a[1] == grade)):
+                found["grades"].add(grade)
+    return {"periods": sorted(found["periods"]), "profiles": sorted(found["profiles"]),
+            "grades": sorted(found["grades"])}
 
 
 CSV_COLUMNS = ("period", "section", "profile", "item", "records", "value")
 
 
 def to_csv(view: dict) -> str:
-    """The view as CSV: one row per figure; text a spreadsheet would run as a formula kept as text."""
+    """The view as CSV: one row per figure; text a spreadsheet would run as a formula kept as text. A hidden
+    figure is a row that says so, with no number."""
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(CSV_COLUMNS)
@@ -188,16 +268,18 @@ def to_csv(view: dict) -> str:
             continue
         row(year, "records", "", "records (latest submission each)", p["records"], p["records"])
         row(year, "submissions", "", "submissions", p["submissions"], p["submissions"])
-        row(year, "ready", "", "share ready", p["records"], p["share_ready"])
+        row(year, "ready", "", "share ready", p["records"] if p["share_ready"] is not None else None,
+            p["share_ready"] if p["share_ready"] is not None else "not shown")
         row(year, "hours", "", "mean hours counted", p["records"], p["hours"]["mean"])
-        for d in p["hours"]["distribution"]:
-            row(year, "hours distribution", "", f"{d['from']} to {d['to']} hours", d["records"], d["records"])
+        for label, value in zip(("25th percentile", "median", "75th percentile"), p["hours"]["quartiles"] or ()):
+            row(year, "hours", "", f"hours counted, {label} (whole hours)", p["records"], value)
         for c in p["criteria"]:
-            row(year, "criterion passing", c["profile"], c["title"], c["records"], c["share_passing"])
-        for c in p["categories"]:
-            row(year, "category hours", c["profile"], c["category"], c["records"], c["hours"])
-        for c in p["skill_mix"]:
-            row(year, "skill hours", c["profile"], c["skill"], c["records"], c["hours"])
-        for c in p["competences"]:
-            row(year, "competence coverage", "", c["competence"], c["records"], c["share"])
+            row(year, "criterion passing", c["profile"], c["title"], c["records"],
+                c["share_passing"] if c["share_passing"] is not None else "not shown")
+        for section, items, name, value in (("category hours", p["categories"], "category", "hours"),
+                                            ("skill hours", p["skill_mix"], "skill", "hours"),
+                                            ("competence coverage", p["competences"], "competence", "share")):
+            for c in items:
+                row(year, section, c.get("profile", ""), c[name], c.get("records"),
+                    c[value] if "hidden" not in c else "not shown")
     return out.getvalue()

@@ -25,8 +25,8 @@ from addin import CpdError, InvalidRecord, pack, read_workbook, unpack
 
 from . import db, stats
 from .accounts import require_token, touch
-from .throttle import throttle
-from .models import Annotation, Delivery, Submission, iso_utc, utcnow
+from .throttle import database_throttle, stored_key
+from .models import Annotation, Delivery, RateEvent, Submission, iso_utc, utcnow
 from .records import Prepared, add_version, annotations_of, delivery_annotations, latest, lock, prepare, reassess
 
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1/submissions")
@@ -73,18 +73,21 @@ def _lookup_statement():
     mine = Submission.member_id == bindparam("member_id")
     found = select(Submission.id).where(mine, Submission.idempotency_key == bindparam("key"))
     recent = select(func.count()).where(mine, Submission.received_at > bindparam("since"))
-    return select(found.scalar_subquery(), recent.scalar_subquery())
+    refused = select(func.count()).where(RateEvent.key == bindparam("refused_key"), RateEvent.at > bindparam("epoch"))
+    return select(found.scalar_subquery(), recent.scalar_subquery(), refused.scalar_subquery())
 
 
 LOOKUP = _lookup_statement()          # built once: every upload runs it
 
 
-def _lookup(member_id: int, key: str) -> tuple[str | None, int]:
-    """In one query: the id of the member's submission with this key, if any, and how many they made in the
-    last minute."""
-    found, recent = db.session().connection().execute(LOOKUP, {"member_id": member_id, "key": key,
-                                                               "since": utcnow() - timedelta(minutes=1)}).one()
-    return found, recent
+def _lookup(member_id: int, key: str, refused_key: str) -> tuple[str | None, int, int]:
+    """In one query: the id of the member's submission with this key, if any, how many they made in the last
+    minute, and how many of their uploads were refused in it."""
+    now = utcnow()
+    found, recent, refused = db.session().connection().execute(LOOKUP, {
+        "member_id": member_id, "key": key, "since": now - timedelta(minutes=1), "refused_key": refused_key,
+        "epoch": now.timestamp() - 60}).one()
+    return found, recent, refused
 
 
 class Refused(Exception):
@@ -138,18 +141,18 @@ def store(member, key: str, digest: str, prepare: Callable[[], Prepared], sheet_
     not held while a large workbook is read). Raises Refused for a member over the rate limit, a key
     reused for another file, and a record that cannot be used."""
     session = db.session()
-    found_id, recent = _lookup(member.id, key)
-    session.commit()                  # ends the read transaction (and SQLite's lock) before the work
+    limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
+    per_minute, refused_key = f"{limit}/minute", f"refused-uploads:{member.id}"   # refused ones count too
+    found_id, recent, refused = _lookup(member.id, key, stored_key(per_minute, refused_key))
+    session.commit()                  # ends the read transaction before the work
     if found_id is not None:
         return _earlier(member, key, digest)
-    limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
-    refused_key = f"refused-uploads:{member.id}"            # refused ones count too, across every worker
-    if recent >= limit or throttle().over(f"{limit}/minute", refused_key):
+    if recent + refused >= limit:
         raise Refused(429, "rate_limited", f"at most {limit} submissions a minute; try again shortly")
     try:
         prep = prepare()
     except CpdError as exc:
-        throttle().hit(f"{limit}/minute", refused_key)
+        database_throttle().hit(per_minute, refused_key)
         raise refusal(exc) from None
     sub_id, received = "sub_" + secrets.token_urlsafe(12), utcnow()
     for attempt in range(2):          # one retry: a racing request made the member's record first

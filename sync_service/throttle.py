@@ -121,14 +121,17 @@ class Limiter:
 
 
 class Throttle:
-    """``shared``: counted across every worker (failures, refusals); ``calls``: the functions' call limit."""
+    """``shared``: counted across every worker (failed sign-ins and tokens); ``calls``: the functions' call
+    limit; ``database``: always in the database (refused uploads, which the submission path counts in its
+    own lookup: ``refused_since``)."""
 
     def __init__(self, app: Flask):
         uri = app.config["RATELIMIT_STORAGE_URI"]
         prefix = app.config["RATELIMIT_KEY_PREFIX"]
         configured = storage_from_string(uri)
-        in_memory = uri.startswith("memory://")
-        self.shared = Limiter(DatabaseStorage(app.extensions["cpd_engine"]) if in_memory else configured, prefix)
+        in_database = DatabaseStorage(app.extensions["cpd_engine"])
+        self.database = Limiter(in_database, prefix)
+        self.shared = self.database if uri.startswith("memory://") else Limiter(configured, prefix)
         self.calls = Limiter(configured, prefix)
 
 
@@ -141,6 +144,17 @@ def init_app(app: Flask) -> None:
 def throttle() -> Limiter:
     """The limits counted across every worker: failed sign-ins, bad tokens, refused uploads."""
     return current_app.extensions["cpd_throttle"].shared
+
+
+def database_throttle() -> Limiter:
+    """Limits counted in the database whatever the storage setting (refused uploads)."""
+    return current_app.extensions["cpd_throttle"].database
+
+
+def stored_key(limit: str, key: str) -> str:
+    """How the database limiter stores ``key``'s events under ``limit`` (for a query that counts them)."""
+    item = parse(limit)
+    return DatabaseStorage._key(item.key_for(current_app.config["RATELIMIT_KEY_PREFIX"], key))
 
 
 def call_throttle() -> Limiter:

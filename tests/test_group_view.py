@@ -68,17 +68,16 @@ def test_the_group_view_matches_hand_computed_figures(seeded):
     p = by_year[2025]
     assert (p["records"], p["submissions"]) == (12, 13)                      # member 0 counted once, by the latest
     assert p["hours"]["mean"] == pytest.approx(sum(HOURS_2025) / 12, abs=0.01)
-    assert (p["hours"]["min"], p["hours"]["max"]) == (5, 45)
-    dist = {d["from"]: d["records"] for d in p["hours"]["distribution"]}
-    assert dist == {0: None, 10: None, 20: None, 30: None, 40: None}       # 1, 1, 1, 8, 1: each under 10
+    # 5 15 25 30 30 30 30 30 30 30 35 45: quartiles at ranks 2.75, 5.5, 8.25, in whole hours; no min or max
+    assert p["hours"] == {"mean": pytest.approx(27.92, abs=0.01), "quartiles": [29, 30, 30]}
     crit = {c["criterion"]: c for c in p["criteria"] if c["profile"] == "iet"}
-    assert crit["hours"]["share_passing"] == pytest.approx(9 / 12, abs=1e-4)   # 30 or more: 9 of 12
-    assert crit["reflection"]["share_passing"] == 0                         # no reflections
+    assert crit["hours"]["share_passing"] is None and crit["hours"]["hidden"]     # 9 of 12: the 3 would show
+    assert crit["reflection"]["share_passing"] == 0                         # no reflections: none counted
     cats = {c["category"]: c for c in p["categories"]}
-    assert cats["Training courses"]["hours"] == sum(HOURS_2025)             # 335
+    assert cats["Training courses"]["hours"] == sum(HOURS_2025)             # 335, every record's
     comps = {c["competence"]: c for c in p["competences"]}
-    assert comps["E4"]["records"] == 11 and comps["E4"]["share"] == pytest.approx(11 / 12, abs=1e-4)
-    assert "B2" not in comps                                                # 2 records: suppressed
+    assert comps["E4"]["hidden"] and "records" not in comps["E4"]           # 11 of 12: the one without would show
+    assert comps["B2"]["hidden"]                                            # 2 records
     assert p["share_ready"] == 0
 
 
@@ -125,7 +124,7 @@ def test_no_member_identity_in_the_api_the_page_or_the_csv(seeded):
 def test_the_csv_keeps_formula_like_text_as_text(seeded):
     from sync_service.stats import to_csv
     view = {"periods": [{"period": 2025, "suppressed": False, "records": 12, "submissions": 12, "share_ready": 0.5,
-                         "hours": {"mean": 1, "distribution": []}, "criteria": [],
+                         "hours": {"mean": 1, "quartiles": None}, "criteria": [],
                          "categories": [{"profile": "x", "category": "=cmd|'/c calc'!A1", "records": 12, "hours": 3}],
                          "skill_mix": [], "competences": []}]}
     assert "'=cmd|'/c calc'!A1" in to_csv(view)
