@@ -143,8 +143,8 @@ def sheet_changes(read, all_notes, written_by: set[str]) -> tuple[dict[str, str]
 def push_to_sheet(session: Session, record: CpdRecord, actor: str | None = None) -> str | None:
     """Write the record's annotations into its linked sheet; the reason it could not, or None. ``actor``
     names the mentor who just changed them (whose removed verification is cleared from the sheet)."""
-    if record.source != "sheet" or record.sheet is None:
-        return None
+    if record.source != "sheet" or record.sheet is None or record.sheet.verified_at is None:
+        return None                       # only a sheet its member has proven is ever written into
     from .sheets.linked import client
     all_annotations = of(session, record)
     session.commit()                      # no database lock while Google answers

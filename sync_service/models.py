@@ -179,10 +179,16 @@ class EndpointState(Base):
 
 
 class LinkedSheet(Base):
-    """A Google Sheet a member keeps their record in, shared with the service account."""
+    """A Google Sheet a member keeps their record in, shared with the service account. A link is only
+    made once the member has shown they can edit the sheet: they type a one-time code (only its
+    SHA-256 kept here) into it, and the service reads it back (``verified_at``). One member's link
+    to a sheet at most."""
 
     __tablename__ = "linked_sheets"
-    __table_args__ = (UniqueConstraint("member_id", "sheet_key", name="uq_linked_sheet_member_key"),)
+    __table_args__ = (UniqueConstraint("member_id", "sheet_key", name="uq_linked_sheet_member_key"),
+                      Index("uq_linked_sheet_verified_key", "sheet_key", unique=True,
+                            postgresql_where=text("verified_at IS NOT NULL"),
+                            sqlite_where=text("verified_at IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)      # what URLs and the API show
@@ -195,6 +201,9 @@ class LinkedSheet(Base):
     score: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[str | None] = mapped_column(String(60))          # why the last look failed, if it did
     error_message: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # the code was read back
+    code_hash: Mapped[str | None] = mapped_column(String(64))           # the one-time code, until read back
+    code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CpdRecord(Base):

@@ -24,8 +24,13 @@ RECEIPT = {"type": "object", "required": ["id", "status", "received_at"], "prope
     "verdict": {"type": "string", "enum": ["ready", "not_ready", "exempt"]}, "score": {"type": "integer"},
     "profile": {"type": "string"}}}
 
-LINKED_SHEET = {"type": "object", "required": ["id", "key", "title"], "properties": {
-    "id": {"type": "string", "example": "sh_AbCdEf123"}, "key": {"type": "string"}, "title": {"type": "string"},
+LINKED_SHEET = {"type": "object", "required": ["id", "key", "state"], "properties": {
+    "id": {"type": "string", "example": "sh_AbCdEf123"}, "key": {"type": "string"},
+    "state": {"type": "string", "enum": ["linked", "awaiting_code"]},
+    "code": {"type": "string", "example": "CPD-7H3K-9QXW",
+             "description": "While awaiting_code (only in the answer that made it): type it into the sheet"},
+    "how": {"type": "string"}, "code_expires_at": {"type": ["string", "null"], "format": "date-time"},
+    "title": {"type": "string"},
     "address": {"type": "string"}, "checked_at": {"type": ["string", "null"], "format": "date-time"},
     "verdict": {"type": ["string", "null"], "enum": ["ready", "not_ready", "exempt", None]},
     "score": {"type": ["integer", "null"]},
@@ -104,8 +109,10 @@ SPEC = {
                          "type": "object", "required": ["sheet"], "properties": {"sheet": {
                              "type": "string", "description": "The sheet's address as the browser shows it, or its key",
                              "example": "https://docs.google.com/spreadsheets/d/1AbC.../edit#gid=0"}}}}}},
-                     "responses": {"201": _sheet("Linked, and checked"), "200": _sheet("Linked already; checked again"),
-                                   **_errors(400, 401, 422, 503)}},
+                     "responses": {"202": _sheet("Not linked yet: the body's code is to be typed into the sheet, "
+                                                 "then POST .../confirm (it proves the member can edit the sheet)"),
+                                   "200": _sheet("Linked already (proven)"),
+                                   **_errors(400, 401, 409, 422, 503)}},
             "get": {"summary": "The member's linked sheets and their last check", "security": [{"token": []}],
                     "responses": {"200": {"description": "The linked sheets", "content": {"application/json": {
                         "schema": {"type": "object", "properties": {"sheets": {
@@ -121,6 +128,14 @@ SPEC = {
             "delete": {"summary": "Unlink a sheet (the sheet itself is not touched)", "security": [{"token": []}],
                        "parameters": [SHEET_ID],
                        "responses": {"204": {"description": "Unlinked"}, **_errors(401, 404)}}},
+        "/api/v1/sheets/{sheet_id}/confirm": {"post": {
+            "summary": "Prove a link: the service reads the sheet and finds the code the member typed into it; "
+                       "the sheet is then linked, and checked",
+            "security": [{"token": []}], "parameters": [SHEET_ID],
+            "responses": {"201": {"description": "Linked, and checked", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"sheet": {"$ref": "#/components/schemas/LinkedSheet"},
+                                                 "readiness": {"type": "object"}}}}}},
+                **_errors(401, 404, 409, 422, 503)}}},
         "/api/v1/sheets/{sheet_id}/submissions": {"post": {
             "summary": "Submit a linked sheet: its values are pulled, read and stored as a submission "
                        "(the same values give the same submission)",

@@ -78,7 +78,11 @@ def paths(errors) -> dict:
                                                          "properties": {"sheet": {"type": "string"}}}}}},
                      "responses": {"201": _json("Record", "A new record or version, with its readiness"),
                                    "200": _json("Record", "The same as the newest version: nothing added"),
-                                   **errors(400, 401, 403, 413, 422, 429, 503)}},
+                                   "202": {"description": "A sheet not linked yet: its link's code (as POST "
+                                           "/api/v1/sheets answers), to type into the sheet and confirm first",
+                                           "content": {"application/json": {"schema": {
+                                               "$ref": "#/components/schemas/LinkedSheet"}}}},
+                                   **errors(400, 401, 403, 409, 413, 422, 429, 503)}},
             "get": {"summary": "The member's records", "security": SEC,
                     "responses": {"200": _json(_list("records", "Record"), "The records"), **errors(401)}}},
         "/api/v1/records/{record_id}": {"get": {

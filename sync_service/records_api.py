@@ -106,9 +106,12 @@ def create():
             fail(400, "bad_request", 'send the workbook as the body, or JSON like {"sheet": "https://docs.google.com/'
                                      'spreadsheets/d/.../edit"}')
         from .sheets import linked as sheets
-        linked, read, _ = sheets.link(g.member, address)
+        linking = sheets.link(g.member, address)
+        if linking.code:                  # the sheet's link is proven first (POST /api/v1/sheets/{id}/confirm)
+            return jsonify(sheets.waiting(linking)), 202
+        read = sheets.check(linking.linked)
         try:
-            rec, version, created, prep = sheets.keep(linked, read)
+            rec, version, created, prep = sheets.keep(linking.linked, read)
         except CpdError as exc:
             raise refusal(exc) from None
         return jsonify({**summary(rec, version), "readiness": prep.readiness}), 201 if created else 200

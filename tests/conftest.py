@@ -239,6 +239,26 @@ def sheet_url(book) -> str:
     return f"https://docs.google.com/spreadsheets/d/{book.key}/edit#gid=0"
 
 
+def type_code(book, code: str, cell: tuple[int, int] = (1, 26)) -> None:
+    """What a member does to prove a sheet is theirs: type the link's code into a cell of its Record sheet
+    (Z1, empty in the template), as the sheet's editor."""
+    from fake_sheets import Cell
+    book.sheets["Record"].cells[cell] = Cell(code)
+
+
+def prove_link(call, book, via: str = "/api/v1/sheets"):
+    """Link a Google Sheet as a member does: ask (202 and a code; ``via`` /api/v1/records asks the same way),
+    type the code into the sheet, confirm. ``call(method, path, json=None)`` sends one API request; the
+    confirm's answer is returned (or the asking's, when it was not 202)."""
+    asked = call("POST", via, json={"sheet": sheet_url(book)})
+    if asked.status_code != 202:
+        return asked
+    type_code(book, asked.get_json()["code"])
+    confirmed = call("POST", f"/api/v1/sheets/{asked.get_json()['id']}/confirm")
+    assert confirmed.status_code == 201, confirmed.get_json()
+    return confirmed
+
+
 class Served:
     """``cpd serve`` (the production server) as its own process on a free 127.0.0.1 port: ``url``,
     ``token`` of a member made with ``cpd admin add-member``, and its standard error (the logs)."""

@@ -10,7 +10,7 @@ from datetime import date
 
 import openpyxl
 
-from conftest import RECEIVER_SECRET, sheet_url
+from conftest import RECEIVER_SECRET, prove_link, sheet_url
 from mentor_world import EMAILS, EXAMPLE, build
 from sync_service import db
 from sync_service.delivery import Endpoint, run_once
@@ -40,12 +40,19 @@ def deliver(app, url) -> dict:
     return next(iter(docs.values()))
 
 
+def sheet_record(world, book):
+    """The owner's record kept in a linked sheet: the sheet linked (and proven), then kept as a record."""
+    call = lambda method, path, json=None: world.api("owner", method, path, json=json)   # noqa: E731
+    prove_link(call, book, via="/api/v1/records")
+    return world.api("owner", "POST", "/api/v1/records", json={"sheet": sheet_url(book)})
+
+
 def test_a_comment_and_a_verification_reach_the_sheet_the_workbook_and_the_institution(
         service, fake_sheets, receiver_server):
     world = build(service)
     book = fake_sheets.load_xlsx(EXAMPLE,
                                  share={fake_sheets.email: "writer"}, title="Alex's CPD")
-    linked = world.api("owner", "POST", "/api/v1/records", json={"sheet": sheet_url(book)})
+    linked = sheet_record(world, book)
     assert linked.status_code in (200, 201), linked.json
     record = linked.json["id"]
     assert linked.json["source"] == "sheet" and record == world.record       # the same period and profile
@@ -100,7 +107,7 @@ def test_a_sheet_that_cannot_be_written_keeps_the_annotation_and_says_why(servic
     world = build(service)
     book = fake_sheets.load_xlsx(EXAMPLE,
                                  share={fake_sheets.email: "reader"})
-    record = world.api("owner", "POST", "/api/v1/records", json={"sheet": sheet_url(book)}).json["id"]
+    record = sheet_record(world, book).json["id"]
     made = world.api("mentor", "POST", f"/api/v1/records/{record}/annotations",
                      json={"activity_row": world.rows[0], "comment": "Fine"})
     assert made.status_code == 201 and made.json["sheet"]["written"] is False
@@ -115,7 +122,7 @@ def test_hostile_comments_stay_text_everywhere(service, fake_sheets):
     name_mentor(service, '=cmd|" /C calc"!A0')
     book = fake_sheets.load_xlsx(EXAMPLE,
                                  share={fake_sheets.email: "writer"})
-    record = world.api("owner", "POST", "/api/v1/records", json={"sheet": sheet_url(book)}).json["id"]
+    record = sheet_record(world, book).json["id"]
     row = world.rows[0]
     made = world.api("mentor", "POST", f"/api/v1/records/{record}/annotations",
                      json={"activity_row": row, "comment": HOSTILE, "verified": True})
@@ -182,7 +189,7 @@ def test_an_annotation_follows_its_activity_when_rows_are_inserted_above_it(serv
     assert moved["title"] == "Presenting to the project board"
 
     book = fake_sheets.load_xlsx(buf.getvalue(), share={fake_sheets.email: "writer"})
-    world.api("owner", "POST", "/api/v1/records", json={"sheet": sheet_url(book)})
+    sheet_record(world, book)
     sheet = book.sheets["Record"]
     sheet.cells = {(r + 1 if r >= 10 else r, c): v for (r, c), v in sheet.cells.items()}   # another row, in the sheet
     world.annotate(activity_row=world.rows[0] + 1, comment="Fine")
@@ -194,7 +201,7 @@ def test_an_annotation_follows_its_activity_when_rows_are_inserted_above_it(serv
 def test_checking_a_sheet_record_pulls_the_sheet_again_for_its_owner_only(service, fake_sheets):
     world = build(service)
     book = fake_sheets.load_xlsx(EXAMPLE, share={fake_sheets.email: "reader"})
-    record = world.api("owner", "POST", "/api/v1/records", json={"sheet": sheet_url(book)}).json["id"]
+    record = sheet_record(world, book).json["id"]
     first = world.api("owner", "GET", f"/api/v1/records/{record}").json["version"]
     book.sheets["Record"].cells[(10, 3)].value = "Power electronics design course, second week"
     before = fake_sheets.api_calls()

@@ -1,10 +1,12 @@
 """Linked Google Sheets through the service, on SQLite and PostgreSQL: link, check, submit, unshared."""
 from __future__ import annotations
 
+import re
+
 from addin import unpack
 from sqlalchemy import func, select
 
-from conftest import sheet_url
+from conftest import prove_link, sheet_url, type_code
 from fake_sheets import Cell
 from sync_service import db
 from sync_service.models import Delivery, LinkedSheet, Submission
@@ -18,8 +20,17 @@ def auth(service, who="a"):
     return {"Authorization": f"Bearer {service.config['TOKENS'][who]}"}
 
 
+class Linked:
+    """A proven link's answer as the old one-step link gave it: the sheet, 201."""
+    def __init__(self, res):
+        self.status_code, self.headers = res.status_code, res.headers
+        self.json = res.json["sheet"] if res.status_code == 201 else res.json
+
+
 def link(client, service, book, who="a"):
-    return client.post("/api/v1/sheets", json={"sheet": sheet_url(book)}, headers=auth(service, who))
+    """Link a sheet the way a member does (ask, type the code into it, confirm)."""
+    return Linked(prove_link(lambda method, path, json=None: client.open(path, method=method, json=json,
+                                                                      headers=auth(service, who)), book))
 
 
 def test_link_check_and_submit_a_sheet(service, fake_sheets):
@@ -108,11 +119,15 @@ def test_the_member_links_checks_and_submits_on_their_page(service, fake_sheets)
     token_csrf = sign_in(client, service.config["TOKENS"]["a"])
     book = fake_sheets.load_xlsx(EXAMPLE, share={fake_sheets.email: "reader"}, title="My CPD 2025")
     res = client.post("/sheets/link", data={"csrf": token_csrf, "sheet": sheet_url(book)})
+    assert res.status_code == 200 and 'id="sheet-code"' in res.text and "My CPD 2025" not in res.text
+    with service.app_context():
+        public_id = db.session().scalar(select(LinkedSheet.public_id))
+    code = re.search(r"<code>(CPD-[A-Z0-9-]+)</code>", res.text).group(1)
+    type_code(book, code)
+    res = client.post(f"/sheets/{public_id}/confirm", data={"csrf": token_csrf})
     assert res.status_code == 302
     page = client.get("/").data.decode()
     assert "My CPD 2025" in page
-    with service.app_context():
-        public_id = db.session().scalar(select(LinkedSheet.public_id))
     page = client.post(f"/sheets/{public_id}/check", data={"csrf": token_csrf}).text
     assert 'id="sheet-report"' in page and "A CPD plan" in page
     assert 'id="sheet-report"' not in client.get("/").text            # shown once, kept nowhere

@@ -39,8 +39,22 @@ def create():
     if not isinstance(address, str) or not address.strip():
         return jsonify(error={"code": "bad_request", "message": 'send JSON like {"sheet": "https://docs.google.com/'
                                                                  'spreadsheets/d/.../edit"}'}), 400
-    linked, _, created = sheets.link(g.member, address)
-    return jsonify(sheets.as_dict(linked)), 201 if created else 200
+    linking = sheets.link(g.member, address)
+    if linking.code:                      # not yet proven: the code to type into the sheet, then confirm
+        return jsonify(sheets.waiting(linking)), 202
+    return jsonify(sheets.as_dict(linking.linked)), 200
+
+
+@bp.post("/<sheet_id>/confirm")
+@require_token("submit")
+def confirm(sheet_id: str):
+    """Prove the link: the service reads the sheet and finds the code the member typed into it."""
+    linked = _mine(sheet_id)
+    read = sheets.confirm(g.member, linked)
+    readiness = None                      # a record with values to fix is linked all the same (the sheet's error)
+    if read.record is not None and not read.problems:
+        readiness = report_dict(assess(read.record, read.profile), read.record, read.profile)
+    return jsonify(sheet=sheets.as_dict(linked), readiness=readiness), 201
 
 
 @bp.get("")

@@ -1,4 +1,12 @@
-"""A member's linked Google Sheets: link one, check it, submit it (the API and the pages both come here).
+"""A member's linked Google Sheets: link one, prove it, check it, submit it (the API and the pages both
+come here).
+
+A sheet shared with the service account can be read by the service, whoever asks; so a member links a
+sheet only by showing they can edit it. Asking to link gives a one-time code (``CODE_TTL``; only its
+SHA-256 kept) that the member types into any cell of the sheet; the link is made when the service
+reads the code back (``confirm``).
+Until then nothing of the sheet is shown or kept. A sheet already linked by another member cannot be
+linked again.
 
 The service reads a linked sheet as ``cpd sheets check`` does and stores a submission made from
 it like an uploaded workbook's. A submission is idempotent by content: the sheet's values (and
@@ -8,11 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from addin import CpdError, GridRead, assess, read_record
 
@@ -81,20 +93,116 @@ def _remember(linked: LinkedSheet, read: GridRead | None = None, error: Refused 
         linked.error_code, linked.error_message = exc.code, str(exc)
 
 
-def link(member, address: str) -> tuple[LinkedSheet, GridRead, bool]:
-    """Link the sheet at ``address`` to the member, once it has been read (created False if linked already)."""
-    fetched, read = fetch(address)
+CODE_TTL = timedelta(minutes=30)
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"          # no 0/O, 1/I: a code people type
+_CODE = re.compile(r"CPD-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+@dataclass(frozen=True)
+class Linking:
+    """What asking to link a sheet gave: the link, and the code to type into the sheet while it waits for
+    it (None once the link is proven)."""
+    linked: LinkedSheet
+    code: str | None
+    created: bool
+
+
+def _taken(session, member_id: int, key: str) -> bool:
+    return session.scalar(select(LinkedSheet.id).where(LinkedSheet.sheet_key == key, LinkedSheet.member_id != member_id,
+                                                       LinkedSheet.verified_at.is_not(None))) is not None
+
+
+def _elsewhere() -> Refused:
+    return Refused(409, "sheet_linked_elsewhere", "this sheet is linked to another member's account; a sheet can be "
+                   "linked to one account only (ask its owner to unlink it first)")
+
+
+def link(member, address: str) -> Linking:
+    """Ask to link the sheet at ``address`` (it must be shared with the service): a proven link is returned
+    as it is; otherwise a new one-time code to type into the sheet, then ``confirm``."""
+    fetched, _ = fetch(address)
     session = db.write_session()
+    if _taken(session, member.id, fetched.key):
+        raise _elsewhere()
     linked = session.scalar(select(LinkedSheet).where(LinkedSheet.member_id == member.id,
                                                       LinkedSheet.sheet_key == fetched.key))
     created = linked is None
     if created:
         linked = LinkedSheet(public_id="sh_" + secrets.token_urlsafe(9), member_id=member.id,
-                             sheet_key=fetched.key, title=fetched.title[:200])
+                             sheet_key=fetched.key, title="(not yet linked)")
         session.add(linked)
-    _remember(linked, read)
+    code = None
+    if linked.verified_at is None:
+        code = "CPD-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) + "-" + \
+               "".join(secrets.choice(_CODE_ALPHABET) for _ in range(4))
+        linked.code_hash, linked.code_expires_at = _hash(code), utcnow() + CODE_TTL
     session.commit()
-    return linked, read, created
+    return Linking(linked, code, created)
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def _codes_in(fetched: SheetRead) -> set[str]:
+    """Every code-shaped text in the sheet's cells."""
+    found = set()
+    for block_ in fetched.fetched.get("values") or ():
+        for row in block_.get("values") or ():
+            for value in row:
+                if isinstance(value, str) and "CPD-" in value.upper():
+                    found.update(_CODE.findall(value.upper()))
+    return found
+
+
+def confirm(member, linked: LinkedSheet) -> GridRead:
+    """Read the sheet and look for the link's code in it: found (and not expired), the link is proven and
+    the sheet is read as a linked sheet from then on. Raises Refused: no code waiting, expired, not found
+    in the sheet, or the sheet linked meanwhile by another member."""
+    if linked.verified_at is not None:
+        return check(linked)
+    if linked.code_hash is None:
+        raise Refused(409, "link_code_missing", "ask to link the sheet again for a new code")
+    if _aware(linked.code_expires_at) < utcnow():
+        raise Refused(409, "link_code_expired", f"the code was good for {CODE_TTL.seconds // 60} minutes and has "
+                      "expired; ask to link the sheet again for a new one")
+    fetched, read = fetch(linked.sheet_key)
+    if linked.code_hash not in {_hash(c) for c in _codes_in(fetched)}:
+        raise Refused(409, "link_code_not_found", "the code is not in the sheet yet: type it into any empty cell of "
+                      "the Record sheet, then confirm again")
+    session = db.write_session()
+    if _taken(session, member.id, fetched.key):
+        raise _elsewhere()
+    linked.verified_at, linked.code_hash, linked.code_expires_at = utcnow(), None, None
+    linked.title = fetched.title[:200]
+    _remember(linked, read)
+    try:
+        session.commit()
+    except IntegrityError:                      # another member's confirm of the same sheet won the race
+        session.rollback()
+        raise _elsewhere() from None
+    return read
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+HOW = ("Type this code into any empty cell of the sheet's Record sheet, then confirm. It proves you can edit the "
+       "sheet; delete it from the sheet afterwards.")
+
+
+def waiting(linking: Linking) -> dict:
+    """What the API and the page say while a link waits for its code."""
+    return {**as_dict(linking.linked), "code": linking.code, "how": HOW}
+
+
+def proven(linked: LinkedSheet) -> LinkedSheet:
+    """The link, if it is proven; Refused (409 ``sheet_not_linked``) while it waits for its code."""
+    if linked.verified_at is None:
+        raise Refused(409, "sheet_not_linked", "this sheet's link is not proven yet: type its code into the sheet and "
+                      "confirm (or ask to link it again for a new code)")
+    return linked
 
 
 def of(member) -> list[LinkedSheet]:
@@ -118,6 +226,7 @@ def find(member, public_id: str) -> LinkedSheet | None:
 
 def look(linked: LinkedSheet) -> tuple[SheetRead, GridRead]:
     """Read the linked sheet now; the outcome (verdict, or why it could not be read) is kept on the link."""
+    proven(linked)
     session = db.session()
     key = linked.sheet_key
     try:
@@ -136,6 +245,7 @@ def look(linked: LinkedSheet) -> tuple[SheetRead, GridRead]:
 def keep(linked: LinkedSheet, read: GridRead):
     """Keep the sheet's record as the newest version of the member's record for its period and profile:
     (record, version, created, prepared). Raises the reader's CpdError for a record that cannot be used."""
+    proven(linked)
     prep = prepare(read)
     rec, version, created = save_version(db.session(), linked.member_id, prep, linked.id)
     return rec, version, created, prep
@@ -156,7 +266,10 @@ def submit(member, linked: LinkedSheet, looked: tuple[SheetRead, GridRead] | Non
 
 
 def as_dict(linked: LinkedSheet) -> dict:
-    return {"id": linked.public_id, "key": linked.sheet_key, "title": linked.title,
+    if linked.verified_at is None:               # nothing of the sheet until the member has proven it
+        return {"id": linked.public_id, "key": linked.sheet_key, "state": "awaiting_code",
+                "code_expires_at": linked.code_expires_at and iso_utc(linked.code_expires_at)}
+    return {"id": linked.public_id, "key": linked.sheet_key, "state": "linked", "title": linked.title,
             "address": f"https://docs.google.com/spreadsheets/d/{linked.sheet_key}/edit",
             "checked_at": linked.checked_at and iso_utc(linked.checked_at), "verdict": linked.verdict,
             "score": linked.score,

@@ -37,7 +37,18 @@ def _mine(sheet_id: str):
 @bp.post("/link")
 @signed_in("submit")
 def link():
-    linked, read, _ = sheets.link(g.page_member, request.form.get("sheet", ""))
+    linking = sheets.link(g.page_member, request.form.get("sheet", ""))
+    if linking.code:                      # to be proven: the code to type into the sheet, and a Confirm button
+        return dashboard_page(sheet_code=sheets.waiting(linking))
+    _keep(linking.linked, sheets.check(linking.linked))
+    return _back()
+
+
+@bp.post("/<sheet_id>/confirm")
+@signed_in("submit")
+def confirm(sheet_id: str):
+    linked = _mine(sheet_id)
+    read = sheets.confirm(g.page_member, linked)
     _keep(linked, read)
     return _back()
 
