@@ -119,6 +119,10 @@ def create_app(config: dict | None = None) -> Flask:
     def forbidden(exc):
         return error(403, "forbidden", getattr(exc, "description", "that is not allowed"))
 
+    @app.errorhandler(hardening.ControlCharacters)
+    def control_characters(exc):
+        return error(400, "control_characters", str(exc))
+
     @app.errorhandler(SQLAlchemyTimeout)
     @app.errorhandler(DBAPIError)
     def database_error(exc):

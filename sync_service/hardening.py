@@ -5,7 +5,11 @@ Pages carry a Content-Security-Policy that allows no inline script or style and 
 """
 from __future__ import annotations
 
+import json
+import re
+
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 
 # Office frames the add-in's pages in Excel on the web; everything else may be framed by nobody.
 OFFICE_FRAME_ANCESTORS = ("'self' https://*.office.com https://*.office365.com https://*.officeapps.live.com "
@@ -21,7 +25,50 @@ ADDIN_CSP = ("default-src 'self'; script-src 'self' https://appsforoffice.micros
              "object-src 'none'; frame-ancestors {}")
 
 
+# C0 control characters but tab, line feed and carriage return: never in an id, an address, a name or
+# a filter, nor in anything stored (PostgreSQL refuses NUL in text; SQLite would keep it).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The same in a JSON body, where they can only be escapes (\u0000, \b, \f): one pass over the bytes, counting
+# the backslashes before each (an even number means the escape is real, not a quoted backslash).
+JSON_CONTROL = re.compile(rb"(?<!\\)(?:\\\\)*\\(?:u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])|u007[fF]|[bf])")
+UNCHECKED_JSON = ("/api/v1/functions/",)      # worksheet functions store nothing; cells may hold anything
+
+
+class ControlCharacters(ValueError):
+    """A request with a control character where none belongs (400 ``control_characters``)."""
+
+
+class BoundedJSON(DefaultJSONProvider):
+    """JSON bodies parsed as usual, but nesting too deep for the parser is a bad request, not a 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None
+
+
+def refuse_control_characters() -> None:
+    """Raise ControlCharacters when the path, the query, a form field or a JSON body holds one."""
+    where = None
+    if CONTROL.search(request.path):
+        where = "the address"
+    elif any(CONTROL.search(k) or CONTROL.search(v) for k, v in request.args.items(multi=True)):
+        where = "the query"
+    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+            CONTROL.search(k) or CONTROL.search(v) for k, v in request.form.items(multi=True)):
+        where = "a form field"
+    elif request.is_json and not request.path.startswith(UNCHECKED_JSON) and \
+            JSON_CONTROL.search(request.get_data(cache=True)):
+        where = "the JSON body"
+    if where:
+        raise ControlCharacters(f"{where} holds a control character (such as NUL); send text without them")
+
+
 def init_app(app: Flask) -> None:
+    app.json = BoundedJSON(app)
+    app.before_request(refuse_control_characters)
+
     @app.after_request
     def _security_headers(response):
         h = response.headers

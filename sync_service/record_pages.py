@@ -194,7 +194,7 @@ def notes_csv(record_id: str):
     writer.writerow(["Activity row", "Objective", "Mentor", "Written at (UTC)", "Verified", "Comment"])
     for a in notes_store.of(db.session(), acc.record):
         d = annotation_dict(a)
-        writer.writerow([d["activity_row"] or "", d["objective"] or "", safe_text(d["author"]), d["created_at"],
+        writer.writerow([d["activity_row"] or "", safe_text(d["objective"] or ""), safe_text(d["author"]), d["created_at"],
                          "yes" if d["verified"] else "", safe_text(d["comment"] or "")])
     return send_file(io.BytesIO(out.getvalue().encode("utf-8-sig")), mimetype="text/csv", as_attachment=True,
                      download_name=f"mentor-notes-{acc.record.public_id}.csv")
