@@ -198,3 +198,19 @@ def test_stalled_uploads_are_dropped_and_do_not_hold_the_server(served):
     finally:
         for s in stalled:
             s.close()
+
+
+def test_the_web_servers_own_lines_are_json_too(served):
+    """The server's own messages (here: a request that is not HTTP, and the shutdown) are JSON lines, like
+    the service's, with no address or request text in them."""
+    server = served("--workers", "1")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"NOT HTTP AT ALL \x00\x01\r\n\r\n")
+        s.recv(1024)
+    server.stop()
+    lines = [line for line in server.logs().splitlines() if line.strip()]
+    assert lines and all(line.startswith("{") for line in lines), [l for l in lines if not l.startswith("{")][:3]
+    parsed = [json.loads(line) for line in lines]
+    own = [p for p in parsed if p.get("event") == "server"]
+    assert own and all(p["logger"].split(".")[0] in ("gunicorn", "uvicorn") for p in own), parsed[-5:]
+    assert "NOT HTTP" not in server.logs()
