@@ -103,21 +103,22 @@ def _period_data(session, period: int | None):
     s, f = Submission.__table__.c, SubmissionFigure.__table__.c
     where = [s.period_year == period] if period is not None else []
     heads: dict = defaultdict(lambda: defaultdict(_AtomHeads))
-    for year, pid, grade, n, ready, exempt, hours, score in session.execute(
-            select(s.period_year, s.profile_id, s.grade, func.count(),
+    whole_hours = func.round(s.counted_hours)
+    # One scan: by atom, whole hours and latest-or-not (an older submission only adds to the submissions)
+    for year, pid, grade, latest, hours, n, ready, exempt, counted, score in session.execute(
+            select(s.period_year, s.profile_id, s.grade, s.latest, whole_hours, func.count(),
                    func.sum(case((s.verdict == "ready", 1), else_=0)), func.sum(case((s.verdict == "exempt", 1), else_=0)),
                    func.sum(s.counted_hours), func.sum(s.score))
-            .where(s.latest, *where).group_by(s.period_year, s.profile_id, s.grade)).all():
+            .where(*where).group_by(s.period_year, s.profile_id, s.grade, s.latest, whole_hours)).all():
         h = heads[year][(pid, grade)]
-        h.records, h.ready, h.exempt, h.hours, h.score = n, ready or 0, exempt or 0, hours or 0.0, score or 0.0
-    for year, pid, grade, n in session.execute(select(s.period_year, s.profile_id, s.grade, func.count())
-                                               .where(*where).group_by(s.period_year, s.profile_id, s.grade)).all():
-        heads[year][(pid, grade)].submissions = n
-    whole_hours = func.round(s.counted_hours)
-    for year, pid, grade, hours, n in session.execute(
-            select(s.period_year, s.profile_id, s.grade, whole_hours, func.count()).where(s.latest, *where)
-            .group_by(s.period_year, s.profile_id, s.grade, whole_hours)).all():
-        heads[year][(pid, grade)].spread[int(hours or 0)] += n
+        h.submissions += n
+        if latest:
+            h.records += n
+            h.ready += ready or 0
+            h.exempt += exempt or 0
+            h.hours += counted or 0.0
+            h.score += score or 0.0
+            h.spread[int(hours or 0)] += n
     figures: dict = defaultdict(lambda: defaultdict(dict))
     fwhere = [f.period_year == period] if period is not None else []
     for year, kind, pid, key, grade, n, total, passing in session.execute(
