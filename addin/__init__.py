@@ -1,16 +1,23 @@
 """CPD tracker core: the CPD model, institution profiles, the readiness engine, and one reader
 for every grid a record is kept in.
 
-Layers, each depending only on those above it:
+Layers, each importing only from its own and those above it in this list (``tests/test_layering.py``
+holds them, lazy imports included):
 
-1. ``addin.model``, ``addin.profile``, ``addin.readiness``, ``addin.record_json``: pure Python.
-2. ``addin.grid``, ``addin.workbook``, ``addin.importing``: reading and writing grids.
-3. ``addin.functions``, ``addin.xlwings_udfs``, ``addin.cli``: the worksheet functions and the
-   ``cpd`` command line.
+1. The model and the rules, pure Python with no spreadsheet library: ``model``, ``values``,
+   ``profile``, ``frameworks``, ``columns``, ``intake`` (values to a record, a reason for each
+   rejection), ``readiness`` (the engine), ``export``, ``record_json``, ``report``, ``trends``,
+   ``next_period``, ``annotations``, ``errors`` and ``form`` (the tracker form's layout and limits).
+2. ``grid``: any grid (a workbook's sheets, Excel's ranges, Google Sheets values, a CSV) into a record.
+3. ``workbook`` (the .xlsx package checks, reader, writer and template builder), then ``importing``
+   (other layouts and formats, through the workbook reader).
+4. The surface: ``functions`` (the worksheet functions), ``record_report``, ``submit``, ``templates``,
+   ``excel``, ``xlwings_udfs`` and ``cli`` (the ``cpd`` command line; ``addin.cli.common`` is the helper
+   module the commands that other parts of the product add use).
 
-The names below are the public surface: what the sync service, the template builder's callers
-and other programs use. Everything else is internal and may change. Names are imported on first
-use, so ``import addin`` stays cheap.
+The core never imports ``workbook_templates`` (the built files are package data) nor the service.
+The names below are the public surface: what the sync service and other programs use. Everything else
+is internal and may change. Names are imported on first use, so ``import addin`` stays cheap.
 """
 from __future__ import annotations
 
@@ -30,7 +37,7 @@ _PUBLIC = {
     # reading
     "read_workbook": "addin.workbook.reader", "XLSX_CONTENT_TYPE": "addin.workbook.package",
     "read_record": "addin.grid", "GridRead": "addin.grid", "ValuesSource": "addin.grid", "CellMap": "addin.grid", "split_cell": "addin.grid.cells",
-    "Limits": "addin.workbook.limits", "SUBMISSION_AREA": "addin.workbook.layout",
+    "Limits": "addin.form.limits", "SUBMISSION_AREA": "addin.form.layout",
     # Google Sheets values as a grid
     "sheets_source": "addin.grid.sheets", "blocks_needed": "addin.grid.sheets", "block": "addin.grid.sheets",
     "quote_title": "addin.grid.sheets",
@@ -83,7 +90,7 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .values import count
     from .submit import check_text
     from .templates import template_path, values_workbook
-    from .workbook.layout import SUBMISSION_AREA
-    from .workbook.limits import Limits
+    from .form.layout import SUBMISSION_AREA
+    from .form.limits import Limits
     from .workbook.package import XLSX_CONTENT_TYPE
     from .workbook.reader import read_workbook

@@ -12,7 +12,7 @@ from .model import Period, Record
 from .profile import Profile
 from .readiness.totals import in_period
 from .values import FORMULA_TRIGGERS
-from .workbook.layout import ACTIVITY_COLUMNS, columns_for, hours_header
+from .form.layout import ACTIVITY_COLUMNS, columns_for, hours_header
 
 COLUMNS = tuple((c.field, c.header) for c in ACTIVITY_COLUMNS)   # the template's columns, in its order
 

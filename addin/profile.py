@@ -515,3 +515,27 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
                                    severity=severity, weight=weight, params=params,
                                    source=c.get(t, "source", str, where, None)))
     return tuple(specs)
+
+
+def period_words(p: Profile) -> str:
+    """How a profile's period is said: 'calendar year', 'licence year', '3 years'."""
+    if p.period.years == 1:
+        return {"calendar_year": "calendar year", "licence_year": "licence year"}.get(p.period.kind, "12 months")
+    return f"{p.period.years} years"
+
+
+def profile_summary(p: Profile) -> dict:
+    """A profile's rules as JSON-ready data (``cpd profiles --json``, ``cpd profiles show``)."""
+    return {"id": p.id, "short_name": p.short_name, "name": p.name, "default": p.default,
+            "period": {"kind": p.period.kind, "years": p.period.years},
+            "hours": None if p.hours is None else {
+                "unit": p.hours.unit, "basis": p.hours.basis,
+                "required": {s.value: h for s, h in p.hours.required.items()},
+                "carry_over_max": p.hours.carry_over_max, "pro_rating": p.hours.pro_rating,
+                "alternative": None if not p.hours.alternative else
+                {"years": p.hours.alternative[0], "hours": p.hours.alternative[1]}},
+            "exempt_statuses": sorted(s.value for s in p.exempt_statuses),
+            "categories": [t.label for t in p.categories], "skill_types": [t.label for t in p.skill_types],
+            "topics": [t.label for t in p.topics], "competence_framework": p.competence_framework,
+            "criteria": [{"id": c.id, "kind": c.kind, "title": c.title, "severity": c.severity,
+                          "params": c.params} for c in p.criteria]}

@@ -20,7 +20,7 @@ from .export import COLUMNS, activity_labels, activity_values
 from .intake import build_record
 from .model import Record
 from .profile import Profile, load_profile
-from .workbook.layout import PLAN_HEADER_ROW, TABLE_HEADER_ROW
+from .form.layout import PLAN_HEADER_ROW, TABLE_HEADER_ROW
 
 RECORD_VERSION = 2
 ADDED_AFTER_ROW = ["location", "instructor", "bodies"]     # added within version 2, after `row` (at the end)

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from .errors import CpdError
 from .readiness import assess
+from .report import VERDICT
 from .workbook.package import XLSX_CONTENT_TYPE
 from .workbook.reader import read_workbook
 
-VERDICT = {"ready": "READY", "not_ready": "NOT READY", "exempt": "EXEMPT"}
 
 
 def config_path() -> Path:

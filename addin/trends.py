@@ -6,7 +6,7 @@ serves ``cpd report --years`` (several workbooks) and the service (a member's st
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .model import Record
 from .profile import Profile
@@ -89,3 +89,10 @@ def across_periods(figures: list[PeriodFigures]) -> Trends:
                                 if state == "open" and ref in f.objectives]
         before = f
     return Trends(periods=ordered, new_competences=new, carried_objectives=carried, completed_objectives=completed)
+
+
+def periods_of_log(record: Record, profile: Profile) -> list[Record]:
+    """One log of several years as the records of each period its activities fall in (the profile's kind of
+    period named by each activity's year), oldest first; the record itself when it has no activity."""
+    years = sorted({a.start_date.year for a in record.activities})
+    return [replace(record, period=profile.period_named(str(y))) for y in years] or [record]

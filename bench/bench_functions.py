@@ -27,7 +27,7 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 
 def ranges(n: int):
     from addin.profile import load_profile
-    from addin.workbook.layout import columns_for
+    from addin.form.layout import columns_for
     from gen import random_rows
     from datetime import date
     profile = load_profile("iet")

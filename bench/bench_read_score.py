@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 def make_workbook(n: int, path: Path) -> None:
     from addin.profile import load_profile
     from gen import random_rows
-    from workbook_templates.builder import build_workbook
+    from addin.workbook.template import build_workbook
     from datetime import date
 
     profile = load_profile("iet")
@@ -103,7 +103,7 @@ print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(
 BREAKDOWN = """
 import gc, sys, time, json, statistics
 sys.path.insert(0, {root!r})
-from addin.workbook.limits import Limits
+from addin.form.limits import Limits
 from addin.workbook.package import inspect_package
 from addin.workbook import reader
 from addin.grid import record as grid_record

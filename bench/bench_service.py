@@ -49,7 +49,7 @@ NAME = "Bench Member 0000000000"
 def base_workbook(activities: int = 40) -> bytes:
     from addin import load_profile
     from gen import random_rows
-    from workbook_templates.builder import build_workbook
+    from addin.workbook.template import build_workbook
     profile = load_profile("iet")
     header = {"name": NAME, "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
               "status": "Active", "registration": "CEng"}

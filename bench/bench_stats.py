@@ -148,7 +148,7 @@ def time_pdf(repeat: int = 5) -> tuple[float, float, int]:
             times.append(time.perf_counter() - t)
         size = len(pdf)
     # a fresh process: the workbook written, then `cpd report` with its imports
-    from workbook_templates.builder import build_workbook
+    from addin.workbook.template import build_workbook
     with tempfile.TemporaryDirectory() as d:
         book = Path(d) / "200.xlsx"
         build_workbook(profile, header, [{"ref": "O1", "objective": "Grow"}], rows).save(book)

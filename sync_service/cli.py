@@ -12,7 +12,7 @@ import sys
 import click
 
 from addin import CpdError
-from addin.cli import fail
+from addin.cli.common import fail
 
 from . import server
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from addin.cli import cli
 from addin.intake import build_record
 from addin.profile import load_profile
-from addin.workbook.layout import (ACTIVITY_COLUMNS, HEADER, PLAN_COLUMNS, PLAN_HEADER_ROW, RECORD_SHEET,
+from addin.form.layout import (ACTIVITY_COLUMNS, HEADER, PLAN_COLUMNS, PLAN_HEADER_ROW, RECORD_SHEET,
                                    TABLE_HEADER_ROW)
 from addin.workbook.writer import set_value
 from workbook_templates import example_path

@@ -9,7 +9,7 @@ import zipfile
 import zlib
 from datetime import date
 
-from workbook_templates.builder import build_workbook
+from addin.workbook.template import build_workbook
 from addin.profile import load_profile
 
 ROW = {"start_date": date(2025, 3, 1), "title": "Course", "hours": 3, "category": "Training courses",

@@ -23,7 +23,7 @@ from addin.workbook.reader import read_workbook
 from gen import random_header, random_rows
 from sync_service.officejs import build
 from workbook_templates import example_path
-from workbook_templates.builder import build_workbook
+from addin.workbook.template import build_workbook
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 

@@ -95,7 +95,7 @@ def test_injection_strings_stay_text(files):
 def test_injection_strings_are_written_back_as_text(tmp_path, files):
     """Rebuilding a workbook from what was read keeps each injection string a text cell."""
     import openpyxl
-    from workbook_templates.builder import build_workbook
+    from addin.workbook.template import build_workbook
     from addin.profile import load_profile
     read = read_workbook(files["injection_strings"])
     rows = [{"start_date": a.start_date, "title": a.title} for a in read.record.activities]

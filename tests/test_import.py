@@ -251,6 +251,6 @@ def test_export_csv_guards_formula_text(cpd, tmp_path):
 def test_export_guards_every_formula_trigger_the_writer_does():
     from addin.export import COLUMNS, safe_text
     from addin.values import FORMULA_TRIGGERS
-    from addin.workbook.layout import ACTIVITY_COLUMNS
+    from addin.form.layout import ACTIVITY_COLUMNS
     assert all(safe_text(t + "x") == "'" + t + "x" for t in FORMULA_TRIGGERS) and "\0" in FORMULA_TRIGGERS
     assert [h for _, h in COLUMNS] == [c.header for c in ACTIVITY_COLUMNS]

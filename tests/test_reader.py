@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from addin.errors import CpdError, InvalidRecord
-from addin.workbook.limits import Limits
+from addin.form.limits import Limits
 from addin.workbook.reader import load_record, read_workbook
 from conftest import fill_workbook
 

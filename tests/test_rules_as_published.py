@@ -136,7 +136,7 @@ def test_us_boards_exempt_new_licensees_and_military_duty_where_their_rules_say_
 
 
 def test_us_boards_logs_have_location_and_instructor_where_the_rule_asks():
-    from addin.workbook.layout import columns_for
+    from addin.form.layout import columns_for
     for pid, has in (("us-nc", True), ("us-sc", True), ("us-pe", True), ("iet", False), ("us-tx", False)):
         fields = {c.field for c in columns_for(load_profile(pid))}
         assert ({"location", "instructor"} <= fields) is has, pid

@@ -220,7 +220,7 @@ def large_workbook() -> bytes:
     from datetime import date
     from addin import load_profile
     from gen import random_rows
-    from workbook_templates.builder import build_workbook
+    from addin.workbook.template import build_workbook
     profile = load_profile("iet")
     header = {"name": "Large Record", "period_start": date(2025, 1, 1), "period_end": date(2025, 12, 31),
               "status": "Active", "registration": "CEng"}

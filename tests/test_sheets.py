@@ -11,7 +11,7 @@ from conftest import sheet_url
 from fake_sheets import Cell
 from gen import random_records
 from workbook_templates import example_path
-from workbook_templates.builder import build_workbook
+from addin.workbook.template import build_workbook
 
 EXAMPLE = example_path("iet").read_bytes()
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from addin.workbook.limits import Limits
+from addin.form.limits import Limits
 from addin.workbook.sheetscan import column_letters, exact_scan, scan_sheet, within_limits
 
 HEAD = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cols><col min="1" max="2"/></cols>'

@@ -178,7 +178,7 @@ def test_check_writes_the_verdict_into_the_submission_area(browser, live_server)
 
 
 def test_the_panes_submission_cells_are_the_templates():
-    from addin.workbook.layout import SUBMISSION_CELLS
+    from addin.form.layout import SUBMISSION_CELLS
     from sync_service.officejs.build import STATIC
     js = (STATIC / "taskpane.js").read_text()
     declared = dict(re.findall(r'(\w+): "([A-Z]+\d+)"', js.split("const SUBMISSION = ", 1)[1].split("};")[0]))

@@ -19,7 +19,8 @@ from gen import random_records
 from conftest import require_soffice
 from workbook_templates import example_path, template_path
 from workbook_templates.__main__ import EXAMPLES
-from workbook_templates.builder import SUMMARY_CATEGORY_ROW, SUMMARY_CELLS, build_workbook
+from addin.workbook.summary import SUMMARY_CATEGORY_ROW, SUMMARY_CELLS
+from addin.workbook.template import build_workbook
 from workbook_templates.example import example_workbook
 
 RANDOM_RECORDS = 200
@@ -192,7 +193,7 @@ def test_native_formulas_equal_the_engine_for_every_record(recalculated):
 
 
 def test_without_the_addin_the_analysis_block_says_how_to_turn_it_on(recalculated):
-    from workbook_templates.builder import ENABLE_ADDIN
+    from addin.workbook.summary import ENABLE_ADDIN
     recalc = dict((o.name, r) for o, r in recalculated)["example-iet.xlsx"]
     ws = openpyxl.load_workbook(recalc, data_only=True)["Summary"]
     label = next(c.row for c in ws["A"] if c.value == "Analysis (CPD add-in)")
@@ -212,7 +213,7 @@ def test_a_workbook_saved_by_libreoffice_reads_the_same_on_the_quick_path(recalc
     quickly, and the reader gives the same record as from the file before LibreOffice saved it."""
     import zipfile
 
-    from addin.workbook.limits import Limits
+    from addin.form.limits import Limits
     from addin.workbook.reader import read_workbook
     from addin.workbook.sheetscan import within_limits
     for original, recalc in recalculated[:20]:
@@ -237,7 +238,7 @@ def _written_workbooks(tmp_path):
 def test_written_workbooks_show_dates_and_labels_whole(tmp_path):
     """Dates as 'dd mmm yyyy' (12 wide), labels in column A not cut, long text wrapped in rows tall enough,
     the Guidance sheet's rows as tall as their text."""
-    from addin.workbook.layout import HEADER_FIELDS, TABLE_HEADER_ROW
+    from addin.form.layout import HEADER_FIELDS, TABLE_HEADER_ROW
     for name, path in _written_workbooks(tmp_path).items():
         wb = openpyxl.load_workbook(path)
         ws = wb["Record"]

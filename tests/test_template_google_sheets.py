@@ -8,7 +8,7 @@ import pytest
 
 from addin.profile import list_profiles
 from workbook_templates import example_path, template_path
-from workbook_templates.formulas import ADDIN_FUNCTIONS, SHEETS_FUNCTIONS
+from addin.workbook.formulas import ADDIN_FUNCTIONS, SHEETS_FUNCTIONS
 
 FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 STRING = re.compile(r'"(?:[^"]|"")*"')

@@ -9,11 +9,10 @@ import io
 import threading
 import time
 
-import pytest
 import requests
 
 from gen import iet_year
-from workbook_templates.builder import build_workbook
+from addin.workbook.template import build_workbook
 
 MAX_WAIT = 0.5
 

@@ -1,4 +1,6 @@
-"""The template workbooks: the code that builds them, and the built files."""
+"""The built template and example workbooks (made by the core's template builder,
+``addin.workbook.template``: ``python -m workbook_templates`` rebuilds them), the example generator and
+the Google Sheets Apps Script."""
 from pathlib import Path
 
 HERE = Path(__file__).parent

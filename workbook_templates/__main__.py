@@ -1,8 +1,8 @@
 """Rebuild the committed template and example workbooks: python -m workbook_templates"""
 from addin.profile import list_profiles
+from addin.workbook.template import build_workbook, save_reproducible
 
 from . import example_path, template_path
-from .builder import build_workbook, save_reproducible
 from .example import example_workbook
 
 EXAMPLES = ("iet", "ikt")

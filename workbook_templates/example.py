@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import datetime as d
 
 from addin.profile import load_profile
-
-from .builder import build_workbook
+from addin.workbook.template import build_workbook
 
 MEMBER = {
     "name": "Alex Morgan",

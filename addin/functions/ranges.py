@@ -15,7 +15,7 @@ from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile
 from ..values import is_blank
-from ..workbook.layout import TABLE_HEADER_ROW, labelled_values
+from ..form.layout import TABLE_HEADER_ROW, labelled_values
 
 
 def as_grid(value) -> list[list]:

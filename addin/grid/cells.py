@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..values import normalise
-from ..workbook.layout import SUBMISSION_AREA
-from ..workbook.sheetscan import column_letters, column_number
+from ..form.layout import SUBMISSION_AREA
+from ..form.refs import column_letters, column_number
 
 __all__ = ["CellMap", "cell_name", "column_letters", "column_number", "split_cell", "submission_cells"]
 

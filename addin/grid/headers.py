@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..values import normalise
-from ..workbook.layout import header_names
+from ..form.layout import header_names
 
 MAX_HEADER_CHARS = 200          # longer text is a value, not a header
 _ASIDE = re.compile(r"\(.*?\)")

@@ -13,7 +13,7 @@ from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile, load_profiles
 from ..values import BadValue, count, is_blank, plural, to_date
-from ..workbook.layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET)
+from ..form.layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET)
 from .cells import CellMap, column_letters, submission_cells
 from .headers import HeaderNames, find_header
 from .source import CellSource

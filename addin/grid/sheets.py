@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..errors import CpdError
-from ..workbook.layout import PLAN_SHEET, RECORD_SHEET
-from ..workbook.limits import Limits
+from ..form.layout import PLAN_SHEET, RECORD_SHEET
+from ..form.limits import Limits
 from .cells import cell_name, column_letters, split_cell
 from .source import ValuesSource
 

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from ..errors import CpdError
-from ..workbook.limits import Limits
-from ..workbook.package import check_extent
-from ..workbook.sheetscan import SheetScan
+from ..form.limits import Limits
+from ..form.limits import check_extent
+from ..form.limits import SheetScan
 from .cells import cell_name, column_letters
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ..columns import Columns, from_grid, too_long
 from ..errors import CpdError, Problem
-from ..workbook.layout import HEADER_SCAN_ROWS, labelled_values
+from ..form.layout import HEADER_SCAN_ROWS, labelled_values
 from .cells import CellMap, cell_name, split_cell
 from .headers import HeaderNames, find_header
 

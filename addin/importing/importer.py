@@ -20,8 +20,8 @@ from ..values import BadValue, is_blank, normalise, text
 from ..grid.cells import cell_name
 from ..grid.headers import HeaderNames, find_header
 from ..grid.record import PLAN_HEADERS as _PLAN_HEADERS
-from ..workbook.layout import ACTIVITY_COLUMNS, PLAN_SHEET, columns_for, label_names, labelled_values
-from ..workbook.limits import Limits
+from ..form.layout import ACTIVITY_COLUMNS, PLAN_SHEET, columns_for, label_names, labelled_values
+from ..form.limits import Limits
 from .lenient import HOURS_PER_DAY, parse_dates, parse_hours
 from .sources import read_source
 

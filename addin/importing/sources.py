@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import CpdError
 from ..grid.source import CellSource, ValuesSource
-from ..workbook.limits import Limits
+from ..form.limits import Limits
 from ..workbook.package import failures, inspect_package
 from ..workbook.reader import XlsxSource, load_bytes
 

@@ -1,7 +1,7 @@
 """The readiness engine: would this record pass the institution's CPD review?"""
-from .engine import assess, carried_over, target_for
+from .engine import assess, carried_over, review_period, target_for
 from .result import FAIL, PASS, WARN, CriterionResult, Readiness
 from .totals import Totals, compute_totals, covered_categories, hours_in
 
-__all__ = ["assess", "carried_over", "target_for", "compute_totals", "covered_categories", "hours_in", "Totals", "Readiness",
+__all__ = ["assess", "carried_over", "review_period", "target_for", "compute_totals", "covered_categories", "hours_in", "Totals", "Readiness",
            "CriterionResult", "PASS", "WARN", "FAIL"]

@@ -38,6 +38,21 @@ def for_body(record: Record, profile: Profile) -> Record:
     return replace(record, activities=tuple(a for a in record.activities if not a.bodies or profile.id in a.bodies))
 
 
+def review_period(record: Record, body: Profile, period_text: str | None = None,
+                  first: bool = True) -> tuple[Record, str | None]:
+    """The record over the period under review for ``body``, and a note when it is not the workbook's own:
+    ``period_text``'s (a year or FROM..TO: CpdError if it is not one), or the workbook's for the first
+    body of a log, and each other body's own kind of period ending with it."""
+    if period_text:
+        return replace(record, period=body.period_named(period_text)), None
+    if first:
+        return record, None
+    period = body.period_ending(record.period.end)
+    if period == record.period:
+        return record, None
+    return replace(record, period=period), f"{body.short_name} reviews {period} (its own period ending with the workbook's)"
+
+
 def carry_forward(earned: float, counted: float, target: float | None, profile: Profile) -> float:
     """Hours this period passes to the next: the surplus over the target, at most the cap, and never more
     than was earned in the period (hours carried in are not carried twice)."""

@@ -19,8 +19,8 @@ from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
 from ..errors import CpdError
-from .limits import DEFAULT_LIMITS, Limits
-from .sheetscan import SheetScan, column_letters, scan_sheet
+from ..form.limits import DEFAULT_LIMITS, Limits, check_extent
+from .sheetscan import SheetScan, scan_sheet
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -300,20 +300,6 @@ def _find_sheets(pkg: Package, content: dict, limits: Limits) -> None:
             continue
         pkg.sheets[attrs["name"]] = part
         pkg.xml[part] = content[part]
-
-
-def check_extent(sheet: str, scan: SheetScan, limits: Limits) -> None:
-    where = {"sheet": sheet, "cell": scan.far_cell}
-    least = "at least " if scan.partial else ""
-    if scan.max_row > limits.max_rows:
-        raise _refuse("too_many_rows", f"{sheet}: uses rows down to {least}{scan.max_row:,}; a CPD workbook may use "
-                      f"at most {limits.max_rows:,}", **where)
-    if scan.max_col > limits.max_columns:
-        raise _refuse("too_many_columns", f"{sheet}: uses columns up to {least}{column_letters(scan.max_col)}; a CPD "
-                      f"workbook may use at most {limits.max_columns} ({column_letters(limits.max_columns)})", **where)
-    if scan.area > limits.max_cells or scan.cells > limits.max_cells:
-        raise _refuse("sheet_too_large", f"{sheet}: its used area has {least}{max(scan.area, scan.cells):,} cells; "
-                      f"at most {limits.max_cells:,} allowed", **where)
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from ..grid.cells import cell_name
 from ..grid.record import GridRead, read_record
 from ..model import Record
 from ..profile import Profile
-from .limits import Limits
+from ..form.limits import Limits
 from .package import Package, failures, inspect_package
 
 # What reading a workbook gives is what reading any grid gives.

@@ -19,44 +19,12 @@ place in sequence, so the extent it finds is never smaller than the reader's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from xml.parsers import expat
 
 from ..errors import CpdError
-
-_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
-
-
-def column_number(letters: bytes | str) -> int:
-    n = 0
-    for ch in (letters if isinstance(letters, str) else letters.decode()).upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def column_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-@dataclass
-class SheetScan:
-    max_row: int = 0
-    max_col: int = 0
-    min_col: int = 0
-    cells: int = 0
-    formulas: set = field(default_factory=set)     # "J10" style references
-    far_cell: str | None = None                   # the cell furthest down or right
-    partial: bool = False                         # the scan stopped at the first cell past a limit
-
-    @property
-    def area(self) -> int:
-        return self.max_row * max(self.max_col - self.min_col + 1, 0) if self.max_col else 0
-
+from ..form.limits import SheetScan
+from ..form.refs import CELL_REF, column_letters, column_number
 
 _FAST_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')     # 7 digits: beyond any row limit
 # Any prefixed cell, row or formula tag (also a stray ":c " in text: then the exact scan runs).
@@ -175,7 +143,7 @@ def exact_scan(xml: bytes, limits=None) -> SheetScan:
         local = name.rpartition(":")[2]
         if local == "c":
             counter = (row[0], col[0])
-            ref = _REF.fullmatch(attrs.get("r", ""))
+            ref = CELL_REF.fullmatch(attrs.get("r", ""))
             here = (int(ref.group(2)) - 1, column_number(ref.group(1)) - 1) if ref else counter
             place(*here)                    # the cell's own reference first: a refusal names it
             if here != counter:

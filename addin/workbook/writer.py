@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..values import FORMULA_TRIGGERS
-from .layout import HEADER, Column
+from ..form.layout import HEADER, Column
 
 # openpyxl parses XML with defusedxml (entity expansion refused) only when it is installed.
 if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - a packaging error, not a user's

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from addin.cli import (DateType, exit_status, fail, outputs_or_fail, parse_size, print_report, profile_or_fail,
+from addin.cli.common import (DateType, exit_status, fail, outputs_or_fail, parse_size, print_report, profile_or_fail,
                        read_or_fail, write_report)
 from addin import CpdError, assess, check_text, read_record, values_workbook
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from openpyxl.utils import get_column_letter
 
-from addin.workbook.layout import HEADER, RECORD_SHEET, TABLE_HEADER_ROW, TABLE_ROWS
+from ..form.layout import HEADER, RECORD_SHEET, TABLE_HEADER_ROW, TABLE_ROWS
 
 
 def cell_ref(field: str) -> str:

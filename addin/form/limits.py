@@ -1,4 +1,4 @@
-"""Limits on what a workbook may be, with safe defaults.
+"""Limits on what a workbook (any grid) may be, with safe defaults, and the check of a sheet's extent against them.
 
 Every number can be changed with an environment variable named
 ``CPD_LIMIT_<NAME>`` (e.g. ``CPD_LIMIT_MAX_FILE_BYTES=52428800``); the README lists them.
@@ -6,7 +6,10 @@ Every number can be changed with an environment variable named
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
+
+from ..errors import CpdError
+from .refs import column_letters
 
 
 @dataclass(frozen=True)
@@ -41,3 +44,32 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class SheetScan:
+    max_row: int = 0
+    max_col: int = 0
+    min_col: int = 0
+    cells: int = 0
+    formulas: set = field(default_factory=set)     # "J10" style references
+    far_cell: str | None = None                   # the cell furthest down or right
+    partial: bool = False                         # the scan stopped at the first cell past a limit
+
+    @property
+    def area(self) -> int:
+        return self.max_row * max(self.max_col - self.min_col + 1, 0) if self.max_col else 0
+
+
+def check_extent(sheet: str, scan: SheetScan, limits: Limits) -> None:
+    where = {"sheet": sheet, "cell": scan.far_cell}
+    least = "at least " if scan.partial else ""
+    if scan.max_row > limits.max_rows:
+        raise CpdError("too_many_rows", f"{sheet}: uses rows down to {least}{scan.max_row:,}; a CPD workbook may use "
+                      f"at most {limits.max_rows:,}", **where)
+    if scan.max_col > limits.max_columns:
+        raise CpdError("too_many_columns", f"{sheet}: uses columns up to {least}{column_letters(scan.max_col)}; a CPD "
+                      f"workbook may use at most {limits.max_columns} ({column_letters(limits.max_columns)})", **where)
+    if scan.area > limits.max_cells or scan.cells > limits.max_cells:
+        raise CpdError("sheet_too_large", f"{sheet}: its used area has {least}{max(scan.area, scan.cells):,} cells; "
+                      f"at most {limits.max_cells:,} allowed", **where)

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from openpyxl.comments import Comment
 from openpyxl.workbook import Workbook
 
-from addin.annotations import note_field, note_text, verification
-from addin.model import Annotation, Record
-from addin.workbook.layout import PLAN_HEADER_ROW, PLAN_SHEET, RECORD_SHEET, TABLE_HEADER_ROW
-from addin.workbook.writer import set_value
+from ..annotations import note_field, note_text, verification
+from ..model import Annotation, Record
+from ..form.layout import PLAN_HEADER_ROW, PLAN_SHEET, RECORD_SHEET, TABLE_HEADER_ROW
+from .writer import set_value
 
 COMMENT_SIZE = (180, 360)          # width, height in points: readable without resizing
 

@@ -2,8 +2,8 @@
 (the IET's CPD review FAQ and 'Recording your CPD', the IKT tracker notes)."""
 from __future__ import annotations
 
-from addin.model import Status
-from addin.profile import Profile
+from ..model import Status
+from ..profile import Profile
 
 REFLECTION_PROMPTS = (
     "What were the key points that you remember and were relevant to you?",

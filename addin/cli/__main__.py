@@ -1,0 +1,4 @@
+"""python -m addin.cli: the ``cpd`` command line."""
+from . import main
+
+main()

@@ -1,0 +1,117 @@
+"""Commands that talk to a CPD service: ``cpd login``, ``cpd submit``, ``cpd status``."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import CpdError
+from ..readiness import assess
+from ..report import VERDICT
+from . import cli
+from .common import EXIT_NOT_READY, fail, load_or_fail, read_or_fail
+
+
+@cli.command()
+@click.option("--url", "service_url", required=True, help="Your CPD service's address, e.g. https://cpd.example.org")
+@click.option("--token", prompt="Token (from your page on the service)", hide_input=True,
+              help="Your personal token from the service (asked for, hidden, if not given).")
+@click.option("--no-check", is_flag=True, help="Save without asking the service (when it cannot be reached now).")
+def login(service_url: str, token: str, no_check: bool) -> None:
+    """Keep your CPD service's address and token in your own configuration (never in a workbook), once the
+    service has said the token is good."""
+    from ..submit import Settings, whoami
+
+    if not service_url.startswith(("https://", "http://")):
+        fail(CpdError("bad_option", "--url must start with https:// (or http:// for a service on this computer)"))
+    settings = Settings(service_url.rstrip("/"), token.strip())
+    who = None
+    if not no_check:
+        try:
+            who = whoami(settings, on_wait=waiting)
+        except CpdError as err:
+            fail(CpdError(err.code, f"{err.message}. Nothing was saved."))
+    path = settings.save()
+    signed = f" as {who['name']}" if who else " (not checked: --no-check)"
+    click.echo(f"Signed in to {settings.service_url}{signed}. Saved to {path} (readable by you only). "
+               "Submit with: cpd submit FILE")
+
+
+def waiting(seconds: float, why: str) -> None:
+    """Said on standard error while the service asks to be tried again shortly (503)."""
+    click.echo(f"The CPD service is unavailable for a moment ({why}); trying again in {seconds:.0f} s...", err=True)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
+@click.option("--yes", "-y", is_flag=True, help="Submit a record that is not ready without asking.")
+def submit(file: Path, as_json: bool, yes: bool) -> None:
+    """Submit a CPD workbook to your CPD service, which delivers it to the institution.
+
+    The record is checked here first and its verdict shown; a record that is not ready is sent only when
+    you say so (asked, or --yes). The same file submitted twice gives one submission.
+    """
+    from ..submit import Settings, remember, submit_file
+    from ..workbook.reader import read_workbook
+
+    data = load_or_fail(file, as_json)                  # read once (with the reader's checks): checked, then sent
+    read, record = read_or_fail(lambda: read_workbook(data), as_json, str(file))
+    result = assess(record, read.profile)
+    verdict = f"{VERDICT[result.verdict]} ({result.score}/100)"
+    if not result.ready and not yes:
+        failing = [c for c in result.criteria if c.status == "fail"]
+        lines = [f"  - {c.title}: {c.reason}" for c in failing]
+        if as_json or not sys.stdin.isatty():
+            err = CpdError("not_ready", f"the record is {verdict}; nothing was submitted. Add --yes to submit it "
+                           "anyway")
+            click.echo(json.dumps({"error": err.to_dict()}, indent=2) if as_json else f"error [{err.code}]: {err}",
+                       err=not as_json)
+            if not as_json:
+                click.echo("\n".join(lines), err=True)
+            sys.exit(EXIT_NOT_READY)
+        click.echo(f"{file.name} is {verdict}. The institution's review would find:", err=True)
+        click.echo("\n".join(lines), err=True)
+        if not click.confirm("Submit it anyway?", default=False, err=True):
+            click.echo("Nothing was submitted.", err=True)
+            sys.exit(EXIT_NOT_READY)
+    try:
+        receipt = submit_file(data, Settings.load(), checked=True, on_wait=waiting)
+    except CpdError as err:
+        fail(err, as_json, str(file))
+    remember(receipt)
+    if as_json:
+        click.echo(json.dumps({**receipt.to_dict(), "verdict": result.verdict, "score": result.score}, indent=2))
+        return
+    click.echo(f"Submitted {file.name} ({verdict}): {receipt.id}, {receipt.status}, at {receipt.received_at}.")
+    click.echo(f"Institution's receipt: {receipt.receipt_id}" if receipt.receipt_id else
+               f"The institution's receipt follows once it is delivered: cpd status {receipt.id}")
+
+
+@cli.command()
+@click.argument("submission_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(submission_id: str | None, as_json: bool) -> None:
+    """Show a submission's delivery and the institution's receipt (default: your last submission)."""
+    from ..submit import Settings, last_submission, status as fetch
+
+    submission_id = submission_id or last_submission()
+    if not submission_id:
+        fail(CpdError("no_submission", "no submission made from this computer yet: give its id (sub_...)"), as_json)
+    try:
+        found = fetch(Settings.load(), submission_id, on_wait=waiting)
+    except CpdError as err:
+        fail(err, as_json)
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    state = {"queued": "queued for delivery", "retrying": "being retried (the institution did not answer yet)",
+             "sending": "being sent", "delivered": "delivered", "failed": "refused by the institution",
+             "dead": "not delivered after every retry; the service's admin can send it again"}
+    click.echo(f"{found.get('id')}: {state.get(found.get('status'), found.get('status'))}; received "
+               f"{found.get('received_at')}; verdict {VERDICT.get(found.get('verdict'), found.get('verdict'))} "
+               f"({found.get('score')}/100).")
+    if found.get("receipt_id"):
+        click.echo(f"Institution's receipt: {found['receipt_id']}")
