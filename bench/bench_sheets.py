@@ -43,7 +43,7 @@ def main() -> None:
     from addin.grid import read_record
     from addin.readiness import assess
     from addin.workbook.reader import read_workbook
-    from sync_service.sheets.client import CappedRetryHTTPClient, SheetsClient, SheetsSettings
+    from google_sheets.client import CappedRetryHTTPClient, SheetsClient, SheetsSettings
 
     tmp = Path(tempfile.mkdtemp())
     path = tmp / "record.xlsx"

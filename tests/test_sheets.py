@@ -207,7 +207,7 @@ def test_one_truth_random_records_give_the_same_check_from_xlsx_and_sheets(cpd, 
 def test_text_that_looks_like_a_formula_is_written_back_as_text(fake_sheets):
     """Write-back uses valueInputOption=RAW: a receipt or any text starting with '=' stays text in the sheet."""
     from addin.grid import read_record
-    from sync_service.sheets import SheetsClient
+    from google_sheets import SheetsClient
     book = shared(fake_sheets, role="writer")
     client = SheetsClient()
     fetched = client.read(book.key)

@@ -32,7 +32,7 @@ from .. import db
 from ..models import LinkedSheet, Submission, iso_utc, utcnow
 from ..records import Prepared, prepare, save_version
 from ..submissions import Refused, refusal, store
-from .client import SheetRead, SheetsClient, SheetsSettings
+from google_sheets import SheetRead, SheetsClient, SheetsSettings
 
 _local = threading.local()
 UNAVAILABLE = {"sheets_rate_limited", "sheets_unavailable", "sheets_no_credentials", "sheets_bad_credentials",

@@ -1,0 +1,14 @@
+"""The Google Sheets adapter: read a member's sheet with gspread (and google-auth), check it, write back,
+pull it. Its own package, with no web framework: ``cpd sheets`` uses it on a member's computer, and the
+service through these public names.
+
+The member shares their sheet with the service account whose key file
+``GOOGLE_APPLICATION_CREDENTIALS`` names. A check costs three API calls whatever the size
+(the sheet list, then the blocks the reader needs as values and as formulas); the values go
+through the same reader as an ``.xlsx`` file (``addin.grid``). Write-back is one
+``values:batchUpdate`` with ``valueInputOption=RAW``, so text never becomes a formula.
+"""
+from .address import sheet_key
+from .client import SheetRead, SheetsClient, SheetsSettings
+
+__all__ = ["SheetRead", "SheetsClient", "SheetsSettings", "sheet_key"]
