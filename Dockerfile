@@ -10,7 +10,7 @@ COPY pyproject.toml README.md ./
 COPY addin ./addin
 COPY sync_service ./sync_service
 COPY workbook_templates ./workbook_templates
-RUN pip install . && useradd --system --home-dir /var/lib/cpd --create-home cpd
+RUN pip install '.[service]' && useradd --system --home-dir /var/lib/cpd --create-home cpd
 USER cpd
 EXPOSE 8000
 # Several containers start together: the schema is migrated once, by the 'migrate' service.

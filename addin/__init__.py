@@ -22,7 +22,7 @@ is internal and may change. Names are imported on first use, so ``import addin``
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -32,11 +32,14 @@ _PUBLIC = {
     # profiles and the engine
     "Profile": "addin.profile", "load_profile": "addin.profile", "list_profiles": "addin.profile",
     "Record": "addin.model", "Annotation": "addin.model",
-    "note_text": "addin.annotations", "note_field": "addin.annotations", "verification": "addin.annotations", "assess": "addin.readiness", "Readiness": "addin.readiness",
+    "note_text": "addin.annotations", "note_field": "addin.annotations", "verification": "addin.annotations",
+    "assess": "addin.readiness", "Readiness": "addin.readiness",
+    "Verdict": "addin.readiness", "CriterionStatus": "addin.readiness", "STATUS_SCORE": "addin.readiness",
     "fmt_hours": "addin.readiness.criteria", "report_dict": "addin.report", "count": "addin.values",
     # reading
     "read_workbook": "addin.workbook.reader", "XLSX_CONTENT_TYPE": "addin.workbook.package",
-    "read_record": "addin.grid", "GridRead": "addin.grid", "ValuesSource": "addin.grid", "CellMap": "addin.grid", "split_cell": "addin.grid.cells",
+    "read_record": "addin.grid", "GridRead": "addin.grid", "ValuesSource": "addin.grid", "CellMap": "addin.grid",
+    "split_cell": "addin.grid.cells",
     "Limits": "addin.form.limits", "SUBMISSION_AREA": "addin.form.layout",
     # Google Sheets values as a grid
     "sheets_source": "addin.grid.sheets", "blocks_needed": "addin.grid.sheets", "block": "addin.grid.sheets",
@@ -57,7 +60,7 @@ _PUBLIC = {
 __all__ = ["__version__", *_PUBLIC]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'addin' has no attribute {name!r}")
@@ -71,26 +74,31 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:                      # for type checkers and editors: the same names, eagerly
-    from .annotations import note_field, note_text, verification
-    from .errors import CpdError, InvalidRecord
-    from .export import safe_text
-    from .functions import FUNCTIONS
-    from .grid import CellMap, GridRead, ValuesSource, read_record
-    from .grid.cells import split_cell
-    from .grid.sheets import block, blocks_needed, quote_title, sheets_source
-    from .model import Annotation, Record
-    from .profile import Profile, list_profiles, load_profile
-    from .readiness import Readiness, assess
-    from .readiness.criteria import fmt_hours
-    from .record_json import RECORD_VERSION, json_bytes, pack, record_data, record_from_data, rows_as_dicts, unpack
-    from .record_report import fit_pdf, report_data, report_html
-    from .record_report.charts import trend_chart
-    from .report import report_dict
-    from .trends import across_periods, period_figures
-    from .values import count
-    from .submit import check_text
-    from .templates import template_path, values_workbook
-    from .form.layout import SUBMISSION_AREA
-    from .form.limits import Limits
-    from .workbook.package import XLSX_CONTENT_TYPE
-    from .workbook.reader import read_workbook
+    from .annotations import note_field as note_field, note_text as note_text, verification as verification
+    from .errors import CpdError as CpdError, InvalidRecord as InvalidRecord
+    from .export import safe_text as safe_text
+    from .functions import FUNCTIONS as FUNCTIONS
+    from .grid import (CellMap as CellMap, GridRead as GridRead, ValuesSource as ValuesSource,
+        read_record as read_record)
+    from .grid.cells import split_cell as split_cell
+    from .grid.sheets import (block as block, blocks_needed as blocks_needed, quote_title as quote_title,
+        sheets_source as sheets_source)
+    from .model import Annotation as Annotation, Record as Record
+    from .profile import Profile as Profile, list_profiles as list_profiles, load_profile as load_profile
+    from .readiness import (STATUS_SCORE as STATUS_SCORE, CriterionStatus as CriterionStatus, Readiness as Readiness,
+        Verdict as Verdict, assess as assess)
+    from .readiness.criteria import fmt_hours as fmt_hours
+    from .record_json import (RECORD_VERSION as RECORD_VERSION, json_bytes as json_bytes, pack as pack,
+        record_data as record_data, record_from_data as record_from_data, rows_as_dicts as rows_as_dicts,
+        unpack as unpack)
+    from .record_report import fit_pdf as fit_pdf, report_data as report_data, report_html as report_html
+    from .record_report.charts import trend_chart as trend_chart
+    from .report import report_dict as report_dict
+    from .trends import across_periods as across_periods, period_figures as period_figures
+    from .values import count as count
+    from .submit import check_text as check_text
+    from .templates import template_path as template_path, values_workbook as values_workbook
+    from .form.layout import SUBMISSION_AREA as SUBMISSION_AREA
+    from .form.limits import Limits as Limits
+    from .workbook.package import XLSX_CONTENT_TYPE as XLSX_CONTENT_TYPE
+    from .workbook.reader import read_workbook as read_workbook

@@ -7,12 +7,14 @@ all ``""`` here, and rows with nothing in any field are dropped.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import itemgetter, ne
+from typing import Any
 
 from .errors import CpdError
+from .values import Cell
 
 BLANK = ""
 
@@ -20,18 +22,18 @@ BLANK = ""
 @dataclass
 class Columns:
     rows: list[int] = field(default_factory=list)               # the sheet row of each data row
-    values: dict[str, Sequence] = field(default_factory=dict)   # field -> one value per row, blanks as ""
-    types: dict[str, set] = field(default_factory=dict)         # field -> the value types it may hold
+    values: dict[str, Sequence[Cell]] = field(default_factory=dict)   # field -> one value per row, blanks as ""
+    types: dict[str, set[type]] = field(default_factory=dict)         # field -> the value types it may hold
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def get(self, name: str) -> Sequence:
+    def get(self, name: str) -> Sequence[Cell]:
         """The field's column, or a blank column when the table has no such field."""
         found = self.values.get(name)
         return found if found is not None else [BLANK] * len(self.rows)
 
-    def types_of(self, name: str) -> set:
+    def types_of(self, name: str) -> set[type]:
         """The types the field's values may have (a superset: rows dropped later may have held others)."""
         if name not in self.values:
             return {str}
@@ -39,7 +41,7 @@ class Columns:
             self.types[name] = set(map(type, self.values[name]))
         return self.types[name]
 
-    def mappings(self) -> list[tuple[int, dict]]:
+    def mappings(self) -> list[tuple[int, dict[str, Cell]]]:
         """Each row as (row, {field: value}) with its blank fields left out."""
         names = list(self.values)
         return [(r, {f: v for f, v in zip(names, vals) if v != BLANK})
@@ -52,17 +54,17 @@ def too_long(length: int, max_chars: int, sheet: str | None, cell: str | None) -
                     sheet=sheet, cell=cell)
 
 
-def _is_blank_text(v) -> bool:
+def _is_blank_text(v: Cell) -> bool:
     return v.__class__ is str and (not v or v.isspace())
 
 
-def _texts(values: Sequence, types: set) -> Sequence:
+def _texts(values: Sequence[Cell], types: set[type]) -> Sequence[Cell]:
     if types == {str}:
         return values
     return list(compress(values, map(isinstance, values, repeat(str)))) if str in types else []
 
 
-def canonical_blanks(values: Sequence, types: set | None = None) -> tuple[Sequence, set]:
+def canonical_blanks(values: Sequence[Cell], types: set[type] | None = None) -> tuple[Sequence[Cell], set[type]]:
     """The column with every blank as "", and the types it holds (no copy, at C speed, when it already is)."""
     types = set(map(type, values)) if types is None else types
     if types == {str} and not any(values):
@@ -73,7 +75,7 @@ def canonical_blanks(values: Sequence, types: set | None = None) -> tuple[Sequen
     return values, types
 
 
-def longest_text(values: Sequence, types: set) -> tuple[int, int]:
+def longest_text(values: Sequence[Cell], types: set[type]) -> tuple[int, int]:
     """(length, index) of the longest text in the column (whose value types are ``types``); (0, -1) when none."""
     texts = _texts(values, types)
     if not texts or (texts is values and not any(values)):
@@ -82,9 +84,9 @@ def longest_text(values: Sequence, types: set) -> tuple[int, int]:
     return longest, next(i for i, v in enumerate(values) if v.__class__ is str and len(v) == longest)
 
 
-def from_grid(grid: Sequence[Sequence], rows: Sequence[int], fields: Mapping[int, str], *,
+def from_grid(grid: Sequence[Sequence[Cell]], rows: Sequence[int], fields: Mapping[int, str], *,
               blanked: Iterable[tuple[int, int]] = (), max_chars: int | None = None,
-              sheet: str | None = None, cell_name=None) -> Columns:
+              sheet: str | None = None, cell_name: Callable[[int, int], str] | None = None) -> Columns:
     """The mapped columns of ``grid`` (rows of cells, row ``rows[k]`` being ``grid[k]``).
 
     ``fields`` maps a column index to its field; ``blanked`` lists (grid index, column index)
@@ -98,7 +100,7 @@ def from_grid(grid: Sequence[Sequence], rows: Sequence[int], fields: Mapping[int
     if width < need:
         grid = [list(r) + [BLANK] * (need - len(r)) if len(r) < need else r for r in grid]
     if idx == list(range(width)) and max(map(len, grid)) == width:
-        cols: list = list(zip(*grid))                  # every column, in order: a plain transpose
+        cols: list[Any] = list(zip(*grid))                  # every column, in order: a plain transpose
     else:
         cols = list(zip(*(map(itemgetter(*idx), grid) if len(idx) > 1 else ((r[idx[0]],) for r in grid))))
     position = {i: k for k, i in enumerate(idx)}

@@ -7,6 +7,7 @@ cannot be used; it carries the problems that made it so.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Problem:
     def at(self, sheet: str | None, cell: str | None) -> "Problem":
         return replace(self, sheet=sheet, cell=cell)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "message": self.message,
@@ -61,7 +62,7 @@ class CpdError(Exception):
         where = f"{self.sheet}!{self.cell}: " if self.sheet and self.cell else ""
         return f"{where}{self.message}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "message": self.message,

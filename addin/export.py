@@ -6,9 +6,9 @@ Text that a spreadsheet would run as a formula (it begins with ``=``, ``+``, ``-
 from __future__ import annotations
 
 import csv
-from typing import TextIO
+from typing import Any, TextIO
 
-from .model import Period, Record
+from .model import Activity, Period, Record
 from .profile import Profile
 from .readiness.totals import in_period
 from .values import FORMULA_TRIGGERS
@@ -21,15 +21,16 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
-def activity_labels(profile: Profile) -> dict:
+def activity_labels(profile: Profile) -> dict[str, dict[str, str]]:
     """The profile's labels by id, for each kind of classification (worked out once per record)."""
     return {kind: {t.id: t.label for t in getattr(profile, kind)} for kind in ("categories", "skill_types", "topics")}
 
 
-def activity_values(activity, profile: Profile, labels: dict | None = None) -> dict:
+def activity_values(activity: Activity, profile: Profile, labels: dict[str, dict[str, str]] | None = None
+                    ) -> dict[str, Any]:
     """An activity as the template's cells show it: labels for ids, lists as 'B2, E4'."""
     labels = labels or activity_labels(profile)
-    out = {}
+    out: dict[str, Any] = {}
     for f, _ in COLUMNS:
         v = getattr(activity, f)
         if f == "category":

@@ -13,8 +13,8 @@ from .errors import ProfileError
 class Framework:
     id: str
     name: str
-    titles: dict            # registration title -> tuple of codes
-    codes: dict             # code -> short title
+    titles: dict[str, tuple[str, ...]]      # registration title -> its codes
+    codes: dict[str, str]                   # code -> short title
     default_title: str
 
     def codes_for(self, title: str | None) -> tuple[str, ...]:

@@ -3,25 +3,30 @@
 Every source (workbook reader, add-in ranges, service uploads) hands this module
 plain mappings of field name to cell value. It returns model objects and a list
 of ``Problem``s, each naming its field and row so the caller can name the cell.
+
+Long because every column's converter is here, one beside the other, so each
+field of every source is checked the same way.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import date, datetime
 from functools import lru_cache
 from itertools import compress
 from operator import lt
+from typing import Any
 
 from .columns import Columns, from_mappings
 from .errors import CpdError, Problem
 from .frameworks import Framework, load_framework
 from .model import Activity, Member, Objective, Period, Record, Status
-from .profile import Profile, known_elsewhere, list_profiles, load_profile
-from .values import (MAX_HOURS_PER_ACTIVITY, BadValue, did_you_mean, is_blank, normalise, plural, shown, split_list,
-                     text, to_date, to_hours, to_number)
+from .profile import Profile, Term, known_elsewhere, list_profiles, load_profile
+from .values import (MAX_HOURS_PER_ACTIVITY, BadValue, Cell, did_you_mean, is_blank, normalise, plural, shown,
+                     split_list, text, to_date, to_hours, to_number)
 
 MAX_PERIOD_YEARS = 10
 _STATUS_NAMES = {normalise(n): s for s in Status for n in (s.value, s.label)} | {
@@ -39,7 +44,7 @@ class _Sink:
     def add(self, fld: str, code: str, message: str) -> None:
         self.problems.append(Problem(code, message, field=fld, row=self.row))
 
-    def take(self, fld: str, convert, value, label: str):
+    def take(self, fld: str, convert: Callable[[Cell], Any], value: Cell, label: str) -> Any:
         try:
             return convert(value)
         except BadValue as exc:
@@ -190,7 +195,7 @@ class _Found:
 _LATER = object()       # a value the quick pass leaves for the careful one
 
 
-def _date_column(table: Columns, found: _Found, fld: str, label: str, month_first: bool) -> list:
+def _date_column(table: Columns, found: _Found, fld: str, label: str, month_first: bool) -> list[Any]:
     """Dates: date cells pass as they are; anything else is parsed (day first unless told)."""
     values, types = table.get(fld), table.types_of(fld)
     if types == {str} and not any(values):
@@ -211,7 +216,7 @@ def _date_column(table: Columns, found: _Found, fld: str, label: str, month_firs
     return out
 
 
-def _hours_column(table: Columns, found: _Found) -> list:
+def _hours_column(table: Columns, found: _Found) -> list[Any]:
     """Hours: a plain number in range passes (NaN fails the comparison); anything else is read as hours."""
     out = [v if v.__class__ is float and 0 <= v <= MAX_HOURS_PER_ACTIVITY else None if v == "" else _LATER
            for v in table.get("hours")]
@@ -224,7 +229,7 @@ def _hours_column(table: Columns, found: _Found) -> list:
     return out
 
 
-def _text_column(table: Columns, fld: str) -> list:
+def _text_column(table: Columns, fld: str) -> list[Any]:
     """Text as ``text()`` gives it; at C speed when no cell needs its spaces collapsed."""
     values = table.get(fld)
     if table.types_of(fld) == {str}:
@@ -236,7 +241,7 @@ def _text_column(table: Columns, fld: str) -> list:
     return [None if v == "" else text(v) for v in values]
 
 
-def _by_value(table: Columns, fld: str, convert, found: _Found) -> list:
+def _by_value(table: Columns, fld: str, convert: Converter, found: _Found) -> list[Any]:
     """Convert each distinct value once: ``convert(v)`` gives (result, [(code, message), ...])."""
     values = table.get(fld)
     if table.types_of(fld) <= {str}:
@@ -256,10 +261,10 @@ def _by_value(table: Columns, fld: str, convert, found: _Found) -> list:
     return out
 
 
-def _term_converter(profile: Profile, kind: str, fld: str, noun: str):
+def _term_converter(profile: Profile, kind: str, fld: str, noun: str) -> Converter:
     vocab = profile.vocab[kind]
 
-    def convert(value):
+    def convert(value: Cell) -> Converted:
         if value == "":
             return None, ()
         if value.__class__ is str:          # the common case: an exact label, id or alias
@@ -273,7 +278,7 @@ def _term_converter(profile: Profile, kind: str, fld: str, noun: str):
         if term is None and kind == "categories":       # another body's category, in a log kept for several
             term = profile.counterpart(name)
         if term is None:
-            terms = getattr(profile, kind)
+            terms: tuple[Term, ...] = getattr(profile, kind)
             labels = ", ".join(t.label for t in terms)
             hint = did_you_mean(name, [t.label for t in terms] + [a for t in terms for a in t.aliases])
             return None, ((f"{fld}_unknown", f"{noun} must be one of {labels}; found {shown(name)}{hint}"),)
@@ -281,42 +286,44 @@ def _term_converter(profile: Profile, kind: str, fld: str, noun: str):
     return convert
 
 
+Converted = tuple[Any, Sequence[tuple[str, str]]]     # a value, and the (code, message) of each problem
+Converter = Callable[[Cell], Converted]
 _SKIP = object()          # a list item that belongs to another body: neither kept nor a problem
 
 
-def _list_converter(find, unknown):
+def _list_converter(find: Callable[[str], object], unknown: Callable[[str], tuple[str, str]]) -> Converter:
     """A converter for a cell holding a list ('A, B; C'): each item's id by ``find`` (None: not known,
     then ``unknown(item)`` gives the problem; _SKIP: left out), each id once, in order."""
-    def convert(value):
+    def convert(value: Cell) -> Converted:
         ids: list[str] = []
         problems = []
         for name in split_list(value if value != "" else None):
             found = find(name)
             if found is None:
                 problems.append(unknown(name))
-            elif found is not _SKIP and found not in ids:
+            elif isinstance(found, str) and found not in ids:
                 ids.append(found)
         return tuple(ids), problems
     return convert
 
 
-def _topics_converter(profile: Profile):
-    def find(name):
+def _topics_converter(profile: Profile) -> Converter:
+    def find(name: str) -> object:
         term = profile.lookup("topics", name)
         if term is None and known_elsewhere("topics", name):
             return _SKIP                 # another body's topic (a log kept for several bodies): not this one's
         return term.id if term else None
 
-    def unknown(name):
+    def unknown(name: str) -> tuple[str, str]:
         labels = [t.label for t in profile.topics]
         return ("topics_unknown", f"topic must be one of {', '.join(labels)}; found {shown(name)}"
                 f"{did_you_mean(name, labels)}")
     return _list_converter(find, unknown)
 
 
-def _bodies_converter():
+def _bodies_converter() -> Converter:
     """The bodies an activity counts for ('IET, EI'): profile ids, each named by id or short name."""
-    def find(name):
+    def find(name: str) -> object:
         if "/" in name or name.endswith(".toml"):
             return None
         try:
@@ -324,15 +331,15 @@ def _bodies_converter():
         except CpdError:
             return None
 
-    def unknown(name):
+    def unknown(name: str) -> tuple[str, str]:
         names = [p.short_name for p in list_profiles()]
         return ("bodies_unknown", f"'For' names the bodies an activity counts for ({', '.join(names)}); "
                 f"found {shown(name)}{did_you_mean(name, names)}")
     return _list_converter(find, unknown)
 
 
-def _codes_converter(fw: Framework | None, title: str | None):
-    def convert(value):
+def _codes_converter(fw: Framework | None, title: str | None) -> Converter:
+    def convert(value: Cell) -> Converted:
         if value == "" or value is None:
             return (), ()
         codes, message = _parse_codes(value if isinstance(value, str) else str(value), fw, title)
@@ -340,8 +347,8 @@ def _codes_converter(fw: Framework | None, title: str | None):
     return convert
 
 
-def _objective_converter(refs):
-    def convert(value):
+def _objective_converter(refs: AbstractSet[str] | None) -> Converter:
+    def convert(value: Cell) -> Converted:
         objective = text(value) if value != "" else None
         if objective and refs is not None and objective not in refs:
             return objective, (("objective_unknown", f"objective {shown(objective)} is not in the Plan sheet"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
+from typing import Any
 
 
 class Status(str, Enum):
@@ -130,7 +131,7 @@ class Record:
     activities: tuple[Activity, ...] = ()
     objectives: tuple[Objective, ...] = ()
     profile_id: str | None = None
-    meta: dict = field(default_factory=dict, compare=False)
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

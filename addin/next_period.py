@@ -7,6 +7,7 @@ on (its surplus over the target, at most the body's cap), worked out by the engi
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from .model import Record
 from .profile import Profile
@@ -16,7 +17,7 @@ from .readiness.totals import compute_totals
 CLOSED = {"achieved", "dropped"}
 
 
-def open_objectives(record: Record) -> list[dict]:
+def open_objectives(record: Record) -> list[dict[str, Any]]:
     """The plan's objectives still open at the period's end, as Plan sheet rows."""
     return [{"ref": o.ref, "objective": o.objective, "why": o.why, "competences": ", ".join(o.competences),
              "target_date": o.target_date, "status": o.status or "In progress", "evaluation": o.evaluation}
@@ -32,11 +33,12 @@ def hours_passed_on(record: Record, profile: Profile) -> float | None:
     return carry_forward(earned, earned + carried_over(record, profile), target_for(record, profile), profile)
 
 
-def next_period_start(record: Record, profile: Profile) -> tuple[dict, list[dict], float | None, date]:
+def next_period_start(record: Record, profile: Profile
+                      ) -> tuple[dict[str, Any], list[dict[str, Any]], float | None, date]:
     """The new workbook's header fields, its plan rows, the hours carried over (None where none apply) and
     the day the next period starts."""
     m = record.member
-    header = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
+    header: dict[str, Any] = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
               "registration": m.registration, "status": m.status.label}
     carried = hours_passed_on(record, profile)
     if carried:

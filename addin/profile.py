@@ -5,6 +5,9 @@ member may pass their own). This module loads one, checks every key and value,
 and reports every problem with its place in the file. What each criterion kind
 means is ``addin.readiness.criteria``'s business; the parameters each takes are
 declared here so a profile is checked before it is used.
+
+Long because the profile's schema and the check of each of its keys are read
+side by side: a key added to one without the other is caught in review.
 """
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ from typing import Any
 
 from .errors import Problem, ProfileError
 from .model import BASE_STATUSES, Period, Status
-from .values import normalise
+from .statuses import CriterionStatus
+from .values import count, normalise
 
 PERIOD_KINDS = ("calendar_year", "rolling_years", "licence_year")
 SEVERITIES = ("fail", "warn")
@@ -77,9 +81,9 @@ class CriterionSpec:
     id: str
     kind: str
     title: str
-    severity: str = "fail"
+    severity: CriterionStatus = CriterionStatus.FAIL   # what failing it means: fail, or only warn
     weight: float = 1.0
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     source: str | None = None            # where the institution publishes the rule (page, and when it was read)
 
 
@@ -94,7 +98,7 @@ class PeriodRule:
 class HoursRule:
     unit: str = "hours"
     basis: str = "required"
-    required: dict = field(default_factory=dict)      # Status -> hours
+    required: dict[Status, float] = field(default_factory=dict)      # Status -> hours
     alternative: tuple[int, float] | None = None       # (years, hours) over a rolling window
     carry_over_max: float = 0.0
     pro_rating: str = "none"
@@ -113,7 +117,7 @@ class Profile:
     topics: tuple[Term, ...]
     criteria: tuple[CriterionSpec, ...]
     competence_framework: str = "none"
-    exempt_statuses: frozenset = frozenset()
+    exempt_statuses: frozenset[Status] = frozenset()
     grades: tuple[str, ...] = ()
     omit_columns: tuple[str, ...] = ()
     extra_columns: tuple[str, ...] = ()
@@ -190,7 +194,7 @@ class Profile:
             return None
         return self.hours.required.get(status)
 
-    vocab: dict = field(default_factory=dict, compare=False, repr=False)
+    vocab: dict[str, dict[str, Term]] = field(default_factory=dict, compare=False, repr=False)
 
     def lookup(self, kind: str, name: str) -> Term | None:
         """The category, skill type or topic a label, id or alias names."""
@@ -209,7 +213,8 @@ class Profile:
         return None
 
     def term(self, kind: str, term_id: str) -> Term:
-        return next(t for t in getattr(self, kind) if t.id == term_id)
+        terms: tuple[Term, ...] = getattr(self, kind)
+        return next(t for t in terms if t.id == term_id)
 
 
 def _vocabulary(terms: tuple[Term, ...]) -> dict[str, Term]:
@@ -304,7 +309,7 @@ class _Checker:
     def bad(self, where: str, message: str, code: str = "profile_invalid") -> None:
         self.problems.append(Problem(code, f"{self.filename}: {where}: {message}", field=where))
 
-    def table(self, raw: Any, where: str, allowed: set[str]) -> dict:
+    def table(self, raw: Any, where: str, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(raw, dict):
             self.bad(where, "must be a table")
             return {}
@@ -314,7 +319,7 @@ class _Checker:
                          f"unknown key (allowed: {', '.join(sorted(allowed))})", "profile_unknown_key")
         return raw
 
-    def get(self, raw: dict, key: str, kind: type | tuple, where: str, default: Any = None,
+    def get(self, raw: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = None,
             required: bool = False) -> Any:
         if key not in raw:
             if required:
@@ -339,7 +344,7 @@ def _a(type_name: str) -> str:
             "list": "a list", "dict": "a table"}.get(type_name, type_name)
 
 
-def parse_profile(raw: dict, source_path: str | None = None) -> Profile:
+def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profile:
     """A Profile from a parsed TOML mapping; ProfileError listing every problem."""
     c = _Checker(Path(source_path).name if source_path else "profile")
     top = c.table(raw, "", {"id", "name", "short_name", "source", "default", "competence_framework",
@@ -370,13 +375,15 @@ def parse_profile(raw: dict, source_path: str | None = None) -> Profile:
     extra = tuple(c.get(template, "add_columns", list, "template.", []))
     for col in extra:
         if col not in TEMPLATE_COLUMNS_EXTRA:
-            c.bad("template.add_columns", f"{col!r} cannot be added (extra columns: {', '.join(TEMPLATE_COLUMNS_EXTRA)})")
+            c.bad("template.add_columns",
+                  f"{col!r} cannot be added (extra columns: {', '.join(TEMPLATE_COLUMNS_EXTRA)})")
     for col in omit:
         if col not in TEMPLATE_COLUMNS_OPTIONAL:
-            c.bad("template.omit_columns", f"{col!r} cannot be omitted (optional: {', '.join(TEMPLATE_COLUMNS_OPTIONAL)})")
+            c.bad("template.omit_columns",
+                  f"{col!r} cannot be omitted (optional: {', '.join(TEMPLATE_COLUMNS_OPTIONAL)})")
     criteria = _parse_criteria(c, top.get("criteria", []), hours, topics, categories)
     if c.problems:
-        raise ProfileError("profile_invalid", f"profile {pid!r} is not valid: {len(c.problems)} {'problem' if len(c.problems) == 1 else 'problems'}: "
+        raise ProfileError("profile_invalid", f"profile {pid!r} is not valid: {count(len(c.problems), 'problem')}: "
                            + "; ".join(p.message for p in c.problems), c.problems)
     return Profile(
         id=pid, name=name, short_name=c.get(top, "short_name", str, "", pid.upper()),
@@ -504,7 +511,8 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
         for key, (ptype, default) in schema.items():
             params[key] = c.get(given, key, ptype, f"{where}params.", default)
         if "topic" in schema and params["topic"] not in topic_ids:
-            c.bad(f"{where}params.topic", f"unknown topic {params['topic']!r} (topics: {', '.join(sorted(topic_ids)) or 'none'})")
+            c.bad(f"{where}params.topic",
+                  f"unknown topic {params['topic']!r} (topics: {', '.join(sorted(topic_ids)) or 'none'})")
         for key in ("min_share", "min_linked_share", "share_of_total"):
             if key in params and not 0 <= params[key] <= 1:
                 c.bad(f"{where}params.{key}", f"must be a share from 0 to 1, found {params[key]}")
@@ -512,7 +520,7 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
             if fld not in RECORD_FIELDS:
                 c.bad(f"{where}params.required_fields", f"unknown field {fld!r} (fields: {', '.join(RECORD_FIELDS)})")
         specs.append(CriterionSpec(id=cid, kind=kind, title=c.get(t, "title", str, where, cid) or cid,
-                                   severity=severity, weight=weight, params=params,
+                                   severity=CriterionStatus(severity), weight=weight, params=params,
                                    source=c.get(t, "source", str, where, None)))
     return tuple(specs)
 
@@ -524,7 +532,7 @@ def period_words(p: Profile) -> str:
     return f"{p.period.years} years"
 
 
-def profile_summary(p: Profile) -> dict:
+def profile_summary(p: Profile) -> dict[str, Any]:
     """A profile's rules as JSON-ready data (``cpd profiles --json``, ``cpd profiles show``)."""
     return {"id": p.id, "short_name": p.short_name, "name": p.name, "default": p.default,
             "period": {"kind": p.period.kind, "years": p.period.years},

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import date
+from typing import Any
 
 from .columns import from_mappings
 from .errors import InvalidRecord
@@ -21,6 +22,7 @@ from .intake import build_record
 from .model import Record
 from .profile import Profile, load_profile
 from .form.layout import PLAN_HEADER_ROW, TABLE_HEADER_ROW
+from .values import Cell
 
 RECORD_VERSION = 2
 ADDED_AFTER_ROW = ["location", "instructor", "bodies"]     # added within version 2, after `row` (at the end)
@@ -29,11 +31,11 @@ MEMBER_FIELDS = ("name", "membership_number", "grade", "registration")
 OBJECTIVE_FIELDS = ["ref", "objective", "why", "competences", "target_date", "status", "evaluation"]
 
 
-def _plain(value):
+def _plain(value: Cell) -> Cell:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def record_data(record: Record, profile: Profile) -> dict:
+def record_data(record: Record, profile: Profile) -> dict[str, Any]:
     """The record as JSON-ready data: member, period, profile, and the plan and activities as tables."""
     m = record.member
     labels = activity_labels(profile)
@@ -53,12 +55,12 @@ def record_data(record: Record, profile: Profile) -> dict:
             "activities": {"columns": ACTIVITY_FIELDS, "rows": activities}}
 
 
-def rows_as_dicts(table: dict) -> list[dict]:
+def rows_as_dicts(table: dict[str, Any]) -> list[dict[str, Any]]:
     """A stored table's rows as one dict per row (for pages and exports that want names)."""
     return [dict(zip(table["columns"], row)) for row in table["rows"]]
 
 
-def record_from_data(data: dict, profile: Profile | None = None) -> tuple[Record, Profile]:
+def record_from_data(data: dict[str, Any], profile: Profile | None = None) -> tuple[Record, Profile]:
     """The record that ``record_data`` gave ``data``, read back through the intake (every value checked
     again, so stored data is trusted no more than a sheet). Documents made before activities carried
     their ``row`` number them from the template's first table row. Raises InvalidRecord."""
@@ -67,7 +69,8 @@ def record_from_data(data: dict, profile: Profile | None = None) -> tuple[Record
     header = {f: member.get(f) for f in MEMBER_FIELDS}
     header.update(status=member.get("status") or "active",
                   carried_over=member.get("carried_over"), leave_days=member.get("leave_days"),
-                  period_start=(data.get("period") or {}).get("start"), period_end=(data.get("period") or {}).get("end"))
+                  period_start=(data.get("period") or {}).get("start"),
+                  period_end=(data.get("period") or {}).get("end"))
     plan = list(enumerate(rows_as_dicts(data["objectives"]), PLAN_HEADER_ROW + 1))
     rows = []
     for i, raw in enumerate(rows_as_dicts(data["activities"]), TABLE_HEADER_ROW + 1):
@@ -80,14 +83,17 @@ def record_from_data(data: dict, profile: Profile | None = None) -> tuple[Record
     return record, profile
 
 
-def pack(data: dict) -> bytes:
+def pack(data: dict[str, Any]) -> bytes:
     """Compact JSON, gzipped (what is stored, and the delivery body's encoding)."""
     return gzip.compress(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
                          compresslevel=6, mtime=0)
 
 
-def unpack(blob: bytes) -> dict:
-    return json.loads(gzip.decompress(blob))
+def unpack(blob: bytes) -> dict[str, Any]:
+    data = json.loads(gzip.decompress(blob))
+    if not isinstance(data, dict):
+        raise ValueError("a packed record is a JSON object")
+    return data
 
 
 def json_bytes(blob: bytes) -> bytes:

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .errors import Problem
 from .model import Record
 from .profile import Profile
-from .readiness import Readiness
+from .readiness import CriterionStatus, Readiness, Verdict
 from .readiness.criteria import fmt_hours
 from .values import count, plural
 
 MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
-VERDICT = {"ready": "READY", "not_ready": "NOT READY", "exempt": "EXEMPT"}
+VERDICT = {v.value: v.label for v in Verdict}           # as people read it: "NOT READY"
 
 
 def _plain(text: str, status: str) -> str:
@@ -35,7 +36,7 @@ def render(readiness: Readiness, record: Record, profile: Profile,
     lines.append("")
     for c in readiness.criteria:
         lines.append(f"  {style(MARK[c.status], c.status)}  {c.title}: {c.reason}")
-        if c.hint and c.status != "pass":
+        if c.hint and c.status != CriterionStatus.PASS:
             lines.append(f"        -> {c.hint}")
     cats = {term.id: term.label for term in profile.categories}
     rows = [(cats.get(k, "(no category)"), v) for k, v in t.by_category.items() if v or k in cats]
@@ -60,7 +61,7 @@ def render_problems(name: str, problems: list[Problem]) -> str:
     return "\n".join([head, *[f"  {p}" for p in problems]])
 
 
-def report_dict(readiness: Readiness, record: Record, profile: Profile) -> dict:
+def report_dict(readiness: Readiness, record: Record, profile: Profile) -> dict[str, Any]:
     data = readiness.to_dict()
     data["profile_name"] = profile.name
     data["member"] = {"status": record.member.status.value, "registration": record.member.registration}

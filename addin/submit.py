@@ -18,14 +18,18 @@ import os
 import time
 import tomllib
 import urllib.error
+import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .errors import CpdError
-from .readiness import assess
+from .grid import GridRead
+from .readiness import Readiness, assess
 from .report import VERDICT
 from .workbook.package import XLSX_CONTENT_TYPE
 from .workbook.reader import read_workbook
@@ -75,20 +79,21 @@ class Receipt:
     received_at: str
     receipt_id: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "received_at": self.received_at, "receipt_id": self.receipt_id}
 
 
-def check_cells(path, now: datetime | None = None, receipt: "Receipt | None" = None) -> dict:
+def check_cells(path: str | Path | bytes, now: datetime | None = None, receipt: "Receipt | None" = None
+                ) -> dict[str, Any]:
     """What Check (and, given the receipt, Submit) writes into the workbook's Submission area: {cell: value},
     the cells found by their labels (Last check:, Submission id:, ...) as every client finds them."""
     return area_cells(read_workbook(path), now, receipt)
 
 
-def area_cells(read, now: datetime | None = None, receipt: "Receipt | None" = None) -> dict:
+def area_cells(read: GridRead, now: datetime | None = None, receipt: "Receipt | None" = None) -> dict[str, Any]:
     """``check_cells`` for a record already read (a GridRead): {cell: value} of its Submission area."""
     record = read.require()
-    values = {"last_check": check_text(assess(record, read.profile), now)}
+    values: dict[str, str] = {"last_check": check_text(assess(record, read.profile), now)}
     if receipt is not None:
         values.update(submission_id=receipt.id, submission_status=receipt.status, submitted_at=receipt.received_at,
                       receipt=receipt.receipt_id or "(awaiting the institution's receipt)")
@@ -96,7 +101,7 @@ def area_cells(read, now: datetime | None = None, receipt: "Receipt | None" = No
     return {where[f]: v for f, v in values.items() if f in where}
 
 
-def check_text(result, now: datetime | None = None) -> str:
+def check_text(result: Readiness, now: datetime | None = None) -> str:
     """The Submission area's Last check: "NOT READY (64/100) at 30 Nov 2026 10:15"."""
     when = (now or datetime.now()).strftime("%d %b %Y %H:%M")
     return f"{VERDICT[result.verdict]} ({result.score}/100) at {when}"
@@ -116,7 +121,7 @@ def _retry_after(err: urllib.error.HTTPError) -> float:
 
 def _exchange(settings: Settings, request: urllib.request.Request, timeout: float, *, unreachable: str = "",
               not_json: CpdError | None = None, not_found: CpdError | None = None,
-              on_wait: Waiting | None = None) -> dict:
+              on_wait: Waiting | None = None) -> dict[str, Any]:
     """Send ``request`` to the service; its JSON answer, or CpdError saying what went wrong (the service's own
     code for a 4xx; ``unreachable`` is added to the message when it cannot be reached). A service that is
     unavailable for a moment (503, its database away) is asked again after its Retry-After, for up to
@@ -126,7 +131,10 @@ def _exchange(settings: Settings, request: urllib.request.Request, timeout: floa
     while True:
         try:
             with urllib.request.urlopen(request, timeout=timeout) as resp:
-                return json.loads(resp.read() or b"{}")
+                answer = json.loads(resp.read() or b"{}")
+            if not isinstance(answer, dict):
+                raise json.JSONDecodeError("not an object", "", 0)
+            return answer
         except urllib.error.HTTPError as err:
             if err.code == 503 and waited < RETRY_BUDGET:
                 wait = min(_retry_after(err), RETRY_BUDGET - waited)
@@ -146,23 +154,33 @@ def _exchange(settings: Settings, request: urllib.request.Request, timeout: floa
             raise not_json or CpdError("service_error", "the CPD service gave an answer that is not JSON") from None
 
 
-def _code_of(err: urllib.error.HTTPError) -> str | None:
-    """The error code in a service's JSON answer (read once: kept on the error for _service_error)."""
-    if not hasattr(err, "_cpd_detail"):
+_DETAILS: weakref.WeakKeyDictionary[urllib.error.HTTPError, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _detail(err: urllib.error.HTTPError) -> dict[str, Any]:
+    """The ``error`` object of a service's JSON answer, read once (the answer can be read only once)."""
+    if err not in _DETAILS:
         try:
-            err._cpd_detail = json.loads(err.read() or b"{}").get("error") or {}
+            detail = json.loads(err.read() or b"{}").get("error") or {}
         except (json.JSONDecodeError, AttributeError):
-            err._cpd_detail = {}
-    return err._cpd_detail.get("code")
+            detail = {}
+        _DETAILS[err] = detail if isinstance(detail, dict) else {}
+    return _DETAILS[err]
 
 
-def _get(settings: Settings, path: str, timeout: float, **errors) -> dict:  # errors: _exchange's keywords
+def _code_of(err: urllib.error.HTTPError) -> str | None:
+    """The error code in a service's JSON answer."""
+    code = _detail(err).get("code")
+    return str(code) if code is not None else None
+
+
+def _get(settings: Settings, path: str, timeout: float, **errors: Any) -> dict[str, Any]:  # _exchange's keywords
     request = urllib.request.Request(f"{settings.service_url}{path}", method="GET", headers={
         "Authorization": f"Bearer {settings.token}", "Accept": "application/json"})
     return _exchange(settings, request, timeout, **errors)
 
 
-def whoami(settings: Settings, timeout: float = 15.0, on_wait: Waiting | None = None) -> dict:
+def whoami(settings: Settings, timeout: float = 15.0, on_wait: Waiting | None = None) -> dict[str, Any]:
     """Check the address and the token against the service: {"member", "name", "scopes"}."""
     not_cpd = CpdError("not_a_cpd_service", f"{settings.service_url} answers, but not as a CPD service; "
                        "check the address")
@@ -173,9 +191,10 @@ def whoami(settings: Settings, timeout: float = 15.0, on_wait: Waiting | None = 
     return me
 
 
-def status(settings: Settings, submission_id: str, timeout: float = 15.0, on_wait: Waiting | None = None) -> dict:
+def status(settings: Settings, submission_id: str, timeout: float = 15.0, on_wait: Waiting | None = None
+           ) -> dict[str, Any]:
     """A submission's receipt as the service has it now (status, the institution's receipt, verdict)."""
-    return _get(settings, f"/api/v1/submissions/{urllib.request.quote(submission_id, safe='')}", timeout,
+    return _get(settings, f"/api/v1/submissions/{urllib.parse.quote(submission_id, safe='')}", timeout,
                 on_wait=on_wait)
 
 
@@ -197,7 +216,7 @@ def last_submission() -> str | None:
         return None
 
 
-def submit_file(path, settings: Settings, timeout: float = 30.0, *, checked: bool = False,
+def submit_file(path: str | Path | bytes, settings: Settings, timeout: float = 30.0, *, checked: bool = False,
                 on_wait: Waiting | None = None) -> Receipt:
     """Check the workbook here (unless the caller has just read these same bytes: ``checked``), then send
     it; the service's receipt, or CpdError with its code."""
@@ -218,8 +237,7 @@ def submit_file(path, settings: Settings, timeout: float = 30.0, *, checked: boo
 
 
 def _service_error(err: urllib.error.HTTPError) -> CpdError:
-    _code_of(err)
-    detail = err._cpd_detail
+    detail = _detail(err)
     if err.code in (401, 403):
         return CpdError("unauthorized", "the CPD service did not accept your token: run 'cpd login' with a new one")
     if err.code == 404 and detail.get("code") == "not_found":

@@ -7,6 +7,7 @@ serves ``cpd report --years`` (several workbooks) and the service (a member's st
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .model import Record
 from .profile import Profile
@@ -28,23 +29,23 @@ class PeriodFigures:
     counted: float
     verdict: str
     score: int
-    by_category: dict                    # category label -> hours
-    by_skill_group: dict                 # "Technical" / "Soft skills" -> hours
+    by_category: dict[str, Any]                    # category label -> hours
+    by_skill_group: dict[str, Any]                 # "Technical" / "Soft skills" -> hours
     competences: tuple[str, ...]         # codes with CPD in the period
-    objectives: dict                     # ref -> status ("achieved", "dropped", "open")
+    objectives: dict[str, Any]                     # ref -> status ("achieved", "dropped", "open")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
 @dataclass(frozen=True)
 class Trends:
     periods: tuple[PeriodFigures, ...]
-    new_competences: dict = field(default_factory=dict)     # period label -> codes covered for the first time
-    carried_objectives: dict = field(default_factory=dict)  # period label -> refs open at the end of the one before
-    completed_objectives: dict = field(default_factory=dict)  # period label -> refs achieved in it
+    new_competences: dict[str, Any] = field(default_factory=dict)     # period label -> codes covered for the first time
+    carried_objectives: dict[str, Any] = field(default_factory=dict)  # period label -> refs open at the last one's end
+    completed_objectives: dict[str, Any] = field(default_factory=dict)  # period label -> refs achieved in it
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"periods": [p.to_dict() for p in self.periods], "new_competences": self.new_competences,
                 "carried_objectives": self.carried_objectives, "completed_objectives": self.completed_objectives}
 

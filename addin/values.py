@@ -9,9 +9,12 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from functools import lru_cache
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, TypeAlias
 
+Cell: TypeAlias = Any    # a cell's value as a reader hands it over: None, str, int, float, bool, date, datetime, time
 EXCEL_EPOCH = date(1899, 12, 30)
 MAX_SERIAL = 2958465  # 9999-12-31
 MAX_HOURS_PER_ACTIVITY = 5000.0
@@ -142,7 +145,8 @@ _DURATION = [
     (re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hour|hours)\.?"), 1.0),
     (re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:m|min|mins|minute|minutes)\.?"), 1 / 60),
 ]
-_H_MIN = (re.compile(r"(\d+)\s*(?:h|hr|hrs|hours?)\s*(\d{1,2})\s*(?:m|min|mins|minutes?)?"), re.compile(r"(\d+):(\d{2})"))
+_H_MIN = (re.compile(r"(\d+)\s*(?:h|hr|hrs|hours?)\s*(\d{1,2})\s*(?:m|min|mins|minutes?)?"),
+          re.compile(r"(\d+):(\d{2})"))
 
 
 def duration_hours(raw: str) -> float | None:
@@ -200,7 +204,7 @@ def count(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {plural(n, word, many)}"
 
 
-def did_you_mean(found: str, choices) -> str:
+def did_you_mean(found: str, choices: Iterable[str]) -> str:
     """' (did you mean "Training courses"?)' for a near miss among ``choices``, else ''."""
     import difflib
     by_key = {normalise(c): c for c in choices}

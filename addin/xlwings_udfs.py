@@ -2,7 +2,8 @@
 
 The CPD add-in (``cpd excel install``, docs/addin.md) names this module in its "UDF Modules"
 (``addin.xlwings_udfs``); once its functions are imported into the add-in, every workbook has
-CPD_HOURS, CPD_HOURS_BY, CPD_COVERAGE, CPD_TARGET, CPD_READINESS and CPD_CRITERIA, and stays .xlsx. Each is a thin wrapper over the one registry
+CPD_HOURS, CPD_HOURS_BY, CPD_COVERAGE, CPD_TARGET, CPD_READINESS and CPD_CRITERIA, and stays .xlsx.
+Each is a thin wrapper over the one registry
 (``addin.functions``), so it gives exactly what the Office.js functions and the engine give.
 Tables are returned as 2-D lists: Excel 365 spills them; the template puts them in array
 formulas of the right size. Off Windows and macOS the decorators leave the functions as plain
@@ -10,38 +11,45 @@ Python, which is how the tests call them.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import xlwings as xw
 
 from .functions import FUNCTIONS
+from .values import Cell
 
 
-def _run(name: str, *args):
+def _run(name: str, *args: Cell) -> Any:
     return FUNCTIONS[name].run(*args)
 
 
 @xw.func
 @xw.arg("activities", ndim=2)
-def CPD_HOURS(activities, period_from, period_to, category=None, skill_type=None, profile=None, first_row=None):
+def CPD_HOURS(activities: Cell, period_from: Cell, period_to: Cell, category: Cell = None, skill_type: Cell = None,
+              profile: Cell = None, first_row: Cell = None) -> Any:
     """Hours in the period, apportioned by days; optionally for one category or skill type."""
     return _run("HOURS", activities, period_from, period_to, category, skill_type, profile, first_row)
 
 
 @xw.func
 @xw.arg("activities", ndim=2)
-def CPD_HOURS_BY(activities, by, period_from, period_to, profile=None, first_row=None):
+def CPD_HOURS_BY(activities: Cell, by: Cell, period_from: Cell, period_to: Cell, profile: Cell = None,
+                 first_row: Cell = None) -> Any:
     """Hours in the period by category, skill type, competence, objective or topic."""
     return _run("HOURS_BY", activities, by, period_from, period_to, profile, first_row)
 
 
 @xw.func
 @xw.arg("activities", ndim=2)
-def CPD_COVERAGE(activities, period_from, period_to, what=None, profile=None, registration=None, first_row=None):
+def CPD_COVERAGE(activities: Cell, period_from: Cell, period_to: Cell, what: Cell = None, profile: Cell = None,
+                 registration: Cell = None, first_row: Cell = None) -> Any:
     """Categories or competences covered in the period, and missing."""
     return _run("COVERAGE", activities, period_from, period_to, what, profile, registration, first_row)
 
 
 @xw.func
-def CPD_TARGET(profile=None, status=None, period_from=None, period_to=None, leave_days=None):
+def CPD_TARGET(profile: Cell = None, status: Cell = None, period_from: Cell = None, period_to: Cell = None,
+               leave_days: Cell = None) -> Any:
     """The hours required for a profile and member status."""
     return _run("TARGET", profile, status, period_from, period_to, leave_days)
 
@@ -50,7 +58,8 @@ def CPD_TARGET(profile=None, status=None, period_from=None, period_to=None, leav
 @xw.arg("record", ndim=2)
 @xw.arg("activities", ndim=2)
 @xw.arg("plan", ndim=2)
-def CPD_READINESS(record, activities, plan=None, profile=None, first_row=None):
+def CPD_READINESS(record: Cell, activities: Cell, plan: Cell = None, profile: Cell = None,
+                  first_row: Cell = None) -> Any:
     """Verdict and score."""
     return _run("READINESS", record, activities, plan, profile, first_row)
 
@@ -59,7 +68,8 @@ def CPD_READINESS(record, activities, plan=None, profile=None, first_row=None):
 @xw.arg("record", ndim=2)
 @xw.arg("activities", ndim=2)
 @xw.arg("plan", ndim=2)
-def CPD_CRITERIA(record, activities, plan=None, profile=None, first_row=None):
+def CPD_CRITERIA(record: Cell, activities: Cell, plan: Cell = None, profile: Cell = None,
+                 first_row: Cell = None) -> Any:
     """Each review criterion: status, reason and hint."""
     return _run("CRITERIA", record, activities, plan, profile, first_row)
 
@@ -71,7 +81,7 @@ def CPD_CRITERIA(record, activities, plan=None, profile=None, first_row=None):
 # from 'cpd login', never the book).
 
 @xw.sub
-def CPD_CHECK():
+def CPD_CHECK() -> None:
     """Check this workbook and write the verdict into the Submission area."""
     from .errors import CpdError
     from .excel.book import check_book, report
@@ -83,7 +93,7 @@ def CPD_CHECK():
 
 
 @xw.sub
-def CPD_SUBMIT():
+def CPD_SUBMIT() -> None:
     """Submit a values-only copy of this workbook to your CPD service; write the receipt into the
     Submission area."""
     from .errors import CpdError

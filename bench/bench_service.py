@@ -77,8 +77,8 @@ def make_members(database_url: str, n: int) -> list[str]:
     """n members with a token each, written straight to the database (as cpd admin add-member would)."""
     from sqlalchemy import insert
     from sync_service import create_app, db
-    from sync_service.accounts import TOKEN_PREFIX, hash_token
-    from sync_service.models import ApiToken, Member, utcnow
+    from sync_service.store.accounts import TOKEN_PREFIX, hash_token
+    from sync_service.store.models import ApiToken, Member, utcnow
     app = create_app({"DATABASE_URL": database_url})
     tokens = [TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in range(n)]
     with app.app_context():
@@ -136,7 +136,8 @@ def delivered(database_url: str) -> int:
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM deliveries WHERE status = 'delivered'")).scalar()
+            return conn.execute(text("SELECT count(*) FROM jobs WHERE kind = 'delivery' AND status = 'delivered'")
+                                ).scalar()
     finally:
         engine.dispose()
 
@@ -233,9 +234,9 @@ def large_upload(tmp: Path, activities: int = 20000) -> dict:
     """One large record through the app in this process (SQLite): the server's time for the upload, and
     the stored and delivered sizes against the file's."""
     from sync_service import create_app, db
-    from sync_service.accounts import create_member, issue_token
-    from sync_service.delivery import Endpoint, claim
-    from sync_service.models import Submission
+    from sync_service.store.accounts import create_member, issue_token
+    from sync_service.jobs.delivery import Endpoint, bodies, claim
+    from sync_service.store.models import Submission
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_read_score import make_workbook
     make_workbook(activities, tmp / "large.xlsx")
@@ -255,9 +256,10 @@ def large_upload(tmp: Path, activities: int = 20000) -> dict:
     with app.app_context():
         stored = db.session().get(Submission, res.get_json()["id"]).body
         claimed = claim(db.session(), Endpoint("http://127.0.0.1:9/", ("whsec_AAAA",)), limit=1)[0]
+        delivered = bodies(db.session(), [claimed])[claimed.submission_id]
     app.extensions["cpd_engine"].dispose()
     return {"activities": activities, "file": len(data), "seconds": statistics.median(times), "stored": len(stored),
-            "delivered": len(claimed.body)}
+            "delivered": len(delivered)}
 
 
 def main() -> None:

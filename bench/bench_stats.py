@@ -40,7 +40,8 @@ GRADES = ("Member", "Fellow", "Associate", "Technician member")
 def submission_rows(n: int, periods: int, seed: int = 1):
     """(submission, figures) rows as a real submission keeps them, from varied IET-like readiness."""
     from addin import load_profile
-    from sync_service.stats import STATUS_VALUE, submission_columns
+    from addin import STATUS_SCORE as STATUS_VALUE
+    from sync_service.store.stats import submission_columns
     profile = load_profile("iet")
     rng = random.Random(seed)
     crits = [c.id for c in profile.criteria]
@@ -78,8 +79,8 @@ def submission_rows(n: int, periods: int, seed: int = 1):
 
 def seed(url: str, n: int, periods: int) -> tuple[float, int]:
     from sqlalchemy import insert
-    from sync_service.db import make_engine, upgrade
-    from sync_service.models import CpdRecord, Member, Submission, SubmissionFigure
+    from sync_service.store.database import make_engine, upgrade
+    from sync_service.store.models import CpdRecord, Member, Submission, SubmissionFigure
     engine = make_engine(url)
     upgrade(engine)
     members, records, subs, figs = submission_rows(n, periods)
@@ -112,8 +113,8 @@ def seed(url: str, n: int, periods: int) -> tuple[float, int]:
 
 def time_view(url: str, repeat: int = 5) -> dict:
     from sqlalchemy.orm import Session
-    from sync_service.db import make_engine
-    from sync_service.stats import group_view
+    from sync_service.store.database import make_engine
+    from sync_service.store.stats import group_view
     engine = make_engine(url)
     out = {}
     for label, filters in (("every period, no filter", {}), ("one period and profile", {"period": 2023, "profile": "iet"})):

@@ -60,6 +60,7 @@ def check(sheet: str, profile: str | None, as_json: bool, as_of: date | None, mo
     found, record = read_or_fail(read, as_json, sheet)
     result = assess(record, found.profile, as_of=as_of or date.today())
     if write_back:
+        assert fetched is not None                      # read() has run
         try:
             client.write_back(fetched, {"last_check": check_text(result)}, found.submission)
         except CpdError as err:

@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from typing import cast
 
 import gspread
 import requests
@@ -65,6 +65,7 @@ class CappedRetryHTTPClient(gspread.HTTPClient):
         if endpoint.startswith(GOOGLE_API) and self.settings.api_url != GOOGLE_API:
             endpoint = self.settings.api_url + endpoint[len(GOOGLE_API):]
         waited, wait = 0.0, self.settings.first_wait
+        error: Exception
         for attempt in range(1, self.settings.attempts + 1):
             self.calls += 1
             try:
@@ -106,6 +107,16 @@ class SheetRead:
     sheet_ids: dict = field(default_factory=dict)     # title -> the API's numeric sheetId (for cell notes)
 
 
+def _with_settings(settings: SheetsSettings) -> type[CappedRetryHTTPClient]:
+    """The HTTP client class gspread makes its client from, bound to these settings."""
+
+    class Bound(CappedRetryHTTPClient):
+        def __init__(self, auth, session=None):
+            super().__init__(auth, session, settings=settings)
+
+    return Bound
+
+
 class SheetsClient:
     """A service-account session with the Sheets API."""
 
@@ -114,9 +125,8 @@ class SheetsClient:
         self.limits = limits or Limits.from_env()
         self.service_email, creds = _credentials(self.settings.credentials_file)
         session = AuthorizedSession(creds, refresh_timeout=self.settings.timeout)
-        self.gc = gspread.Client(creds, session=session,
-                                 http_client=partial(CappedRetryHTTPClient, settings=self.settings))
-        self.http: CappedRetryHTTPClient = self.gc.http_client
+        self.gc = gspread.Client(creds, session=session, http_client=_with_settings(self.settings))
+        self.http = cast(CappedRetryHTTPClient, self.gc.http_client)
 
     def read(self, sheet: str) -> SheetRead:
         """The sheet's values: one ``spreadsheets.get`` and two ``values:batchGet`` (values, formulas)."""
@@ -125,7 +135,8 @@ class SheetsClient:
         with self._errors(key, writing=False):
             meta = self.http.fetch_sheet_metadata(key, params={
                 "includeGridData": "false",
-                "fields": "properties.title,sheets.properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount))"})
+                "fields": "properties.title,"
+                          "sheets.properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount))"})
             grids = {p["title"]: p.get("gridProperties") or {}
                      for p in (s.get("properties") or {} for s in meta.get("sheets") or [])
                      if p.get("sheetType", "GRID") == "GRID" and isinstance(p.get("title"), str)}
@@ -154,7 +165,7 @@ class SheetsClient:
     def write_back(self, read: SheetRead, values: dict[str, object], where: CellMap) -> None:
         """Write ``{submission-area field: value}`` into the cells ``where`` names (the Submission area the
         reader found), in one ``values:batchUpdate`` with ``valueInputOption=RAW``: text stays text."""
-        if any(f not in where.labels for f in values):
+        if where.sheet is None or any(f not in where.labels for f in values):
             raise CpdError("sheets_no_submission_area", f"{where.sheet}: no Submission area to write to (the "
                            f"template's labels {', '.join(repr(label) for _, label, _ in SUBMISSION_AREA)})",
                            sheet=where.sheet)

@@ -1,7 +1,8 @@
-"""The sync service (Flask): the submission API with its storage (SQLite by default, PostgreSQL
-by DATABASE_URL), the CPD worksheet functions for Excel on the web and Mac (Office.js custom
-functions), the add-in's files, the member's pages and their linked Google Sheets. Delivery to the
-institution runs in ``cpd worker`` processes. It calls ``addin``'s core and never re-implements a rule.
+"""The sync service (Flask): the submission API, the member's pages, mentors, linked Google Sheets, the
+CPD worksheet functions for Excel on the web and Mac (Office.js custom functions) and the add-in's
+files. Its rooms: ``store`` (the domain: a session in, domain errors out, no Flask), ``api`` and ``web``
+(thin blueprints over it), ``jobs`` (the durable outbox's work: deliveries, mail, sheet writes, run by
+``cpd worker`` processes). It calls ``addin``'s core and never re-implements a rule.
 """
 from __future__ import annotations
 
@@ -10,18 +11,13 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g, jsonify, make_response, render_template_string, request
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
+from flask import Flask
 
-ERROR_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status }} · CPD tracker</title>
-<link rel="stylesheet" href="/static/cpd.css"><body><main><section><h1>{{ status }}</h1><p>{{ message }}</p>
-{% if request_id %}<p>Reference: {{ request_id }}</p>{% endif %}<p><a href="/">Back to your CPD</a></p></section></main>
-</body></html>"""
+
 class CpdFlask(Flask):
     def log_exception(self, exc_info) -> None:
         """An unexpected error, logged as one JSON line with no message and no data (``logs``)."""
-        from .logs import log_exception
+        from .request_log import log_exception
         log_exception(exc_info[1])
 
 
@@ -55,9 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
         SIGNING_SECRETS=[s for s in os.environ.get("CPD_SIGNING_SECRETS", "").split(",") if s],
         GOOGLE_APPLICATION_CREDENTIALS=None,      # else the environment's: the service account's key file
         GOOGLE_SHEETS_URL=None,                   # else CPD_GOOGLE_SHEETS_URL or Google's own
-        SMTP_URL=None,                            # e-mail notifications: smtp://host:port (notify.py); off if unset
-        SMTP_FROM=None,                           # the notifications' sender, else cpd-tracker@localhost
-        STATS_MIN_GROUP=10,                       # the group view suppresses groups of fewer records than this
+        SMTP_URL=None,                            # e-mail: smtp://host:port (jobs.mail); off if unset
+        SMTP_FROM=None,                           # the sender, else cpd-tracker@localhost
+        STATS_MIN_GROUP=10,                       # the group view shows nothing that singles out fewer records
         UNAVAILABLE_RETRY_AFTER=5,                # seconds a client is told to wait while the database is away
     )
     app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
@@ -72,78 +68,14 @@ def create_app(config: dict | None = None) -> Flask:
     if int(app.config["TRUSTED_PROXIES"]):
         from werkzeug.middleware.proxy_fix import ProxyFix
         n = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)   # type: ignore[method-assign]
 
-    from . import (accounts, addin_files, db, functions, group_view, hardening, logs, openapi, pages, record_pages,
-                   records_api, submissions, throttle)
-    from .sheets import api as sheets_api, pages as sheets_pages
-    logs.init_app(app)
+    from . import answers, api, db, hardening, request_log, throttle, web
+    request_log.init_app(app)
     db.init_app(app)
     throttle.init_app(app)
-    accounts.init_app(app)
     hardening.init_app(app)
-    app.register_blueprint(functions.bp)
-    app.register_blueprint(addin_files.bp)
-    app.register_blueprint(submissions.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(sheets_api.bp)
-    app.register_blueprint(sheets_pages.bp)
-    app.register_blueprint(records_api.bp)
-    app.register_blueprint(record_pages.bp)
-    app.register_blueprint(group_view.bp)
-
-    def error(status: int, code: str, message: str, **extra):
-        if request.path.startswith(("/api/", "/addin/")):
-            return jsonify(error={"code": code, "message": message, **extra}), status
-        return render_template_string(ERROR_PAGE, status=status, message=message,
-                                      request_id=extra.get("request_id")), status
-
-    @app.errorhandler(413)
-    def too_large(_):
-        return error(413, "too_large", f"the request is over {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB")
-
-    @app.errorhandler(404)
-    def not_found(_):
-        return error(404, "not_found", "no such address")
-
-    @app.errorhandler(405)
-    def not_allowed(_):
-        return error(405, "method_not_allowed", "that method is not allowed here")
-
-    @app.errorhandler(400)
-    def bad_request(exc):
-        return error(400, "bad_request", getattr(exc, "description", "bad request"))
-
-    @app.errorhandler(403)
-    def forbidden(exc):
-        return error(403, "forbidden", getattr(exc, "description", "that is not allowed"))
-
-    @app.errorhandler(hardening.ControlCharacters)
-    def control_characters(exc):
-        return error(400, "control_characters", str(exc))
-
-    @app.errorhandler(SQLAlchemyTimeout)
-    @app.errorhandler(DBAPIError)
-    def database_error(exc):
-        """The database cannot be reached (down, restarting, locked past the wait, no connection free): 503 and
-        when to try again, not a 500. Any other database error is a fault, and a 500."""
-        if not db.unavailable(exc):
-            raise exc
-        from .logs import database_unavailable
-        database_unavailable(exc)
-        wait = int(app.config["UNAVAILABLE_RETRY_AFTER"])
-        response = error(503, "database_unavailable", f"the service's database is not available for a moment; "
-                         f"try again in {wait} seconds", request_id=getattr(g, "request_id", None))
-        response = make_response(response)
-        response.headers["Retry-After"] = str(wait)
-        return response
-
-    @app.errorhandler(500)
-    def internal(_):
-        rid = getattr(g, "request_id", None)
-        return error(500, "internal_error", f"something went wrong on the service; it has been logged as {rid}",
-                     request_id=rid)
-
+    answers.init_app(app)
+    api.init_app(app)
+    web.init_app(app)
     return app
-

@@ -42,7 +42,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
               show_default=True, help="The production server (gunicorn on Linux and macOS, waitress on Windows).")
 @click.option("--dev", is_flag=True, help="Use Werkzeug's development server instead (one process, for trying "
               "things out; never in production).")
-@click.option("--demo", is_flag=True, help="Also start the reference institution receiver and a delivery worker "
+@click.option("--demo", is_flag=True, help="Also start the reference institution receiver and a worker "
               "beside the service, and print a demo member's token: everything on this computer.")
 def serve(host: str, port: int, public_url: str | None, cert: str | None, key: str | None, workers: int | None,
           threads: int, timeout: float, header_timeout: float, keepalive: float, server_name: str, dev: bool,
@@ -53,9 +53,9 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     It runs under gunicorn (waitress on Windows) with several worker processes, each reading its
     connections on an event loop: a slow client holds no thread, and one whose request does not arrive
     in time is disconnected. It serves https itself with --cert and --key, or behind a TLS proxy
-    (docs/deployment.md). The manifest to add to Excel is at /addin/manifest.xml. Delivery
-    to the institution runs in 'cpd worker' processes; --demo starts one, with the reference receiver as
-    the institution.
+    (docs/deployment.md). The manifest to add to Excel is at /addin/manifest.xml. Deliveries
+    to the institution, mail and sheet writes run in 'cpd worker' processes; --demo starts one, with the
+    reference receiver as the institution.
     """
     import atexit
     import signal
@@ -83,7 +83,7 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
         children, token = _start_demo(app, host, port)
         atexit.register(lambda: [c.terminate() for c in children])
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        click.echo(f"Demo institution receiver on http://{host}:{port + 1}/cpd/submissions; delivery worker started.")
+        click.echo(f"Demo institution receiver on http://{host}:{port + 1}/cpd/submissions; a worker started.")
         click.echo(f"Demo member demo@example.org, token (shown once): {token}")
         click.echo(f"Submit the example:  cpd login --url {base} --token {token}")
         click.echo("                      cpd submit workbook_templates/example-iet.xlsx")
@@ -115,8 +115,8 @@ def _start_demo(app, host: str, port: int):
     from pathlib import Path
     from sqlalchemy import select
     from sync_service import db, signing
-    from sync_service.accounts import create_member, issue_token
-    from sync_service.models import Member
+    from sync_service.store.accounts import create_member, issue_token
+    from sync_service.store.models import Member
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
@@ -143,21 +143,28 @@ def _start_demo(app, host: str, port: int):
     return children, token
 
 
+KINDS = ("delivery", "mail", "sheet_write")
+NAMES = {"delivery": "deliveries", "mail": "messages", "sheet_write": "sheet writes"}
+
+
 @click.command()
 @click.option("--database-url", envvar="DATABASE_URL", default=None, help="The service's database (or DATABASE_URL).")
-@click.option("--endpoint", envvar="CPD_INSTITUTION_URL", required=True,
-              help="The institution's submission endpoint (or CPD_INSTITUTION_URL).")
-@click.option("--secret", "secrets_", envvar="CPD_SIGNING_SECRETS", multiple=True, required=True,
+@click.option("--kinds", default=",".join(KINDS), show_default=True, metavar="KIND,...",
+              help="The kinds of job this worker does (delivery, mail, sheet_write), to split them between "
+                   "processes. Mail is done only when CPD_SMTP_URL is set.")
+@click.option("--endpoint", envvar="CPD_INSTITUTION_URL", default=None,
+              help="The institution's submission endpoint (or CPD_INSTITUTION_URL); needed for deliveries.")
+@click.option("--secret", "secrets_", envvar="CPD_SIGNING_SECRETS", multiple=True,
               help="Signing secret whsec_... (or CPD_SIGNING_SECRETS, comma-separated). Give two while rotating.")
 @click.option("--timeout", type=click.FloatRange(0.1, 300), default=15.0, show_default=True,
               help="Seconds to wait for the institution's answer.")
 @click.option("--lease-margin", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
               help="Seconds past the timeout before another worker may take a delivery this one claimed.")
 @click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
-              help="Seconds between looks for due deliveries when there are none.")
+              help="Seconds between looks for due jobs when there are none.")
 @click.option("--schedule", envvar="CPD_RETRY_SCHEDULE", default=None, metavar="SECONDS,...",
-              help="Waits between tries, comma-separated (default: 10,30,120,600,1800,3600,10800,21600,43200,86400); "
-                   "a delivery is dead-lettered after one try more than the waits.")
+              help="Waits between a delivery's tries, comma-separated (default: 10,30,120,600,1800,3600,10800,"
+                   "21600,43200,86400); a delivery is dead-lettered after one try more than the waits.")
 @click.option("--retry-after-max", envvar="CPD_RETRY_AFTER_MAX", type=click.FloatRange(0, 7 * 86400), default=3600,
               show_default=True, help="Seconds: the longest Retry-After honoured; a larger or invalid one counts "
               "as this (or CPD_RETRY_AFTER_MAX).")
@@ -166,20 +173,62 @@ def _start_demo(app, host: str, port: int):
 @click.option("--gzip", "gzip_", envvar="CPD_DELIVERY_GZIP", type=click.BOOL, default=False,
               help="Send bodies gzipped (Content-Encoding: gzip), for an endpoint set up to undo it before it "
                    "checks the signature (or CPD_DELIVERY_GZIP=true). Default: plain JSON, signed as sent.")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
-def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedule, retry_after_max, batch,
+@click.option("--once", is_flag=True, help="Do every job due now, then stop.")
+def worker(database_url, kinds, endpoint, secrets_, timeout, lease_margin, poll, schedule, retry_after_max, batch,
            gzip_, once) -> None:
-    """Run a delivery worker: send stored submissions to the institution (several may run at once)."""
+    """Run a worker: do the service's jobs of the outbox: deliveries of stored submissions to the institution,
+    mail, and writes into linked Google Sheets (several workers may run at once)."""
     import signal
     import threading
     from sync_service import create_app
-    from sync_service.delivery import RETRY_SCHEDULE, Endpoint, Sender, run, run_once
+    from sync_service.jobs import local_kinds
+    from sync_service.jobs import worker as jobs
 
+    wanted = [k.strip() for k in kinds.split(",") if k.strip()]
+    unknown = sorted(set(wanted) - set(KINDS))
+    if unknown or not wanted:
+        fail(CpdError("bad_option", f"--kinds names {', '.join(KINDS)}; found {kinds!r}"))
+    app = create_app({"DATABASE_URL": database_url} if database_url else None)
+    chosen = []
+    if "delivery" in wanted:
+        chosen.append(_deliveries(endpoint, secrets_, timeout, lease_margin, schedule, retry_after_max, batch, gzip_))
+    try:
+        chosen += local_kinds(app.config, tuple(wanted))
+    except ValueError as exc:
+        fail(CpdError("bad_setting", str(exc)))
+    doing = {"delivery": f"delivering to {endpoint}", "mail": "sending mail",
+             "sheet_write": "writing into linked sheets"}
+    sessions = app.extensions["cpd_sessions"]
+    if once:
+        try:
+            tried = jobs.drain(sessions, chosen)
+            click.echo(", ".join(f"{n} {NAMES[kind]} tried" for kind, n in tried.items()) + ".")
+        finally:
+            for kind in chosen:
+                kind.close()
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"Worker {'; '.join(doing[k.kind] for k in chosen)}. Ctrl+C stops it.")
+    try:
+        jobs.run(sessions, chosen, stop, poll)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _deliveries(endpoint, secrets_, timeout, lease_margin, schedule, retry_after_max, batch, gzip_):
+    """The delivery kind from the worker's options, or a one-line error naming the option."""
+    from sync_service.jobs.delivery import RETRY_SCHEDULE, Deliveries, Endpoint
+
+    if not endpoint:
+        fail(CpdError("bad_option", "deliveries need --endpoint (or CPD_INSTITUTION_URL); or leave delivery "
+                                    "out of --kinds"))
     secrets_ = tuple(s.strip() for part in secrets_ for s in part.split(",") if s.strip())
+    if not secrets_:
+        fail(CpdError("bad_option", "deliveries need --secret (or CPD_SIGNING_SECRETS)"))
     if not all(s.startswith("whsec_") for s in secrets_):
         fail(CpdError("bad_option", "signing secrets start with whsec_"))
-    app = create_app({"DATABASE_URL": database_url} if database_url else None)
-    waits = RETRY_SCHEDULE
+    waits: tuple[float, ...] = RETRY_SCHEDULE
     if schedule:
         try:
             waits = tuple(float(x) for x in schedule.split(",") if x.strip())
@@ -190,23 +239,9 @@ def worker(database_url, endpoint, secrets_, timeout, lease_margin, poll, schedu
     target = Endpoint(endpoint, secrets_, timeout, schedule=waits, lease_margin=lease_margin,
                       retry_after_max=retry_after_max, gzip=gzip_)
     try:
-        Sender(target)
+        return Deliveries(target, batch)
     except ValueError as exc:
         fail(CpdError("bad_option", str(exc)))
-    sessions = app.extensions["cpd_sessions"]
-    if once:
-        n = 0
-        while run_once(sessions, target) is not None:
-            n += 1
-        click.echo(f"{n} deliveries tried.")
-        return
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    click.echo(f"Delivery worker sending to {endpoint}. Ctrl+C stops it.")
-    try:
-        run(sessions, target, stop, poll, batch)
-    except KeyboardInterrupt:
-        stop.set()
 
 
 @click.command()
@@ -255,7 +290,7 @@ def admin_add_member(ctx: click.Context, email: str, is_admin: bool, name: str |
     """Add a member and print their first token (shown this once; only its hash is kept)."""
     from sqlalchemy.exc import IntegrityError
     from sync_service import db
-    from sync_service.accounts import create_member, issue_token
+    from sync_service.store.accounts import create_member, issue_token
 
     if "@" not in email or len(email) > 320:
         fail(CpdError("bad_option", f"{email!r} is not an e-mail address"))
@@ -280,7 +315,7 @@ def admin_migrate(ctx: click.Context) -> None:
     """Bring the database schema up to date (run once before starting several web workers with
     CPD_AUTO_MIGRATE=false)."""
     from sync_service import create_app
-    from sync_service.db import upgrade
+    from sync_service.store.database import upgrade
     url = ctx.obj.get("database_url")
     app = create_app({"AUTO_MIGRATE": False, **({"DATABASE_URL": url} if url else {})})
     upgrade(app.extensions["cpd_engine"])
@@ -293,7 +328,7 @@ def admin_migrate(ctx: click.Context) -> None:
 def admin_resend(ctx: click.Context, submission_id: str) -> None:
     """Queue a failed or dead-lettered delivery again."""
     from sync_service import db
-    from sync_service.delivery import resend
+    from sync_service.jobs.delivery import resend
 
     with _service_app(ctx).app_context():
         if not resend(db.session(), submission_id):
@@ -306,7 +341,7 @@ def admin_resend(ctx: click.Context, submission_id: str) -> None:
 def admin_enable_endpoint(ctx: click.Context) -> None:
     """Deliver again after the institution's endpoint answered 410 Gone."""
     from sync_service import db
-    from sync_service.delivery import enable_endpoint
+    from sync_service.jobs.delivery import enable_endpoint
 
     with _service_app(ctx).app_context():
         enable_endpoint(db.session())
@@ -319,7 +354,7 @@ def admin_enable_endpoint(ctx: click.Context) -> None:
 def admin_revoke_token(ctx: click.Context, token: str) -> None:
     """Revoke a token: it stops working at once."""
     from sync_service import db
-    from sync_service.accounts import revoke
+    from sync_service.store.accounts import revoke
 
     with _service_app(ctx).app_context():
         session = db.write_session()

@@ -11,6 +11,8 @@ import re
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
+from .errors import BadRequest
+
 # Office frames the add-in's pages in Excel on the web; everything else may be framed by nobody.
 OFFICE_FRAME_ANCESTORS = ("'self' https://*.office.com https://*.office365.com https://*.officeapps.live.com "
                           "https://*.sharepoint.com https://*.cloud.microsoft https://*.microsoft365.com")
@@ -34,10 +36,6 @@ JSON_CONTROL = re.compile(rb"(?<!\\)(?:\\\\)*\\(?:u00(?:0[0-8bBcCeEfF]|1[0-9a-fA
 UNCHECKED_JSON = ("/api/v1/functions/",)      # worksheet functions store nothing; cells may hold anything
 
 
-class ControlCharacters(ValueError):
-    """A request with a control character where none belongs (400 ``control_characters``)."""
-
-
 class BoundedJSON(DefaultJSONProvider):
     """JSON bodies parsed as usual, but nesting too deep for the parser is a bad request, not a 500."""
 
@@ -49,7 +47,7 @@ class BoundedJSON(DefaultJSONProvider):
 
 
 def refuse_control_characters() -> None:
-    """Raise ControlCharacters when the path, the query, a form field or a JSON body holds one."""
+    """BadRequest (``control_characters``) when the path, the query, a form field or a JSON body holds one."""
     where = None
     if CONTROL.search(request.path):
         where = "the address"
@@ -62,7 +60,8 @@ def refuse_control_characters() -> None:
             JSON_CONTROL.search(request.get_data(cache=True)):
         where = "the JSON body"
     if where:
-        raise ControlCharacters(f"{where} holds a control character (such as NUL); send text without them")
+        raise BadRequest("control_characters", f"{where} holds a control character (such as NUL); send text without "
+                         "them")
 
 
 def init_app(app: Flask) -> None:

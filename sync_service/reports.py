@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from addin import CpdError, across_periods, assess, fit_pdf, period_figures, report_data, report_html
 
-from . import annotation_store as notes_store
-from .mentoring import Access
-from .models import CpdRecord
-from .records import latest, notes, record_of
+from .store import annotations as notes_store
+from .store.mentoring import Access, seen
+from .store.models import CpdRecord
+from .store.records import latest, record_of
 
 
 def record_report(session: Session, acc: Access, actor_id: int, fmt: str, audience: str) -> bytes | None:
@@ -24,8 +24,8 @@ def record_report(session: Session, acc: Access, actor_id: int, fmt: str, audien
         return None
     record, profile = record_of(version)
     data = report_data(record, profile, assess(record, profile), audience=audience,
-                       annotations=notes(notes_store.of(session, acc.record)))
-    notes_store.seen(session, acc, actor_id, "downloaded")
+                       annotations=notes_store.notes(notes_store.of(session, acc.record)))
+    seen(session, acc, actor_id, "downloaded")
     session.commit()                  # nothing is drawn inside a transaction
     if fmt == "html":
         return report_html(data).encode("utf-8")

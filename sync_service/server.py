@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 SERVERS = ("gunicorn", "waitress", "dev")
@@ -40,7 +41,7 @@ class ServerOptions:
     server: str = "gunicorn"
 
 
-def run(make_app: Callable[[], object], options: ServerOptions, ready: Callable[[], None] | None = None) -> None:
+def run(make_app: Callable[[], Any], options: ServerOptions, ready: Callable[[], None] | None = None) -> None:
     """Serve the app that ``make_app`` builds until stopped (SIGTERM or Ctrl+C)."""
     if options.server == "gunicorn":
         _gunicorn(make_app, options, ready)
@@ -66,7 +67,8 @@ def _gunicorn(make_app, options: ServerOptions, ready) -> None:
     class Application(BaseApplication):
         def load_config(self):
             settings = {
-                "bind": [f"[{options.host}]:{options.port}" if ":" in options.host else f"{options.host}:{options.port}"],
+                "bind": [f"[{options.host}]:{options.port}" if ":" in options.host
+                         else f"{options.host}:{options.port}"],
                 "workers": options.workers, "worker_class": CpdWorker, "worker_connections": 1000,
                 "timeout": max(int(options.timeout), 30), "graceful_timeout": 30,
                 "keepalive": int(options.keepalive), "limit_request_line": 8190, "limit_request_fields": 100,

@@ -11,90 +11,17 @@ Limits are written as ``limits`` reads them, e.g. ``10/minute``.
 """
 from __future__ import annotations
 
-import hashlib
-import math
 import time
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, request
 from limits import parse
-from limits.storage import MovingWindowSupport, Storage, storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from .models import RateEvent
-
-
-class DatabaseStorage(Storage, MovingWindowSupport):
-    """A ``limits`` storage for moving windows in the service's database: one row per counted event.
-    Each call is its own short transaction on its own connection (never the request's)."""
-
-    STORAGE_SCHEME = ["cpd-database"]
-
-    def __init__(self, engine: Engine, **options):
-        super().__init__("cpd-database://", **options)
-        self.engine = engine
-
-    @property
-    def base_exceptions(self):
-        return SQLAlchemyError
-
-    @staticmethod
-    def _key(key: str) -> str:
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-    def _count(self, conn, key: str, since: float) -> tuple[int, float | None]:
-        n, first = conn.execute(select(func.count(), func.min(RateEvent.at))
-                                .where(RateEvent.key == key, RateEvent.at > since)).one()
-        return n, first
-
-    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
-        if amount > limit:
-            return False
-        key, now = self._key(key), time.time()
-        with self.engine.connect().execution_options(cpd_write=True) as conn, conn.begin():
-            conn.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.at <= now - expiry))
-            n, _ = self._count(conn, key, now - expiry)
-            if n + amount > limit:
-                return False
-            conn.execute(insert(RateEvent), [{"key": key, "at": now}] * amount)
-        return True
-
-    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
-        now = time.time()
-        with self.engine.connect() as conn, conn.begin():
-            n, first = self._count(conn, self._key(key), now - expiry)
-        return (first if first is not None else now), n
-
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        self.acquire_entry(key, 1 << 30, expiry, amount)
-        return self.get(key)
-
-    def get(self, key: str) -> int:
-        with self.engine.connect() as conn, conn.begin():
-            return conn.execute(select(func.count()).where(RateEvent.key == self._key(key))).scalar_one()
-
-    def get_expiry(self, key: str) -> float:
-        with self.engine.connect() as conn, conn.begin():
-            last = conn.execute(select(func.max(RateEvent.at)).where(RateEvent.key == self._key(key))).scalar()
-        return last or time.time()
-
-    def check(self) -> bool:
-        try:
-            with self.engine.connect() as conn, conn.begin():
-                conn.execute(select(func.count()).select_from(RateEvent.__table__).limit(1))
-            return True
-        except SQLAlchemyError:
-            return False
-
-    def reset(self) -> int | None:
-        with self.engine.connect().execution_options(cpd_write=True) as conn, conn.begin():
-            return conn.execute(delete(RateEvent)).rowcount
-
-    def clear(self, key: str) -> None:
-        with self.engine.connect().execution_options(cpd_write=True) as conn, conn.begin():
-            conn.execute(delete(RateEvent).where(RateEvent.key == self._key(key)))
+from .errors import Limited
+from .store.accounts import Failures
+from .store.ratelimits import DatabaseStorage
+from .store.ratelimits import stored_key as _stored_key
 
 
 class Limiter:
@@ -129,6 +56,8 @@ class Throttle:
         uri = app.config["RATELIMIT_STORAGE_URI"]
         prefix = app.config["RATELIMIT_KEY_PREFIX"]
         configured = storage_from_string(uri)
+        if not isinstance(configured, Storage):
+            raise ValueError(f"RATELIMIT_STORAGE_URI must name a synchronous storage, found {uri!r}")
         in_database = DatabaseStorage(app.extensions["cpd_engine"])
         self.database = Limiter(in_database, prefix)
         self.shared = self.database if uri.startswith("memory://") else Limiter(configured, prefix)
@@ -153,8 +82,14 @@ def database_throttle() -> Limiter:
 
 def stored_key(limit: str, key: str) -> str:
     """How the database limiter stores ``key``'s events under ``limit`` (for a query that counts them)."""
-    item = parse(limit)
-    return DatabaseStorage._key(item.key_for(current_app.config["RATELIMIT_KEY_PREFIX"], key))
+    return _stored_key(current_app.config["RATELIMIT_KEY_PREFIX"], parse(limit), key)
+
+
+def sign_in_failures() -> Failures:
+    """Failed sign-ins and bad tokens, counted against ``SIGN_IN_FAILURES`` across every worker."""
+    limit = current_app.config["SIGN_IN_FAILURES"]
+    shared = throttle()
+    return Failures(lambda *keys: shared.over(limit, *keys), lambda *keys: shared.hit(limit, *keys))
 
 
 def call_throttle() -> Limiter:
@@ -167,8 +102,14 @@ def address() -> str:
     return "addr:" + (request.remote_addr or "unknown")
 
 
-def too_many(wait: float, message: str):
-    response = jsonify(error={"code": "rate_limited", "message": message})
-    response.status_code = 429
-    response.headers["Retry-After"] = str(math.ceil(wait))
-    return response
+def over_or_raise(limiter: Limiter, limit: str, key: str, message: str) -> None:
+    """Count one for ``key``; Limited (with how long to wait) when it was already over ``limit``."""
+    if not limiter.hit(limit, key):
+        raise Limited("rate_limited", message, limiter.over(limit, key) or 60)
+
+
+def upload_wait(member_id: int) -> None:
+    """Count one record upload for the member; Limited when they are over ``SUBMISSIONS_PER_MINUTE`` a minute."""
+    limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
+    over_or_raise(throttle(), f"{limit}/minute", f"records:{member_id}",
+                  f"at most {limit} record uploads a minute; try again shortly")

@@ -18,6 +18,8 @@ from a2wsgi import WSGIMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker
 
+from .errors import ServiceError
+
 log = logging.getLogger("cpd.requests")
 
 
@@ -29,7 +31,7 @@ def _answer(status: int, reason: str, body: bytes, content_type: bytes) -> bytes
 def _error_body(path: str, status: int, code: str, message: str) -> tuple[bytes, bytes]:
     """The service's own error shape: JSON for the API and the add-in, a short page otherwise."""
     if path.startswith(("/api/", "/addin/")) or not path:
-        return json.dumps({"error": {"code": code, "message": message}}).encode(), b"application/json"
+        return json.dumps({"error": ServiceError(code, message).to_dict()}).encode(), b"application/json"
     page = (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{status} · CPD tracker</title>'
             f'<body><main><h1>{status}</h1><p>{message}</p></main></body></html>')
     return page.encode(), b"text/html; charset=utf-8"
@@ -41,7 +43,7 @@ class DeadlineProtocol(HttpToolsProtocol):
     header_timeout = 10.0
     body_timeout = 60.0
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         self._deadline: asyncio.TimerHandle | None = None
         self._phase = "headers"
         super().connection_made(transport)
@@ -116,7 +118,7 @@ class WholeRequests:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        whole: dict[str, object] | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         async def replay():
             nonlocal whole

@@ -19,7 +19,7 @@ from addin.workbook.writer import set_value
 from workbook_templates import example_path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Every SQLite write must be begun as one (db.writing): a write in a read transaction raises, here and in
+# Every SQLite write must be begun as one (store.database.writing): a write in a read transaction raises, here and in
 # every service process the tests start.
 os.environ.setdefault("CPD_SQLITE_STRICT_WRITES", "1")
 
@@ -167,7 +167,7 @@ def database_url(request, tmp_path):
 def service(database_url):
     """The service on SQLite (a fresh file) and on PostgreSQL (a fresh schema), with two members."""
     from sync_service import create_app, db
-    from sync_service.accounts import create_member, issue_token
+    from sync_service.store.accounts import create_member, issue_token
     url = database_url
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret"})
     with app.app_context():
@@ -323,3 +323,24 @@ def served(database_url, tmp_path):
     yield start
     for s in servers:
         s.stop()
+
+
+def store_submission(member, key: str, digest: str, prepare):
+    """Store a prepared record as the member's submission (as the API does once a file is read), inside the
+    service's app context: for seeding many submissions without uploading each."""
+    from sync_service import context, db
+    from sync_service.store.submissions import Caller, store
+    return store(db.session(), Caller(member.id, member.public_id), key, digest, prepare,
+                 context.submission_limits(member.id))
+
+
+def run_jobs(service) -> dict[str, int]:
+    """Do the service's due mail and sheet writes now, as a ``cpd worker`` would (how many of each were tried)."""
+    from sync_service.jobs import local_kinds
+    from sync_service.jobs.worker import drain
+    kinds = local_kinds(service.config)
+    try:
+        return drain(service.extensions["cpd_sessions"], kinds)
+    finally:
+        for kind in kinds:
+            kind.close()

@@ -33,7 +33,7 @@ class FaultEndpoint:
                     data += chunk
                 head, body = data.split(b"\r\n\r\n", 1)
                 lines = head.decode("latin-1").split("\r\n")
-                headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
+                headers = {k.strip().lower(): v.strip() for k, v in (h.split(":", 1) for h in lines[1:] if ":" in h)}
                 length = int(headers.get("content-length", 0))
                 while len(body) < length:
                     chunk = conn.recv(65536)

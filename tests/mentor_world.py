@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sync_service import db
-from sync_service.accounts import create_member, issue_token
-from sync_service.models import MentorGrant, utcnow
+from sync_service.store.accounts import create_member, issue_token
+from sync_service.store.models import MentorGrant, utcnow
 from workbook_templates import example_path
 
 EXAMPLE = example_path("iet").read_bytes()

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import corpus
 from sync_service import create_app, db
-from sync_service.accounts import create_member, issue_token
+from sync_service.store.accounts import create_member, issue_token
 from test_fuzz import mutate, mutation
 
 VALID = corpus.valid_workbook()

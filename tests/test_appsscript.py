@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from addin.readiness import assess
 from addin.workbook.reader import read_workbook
 from sync_service import db
-from sync_service.accounts import create_member, issue_token
-from sync_service.models import Submission
+from sync_service.store.accounts import create_member, issue_token
+from sync_service.store.models import Submission
 from workbook_templates import example_path
 
 HERE = Path(__file__).parent / "appsscript"

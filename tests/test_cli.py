@@ -187,7 +187,7 @@ def test_admin_migrate_then_a_service_without_auto_migration(tmp_path, monkeypat
                          text=True)
     assert out.returncode == 0 and "up to date" in out.stdout
     tables = set(inspect(create_engine(url)).get_table_names())
-    assert {"members", "api_tokens", "submissions", "deliveries", "endpoint_state", "alembic_version"} <= tables
+    assert {"members", "api_tokens", "submissions", "jobs", "endpoint_state", "alembic_version"} <= tables
     assert (tmp_path / "inst" / "secret_key").exists()       # data in the instance folder, not the package
     from sync_service import create_app
     monkeypatch.setenv("CPD_INSTANCE_PATH", str(tmp_path / "inst"))

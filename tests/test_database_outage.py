@@ -25,7 +25,7 @@ from workbook_templates import example_path
 def outage_service(tmp_path):
     """The service on a fresh PostgreSQL schema reached through a TcpRelay: (app, relay, a member's token)."""
     from sync_service import create_app, db
-    from sync_service.accounts import create_member, issue_token
+    from sync_service.store.accounts import create_member, issue_token
     admin, schema, url = postgres_schema_url()
     target = urlsplit(PG_URL.replace("postgresql+psycopg", "postgresql"))
     relay = TcpRelay((target.hostname, target.port or 5432))
@@ -91,7 +91,7 @@ def test_cpd_submit_waits_for_the_database_and_submits_once(outage_service, tmp_
         assert receipt["id"].startswith("sub_")
         with app.app_context():
             from sync_service import db
-            from sync_service.models import Submission
+            from sync_service.store.models import Submission
             assert db.session().query(Submission).count() == 1
 
 
@@ -133,5 +133,5 @@ def test_the_excel_task_panes_submit_waits_for_the_database(outage_service):
                 browser.close()
         with app.app_context():
             from sync_service import db
-            from sync_service.models import Submission
+            from sync_service.store.models import Submission
             assert db.session().query(Submission).count() == 1

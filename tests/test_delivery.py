@@ -15,8 +15,8 @@ from werkzeug.serving import make_server
 from fault_endpoint import FaultEndpoint
 from ports import free_port, wait_for_port
 from sync_service import db, signing
-from sync_service.delivery import Endpoint, enable_endpoint, resend, run_once
-from sync_service.models import Delivery, Submission, utcnow
+from sync_service.jobs.delivery import Endpoint, enable_endpoint, resend, run_once
+from sync_service.store.models import Delivery, Submission, utcnow
 from conftest import RECEIVER_SECRET
 from sync_service.receiver import create_receiver, received, received_documents
 from workbook_templates import example_path
@@ -299,7 +299,7 @@ def _variants(service, n: int) -> list[str]:
 
 
 def test_a_batch_is_leased_together_sent_in_order_and_stops_at_410(service):
-    from sync_service.delivery import deliver
+    from sync_service.jobs.delivery import deliver
     ep = FaultEndpoint([("status", 200, {}, {"receipt_id": "R1"}), ("status", 503, {}, {}),
                         ("status", 410, {}, {"error": "moved"}), ("status", 200, {}, {"receipt_id": "never"})])
     try:
@@ -322,7 +322,7 @@ def test_one_connection_is_kept_alive_for_a_batch(service, tmp_path):
     """Against ``cpd receiver`` (gunicorn, which keeps connections alive): five deliveries, one connection."""
     import subprocess
     import sys
-    from sync_service.delivery import Sender, deliver
+    from sync_service.jobs.delivery import Sender, deliver
     port = free_port()
     store = str(tmp_path / "inst.sqlite3")
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "receiver", "--port", str(port), "--secret", SECRET,

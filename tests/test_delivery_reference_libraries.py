@@ -18,7 +18,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from sync_service import signing
-from sync_service.delivery import Endpoint, deliver
+from sync_service.jobs.delivery import Endpoint, deliver
 from test_service_submissions import variant
 
 SECRET = signing.new_secret()
@@ -133,7 +133,7 @@ def test_a_gzip_endpoint_gets_gzip_verified_after_undoing_it(service):
     finally:
         plain.shutdown()
     assert outcomes == ["failed"] * 3 and not any(s["verified"] for s in plain.seen)
-    from sync_service.delivery import resend
+    from sync_service.jobs.delivery import resend
     with service.app_context():
         from sync_service import db
         for sub_id in ids:

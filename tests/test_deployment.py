@@ -35,8 +35,9 @@ def test_the_built_package_carries_pages_migrations_and_add_in_files(tmp_path):
     assert not missing, missing
     entry_points = zipfile.ZipFile(next(tmp_path.glob("*.whl"))).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    for command in ("serve", "worker", "receiver", "admin", "sheets"):
+    for command in ("serve", "worker", "receiver", "admin"):
         assert re.search(rf"^{command} = sync_service\.", entry_points, re.M), command
+    assert re.search(r"^sheets = google_sheets\.", entry_points, re.M)        # the Sheets adapter's own package
 
 
 def _commands() -> list[list[str]]:

@@ -39,7 +39,7 @@ def test_every_command_and_option_is_in_the_readme(path, cmd):
 
 def test_the_readme_opens_with_the_two_commands():
     block = re.search(r"```sh\n(.*?)```", README, re.S).group(1)
-    assert "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/cpd serve --demo" in block
+    assert "python3 -m venv .venv && .venv/bin/pip install -q -e '.[all]' && .venv/bin/cpd serve --demo" in block
     assert "bash .ci/run" in block
     assert "pyproject.toml" in (ROOT / ".ci" / "run").read_text()
 
@@ -58,7 +58,7 @@ def test_every_profile_is_in_the_readme():
 
 def test_every_error_code_in_the_code_is_in_the_readme():
     codes = set()
-    for path in [*(ROOT / "addin").rglob("*.py"), *(ROOT / "sync_service" / "sheets").rglob("*.py")]:
+    for path in [*(ROOT / "addin").rglob("*.py"), *(ROOT / "google_sheets").rglob("*.py")]:
         text = path.read_text()
         codes |= set(re.findall(r'(?:CpdError|InvalidRecord|ProfileError|BadValue)\(\s*"([a-z_]+)"', text))
         codes |= set(re.findall(r'sink\.add\([^,]+,\s*"([a-z_]+)"', text))
@@ -76,7 +76,9 @@ def test_every_error_code_the_service_answers_is_documented():
         if path.name in ("cli.py", "receiver.py"):
             continue                       # the commands' codes are the CLI's; the receiver's are the protocol's
         text = path.read_text()
-        codes |= set(re.findall(r'(?:Refused|AuthFailure|_error|error|too_many)\(\s*\d{3},\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'(?:answer|_error|error)\(\s*\d{3},\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'(?:ServiceError|BadRequest|Unauthenticated|Forbidden|NotFound|Conflict|TooLarge|'
+                                r'Unusable|Limited|Unavailable)\(\s*"([a-z_]+)"', text))
         codes |= set(re.findall(r'"code": "([a-z_]+)"', text))
         codes |= set(re.findall(r'CpdError\("([a-z_]+)"', text))
     assert len(codes) > 20

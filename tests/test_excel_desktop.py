@@ -26,8 +26,8 @@ from addin.excel.install import template_addin
 from addin.submit import Settings
 from conftest import RECEIVER_SECRET
 from sync_service import db
-from sync_service.delivery import Endpoint, run_once
-from sync_service.models import Submission
+from sync_service.jobs.delivery import Endpoint, run_once
+from sync_service.store.models import Submission
 from sync_service.receiver import received_documents
 from workbook_templates import example_path, template_path
 

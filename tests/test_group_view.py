@@ -18,7 +18,7 @@ HOURS_2024 = [40, 10, 20, 30]            # four members: fewer than 10, so 2024 
 
 
 def prepared(hours: float, year: int, grade: str, competences: str):
-    from sync_service.records import Prepared, data_digest
+    from sync_service.store.records import Prepared, data_digest
     profile = load_profile("iet")
     record = make_record(profile, [{"start_date": f"{year}-03-01", "title": "Course", "hours": hours,
                                     "category": "Training courses", "competences": competences}],
@@ -31,8 +31,8 @@ def prepared(hours: float, year: int, grade: str, competences: str):
 @pytest.fixture
 def seeded(service):
     from sync_service import db
-    from sync_service.accounts import create_member, issue_token
-    from sync_service.submissions import store
+    from sync_service.store.accounts import create_member, issue_token
+    from conftest import store_submission as store
     with service.app_context():
         session = db.session()
         admin = create_member(session, "admin@example.org")
@@ -102,7 +102,7 @@ def test_only_admins_see_the_group_view(seeded):
 
 def test_no_member_identity_in_the_api_the_page_or_the_csv(seeded):
     from sync_service import db
-    from sync_service.models import Member
+    from sync_service.store.models import Member
     client = seeded.test_client()
     sign_in(client, seeded.config["TOKENS"]["admin"])
     page = client.get("/admin/stats").get_data(as_text=True)
@@ -122,7 +122,7 @@ def test_no_member_identity_in_the_api_the_page_or_the_csv(seeded):
 
 
 def test_the_csv_keeps_formula_like_text_as_text(seeded):
-    from sync_service.stats import to_csv
+    from sync_service.store.stats import to_csv
     view = {"periods": [{"period": 2025, "suppressed": False, "records": 12, "submissions": 12, "share_ready": 0.5,
                          "hours": {"mean": 1, "quartiles": None}, "criteria": [],
                          "categories": [{"profile": "x", "category": "=cmd|'/c calc'!A1", "records": 12, "hours": 3}],
@@ -133,7 +133,7 @@ def test_the_csv_keeps_formula_like_text_as_text(seeded):
 def test_a_new_submission_replaces_its_records_figures(seeded):
     from sqlalchemy import func, select
     from sync_service import db
-    from sync_service.models import Submission, SubmissionFigure
+    from sync_service.store.models import Submission, SubmissionFigure
     with seeded.app_context():
         session = db.session()
         latest = session.scalar(select(func.count()).select_from(Submission).where(Submission.latest))

@@ -22,7 +22,7 @@ PERIODS = {"iet": ("01-01", "12-31"), "ei": ("01-01", "12-31"), "rics": ("01-01"
 
 
 def prepared(rng: random.Random, profile_id: str, year: int, grade: str):
-    from sync_service.records import Prepared, data_digest
+    from sync_service.store.records import Prepared, data_digest
     profile = load_profile(profile_id)
     rows = []
     for i in range(rng.randint(1, 6)):
@@ -43,8 +43,8 @@ def prepared(rng: random.Random, profile_id: str, year: int, grade: str):
 def population(service):
     """The seeded population, and each record's truth: (period, profile, grade, readiness)."""
     from sync_service import db
-    from sync_service.accounts import create_member, issue_token
-    from sync_service.submissions import store
+    from sync_service.store.accounts import create_member, issue_token
+    from conftest import store_submission as store
     rng = random.Random(2026)
     truth = []
     with service.app_context():
@@ -67,7 +67,7 @@ def population(service):
 
 def contributors(rows, figure):
     """The records a shown figure counts, and those of its group it leaves out."""
-    from sync_service.stats import figures_of
+    from sync_service.store.stats import figures_of
     kind, pid, key = figure
     counted = set()
     eligible = set()
@@ -160,7 +160,7 @@ def test_the_probes_differencing_no_longer_gives_the_fellows_figures(population)
 
 def test_filters_offer_only_what_some_view_shows_on_its_own(population):
     from sync_service import db
-    from sync_service.stats import facets
+    from sync_service.store.stats import facets
     service, _ = population
     with service.app_context():
         found = facets(db.session(), K)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from addin.workbook.writer import set_value
 from mentor_world import EXAMPLE, build
 from sync_service import db
-from sync_service.models import Annotation, AuditEvent, MentorGrant
+from sync_service.store.models import Annotation, AuditEvent, MentorGrant
 
 
 def test_control_characters_are_refused_everywhere_with_400(service):

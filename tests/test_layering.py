@@ -28,10 +28,10 @@ SERVICE_LIBRARIES = {"sync_service", "google_sheets", "flask", "werkzeug", "sqla
 SPREADSHEET_LIBRARIES = {"openpyxl", "python_calamine", "xlwings", "docx", "weasyprint", "matplotlib", "jinja2"}
 LAYERS = {                       # top-level module or package under addin -> its layer
     **dict.fromkeys(("annotations", "columns", "errors", "export", "form", "frameworks", "intake", "model",
-                     "next_period", "profile", "readiness", "record_json", "report", "trends", "values"), 1),
+                     "next_period", "profile", "readiness", "record_json", "report", "statuses", "trends", "values"), 1),
     "grid": 2,
     "workbook": 3, "importing": 3,
-    **dict.fromkeys(("cli", "excel", "functions", "record_report", "submit", "templates", "xlwings_udfs",
+    **dict.fromkeys(("cli", "excel", "extras", "functions", "record_report", "submit", "templates", "xlwings_udfs",
                      "__init__"), 4),
 }
 SAME_LAYER_ORDER = ("workbook", "importing")   # within layer 3: importing uses workbook, never the other way
@@ -172,3 +172,13 @@ def test_the_core_commands_load_without_the_service():
             "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
             f"{sorted(SERVICE_LIBRARIES)!r})\nassert not loaded, loaded\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_the_names_type_checkers_see_are_the_public_names():
+    """``addin/__init__.py`` names its surface twice: lazily for programs, eagerly for type checkers."""
+    tree = ast.parse((ROOT / "addin" / "__init__.py").read_text())
+    checking = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    seen = {(f"addin.{node.module}", a.name, a.asname)
+            for node in checking.body if isinstance(node, ast.ImportFrom) for a in node.names}
+    assert all(name == asname for _, name, asname in seen)           # re-exported explicitly
+    assert {name: module for module, name, _ in seen} == addin._PUBLIC

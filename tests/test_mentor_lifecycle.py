@@ -8,11 +8,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from conftest import fill_workbook
+from conftest import fill_workbook, run_jobs
 from mentor_world import EMAILS, EXAMPLE, build
 from ports import free_port
 from sync_service import db
-from sync_service.models import (Annotation, AuditEvent, CpdRecord, Member, MentorGrant, RecordVersion,
+from sync_service.store.models import (Annotation, AuditEvent, CpdRecord, Member, MentorGrant, RecordVersion,
                                  Submission)
 
 
@@ -137,14 +137,18 @@ def test_members_and_mentors_are_emailed_and_the_logs_name_no_one(service, smtp_
     service.config["PUBLIC_URL"] = "https://cpd.example.org"
     caplog.set_level("INFO", logger="cpd")
     world = build(service)
+    assert not inbox.messages                                      # queued with the change, sent by a worker
+    assert run_jobs(service)["mail"] >= 1
     to_mentor = [m for m in inbox.messages if m[0] == [EMAILS["mentor"]]]
     assert len(to_mentor) == 1 and "owner@example.org shared their CPD record with you" in to_mentor[0][1]
     assert "https://cpd.example.org/mentees" in to_mentor[0][1]
     invited = world.api("owner", "POST", "/api/v1/mentors", json={"email": "fresh@example.org"})
     assert invited.json["notified"] is True
+    run_jobs(service)
     mail = [m for m in inbox.messages if m[0] == ["fresh@example.org"]][0][1]
     assert invited.json["invitation_url"] in mail.replace("=\n", "")
     world.annotate(verified=True, comment="Seen the certificate")
+    run_jobs(service)
     to_owner = [m for m in inbox.messages if m[0] == [EMAILS["owner"]]]
     assert len(to_owner) == 1 and "verified an activity and left a comment" in to_owner[0][1]
     assert "Seen the certificate" not in to_owner[0][1]                # the comment is read on the page
@@ -154,12 +158,17 @@ def test_members_and_mentors_are_emailed_and_the_logs_name_no_one(service, smtp_
 
 
 def test_mail_that_cannot_be_sent_never_fails_the_request(service, caplog):
+    from sync_service.store.models import Job
     service.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"      # nothing listens there
     world = build(service)
     made = world.api("mentor", "POST", f"/api/v1/records/{world.record}/annotations",
                      json={"activity_row": world.rows[0], "comment": "ok"})
-    assert made.status_code == 201 and made.json["notified"] is False
+    assert made.status_code == 201 and made.json["notified"] is True     # queued with the annotation
+    assert run_jobs(service)["mail"] >= 1
     assert '"event":"mail_failed"' in caplog.text and "@example.org" not in caplog.text
+    with service.app_context():                                         # kept, and tried again later
+        mail = db.session().scalars(select(Job).where(Job.kind == "mail")).all()
+        assert mail and {j.status for j in mail} == {"retrying"} and {j.attempts for j in mail} == {1}
 
 
 def test_erasing_a_member_erases_their_records_grants_and_the_annotations_on_them(service):

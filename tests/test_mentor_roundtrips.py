@@ -10,11 +10,11 @@ from datetime import date
 
 import openpyxl
 
-from conftest import RECEIVER_SECRET, prove_link, sheet_url
+from conftest import RECEIVER_SECRET, prove_link, run_jobs, sheet_url
 from mentor_world import EMAILS, EXAMPLE, build
 from sync_service import db
-from sync_service.delivery import Endpoint, run_once
-from sync_service.models import Member
+from sync_service.jobs.delivery import Endpoint, run_once
+from sync_service.store.models import Member
 from sync_service.receiver import received_documents
 
 SECRET = RECEIVER_SECRET
@@ -62,7 +62,9 @@ def test_a_comment_and_a_verification_reach_the_sheet_the_workbook_and_the_insti
 
     made = world.api("mentor", "POST", f"/api/v1/records/{record}/annotations",
                      json={"activity_row": row, "comment": "Solid reflection; link it to O2.", "verified": True})
-    assert made.status_code == 201 and made.json["sheet"] == {"written": True, "error": None}, made.json
+    assert made.status_code == 201 and made.json["sheet"] == {"queued": True}, made.json
+    assert fake_sheets.batch_updates == before                               # the mentor's request waits for no one
+    assert run_jobs(service)["sheet_write"] == 1                             # a worker writes it
     assert fake_sheets.batch_updates == before + 1                           # the notes: one batchUpdate
 
     # the sheet: a note on the row's Mentor comment cell, the verification in its columns as RAW values
@@ -99,6 +101,7 @@ def test_a_comment_and_a_verification_reach_the_sheet_the_workbook_and_the_insti
 
     # removing the verification clears what the service wrote into the sheet, and its note
     assert world.api("mentor", "DELETE", f"/api/v1/records/{record}/annotations/{made.json['id']}").status_code == 204
+    run_jobs(service)
     assert sheet.cells[(row, cols["Verified by"])].value in ("", None)
     assert not sheet.cells[(row, cols["Mentor comment"])].note
 
@@ -110,8 +113,8 @@ def test_a_sheet_that_cannot_be_written_keeps_the_annotation_and_says_why(servic
     record = sheet_record(world, book).json["id"]
     made = world.api("mentor", "POST", f"/api/v1/records/{record}/annotations",
                      json={"activity_row": world.rows[0], "comment": "Fine"})
-    assert made.status_code == 201 and made.json["sheet"]["written"] is False
-    assert made.json["sheet"]["error"].startswith("sheets_read_only")
+    assert made.status_code == 201 and made.json["sheet"] == {"queued": True}
+    run_jobs(service)
     shown = world.api("owner", "GET", f"/api/v1/records/{record}").json
     assert shown["sheet_error"].startswith("sheets_read_only") and len(shown["annotations"]) == 1
     assert world.api("mentor", "GET", f"/api/v1/records/{record}").json["sheet_error"] is None
@@ -126,7 +129,8 @@ def test_hostile_comments_stay_text_everywhere(service, fake_sheets):
     row = world.rows[0]
     made = world.api("mentor", "POST", f"/api/v1/records/{record}/annotations",
                      json={"activity_row": row, "comment": HOSTILE, "verified": True})
-    assert made.status_code == 201 and made.json["comment"] == HOSTILE and made.json["sheet"]["written"]
+    assert made.status_code == 201 and made.json["comment"] == HOSTILE and made.json["sheet"]["queued"]
+    run_jobs(service)
     too_long = world.api("mentor", "POST", f"/api/v1/records/{record}/annotations",
                          json={"activity_row": row, "comment": "x" * 10_000})
     assert too_long.status_code == 422 and too_long.json["error"]["code"] == "comment_too_long"
@@ -193,6 +197,7 @@ def test_an_annotation_follows_its_activity_when_rows_are_inserted_above_it(serv
     sheet = book.sheets["Record"]
     sheet.cells = {(r + 1 if r >= 10 else r, c): v for (r, c), v in sheet.cells.items()}   # another row, in the sheet
     world.annotate(activity_row=world.rows[0] + 1, comment="Fine")
+    run_jobs(service)
     cols = header_columns(sheet)
     assert sheet.cells[(row + 2, cols["Verified by"])].value == EMAILS["mentor"]            # found where it went
     assert "Checked the certificate" in sheet.cells[(row + 2, cols["Mentor comment"])].note

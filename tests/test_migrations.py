@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 
 from addin import assess, read_workbook, record_data
 from addin.export import activity_values
-from sync_service.db import make_engine, upgrade
+from sync_service.store.database import make_engine, upgrade
 from workbook_templates import example_path
 
 
@@ -44,16 +44,18 @@ def test_0005_turns_old_submissions_into_documents_and_loses_nothing(database_ur
              "record": json.dumps(old_record(read)), "workbook": b"PK\x03\x04 the old values-only copy", "t": received})
         conn.execute(text("INSERT INTO deliveries (submission_id, status, attempts, next_attempt_at, receipt_id, "
                           "delivered_at) VALUES ('sub_old', 'delivered', 1, :t, 'rcpt_kept', :t)"), {"t": received})
-    upgrade(engine)
-
+    upgrade(engine, "0012")
     columns = {c["name"] for c in inspect(engine).get_columns("submissions")}
     assert "body" in columns and not columns & {"record", "readiness", "workbook", "status"}
     assert "queued_at" in {c["name"] for c in inspect(engine).get_columns("deliveries")}
+    upgrade(engine)                                                  # 0013: every delivery a job of the outbox
+    tables = set(inspect(engine).get_table_names())
+    assert "jobs" in tables and "deliveries" not in tables
     engine.dispose()
 
     from sync_service import create_app, db
-    from sync_service.models import Submission
-    from sync_service.submissions import document, receipt
+    from sync_service.store.models import Submission
+    from sync_service.store.submissions import document, receipt
     app = create_app({"DATABASE_URL": database, "SECRET_KEY": "x"})
     with app.app_context():
         sub = db.session().get(Submission, "sub_old")
@@ -123,8 +125,8 @@ def test_0008_makes_each_member_s_submissions_versions_of_their_records(database
         assert latest == [2, 1, 1]
     engine.dispose()
     from sync_service import create_app, db
-    from sync_service.models import RecordVersion
-    from sync_service.records import contents
+    from sync_service.store.models import RecordVersion
+    from sync_service.store.records import contents
     from addin import record_from_data
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x"})
     with app.app_context():

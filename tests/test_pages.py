@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 import corpus
 from sync_service import db
-from sync_service.accounts import create_member, issue_token
-from sync_service.models import ApiToken, Delivery, Member, Submission
+from sync_service.store.accounts import create_member, issue_token
+from sync_service.store.models import ApiToken, Delivery, Member, Submission
 from workbook_templates import example_path
 
 
@@ -159,7 +159,7 @@ def test_a_record_that_is_not_ready_is_sent_only_once_the_member_confirms(servic
     """The upload page shows the verdict and the failing criteria, and asks, before a NOT READY record goes."""
     from sqlalchemy import func, select
     from sync_service import db
-    from sync_service.models import Submission
+    from sync_service.store.models import Submission
     from test_submit import not_ready_workbook
     client = service.test_client()
     token = sign_in(client, service.config["TOKENS"]["a"])

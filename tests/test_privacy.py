@@ -7,7 +7,7 @@ import logging
 import openpyxl
 
 from sync_service import signing
-from sync_service.delivery import Endpoint, run_once
+from sync_service.jobs.delivery import Endpoint, run_once
 from fault_endpoint import FaultEndpoint
 from workbook_templates import example_path
 

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from fault_endpoint import FaultEndpoint
 from sync_service import signing
-from sync_service.delivery import Endpoint, run_once
+from sync_service.jobs.delivery import Endpoint, run_once
 from test_privacy import SEEDED, seeded_workbook
 from test_service_submissions import variant
 from workbook_templates import example_path
@@ -74,16 +74,16 @@ def test_a_chunked_body_over_the_limit_is_refused_413(served):
     assert json.loads(answer.split("\r\n\r\n", 1)[1])["error"]["code"] == "too_large"
 
 
-def _break_the_deliveries_table(database_url: str) -> None:
+def _break_the_jobs_table(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE deliveries RENAME TO deliveries_gone"))
+        conn.execute(text("ALTER TABLE jobs RENAME TO jobs_gone"))
     engine.dispose()
 
 
 def test_a_database_failure_is_a_json_500_and_the_logs_hold_no_personal_data(served):
     server = served("--workers", "1")
-    _break_the_deliveries_table(server.database_url)
+    _break_the_jobs_table(server.database_url)
     status, headers, body = call(f"{server.url}/api/v1/submissions", seeded_workbook(),
                                  {"Authorization": f"Bearer {server.token}", "Content-Type": XLSX,
                                   "Content-Disposition": 'attachment; filename="Zephyrine-CPD.xlsx"'})
@@ -95,7 +95,7 @@ def test_a_database_failure_is_a_json_500_and_the_logs_hold_no_personal_data(ser
     events = [line for line in log_lines(logs) if line.get("event") == "error"]
     assert events and events[0]["request_id"] == error["request_id"] and events[0]["where"], logs
     assert events[0]["driver_error"]                                 # the database's own error type, no message
-    for secret in (*SEEDED.values(), "Zephyrine", server.token, "served@example.org", "INSERT INTO deliveries ("):
+    for secret in (*SEEDED.values(), "Zephyrine", server.token, "served@example.org", "INSERT INTO jobs ("):
         assert secret not in logs, secret
     assert "Traceback" not in logs
 
@@ -209,7 +209,7 @@ def test_the_web_servers_own_lines_are_json_too(served):
         s.recv(1024)
     server.stop()
     lines = [line for line in server.logs().splitlines() if line.strip()]
-    assert lines and all(line.startswith("{") for line in lines), [l for l in lines if not l.startswith("{")][:3]
+    assert lines and all(line.startswith("{") for line in lines), [x for x in lines if not x.startswith("{")][:3]
     parsed = [json.loads(line) for line in lines]
     own = [p for p in parsed if p.get("event") == "server"]
     assert own and all(p["logger"].split(".")[0] in ("gunicorn", "uvicorn") for p in own), parsed[-5:]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from conftest import prove_link, sheet_url, type_code
 from fake_sheets import Cell
 from sync_service import db
-from sync_service.models import Delivery, LinkedSheet, Submission
+from sync_service.store.models import Delivery, LinkedSheet, Submission
 from test_pages import sign_in
 from workbook_templates import example_path
 

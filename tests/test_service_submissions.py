@@ -15,8 +15,8 @@ import corpus
 from addin.readiness import assess
 from addin import read_workbook, unpack
 from sync_service import db
-from sync_service.accounts import hash_token, revoke
-from sync_service.models import ApiToken, Delivery, Member, Submission
+from sync_service.store.accounts import hash_token, revoke
+from sync_service.store.models import ApiToken, Delivery, Member, Submission
 from workbook_templates import example_path
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -237,7 +237,7 @@ def test_a_20000_activity_workbook_is_stored_and_delivered_within_twice_its_size
     import gzip
     from fault_endpoint import FaultEndpoint
     from sync_service import signing
-    from sync_service.delivery import Endpoint, run_once
+    from sync_service.jobs.delivery import Endpoint, run_once
     res = post(service.test_client(), large_workbook, service.config["TOKENS"]["a"])
     assert res.status_code == 201, res.get_json()
     with service.app_context():

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from sync_service import db
-from sync_service.accounts import create_member, issue_token, revoke
-from sync_service.models import WebSession
+from sync_service.store.accounts import create_member, issue_token, revoke
+from sync_service.store.models import WebSession
 from test_pages import csrf, sign_in, upload
 from workbook_templates import example_path
 

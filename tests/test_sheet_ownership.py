@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from conftest import sheet_url, type_code
 from sync_service import db
-from sync_service.models import CpdRecord, LinkedSheet, Submission, utcnow
+from sync_service.store.models import CpdRecord, LinkedSheet, Submission, utcnow
 from workbook_templates import example_path
 
 EXAMPLE = example_path("iet").read_bytes()

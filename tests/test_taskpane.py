@@ -100,7 +100,7 @@ def app(pane_service):
 def member_token(app):
     """A member of the test service and their token."""
     from sync_service import db
-    from sync_service.accounts import create_member, issue_token
+    from sync_service.store.accounts import create_member, issue_token
     with app.app_context():
         session = db.session()
         member = create_member(session, "pane@example.org")
@@ -145,7 +145,7 @@ def test_check_shows_the_engines_review(browser, live_server, tmp_path):
 def test_submit_sends_the_workbook_file_and_writes_the_receipt(browser, app, member_token, live_server):
     from sqlalchemy import select
     from sync_service import db
-    from sync_service.models import Submission
+    from sync_service.store.models import Submission
     page = open_pane(browser, live_server)
     page.click("#submit")
     assert "Enter your CPD service token" in page.inner_text("#status")

@@ -13,8 +13,8 @@ from werkzeug.serving import make_server
 
 from fault_endpoint import FaultEndpoint
 from sync_service import create_app, db, signing
-from sync_service.accounts import create_member, issue_token
-from sync_service.models import Submission
+from sync_service.store.accounts import create_member, issue_token
+from sync_service.store.models import Submission
 from sync_service.receiver import create_receiver, received
 from workbook_templates import example_path
 

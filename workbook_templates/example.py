@@ -84,7 +84,7 @@ def example_workbook(profile_id: str = "iet"):
     activities = []
     for a in ACTIVITIES:
         row = dict(a)
-        row["category"] = _closest(profile, row["category"])
+        row["category"] = _closest(profile, str(row["category"]))
         if not profile.skill_types:
             row.pop("skill_type")
         if profile.competence_framework == "none":

@@ -3,30 +3,51 @@
 parts of the product add (through the ``cpd.commands`` entry points) use."""
 from __future__ import annotations
 
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
+from typing import cast
 
 import click
 
 from .. import __version__
+from ..extras import MissingExtra, missing
 
 
 class CommandGroup(click.Group):
     """The ``cpd`` group. Other parts of the product add their commands through the ``cpd.commands``
     entry points (as Flask's ``init_app`` adds an app's commands), so the core never imports them."""
 
-    def _plugins(self) -> dict:
+    def _plugins(self) -> dict[str, EntryPoint]:
         if not hasattr(self, "_entry_points"):
             self._entry_points = {ep.name: ep for ep in entry_points(group="cpd.commands")}
         return self._entry_points
 
-    def list_commands(self, ctx) -> list[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
 
-    def get_command(self, ctx, name):
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         found = super().get_command(ctx, name)
         if found is None and name in self._plugins():
-            found = self._plugins()[name].load()
+            try:
+                found = cast(click.Command, self._plugins()[name].load())
+            except ImportError as exc:          # the part of the product it belongs to is not installed
+                absent = missing(exc, f"cpd {name}")
+                if absent is None:
+                    raise
+                found = _needs_extra(name, absent)
         return found
+
+
+def _needs_extra(name: str, absent: MissingExtra) -> click.Command:
+    """A command whose extra is not installed: whatever it is given, it says which extra to install."""
+    from .common import fail
+
+    def refuse(args: tuple[str, ...]) -> None:
+        fail(absent)
+
+    return click.Command(name, callback=refuse, help=f"(Not installed: {absent})",
+                         short_help=f"(needs the [{absent.extra}] extra)", add_help_option=False,
+                         params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 
 
 @click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})

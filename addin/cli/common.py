@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -19,6 +19,7 @@ from ..model import Record
 from ..profile import Profile, load_profile
 from ..readiness import Readiness
 from ..report import VERDICT, render, render_problems, report_dict
+from ..trends import Trends
 from ..values import count
 
 EXIT_READY, EXIT_NOT_READY, EXIT_INVALID = 0, 1, 2
@@ -43,10 +44,16 @@ def profile_or_fail(value: str | None) -> Profile:
         raise  # unreachable
 
 
-class DateType(click.ParamType):
+if TYPE_CHECKING:
+    _DateParam = click.ParamType[date, str]
+else:
+    _DateParam = click.ParamType            # generic for type checkers only
+
+
+class DateType(_DateParam):
     name = "DATE"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: date | str, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
         try:
@@ -110,14 +117,20 @@ def outputs_or_fail(pdf_out: Path | None, html_out: Path | None, force: bool) ->
 
 
 def write_report(record: Record, prof: Profile, result: Readiness, pdf_out: Path | None, html_out: Path | None,
-                 audience: str, limit: int | None, max_size: str | None, history=None) -> None:
+                 audience: str, limit: int | None, max_size: str | None, history: Trends | None = None) -> None:
     """Write the record report as ``cpd report`` does (and ``cpd sheets report``), and say what was written."""
+    from ..extras import MissingExtra, available
     from ..record_report import fit_pdf, report_data, report_html
+    if pdf_out is not None and not available("weasyprint"):
+        fail(MissingExtra("report", "a PDF report"))
     data = report_data(record, prof, result, audience=audience, trends=history)
     written = []
     if html_out is not None:
         html_out.write_text(report_html(data), encoding="utf-8")
         written.append(str(html_out))
+        if not available("matplotlib"):
+            click.echo("The report has no charts: they need the [report] extra (pip install "
+                       "'cpd-tracker[report]').", err=True)
     if pdf_out is not None:
         try:
             pdf, dropped = fit_pdf(data, limit)

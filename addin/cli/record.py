@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import click
 
 from ..errors import CpdError
+from ..model import Record
+from ..profile import Profile
 from ..readiness import assess, review_period
 from ..report import report_dict
 from ..values import count
@@ -18,7 +21,7 @@ from .common import (DateType, exit_status, fail, load_or_fail, outputs_or_fail,
                      profile_or_fail, read_or_fail, write_report)
 
 
-def under_review(record, body, period_text, first):
+def under_review(record: Record, body: Profile, period_text: str | None, first: bool) -> tuple[Record, str | None]:
     """``review_period``, or the problem with --period printed and exit 2."""
     try:
         return review_period(record, body, period_text, first)
@@ -54,20 +57,20 @@ def check(file: Path, profiles_: tuple[str, ...], period_text: str | None, as_js
     checks = []
     for i, body in enumerate(bodies):
         if i:
-            read, record = read_or_fail(lambda: read_workbook(data, body, month_first=month_first), as_json,
-                                        f"{file} ({body.short_name})")
+            read, record = read_or_fail(partial(read_workbook, data, body, month_first=month_first),
+                                        as_json, f"{file} ({body.short_name})")
         record, note = under_review(record, body, period_text, first=i == 0)
         result = assess(record, body, as_of=as_of or date.today())
         checks.append((body, read, record, result, [*read.notes, *([note] if note else [])]))
     if as_json:
         reports = []
-        for body, read, record, result, notes in checks:
+        for body, _, record, result, notes in checks:
             report = report_dict(result, record, body)
             report["notes"] = [*notes, *report.get("notes", [])]        # what reading assumed, then the engine's
             reports.append(report)
         click.echo(json.dumps(reports[0] if len(reports) == 1 else {"bodies": reports}, indent=2))
     else:
-        for n, (body, read, record, result, notes) in enumerate(checks):
+        for n, (body, _, record, result, notes) in enumerate(checks):
             if len(checks) > 1:
                 click.echo(("\n" if n else "") + click.style(f"== {body.short_name}: {body.name} ==", bold=True))
             for note in notes:
@@ -138,7 +141,7 @@ def report(files: tuple[Path, ...], pdf_out: Path | None, html_out: Path | None,
     body = profile_or_fail(profile) if profile else None
     checked = []
     for f in files:
-        read, record = read_or_fail(lambda: read_workbook(f, body), False, str(f))
+        read, record = read_or_fail(partial(read_workbook, f, body), False, str(f))
         record, _ = under_review(record, read.profile, period_text if len(files) == 1 else None, first=True)
         checked.append((record, read.profile))
     if years and len(files) == 1:             # one log of several years: each year it holds

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import CpdError
-from ..readiness import assess
+from ..readiness import CriterionStatus, assess
 from ..report import VERDICT
 from . import cli
 from .common import EXIT_NOT_READY, fail, load_or_fail, read_or_fail
@@ -62,7 +62,7 @@ def submit(file: Path, as_json: bool, yes: bool) -> None:
     result = assess(record, read.profile)
     verdict = f"{VERDICT[result.verdict]} ({result.score}/100)"
     if not result.ready and not yes:
-        failing = [c for c in result.criteria if c.status == "fail"]
+        failing = [c for c in result.criteria if c.status == CriterionStatus.FAIL]
         lines = [f"  - {c.title}: {c.reason}" for c in failing]
         if as_json or not sys.stdin.isatty():
             err = CpdError("not_ready", f"the record is {verdict}; nothing was submitted. Add --yes to submit it "
@@ -110,8 +110,9 @@ def status(submission_id: str | None, as_json: bool) -> None:
     state = {"queued": "queued for delivery", "retrying": "being retried (the institution did not answer yet)",
              "sending": "being sent", "delivered": "delivered", "failed": "refused by the institution",
              "dead": "not delivered after every retry; the service's admin can send it again"}
-    click.echo(f"{found.get('id')}: {state.get(found.get('status'), found.get('status'))}; received "
-               f"{found.get('received_at')}; verdict {VERDICT.get(found.get('verdict'), found.get('verdict'))} "
+    status, verdict = str(found.get("status")), str(found.get("verdict"))
+    click.echo(f"{found.get('id')}: {state.get(status, status)}; received "
+               f"{found.get('received_at')}; verdict {VERDICT.get(verdict, verdict)} "
                f"({found.get('score')}/100).")
     if found.get("receipt_id"):
         click.echo(f"Institution's receipt: {found['receipt_id']}")

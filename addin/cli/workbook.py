@@ -3,8 +3,9 @@ existing record in another layout or format)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -35,8 +36,9 @@ from .common import DateType, fail, profile_or_fail, read_or_fail
               help="First day of the period (YYYY-MM-DD); the end follows from the profile.")
 @click.option("--to", "end", type=DateType(), default=None, help="Last day of the period, to override.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name, membership_number, grade, registration,
-        status, year, start, end, force) -> None:
+def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name: str | None,
+        membership_number: str | None, grade: str | None, registration: str | None, status: str | None,
+        year: int | None, start: date | None, end: date | None, force: bool) -> None:
     """Create a fresh CPD workbook for a member, profile(s) and period."""
     from ..workbook.template import build_workbook
     from ..next_period import next_period_start
@@ -45,8 +47,8 @@ def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name, memb
         fail(CpdError("file_exists", f"{out} exists; pass --force to overwrite it"))
     if out.suffix.lower() != ".xlsx":
         fail(CpdError("bad_extension", f"{out}: the workbook must be saved as .xlsx"))
-    header: dict = {}
-    objectives: list = []
+    header: dict[str, Any] = {}
+    objectives: list[dict[str, Any]] = []
     carried_note = None
     if previous is not None:
         from ..workbook.reader import read_workbook

@@ -16,15 +16,19 @@ Only what xlwings documents is used: ``Book.sheets``, ``Book.name``, ``Book.app.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ..errors import CpdError
 from ..grid import GridRead, ValuesSource, read_record
 from ..grid.cells import cell_name
 from ..submit import Receipt, Settings, area_cells, submit_file
 from ..templates import values_workbook
+from ..values import Cell
+
+Book = Any          # an xlwings Book, or anything with its sheets, ranges and app.alert
 
 
-def _rows(value) -> list[list]:
+def _rows(value: Cell) -> list[list[Cell]]:
     """A range's ``value`` or ``formula`` as rows (xlwings gives a bare value for a one-cell range)."""
     if not isinstance(value, (list, tuple)):
         return [[value]]
@@ -33,9 +37,10 @@ def _rows(value) -> list[list]:
     return [list(r) for r in value]
 
 
-def book_source(book) -> ValuesSource:
+def book_source(book: Book) -> ValuesSource:
     """The open book's sheets as a cell source: each used range's values from A1, and its formula cells."""
-    sheets, formulas = {}, {}
+    sheets: dict[str, list[list[Cell]]] = {}
+    formulas: dict[str, set[str]] = {}
     for sheet in book.sheets:
         used = sheet.used_range
         top, left = used.row, used.column
@@ -47,7 +52,7 @@ def book_source(book) -> ValuesSource:
     return ValuesSource(f"workbook '{book.name}'", sheets, formulas=formulas)
 
 
-def read_book(book) -> GridRead:
+def read_book(book: Book) -> GridRead:
     return read_record(book_source(book))
 
 
@@ -56,7 +61,7 @@ def macro_free_copy(read: GridRead) -> bytes:
     return values_workbook(read.require(), read.profile)
 
 
-def _write(book, read: GridRead, cells: dict) -> None:
+def _write(book: Book, read: GridRead, cells: dict[str, Any]) -> None:
     sheet = book.sheets[read.submission.sheet or read.sheet]
     for address, value in cells.items():
         sheet.range(address).value = value
@@ -71,7 +76,7 @@ def problem_text(err: CpdError) -> str:
     return f"NOT CHECKED: {err}"
 
 
-def report(book, err: CpdError, title: str) -> None:
+def report(book: Book, err: CpdError, title: str) -> None:
     """A problem in the Last check: cell (where the book has one) and in a message box."""
     try:
         read = read_book(book)
@@ -83,7 +88,7 @@ def report(book, err: CpdError, title: str) -> None:
     book.app.alert(str(err) if not err.problems else "\n".join(str(p) for p in err.problems[:10]), title=title)
 
 
-def check_book(book, now: datetime | None = None) -> dict:
+def check_book(book: Book, now: datetime | None = None) -> dict[str, Any]:
     """Check the open book; write the verdict into its Submission area. Returns what was written."""
     read = read_book(book)
     cells = area_cells(read, now)
@@ -91,7 +96,7 @@ def check_book(book, now: datetime | None = None) -> dict:
     return cells
 
 
-def submit_book(book, settings: Settings | None = None, now: datetime | None = None) -> Receipt:
+def submit_book(book: Book, settings: Settings | None = None, now: datetime | None = None) -> Receipt:
     """Check the open book and submit a values-only copy of it; write the verdict and the receipt."""
     read = read_book(book)
     read.require()

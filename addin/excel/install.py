@@ -26,6 +26,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ..errors import CpdError
+from ..extras import MissingExtra
 
 ADDIN_NAME = "cpd.xlam"
 PROJECT = "myaddin"                      # xlwings' template names its VBA project so; renaming needs Excel
@@ -40,8 +41,11 @@ def template_addin() -> Path:
     import importlib.util
     spec = importlib.util.find_spec("xlwings")
     path = Path(spec.origin).parent / "quickstart_addin.xlam" if spec and spec.origin else None
+    if spec is None:
+        raise MissingExtra("excel", "the Excel add-in")
     if path is None or not path.exists():
-        raise CpdError("xlwings_missing", "xlwings is not installed with its add-in template (pip install xlwings)")
+        raise CpdError("xlwings_missing", "xlwings is installed without its add-in template; install it again "
+                       "(pip install --force-reinstall xlwings)")
     return path
 
 

@@ -6,10 +6,11 @@ reorder or add columns.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..profile import TEMPLATE_COLUMNS_EXTRA, Profile
-from ..values import normalise
+from ..values import Cell, normalise
 
 RECORD_SHEET = "Record"
 PLAN_SHEET = "Plan"
@@ -90,7 +91,8 @@ ACTIVITY_COLUMNS = (
     Column("skill_type", "Skill type", 20, ("skill", "skills", "skill category"), "list"),
     Column("competences", "Competences", 14, ("competence", "competencies", "uk-spec", "uk spec", "uk-spec codes")),
     Column("topics", "Topics", 18, ("topic", "subject area", "focus area")),
-    Column("hours", "CPD hours", 10, ("hours", "cpd hours", "time", "duration", "pdh", "time spent", "number of cpd hours"),
+    Column("hours", "CPD hours", 10, ("hours", "cpd hours", "time", "duration", "pdh", "time spent",
+                                      "number of cpd hours"),
            "number"),
     Column("objective", "Objective", 11, ("plan objective", "objective ref", "objective link")),
     Column("evidence", "Evidence", 24, ("evidence link", "evidence / link", "link")),
@@ -135,7 +137,7 @@ def hours_header(profile: Profile) -> str:
     return f"CPD {profile.unit}"
 
 
-def header_names(columns) -> dict[str, str]:
+def header_names(columns: Iterable[Column]) -> dict[str, str]:
     """Normalised header text -> field, for every header and synonym."""
     table: dict[str, str] = {}
     for col in columns:
@@ -156,11 +158,11 @@ def label_names() -> dict[str, str]:
 _LABEL_NAMES: dict[str, str] | None = None
 
 
-def _is_label_text(value) -> bool:
+def _is_label_text(value: Cell) -> bool:
     return isinstance(value, str) and value.rstrip().endswith(":")
 
 
-def labelled_values(cells) -> list[tuple[str, int, int | None]]:
+def labelled_values(cells: Sequence[Cell]) -> list[tuple[str, int, int | None]]:
     """(field, label index, value index or None) for each header label in a row of cells.
 
     The value is the first non-blank cell to the right of the label, unless another label

@@ -6,6 +6,7 @@ Every number can be changed with an environment variable named
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
 from ..errors import CpdError
@@ -27,7 +28,7 @@ class Limits:
     max_cell_chars: int = 32_767                  # Excel's own limit for one cell
 
     @classmethod
-    def from_env(cls, environ=None) -> "Limits":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Limits":
         environ = os.environ if environ is None else environ
         changes = {}
         for f in fields(cls):
@@ -52,7 +53,7 @@ class SheetScan:
     max_col: int = 0
     min_col: int = 0
     cells: int = 0
-    formulas: set = field(default_factory=set)     # "J10" style references
+    formulas: set[str] = field(default_factory=set)     # "J10" style references
     far_cell: str | None = None                   # the cell furthest down or right
     partial: bool = False                         # the scan stopped at the first cell past a limit
 
@@ -62,14 +63,15 @@ class SheetScan:
 
 
 def check_extent(sheet: str, scan: SheetScan, limits: Limits) -> None:
-    where = {"sheet": sheet, "cell": scan.far_cell}
+    far = scan.far_cell
     least = "at least " if scan.partial else ""
     if scan.max_row > limits.max_rows:
         raise CpdError("too_many_rows", f"{sheet}: uses rows down to {least}{scan.max_row:,}; a CPD workbook may use "
-                      f"at most {limits.max_rows:,}", **where)
+                      f"at most {limits.max_rows:,}", sheet=sheet, cell=far)
     if scan.max_col > limits.max_columns:
         raise CpdError("too_many_columns", f"{sheet}: uses columns up to {least}{column_letters(scan.max_col)}; a CPD "
-                      f"workbook may use at most {limits.max_columns} ({column_letters(limits.max_columns)})", **where)
+                      f"workbook may use at most {limits.max_columns} ({column_letters(limits.max_columns)})",
+                      sheet=sheet, cell=far)
     if scan.area > limits.max_cells or scan.cells > limits.max_cells:
         raise CpdError("sheet_too_large", f"{sheet}: its used area has {least}{max(scan.area, scan.cells):,} cells; "
-                      f"at most {limits.max_cells:,} allowed", **where)
+                      f"at most {limits.max_cells:,} allowed", sheet=sheet, cell=far)

@@ -6,6 +6,8 @@ header row, found by the same header finder and table scan as every other grid.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..columns import Columns
 from ..errors import CpdError, Problem
 from ..grid.headers import HeaderNames
@@ -14,11 +16,11 @@ from ..grid.table import read_table
 from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile
-from ..values import is_blank
+from ..values import Cell, is_blank
 from ..form.layout import TABLE_HEADER_ROW, labelled_values
 
 
-def as_grid(value) -> list[list]:
+def as_grid(value: Cell) -> list[list[Cell]]:
     """Any range value as a list of rows (a single cell or a single row too)."""
     if value is None:
         return []
@@ -29,7 +31,7 @@ def as_grid(value) -> list[list]:
     return [list(r) for r in value]
 
 
-def _table(grid: list[list], headers: HeaderNames, first_row: int, what: str) -> Columns:
+def _table(grid: list[list[Cell]], headers: HeaderNames, first_row: int, what: str) -> Columns:
     table = read_table(grid, headers, sheet=None, min_matches=2, first_row=first_row)
     if table.header_row is None:
         raise CpdError("no_header_row", f"the {what} range needs its header row (e.g. Start date, Description, "
@@ -37,9 +39,9 @@ def _table(grid: list[list], headers: HeaderNames, first_row: int, what: str) ->
     return table.data
 
 
-def header_values(grid: list[list]) -> dict:
+def header_values(grid: list[list[Cell]]) -> dict[str, Any]:
     """Label / value pairs (Name:, Status:, Covering the period from:, ...) from a block of cells."""
-    out = {}
+    out: dict[str, Any] = {}
     for cells in grid:
         for f, _, j in labelled_values(cells):
             if j is not None:
@@ -47,13 +49,14 @@ def header_values(grid: list[list]) -> dict:
     return out
 
 
-def resolve_profile(profile, header: dict) -> Profile:
+def resolve_profile(profile: Cell, header: dict[str, Any]) -> Profile:
     name = profile if not is_blank(profile) else header.get("profile")
     return load_profile(None if is_blank(name) else str(name).strip())
 
 
-def record_from_ranges(activities, record=None, plan=None, profile=None, *, period_from=None, period_to=None,
-                       status=None, first_row: int = TABLE_HEADER_ROW) -> tuple[Record, Profile, list[Problem]]:
+def record_from_ranges(activities: Cell, record: Cell = None, plan: Cell = None, profile: Cell = None, *,
+                       period_from: Cell = None, period_to: Cell = None, status: Cell = None,
+                       first_row: int = TABLE_HEADER_ROW) -> tuple[Record, Profile, list[Problem]]:
     """A Record from the ranges a formula passes; problems name the sheet row of each bad value."""
     header = header_values(as_grid(record))
     for key, value in (("period_start", period_from), ("period_end", period_to), ("status", status)):

@@ -2,8 +2,11 @@
 custom functions and their HTTP endpoint (Excel on the web and Mac) are all made from it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from ..values import Cell
 from . import sheet
 
 
@@ -18,14 +21,14 @@ class Param:
 @dataclass(frozen=True)
 class Function:
     name: str            # CPD.<name> in Office.js, CPD_<name> in xlwings
-    impl: object
-    params: tuple
+    impl: Callable[..., Any]
+    params: tuple[Param, ...]
     returns: str         # number | text | table
     help: str
     example: str
 
     @property
-    def run(self):
+    def run(self) -> Callable[..., Any]:
         return sheet.safely(self.impl)
 
 
@@ -66,7 +69,7 @@ FUNCTIONS = {f.name: f for f in (
 )}
 
 
-def call(name: str, args: list):
+def call(name: str, args: list[Cell]) -> Any:
     """Run a function by name with positional arguments, as the HTTP endpoint and tests do."""
     fn = FUNCTIONS.get(str(name).upper())
     if fn is None:

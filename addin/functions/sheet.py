@@ -5,31 +5,38 @@ never raises into a cell: it comes back as a readable message naming the row.
 """
 from __future__ import annotations
 
-from ..errors import CpdError
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..errors import CpdError, Problem
 from ..intake import _STATUS_NAMES
 from ..model import Member, Period, Record, Status
-from ..profile import load_profile
+from ..profile import Profile, load_profile
 from ..readiness import assess, target_for
-from ..values import count, is_blank, normalise, to_date, to_number
+from ..values import Cell, count, is_blank, normalise, to_date, to_number
 from .ranges import record_from_ranges
 
+Table = list[list[Cell]]          # what spills into the sheet
 BY = {"category": ("categories", "by_category"), "skill type": ("skill_types", "by_skill_type"),
       "skill_type": ("skill_types", "by_skill_type"), "competence": (None, "by_competence"),
       "objective": (None, "by_objective"), "topic": ("topics", "by_topic")}
 
 
-def _problems_text(problems) -> str:
+def _problems_text(problems: Sequence[Problem]) -> str:
     shown = "; ".join(f"row {p.row}: {p.message}" if p.row else p.message for p in problems[:3])
     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
     return f"Fix {count(len(problems), 'value')}: {shown}{more}"
 
 
-def _record(activities, period_from, period_to, profile, record=None, plan=None, first_row=None):
+def _record(activities: Cell, period_from: Cell, period_to: Cell, profile: Cell, record: Cell = None, plan: Cell = None,
+            first_row: Cell = None) -> tuple[Record, Profile, list[Problem]]:
     kw = {"first_row": int(first_row)} if not is_blank(first_row) else {}
     return record_from_ranges(activities, record, plan, profile, period_from=period_from, period_to=period_to, **kw)
 
 
-def hours(activities, period_from, period_to, category=None, skill_type=None, profile=None, first_row=None):
+def hours(activities: Cell, period_from: Cell, period_to: Cell, category: Cell = None, skill_type: Cell = None,
+          profile: Cell = None, first_row: Cell = None) -> float | str:
     """Hours in the period (apportioned by days), optionally for one category or skill type."""
     rec, prof, problems = _record(activities, period_from, period_to, profile, first_row=first_row)
     if problems:
@@ -51,7 +58,8 @@ def hours(activities, period_from, period_to, category=None, skill_type=None, pr
     return t.hours
 
 
-def hours_by(activities, by, period_from, period_to, profile=None, first_row=None):
+def hours_by(activities: Cell, by: Cell, period_from: Cell, period_to: Cell, profile: Cell = None,
+             first_row: Cell = None) -> Table:
     """Hours in the period by category, skill type, competence, objective or topic: a spilled table."""
     key = normalise(str(by or "category"))
     if key not in BY:
@@ -66,7 +74,8 @@ def hours_by(activities, by, period_from, period_to, profile=None, first_row=Non
     return [[key.capitalize(), f"{prof.unit_title}"]] + (rows or [["(no activities)", 0.0]])
 
 
-def coverage(activities, period_from, period_to, what="category", profile=None, registration=None, first_row=None):
+def coverage(activities: Cell, period_from: Cell, period_to: Cell, what: Cell = "category", profile: Cell = None,
+             registration: Cell = None, first_row: Cell = None) -> Table:
     """Categories (or competences) covered in the period and missing, with hours: a spilled table."""
     rec, prof, problems = _record(activities, period_from, period_to, profile,
                                   record=[["Registration title:", registration]] if registration else None,
@@ -92,14 +101,15 @@ def coverage(activities, period_from, period_to, what="category", profile=None, 
     return [["Category" if labels else "Competence", "Coverage", prof.unit_title]] + rows
 
 
-def target(profile=None, status=None, period_from=None, period_to=None, leave_days=None):
+def target(profile: Cell = None, status: Cell = None, period_from: Cell = None, period_to: Cell = None,
+           leave_days: Cell = None) -> float | str | None:
     """The hours a member with this status needs in the period (pro-rated for leave where the profile does)."""
     prof = load_profile(None if is_blank(profile) else str(profile).strip())
-    st = Status.ACTIVE
+    st: Status | None = Status.ACTIVE
     if not is_blank(status):
         st = _STATUS_NAMES.get(normalise(str(status)))
-        if st is None:
-            return f"Status must be Active, Partially active or Not professionally active; found {status!r}"
+    if st is None:
+        return f"Status must be Active, Partially active or Not professionally active; found {status!r}"
     if prof.hours is None:
         return "No minimum"
     if st in prof.exempt_statuses:
@@ -112,16 +122,16 @@ def target(profile=None, status=None, period_from=None, period_to=None, leave_da
     return target_for(rec, prof)
 
 
-def readiness(record, activities, plan=None, profile=None, first_row=None):
+def readiness(record: Cell, activities: Cell, plan: Cell = None, profile: Cell = None, first_row: Cell = None) -> Table:
     """Overall readiness: verdict and score, one row that spills (READY, 86)."""
     rec, prof, problems = _record(activities, None, None, profile, record=record, plan=plan, first_row=first_row)
     if problems:
         return [["INVALID", _problems_text(problems)]]
     result = assess(rec, prof)
-    return [[{"ready": "READY", "not_ready": "NOT READY", "exempt": "EXEMPT"}[result.verdict], result.score]]
+    return [[result.verdict.label, result.score]]
 
 
-def criteria(record, activities, plan=None, profile=None, first_row=None):
+def criteria(record: Cell, activities: Cell, plan: Cell = None, profile: Cell = None, first_row: Cell = None) -> Table:
     """Each review criterion: criterion, PASS / WARN / FAIL, reason, hint: a spilled table."""
     rec, prof, problems = _record(activities, None, None, profile, record=record, plan=plan, first_row=first_row)
     if problems:
@@ -131,14 +141,14 @@ def criteria(record, activities, plan=None, profile=None, first_row=None):
     return [["Criterion", "Status", "Reason", "Hint"]] + rows
 
 
-def safely(fn):
+def safely(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Run a sheet function so that nothing raises into a cell: errors become one readable line."""
-    def run(*args, **kwargs):
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except CpdError as exc:
             return f"{exc.message}" if not exc.problems else _problems_text(exc.problems)
         except Exception as exc:  # a bug must not show a traceback in a cell either
             return f"Could not calculate ({type(exc).__name__}); please report this"
-    run.__name__, run.__doc__, run.__wrapped__ = fn.__name__, fn.__doc__, fn
     return run

@@ -6,10 +6,10 @@ check points at the same cell the member sees.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..values import normalise
+from ..values import Cell, normalise
 from ..form.layout import SUBMISSION_AREA
 from ..form.refs import column_letters, column_number
 
@@ -47,7 +47,7 @@ class CellMap:
 _SUBMISSION_LABELS = {normalise(label.rstrip(":")): f for f, label, _ in SUBMISSION_AREA}
 
 
-def submission_cells(rows, sheet: str | None) -> CellMap:
+def submission_cells(rows: Iterable[Sequence[Cell]], sheet: str | None) -> CellMap:
     """Where Check and Submit write (Last check:, Submission id:, ...): the cell right of each of the
     Submission area's labels in ``rows`` (the rows above the activity table), wherever the member has them."""
     labels: dict[str, str] = {}

@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..values import normalise
-from ..form.layout import header_names
+from ..form.layout import Column, header_names
+from ..values import Cell, normalise
 
 MAX_HEADER_CHARS = 200          # longer text is a value, not a header
 _ASIDE = re.compile(r"\(.*?\)")
 # Headers matched by meaning when no name matches: a member's own words for the reflection column
 # ("What I learnt / how applied", "Lessons learned", "Reflection on practice").
-MEANINGS = (("reflection", re.compile(r"\b(?:learnt|learned|reflect\w*|lessons|how (?:\w+ )?(?:was |were |is )?applied)\b")),)
+MEANINGS = (("reflection",
+             re.compile(r"\b(?:learnt|learned|reflect\w*|lessons|how (?:\w+ )?(?:was |were |is )?applied)\b")),)
 
 
 def header_key(raw: object) -> str | None:
@@ -31,7 +32,7 @@ def header_key(raw: object) -> str | None:
 class HeaderNames:
     """The header names (and synonyms) of a table's columns, normalised, with the field each names."""
 
-    def __init__(self, columns, extra: Mapping[str, Iterable[str]] | None = None):
+    def __init__(self, columns: Sequence[Column], extra: Mapping[str, Iterable[str]] | None = None):
         self.names: dict[str, str] = header_names(columns)
         self.fields = {c.field for c in columns}
         for fld, names in (extra or {}).items():
@@ -49,7 +50,7 @@ class HeaderNames:
             found = next((fld for fld, meaning in MEANINGS if fld in self.fields and meaning.search(key)), None)
         return found
 
-    def fields_in(self, cells: Sequence) -> dict[int, str]:
+    def fields_in(self, cells: Sequence[Cell]) -> dict[int, str]:
         """{column index: field} for the cells of one row that name a field (the first column naming each)."""
         found: dict[int, str] = {}
         seen: set[str] = set()
@@ -62,7 +63,7 @@ class HeaderNames:
         return found
 
 
-def find_header(rows: Sequence[Sequence], names: HeaderNames, *, min_matches: int, scan_rows: int,
+def find_header(rows: Sequence[Sequence[Cell]], names: HeaderNames, *, min_matches: int, scan_rows: int,
                 most: bool = False) -> tuple[int, dict[int, str]] | None:
     """(index in ``rows``, {column index: field}) of the header row among the first ``scan_rows``.
 

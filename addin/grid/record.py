@@ -6,13 +6,15 @@ labels. Every bad value becomes a ``Problem`` naming its sheet and cell.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from ..errors import CpdError, InvalidRecord, Problem
 from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile, load_profiles
-from ..values import BadValue, count, is_blank, plural, to_date
+from ..values import BadValue, Cell, count, is_blank, plural, to_date
 from ..form.layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET)
 from .cells import CellMap, column_letters, submission_cells
 from .headers import HeaderNames, find_header
@@ -67,7 +69,7 @@ def find_record_sheet(source: CellSource) -> str:
                    f"or a header row with columns such as Start date, Description, Hours)")
 
 
-def named_profiles(labels: dict) -> list[Profile]:
+def named_profiles(labels: Mapping[str, tuple[Cell, str | None]]) -> list[Profile]:
     """The bodies the record's 'Institution profile' names (the default one when it names none)."""
     named, where = labels.get("profile", (None, None))
     if is_blank(named):
@@ -78,7 +80,7 @@ def named_profiles(labels: dict) -> list[Profile]:
         raise CpdError(exc.code, exc.message, sheet=RECORD_SHEET, cell=where) from None
 
 
-def resolve_profile(profile, labels: dict) -> Profile:
+def resolve_profile(profile: Profile | str | None, labels: Mapping[str, tuple[Cell, str | None]]) -> Profile:
     if isinstance(profile, Profile):
         return profile
     if profile is not None:
@@ -116,12 +118,13 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
     record, problems = build_record(header, plan.data.mappings(), table.data, prof, month_first=month_first)
     placed = []
     for p in problems:
-        if p.field and p.field.startswith("plan."):
-            placed.append(p.at(PLAN_SHEET, plan.cells.cell(p.row, p.field[5:]) or f"B{p.row}"))
+        fld = p.field or ""
+        if fld.startswith("plan.") and p.row is not None:
+            placed.append(p.at(PLAN_SHEET, plan.cells.cell(p.row, fld[5:]) or f"B{p.row}"))
         elif p.row is None:      # a header field
-            placed.append(p.at(sheet, table.cells.label_cell(p.field) or _label_cell(p.field)))
+            placed.append(p.at(sheet, table.cells.label_cell(fld) or _label_cell(fld)))
         else:
-            placed.append(p.at(sheet, table.cells.cell(p.row, p.field) or f"A{p.row}"))
+            placed.append(p.at(sheet, table.cells.cell(p.row, fld) or f"A{p.row}"))
     problems = table.problems + plan.problems + placed
     problems.sort(key=lambda p: (p.sheet != sheet, p.row or 0, p.cell or ""))
     return GridRead(record=record, profile=prof, problems=problems, sheet=sheet, cells=table.cells,
@@ -129,9 +132,9 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
                     bodies=tuple(named) if len(named) > 1 else ())
 
 
-def _latest(values, month_first: bool):
+def _latest(values: Iterable[Cell], month_first: bool) -> date | None:
     """The latest readable date among a column's values (None when there is none)."""
-    found = []
+    found: list[date] = []
     for v in values:
         try:
             d = to_date(v, month_first=month_first)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..errors import CpdError
 from ..form.layout import PLAN_SHEET, RECORD_SHEET
 from ..form.limits import Limits
 from .cells import cell_name, column_letters, split_cell
 from .source import ValuesSource
+from ..values import Cell
 
 _RANGE = re.compile(r"^(?:'((?:[^']|'')*)'|([^!]+))!([A-Za-z]+)(\d+)(?::[A-Za-z]*\d*)?$")
 
@@ -53,14 +55,14 @@ def _title_and_origin(a1: str) -> tuple[str, int, int]:
     return title, col, row
 
 
-def _grid(value_range: Mapping) -> tuple[str, list[list]]:
+def _grid(value_range: Mapping[str, Any]) -> tuple[str, list[list[Cell]]]:
     """(sheet title, rows from A1) of one valueRange; numbers as floats, as a spreadsheet holds them."""
     title, col, row = _title_and_origin(str(value_range.get("range", "")))
     values = value_range.get("values") or []
     if not isinstance(values, list):
         raise CpdError("sheets_bad_response", "the Sheets API returned values that are not rows")
     pad = [""] * col
-    rows = [[] for _ in range(row - 1)]
+    rows: list[list[Cell]] = [[] for _ in range(row - 1)]
     for r in values:
         if not isinstance(r, list):
             raise CpdError("sheets_bad_response", "the Sheets API returned values that are not rows")
@@ -68,7 +70,7 @@ def _grid(value_range: Mapping) -> tuple[str, list[list]]:
     return title, rows
 
 
-def _formula_cells(values: list[list], formulas: list[list]) -> set[str]:
+def _formula_cells(values: list[list[Cell]], formulas: list[list[Cell]]) -> set[str]:
     found = set()
     for r, (vals, forms) in enumerate(zip(values, formulas), 1):
         for c, f in enumerate(forms):
@@ -77,11 +79,11 @@ def _formula_cells(values: list[list], formulas: list[list]) -> set[str]:
     return found
 
 
-def sheets_source(name: str, value_ranges: Sequence[Mapping], formula_ranges: Sequence[Mapping],
+def sheets_source(name: str, value_ranges: Sequence[Mapping[str, Any]], formula_ranges: Sequence[Mapping[str, Any]],
                   limits: Limits | None = None) -> ValuesSource:
     """The cell source for a Google Sheet from its two ``values:batchGet`` answers (the same ranges,
     as values and as formulas), checked against the limits like any other grid."""
-    sheets: dict[str, list[list]] = {}
+    sheets: dict[str, list[list[Cell]]] = {}
     formulas: dict[str, set[str]] = {}
     by_title = dict(_grid(vr) for vr in formula_ranges)
     for vr in value_ranges:

@@ -14,6 +14,7 @@ from ..form.limits import Limits
 from ..form.limits import check_extent
 from ..form.limits import SheetScan
 from .cells import cell_name, column_letters
+from ..values import Cell
 
 
 @runtime_checkable
@@ -30,7 +31,7 @@ class CellSource(Protocol):
     def sheet_names(self) -> list[str]:
         """The sheets, in order."""
 
-    def table(self, sheet: str, max_rows: int | None = None) -> list[list]:
+    def table(self, sheet: str, max_rows: int | None = None) -> list[list[Cell]]:
         """The sheet's rows from row 1, each from column A (at most ``max_rows`` rows)."""
 
     def formulas(self, sheet: str) -> set[str]:
@@ -49,7 +50,7 @@ class ValuesSource:
     named: "sheet" (``Record!J10``), "csv" (``row 10, column J``) or "table" (``table 1, row 3,
     column 2``). ``lines`` is free text around the tables (a Word document's paragraphs)."""
 
-    def __init__(self, name: str, sheets: Mapping[str, Sequence[Sequence]], *,
+    def __init__(self, name: str, sheets: Mapping[str, Sequence[Sequence[Cell]]], *,
                  formulas: Mapping[str, set[str]] | None = None, limits: Limits | None = None,
                  kind: str = "sheet", lines: Sequence[str] = ()):
         self.name = name
@@ -68,7 +69,7 @@ class ValuesSource:
     def sheet_names(self) -> list[str]:
         return list(self._rows)
 
-    def table(self, sheet: str, max_rows: int | None = None) -> list[list]:
+    def table(self, sheet: str, max_rows: int | None = None) -> list[list[Cell]]:
         rows = self._rows[sheet]
         return rows if max_rows is None else rows[:max_rows]
 
@@ -83,7 +84,7 @@ class ValuesSource:
         return f"{sheet}!{cell_name(column, row)}"
 
 
-def _check(title: str, rows: list[list], limits: Limits) -> None:
+def _check(title: str, rows: list[list[Cell]], limits: Limits) -> None:
     """A sheet's extent against the limits, as an .xlsx sheet's is checked (the furthest cell named)."""
     if not rows:
         return

@@ -13,6 +13,7 @@ from ..errors import CpdError, Problem
 from ..form.layout import HEADER_SCAN_ROWS, labelled_values
 from .cells import CellMap, cell_name, split_cell
 from .headers import HeaderNames, find_header
+from ..values import Cell
 
 FORMULA_OK = frozenset({"evidence"})     # a HYPERLINK() there is fine: it is not scored
 
@@ -22,13 +23,13 @@ class Table:
     sheet: str | None
     header_row: int | None = None                         # the sheet row of the header
     cells: CellMap = field(default_factory=lambda: CellMap(None))
-    labels: dict = field(default_factory=dict)            # header field -> (value, cell)
+    labels: dict[str, tuple[Cell, str]] = field(default_factory=dict)   # header field -> (value, cell)
     data: Columns = field(default_factory=Columns)        # the rows under the header, by field
-    problems: list = field(default_factory=list)
-    above: Sequence = ()                                  # the rows above the header, from the first
+    problems: list[Problem] = field(default_factory=list)
+    above: Sequence[Sequence[Cell]] = ()                  # the rows above the header, from the first
 
 
-def read_table(rows: Sequence[Sequence], names: HeaderNames, *, sheet: str | None, min_matches: int,
+def read_table(rows: Sequence[Sequence[Cell]], names: HeaderNames, *, sheet: str | None, min_matches: int,
                scan_rows: int = HEADER_SCAN_ROWS, first_row: int = 1, formulas: Collection[str] = (),
                want_labels: bool = False, max_chars: int | None = None, max_rows: int | None = None) -> Table:
     """The table in ``rows`` (``rows[0]`` being sheet row ``first_row``); ``header_row`` None if none.
@@ -65,7 +66,7 @@ def read_table(rows: Sequence[Sequence], names: HeaderNames, *, sheet: str | Non
     return table
 
 
-def _labels(table: Table, cells, r: int, formulas: Collection[str], max_chars: int | None) -> None:
+def _labels(table: Table, cells: Sequence[Cell], r: int, formulas: Collection[str], max_chars: int | None) -> None:
     for f, i, j in labelled_values(cells):
         if f in table.labels:
             continue

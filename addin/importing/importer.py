@@ -8,15 +8,16 @@ row's Notes as "Header: value", and each unreadable value is reported with its c
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from ..errors import CpdError, Problem
 from ..profile import Profile
-from ..values import BadValue, is_blank, normalise, text
+from ..values import BadValue, Cell, is_blank, normalise, text
 from ..grid.cells import cell_name
 from ..grid.headers import HeaderNames, find_header
 from ..grid.record import PLAN_HEADERS as _PLAN_HEADERS
@@ -51,25 +52,25 @@ class ImportResult:
     profile: Profile
     source: str
     sheet: str
-    header: dict = field(default_factory=dict)
-    activities: list = field(default_factory=list)
-    objectives: list = field(default_factory=list)
-    mapped: list = field(default_factory=list)       # (source header, template column)
-    unmapped: list = field(default_factory=list)     # source headers carried into Notes
-    problems: list = field(default_factory=list)     # values that could not be read (kept in Notes)
-    notes: list = field(default_factory=list)        # what the import assumed
+    header: dict[str, Any] = field(default_factory=dict)
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    objectives: list[dict[str, Any]] = field(default_factory=list)
+    mapped: list[tuple[str, str]] = field(default_factory=list)       # (source header, template column)
+    unmapped: list[str] = field(default_factory=list)     # source headers carried into Notes
+    problems: list[Problem] = field(default_factory=list)     # values that could not be read (kept in Notes)
+    notes: list[str] = field(default_factory=list)        # what the import assumed
 
 
 @dataclass
 class Found:
     """The sheet the table is on, its rows (row 1 first), the header's row number and its columns."""
     sheet: str
-    rows: list
+    rows: list[list[Cell]]
     header_row: int
-    columns: dict
+    columns: dict[int, str]                 # column index -> field
 
 
-def _find_table(tables: Mapping[str, list], names: HeaderNames) -> Found | None:
+def _find_table(tables: Mapping[str, list[list[Cell]]], names: HeaderNames) -> Found | None:
     """The sheet and row whose cells name the most fields (at least two), and its columns."""
     best = None
     for sheet, rows in tables.items():
@@ -79,10 +80,10 @@ def _find_table(tables: Mapping[str, list], names: HeaderNames) -> Found | None:
     return best
 
 
-def _labels_from_cells(rows: list, upto_row: int) -> dict:
-    out = {}
+def _labels_from_cells(rows: list[list[Cell]], upto_row: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for cells in rows[:upto_row - 1]:
-        for i, v in enumerate(cells):      # "NAME: Jo Bloggs" in one cell
+        for v in cells:                    # "NAME: Jo Bloggs" in one cell
             if isinstance(v, str) and ":" in v:
                 label, _, rest = v.partition(":")
                 f = _LABELS.get(normalise(label))
@@ -94,7 +95,7 @@ def _labels_from_cells(rows: list, upto_row: int) -> dict:
     return out
 
 
-def _labels_from_lines(lines: list[str]) -> dict:
+def _labels_from_lines(lines: list[str]) -> dict[str, Any]:
     """The tracker form's header written as paragraphs: NAME: ..., MEMBERSHIP NUMBER: ..., PERIOD FROM: ... TO: ..."""
     joined = "\n".join(lines)
     out = {}
@@ -124,7 +125,7 @@ def import_record(path: Path, profile: Profile, *, month_first: bool = False,
         raise CpdError("no_activity_table", f"{path.name}: no header row with CPD columns (such as Date, Activity, "
                        f"Hours, What did you learn) in the first {HEADER_SEARCH_ROWS} rows")
     header_row = found.header_row
-    in_template = {c.field for c in columns_for(profile)}       # a column the new workbook has no place for goes to Notes
+    in_template = {c.field for c in columns_for(profile)}    # a column the new workbook has no place for: to Notes
     columns = {i: f for i, f in found.columns.items() if f in in_template}
     result = ImportResult(profile=profile, source=path.name, sheet=found.sheet)
     labels = _labels_from_cells(found.rows, header_row)
@@ -165,8 +166,8 @@ def _fill_period(result: ImportResult) -> None:
                         f"Record sheet if needed")
 
 
-def _header(labels: dict, result: ImportResult, month_first: bool) -> dict:
-    header = {}
+def _header(labels: dict[str, Any], result: ImportResult, month_first: bool) -> dict[str, Any]:
+    header: dict[str, Any] = {}
     for f in ("name", "membership_number", "grade", "registration", "status", "carried_over", "leave_days"):
         if f in labels and not is_blank(labels[f]):
             header[f] = labels[f] if isinstance(labels[f], (int, float)) and f in ("carried_over", "leave_days") \
@@ -182,13 +183,14 @@ def _header(labels: dict, result: ImportResult, month_first: bool) -> dict:
     return header
 
 
-def _dt(d: date | None):
+def _dt(d: date | None) -> datetime | None:
     return datetime(d.year, d.month, d.day) if d else None
 
 
-def _row(where, r: int, cells, formulas: set, columns: dict, unmapped: dict, result: ImportResult,
-         month_first: bool, hours_per_day: float) -> tuple[dict, list]:
-    row: dict = {}
+def _row(where: Callable[[int], str], r: int, cells: Sequence[Cell], formulas: set[str], columns: dict[int, str],
+         unmapped: dict[int, str], result: ImportResult, month_first: bool, hours_per_day: float
+         ) -> tuple[dict[str, Any], list[str]]:
+    row: dict[str, Any] = {}
     notes: list[str] = []
     profile = result.profile
     for i, f in columns.items():
@@ -232,13 +234,13 @@ def _row(where, r: int, cells, formulas: set, columns: dict, unmapped: dict, res
     return row, notes
 
 
-def _plan(tables: Mapping[str, list]) -> list[dict]:
+def _plan(tables: Mapping[str, list[list[Cell]]]) -> list[dict[str, Any]]:
     if PLAN_SHEET not in tables:
         return []
     found = _find_table({PLAN_SHEET: tables[PLAN_SHEET]}, _PLAN_HEADERS)
     if not found:
         return []
-    out = []
+    out: list[dict[str, Any]] = []
     for cells in found.rows[found.header_row:]:
         obj = {f: cells[i] for i, f in found.columns.items() if i < len(cells) and not is_blank(cells[i])}
         if obj.get("objective"):

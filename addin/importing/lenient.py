@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 
 from ..values import BadValue, duration_hours, is_blank, shown, to_date
@@ -42,7 +43,8 @@ def parse_dates(value: object, *, month_first: bool = False) -> tuple[date | Non
     if m:                                            # 12-14 Mar 2025
         y, mo = int(m[4]), _month(m[3])
         return _checked(date, y, mo, int(m[1]), s), _checked(date, y, mo, int(m[2]), s)
-    m = re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}{_DASH}(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}})",
+    m = re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}{_DASH}"
+                     rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}})",
                      low)
     if m:                                            # 28 Feb - 2 Mar 2025
         y = int(m[5])
@@ -58,7 +60,7 @@ def parse_dates(value: object, *, month_first: bool = False) -> tuple[date | Non
     return to_date(s, month_first=month_first), None
 
 
-def _checked(make, y, mo, d, raw):
+def _checked(make: Callable[[int, int, int], date], y: int, mo: int, d: int, raw: object) -> date:
     try:
         return make(y, mo, d)
     except ValueError:
@@ -87,7 +89,7 @@ def parse_hours(value: object, *, hours_per_day: float = HOURS_PER_DAY) -> float
                    f"found {shown(value)}")
 
 
-def _bounded(hours: float, raw) -> float:
+def _bounded(hours: float, raw: object) -> float:
     if hours != hours or hours < 0 or hours > 5000:
         raise BadValue("hours_not_number", f"hours must be from 0 to 5000, found {shown(raw)}")
     return round(hours, 4)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 from ..errors import CpdError
 from ..grid.source import CellSource, ValuesSource
@@ -54,7 +55,8 @@ def _csv(data: bytes, name: str, limits: Limits) -> ValuesSource:
                 raise CpdError("too_many_columns", f"{name}: row {i} has {len(row)} columns; at most "
                                f"{limits.max_columns} allowed")
             if any(len(v) > limits.max_cell_chars for v in row):
-                raise CpdError("cell_too_long", f"{name}: row {i} has a value over {limits.max_cell_chars:,} characters")
+                raise CpdError("cell_too_long",
+                               f"{name}: row {i} has a value over {limits.max_cell_chars:,} characters")
             rows.append(row)
     except csv.Error as exc:
         raise CpdError("malformed_csv", f"{name}: not readable as CSV ({exc})") from None
@@ -87,6 +89,6 @@ def _docx(data: bytes, name: str, limits: Limits) -> ValuesSource:
     return ValuesSource(name, tables, limits=limits, kind="table", lines=lines)
 
 
-def _cell_text(cell) -> str:
+def _cell_text(cell: Any) -> str:          # a python-docx table cell
     return "\n".join(p.text for p in cell.paragraphs).strip()
 

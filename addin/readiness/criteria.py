@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from ..model import Period, Record
 from ..profile import CriterionSpec, Profile
 from ..values import count, plural
-from .result import PASS, WARN, Outcome
+from ..statuses import PASS, WARN
+from .result import Outcome
 from .totals import Totals, covered_categories, hours_in, in_period
 
 PLANNING_STATUSES = {"planned", "in progress", "not started", ""}
@@ -53,15 +55,15 @@ def fmt_date(d: date) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
-def fmt_rows(rows, limit: int = 8) -> str:
+def fmt_rows(rows: Iterable[int], limit: int = 8) -> str:
     rows = sorted(rows)
     head = ", ".join(str(r) for r in rows[:limit])
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
     return f"{plural(len(rows), 'row')} {head}{more}"
 
 
-def join_or(items) -> str:
-    items = list(items)
+def join_or(found: Iterable[str]) -> str:
+    items = list(found)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
@@ -108,7 +110,7 @@ def total_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     reason = f"{fmt_hours(got)} of {fmt_hours(need)} {unit}"
     if got + 1e-9 >= need:
         return Outcome(PASS, reason)
-    alt = ctx.profile.hours.alternative
+    alt = ctx.profile.hours.alternative if ctx.profile.hours else None
     if alt:
         years, alt_hours = alt
         window = Period.years_ending(ctx.period.end, years)
@@ -156,10 +158,11 @@ def category_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
 
 
 def skill_mix(ctx: Context, spec: CriterionSpec) -> Outcome:
+    by_group: Mapping[str, float]
     if ctx.profile.hours:
         by_group = ctx.totals.by_skill_group
     else:                                  # no hours apply: each activity counts once
-        group_of = {t.id: t.group for t in ctx.profile.skill_types}
+        group_of = {t.id: t.group or "" for t in ctx.profile.skill_types}
         by_group = Counter(group_of[a.skill_type] for a in ctx.totals.activities if a.skill_type)
     groups = {"technical": float(by_group.get("technical", 0.0)), "soft": float(by_group.get("soft", 0.0))}
     unset = [a.row for a in ctx.totals.activities if not a.skill_type]
@@ -204,7 +207,8 @@ def _fewer_words(s: str, need: int) -> bool:
 
 
 # The What? / So what? / Now what? prompts, as the Guidance sheet and the reflection cells' input message ask them.
-REFLECTION_HINT = "What did you do and learn? So what: why does it matter to your work? Now what: how did or will you apply it?"
+REFLECTION_HINT = ("What did you do and learn? So what: why does it matter to your work? Now what: how did or will you "
+                   "apply it?")
 
 
 def reflection(ctx: Context, spec: CriterionSpec) -> Outcome:

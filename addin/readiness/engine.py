@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from types import EllipsisType
+from typing import Any
 
 from ..model import Record, Status
 from ..profile import Profile
 from . import criteria
-from .result import FAIL, PASS, STATUS_SCORE, CriterionResult, Readiness
+from ..statuses import FAIL, PASS, STATUS_SCORE, Verdict
+from .result import CriterionResult, Readiness
 from ..frameworks import load_framework
-from .totals import compute_totals, covered_categories
+from .totals import Totals, compute_totals, covered_categories
 
 
 def target_for(record: Record, profile: Profile) -> float | None:
@@ -50,7 +53,8 @@ def review_period(record: Record, body: Profile, period_text: str | None = None,
     period = body.period_ending(record.period.end)
     if period == record.period:
         return record, None
-    return replace(record, period=period), f"{body.short_name} reviews {period} (its own period ending with the workbook's)"
+    return (replace(record, period=period),
+            f"{body.short_name} reviews {period} (its own period ending with the workbook's)")
 
 
 def carry_forward(earned: float, counted: float, target: float | None, profile: Profile) -> float:
@@ -74,12 +78,12 @@ def carried_from_log(record: Record, profile: Profile) -> float | None:
     return carry_forward(earned, earned, target_for(before, profile), profile)
 
 
-def carried_over(record: Record, profile: Profile, from_log: float | None = ...) -> float:
+def carried_over(record: Record, profile: Profile, from_log: float | None | EllipsisType = ...) -> float:
     """Hours brought forward that count this period: at most the profile's cap. ``from_log``: what
     ``carried_from_log`` gave, when the caller has it already."""
     if profile.hours is None or not profile.hours.carry_over_max:
         return 0.0
-    if from_log is ...:
+    if isinstance(from_log, EllipsisType):
         from_log = carried_from_log(record, profile)
     return min(record.member.carried_over if from_log is None else from_log, profile.hours.carry_over_max)
 
@@ -125,15 +129,15 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
     weights = sum(r.weight for r in results) or 1.0
     score = round(100 * sum(r.weight * STATUS_SCORE[r.status] for r in results) / weights)
     if record.member.status in profile.exempt_statuses:
-        verdict = "exempt"
+        verdict = Verdict.EXEMPT
     else:
-        verdict = "not_ready" if any(r.status == FAIL for r in results) else "ready"
+        verdict = Verdict.NOT_READY if any(r.status == FAIL for r in results) else Verdict.READY
     return Readiness(profile_id=profile.id, period=record.period, verdict=verdict, score=score, target=target,
                      counted_hours=counted, unit=unit, criteria=tuple(results), totals=totals,
                      coverage=coverage(record, profile, totals), notes=tuple(notes))
 
 
-def coverage(record: Record, profile: Profile, totals) -> dict:
+def coverage(record: Record, profile: Profile, totals: Totals) -> dict[str, Any]:
     """Which categories and competences the period's CPD covers, and which it misses."""
     covered = covered_categories(totals, profile)
     result = {"categories": {"covered": covered,

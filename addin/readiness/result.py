@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import Period
+from ..statuses import CriterionStatus, Verdict
 from .totals import Totals, _round
-
-PASS, WARN, FAIL = "pass", "warn", "fail"
-STATUS_SCORE = {PASS: 1.0, WARN: 0.5, FAIL: 0.0}
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What a criterion kind decides: a status, why, and what to do about it."""
 
-    status: str
+    status: CriterionStatus
     reason: str
     hint: str | None = None
     rows: tuple[int, ...] = ()
@@ -25,13 +24,13 @@ class CriterionResult:
     id: str
     kind: str
     title: str
-    status: str
+    status: CriterionStatus
     reason: str
     hint: str | None
     rows: tuple[int, ...]
     weight: float
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "title": self.title, "status": self.status,
                 "reason": self.reason, "hint": self.hint, "rows": list(self.rows), "weight": self.weight}
 
@@ -40,21 +39,21 @@ class CriterionResult:
 class Readiness:
     profile_id: str
     period: Period
-    verdict: str                     # ready | not_ready | exempt
+    verdict: Verdict
     score: int                       # 0-100
     target: float | None             # hours required, after pro-rating; None where no hours apply
     counted_hours: float             # hours that count to the target, carry-over included
     unit: str
     criteria: tuple[CriterionResult, ...]
     totals: Totals
-    coverage: dict = field(default_factory=dict)   # categories / competences: covered and missing
+    coverage: dict[str, Any] = field(default_factory=dict)   # categories / competences: covered and missing
     notes: tuple[str, ...] = field(default=())
 
     @property
     def ready(self) -> bool:
-        return self.verdict in ("ready", "exempt")
+        return self.verdict in (Verdict.READY, Verdict.EXEMPT)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "profile": self.profile_id,
             "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},

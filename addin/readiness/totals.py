@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
 from ..model import Activity, Period, Record
 from ..profile import Profile
@@ -43,15 +45,15 @@ class Totals:
     hours: float                      # all hours in the period, apportioned
     counted: float                    # what counts to the target: category caps applied
     formal: float
-    by_category: dict                 # category id (or "" for none) -> hours
-    by_skill_type: dict
-    by_skill_group: dict              # technical / soft / "" -> hours
-    by_competence: dict
-    by_objective: dict
-    by_topic: dict
-    activities: tuple                 # in-period activities, by row
+    by_category: dict[str, float]     # category id (or "" for none) -> hours
+    by_skill_type: dict[str, float]
+    by_skill_group: dict[str, float]  # technical / soft / "" -> hours
+    by_competence: dict[str, float]
+    by_objective: dict[str, float]
+    by_topic: dict[str, float]
+    activities: tuple[Activity, ...]  # in-period activities, by row
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         r = _round
         return {
             "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
@@ -78,13 +80,13 @@ def _round(x: float) -> float:
     return round(x, 4) + 0.0
 
 
-def _sums(groups: dict, order=()) -> dict:
+def _sums(groups: Mapping[str, list[float]], order: Sequence[str] = ()) -> dict[str, float]:
     """Exact sums of grouped hours: the keys in ``order`` first (0 when absent), then the rest sorted."""
     ordered = list(order) + sorted(k for k in groups if k not in order)
     return {k: math.fsum(groups[k]) if k in groups else 0.0 for k in ordered}
 
 
-def _in_period(record: Record, period: Period) -> tuple[list, list]:
+def _in_period(record: Record, period: Period) -> tuple[list[Activity], list[float]]:
     """The activities that touch the period, by row, and each one's hours in it."""
     start, end = period.start, period.end
     acts = sorted((a for a in record.activities if a.start_date <= end and a.end_date >= start), key=_ROW)
@@ -96,11 +98,11 @@ def _in_period(record: Record, period: Period) -> tuple[list, list]:
 def compute_totals(record: Record, profile: Profile, period: Period | None = None) -> Totals:
     period = period or record.period
     acts, hours = _in_period(record, period)
-    cat: dict = defaultdict(list)
-    skill: dict = defaultdict(list)
-    comp: dict = defaultdict(list)
-    obj: dict = defaultdict(list)
-    topic: dict = defaultdict(list)
+    cat: defaultdict[str, list[float]] = defaultdict(list)
+    skill: defaultdict[str, list[float]] = defaultdict(list)
+    comp: defaultdict[str, list[float]] = defaultdict(list)
+    obj: defaultdict[str, list[float]] = defaultdict(list)
+    topic: defaultdict[str, list[float]] = defaultdict(list)
     for a, h in zip(acts, hours):        # one pass: each activity's hours into each of its groups
         cat[a.category or ""].append(h)
         skill[a.skill_type or ""].append(h)
@@ -110,7 +112,7 @@ def compute_totals(record: Record, profile: Profile, period: Period | None = Non
             comp[c].append(h)
         for t in a.topics:
             topic[t].append(h)
-    group: dict = defaultdict(list)
+    group: defaultdict[str, list[float]] = defaultdict(list)
     group_of = {t.id: t.group for t in profile.skill_types}
     for k, hs in skill.items():
         group[group_of.get(k, "") or ""].extend(hs)

@@ -5,11 +5,28 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..extras import available
+
+if TYPE_CHECKING:                 # matplotlib comes with the [report] extra: imported where a chart is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..trends import PeriodFigures
+
+Items = Sequence[tuple[str, float]]        # (label, value) bars
 
 BLUE, GREY, RED = "#1F4E78", "#B0B7C3", "#C0392B"
 
 
-def _encode(fig, dpi: int | None) -> str:
+def drawable() -> bool:
+    """Whether charts can be drawn here: matplotlib comes with the [report] extra."""
+    return available("matplotlib")
+
+
+def _encode(fig: Figure, dpi: int | None) -> str:
     """The chart as markup for the page: inline SVG, or an <img> of a PNG at ``dpi``."""
     import matplotlib
     buf = io.BytesIO()
@@ -22,7 +39,7 @@ def _encode(fig, dpi: int | None) -> str:
     return f'<img alt="charts" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
-def _plain(ax, title: str) -> None:
+def _plain(ax: Axes, title: str) -> None:
     """A panel's title, small tick labels, and no top or right frame."""
     ax.set_title(title, fontsize=10)
     ax.tick_params(labelsize=8)
@@ -30,7 +47,7 @@ def _plain(ax, title: str) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _bars(ax, items, unit: str, title: str, colour=BLUE) -> None:
+def _bars(ax: Axes, items: Items, unit: str, title: str, colour: str = BLUE) -> None:
     names = [n for n, _ in items][::-1]
     values = [v for _, v in items][::-1]
     bars = ax.barh(names, values, color=[colour if v > 0 else GREY for v in values])
@@ -40,7 +57,7 @@ def _bars(ax, items, unit: str, title: str, colour=BLUE) -> None:
     _plain(ax, title)
 
 
-def record_charts(categories, skills, competences, target: float | None, counted: float, unit: str,
+def record_charts(categories: Items, skills: Items, competences: Items, target: float | None, counted: float, unit: str,
                   dpi: int | None = None) -> str:
     """One figure, a panel each: hours by category with the total counted against the target (a dashed
     line), the skill mix, and hours per competence (grey: not covered). One figure is drawn and laid
@@ -69,7 +86,7 @@ def record_charts(categories, skills, competences, target: float | None, counted
 PALETTE = ("#1F4E78", "#4E8CC2", "#9CC3E4", "#2E7D32", "#8BC34A", "#F2A93B", "#8E6C8A", "#B0B7C3")
 
 
-def _stacked(ax, labels, series: dict, title: str, unit: str) -> None:
+def _stacked(ax: Axes, labels: list[str], series: dict[str, list[float]], title: str, unit: str) -> None:
     """Bars per period, stacked by series (category or skill group), with a legend."""
     bottom = [0.0] * len(labels)
     for i, (name, values) in enumerate(series.items()):
@@ -80,7 +97,7 @@ def _stacked(ax, labels, series: dict, title: str, unit: str) -> None:
     _plain(ax, title)
 
 
-def trend_chart(periods, dpi: int | None = None) -> str:
+def trend_chart(periods: Sequence[PeriodFigures], dpi: int | None = None) -> str:
     """The periods side by side, a panel each: hours counted against the target, the category mix, the
     skill mix, and how many competences CPD has covered so far."""
     from matplotlib.figure import Figure
@@ -100,7 +117,7 @@ def trend_chart(periods, dpi: int | None = None) -> str:
     _stacked(cats, labels, {n: [p.by_category.get(n, 0.0) for p in periods] for n in names}, "Category mix", unit)
     groups = list(dict.fromkeys(k for p in periods for k in p.by_skill_group))
     _stacked(skills, labels, {n: [p.by_skill_group.get(n, 0.0) for p in periods] for n in groups}, "Skill mix", unit)
-    seen: set = set()
+    seen: set[str] = set()
     covered = []
     for p in periods:
         seen.update(p.competences)

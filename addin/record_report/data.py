@@ -3,12 +3,14 @@ mentor annotations. Pure: no files, no rendering."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ..export import activity_labels
 from ..frameworks import load_framework
-from ..model import Annotation, Record
+from ..model import Activity, Annotation, Record
 from ..profile import Profile
 from ..readiness import Readiness
 from ..readiness.criteria import fmt_hours
@@ -23,32 +25,32 @@ AUDIENCES = ("full", "summary")       # full: institution, mentor; summary: a ma
 class ReportData:
     audience: str
     title: str
-    member: list                      # (label, value) pairs, as on the tracker form
+    member: list[tuple[str, str]]     # (label, value) pairs, as on the tracker form
     verdict: str                      # READY / NOT READY / EXEMPT
     verdict_id: str
     score: int
     hours_line: str
-    criteria: list                    # dicts: status, title, reason, hint
-    notes: list
-    objectives: list                  # dicts: ref, objective, status, target_date, evaluation, activities, hours
-    activities: list                  # dicts, one per activity in the period
-    totals: dict                      # the charts' figures
+    criteria: list[dict[str, Any]]    # status, title, reason, hint
+    notes: list[str]
+    objectives: list[dict[str, Any]]  # ref, objective, status, target_date, evaluation, activities, hours
+    activities: list[dict[str, Any]]  # one per activity in the period
+    totals: dict[str, Any]            # the charts' figures
     unit: str
     generated: str
     trends: Trends | None = None
-    dropped: list = field(default_factory=list)     # what fitting the size took out
+    dropped: list[str] = field(default_factory=list)     # what fitting the size took out
 
 
 def _day(d: date | None) -> str:
     return f"{d.day} {d:%b %Y}" if d else ""
 
 
-def _dates(a) -> str:
+def _dates(a: Activity) -> str:
     return _day(a.start_date) if a.end_date == a.start_date else f"{_day(a.start_date)} to {_day(a.end_date)}"
 
 
 def report_data(record: Record, profile: Profile, readiness: Readiness, *, audience: str = "full",
-                annotations: tuple[Annotation, ...] | list = (), trends: Trends | None = None,
+                annotations: Sequence[Annotation] = (), trends: Trends | None = None,
                 today: date | None = None) -> ReportData:
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}")
@@ -64,8 +66,8 @@ def report_data(record: Record, profile: Profile, readiness: Readiness, *, audie
                       f"({m.status.label} member); {len(t.activities)} activities in the period")
     else:
         hours_line = f"{fmt_hours(t.hours)} {unit} recorded ({profile.short_name} sets no minimum)"
-    notes_by_row: dict = defaultdict(list)
-    verified_by_row: dict = {}
+    notes_by_row: defaultdict[int, list[str]] = defaultdict(list)
+    verified_by_row: dict[int, str] = {}
     for n in annotations:
         if n.activity_row is not None:
             if n.comment:
@@ -74,7 +76,7 @@ def report_data(record: Record, profile: Profile, readiness: Readiness, *, audie
                 verified_by_row[n.activity_row] = f"{n.author}, {_day(n.written_at.date())}"
     period = record.period
     acts = sorted((a for a in record.activities if in_period(a, period)), key=lambda a: (a.start_date, a.row))
-    activities = []
+    activities: list[dict[str, Any]] = []
     for a in acts:
         comments = ([a.mentor_comment] if a.mentor_comment else []) + notes_by_row.get(a.row, [])
         verified = verified_by_row.get(a.row) or (
@@ -82,16 +84,16 @@ def report_data(record: Record, profile: Profile, readiness: Readiness, *, audie
         activities.append({
             "row": a.row, "dates": _dates(a), "title": a.title or "(no title)",
             "hours": fmt_hours(hours_in(a, period)) if a.hours is not None else "",
-            "category": labels["categories"].get(a.category, ""),
-            "skill_type": labels["skill_types"].get(a.skill_type, ""),
+            "category": labels["categories"].get(a.category or "", ""),
+            "skill_type": labels["skill_types"].get(a.skill_type or "", ""),
             "competences": ", ".join(a.competences), "topics": ", ".join(labels["topics"].get(x, x) for x in a.topics),
             "provider": a.provider or "", "reflection": a.reflection or "", "further_action": a.further_action or "",
             "evidence": a.evidence or "", "objective": a.objective or "", "comments": comments,
             "verified": verified or "", "location": a.location or "", "instructor": a.instructor or ""})
-    by_objective: dict = defaultdict(list)
-    for a in activities:
-        if a["objective"]:
-            by_objective[a["objective"]].append(a)
+    by_objective: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+    for shown in activities:
+        if shown["objective"]:
+            by_objective[shown["objective"]].append(shown)
     objectives = [{"ref": o.ref, "objective": o.objective or "", "status": o.status or "", "why": o.why or "",
                    "target_date": _day(o.target_date), "evaluation": o.evaluation or "",
                    "activities": [x["title"] for x in by_objective.get(o.ref, [])],

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from jinja2 import Environment, Template
+
 from ..errors import CpdError
+from ..extras import missing
 from ..workbook.reader import gc_paused
 from . import charts
 from .data import ReportData
@@ -27,7 +30,7 @@ class ReportTooLarge(CpdError):
     pass
 
 
-def _env():
+def _env() -> Environment:
     from jinja2 import Environment, PackageLoader, select_autoescape
     env = Environment(loader=PackageLoader("addin.record_report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
@@ -35,10 +38,10 @@ def _env():
     return env
 
 
-_ENV = None
+_ENV: Environment | None = None
 
 
-def _template():
+def _template() -> Template:
     global _ENV
     if _ENV is None:
         _ENV = _env()
@@ -52,16 +55,20 @@ def _charts(data: ReportData, dpi: int | None) -> list[str]:
 
 
 def report_html(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> str:
-    """The report as one self-contained HTML page (charts inline)."""
+    """The report as one self-contained HTML page (charts inline; none where the [report] extra, which
+    draws them, is not installed)."""
+    with_charts = with_charts and charts.drawable()
     drawn = _charts(data, dpi) if with_charts else []
     trend = (charts.trend_chart(data.trends.periods, dpi)
              if with_charts and data.trends and len(data.trends.periods) > 1 else None)
-    return _template().render(d=data, charts=drawn, trend=trend)
+    return str(_template().render(d=data, charts=drawn, trend=trend))
 
 
 def report_pdf(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> bytes:
     try:
         from weasyprint import HTML
+    except ImportError as exc:      # the [report] extra is not installed
+        raise missing(exc, "a PDF report") or exc from None
     except OSError as exc:          # WeasyPrint needs Pango, a system library
         raise CpdError("pdf_unavailable", "making a PDF needs the Pango library (Debian/Ubuntu: apt install "
                        f"libpango-1.0-0 libpangoft2-1.0-0; macOS: brew install pango); {exc}") from None
@@ -69,12 +76,13 @@ def report_pdf(data: ReportData, *, dpi: int | None = None, with_charts: bool = 
     only_inline = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)   # our charts; no file, no address
     with gc_paused():        # the layout makes many short-lived objects; the collector's passes cost a fifth of it
         html = report_html(data, dpi=dpi, with_charts=with_charts)
-        return HTML(string=html, url_fetcher=only_inline).write_pdf()
+        pdf: bytes = HTML(string=html, url_fetcher=only_inline).write_pdf()
+        return pdf
 
 
 def fit_pdf(data: ReportData, max_bytes: int | None) -> tuple[bytes, list[str]]:
     """The PDF, made smaller step by step until it is at most ``max_bytes``; and what each step gave up."""
-    pdf, dropped = b"", []
+    pdf, dropped = b"", list[str]()
     for gave_up, dpi, with_charts, audience in STEPS:
         if audience == "summary" and data.audience == "summary":
             continue                       # the detail is not there to give up
@@ -83,5 +91,6 @@ def fit_pdf(data: ReportData, max_bytes: int | None) -> tuple[bytes, list[str]]:
         pdf = report_pdf(shown, dpi=dpi, with_charts=with_charts)
         if max_bytes is None or len(pdf) <= max_bytes:
             return pdf, dropped
+    assert max_bytes is not None             # with no limit, the first step's PDF is returned
     raise ReportTooLarge("report_too_large", f"the report is {len(pdf) / 1e6:.2f} MB even with "
                          f"{'; '.join(dropped)} left out, over the {max_bytes / 1e6:.2f} MB asked for")

@@ -9,9 +9,12 @@ row by row.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from openpyxl.utils import get_column_letter
 
-from ..form.layout import HEADER, RECORD_SHEET, TABLE_HEADER_ROW, TABLE_ROWS
+from ..form.layout import HEADER, RECORD_SHEET, TABLE_HEADER_ROW, TABLE_ROWS, Column
+from ..profile import Profile
 
 
 def cell_ref(field: str) -> str:
@@ -23,7 +26,7 @@ class TableRefs:
     """Ranges of the Record table, and the sums over it; with ``body`` (a log kept for several bodies),
     every sum leaves out the activities whose For column names other bodies only."""
 
-    def __init__(self, columns, body=None):
+    def __init__(self, columns: Sequence[Column], body: Profile | None = None) -> None:
         self.letters = {c.field: get_column_letter(i) for i, c in enumerate(columns, 1)}
         self.first = TABLE_HEADER_ROW + 1
         self.last = TABLE_HEADER_ROW + TABLE_ROWS
@@ -33,6 +36,8 @@ class TableRefs:
         """Per row: 1 when the activity counts for the body (its For cell is blank or names it), else 0."""
         b = self.rng("bodies")
         listed = f'","&SUBSTITUTE(LOWER({b})," ","")&","'
+        if self.body is None:
+            return "1"
         names = {self.body.short_name.replace(" ", "").lower(), self.body.id.replace(" ", "").lower()}
         found = "+".join(f'ISNUMBER(SEARCH(",{n},",{listed}))' for n in sorted(names))
         return f"((({b}=\"\")+{found})>0)"

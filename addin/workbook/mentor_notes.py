@@ -8,32 +8,32 @@ title cell. Text is written as text, never as a formula.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from openpyxl.comments import Comment
 from openpyxl.workbook import Workbook
 
 from ..annotations import note_field, note_text, verification
 from ..model import Annotation, Record
-from ..form.layout import PLAN_HEADER_ROW, PLAN_SHEET, RECORD_SHEET, TABLE_HEADER_ROW
+from ..form.layout import PLAN_HEADER_ROW, PLAN_SHEET, RECORD_SHEET, TABLE_HEADER_ROW, Column
 from .writer import set_value
 
 COMMENT_SIZE = (180, 360)          # width, height in points: readable without resizing
 
 
-def annotate(wb: Workbook, record: Record, columns, annotations: Iterable[Annotation]) -> None:
+def annotate(wb: Workbook, record: Record, columns: Sequence[Column], annotations: Iterable[Annotation]) -> None:
     """Write ``annotations`` into ``wb``, a record workbook whose activities are in ``record``'s order from
     the first table row, with the activity ``columns`` (the template's, in order)."""
     col_of = {c.field: i for i, c in enumerate(columns, 1)}
     row_of = {a.row: TABLE_HEADER_ROW + 1 + i for i, a in enumerate(record.activities)}
     ref_row = {o.ref: PLAN_HEADER_ROW + 1 + i for i, o in enumerate(record.objectives)}
-    by_place: dict[tuple, list[Annotation]] = defaultdict(list)
+    by_place: dict[tuple[str, int | str | None], list[Annotation]] = defaultdict(list)
     for a in annotations:
         by_place[("activity", a.activity_row) if a.activity_row is not None else
                  ("objective", a.objective) if a.objective else ("record", None)].append(a)
     ws = wb[RECORD_SHEET]
     for (kind, key), notes in by_place.items():
-        if kind == "activity":
+        if kind == "activity" and isinstance(key, int):
             if key not in row_of:
                 continue                   # the activity is no longer in the record
             cell = ws.cell(row=row_of[key], column=col_of[note_field(col_of)])
@@ -42,7 +42,7 @@ def annotate(wb: Workbook, record: Record, columns, annotations: Iterable[Annota
                 set_value(ws.cell(row=row_of[key], column=col_of["verified_by"]), checked.author)
                 if "verified_on" in col_of:
                     ws.cell(row=row_of[key], column=col_of["verified_on"]).value = checked.written_at.date()
-        elif kind == "objective":
+        elif kind == "objective" and isinstance(key, str):
             if key not in ref_row:
                 continue
             cell = wb[PLAN_SHEET].cell(row=ref_row[key], column=1)

@@ -13,6 +13,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError
@@ -44,10 +45,10 @@ class Package:
 
     data: bytes
     kind: str                                        # "xlsx" or "docx"
-    sheets: dict = field(default_factory=dict)       # sheet name -> part name
-    xml: dict = field(default_factory=dict)          # parts kept in memory: sheets, a docx body
+    sheets: dict[str, str] = field(default_factory=dict)       # sheet name -> part name
+    xml: dict[str, bytes] = field(default_factory=dict)        # parts kept in memory: sheets, a docx body
     limits: Limits = DEFAULT_LIMITS
-    _scans: dict = field(default_factory=dict)
+    _scans: dict[str, SheetScan] = field(default_factory=dict)
 
     def scan(self, sheet: str) -> SheetScan:
         """A sheet's real extent and formula cells, checked against the limits (on first use:
@@ -59,8 +60,8 @@ class Package:
         return self._scans[sheet]
 
 
-def _refuse(code: str, message: str, **where) -> CpdError:
-    return CpdError(code, message, **where)
+def _refuse(code: str, message: str, sheet: str | None = None, cell: str | None = None) -> CpdError:
+    return CpdError(code, message, sheet=sheet, cell=cell)
 
 
 def sniff(data: bytes, filename: str | None = None) -> None:
@@ -114,13 +115,13 @@ def _check_names_and_layout(zf: zipfile.ZipFile, data: bytes, limits: Limits) ->
             raise _refuse("corrupt_zip", "the package is truncated")
         spans.append((off, end, info.orig_filename))
     spans.sort()
-    for (a0, a1, an), (b0, _, bn) in zip(spans, spans[1:]):
+    for (_, a1, an), (b0, _, bn) in zip(spans, spans[1:]):
         if b0 < a1:
             raise _refuse("overlapping_parts", f"parts {an!r} and {bn!r} overlap in the package")
     return infos
 
 
-def _check_declared_sizes(infos, limits: Limits) -> None:
+def _check_declared_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     total = 0
     for info in infos:
         if info.file_size > limits.max_part_bytes:
@@ -148,6 +149,7 @@ def _read_part(data: bytes, info: zipfile.ZipInfo, keep: bool) -> bytes:
     start = _data_offset(data, info)
     view = memoryview(data)[start:start + info.compress_size]
     declared, kept, total, crc, tail = info.file_size, [], 0, 0, b""
+    pieces: Iterator[bytes | memoryview]
     if info.compress_type == zipfile.ZIP_STORED:
         if info.compress_size != declared:
             raise _lying(info)
@@ -169,11 +171,12 @@ def _read_part(data: bytes, info: zipfile.ZipInfo, keep: bool) -> bytes:
     return b"".join(kept) if keep else b""
 
 
-def _inflate(view: memoryview, info: zipfile.ZipInfo):
+def _inflate(view: memoryview, info: zipfile.ZipInfo) -> Iterator[bytes]:
     """The deflate stream's output, at most ``_CHUNK`` bytes a piece, fed ``_FEED`` compressed bytes at a
     time; refused when it ends early or leaves compressed bytes over."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     pos = 0
+    source: bytes | memoryview
     while not inflater.eof:
         if inflater.unconsumed_tail:
             source = inflater.unconsumed_tail
@@ -193,7 +196,8 @@ def _inflate(view: memoryview, info: zipfile.ZipInfo):
 def _data_offset(data: bytes, info: zipfile.ZipInfo) -> int:
     """Where the part's compressed bytes begin: after its local header (checked by the layout check)."""
     fields = _LOCAL_HEADER.unpack_from(data, info.header_offset)
-    return info.header_offset + _LOCAL_HEADER.size + fields[9] + fields[10]
+    name_length, extra_length = int(fields[9]), int(fields[10])
+    return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
 
 
 def _lying(info: zipfile.ZipInfo) -> CpdError:
@@ -278,7 +282,7 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
     return pkg
 
 
-def _find_sheets(pkg: Package, content: dict, limits: Limits) -> None:
+def _find_sheets(pkg: Package, content: dict[str, bytes], limits: Limits) -> None:
     root = _targets(content.get("_rels/.rels", b""))
     book = next((_resolve("", t) for t, typ in root.values() if typ.endswith("/officeDocument")), None)
     if not book or book not in content:
@@ -303,7 +307,7 @@ def _find_sheets(pkg: Package, content: dict, limits: Limits) -> None:
 
 
 @contextmanager
-def failures():
+def failures() -> Iterator[None]:
     """Every exception a parsing stack can raise, as one CpdError with a stable code."""
     try:
         yield
@@ -317,7 +321,8 @@ def failures():
         raise CpdError(code, "the file is damaged: " + ("a part fails its checksum" if code == "bad_crc"
                                                         else "it is not a readable zip package")) from None
     except (ParseError, ExpatError, UnicodeDecodeError) as exc:
-        raise CpdError("malformed_xml", f"a part of the workbook is not well-formed XML ({type(exc).__name__})") from None
+        raise CpdError("malformed_xml",
+                       f"a part of the workbook is not well-formed XML ({type(exc).__name__})") from None
     except (KeyError, IndexError, ValueError, TypeError, NotImplementedError, OverflowError, AttributeError,
             RecursionError, OSError) as exc:
         raise CpdError("unreadable_workbook", f"the workbook cannot be read ({type(exc).__name__})") from None

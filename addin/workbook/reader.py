@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import gc
 import io
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO
 
 import python_calamine
@@ -27,6 +29,7 @@ from ..model import Record
 from ..profile import Profile
 from ..form.limits import Limits
 from .package import Package, failures, inspect_package
+from ..values import Cell
 
 # What reading a workbook gives is what reading any grid gives.
 WorkbookRead = GridRead
@@ -45,7 +48,8 @@ def load_bytes(source: str | Path | bytes | BinaryIO, limits: Limits) -> bytes:
             if path.is_dir():
                 raise CpdError("file_not_found", f"{path} is a folder, not a workbook")
             if size > limits.max_file_bytes:
-                raise CpdError("file_too_large", f"the file is {size:,} bytes; at most {limits.max_file_bytes:,} allowed")
+                raise CpdError("file_too_large",
+                               f"the file is {size:,} bytes; at most {limits.max_file_bytes:,} allowed")
             data = path.read_bytes()
         except FileNotFoundError:
             raise CpdError("file_not_found", f"no such file: {path}") from None
@@ -71,7 +75,7 @@ class XlsxSource:
     def sheet_names(self) -> list[str]:
         return [n for n in self.book.sheet_names if n in self.pkg.sheets]
 
-    def table(self, name: str, max_rows: int | None = None) -> list[list]:
+    def table(self, name: str, max_rows: int | None = None) -> list[list[Cell]]:
         """The sheet's rows from row 1, each from column A (blank cells as "")."""
         self.pkg.scan(name)          # extent checked before calamine builds the sheet
         with calamine_failures():
@@ -87,12 +91,13 @@ class XlsxSource:
 class calamine_failures:
     """calamine's own errors (and a Rust panic, which is a BaseException) as CpdErrors."""
 
-    def __enter__(self):
+    def __enter__(self) -> "calamine_failures":
         self._inner = failures()
         self._inner.__enter__()
         return self
 
-    def __exit__(self, typ, exc, tb):
+    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool | None:
         if exc is None or isinstance(exc, (CpdError, KeyboardInterrupt, SystemExit, GeneratorExit)):
             return self._inner.__exit__(typ, exc, tb)
         if isinstance(exc, python_calamine.PasswordError):
@@ -110,7 +115,7 @@ class calamine_failures:
 
 
 @contextmanager
-def gc_paused():
+def gc_paused() -> Iterator[None]:
     """The cyclic garbage collector held off while a workbook is read.
 
     Reading makes tens of thousands of short-lived objects with no reference cycles (cell
@@ -139,7 +144,8 @@ def read_workbook(source: str | Path | bytes | BinaryIO, profile: Profile | str 
             return read_record(grid, profile, month_first=month_first)
 
 
-def load_record(source, profile: Profile | str | None = None) -> tuple[Record, Profile]:
+def load_record(source: str | Path | bytes | BinaryIO, profile: Profile | str | None = None
+                ) -> tuple[Record, Profile]:
     """The record and its profile; InvalidRecord if any value cannot be read."""
     read = read_workbook(source, profile)
     return read.require(), read.profile

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 from xml.parsers import expat
 
 from ..errors import CpdError
-from ..form.limits import SheetScan
+from ..form.limits import Limits
+from ..form.limits import SheetScan as SheetScan
 from ..form.refs import CELL_REF, column_letters, column_number
 
 _FAST_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')     # 7 digits: beyond any row limit
@@ -50,7 +52,7 @@ def _at_most(number: bytes) -> bytes:
 
 
 @lru_cache(maxsize=64)
-def _not_within(last_row: bytes) -> re.Pattern:
+def _not_within(last_row: bytes) -> re.Pattern[bytes]:
     """A "<c" tag that is not '<c r="' + one capital letter + a row number no larger than
     ``last_row``: an irregular cell, a wider column, or a row beyond the last."""
     shorter = rb"|\d{1,%d}" % (len(last_row) - 1) if len(last_row) > 1 else b""
@@ -69,7 +71,7 @@ def _last_letter(xml: bytes, lo: int, hi: int) -> int:
     return first
 
 
-def within_limits(xml: bytes, limits) -> SheetScan | None:
+def within_limits(xml: bytes, limits: Limits) -> SheetScan | None:
     """The sheet's bounds, when a quick proof shows them inside ``limits``; None when the exact scan must decide.
 
     The bounds returned are upper bounds (rows, columns, cells), enough for the limit checks; the
@@ -99,7 +101,7 @@ def within_limits(xml: bytes, limits) -> SheetScan | None:
     return s
 
 
-def scan_sheet(xml: bytes, limits=None) -> SheetScan:
+def scan_sheet(xml: bytes, limits: Limits | None = None) -> SheetScan:
     """The sheet's extent and formula cells: the quick proof when it holds, else the exact scan."""
     if limits is not None:
         quick = within_limits(xml, limits)
@@ -112,7 +114,7 @@ class _Beyond(Exception):
     """The scan has seen enough: the sheet is past a limit already."""
 
 
-def exact_scan(xml: bytes, limits=None) -> SheetScan:
+def exact_scan(xml: bytes, limits: Limits | None = None) -> SheetScan:
     """Every cell placed as the reader places it: the true extent (or more, never less).
 
     With ``limits`` the scan stops at the first cell past one of them (the extent then names
@@ -122,7 +124,7 @@ def exact_scan(xml: bytes, limits=None) -> SheetScan:
     far = [-1, -1]                          # (row, column), 0-based, of the cell furthest down
     row = [0]                               # the row cells without a reference go in
     col = [0]                               # the column the next cell without a reference takes
-    cell: list = [None]                     # the open cell's place, for its formula
+    cell: list[tuple[int, int] | None] = [None]   # the open cell's place, for its formula
 
     def place(r: int, c: int) -> None:
         s.cells += 1
@@ -139,7 +141,7 @@ def exact_scan(xml: bytes, limits=None) -> SheetScan:
             far[:] = [r, c]
             raise _Beyond
 
-    def start(name: str, attrs: dict) -> None:
+    def start(name: str, attrs: dict[str, Any]) -> None:
         local = name.rpartition(":")[2]
         if local == "c":
             counter = (row[0], col[0])
@@ -167,7 +169,7 @@ def exact_scan(xml: bytes, limits=None) -> SheetScan:
             row[0] += 1
             col[0] = 0
 
-    def refuse(*_args) -> None:
+    def refuse(*_args: object) -> None:
         raise CpdError("dtd_not_allowed", "a sheet declares a DTD; workbooks with DTDs or entities are refused")
 
     parser = expat.ParserCreate()

@@ -3,13 +3,16 @@
 block the add-in functions fill, and the chart of hours by category against the target."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ..form.layout import (LISTS_SHEET, PLAN_HEADER_ROW, PLAN_ROWS, PLAN_SHEET, RECORD_SHEET, SUMMARY_SHEET,
-                           TABLE_HEADER_ROW, TABLE_ROWS)
+                           TABLE_HEADER_ROW, TABLE_ROWS, Column)
 from ..model import Status
 from ..profile import Profile
 from .formulas import TableRefs, cell_ref
@@ -22,7 +25,7 @@ SUMMARY_CELLS = {"target": "B7", "hours": "B8", "carried": "B9", "counted": "B10
 SUMMARY_CATEGORY_ROW = 17
 
 
-def summary_sheet(ws, profile: Profile, columns, also: tuple[Profile, ...] = ()) -> None:
+def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], also: tuple[Profile, ...] = ()) -> None:
     t = TableRefs(columns, profile)
     unit = profile.unit
     ws["A1"] = "CPD summary"
@@ -94,7 +97,7 @@ def summary_sheet(ws, profile: Profile, columns, also: tuple[Profile, ...] = ())
 CHART_DATA_COL = 11          # the Lists sheet's K:M: what the Summary chart draws (a hidden sheet's cells plot)
 
 
-def _category_chart(ws, profile: Profile, head: int, last_cat: int):
+def _category_chart(ws: Worksheet, profile: Profile, head: int, last_cat: int) -> BarChart:
     """Hours by category against the target, as the record report draws it: a bar per category and one for
     all hours counted, and the target as a line across them. Its figures are formulas on the Lists sheet
     that point at the Summary's own cells, so the chart follows the sheet."""
@@ -107,7 +110,9 @@ def _category_chart(ws, profile: Profile, head: int, last_cat: int):
         chart.set_categories(Reference(ws, min_col=1, min_row=SUMMARY_CATEGORY_ROW, max_row=last_cat))
         chart.height, chart.width = 8, 16
         return chart
-    lists = ws.parent[LISTS_SHEET]
+    wb = ws.parent
+    assert wb is not None
+    lists = wb[LISTS_SHEET]
     col = CHART_DATA_COL
     for i, title in enumerate(("Chart", profile.unit_title, "Target")):
         lists.cell(row=1, column=col + i, value=title).font = LABEL_FONT
@@ -137,7 +142,8 @@ def _category_chart(ws, profile: Profile, head: int, last_cat: int):
     return bars
 
 
-def _bodies_block(ws, profile: Profile, columns, also: tuple[Profile, ...], row: int) -> int:
+def _bodies_block(ws: Worksheet, profile: Profile, columns: Sequence[Column], also: tuple[Profile, ...],
+                  row: int) -> int:
     """One line per other body this log is kept for: its target, its hours in the period above (the
     activities that count for it), and what is still needed. `cpd check` applies each body's own period."""
     heads = ("Also kept for", "Target", "In the period", "Still needed")
@@ -168,7 +174,7 @@ def _status_ladder(body: Profile, status: str) -> str:
     return formula
 
 
-def shown_target(profile: Profile, status: Status):
+def shown_target(profile: Profile, status: Status) -> str | float | None:
     """The target a status shows in the sheet: "Exempt", its own hours, or the active member's."""
     if status in profile.exempt_statuses:
         return "Exempt"
@@ -180,7 +186,7 @@ ENABLE_ADDIN = ("Turn on the CPD add-in to see the full review here (Guidance sh
                 "or run cpd check on this file.")
 
 
-def analysis_calls(profile: Profile, columns, name: str) -> list[str]:
+def analysis_calls(profile: Profile, columns: Sequence[Column], name: str) -> list[str]:
     """The same add-in function in the forms Excel knows it by: CPD_NAME (xlwings, desktop) and
     _xldudf_CPD_NAME (how Excel saves the Office.js function CPD.NAME in a file)."""
     last = get_column_letter(len(columns))
@@ -196,7 +202,7 @@ def _with_fallback(calls: list[str], fallback: str) -> str:
     return "=" + formula
 
 
-def _analysis_block(ws, profile: Profile, columns, row: int) -> None:
+def _analysis_block(ws: Worksheet, profile: Profile, columns: Sequence[Column], row: int) -> None:
     """The add-in's review in the sheet; without the add-in, one line saying how to turn it on."""
     ws.cell(row=row, column=1, value="Analysis (CPD add-in)").font = Font(bold=True, size=12, color="1F4E78")
     readiness = analysis_calls(profile, columns, "READINESS")

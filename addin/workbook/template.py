@@ -9,21 +9,24 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
+from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ..export import activity_labels, activity_values
 from ..frameworks import load_framework
-from ..model import OBJECTIVE_STATUSES, STATUS_LABELS, Status
+from ..model import OBJECTIVE_STATUSES, STATUS_LABELS, Annotation, Record, Status
 from ..profile import Profile
 from ..form.layout import (GUIDANCE_SHEET, HEADER_FIELDS, SUBMISSION_AREA, LISTS_SHEET, PLAN_COLUMNS, PLAN_HEADER_ROW,
                                    PLAN_ROWS, PLAN_SHEET, RECORD_SHEET, SUMMARY_SHEET, TABLE_HEADER_ROW,
-                                   TABLE_ROWS, columns_for, hours_header)
+                                   TABLE_ROWS, Column, columns_for, hours_header)
 from ..readiness.criteria import REFLECTION_HINT
 from .writer import DATE_FORMAT, LINE_HEIGHT, text_lines, write_header, write_rows
 
@@ -50,7 +53,7 @@ def build_workbook(profile: Profile, header: Mapping[str, object] | None = None,
     wb.properties.title = f"CPD record ({profile.short_name})"
     columns = columns_for(profile, also)
     lists = _lists_sheet(wb, profile)
-    record = wb.active
+    record = wb.worksheets[0]
     record.title = RECORD_SHEET
     _record_sheet(record, profile, columns, lists)
     plan = wb.create_sheet(PLAN_SHEET)
@@ -68,7 +71,7 @@ def build_workbook(profile: Profile, header: Mapping[str, object] | None = None,
     return wb
 
 
-def record_workbook(record, profile: Profile, annotations=()) -> bytes:
+def record_workbook(record: Record, profile: Profile, annotations: Iterable[Annotation] = ()) -> bytes:
     """A record written as a template workbook of values (what ``cpd sheets pull`` saves): the member's
     header, plan and activities in the template's places, with mentors' ``annotations`` (comments as
     cell comments, verifications in the Verified by / Verified on columns)."""
@@ -91,7 +94,7 @@ def record_workbook(record, profile: Profile, annotations=()) -> bytes:
     return buf.getvalue()
 
 
-def save_reproducible(wb: Workbook, path) -> None:
+def save_reproducible(wb: Workbook, path: str | Path) -> None:
     """Save with fixed zip timestamps, so the same content gives the same bytes (and no git noise)."""
     buf = io.BytesIO()
     wb.save(buf)
@@ -112,7 +115,7 @@ def _lists_sheet(wb: Workbook, profile: Profile) -> dict[str, str]:
     ws.sheet_state = "hidden"
     fw = None if profile.competence_framework == "none" else load_framework(profile.competence_framework)
     targets = [shown_target(profile, s) for s in profile.statuses]
-    columns = {
+    columns: dict[str, tuple[str, list[Any]]] = {
         "categories": ("Categories", [t.label for t in profile.categories]),
         "skill_types": ("Skill types", [t.label for t in profile.skill_types]),
         "statuses": ("Statuses", [STATUS_LABELS[s] for s in profile.statuses]),
@@ -134,7 +137,7 @@ def _lists_sheet(wb: Workbook, profile: Profile) -> dict[str, str]:
     return refs
 
 
-def _validation(ws, formula: str, cells: str, prompt: str) -> None:
+def _validation(ws: Worksheet, formula: str, cells: str, prompt: str) -> None:
     dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
                         errorTitle="Not in the list", error=f"Choose a value from the list: {prompt}",
                         showInputMessage=False)
@@ -142,27 +145,27 @@ def _validation(ws, formula: str, cells: str, prompt: str) -> None:
     ws.add_data_validation(dv)
 
 
-def _record_sheet(ws, profile: Profile, columns, lists) -> None:
+def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], lists: dict[str, str]) -> None:
     ws["A1"] = "Continuing Professional Development Record"
     ws["A1"].font = Font(bold=True, size=16)
     ws["A2"] = (f"{profile.name} ({profile.short_name}). One row per activity; the first six columns are the "
                 f"tracker form's, the rest are what a reviewer asks for. See the Guidance sheet.")
     ws["A2"].font = Font(italic=True, color="555555")
     for h in HEADER_FIELDS:
-        label = ws.cell(row=h.row, column=h.label_col, value=h.label)
-        label.font = LABEL_FONT
-        label.alignment = Alignment(horizontal="right")
+        named = ws.cell(row=h.row, column=h.label_col, value=h.label)
+        named.font = LABEL_FONT
+        named.alignment = Alignment(horizontal="right")
         value = ws.cell(row=h.row, column=h.value_col)
         value.border = Border(bottom=THIN)
         if h.label_col == 1:
             ws.merge_cells(start_row=h.row, start_column=2, end_row=h.row, end_column=4)
-    for _, label, cell in SUBMISSION_AREA:
-        row = int(cell[1:])
+    for _, label, where in SUBMISSION_AREA:
+        row = int(where[1:])
         head = ws.cell(row=row, column=8, value=label)
         head.font = LABEL_FONT
         head.alignment = Alignment(horizontal="right")
         ws.merge_cells(start_row=row, start_column=9, end_row=row, end_column=11)
-        ws[cell].border = Border(bottom=THIN)
+        ws[where].border = Border(bottom=THIN)
     ws.cell(row=4, column=2).number_format = "@"          # membership number stays text
     for fld in ("period_start", "period_end"):
         ws.cell(row=[h for h in HEADER_FIELDS if h.field == fld][0].row, column=6).number_format = DATE_FORMAT
@@ -205,12 +208,12 @@ def _record_sheet(ws, profile: Profile, columns, lists) -> None:
     labels = max(len(h.label) for h in HEADER_FIELDS if h.label_col == 1)      # the labels in A are not cut
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width, round(labels * 1.15) + 2)
     ws.row_dimensions[TABLE_HEADER_ROW].height = 45
-    ws.freeze_panes = ws.cell(row=TABLE_HEADER_ROW + 1, column=1)
+    ws.freeze_panes = f"A{TABLE_HEADER_ROW + 1}"
     ws.print_title_rows = f"{TABLE_HEADER_ROW}:{TABLE_HEADER_ROW}"
     print_setup(ws)
 
 
-def _plan_sheet(ws, profile: Profile, lists) -> None:
+def _plan_sheet(ws: Worksheet, profile: Profile, lists: dict[str, str]) -> None:
     ws["A1"] = "Development plan"
     ws["A1"].font = Font(bold=True, size=16)
     ws["A2"] = ("Your objectives for the period (and, at its end, for the next 12 months). Give each activity on "
@@ -226,14 +229,14 @@ def _plan_sheet(ws, profile: Profile, lists) -> None:
     for r in range(first, last + 1):
         ws.cell(row=r, column=1, value=f"O{r - PLAN_HEADER_ROW}")
     _validation(ws, lists["objective_statuses"], f"F{first}:F{last}", "objective status")
-    ws.freeze_panes = ws.cell(row=first, column=1)
+    ws.freeze_panes = f"A{first}"
     print_setup(ws)
 
 
 GUIDANCE_WIDTH = 75          # characters: one column that prints within a portrait A4 page
 
 
-def _guidance_sheet(ws, profile: Profile) -> None:
+def _guidance_sheet(ws: Worksheet, profile: Profile) -> None:
     ws.column_dimensions["A"].width = GUIDANCE_WIDTH
     for r, (kind, text) in enumerate(guidance_lines(profile), 1):
         cell = ws.cell(row=r, column=1, value=text)

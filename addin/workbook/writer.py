@@ -5,13 +5,13 @@ Text that a spreadsheet would run as a formula (it begins with ``=``, ``+``,
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-
 import math
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from typing import Any
 
 import openpyxl
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -28,7 +28,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 
 
-def set_value(cell: Cell, value: object) -> None:
+def set_value(cell: Cell | MergedCell, value: Any) -> None:
     """Put a value in a cell; text stays text even if it looks like a formula; a date shows as a date."""
     if isinstance(value, (date, datetime)):
         cell.value = value
@@ -64,10 +64,11 @@ def write_rows(ws: Worksheet, columns: Iterable[Column], first_row: int,
             if fld in col_of and value is not None:
                 cell = ws.cell(row=r, column=col_of[fld])
                 set_value(cell, value)
-                wrapped = fld in wraps and isinstance(value, str)
-                cell.alignment = WRAP if wrapped else TOP
-                if wrapped:
+                if fld in wraps and isinstance(value, str):
+                    cell.alignment = WRAP
                     lines = max(lines, text_lines(value, width_of[fld]))
+                else:
+                    cell.alignment = TOP
         if lines > 1:                      # spreadsheets do not all fit a row to wrapped text on opening
             ws.row_dimensions[r].height = LINE_HEIGHT * min(lines, MAX_LINES)
         r += 1

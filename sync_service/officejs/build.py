@@ -15,7 +15,6 @@ import shutil
 import struct
 import tempfile
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -130,4 +129,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,7 +1,7 @@
 """members, tokens, submissions, deliveries
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 11:37:55.326241
 """
 from alembic import op

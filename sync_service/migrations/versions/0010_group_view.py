@@ -48,7 +48,7 @@ def upgrade() -> None:
 
 def _backfill() -> None:
     """Each stored submission's figures, from its document (in batches; a document is a few KB)."""
-    from sync_service.stats import figures_of, submission_columns
+    from sync_service.store.stats import figures_of, submission_columns
     from addin import unpack as unpack_body
     conn = op.get_bind()
     subs = sa.table('submissions', sa.column('id'), sa.column('record_id'), sa.column('received_at'),
@@ -56,7 +56,7 @@ def _backfill() -> None:
                     sa.column('target'), sa.column('hours_bucket'), sa.column('latest'), sa.column('profile_id'))
     figures = sa.table('submission_figures', *(sa.column(c) for c in (
         'submission_id', 'record_id', 'period_year', 'profile_id', 'grade', 'kind', 'key', 'value')))
-    newest = {}
+    newest: dict = {}
     for sid, rid, at in conn.execute(sa.select(subs.c.id, subs.c.record_id, subs.c.received_at)).all():
         key = rid if rid is not None else sid
         if key not in newest or at > newest[key][1]:

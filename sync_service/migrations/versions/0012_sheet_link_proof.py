@@ -24,7 +24,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('code_hash', sa.String(length=64), nullable=True))
         batch.add_column(sa.Column('code_expires_at', sa.DateTime(timezone=True), nullable=True))
     op.create_index('uq_linked_sheet_verified_key', 'linked_sheets', ['sheet_key'], unique=True,
-                    postgresql_where=sa.text('verified_at IS NOT NULL'), sqlite_where=sa.text('verified_at IS NOT NULL'))
+                    postgresql_where=sa.text('verified_at IS NOT NULL'),
+                    sqlite_where=sa.text('verified_at IS NOT NULL'))
 
 
 def downgrade() -> None:

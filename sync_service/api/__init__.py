@@ -1,0 +1,12 @@
+"""The JSON API, /api/v1 (described at /api/v1/openapi.json): thin views over the store, a module by what
+they serve. Errors are raised and answered in one place (``sync_service.answers``)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import base, functions, mentors, openapi, records, sheets, stats, submissions
+    base.init_app(app)
+    for module in (functions, submissions, records, mentors, sheets, stats, openapi):
+        app.register_blueprint(module.bp)

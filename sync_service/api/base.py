@@ -1,0 +1,73 @@
+"""What every API view shares: the caller's token (``require_token``), the request's body, and the
+member a view acts for. Errors are raised (``sync_service.errors``) and answered in one place
+(``answers``)."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, g, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import db
+from ..errors import BadRequest, Unauthenticated
+from ..store.accounts import live_token, touch
+from ..store.submissions import Caller
+from ..throttle import address, sign_in_failures
+
+
+def require_token(scope: str):
+    """The request's member, from its Bearer token (the scheme in any case): Unauthenticated for a missing,
+    unknown or revoked one, Forbidden for one without the scope, Limited after too many failures."""
+    def decorate(view):
+        @wraps(view)
+        def run(*args, **kwargs):
+            scheme, _, sent = request.headers.get("Authorization", "").strip().partition(" ")
+            if scheme.lower() != "bearer" or not sent.strip():      # the scheme is case-insensitive (RFC 9110)
+                raise Unauthenticated("unauthorized", "send your token as 'Authorization: Bearer <token>'")
+            token = live_token(db.session(), sent.strip(), scope, sign_in_failures(), address())
+            g.member = token.member
+            g.token_scopes = token.scopes.split()
+            g.member_ref = token.member.public_id            # what the request log names
+            if token.stale:
+                g.touch_token = token.id       # noted with the request's own write, or just after the view
+            return view(*args, **kwargs)
+        return run
+    return decorate
+
+
+def caller() -> Caller:
+    """The member the view acts for, with the token to note as used in its own write (taken from ``g``)."""
+    return Caller(g.member.id, g.member.public_id, g.pop("touch_token", None))
+
+
+def read_body() -> bytes:
+    """The request body, whole. Over ``MAX_CONTENT_LENGTH`` it is refused (413) however it is sent: with a
+    Content-Length, or chunked (where Werkzeug's own reading would stop at the limit and return the cut body)."""
+    chunks = []
+    while chunk := request.stream.read(64 * 1024):          # raises RequestEntityTooLarge past the limit
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def json_object(example: str) -> dict:
+    """The JSON object sent as the body; BadRequest naming ``example`` when it is not one."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("bad_request", f"send JSON like {example}")
+    return body
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _touch_after(response):
+        """A request that wrote nothing of its own notes its token's use in a short transaction of its own."""
+        token_id = g.pop("touch_token", None)
+        if token_id is not None and response.status_code < 500:
+            session = db.session()
+            try:
+                db.write_session()
+                touch(session, token_id)
+                session.commit()
+            except SQLAlchemyError:
+                session.rollback()       # a missed 'last used' never fails the request
+        return response

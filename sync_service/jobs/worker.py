@@ -1,0 +1,58 @@
+"""One worker for every kind of job: each turn, every kind it runs does a batch of its due jobs (deliveries
+to the institution, mail, writes into linked sheets); when none had any, it waits ``poll`` seconds.
+``cpd worker`` runs it (``--kinds`` to split the kinds between processes); several may run at once."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+log = logging.getLogger("cpd.jobs")
+
+
+class Kind(Protocol):
+    """A kind of job the worker runs: ``work`` leases a batch, does it and records it (the number done)."""
+    kind: str
+
+    def work(self, sessions: Callable) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def run(sessions: Callable, kinds: Sequence[Kind], stop: threading.Event, poll: float = 1.0) -> None:
+    """Work until stopped. A kind that had nothing to do is asked again only ``poll`` seconds later, so a busy
+    kind does not pay for idle ones. A database that goes away a moment, or a failure in one kind, does not
+    stop it."""
+    idle_until = {kind.kind: 0.0 for kind in kinds}
+    try:
+        while not stop.is_set():
+            worked = 0
+            for kind in kinds:
+                if time.monotonic() < idle_until[kind.kind]:
+                    continue
+                try:
+                    done = kind.work(sessions)
+                except Exception as exc:      # the database went away a moment: keep the worker alive
+                    from ..logs import error_event
+                    log.error(error_event(exc, context=f"{kind.kind} jobs"))
+                    done = 0
+                worked += done
+                if not done:
+                    idle_until[kind.kind] = time.monotonic() + poll
+            if not worked:
+                stop.wait(max(0.0, min(idle_until.values()) - time.monotonic()) or poll)
+    finally:
+        for kind in kinds:
+            kind.close()
+
+
+def drain(sessions: Callable, kinds: Sequence[Kind]) -> dict[str, int]:
+    """Do every job due now, of every kind, then stop (``cpd worker --once``; the tests): how many of each
+    kind were tried."""
+    done = {kind.kind: 0 for kind in kinds}
+    for kind in kinds:
+        while n := kind.work(sessions):
+            done[kind.kind] += n
+    return done

@@ -1,0 +1,127 @@
+"""The database: SQLite (WAL, durable) by default, PostgreSQL by DATABASE_URL; the engine, the schema's
+migrations, and how a transaction that writes is begun. SQL parameters are never put in an error's
+message (``hide_parameters``): they hold members' data. No web framework here.
+
+On SQLite a transaction that reads begins DEFERRED and takes no lock that stops anyone (WAL: readers
+never wait for the writer, nor it for them). A transaction that writes is begun with ``writing(session)``,
+which ends any read the session has open and begins IMMEDIATE: the write lock is taken up front, so two
+writers queue (``busy_timeout``) instead of one failing when it upgrades a read. With
+``CPD_SQLITE_STRICT_WRITES=1`` (the tests set it) a write in a transaction not begun that way raises where
+``strict_writes`` says it counts (the web app: while a request is served), so every write path a request
+takes is found; nothing slow (a PDF, a Google Sheet, an HTTP call, mail) runs while one is open.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from collections.abc import Callable
+from sqlalchemy import create_engine, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeout
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+
+
+def make_engine(url: str, strict_writes: Callable[[], bool] | None = None) -> Engine:
+    """The engine for ``url``. ``strict_writes``: when it says so, a write outside a writing transaction raises
+    (with ``CPD_SQLITE_STRICT_WRITES=1``, on SQLite)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _record):
+            conn.isolation_level = None                  # the driver's own BEGIN off: ours (below) is used
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")       # readers do not block the writer
+            cur.execute("PRAGMA synchronous=FULL")       # an accepted submission survives a power cut
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")     # wait for the writer instead of 'database is locked'
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            writes = bool(conn.get_execution_options().get("cpd_write"))
+            conn.info["cpd_writes"] = writes
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")   # see writing()
+
+        if os.environ.get("CPD_SQLITE_STRICT_WRITES") == "1":
+            @event.listens_for(engine, "before_cursor_execute")
+            def _only_marked_writes(conn, _cursor, statement, _params, _context, _many):
+                if _WRITE.match(statement) and not conn.info.get("cpd_writes") and strict_writes is not None \
+                        and strict_writes():
+                    raise RuntimeError(f"a write in a read transaction (begin it with db.writing): {statement[:60]}")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+
+
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+
+
+def writing(session: Session) -> Session:
+    """Begin the session's next transaction as one that writes (on SQLite, BEGIN IMMEDIATE), ending the
+    read it has open, if any. Call it before the first statement of a transaction that writes."""
+    if session.in_transaction():
+        conn = session.connection()
+        if conn.info.get("cpd_writes") or conn.dialect.name != "sqlite":
+            return session
+        session.commit()
+    session.connection(execution_options={"cpd_write": True})
+    return session
+
+
+_SQLITE_AWAY = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether a database error means the database cannot be used now (to try again shortly), rather than a
+    fault in the service: a lost or refused connection, a server shutting down or starting up, no pooled
+    connection free in time, SQLite's file locked past the wait or not there."""
+    if isinstance(exc, SATimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(word in str(exc.orig).lower() for word in _SQLITE_AWAY)
+    return True                                    # psycopg: OperationalError is the server or the network
+
+
+def _pragma(conn: Connection, sql: str) -> None:
+    """A pragma on SQLite's own connection, outside any transaction."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(sql)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest migration (Alembic), or to ``revision``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect().execution_options(cpd_write=True) as conn:
+        if sqlite:
+            # SQLite changes a table by copying it and dropping the old one; with foreign keys on, dropping
+            # a parent table deletes its children (a submission's delivery). They are off while migrating,
+            # and checked after. (The pragma must come before the transaction begins.)
+            _pragma(conn, "PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+            if sqlite:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left {len(broken)} rows whose parent is missing")
+        if sqlite:
+            _pragma(conn, "PRAGMA foreign_keys=ON")

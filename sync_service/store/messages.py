@@ -1,0 +1,53 @@
+"""The e-mails the service sends, as text, and how one is queued: a job of the outbox (kind ``mail``)
+written in the same transaction as the change that causes it, sent later by a worker (``jobs.mail``).
+Mail is off unless the service has an SMTP server (``Notices.mail``). A message names the member's
+record by a link, never by its contents."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from .outbox import enqueue
+
+
+@dataclass(frozen=True)
+class Notices:
+    """Whether mail is set up, and the service's public address for the links in it."""
+    mail: bool = False
+    public_url: str | None = None
+
+    def link(self, path: str) -> str:
+        base = (self.public_url or "").rstrip("/")
+        return f"{base}{path}" if base else path
+
+
+def queue(session: Session, notices: Notices, member_id: int | None, to: str, subject: str, text: str,
+          kind: str) -> bool:
+    """Queue one message inside the caller's writing transaction; False when mail is off."""
+    if not notices.mail:
+        return False
+    enqueue(session.connection(), "mail", member_id=member_id,
+            payload={"to": to, "subject": subject, "text": text, "kind": kind})
+    return True
+
+
+def granted(notices: Notices, owner: str, scope: str, invitation_path: str | None) -> tuple[str, str]:
+    """To a mentor: a member has shared a record (or all their records) with them. (subject, text)"""
+    if invitation_path:
+        how = (f"You do not have an account yet. Accept the invitation to make one:\n\n  "
+               f"{notices.link(invitation_path)}\n\nThe link works once.")
+    else:
+        how = f"Sign in to see it:\n\n  {notices.link('/mentees')}"
+    return (f"{owner} shared their CPD record with you",
+            f"{owner} has asked you to mentor their CPD: they shared {scope} with you on the CPD tracker.\n\n"
+            f"{how}\n\nYou can comment on their activities and plan, and verify activities. You cannot change "
+            "their entries.\n")
+
+
+def annotated(notices: Notices, mentor: str, record_path: str, verified: bool, commented: bool) -> tuple[str, str]:
+    """To a member: their mentor commented on, or verified, their record. (subject, text)"""
+    did = " and ".join(x for x in ("verified an activity" if verified else "", "left a comment" if commented else "")
+                       if x) or "annotated your record"
+    return (f"{mentor} {did} on your CPD record",
+            f"{mentor} {did} on your CPD record.\n\nSee it beside your activities:\n\n  {notices.link(record_path)}\n")

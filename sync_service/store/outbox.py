@@ -1,0 +1,167 @@
+"""The durable outbox: everything the service does later or elsewhere is a job, written in the same
+transaction as the change that causes it, so nothing is done that was not kept and nothing kept is
+forgotten. A worker (``jobs``) leases due jobs of the kinds it runs in one short transaction
+(``claim``), does them with no transaction open, and records what happened in another (``record``):
+done, a retry on the kind's schedule (never sooner than a ``Retry-After``), failed, or dead-lettered
+when the tries or the schedule run out, to be sent again (``resend``). Several workers may run at
+once: the lease is taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers);
+a worker killed mid-job leaves a lease that runs out, and the job is tried again. An outcome is
+recorded only by the worker whose lease it is.
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import cast
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.orm import Session
+
+from .database import writing
+from .models import ACTIVE, EndpointState, Job, JobStatus, table, utcnow
+
+JITTER = (0.8, 1.2)
+INSERT = table(Job).insert()          # Core, compiled once: the hot path queues a delivery with it
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a kind is retried: the waits between tries, the longest Retry-After honoured, how long a lease
+    lasts beyond the work's own time."""
+    waits: tuple[float, ...]
+    retry_after_max: float = 3600.0
+    lease: float = 60.0
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.waits) + 1
+
+    @property
+    def horizon(self) -> timedelta:
+        """How long after it was queued a job may still be waiting for a try: the whole schedule, with its
+        jitter, and one capped Retry-After."""
+        return timedelta(seconds=sum(self.waits) * JITTER[1] + self.retry_after_max)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased job and what doing it needs, loaded in the claim's transaction."""
+    id: int
+    kind: str
+    attempts: int
+    queued_at: datetime
+    submission_id: str | None
+    record_id: int | None
+    payload: dict | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str                           # done | retry | failed | gone (the endpoint said 410) | unsent
+    detail: str = ""
+    receipt_id: str | None = None
+    retry_after: float | None = None
+
+
+def enqueue(conn: Connection, kind: str, *, now: datetime | None = None, **fields) -> None:
+    """Queue a job inside the caller's transaction (``fields``: submission_id, member_id, record_id, and a
+    payload, kept as JSON)."""
+    now = now or utcnow()
+    payload = fields.pop("payload", None)
+    conn.execute(INSERT, {"kind": kind, "status": JobStatus.QUEUED, "attempts": 0, "next_attempt_at": now,
+                          "queued_at": now, "payload": json.dumps(payload) if payload is not None else None,
+                          "submission_id": None, "member_id": None, "record_id": None, "last_error": None,
+                          "lease_until": None, "done_at": None, "receipt_id": None, **fields})
+
+
+def claim(session: Session, kinds: tuple[str, ...], lease: timedelta, now: datetime | None = None,
+          limit: int = 1, when_endpoint_enabled: bool = False) -> list[Claimed]:
+    """In one short transaction: take up to ``limit`` due jobs of ``kinds`` (or ones whose worker's lease ran
+    out), lease them, and load what doing them needs. ``when_endpoint_enabled``: none while the
+    institution's endpoint is disabled (it answered 410). The transaction is over when this returns."""
+    now = now or utcnow()
+    writing(session)
+    due = or_(and_(Job.status.in_((JobStatus.QUEUED, JobStatus.RETRYING)), Job.next_attempt_at <= now),
+              and_(Job.status == JobStatus.SENDING, Job.lease_until < now))
+    where = [Job.status.in_(ACTIVE), due, Job.kind.in_(kinds)]          # ix_jobs_due holds the active ones
+    if when_endpoint_enabled:
+        where.append(~exists().where(EndpointState.disabled_at.is_not(None)))
+    pick = select(Job.id).where(*where).order_by(Job.next_attempt_at).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    try:
+        rows = session.execute(
+            update(Job).where(Job.id.in_(pick.scalar_subquery()))
+            .values(status=JobStatus.SENDING, lease_until=now + lease, attempts=Job.attempts + 1)
+            .returning(Job.id, Job.kind, Job.attempts, Job.queued_at, Job.submission_id, Job.record_id,
+                       Job.payload)).all()
+        return [Claimed(r.id, r.kind, r.attempts, r.queued_at, r.submission_id, r.record_id,
+                        json.loads(r.payload) if r.payload else None) for r in sorted(rows, key=lambda r: r.id)]
+    finally:
+        session.commit()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _values(claimed: Claimed, outcome: Outcome, schedule: Schedule, now: datetime) -> dict:
+    values: dict = {"lease_until": None}
+    if outcome.kind == "done":
+        values.update(status=JobStatus.DELIVERED, receipt_id=outcome.receipt_id, done_at=now, last_error=None)
+    elif outcome.kind == "failed":
+        values.update(status=JobStatus.FAILED, last_error=outcome.detail)
+    elif outcome.kind in ("gone", "unsent"):          # the endpoint's fault, or never sent: it waits, uncounted
+        values.update(status=JobStatus.QUEUED, attempts=max(claimed.attempts - 1, 0),
+                      last_error=outcome.detail or None)
+    elif claimed.attempts >= schedule.max_attempts:
+        values.update(status=JobStatus.DEAD, last_error=f"gave up after {claimed.attempts} tries: {outcome.detail}")
+    else:
+        wait = schedule.waits[claimed.attempts - 1] * random.uniform(*JITTER)
+        if outcome.retry_after is not None:
+            wait = max(wait, min(outcome.retry_after, schedule.retry_after_max))
+        next_at = now + timedelta(seconds=wait)
+        if next_at > _aware(claimed.queued_at or now) + schedule.horizon:
+            values.update(status=JobStatus.DEAD, last_error=f"the next try would fall after the retry schedule's "
+                                                            f"end: {outcome.detail}")
+        else:
+            values.update(status=JobStatus.RETRYING, last_error=outcome.detail, next_attempt_at=next_at)
+    return values
+
+
+def record(session: Session, tried: list[tuple[Claimed, Outcome]], schedule: Schedule,
+           now: datetime | None = None) -> list[str | None]:
+    """In one short transaction: what each try means for its job. Returns each new status, or None where
+    the lease had passed to another worker (a late answer changes nothing, unless it succeeded)."""
+    now = now or utcnow()
+    writing(session)
+    statuses = []
+    for claimed, outcome in tried:
+        if outcome.kind == "gone":
+            state = session.get(EndpointState, 1) or EndpointState(id=1)
+            state.disabled_at, state.reason = now, outcome.detail
+            session.add(state)
+        ours = (and_(Job.id == claimed.id, Job.status != JobStatus.DELIVERED) if outcome.kind == "done"
+                else and_(Job.id == claimed.id, Job.status == JobStatus.SENDING, Job.attempts == claimed.attempts))
+        values = _values(claimed, outcome, schedule, now)
+        changed = cast(CursorResult, session.execute(update(Job).where(ours).values(**values))).rowcount
+        statuses.append(values["status"] if changed else None)
+    session.commit()
+    return statuses
+
+
+def resend(session: Session, job: Job | None) -> bool:
+    """Queue a failed or dead-lettered job again, from its first try (False for one that is done or being
+    done, or none)."""
+    writing(session)
+    if job is None or job.status in (JobStatus.DELIVERED, JobStatus.SENDING):
+        session.rollback()
+        return False
+    job.status, job.attempts = JobStatus.QUEUED, 0
+    job.next_attempt_at = job.queued_at = utcnow()
+    job.last_error = None
+    session.commit()
+    return True

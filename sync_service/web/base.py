@@ -1,0 +1,144 @@
+"""What every page shares: the signed-in member's server-side session (``signed_in``, ``admin_only``), CSRF
+tokens on every form, and the template filters and globals. Registered by ``init_app``.
+
+Members sign in with a token that has the ``read`` scope; pages that submit need ``submit``. A sign-in
+is a server-side session (``WebSession``): the cookie (Secure, HttpOnly, SameSite) holds only a random
+key, and the session ends at once on sign-out, when its token is revoked or when the member is erased.
+Every query is scoped to the signed-in member.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import date, datetime, timezone
+from functools import wraps
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+
+from addin import count, fmt_hours, list_profiles
+
+from .. import db
+from ..store.accounts import LiveToken, live_session, start_session
+
+PAGE_BLUEPRINTS = ("member", "record", "mentors", "sheet", "admin")     # their POSTs carry a CSRF token
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def sign_in(token: LiveToken) -> None:
+    """Sign the browser in with ``token``: a new server-side session, a new cookie, a new CSRF token."""
+    key = start_session(db.session(), token, current_app.permanent_session_lifetime)
+    session.clear()
+    session["sid"] = key
+    session.permanent = True
+
+
+def signed_in(scope: str = "read"):
+    """The page needs a signed-in member whose token has ``scope`` (403 otherwise)."""
+    def decorate(view):
+        @wraps(view)
+        def run(*args, **kwargs):
+            live = live_session(db.session(), session.get("sid"))
+            if live is None:
+                session.pop("sid", None)
+                return redirect(url_for("member.login"))
+            if scope not in live.token.scopes.split():
+                abort(403, description=f"The token you signed in with does not allow this (it lacks the '{scope}' "
+                                       "scope). Sign in with a token that has it.")
+            g.page_member = live.member
+            g.member_ref = live.member.public_id
+            return view(*args, **kwargs)
+        return run
+    return decorate
+
+
+def admin_only(view):
+    @wraps(view)
+    @signed_in("read")
+    def run(*args, **kwargs):
+        if not g.page_member.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+    return run
+
+
+def _hours(value) -> str:
+    return fmt_hours(float(value or 0))
+
+
+def _when(value) -> str:
+    """A time as people write it: '30 Nov 2026, 09:15 UTC' (stored times and ISO text alike)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    return f"{value.day} {value:%b %Y}, {value:%H:%M} UTC"
+
+
+def _day(value) -> str:
+    """A date as people write it: '1 Jan 2025'."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.day} {value:%b %Y}" if isinstance(value, (date, datetime)) else str(value)
+
+
+def shipped(profile_id: str):
+    """The shipped profile with that id (None for another: a member's own profile file)."""
+    return next((p for p in list_profiles() if p.id == profile_id), None)
+
+
+def figures(readiness: dict, profile_id: str) -> dict:
+    """What the pages draw of a readiness: hours against the target, and hours by category, by skill type
+    and by competence, each as (label, hours) with the largest for the bars' scale."""
+    profile = shipped(profile_id)
+    totals = readiness.get("totals") or {}
+
+    def rows(key: str, terms) -> list[tuple[str, float]]:
+        labels = {t.id: t.label for t in terms}
+        return [(labels.get(k, k or "(none)"), v) for k, v in (totals.get(key) or {}).items()]
+
+    groups = {"categories": rows("by_category", profile.categories if profile else ()),
+              "skills": rows("by_skill_type", profile.skill_types if profile else ()),
+              "competences": sorted(rows("by_competence", ()))}
+    top = max((v for g in groups.values() for _, v in g), default=0) or 1
+    return {"target": readiness.get("target"), "counted": readiness.get("counted_hours") or 0,
+            "unit": readiness.get("unit") or "hours", "top": top, **groups}
+
+
+def _institution(profile_id: str) -> str:
+    """A profile's institution by its short name ('IET', 'Engineers Ireland'), not its id."""
+    profile = shipped(profile_id)
+    return profile.short_name if profile else profile_id
+
+
+def _institution_name(profile_id: str) -> str:
+    """A profile's institution in full ('The Institution of Engineering and Technology')."""
+    profile = shipped(profile_id)
+    return profile.name if profile else profile_id
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(_hours, "hours")
+    app.add_template_filter(_when, "when")
+    app.add_template_filter(_day, "day")
+    app.add_template_filter(_institution, "institution")
+    app.add_template_filter(_institution_name, "institution_name")
+    app.add_template_global(figures, "figures")
+    app.add_template_global(count, "count")
+
+    @app.context_processor
+    def _inject():
+        return {"csrf_token": csrf_token, "member": getattr(g, "page_member", None)}
+
+    @app.before_request
+    def _check_csrf():
+        if request.method == "POST" and request.blueprint in PAGE_BLUEPRINTS:
+            sent = request.form.get("csrf", "")
+            if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+                abort(400, description="The form has expired or did not come from this site. Reload the page and "
+                                       "try again.")

@@ -1,0 +1,127 @@
+"""The member's own pages: signing in and out, the dashboard, uploading and submitting a workbook, a
+submission's review, the blank templates, the data export and erasure."""
+from __future__ import annotations
+
+import io
+import json
+import math
+
+from flask import (Blueprint, abort, g, make_response, redirect, render_template, request, send_file, session,
+                   url_for)
+
+from addin import CpdError, Verdict, list_profiles, read_workbook, template_path
+
+from .. import db
+from ..answers import status_of
+from ..context import submission_limits
+from ..errors import Forbidden, Limited, ServiceError, Unauthenticated
+from ..store import member_data
+from ..store.accounts import end_session, live_token
+from ..store.accounts import erase as erase_member
+from ..store.models import iso_utc
+from ..store.records import prepare
+from ..store.submissions import Caller, accept, document, find
+from ..throttle import address, sign_in_failures
+from .base import sign_in, signed_in
+from .views import ask_first, dashboard_page
+
+bp = Blueprint("member", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error, status, wait = None, 200, None
+    if request.method == "POST":
+        try:
+            token = live_token(db.session(), request.form.get("token", "").strip(), "read", sign_in_failures(),
+                               address())
+        except Unauthenticated:
+            error, status = "That token is not valid. Use the token from your CPD service administrator.", 401
+        except Forbidden:
+            error, status = "That token cannot be used to sign in (it lacks the 'read' scope).", 403
+        except Limited as exc:
+            error, status, wait = exc.message[:1].upper() + exc.message[1:] + ".", 429, exc.retry_after
+        else:
+            sign_in(token)
+            return redirect(url_for("member.dashboard"))
+    response = make_response(render_template("login.html", error=error), status)
+    if status == 429:
+        response.headers["Retry-After"] = str(math.ceil(wait or 60))
+    return response
+
+
+@bp.post("/logout")
+def logout():
+    key = session.get("sid")
+    if key:
+        end_session(db.session(), key)
+    session.clear()
+    return redirect(url_for("member.login"))
+
+
+@bp.get("/")
+@signed_in("read")
+def dashboard():
+    return dashboard_page()
+
+
+@bp.post("/upload")
+@signed_in("submit")
+def upload():
+    """Upload and submit. A record that is not ready is kept and shown with what fails, and sent only when
+    the member confirms (from its record page)."""
+    file = request.files.get("workbook")
+    data = file.read() if file else b""
+    prep = None
+    if data:
+        try:
+            prep = prepare(read_workbook(data))           # read once: asked about, or submitted as it is
+        except CpdError:
+            prep = None                                   # accept() says why
+        if prep is not None and prep.verdict == Verdict.NOT_READY:
+            return ask_first(prep)
+    member = g.page_member
+    try:
+        sub, _ = accept(db.session(), Caller(member.id, member.public_id), data, None, submission_limits(member.id),
+                        prep)
+    except ServiceError as exc:
+        return dashboard_page(status_of(exc), error=exc.to_dict())
+    return redirect(url_for("member.submission", sub_id=sub.id))
+
+
+@bp.get("/submissions/<sub_id>")
+@signed_in("read")
+def submission(sub_id: str):
+    sub = find(db.session(), g.page_member.id, sub_id)
+    if sub is None:
+        abort(404)
+    return render_template("submission.html", sub=sub, r=document(sub)["readiness"], iso=iso_utc)
+
+
+@bp.get("/template/<profile_id>.xlsx")
+def template(profile_id: str):
+    if profile_id not in {p.id for p in list_profiles()}:
+        abort(404)
+    return send_file(template_path(profile_id), as_attachment=True, download_name=f"cpd-record-{profile_id}.xlsx")
+
+
+@bp.get("/export")
+@signed_in("read")
+def export():
+    """Everything stored about the member, as JSON."""
+    data = member_data.export(db.session(), g.page_member)
+    buf = io.BytesIO(json.dumps(data, indent=2).encode())
+    return send_file(buf, mimetype="application/json", as_attachment=True, download_name="my-cpd-data.json")
+
+
+@bp.post("/erase")
+@signed_in("read")
+def erase():
+    """Delete the member and everything stored about them: submissions, stored workbooks, queued jobs and
+    tokens."""
+    if request.form.get("confirm") != "DELETE":
+        return dashboard_page(400, error={"code": "not_confirmed",
+                                          "message": "Type DELETE to confirm erasing your data."})
+    erase_member(db.session(), g.page_member)
+    session.clear()
+    return render_template("erased.html")

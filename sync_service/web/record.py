@@ -1,0 +1,215 @@
+"""A record's pages: the record with its mentors' annotations beside each activity, a new version by upload,
+checking and submitting it, its workbook, its report (PDF or a web page), its mentors' notes as CSV,
+annotating it, and the member's trends across periods.
+
+The same rules as the API (``store.mentoring``): a record the signed-in account may not see is a 404; a
+mentor sees a record but can only annotate it; only its owner checks, submits and grants.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, abort, g, make_response, redirect, render_template, request, send_file, url_for
+
+from addin import CpdError, Verdict, read_workbook, safe_text, trend_chart
+
+from .. import db, reports
+from ..answers import status_of
+from ..checking import check_now
+from ..context import notices, sheets_client, submission_limits
+from ..errors import Conflict, ServiceError, from_core
+from ..responses import workbook_download
+from ..store import annotations as notes_store
+from ..store.accounts import member_of
+from ..store.mentoring import seen, visible
+from ..store.records import latest, prepare, save_version
+from ..store.submissions import Caller, from_record
+from ..throttle import upload_wait
+from .base import signed_in
+from .views import dashboard_page, record_page
+
+bp = Blueprint("record", __name__)
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+
+def _visible(record_id: str, owner_only: bool = False):
+    return visible(db.session(), g.page_member.id, record_id, owner_only=owner_only)
+
+
+@bp.get("/records/<record_id>")
+@signed_in("read")
+def record(record_id: str):
+    acc = _visible(record_id)
+    seen(db.session(), acc, g.page_member.id)
+    return record_page(acc)
+
+
+@bp.post("/records")
+@signed_in("submit")
+def upload():
+    """Upload a workbook as a new version of its record: checked, kept, and not sent."""
+    file = request.files.get("workbook")
+    data = file.read() if file else b""
+    if not data:
+        return dashboard_page(400, error={"code": "empty_body", "message": "Choose a workbook file (.xlsx)."})
+    try:
+        upload_wait(g.page_member.id)
+        prep = prepare(read_workbook(data))
+    except ServiceError as exc:
+        return dashboard_page(status_of(exc), error={"code": exc.code, "message": "Too many uploads a minute; try "
+                                                                                  "again shortly."})
+    except CpdError as exc:
+        refused = from_core(exc)
+        return dashboard_page(status_of(refused), error=refused.to_dict())
+    rec, _, _ = save_version(db.session(), g.page_member.id, prep)
+    return redirect(url_for("record.record", record_id=rec.public_id))
+
+
+@bp.post("/records/<record_id>/check")
+@signed_in("read")
+def check(record_id: str):
+    acc = _visible(record_id)
+    try:
+        rec, _, prep, pulled = check_now(db.session(), acc.record, acc.owner, sheets_client)
+    except ServiceError as exc:
+        return record_page(acc, status_of(exc), error=exc.to_dict())
+    except CpdError as exc:
+        refused = from_core(exc, sheet=acc.record.source == "sheet")
+        return record_page(acc, status_of(refused), error=refused.to_dict())
+    if prep is None:
+        raise Conflict("no_version", "the record has no version yet")
+    if pulled:
+        return redirect(url_for("record.record", record_id=rec.public_id))
+    return record_page(acc, checked=prep.readiness)
+
+
+@bp.post("/records/<record_id>/submit")
+@signed_in("submit")
+def submit(record_id: str):
+    """Submit the record; one that is not ready only once the member has confirmed."""
+    acc = _visible(record_id, owner_only=True)
+    version = latest(db.session(), acc.record.id)
+    if version is not None and version.verdict == Verdict.NOT_READY and request.form.get("confirm") != "yes":
+        return record_page(acc, confirm_submit=True)
+    member = g.page_member
+    try:
+        sub, _ = from_record(db.session(), Caller(member.id, member.public_id), acc.record,
+                             submission_limits(member.id))
+    except ServiceError as exc:
+        return record_page(acc, status_of(exc), error=exc.to_dict())
+    return redirect(url_for("member.submission", sub_id=sub.id))
+
+
+@bp.get("/records/<record_id>/workbook")
+@signed_in("read")
+def workbook(record_id: str):
+    acc = _visible(record_id)
+    data = notes_store.workbook(db.session(), acc, g.page_member.id)
+    if data is None:
+        abort(404)
+    return workbook_download(acc, data)
+
+
+@bp.get("/records/<record_id>/report.<fmt>")
+@signed_in("read")
+def report(record_id: str, fmt: str):
+    """The record report a reviewer reads (PDF or HTML); ?audience=summary for a manager."""
+    if fmt not in ("pdf", "html"):
+        abort(404)
+    audience = request.args.get("audience", "full")
+    if audience not in ("full", "summary"):
+        abort(400, description="audience must be full or summary")
+    acc = _visible(record_id)
+    try:
+        data = reports.record_report(db.session(), acc, g.page_member.id, fmt, audience)
+    except CpdError as exc:
+        abort(503, description=exc.message)
+    if data is None:
+        abort(404)
+    name = f"cpd-report-{acc.record.public_id}{'-summary' if audience == 'summary' else ''}.{fmt}"
+    mimetype = "application/pdf" if fmt == "pdf" else "text/html"
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=fmt == "pdf", download_name=name)
+    # the report page is self-contained: its own stylesheet and charts, no script, nothing fetched
+    response.headers["Content-Security-Policy"] = REPORT_CSP
+    return response
+
+
+@bp.get("/trends")
+@signed_in("read")
+def trends_page():
+    """The member's own records across periods: hours against the target, the mix, competences, objectives."""
+    found = reports.member_trends(db.session(), g.page_member.id)
+    return render_template("trends.html", found=found)
+
+
+@bp.get("/trends/<profile_id>.svg")
+@signed_in("read")
+def trend_chart_svg(profile_id: str):
+    """The trend chart as an SVG image (an image: the page's CSP is untouched by its markup)."""
+    found = reports.member_trends(db.session(), g.page_member.id, profile_id).get(profile_id)
+    if found is None or not found.periods:
+        abort(404)
+    svg = '<?xml version="1.0" encoding="utf-8"?>\n' + trend_chart(found.periods)
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml"
+    response.headers["Content-Security-Policy"] = REPORT_CSP
+    return response
+
+
+@bp.get("/records/<record_id>/notes.csv")
+@signed_in("read")
+def notes_csv(record_id: str):
+    """The record's annotations as CSV, safe to open in a spreadsheet (text never runs as a formula)."""
+    acc = _visible(record_id)
+    seen(db.session(), acc, g.page_member.id, "downloaded")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Activity row", "Objective", "Mentor", "Written at (UTC)", "Verified", "Comment"])
+    for a in notes_store.of(db.session(), acc.record):
+        d = notes_store.annotation_dict(a)
+        writer.writerow([d["activity_row"] or "", safe_text(d["objective"] or ""), safe_text(d["author"]),
+                         d["created_at"], "yes" if d["verified"] else "", safe_text(d["comment"] or "")])
+    return send_file(io.BytesIO(out.getvalue().encode("utf-8-sig")), mimetype="text/csv", as_attachment=True,
+                     download_name=f"mentor-notes-{acc.record.public_id}.csv")
+
+
+def _annotated(record_id: str, change):
+    """A mentor's change to a record from its page, with what follows it queued, in one transaction."""
+    s = db.write_session()
+    acc = _visible(record_id)
+    try:
+        verified, commented, anchor = change(s, acc)
+    except ServiceError as exc:
+        s.rollback()
+        return record_page(acc, status_of(exc), error=exc.to_dict())
+    notes_store.follow_up(s, acc, member_of(s, g.page_member.id), verified, commented, notices())
+    s.commit()
+    return redirect(url_for("record.record", record_id=record_id) + anchor)
+
+
+@bp.post("/records/<record_id>/annotations")
+@signed_in("submit")
+def annotate(record_id: str):
+    form = request.form
+    target = form.get("target", "")
+    body: dict = {"comment": form.get("comment", ""), "verified": form.get("verified") == "on"}
+    if target.startswith("row:") and target[4:].isdigit():
+        body["activity_row"] = int(target[4:])
+    elif target.startswith("objective:"):
+        body["objective"] = target[len("objective:"):]
+
+    def add(s, acc):
+        ann = notes_store.add(s, acc, g.page_member.id, body)
+        return ann.verified, bool(ann.comment), f"#row-{ann.activity_row}" if ann.activity_row is not None else ""
+    return _annotated(record_id, add)
+
+
+@bp.post("/records/<record_id>/annotations/<annotation_id>/delete")
+@signed_in("submit")
+def unannotate(record_id: str, annotation_id: str):
+    def remove(s, acc):
+        if not notes_store.remove(s, acc, g.page_member.id, annotation_id):
+            abort(404)
+        return False, False, ""
+    return _annotated(record_id, remove)

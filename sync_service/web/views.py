@@ -1,0 +1,69 @@
+"""The two pages several blueprints show: the member's dashboard, and a record's page (with what an
+action has to show: an upload's or a sheet's problems, a sheet's review, a question before sending).
+Rendered from the server: nothing of it is kept in the cookie."""
+from __future__ import annotations
+
+from flask import g, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from addin import list_profiles, rows_as_dicts
+
+from .. import db
+from ..store import annotations as notes_store
+from ..store import mentoring
+from ..store.accounts import member_of
+from ..store.mentoring import Access
+from ..store.models import CpdRecord, Submission, iso_utc
+from ..store.records import Prepared, latest, save_version, snapshot
+
+
+def dashboard_page(status: int = 200, **shown):
+    """The member's page."""
+    s = db.session()
+    subs = s.scalars(select(Submission).options(joinedload(Submission.delivery))
+                     .where(Submission.member_id == g.page_member.id)
+                     .order_by(Submission.received_at.desc())).all()
+    records = s.scalars(select(CpdRecord).where(CpdRecord.member_id == g.page_member.id)
+                        .order_by(CpdRecord.period_start.desc())).all()
+    shown = {"error": None, "sheet_error": None, "sheet_report": None, "sheet_code": None, "mentor_error": None,
+             "invitation": None, **shown}
+    return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
+                           sheets=g.page_member.sheets, records=[(r, latest(s, r.id)) for r in records],
+                           grants=mentoring.grants_of(s, g.page_member.id), state=mentoring.grant_state,
+                           mentee_count=mentoring.mentee_count(s, g.page_member.id), **shown), status
+
+
+def record_page(acc: Access, status: int = 200, **shown):
+    """A record's page: its newest version, its mentors' annotations beside each activity and objective, and
+    (for its owner) its mentors."""
+    s = db.session()
+    rec = acc.record
+    snap = snapshot(s, rec)
+    anns = [notes_store.annotation_dict(a) | {"mine": a.author_id == g.page_member.id} for a in notes_store.of(s, rec)]
+    by_row: dict = {}
+    by_ref: dict = {}
+    general = []
+    for a in anns:
+        if a["activity_row"] is not None:
+            by_row.setdefault(a["activity_row"], []).append(a)
+        elif a["objective"]:
+            by_ref.setdefault(a["objective"], []).append(a)
+        else:
+            general.append(a)
+    grants = ([x for x in mentoring.grants_of(s, g.page_member.id) if x.record_id in (None, rec.id)]
+              if acc.owner else [])
+    owner = member_of(s, rec.member_id)
+    shown = {"error": None, "invitation": None, "confirm_submit": False, **shown}
+    return render_template("record.html", acc=acc, rec=rec, version=snap.version, r=snap.readiness,
+                           member_data=snap.data.get("member") or {}, objectives=rows_as_dicts(snap.data["objectives"]),
+                           activities=rows_as_dicts(snap.data["activities"]), by_row=by_row, by_ref=by_ref,
+                           general=general, grants=grants, state=mentoring.grant_state, owner=owner,
+                           **shown), status
+
+
+def ask_first(prep: Prepared):
+    """The record page asking to confirm before a record that is not ready goes: it is kept as the newest
+    version of its record, and nothing is sent."""
+    rec, _, _ = save_version(db.session(), g.page_member.id, prep)
+    return record_page(Access(rec, "owner"), confirm_submit=True)
