@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify
 
 from addin import XLSX_CONTENT_TYPE
 
+from ..store.models import JobStatus
 from . import openapi_records as records
 
 bp = Blueprint("api_openapi", __name__)
@@ -18,7 +19,7 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
         "submission": {"type": "string", "description": "On a 409: the submission the key was used for"}}}}}
 RECEIPT = {"type": "object", "required": ["id", "status", "received_at"], "properties": {
     "id": {"type": "string", "example": "sub_AbCdEf123456"},
-    "status": {"type": "string", "enum": ["queued", "retrying", "sending", "delivered", "failed", "dead"]},
+    "status": {"type": "string", "enum": [s.value for s in JobStatus]},
     "received_at": {"type": "string", "format": "date-time"},
     "receipt_id": {"type": ["string", "null"], "description": "The institution's receipt, once delivered"},
     "verdict": {"type": "string", "enum": ["ready", "not_ready", "exempt"]}, "score": {"type": "integer"},

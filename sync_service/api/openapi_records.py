@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from addin import XLSX_CONTENT_TYPE
 
+from ..store.mentoring import GrantState
+
 
 def _json(schema: dict | str, description: str) -> dict:
     if isinstance(schema, str):
@@ -42,7 +44,7 @@ SCHEMAS = {
     "Grant": {"type": "object", "required": ["id", "email", "state"], "properties": {
         "id": {"type": "string", "example": "gr_AbCdEf123"}, "email": {"type": "string"},
         "record": {"type": ["string", "null"]}, "scope": {"type": "string", "enum": ["record", "all_records"]},
-        "state": {"type": "string", "enum": ["invited", "active", "revoked", "expired"]},
+        "state": {"type": "string", "enum": [s.value for s in GrantState]},
         "created_at": {"type": "string", "format": "date-time"},
         "expires_at": {"type": ["string", "null"], "format": "date-time"},
         "revoked_at": {"type": ["string", "null"], "format": "date-time"},
