@@ -520,7 +520,8 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
             if fld not in RECORD_FIELDS:
                 c.bad(f"{where}params.required_fields", f"unknown field {fld!r} (fields: {', '.join(RECORD_FIELDS)})")
         specs.append(CriterionSpec(id=cid, kind=kind, title=c.get(t, "title", str, where, cid) or cid,
-                                   severity=CriterionStatus(severity), weight=weight, params=params,
+                                   severity=CriterionStatus(severity if severity in SEVERITIES else "fail"),
+                                   weight=weight, params=params,
                                    source=c.get(t, "source", str, where, None)))
     return tuple(specs)
 
