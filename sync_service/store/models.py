@@ -178,7 +178,11 @@ class Job(Base):
                             sqlite_where=text("status IN ('queued', 'retrying', 'sending')")),
                       Index("ix_jobs_problems", "next_attempt_at",
                             postgresql_where=text("status IN ('dead', 'failed')"),
-                            sqlite_where=text("status IN ('dead', 'failed')")))
+                            sqlite_where=text("status IN ('dead', 'failed')")),
+                      Index("ix_jobs_member_id", "member_id", postgresql_where=text("member_id IS NOT NULL"),
+                            sqlite_where=text("member_id IS NOT NULL")),
+                      Index("ix_jobs_record_id", "record_id", postgresql_where=text("record_id IS NOT NULL"),
+                            sqlite_where=text("record_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))                      # delivery | mail | sheet_write | ...
@@ -189,12 +193,12 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # a worker is on it
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # What the job is about: a submission (a delivery), a member (their mail goes when they are erased),
-    # a record (a sheet write); and what the job carries (a mail's message, as JSON).
+    # What the job is about: a submission (a delivery: the submission's cascade takes it), a member (their
+    # mail goes when they are erased), a record (a sheet write); and what it carries (a mail, as JSON).
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"),
                                                       unique=True)
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     payload: Mapped[str | None] = mapped_column(Text)
     receipt_id: Mapped[str | None] = mapped_column(String(200))        # a delivery's: the institution's receipt
 

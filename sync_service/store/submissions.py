@@ -152,7 +152,7 @@ def store(session: Session, member: Caller, key: str, digest: str, prepare: Call
                    **stats.submission_columns(prep.record.member.grade, prep.record.period.end, prep.readiness)}
             conn.execute(INSERT_SUBMISSION, row)
             stats.keep(conn, row, prep.readiness, earlier=bool(rec.latest_version))   # the group view's figures
-            enqueue(conn, "delivery", submission_id=sub_id, member_id=member.id, now=received)
+            enqueue(conn, "delivery", submission_id=sub_id, now=received)
             add_version(conn, rec, prep, submission_id=sub_id, now=received)
             if member.touch_token is not None:
                 touch(session, member.touch_token)
