@@ -235,7 +235,7 @@ def large_upload(tmp: Path, activities: int = 20000) -> dict:
     the stored and delivered sizes against the file's."""
     from sync_service import create_app, db
     from sync_service.store.accounts import create_member, issue_token
-    from sync_service.jobs.delivery import Endpoint, bodies, claim
+    from sync_service.jobs.delivery import Endpoint, claim
     from sync_service.store.models import Submission
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_read_score import make_workbook
@@ -255,8 +255,8 @@ def large_upload(tmp: Path, activities: int = 20000) -> dict:
         assert res.status_code == 201, res.get_json()
     with app.app_context():
         stored = db.session().get(Submission, res.get_json()["id"]).body
-        claimed = claim(db.session(), Endpoint("http://127.0.0.1:9/", ("whsec_AAAA",)), limit=1)[0]
-        delivered = bodies(db.session(), [claimed])[claimed.submission_id]
+        (claimed,), found = claim(db.session(), Endpoint("http://127.0.0.1:9/", ("whsec_AAAA",)), limit=1)
+        delivered = found[claimed.submission_id]
     app.extensions["cpd_engine"].dispose()
     return {"activities": activities, "file": len(data), "seconds": statistics.median(times), "stored": len(stored),
             "delivered": len(delivered)}

@@ -176,18 +176,21 @@ KIND = "delivery"
 SHOWN = {"done": JobStatus.DELIVERED}      # what the log calls an outcome: a delivery is delivered
 
 
-def claim(session: Session, endpoint: Endpoint, now: datetime | None = None, limit: int = 1) -> list[Claimed]:
-    """Lease up to ``limit`` due deliveries (none while the endpoint is disabled), in one short transaction."""
-    return outbox.claim(session, (KIND,), timedelta(seconds=endpoint.retries(limit).lease), now=now, limit=limit,
-                        when_endpoint_enabled=True)
-
-
-def bodies(session: Session, claimed: list[Claimed]) -> dict[str, bytes]:
-    """The stored documents of the claimed deliveries, in one short read."""
-    found = dict(session.execute(select(Submission.id, Submission.body)
-                                 .where(Submission.id.in_([c.submission_id for c in claimed]))).all())
-    session.commit()
-    return found
+def claim(session: Session, endpoint: Endpoint, now: datetime | None = None, limit: int = 1
+          ) -> tuple[list[Claimed], dict[str, bytes]]:
+    """In one short transaction: lease up to ``limit`` due deliveries (none while the endpoint is disabled),
+    and load their stored documents."""
+    writing(session)
+    try:
+        claimed = outbox.lease_due(session, (KIND,), timedelta(seconds=endpoint.retries(limit).lease), now=now,
+                                   limit=limit, when_endpoint_enabled=True)
+        if not claimed:
+            return [], {}
+        found = dict(session.execute(select(Submission.id, Submission.body)
+                                     .where(Submission.id.in_([c.submission_id for c in claimed]))).all())
+        return claimed, found
+    finally:
+        session.commit()
 
 
 def endpoint_disabled(session: Session) -> EndpointState | None:
@@ -215,10 +218,9 @@ def deliver(sessions, endpoint: Endpoint, sender: Sender | None = None, limit: i
     sender = sender or Sender(endpoint)
     try:
         with sessions() as session:
-            claimed = claim(session, endpoint, limit=limit)
+            claimed, found = claim(session, endpoint, limit=limit)
             if not claimed:
                 return []
-            found = bodies(session, claimed)
             tried: list[tuple[Claimed, Outcome]] = []
             for item in claimed:
                 gone = any(o.kind == "gone" for _, o in tried)

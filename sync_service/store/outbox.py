@@ -82,8 +82,18 @@ def claim(session: Session, kinds: tuple[str, ...], lease: timedelta, now: datet
     """In one short transaction: take up to ``limit`` due jobs of ``kinds`` (or ones whose worker's lease ran
     out), lease them, and load what doing them needs. ``when_endpoint_enabled``: none while the
     institution's endpoint is disabled (it answered 410). The transaction is over when this returns."""
-    now = now or utcnow()
     writing(session)
+    try:
+        return lease_due(session, kinds, lease, now, limit, when_endpoint_enabled)
+    finally:
+        session.commit()
+
+
+def lease_due(session: Session, kinds: tuple[str, ...], lease: timedelta, now: datetime | None = None,
+              limit: int = 1, when_endpoint_enabled: bool = False) -> list[Claimed]:
+    """``claim`` inside the caller's writing transaction (which the caller ends), for a kind that loads more
+    in the same transaction."""
+    now = now or utcnow()
     due = or_(and_(Job.status.in_((JobStatus.QUEUED, JobStatus.RETRYING)), Job.next_attempt_at <= now),
               and_(Job.status == JobStatus.SENDING, Job.lease_until < now))
     where = [Job.status.in_(ACTIVE), due, Job.kind.in_(kinds)]          # ix_jobs_due holds the active ones
@@ -92,16 +102,13 @@ def claim(session: Session, kinds: tuple[str, ...], lease: timedelta, now: datet
     pick = select(Job.id).where(*where).order_by(Job.next_attempt_at).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    try:
-        rows = session.execute(
-            update(Job).where(Job.id.in_(pick.scalar_subquery()))
-            .values(status=JobStatus.SENDING, lease_until=now + lease, attempts=Job.attempts + 1)
-            .returning(Job.id, Job.kind, Job.attempts, Job.queued_at, Job.submission_id, Job.record_id,
-                       Job.payload)).all()
-        return [Claimed(r.id, r.kind, r.attempts, r.queued_at, r.submission_id, r.record_id,
-                        json.loads(r.payload) if r.payload else None) for r in sorted(rows, key=lambda r: r.id)]
-    finally:
-        session.commit()
+    rows = session.execute(
+        update(Job).where(Job.id.in_(pick.scalar_subquery()))
+        .values(status=JobStatus.SENDING, lease_until=now + lease, attempts=Job.attempts + 1)
+        .returning(Job.id, Job.kind, Job.attempts, Job.queued_at, Job.submission_id, Job.record_id,
+                   Job.payload)).all()
+    return [Claimed(r.id, r.kind, r.attempts, r.queued_at, r.submission_id, r.record_id,
+                    json.loads(r.payload) if r.payload else None) for r in sorted(rows, key=lambda r: r.id)]
 
 
 def _aware(moment: datetime) -> datetime:
