@@ -80,11 +80,13 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
         fail(CpdError("bad_setting", str(exc)))
     children: list = []
     if demo:
-        children, token = _start_demo(app, host, port)
+        children, token, link = _start_demo(app, host, port)
         atexit.register(lambda: [c.terminate() for c in children])
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         click.echo(f"Demo institution receiver on http://{host}:{port + 1}/cpd/submissions; a worker started.")
-        click.echo(f"Demo member demo@example.org, token (shown once): {token}")
+        click.echo(f"Demo member demo@example.org: sign in at {base}/login/email/{link}")
+        click.echo("  (the link works once, for 15 minutes; the demo sends no mail: start it again for a new one)")
+        click.echo(f"Demo token for programs (shown once): {token}")
         click.echo(f"Submit the example:  cpd login --url {base} --token {token}")
         click.echo("                      cpd submit workbook_templates/example-iet.xlsx")
     options = server.ServerOptions(host=host, port=port, workers=workers or server.default_workers(),
@@ -117,6 +119,7 @@ def _start_demo(app, host: str, port: int):
     from sync_service import db, signing
     from sync_service.store.accounts import create_member, issue_token
     from sync_service.store.models import Member
+    from sync_service.store.sign_in import new_link, verify
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
@@ -130,7 +133,9 @@ def _start_demo(app, host: str, port: int):
         session = db.write_session()
         member = session.scalar(select(Member).where(Member.email == "demo@example.org")) \
             or create_member(session, "demo@example.org")
-        token = issue_token(session, member)
+        verify(member)                               # the demo's own made-up address
+        token = issue_token(session, member, name="Demo")
+        link = new_link(session, member)
         session.commit()
     cpd = [sys.executable, "-m", "addin.cli"]
     receiver_url = f"http://{host}:{port + 1}/cpd/submissions"
@@ -140,7 +145,7 @@ def _start_demo(app, host: str, port: int):
                           "--database", str(instance / "demo-institution.sqlite3")]),
         subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll", "0.5"], env=env),
     ]
-    return children, token
+    return children, token, link
 
 
 KINDS = ("delivery", "mail", "sheet_write")
@@ -266,101 +271,4 @@ def receiver(host: str, port: int, secrets_, database: str, workers: int, thread
         host=host, port=port, workers=workers, threads=threads, server="dev" if dev else server.default_server()))
 
 
-@click.group()
-@click.option("--database-url", envvar="DATABASE_URL", default=None,
-              help="The service's database (default: its SQLite file; or set DATABASE_URL).")
-@click.pass_context
-def admin(ctx: click.Context, database_url: str | None) -> None:
-    """Administer a CPD service: members and their tokens."""
-    ctx.obj = {"database_url": database_url}
-
-
-def _service_app(ctx: click.Context):
-    from sync_service import create_app
-    url = ctx.obj.get("database_url")
-    return create_app({"DATABASE_URL": url} if url else None)
-
-
-@admin.command("add-member")
-@click.argument("email")
-@click.option("--admin", "is_admin", is_flag=True, help="The member may use the admin page.")
-@click.option("--name", default=None, help="How the member is named to others (a mentor's comments show it).")
-@click.pass_context
-def admin_add_member(ctx: click.Context, email: str, is_admin: bool, name: str | None) -> None:
-    """Add a member and print their first token (shown this once; only its hash is kept)."""
-    from sqlalchemy.exc import IntegrityError
-    from sync_service import db
-    from sync_service.store.accounts import create_member, issue_token
-
-    if "@" not in email or len(email) > 320:
-        fail(CpdError("bad_option", f"{email!r} is not an e-mail address"))
-    app = _service_app(ctx)
-    with app.app_context():
-        session = db.write_session()
-        try:
-            member = create_member(session, email)
-            member.is_admin = is_admin
-            member.name = (name or "").strip()[:120] or None
-            token = issue_token(session, member)
-            session.commit()
-        except IntegrityError:
-            fail(CpdError("member_exists", "a member with that e-mail already exists"))
-        click.echo(f"Member {member.public_id} added. Their token (shown once; give it to them):")
-        click.echo(token)
-
-
-@admin.command("migrate")
-@click.pass_context
-def admin_migrate(ctx: click.Context) -> None:
-    """Bring the database schema up to date (run once before starting several web workers with
-    CPD_AUTO_MIGRATE=false)."""
-    from sync_service import create_app
-    from sync_service.store.database import upgrade
-    url = ctx.obj.get("database_url")
-    app = create_app({"AUTO_MIGRATE": False, **({"DATABASE_URL": url} if url else {})})
-    upgrade(app.extensions["cpd_engine"])
-    click.echo("Database schema is up to date.")
-
-
-@admin.command("resend")
-@click.argument("submission_id")
-@click.pass_context
-def admin_resend(ctx: click.Context, submission_id: str) -> None:
-    """Queue a failed or dead-lettered delivery again."""
-    from sync_service import db
-    from sync_service.jobs.delivery import resend
-
-    with _service_app(ctx).app_context():
-        if not resend(db.session(), submission_id):
-            fail(CpdError("not_resendable", f"{submission_id}: no such submission, or it is delivered or being sent"))
-    click.echo(f"{submission_id} queued again.")
-
-
-@admin.command("enable-endpoint")
-@click.pass_context
-def admin_enable_endpoint(ctx: click.Context) -> None:
-    """Deliver again after the institution's endpoint answered 410 Gone."""
-    from sync_service import db
-    from sync_service.jobs.delivery import enable_endpoint
-
-    with _service_app(ctx).app_context():
-        enable_endpoint(db.session())
-    click.echo("Endpoint enabled; queued deliveries will be sent.")
-
-
-@admin.command("revoke-token")
-@click.argument("token")
-@click.pass_context
-def admin_revoke_token(ctx: click.Context, token: str) -> None:
-    """Revoke a token: it stops working at once."""
-    from sync_service import db
-    from sync_service.store.accounts import revoke
-
-    with _service_app(ctx).app_context():
-        session = db.write_session()
-        if not revoke(session, token.strip()):
-            fail(CpdError("token_unknown", "no such active token"))
-        session.commit()
-    click.echo("Token revoked.")
-
-
+from .admin_cli import admin  # noqa: E402,F401 - the entry point's name (pyproject.toml)

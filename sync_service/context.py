@@ -1,17 +1,19 @@
 """What a request hands the store and the jobs, made from the app's settings: the member's submission
 limits, whether mail goes and where its links point, the Google Sheets client (one per thread, its
-access token kept between requests), and the service's own address. The store never reads the app;
+access token kept between requests), and the time. The store never reads the app;
 the views pass it these."""
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
-from flask import current_app, request
+from flask import current_app
 
 from google_sheets import SheetsClient
 
 from .jobs.sheet_writes import settings_from
 from .store.messages import Notices
+from .store.models import utcnow
 from .store.submissions import Limits
 from .throttle import database_throttle, stored_key
 
@@ -28,11 +30,6 @@ def notices() -> Notices:
     return Notices(mail=bool(current_app.config.get("SMTP_URL")), public_url=current_app.config.get("PUBLIC_URL"))
 
 
-def base_url() -> str:
-    """The service's address for links it hands out: PUBLIC_URL, else the address the request came to."""
-    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
-
-
 def sheets_client() -> SheetsClient:
     """This thread's Sheets client for the app's settings (its access token is kept between requests)."""
     wanted = settings_from(current_app.config)
@@ -40,3 +37,9 @@ def sheets_client() -> SheetsClient:
     if cached is None or cached.settings != wanted:
         cached = _local.client = SheetsClient(wanted)
     return cached
+
+
+def now() -> datetime:
+    """The time, from the app's ``CLOCK`` when set (a callable: the tests move time with it)."""
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else utcnow()

@@ -11,6 +11,7 @@ Limits are written as ``limits`` reads them, e.g. ``10/minute``.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import Flask, current_app, request
@@ -113,3 +114,23 @@ def upload_wait(member_id: int) -> None:
     limit = current_app.config["SUBMISSIONS_PER_MINUTE"]
     over_or_raise(throttle(), f"{limit}/minute", f"records:{member_id}",
                   f"at most {limit} record uploads a minute; try again shortly")
+
+
+def link_requests(email: str) -> float | None:
+    """Count one request for a sign-in link to ``email`` from this client; seconds to wait when over a limit
+    (None: go on). Counted per address and client together, per address, and per client, with the client's
+    own limit high: one client's tries for one address never hold back another address from behind the
+    same NAT. The address is kept only as a hash."""
+    config = current_app.config
+    who = "link:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
+    client = address()
+    limits = ((config["SIGN_IN_LINKS_PER_CLIENT_ADDRESS"], f"{client}:{who}"),
+              (config["SIGN_IN_LINKS_PER_ADDRESS"], who),
+              (config["SIGN_IN_LINKS_PER_CLIENT"], "links:" + client))
+    shared = throttle()
+    waits = [w for limit, key in limits if (w := shared.over(limit, key))]
+    if waits:
+        return max(waits)
+    for limit, key in limits:
+        shared.hit(limit, key)
+    return None

@@ -344,3 +344,45 @@ def run_jobs(service) -> dict[str, int]:
     finally:
         for kind in kinds:
             kind.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it is sent: (its smtp:// URL, the handler
+    whose ``messages`` are (recipients, text) pairs)."""
+    from aiosmtpd.controller import Controller
+
+    from ports import free_port
+
+    class Keep:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    handler = Keep()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield f"smtp://127.0.0.1:{controller.port}?from=cpd@example.org", handler
+    controller.stop()
+
+
+def mail_to(inbox, address: str) -> list:
+    """The messages the SMTP server received for ``address``, oldest first, each as an ``EmailMessage``."""
+    import email
+    from email import policy
+    return [email.message_from_string(text, policy=policy.default) for to, text in inbox.messages if address in to]
+
+
+def mailed_link(inbox, address: str, path: str, newest: bool = True) -> str:
+    """The path of the link (starting ``path``) in the newest (or first) message to ``address``: read from its
+    plain-text part, as a member's mail program shows it."""
+    import re as _re
+    found = mail_to(inbox, address)
+    assert found, f"no mail to {address}"
+    text = (found[-1] if newest else found[0]).get_body(("plain",)).get_content()
+    match = _re.search(r"https?://[^/\s]+(" + _re.escape(path) + r"[^\s]+)", text)
+    assert match, text
+    return match.group(1)

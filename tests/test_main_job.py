@@ -31,7 +31,8 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
             line = proc.stdout.readline()
             assert line, "".join(lines)
             lines.append(line)
-        token = re.search(r"token \(shown once\): (\S+)", "".join(lines)).group(1)
+        token = re.search(r"token for programs \(shown once\): (\S+)", "".join(lines)).group(1)
+        link = re.search(r"sign in at (http://\S+/login/email/sil_\S+)", "".join(lines)).group(1)
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
@@ -39,6 +40,7 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
                 break
             except OSError:
                 time.sleep(0.1)
+        assert b'value="Sign in"' in urllib.request.urlopen(link, timeout=10).read()   # the printed link works
         cpd = [sys.executable, "-m", "addin.cli"]
         assert subprocess.run([*cpd, "login", "--url", base, "--token", token], env=env).returncode == 0
         out = subprocess.run([*cpd, "submit", str(example_path("iet")), "--json"], env=env, capture_output=True,
@@ -48,8 +50,7 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
 
         page = browser.new_page()
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-        page.goto(base + "/login")
-        page.fill("input[name=token]", token)
+        page.goto(link)                                     # the sign-in link the demo printed
         page.click("input[type=submit]")
         page.wait_for_url(base + "/")
         page.click(f"text={sub_id}")

@@ -35,6 +35,17 @@ def fresh_all_grant(world):
     return res.json["id"]
 
 
+def fresh_token(world):
+    res = world.api("owner", "POST", "/api/v1/tokens", json={"name": "spare", "scopes": ["read"]})
+    assert res.status_code == 201
+    return res.json["id"]
+
+
+def fresh_member(world):
+    res = world.api("owner", "GET", "/api/v1/me")           # any member will do: the owner's public id
+    return res.json["member"]
+
+
 def new_email(_world):
     return {"json": {"email": f"m{secrets.token_hex(4)}@example.org"}}
 
@@ -64,6 +75,11 @@ API = [
     ("list own grants", "GET", "/api/v1/mentors", None, None, OWN),
     ("revoke the owner's grant", "DELETE", "/api/v1/mentors/{extra}", fresh_all_grant, None,
      (204, 404, 404, 404, 404, 404, 401)),
+    ("list own tokens", "GET", "/api/v1/tokens", None, None, OWN),
+    ("make a token", "POST", "/api/v1/tokens", None, lambda w: {"json": {"name": "laptop"}},
+     (201, 201, 201, 201, 201, 201, 401)),
+    ("revoke the owner's token", "DELETE", "/api/v1/tokens/{extra}", fresh_token, None,
+     (204, 404, 404, 404, 404, 404, 401)),
 ]
 
 PAGES = [
@@ -83,6 +99,22 @@ PAGES = [
     ("revoke", "POST", "/mentors/{extra}/revoke", fresh_grant, None, (302, 404, 404, 404, 404, 404, 302)),
     ("mentees", "GET", "/mentees", None, None, (200, 200, 200, 200, 200, 200, 302)),
     ("audit trail", "GET", "/audit", None, None, (200, 200, 200, 200, 200, 200, 302)),
+    ("say yes to another's invitation", "POST", "/mentees/invitations/{extra}", fresh_grant, None,
+     (404, 404, 404, 404, 404, 404, 302)),
+    ("settings", "GET", "/settings", None, None, (200, 200, 200, 200, 200, 200, 302)),
+    ("make a token", "POST", "/settings/tokens", None, lambda w: {"name": "laptop", "scopes": "read"},
+     (201, 201, 201, 201, 201, 201, 302)),
+    ("revoke the owner's token", "POST", "/settings/tokens/{extra}/revoke", fresh_token, None,
+     (302, 404, 404, 404, 404, 404, 302)),
+    ("members (admins)", "GET", "/admin/members", None, None, (404, 404, 404, 404, 404, 200, 302)),
+    ("a member (admins)", "GET", "/admin/members/{extra}", fresh_member, None, (404, 404, 404, 404, 404, 200, 302)),
+    ("invite (admins)", "POST", "/admin/members/invite", None,
+     lambda w: {"email": f"n{secrets.token_hex(4)}@example.org"}, (404, 404, 404, 404, 404, 200, 302)),
+    ("send a link (admins)", "POST", "/admin/members/{extra}/send-link", fresh_member, None,
+     (404, 404, 404, 404, 404, 302, 302)),
+    ("unmake an admin (admins)", "POST", "/admin/members/{extra}/unmake-admin", fresh_member, None,
+     (404, 404, 404, 404, 404, 302, 302)),
+    ("admins' audit trail", "GET", "/admin/audit", None, None, (404, 404, 404, 404, 404, 200, 302)),
 ]
 
 
@@ -158,14 +190,15 @@ def test_bad_annotations_are_refused_with_a_reason(app, body, status, code):
 
 
 @pytest.mark.parametrize("body, code", [
-    ({"email": "not an address"}, "bad_email"), ({"email": "owner@example.org"}, "own_address"),
+    ({"email": "not an address"}, "bad_email"), ({"email": "owner@example.org"}, "cannot_mentor_self"),
+    ({"email": " Owner@Example.ORG "}, "cannot_mentor_self"),
     ({"email": "m@example.org", "expires": "2020-01-01"}, "bad_expiry"),
     ({"email": "m@example.org", "expires": "soon"}, "bad_expiry"), ({}, "bad_email"),
 ])
 def test_bad_grants_are_refused_with_a_reason(app, body, code):
     world = build(app)
     res = world.api("owner", "POST", "/api/v1/mentors", json=body)
-    assert res.status_code == 400 and res.json["error"]["code"] == code
+    assert res.status_code == (422 if code == "cannot_mentor_self" else 400) and res.json["error"]["code"] == code
 
 
 def test_a_grant_ends_at_its_expiry_date(app):

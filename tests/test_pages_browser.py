@@ -18,8 +18,9 @@ def signed_in_page(context, base: str, token: str):
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
     page.goto(base + "/")
     assert page.url.endswith("/login")
+    page.click("text=Sign in with an access token")
     page.fill("input[name=token]", token)
-    page.click("input[type=submit]")
+    page.click("details input[type=submit]")
     page.wait_for_url(base + "/")
     return page
 

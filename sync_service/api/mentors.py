@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 
 from .. import db
-from ..context import base_url, notices
+from ..context import notices
 from ..errors import NotFound
 from ..store import mentoring
 from ..store.accounts import member_of
@@ -21,10 +21,8 @@ def _grant(record: CpdRecord | None):
     body = json_object('{"email": "mentor@example.org", "expires": "2027-06-30"}')
     session = db.session()
     shared = mentoring.share(session, member_of(session, g.member.id), body.get("email"), record,
-                             body.get("expires"), notices(), base_url())
-    out = mentoring.grant_dict(shared.grant)
-    if shared.invitation_url:
-        out["invitation_url"] = shared.invitation_url
+                             body.get("expires"), notices())
+    out = mentoring.grant_dict(shared.grant)            # an invitation's link goes to its address only
     if shared.created:
         out["notified"] = shared.notified
     return jsonify(out), 201 if shared.created else 200

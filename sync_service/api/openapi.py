@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 from addin import XLSX_CONTENT_TYPE
 
 from ..store.models import JobStatus
+from . import openapi_accounts as accounts
 from . import openapi_records as records
 
 bp = Blueprint("api_openapi", __name__)
@@ -68,7 +69,8 @@ SPEC = {
     "components": {
         "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
                                       "description": "A member's personal token (cpd_...)"}},
-        "schemas": {"Error": ERROR, "Receipt": RECEIPT, "LinkedSheet": LINKED_SHEET, **records.SCHEMAS},
+        "schemas": {"Error": ERROR, "Receipt": RECEIPT, "LinkedSheet": LINKED_SHEET, **records.SCHEMAS,
+                    **accounts.SCHEMAS},
     },
     "paths": {
         "/api/v1/submissions": {"post": {
@@ -151,6 +153,7 @@ SPEC = {
         "/api/v1/openapi.json": {"get": {"summary": "This description",
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         **records.paths(_errors),
+        **accounts.paths(_errors),
     },
 }
 

@@ -44,12 +44,12 @@ SCHEMAS = {
     "Grant": {"type": "object", "required": ["id", "email", "state"], "properties": {
         "id": {"type": "string", "example": "gr_AbCdEf123"}, "email": {"type": "string"},
         "record": {"type": ["string", "null"]}, "scope": {"type": "string", "enum": ["record", "all_records"]},
-        "state": {"type": "string", "enum": [s.value for s in GrantState]},
+        "state": {"type": "string", "enum": [s.value for s in GrantState],
+                  "description": "active at once for an address whose account is proven; else invited, until the "
+                                 "invitation mailed to that address (and only there) is accepted"},
         "created_at": {"type": "string", "format": "date-time"},
         "expires_at": {"type": ["string", "null"], "format": "date-time"},
         "revoked_at": {"type": ["string", "null"], "format": "date-time"},
-        "invitation_url": {"type": "string", "description": "When the address has no account: the link that "
-                                                            "makes one (works once)"},
         "notified": {"type": "boolean", "description": "Whether an e-mail to the mentor was queued (mail is set up)"}}},
     "Annotation": {"type": "object", "required": ["id"], "properties": {
         "id": {"type": "string", "example": "an_AbCdEf123"}, "activity_row": {"type": ["integer", "null"]},

@@ -8,7 +8,9 @@ dead-lettered; each try is logged naming only its kind, never its address or tex
 """
 from __future__ import annotations
 
+import html
 import logging
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -48,6 +50,21 @@ class SmtpSettings:
                    float(query.get("timeout", 10)))
 
 
+LINK = re.compile(r"(https?://[^\s<>\"]+|/[A-Za-z0-9_/.-]+)")
+
+
+def as_html(text: str) -> str:
+    """The message's HTML part: its paragraphs, escaped, with its links made links."""
+    out = []
+    for para in text.strip().split("\n\n"):
+        body = html.escape(para.strip())
+        if para.startswith("  "):            # a link on a line of its own
+            body = LINK.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', body)
+        out.append(f"<p>{body.replace(chr(10), '<br>')}</p>")
+    return ('<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5">'
+            + "".join(out) + "</body></html>")
+
+
 SCHEDULE = Schedule((30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600), lease=60.0)
 
 
@@ -56,6 +73,7 @@ def send(smtp: SmtpSettings, to: str, subject: str, text: str, kind: str) -> str
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = smtp.sender, to, subject
     msg.set_content(text)
+    msg.add_alternative(as_html(text), subtype="html")
     try:
         client: smtplib.SMTP
         if smtp.tls == "ssl":

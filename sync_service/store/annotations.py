@@ -173,6 +173,11 @@ def author_name(a: Annotation) -> str:
     return a.author.shown_name if a.author is not None else FORMER_MENTOR
 
 
+def verifier_email(a: Annotation) -> str | None:
+    """The verifying mentor's address, when it is proven (None otherwise, or once they are erased)."""
+    return a.author.email if a.author is not None and a.author.verified else None
+
+
 def notes(annotations) -> list[Note]:
     """The record's annotations as the core's notes (what the workbook and the sheet are written from)."""
     return [Note(author_name(a), a.created_at, a.comment, a.verified, a.activity_row, a.objective)
@@ -191,8 +196,8 @@ def delivery_annotations(record: Record, annotations) -> dict:
     refs = {o.ref for o in record.objectives}
     kept = [a for a in annotations if (a.activity_row in rows if a.activity_row is not None
                                        else a.objective in refs if a.objective else True)]
-    return {"verifications": {"columns": ["activity_row", "verified_by", "verified_at"],
-                              "rows": [[a.activity_row, author_name(a), iso_utc(a.created_at)]
+    return {"verifications": {"columns": ["activity_row", "verified_by", "verified_at", "verifier_email"],
+                              "rows": [[a.activity_row, author_name(a), iso_utc(a.created_at), verifier_email(a)]
                                        for a in kept if a.verified]},
             "mentor_comments": {"columns": ["activity_row", "objective", "author", "written_at", "comment"],
                                 "rows": [[a.activity_row, a.objective, author_name(a), iso_utc(a.created_at),

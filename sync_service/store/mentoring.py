@@ -1,8 +1,11 @@
 """Mentors: who may see which record, grants and invitations, and the member's audit trail.
 
-A member grants a mentor one record, or all their records, by e-mail address. An address with an
-account is granted at once; one without gets an invitation (a random token, only its SHA-256 kept)
-whose link makes the account. A grant is live until it is revoked or its expiry passes; every
+A member grants a mentor one record, or all their records, by e-mail address. An address whose
+account is proven (verified) is granted at once; any other gets an invitation, mailed to that
+address and to no one else (a random token, only its SHA-256 kept, never in an answer or a page).
+Opening it proves the address: accepting makes or signs in that account and accepts that one
+invitation; others to the same address are accepted one by one by the signed-in, proven account.
+A member cannot be their own mentor. A grant is live until it is revoked or its expiry passes; every
 query for a mentor's access checks both, so nothing of a record is shown a moment after. What a
 caller may not see is answered exactly as a record that does not exist (404), to owner and
 stranger alike.
@@ -19,10 +22,11 @@ from enum import StrEnum
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..errors import BadRequest, Forbidden, NotFound
+from ..errors import BadRequest, Forbidden, NotFound, Unusable
 from .accounts import create_member, hash_token
 from .database import writing
 from .messages import Notices, granted, queue
+from .sign_in import verify
 from .models import AuditEvent, CpdRecord, Member, MentorGrant, iso_utc, utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
@@ -124,10 +128,11 @@ def normal_email(email) -> str:
 def grant(session: Session, member: Member, email: str, record: CpdRecord | None = None,
           expires_at: datetime | None = None) -> tuple[MentorGrant, str | None, bool]:
     """Grant the mentor at ``email`` one record (or all the member's): (grant, invitation token or None,
-    created). A live grant to the same address for the same records is returned as it is."""
+    created). At once to a proven account; to any other address, an invitation. A live grant to the same
+    address for the same records is returned as it is."""
     email = normal_email(email)
     if email == member.email:
-        raise BadRequest("own_address", "that is your own address: a mentor is someone else")
+        raise Unusable("cannot_mentor_self", "that is your own address: a mentor is someone else")
     if expires_at is not None and expires_at <= utcnow():
         raise BadRequest("bad_expiry", "the expiry date must be in the future")
     same = session.scalar(select(MentorGrant).where(
@@ -136,7 +141,8 @@ def grant(session: Session, member: Member, email: str, record: CpdRecord | None
     if same is not None:
         same.expires_at = expires_at
         return same, None, False
-    mentor = session.scalar(select(Member).where(Member.email == email))
+    found = session.scalar(select(Member).where(Member.email == email))
+    mentor = found if found is not None and found.verified and found.deactivated_at is None else None
     token = None if mentor else "inv_" + secrets.token_urlsafe(24)
     row = MentorGrant(public_id="gr_" + secrets.token_urlsafe(9), member_id=member.id,
                       record_id=record.id if record else None, mentor_id=mentor.id if mentor else None, email=email,
@@ -151,30 +157,27 @@ def grant(session: Session, member: Member, email: str, record: CpdRecord | None
 
 @dataclass(frozen=True)
 class Shared:
-    """What sharing a record with a mentor did: the grant, whether it is new, the invitation link for an
-    address with no account (None otherwise), and whether the mentor was e-mailed."""
+    """What sharing a record with a mentor did: the grant, whether it is new, and whether the mentor was
+    e-mailed (the invitation, if any, goes only there)."""
     grant: MentorGrant
     created: bool
-    invitation_url: str | None
     notified: bool
 
 
-def share(session: Session, member: Member, email, record: CpdRecord | None, expires, notices: Notices,
-          base_url: str) -> Shared:
+def share(session: Session, member: Member, email, record: CpdRecord | None, expires, notices: Notices) -> Shared:
     """Grant the mentor at ``email`` one record (or all the member's), and queue their e-mail (when mail is
-    set up) in the same transaction: the API and the page both come here. Committed. Raises BadRequest."""
+    set up) in the same transaction: the API and the page both come here. Committed. Raises BadRequest,
+    Unusable (``cannot_mentor_self``)."""
     expires_at = parse_expiry(expires)
     writing(session)
     row, token, created = grant(session, member, email, record, expires_at)
-    path = f"/invitations/{token}" if token else None
     notified = False
     if created:
         subject, text = granted(notices, member.shown_name, "one CPD record" if record else "all their CPD records",
-                                path)
+                                f"/invitations/{token}" if token else None)
         notified = queue(session, notices, None, row.email, subject, text, "granted")
     session.commit()
-    url = base_url.rstrip("/") + path if path else None
-    return Shared(row, created, url, notified)
+    return Shared(row, created, notified)
 
 
 def revoke(session: Session, member: Member, grant_public_id: str,
@@ -200,21 +203,45 @@ def invitation(session: Session, token: str) -> MentorGrant | None:
     return row if row is not None and grant_state(row) == GrantState.INVITED else None
 
 
-def accept(session: Session, row: MentorGrant, name: str | None) -> tuple[Member, bool]:
-    """Accept an invitation: the account for its address (made now if there is none: created True); every
-    pending invitation to that address is accepted with it. The invitation cannot be used again."""
+def accept(session: Session, row: MentorGrant, name: str | None) -> tuple[Member | None, bool]:
+    """Accept an invitation opened from its mail: that proves the address, so the account for it is made
+    (created True) or found, and proven. Only this invitation is accepted; it cannot be used again.
+    (None, False) for a deactivated account."""
     found = session.scalar(select(Member).where(Member.email == row.email))
+    if found is not None and found.deactivated_at is not None:
+        return None, False
     created = found is None
-    mentor = found if found is not None else create_member(session, row.email)
-    if created:
-        mentor.name = (name or "").strip()[:120] or None
-    pending = session.scalars(select(MentorGrant).where(MentorGrant.email == row.email,
-                                                        MentorGrant.mentor_id.is_(None),
-                                                        MentorGrant.revoked_at.is_(None))).all()
-    for g in pending:
-        g.mentor_id, g.accepted_at, g.invite_hash = mentor.id, utcnow(), None
-        audit(session, g.member_id, "accepted", actor_id=mentor.id, grant_id=g.id, record_id=g.record_id)
+    mentor = found if found is not None else create_member(session, row.email, name)
+    if not mentor.name and name:
+        mentor.name = name.strip()[:120] or None
+    verify(mentor)
+    _accept_one(session, row, mentor)
     return mentor, created
+
+
+def _accept_one(session: Session, row: MentorGrant, mentor: Member) -> None:
+    row.mentor_id, row.accepted_at, row.invite_hash = mentor.id, utcnow(), None
+    audit(session, row.member_id, "accepted", actor_id=mentor.id, grant_id=row.id, record_id=row.record_id)
+
+
+def waiting_for(session: Session, mentor: Member) -> list[MentorGrant]:
+    """Invitations to the member's address that wait for their yes (only a proven address is offered any)."""
+    if not mentor.verified:
+        return []
+    rows = session.scalars(select(MentorGrant).options(joinedload(MentorGrant.member))
+                           .where(MentorGrant.email == mentor.email, MentorGrant.mentor_id.is_(None), not_ended(),
+                                  MentorGrant.member_id != mentor.id).order_by(MentorGrant.id)).all()
+    return list(rows)
+
+
+def say_yes(session: Session, mentor: Member, grant_public_id: str) -> MentorGrant | None:
+    """The signed-in, proven account accepts one invitation to its address (None: no such invitation for
+    them). In the caller's transaction."""
+    row = next((r for r in waiting_for(session, mentor) if r.public_id == grant_public_id), None)
+    if row is not None:
+        writing(session)
+        _accept_one(session, row, mentor)
+    return row
 
 
 def grants_of(session: Session, member_id: int) -> list[MentorGrant]:

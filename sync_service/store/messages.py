@@ -5,6 +5,7 @@ record by a link, never by its contents."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -35,8 +36,9 @@ def queue(session: Session, notices: Notices, member_id: int | None, to: str, su
 def granted(notices: Notices, owner: str, scope: str, invitation_path: str | None) -> tuple[str, str]:
     """To a mentor: a member has shared a record (or all their records) with them. (subject, text)"""
     if invitation_path:
-        how = (f"You do not have an account yet. Accept the invitation to make one:\n\n  "
-               f"{notices.link(invitation_path)}\n\nThe link works once.")
+        how = (f"Accept the invitation here (it signs you in, and makes your account if you have none):\n\n  "
+               f"{notices.link(invitation_path)}\n\nThe link works once. If you did not expect this, ignore it: "
+               "nothing is shared with anyone until the link is used.")
     else:
         how = f"Sign in to see it:\n\n  {notices.link('/mentees')}"
     return (f"{owner} shared their CPD record with you",
@@ -51,3 +53,20 @@ def annotated(notices: Notices, mentor: str, record_path: str, verified: bool, c
                        if x) or "annotated your record"
     return (f"{mentor} {did} on your CPD record",
             f"{mentor} {did} on your CPD record.\n\nSee it beside your activities:\n\n  {notices.link(record_path)}\n")
+
+
+def sign_in_message(notices: Notices, path: str, lifetime: timedelta) -> tuple[str, str]:
+    """To a member: their sign-in link. (subject, text)"""
+    minutes = int(lifetime.total_seconds() // 60)
+    return ("Your sign-in link for the CPD tracker",
+            f"Use this link to sign in to the CPD tracker:\n\n  {notices.link(path)}\n\n"
+            f"It works once, for {minutes} minutes. If you did not ask for it, ignore this message: "
+            "no one can sign in without the link.\n")
+
+
+def invited_member(notices: Notices, path: str) -> tuple[str, str]:
+    """To someone an admin invited: their first sign-in link. (subject, text)"""
+    return ("You are invited to the CPD tracker",
+            "Your institution has given you an account on the CPD tracker, where you keep your CPD record and "
+            f"submit it.\n\nSign in here:\n\n  {notices.link(path)}\n\nThe link works once. After that, "
+            f"sign in at {notices.link('/login')} with this address.\n")

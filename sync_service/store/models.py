@@ -1,5 +1,9 @@
-"""What the service stores: members, their tokens (hashed), their records (each upload or pull a version),
-submissions and their deliveries, linked sheets, mentors' grants, annotations and the audit trail."""
+"""What the service stores: members, their tokens (hashed), their sessions and sign-in links, their
+records (each upload or pull a version), submissions and the jobs of the outbox, linked sheets, mentors'
+grants, annotations and the audit trails.
+
+Long because every table is declared here, one beside the other, so that the schema reads as one piece
+(and Alembic's migrations are checked against it in one place)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -41,6 +45,10 @@ class Member(Base):
     name: Mapped[str | None] = mapped_column(String(120))                # how annotations name a mentor
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # a link mailed to it was used
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))      # by an admin: no sign-in
+    membership_number: Mapped[str | None] = mapped_column(String(40))    # the institution's, as an admin gave it
+    grade: Mapped[str | None] = mapped_column(String(60))
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="member", cascade="all, delete-orphan")
     web_sessions: Mapped[list["WebSession"]] = relationship(cascade="all, delete-orphan")
@@ -57,6 +65,10 @@ class Member(Base):
     def shown_name(self) -> str:
         return self.name or self.email
 
+    @property
+    def verified(self) -> bool:
+        return self.email_verified_at is not None
+
 
 class ApiToken(Base):
     """A personal API token. Only its SHA-256 is stored; the token is shown once, when made."""
@@ -65,11 +77,14 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    public_id: Mapped[str | None] = mapped_column(String(32), unique=True)   # tok_...: what lists and the API show
     prefix: Mapped[str] = mapped_column(String(16))                     # shown in lists: cpd_abcd1234...
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[str] = mapped_column(String(200), default="submit read")
+    name: Mapped[str | None] = mapped_column(String(100))                # what the member called it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     member: Mapped[Member] = relationship(back_populates="tokens")
@@ -77,20 +92,56 @@ class ApiToken(Base):
 
 class WebSession(Base):
     """A signed-in browser. The cookie holds a random key; only its SHA-256 is stored. A session ends
-    when the member signs out, when the token it was made from is revoked, when the member is erased,
-    or when it expires; every page request checks all four."""
+    when the member signs out (here or everywhere), when the token it was made from (if any) is revoked,
+    when the member is erased or deactivated, or when it expires; every page request checks them all.
+    What it may do follows how it was made (``method``, ``scopes``) and how recently (``authenticated_at``)."""
 
     __tablename__ = "web_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(20), default="token", server_default="token")  # token|email|invitation
+    scopes: Mapped[str] = mapped_column(String(200), default="read submit", server_default="read submit")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    authenticated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # the sign-in itself
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     member: Mapped[Member] = relationship(overlaps="web_sessions")
-    token: Mapped[ApiToken] = relationship()
+    token: Mapped[ApiToken | None] = relationship()
+
+
+class SignInLink(Base):
+    """A sign-in link mailed to a member's address: only the token's SHA-256 is kept. Single use, valid
+    until ``expires_at``; a newer link for the same member ends it (``ended``: used | superseded).
+    Using it proves the address."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended: Mapped[str | None] = mapped_column(String(12))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AdminEvent(Base):
+    """One line of the admins' audit trail: who did what to which member. Never a record's contents."""
+
+    __tablename__ = "admin_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    subject: Mapped[str | None] = mapped_column(String(32))              # the member's public id, kept after erasure
+    action: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
+    member: Mapped[Member | None] = relationship(foreign_keys=[subject_id])
 
 
 class Submission(Base):

@@ -7,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import addin, admin, base, member, mentors, record, sheet
+    from . import addin, admin, base, member, members, mentors, record, settings, sheet, sign_in
     base.init_app(app)
-    for module in (addin, member, record, mentors, sheet, admin):
+    for module in (addin, sign_in, settings, member, record, mentors, sheet, admin, members):
         app.register_blueprint(module.bp)

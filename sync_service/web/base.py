@@ -1,10 +1,14 @@
 """What every page shares: the signed-in member's server-side session (``signed_in``, ``admin_only``), CSRF
 tokens on every form, and the template filters and globals. Registered by ``init_app``.
 
-Members sign in with a token that has the ``read`` scope; pages that submit need ``submit``. A sign-in
-is a server-side session (``WebSession``): the cookie (Secure, HttpOnly, SameSite) holds only a random
-key, and the session ends at once on sign-out, when its token is revoked or when the member is erased.
-Every query is scoped to the signed-in member.
+Members sign in by a link mailed to their address, by accepting an invitation, or with a token that
+has the ``read`` scope. A sign-in is a server-side session (``WebSession``): the cookie (Secure,
+HttpOnly, SameSite) holds only a random key, and the session ends at once on sign-out, when the token
+it was made from is revoked, or when the member is erased or deactivated. What a page may do follows
+how the session was made: one made from a token may do what the token may (``signed_in(scope)``), and
+erasing, adding passkeys and making tokens want a sign-in within the last 10 minutes (``recently``).
+Every signed-in page is sent with ``Cache-Control: no-store``. Every query is scoped to the signed-in
+member.
 """
 from __future__ import annotations
 
@@ -18,9 +22,11 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from addin import count, fmt_hours, list_profiles
 
 from .. import db
-from ..store.accounts import LiveToken, live_session, start_session
+from ..context import now
+from ..store.accounts import LiveToken, live_session, recent, start_session
 
-PAGE_BLUEPRINTS = ("member", "record", "mentors", "sheet", "admin")     # their POSTs carry a CSRF token
+# their POSTs carry a CSRF token
+PAGE_BLUEPRINTS = ("account", "settings", "member", "record", "mentors", "sheet", "admin", "members")
 
 
 def csrf_token() -> str:
@@ -29,9 +35,11 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
-def sign_in(token: LiveToken) -> None:
-    """Sign the browser in with ``token``: a new server-side session, a new cookie, a new CSRF token."""
-    key = start_session(db.session(), token, current_app.permanent_session_lifetime)
+def sign_in(member_id: int, method: str, token: LiveToken | None = None) -> None:
+    """Sign the browser in as the member, by ``method`` (from ``token`` if given): a new server-side session,
+    a new cookie, a new CSRF token."""
+    key = start_session(db.session(), member_id, current_app.permanent_session_lifetime, method=method,
+                        token=token, now=now())
     session.clear()
     session["sid"] = key
     session.permanent = True
@@ -42,18 +50,26 @@ def signed_in(scope: str = "read"):
     def decorate(view):
         @wraps(view)
         def run(*args, **kwargs):
-            live = live_session(db.session(), session.get("sid"))
+            live = live_session(db.session(), session.get("sid"), now())
             if live is None:
                 session.pop("sid", None)
-                return redirect(url_for("member.login"))
-            if scope not in live.token.scopes.split():
+                return redirect(url_for("account.login"))
+            if scope not in live.scopes.split():
                 abort(403, description=f"The token you signed in with does not allow this (it lacks the '{scope}' "
-                                       "scope). Sign in with a token that has it.")
+                                       "scope). Sign in with your e-mail address, or a token that has it.")
             g.page_member = live.member
+            g.web_session = live
             g.member_ref = live.member.public_id
             return view(*args, **kwargs)
         return run
     return decorate
+
+
+def recently() -> bool:
+    """Whether the signed-in browser's sign-in was within the last 10 minutes (what erasure, passkeys and
+    new tokens ask)."""
+    live = getattr(g, "web_session", None)
+    return live is not None and recent(live, now())
 
 
 def admin_only(view):
@@ -133,7 +149,15 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _inject():
-        return {"csrf_token": csrf_token, "member": getattr(g, "page_member", None)}
+        live = getattr(g, "web_session", None)
+        return {"csrf_token": csrf_token, "member": getattr(g, "page_member", None),
+                "recent_sign_in": live is not None and "submit" in live.scopes.split() and recently()}
+
+    @app.after_request
+    def _no_store(response):
+        if getattr(g, "page_member", None) is not None:
+            response.headers["Cache-Control"] = "no-store"     # a signed-in page is never kept by a cache
+        return response
 
     @app.before_request
     def _check_csrf():

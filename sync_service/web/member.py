@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import math
 
-from flask import (Blueprint, abort, g, make_response, redirect, render_template, request, send_file, session,
+from flask import (Blueprint, abort, g, redirect, render_template, request, send_file, session,
                    url_for)
 
 from addin import CpdError, Verdict, list_profiles, read_workbook, template_path
@@ -14,49 +13,16 @@ from addin import CpdError, Verdict, list_profiles, read_workbook, template_path
 from .. import db
 from ..answers import status_of
 from ..context import submission_limits
-from ..errors import Forbidden, Limited, ServiceError, Unauthenticated
+from ..errors import ServiceError
 from ..store import member_data
-from ..store.accounts import end_session, live_token
 from ..store.accounts import erase as erase_member
 from ..store.models import iso_utc
 from ..store.records import prepare
 from ..store.submissions import Caller, accept, document, find
-from ..throttle import address, sign_in_failures
-from .base import sign_in, signed_in
+from .base import recently, signed_in
 from .views import ask_first, dashboard_page
 
 bp = Blueprint("member", __name__)
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    error, status, wait = None, 200, None
-    if request.method == "POST":
-        try:
-            token = live_token(db.session(), request.form.get("token", "").strip(), "read", sign_in_failures(),
-                               address())
-        except Unauthenticated:
-            error, status = "That token is not valid. Use the token from your CPD service administrator.", 401
-        except Forbidden:
-            error, status = "That token cannot be used to sign in (it lacks the 'read' scope).", 403
-        except Limited as exc:
-            error, status, wait = exc.message[:1].upper() + exc.message[1:] + ".", 429, exc.retry_after
-        else:
-            sign_in(token)
-            return redirect(url_for("member.dashboard"))
-    response = make_response(render_template("login.html", error=error), status)
-    if status == 429:
-        response.headers["Retry-After"] = str(math.ceil(wait or 60))
-    return response
-
-
-@bp.post("/logout")
-def logout():
-    key = session.get("sid")
-    if key:
-        end_session(db.session(), key)
-    session.clear()
-    return redirect(url_for("member.login"))
 
 
 @bp.get("/")
@@ -115,10 +81,14 @@ def export():
 
 
 @bp.post("/erase")
-@signed_in("read")
+@signed_in("submit")
 def erase():
     """Delete the member and everything stored about them: submissions, stored workbooks, queued jobs and
-    tokens."""
+    tokens. Wants a sign-in within the last 10 minutes."""
+    if not recently():
+        return dashboard_page(403, error={"code": "sign_in_again",
+                                          "message": "Erasing your data needs a sign-in within the last 10 "
+                                                     "minutes. Sign out, sign in again, and erase then."})
     if request.form.get("confirm") != "DELETE":
         return dashboard_page(400, error={"code": "not_confirmed",
                                           "message": "Type DELETE to confirm erasing your data."})

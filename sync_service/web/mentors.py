@@ -2,16 +2,15 @@
 an invitation to mentor (see ``store.mentoring``)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from .. import db
 from ..answers import status_of
-from ..context import base_url, notices
+from ..context import notices
 from ..errors import ServiceError
 from ..store import mentoring
-from ..store.accounts import issue_token, live_token
+from ..store.accounts import member_of
 from ..store.records import latest
-from ..throttle import address, sign_in_failures
 from .base import sign_in, signed_in
 from .views import dashboard_page, record_page
 
@@ -29,13 +28,14 @@ def grant():
         acc = mentoring.visible(s, g.page_member.id, record_id, owner_only=True)
     try:
         shared = mentoring.share(s, g.page_member, request.form.get("email", ""), acc.record if acc else None,
-                                 request.form.get("expires"), notices(), base_url())
+                                 request.form.get("expires"), notices())
     except ServiceError as exc:
         s.rollback()
         error = {"code": exc.code, "message": exc.message}
         return (record_page(acc, status_of(exc), error=error) if acc
                 else dashboard_page(status_of(exc), mentor_error=error))
-    invitation = ({"email": shared.grant.email, "url": shared.invitation_url} if shared.invitation_url else None)
+    invitation = ({"email": shared.grant.email, "notified": shared.notified}
+                  if shared.created and shared.grant.mentor_id is None else None)
     return record_page(acc, invitation=invitation) if acc else dashboard_page(invitation=invitation)
 
 
@@ -58,7 +58,18 @@ def revoke(grant_id: str):
 def mentees():
     s = db.session()
     found = [(m, [(r, latest(s, r.id)) for r in recs]) for m, recs in mentoring.mentees(s, g.page_member.id)]
-    return render_template("mentees.html", mentees=found)
+    return render_template("mentees.html", mentees=found, waiting=mentoring.waiting_for(s, g.page_member))
+
+
+@bp.post("/mentees/invitations/<grant_id>")
+@signed_in("read")
+def say_yes(grant_id: str):
+    """The signed-in mentor accepts one invitation to their proven address."""
+    s = db.write_session()
+    if mentoring.say_yes(s, member_of(s, g.page_member.id), grant_id) is None:
+        abort(404)
+    s.commit()
+    return redirect(url_for("mentors.mentees"))
 
 
 @bp.get("/audit")
@@ -69,7 +80,8 @@ def audit_trail():
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token: str):
-    """An invitation to mentor: accepting it makes the account (its token shown once) and signs in."""
+    """An invitation to mentor, opened from the mail that carried it: accepting proves the address, makes or
+    finds its account, accepts this one invitation and signs in."""
     s = db.write_session() if request.method == "POST" else db.session()
     row = mentoring.invitation(s, token)
     if row is None:
@@ -79,11 +91,11 @@ def invitation(token: str):
         return render_template("invitation.html", owner=owner_name, email=row.email,
                                scope="one CPD record" if row.record_id else "all their CPD records")
     mentor, created = mentoring.accept(s, row, request.form.get("name"))
-    token_text = issue_token(s, mentor) if created else None
+    if mentor is None:
+        s.rollback()
+        abort(403, description="The account for this address has been deactivated. Ask your CPD service "
+                               "administrator.")
     s.commit()
-    if token_text is None:          # the address has an account already: sign in with its token
-        return redirect(url_for("member.login"))
-    sign_in(live_token(s, token_text, "read", sign_in_failures(), address()))
-    response = make_response(render_template("welcome.html", token=token_text, owner=owner_name))
-    response.headers["Cache-Control"] = "no-store"             # the token is shown once, and never cached
-    return response
+    sign_in(mentor.id, "invitation")
+    g.page_member = mentor                          # signed in now: the page is theirs (and not cached)
+    return render_template("welcome.html", owner=owner_name, created=created)

@@ -67,7 +67,7 @@ def upload():
 
 
 @bp.post("/records/<record_id>/check")
-@signed_in("read")
+@signed_in("submit")
 def check(record_id: str):
     acc = _visible(record_id)
     try:

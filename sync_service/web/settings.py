@@ -1,0 +1,67 @@
+"""The member's settings page: their address (and whether it is proven), their access tokens for programs
+(made, named and revoked here; making one wants a sign-in within the last 10 minutes), and their
+signed-in browsers, with "sign out everywhere"."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+
+from .. import db
+from ..answers import status_of
+from ..errors import ServiceError
+from ..store.accounts import end_all_sessions, make_token, revoke_token, sessions_of, tokens_of
+from ..store.token_fields import token_fields
+from .base import recently, signed_in
+
+bp = Blueprint("settings", __name__)
+
+
+def _page(status: int = 200, **shown):
+    s = db.session()
+    member = g.page_member
+    return render_template("settings.html", tokens=tokens_of(s, member.id), sessions=sessions_of(s, member.id),
+                           this_session=g.web_session.id, **{"error": None, "new_token": None, **shown}), status
+
+
+@bp.get("/settings")
+@signed_in("read")
+def settings():
+    return _page()
+
+
+@bp.post("/settings/tokens")
+@signed_in("submit")
+def new_token():
+    if not recently():
+        return _page(403, error={"code": "sign_in_again", "message": "Making a token needs a sign-in within the "
+                                                                     "last 10 minutes. Sign out and in again."})
+    scopes = request.form.getlist("scopes")
+    try:
+        name, scopes_text, expires_at = token_fields({"name": request.form.get("name", ""), "scopes": scopes,
+                                                      "expires": request.form.get("expires")},
+                                                     g.web_session.scopes.split())
+    except ServiceError as exc:
+        return _page(status_of(exc), error=exc.to_dict())
+    s = db.write_session()
+    row, secret = make_token(s, g.page_member.id, scopes_text, name, expires_at)
+    s.commit()
+    return _page(201, new_token={"name": row.name, "secret": secret})
+
+
+@bp.post("/settings/tokens/<token_id>/revoke")
+@signed_in("submit")
+def revoke(token_id: str):
+    s = db.write_session()
+    if not revoke_token(s, g.page_member.id, token_id):
+        abort(404)
+    s.commit()
+    return redirect(url_for("settings.settings") + "#tokens")
+
+
+@bp.post("/settings/sign-out-everywhere")
+@signed_in("read")
+def sign_out_everywhere():
+    s = db.write_session()
+    end_all_sessions(s, g.page_member.id)
+    s.commit()
+    session.clear()
+    return redirect(url_for("account.login"))
