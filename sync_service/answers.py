@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from .errors import (BadRequest, Conflict, Forbidden, Limited, NotFound, ServiceError, TooLarge, Unauthenticated,
                      Unavailable, Unusable)
 from .store.database import unavailable
+from .store.device import DeviceError
 
 STATUS = {BadRequest: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413,
           Unusable: 422, Limited: 429, Unavailable: 503}
@@ -55,8 +56,18 @@ def for_error(exc: ServiceError):
     return answer(status_of(exc), exc.code, exc.message, headers, **exc.details)
 
 
+def for_oauth(exc: DeviceError):
+    """An OAuth error of the device flow's endpoints, in OAuth's own shape (RFC 6749 5.2), which OAuth
+    clients read: ``{"error": code, "error_description": text}``, 401 for an unknown client, else 400."""
+    response = make_response(jsonify({"error": exc.code, "error_description": exc.description}),
+                             401 if exc.code == "invalid_client" else 400)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(ServiceError, for_error)
+    app.register_error_handler(DeviceError, for_oauth)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -38,7 +38,8 @@ def init_app(app: Flask) -> None:
         error = None
         if response.is_json and response.status_code >= 400:
             body = response.get_json(silent=True) or {}
-            error = (body.get("error") or {}).get("code") if isinstance(body, dict) else None
+            found = body.get("error") if isinstance(body, dict) else None
+            error = found.get("code") if isinstance(found, dict) else found   # OAuth's errors are plain codes
         if log.isEnabledFor(logging.INFO):
             log.info(line(
                 request_id=getattr(g, "request_id", None), member=getattr(g, "member_ref", None),

@@ -16,17 +16,24 @@ from .common import EXIT_NOT_READY, fail, load_or_fail, read_or_fail
 
 @cli.command()
 @click.option("--url", "service_url", required=True, help="Your CPD service's address, e.g. https://cpd.example.org")
-@click.option("--token", prompt="Token (from your page on the service)", hide_input=True,
-              help="Your personal token from the service (asked for, hidden, if not given).")
-@click.option("--no-check", is_flag=True, help="Save without asking the service (when it cannot be reached now).")
-def login(service_url: str, token: str, no_check: bool) -> None:
-    """Keep your CPD service's address and token in your own configuration (never in a workbook), once the
-    service has said the token is good."""
+@click.option("--token", default=None, help="A token you made on your settings page (else cpd shows a code to "
+              "approve in your browser, and receives a token of its own).")
+@click.option("--no-check", is_flag=True, help="With --token: save without asking the service (when it cannot be "
+              "reached now).")
+def login(service_url: str, token: str | None, no_check: bool) -> None:
+    """Sign cpd in to your CPD service: it shows a code and a link; approve the code in your browser, where
+    you are signed in, and cpd receives a token of its own. The address and token are kept in your own
+    configuration (never in a workbook)."""
     from ..submit import Settings, whoami
 
     if not service_url.startswith(("https://", "http://")):
         fail(CpdError("bad_option", "--url must start with https:// (or http:// for a service on this computer)"))
-    settings = Settings(service_url.rstrip("/"), token.strip())
+    service_url = service_url.rstrip("/")
+    if token is None:
+        if no_check:
+            fail(CpdError("bad_option", "--no-check needs --token (a code is approved on the service itself)"))
+        token = device_token(service_url)
+    settings = Settings(service_url, token.strip())
     who = None
     if not no_check:
         try:
@@ -37,6 +44,22 @@ def login(service_url: str, token: str, no_check: bool) -> None:
     signed = f" as {who['name']}" if who else " (not checked: --no-check)"
     click.echo(f"Signed in to {settings.service_url}{signed}. Saved to {path} (readable by you only). "
                "Submit with: cpd submit FILE")
+
+
+def device_token(service_url: str) -> str:
+    """A token through the device flow: show the code and the link, wait for the member's approval."""
+    from ..device_login import start, wait_for_token
+
+    try:
+        started = start(service_url)
+        click.echo(f"To sign cpd in, open {started.verification_uri_complete}\n"
+                   f"and check that it shows the code {started.user_code} (or open {started.verification_uri} and "
+                   f"type it). Waiting for your approval (the code works for {started.expires_in // 60} "
+                   "minutes)...", err=True)
+        return wait_for_token(service_url, started)
+    except CpdError as err:
+        fail(err)
+    raise AssertionError("fail() exits")
 
 
 def waiting(seconds: float, why: str) -> None:

@@ -128,6 +128,27 @@ class SignInLink(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class DeviceCode(Base):
+    """A program's request to be given a token (RFC 8628, the device authorization grant): the program keeps
+    the device code (only its SHA-256 is kept here) and polls; the member types the short user code on the
+    service's page, signed in, and approves or denies. Used once; ends at ``expires_at``."""
+
+    __tablename__ = "device_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_code: Mapped[str] = mapped_column(String(9), index=True)          # WDJB-MJHT
+    client_id: Mapped[str] = mapped_column(String(40))
+    scopes: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    polled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved: Mapped[bool | None] = mapped_column(Boolean)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class AdminEvent(Base):
     """One line of the admins' audit trail: who did what to which member. Never a record's contents."""
 

@@ -26,7 +26,7 @@ from ..context import now
 from ..store.accounts import LiveToken, live_session, recent, start_session
 
 # their POSTs carry a CSRF token
-PAGE_BLUEPRINTS = ("account", "settings", "member", "record", "mentors", "sheet", "admin", "members")
+PAGE_BLUEPRINTS = ("account", "settings", "device", "member", "record", "mentors", "sheet", "admin", "members")
 
 
 def csrf_token() -> str:
@@ -40,7 +40,10 @@ def sign_in(member_id: int, method: str, token: LiveToken | None = None) -> None
     a new cookie, a new CSRF token."""
     key = start_session(db.session(), member_id, current_app.permanent_session_lifetime, method=method,
                         token=token, now=now())
+    back = session.get("next")
     session.clear()
+    if back:
+        session["next"] = back
     session["sid"] = key
     session.permanent = True
 
@@ -53,6 +56,8 @@ def signed_in(scope: str = "read"):
             live = live_session(db.session(), session.get("sid"), now())
             if live is None:
                 session.pop("sid", None)
+                if request.method == "GET":
+                    session["next"] = request.full_path.rstrip("?")     # back here once signed in
                 return redirect(url_for("account.login"))
             if scope not in live.scopes.split():
                 abort(403, description=f"The token you signed in with does not allow this (it lacks the '{scope}' "
@@ -63,6 +68,15 @@ def signed_in(scope: str = "read"):
             return view(*args, **kwargs)
         return run
     return decorate
+
+
+def after_sign_in():
+    """Where a browser goes once signed in: the page it was sent away from (a path on this site), else the
+    dashboard."""
+    back = session.pop("next", None)
+    if isinstance(back, str) and back.startswith("/") and not back.startswith(("//", "/\\")):
+        return redirect(back)
+    return redirect(url_for("member.dashboard"))
 
 
 def recently() -> bool:

@@ -17,7 +17,7 @@ from ..store.mentoring import normal_email
 from ..store.sign_in import LinkState, open_link, request_link, use_link
 from ..errors import BadRequest
 from ..throttle import address, link_requests, sign_in_failures
-from .base import sign_in
+from .base import after_sign_in, sign_in
 
 bp = Blueprint("account", __name__)
 
@@ -58,7 +58,7 @@ def login():
     except Limited as exc:
         return _page(429, token_error=exc.message[:1].upper() + exc.message[1:] + ".", wait=exc.retry_after)
     sign_in(token.member_id, "token", token)
-    return redirect(url_for("member.dashboard"))
+    return after_sign_in()
 
 
 @bp.post("/login/email")
@@ -96,7 +96,7 @@ def use(token: str):
     if member is None:
         return _page(403, error="This account has been deactivated. Ask your CPD service administrator.")
     sign_in(member.id, "email")
-    return redirect(url_for("member.dashboard"))
+    return after_sign_in()
 
 
 @bp.post("/logout")

@@ -52,6 +52,22 @@ def upgrade() -> None:
     )
     op.create_index('ix_sign_in_links_member_id', 'sign_in_links', ['member_id'])
     op.create_table(
+        'device_codes',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('code_hash', sa.String(length=64), nullable=False, unique=True),
+        sa.Column('user_code', sa.String(length=9), nullable=False),
+        sa.Column('client_id', sa.String(length=40), nullable=False),
+        sa.Column('scopes', sa.String(length=200), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('polled_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('member_id', sa.Integer(), sa.ForeignKey('members.id', ondelete='CASCADE'), nullable=True),
+        sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('approved', sa.Boolean(), nullable=True),
+        sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index('ix_device_codes_user_code', 'device_codes', ['user_code'])
+    op.create_table(
         'admin_events',
         sa.Column('id', sa.Integer(), primary_key=True),
         sa.Column('actor_id', sa.Integer(), sa.ForeignKey('members.id', ondelete='SET NULL'), nullable=True),
@@ -66,6 +82,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_admin_events_at', 'admin_events')
     op.drop_table('admin_events')
+    op.drop_index('ix_device_codes_user_code', 'device_codes')
+    op.drop_table('device_codes')
     op.drop_index('ix_sign_in_links_member_id', 'sign_in_links')
     op.drop_table('sign_in_links')
     op.execute("DELETE FROM web_sessions WHERE token_id IS NULL")
