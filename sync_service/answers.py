@@ -30,7 +30,8 @@ def status_of(exc: ServiceError) -> int:
 
 
 def wants_json() -> bool:
-    return request.path.startswith(("/api/", "/addin/"))
+    """The API, the add-in, and a page's script that asks for JSON (the passkey ceremonies)."""
+    return request.path.startswith(("/api/", "/addin/")) or request.headers.get("Accept") == "application/json"
 
 
 def answer(status: int, code: str, message: str, headers: dict | None = None, **details):

@@ -128,6 +128,23 @@ class SignInLink(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class Passkey(Base):
+    """A member's passkey (a WebAuthn credential): its id and public key (never a secret), the authenticator's
+    signature counter, and the name the member gave it."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)      # pk_...
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(400), unique=True)  # base64url, as browsers send it
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class DeviceCode(Base):
     """A program's request to be given a token (RFC 8628, the device authorization grant): the program keeps
     the device code (only its SHA-256 is kept here) and polls; the member types the short user code on the

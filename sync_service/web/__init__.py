@@ -7,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import addin, admin, base, device, member, members, mentors, record, settings, sheet, sign_in
+    from . import addin, admin, base, device, member, members, mentors, passkeys, record, settings, sheet, sign_in
     base.init_app(app)
-    for module in (addin, sign_in, settings, device, member, record, mentors, sheet, admin, members):
+    for module in (addin, sign_in, settings, passkeys, device, member, record, mentors, sheet, admin, members):
         app.register_blueprint(module.bp)

@@ -26,7 +26,8 @@ from ..context import now
 from ..store.accounts import LiveToken, live_session, recent, start_session
 
 # their POSTs carry a CSRF token
-PAGE_BLUEPRINTS = ("account", "settings", "device", "member", "record", "mentors", "sheet", "admin", "members")
+PAGE_BLUEPRINTS = ("account", "settings", "passkeys", "device", "member", "record", "mentors", "sheet", "admin",
+                   "members")
 
 
 def csrf_token() -> str:

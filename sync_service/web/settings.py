@@ -9,6 +9,7 @@ from .. import db
 from ..answers import status_of
 from ..errors import ServiceError
 from ..store.accounts import end_all_sessions, make_token, revoke_token, sessions_of, tokens_of
+from ..store.passkeys import passkeys_of
 from ..store.token_fields import token_fields
 from .base import recently, signed_in
 
@@ -19,6 +20,7 @@ def _page(status: int = 200, **shown):
     s = db.session()
     member = g.page_member
     return render_template("settings.html", tokens=tokens_of(s, member.id), sessions=sessions_of(s, member.id),
+                           passkeys=passkeys_of(s, member.id),
                            this_session=g.web_session.id, **{"error": None, "new_token": None, **shown}), status
 
 

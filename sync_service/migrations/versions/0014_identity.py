@@ -52,6 +52,19 @@ def upgrade() -> None:
     )
     op.create_index('ix_sign_in_links_member_id', 'sign_in_links', ['member_id'])
     op.create_table(
+        'passkeys',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('public_id', sa.String(length=32), nullable=False, unique=True),
+        sa.Column('member_id', sa.Integer(), sa.ForeignKey('members.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('credential_id', sa.String(length=400), nullable=False, unique=True),
+        sa.Column('public_key', sa.LargeBinary(), nullable=False),
+        sa.Column('sign_count', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=100), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index('ix_passkeys_member_id', 'passkeys', ['member_id'])
+    op.create_table(
         'device_codes',
         sa.Column('id', sa.Integer(), primary_key=True),
         sa.Column('code_hash', sa.String(length=64), nullable=False, unique=True),
@@ -82,6 +95,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_admin_events_at', 'admin_events')
     op.drop_table('admin_events')
+    op.drop_index('ix_passkeys_member_id', 'passkeys')
+    op.drop_table('passkeys')
     op.drop_index('ix_device_codes_user_code', 'device_codes')
     op.drop_table('device_codes')
     op.drop_index('ix_sign_in_links_member_id', 'sign_in_links')
