@@ -7,7 +7,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import addin, admin, base, device, member, members, mentors, passkeys, record, settings, sheet, sign_in
+    from . import addin, admin, base, device, member, members, mentors, oidc, passkeys, record, settings, sheet, sign_in
     base.init_app(app)
-    for module in (addin, sign_in, settings, passkeys, device, member, record, mentors, sheet, admin, members):
+    oidc.init_app(app)
+    for module in (addin, sign_in, oidc, settings, passkeys, device, member, record, mentors, sheet, admin, members):
         app.register_blueprint(module.bp)
