@@ -17,7 +17,7 @@ from addin.readiness import assess
 from addin.workbook.reader import read_workbook
 from sync_service import db
 from sync_service.store.accounts import create_member, issue_token
-from sync_service.store.models import Submission
+from sync_service.store.models import ApiToken, Submission
 from workbook_templates import example_path
 
 HERE = Path(__file__).parent / "appsscript"
@@ -139,3 +139,44 @@ def test_custom_functions_call_the_service_and_cache_the_answer(app, live_server
     assert out["results"]["target"] == 10
     fn_calls = [r for r in out["requests"] if "/api/v1/functions/" in r["url"]]
     assert [r["url"].rsplit("/", 1)[-1] for r in fn_calls] == ["HOURS", "TARGET"]      # the repeat came from the cache
+
+
+def approve_when_asked(app, token: str, seen: dict) -> None:
+    """Play the member: signed in with ``token``, approve the first code the script shows, on the page."""
+    import re
+    import time
+
+    from sync_service.store.models import DeviceCode
+    client = app.test_client()
+    page = client.get("/login").data
+    csrf = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
+    assert client.post("/login", data={"token": token, "csrf": csrf}).status_code == 302
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with app.app_context():
+            code = db.session().scalar(select(DeviceCode.user_code).where(DeviceCode.decided_at.is_(None)))
+        if code:
+            seen["code"] = code
+            shown = client.get(f"/device?user_code={code}").data
+            csrf = re.search(rb'name="csrf" value="([^"]+)"', shown).group(1).decode()
+            seen["status"] = client.post("/device", data={"csrf": csrf, "user_code": code,
+                                                          "decision": "approve"}).status_code
+            return
+        time.sleep(0.2)
+
+
+def test_set_up_by_approving_a_code_in_the_browser(app, live_server, member_token, tmp_path):
+    import threading
+    seen: dict = {}
+    member = threading.Thread(target=approve_when_asked, args=(app, member_token, seen))
+    member.start()
+    out = run(scenario(live_server, "", ["cpdSetUp", "cpdSubmit"]), tmp_path)
+    member.join(60)
+    assert seen.get("status") == 200, seen
+    token = out["properties"]["CPD_TOKEN"]
+    assert token.startswith("cpd_") and token != member_token            # a token of its own
+    assert out["alerts"][0].startswith("Saved for you only")
+    assert out["alerts"][-1].startswith("Submitted: ")
+    with app.app_context():
+        names = db.session().scalars(select(ApiToken.name)).all()
+    assert any(n and n.startswith("the CPD menu in Google Sheets") for n in names)

@@ -148,7 +148,8 @@ def test_submit_sends_the_workbook_file_and_writes_the_receipt(browser, app, mem
     from sync_service.store.models import Submission
     page = open_pane(browser, live_server)
     page.click("#submit")
-    assert "Enter your CPD service token" in page.inner_text("#status")
+    assert "Sign in first" in page.inner_text("#status")
+    page.click("text=Or paste a token")
     page.fill("#token", member_token)
     page.click("#submit")
     wait_until(page, "document.getElementById('status').textContent.startsWith('Submitted')", 15.0)
@@ -192,3 +193,25 @@ def test_check_outside_excel_says_where_to_open_it(browser, live_server):
     page.goto(f"{live_server}/addin/taskpane.html")
     page.click("#check")
     assert page.inner_text("#status") == "Open this pane from the CPD tracker add-in in Excel."
+
+
+def test_the_pane_signs_in_by_a_code_the_member_approves_in_the_browser(browser, app, member_token, live_server):
+    import re
+    page = open_pane(browser, live_server)
+    page.click("#sign-in")
+    page.wait_for_selector("#device:not([hidden])")
+    code = page.inner_text("#device-code")
+    link = page.get_attribute("#device-link", "href")
+    assert link == f"{live_server}/device?user_code={code}"
+    member = app.test_client()                        # the member's browser, signed in
+    csrf = re.search(rb'name="csrf" value="([^"]+)"', member.get("/login").data).group(1).decode()
+    assert member.post("/login", data={"token": member_token, "csrf": csrf}).status_code == 302
+    shown = member.get(link.replace(live_server, ""))
+    csrf = re.search(rb'name="csrf" value="([^"]+)"', shown.data).group(1).decode()
+    approved = member.post("/device", data={"csrf": csrf, "user_code": code, "decision": "approve"})
+    assert approved.status_code == 200 and b"the CPD add-in for Excel is connected" in approved.data
+    wait_until(page, "document.getElementById('status').textContent.startsWith('Signed in')", 20.0)
+    token = page.evaluate("localStorage.getItem('cpdToken')")
+    assert token.startswith("cpd_") and token != member_token
+    page.click("#submit")
+    wait_until(page, "document.getElementById('status').textContent.startsWith('Submitted')", 15.0)

@@ -74,7 +74,11 @@ function httpFetch(url, params) {
   const headers = Object.assign({}, params.headers || {});
   if (params.contentType) headers['Content-Type'] = params.contentType;
   let body = null;
-  if (params.payload !== undefined) {
+  if (params.payload !== undefined && !Array.isArray(params.payload) && typeof params.payload === 'object') {
+    // Apps Script sends an object as a form (application/x-www-form-urlencoded)
+    body = Buffer.from(new URLSearchParams(params.payload).toString()).toString('base64');
+    headers['Content-Type'] = headers['Content-Type'] || 'application/x-www-form-urlencoded';
+  } else if (params.payload !== undefined) {
     body = typeof params.payload === 'string' ? Buffer.from(params.payload).toString('base64')
       : Buffer.from(params.payload.map(b => b & 0xff)).toString('base64');
   }

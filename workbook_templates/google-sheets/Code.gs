@@ -5,14 +5,19 @@
  * review criterion in a sidebar. Submit exports this spreadsheet as .xlsx (Drive export, with
  * the script's own OAuth token) and posts it to the service with the SHA-256 of the bytes as
  * the Idempotency-Key, so a double click is one submission; the receipt goes into the sheet's
- * Submission area. Set up keeps the service's address and the member's token in the user's
- * own script properties, never in the sheet.
+ * Submission area. Set up asks the service for a code the member approves in the browser, where
+ * they are signed in (the device flow: the script receives a token of its own, named for Google
+ * Sheets and revocable on the member's settings page), or takes a token pasted instead; the
+ * service's address and the token are kept in the user's own script properties, never in the sheet.
  */
 
 var CPD_URL_PROPERTY = 'CPD_SERVICE_URL';
 var CPD_TOKEN_PROPERTY = 'CPD_TOKEN';
 var CPD_XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 var CPD_RETRY_BUDGET = 120;          // seconds, in all, a request waits for a service that answers 503
+var CPD_CLIENT_ID = 'cpd-sheets';    // how the service names this program's tokens
+var CPD_DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+var CPD_APPROVAL_WAIT = 120;         // seconds Set up waits for the code to be approved, after OK
 var CPD_SUBMISSION_LABELS = {
   last_check: 'Last check:', submission_id: 'Submission id:', submission_status: 'Submission status:',
   submitted_at: 'Submitted at:', receipt: 'Receipt:'
@@ -36,12 +41,44 @@ function cpdSetUp() {
     ui.alert('The address must start with https://');
     return;
   }
-  var token = ui.prompt('CPD service', 'Your personal token (from your page on the service)', ui.ButtonSet.OK_CANCEL);
-  if (token.getSelectedButton() !== ui.Button.OK) return;
+  var started = cpdFetchJson_(address + '/oauth/device', {
+    method: 'post', payload: {client_id: CPD_CLIENT_ID, scope: 'read submit'}
+  });
+  if (started.code !== 200 || !started.body.user_code) {
+    ui.alert('That address answers, but not as a CPD service (or it cannot be reached). Check it and set up again.');
+    return;
+  }
+  var answer = ui.prompt('CPD service', 'Open ' + started.body.verification_uri_complete + ' in your browser, ' +
+    'where you are signed in to the CPD service, check that it shows the code ' + started.body.user_code +
+    ' and approve it. Then press OK.\n\n(Or paste a token made on your settings page here.)',
+    ui.ButtonSet.OK_CANCEL);
+  if (answer.getSelectedButton() !== ui.Button.OK) return;
+  var token = String(answer.getResponseText()).trim() || cpdAwaitToken_(address, started.body);
+  if (!token) {
+    ui.alert('The code was not approved (or was denied) in time. Use CPD > Set up to start again.');
+    return;
+  }
   var props = PropertiesService.getUserProperties();
   props.setProperty(CPD_URL_PROPERTY, address);
-  props.setProperty(CPD_TOKEN_PROPERTY, String(token.getResponseText()).trim());
+  props.setProperty(CPD_TOKEN_PROPERTY, token);
   ui.alert('Saved for you only (not in the sheet). Use CPD > Check readiness or CPD > Submit.');
+}
+
+/** Poll the service for the token once the member has approved the code; null if denied or too late. */
+function cpdAwaitToken_(address, started) {
+  var interval = Number(started.interval) || 5;
+  var waited = 0;
+  for (;;) {
+    var res = cpdFetchJson_(address + '/oauth/token', {
+      method: 'post', payload: {grant_type: CPD_DEVICE_GRANT, device_code: started.device_code, client_id: CPD_CLIENT_ID}
+    });
+    if (res.code === 200 && res.body.access_token) return String(res.body.access_token);
+    if (res.body.error === 'slow_down') interval += 5;
+    else if (res.body.error !== 'authorization_pending') return null;
+    if (waited >= CPD_APPROVAL_WAIT) return null;
+    Utilities.sleep(interval * 1000);
+    waited += interval;
+  }
 }
 
 function cpdSettings_() {

@@ -1,6 +1,8 @@
 // The CPD task pane: Check reads the Record and Plan sheets and asks the service for the
 // readiness review (the same function as CPD.CRITERIA); Submit sends the workbook file itself to
 // the service with the member's token, and both write into the Record sheet's Submission area.
+// Sign in gets the pane a token of its own: the service shows a code the member approves in the
+// browser where they are signed in (the device flow, RFC 8628); a token can be pasted instead.
 
 // The Submission area (addin/workbook/layout.py SUBMISSION_AREA; a test keeps them the same).
 const SUBMISSION = { last_check: "I3", submission_id: "I4", submission_status: "I5", submitted_at: "I6", receipt: "I7" };
@@ -118,10 +120,55 @@ async function sha256Hex(bytes) {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
+async function postForm(path, fields) {
+  const response = await fetch(cpdServiceUrl() + path, {
+    method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return { status: response.status, body: await response.json().catch(() => ({})) };
+}
+
+async function signIn() {
+  const started = await postForm("/oauth/device", { client_id: "cpd-excel", scope: "read submit" });
+  if (started.status !== 200 || !started.body.user_code) {
+    show("The CPD service could not start a sign-in (" + (started.body.error || started.status) + ").");
+    return;
+  }
+  const link = document.getElementById("device-link");
+  link.href = started.body.verification_uri_complete;
+  link.textContent = started.body.verification_uri;
+  document.getElementById("device-code").textContent = started.body.user_code;
+  document.getElementById("device").hidden = false;
+  show("Waiting for you to approve the code in your browser...");
+  let interval = Number(started.body.interval) || 5;
+  const deadline = Date.now() + Number(started.body.expires_in || 600) * 1000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+    const polled = await postForm("/oauth/token", {
+      grant_type: DEVICE_GRANT, device_code: started.body.device_code, client_id: "cpd-excel",
+    });
+    if (polled.status === 200 && polled.body.access_token) {
+      localStorage.setItem("cpdToken", polled.body.access_token);
+      document.getElementById("device").hidden = true;
+      show("Signed in: the pane has a token of its own (listed, and revocable, on your settings page).");
+      return;
+    }
+    if (polled.body.error === "slow_down") interval += 5;
+    else if (polled.body.error !== "authorization_pending") {
+      document.getElementById("device").hidden = true;
+      show(polled.body.error === "access_denied" ? "The sign-in was denied." : "The code expired: sign in again.");
+      return;
+    }
+  }
+  show("The code expired: sign in again.");
+}
+
 async function submit() {
   const token = document.getElementById("token").value || localStorage.getItem("cpdToken") || "";
   if (!token) {
-    show("Enter your CPD service token first (from your page on the service).");
+    show("Sign in first (or paste a token from your settings page on the service).");
     return;
   }
   localStorage.setItem("cpdToken", token);
@@ -174,4 +221,5 @@ async function submit() {
 
 document.getElementById("check").addEventListener("click", () => check().catch((e) => show(e.message)));
 document.getElementById("submit").addEventListener("click", () => submit().catch((e) => show(e.message)));
+document.getElementById("sign-in").addEventListener("click", () => signIn().catch((e) => show(e.message)));
 if (typeof Office !== "undefined" && Office.onReady) Office.onReady(() => show("Ready."));
