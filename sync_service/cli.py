@@ -87,8 +87,9 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
         click.echo(f"Demo member demo@example.org: sign in at {base}/login/email/{link}")
         click.echo("  (the link works once, for 15 minutes; the demo sends no mail: start it again for a new one)")
         click.echo(f"Demo token for programs (shown once): {token}")
-        click.echo(f"Submit the example:  cpd login --url {base} --token {token}")
-        click.echo("                      cpd submit workbook_templates/example-iet.xlsx")
+        cpd = _this_cpd()
+        click.echo(f"Submit the example:  {cpd} login --url {base} --token {token}")
+        click.echo(f"                      {cpd} submit workbook_templates/example-iet.xlsx")
     options = server.ServerOptions(host=host, port=port, workers=workers or server.default_workers(),
                                    threads=threads, timeout=timeout, header_timeout=header_timeout,
                                    keepalive=keepalive, cert=cert, key=key, server="dev" if dev else server_name,
@@ -108,6 +109,18 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     finally:
         for child in children:
             child.terminate()
+
+
+def _this_cpd() -> str:
+    """How to type the cpd that is running, from where it was started: ``cpd`` when that is on the PATH,
+    else its path (``.venv/bin/cpd`` in a venv that is not activated)."""
+    import shutil
+    started = os.path.abspath(sys.argv[0])
+    if started.endswith("__main__.py"):                    # python -m addin.cli
+        return f"{os.path.relpath(sys.executable)} -m addin.cli"
+    if shutil.which("cpd") and os.path.abspath(shutil.which("cpd") or "") == started:
+        return "cpd"
+    return os.path.relpath(started)
 
 
 def _start_demo(app, host: str, port: int):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -41,9 +42,11 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
             except OSError:
                 time.sleep(0.1)
         assert b'value="Sign in"' in urllib.request.urlopen(link, timeout=10).read()   # the printed link works
-        cpd = [sys.executable, "-m", "addin.cli"]
-        assert subprocess.run([*cpd, "login", "--url", base, "--token", token], env=env).returncode == 0
-        out = subprocess.run([*cpd, "submit", str(example_path("iet")), "--json"], env=env, capture_output=True,
+        printed = re.search(r"Submit the example:  (.+)\n", "".join(lines)).group(1)
+        assert printed.endswith(f" login --url {base} --token {token}")
+        cpd = shlex.split(printed.split(" login ")[0])          # the cpd it printed, as typed, from where it ran
+        assert subprocess.run(shlex.split(printed), env=env, cwd=tmp_path).returncode == 0
+        out = subprocess.run([*cpd, "submit", str(example_path("iet")), "--json"], env=env, cwd=tmp_path, capture_output=True,
                              text=True)
         assert out.returncode == 0, out.stdout + out.stderr
         sub_id = json.loads(out.stdout)["id"]

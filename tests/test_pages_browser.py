@@ -77,12 +77,29 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, served, tmp_path):  # noqa
     page.click("text=Submit to the institution")
     page.wait_for_selector("#delivery")
     submission = page.url
-    for name, url in (("dashboard", base + "/"), ("record", record), ("submission", submission),
-                      ("mentees", base + "/mentees"), ("audit", base + "/audit"), ("login", base + "/login")):
+    import subprocess
+    made = subprocess.run([*server.cpd, "admin", "make-admin", "served@example.org"], env=server.env,
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    member_id = made.stdout.split()[0]
+    pages = (("dashboard", base + "/"), ("record", record), ("submission", submission),
+             ("mentees", base + "/mentees"), ("audit", base + "/audit"), ("login", base + "/login"),
+             ("settings", base + "/settings"), ("device", base + "/device?user_code=BCDF-GHJK"),
+             ("members", base + "/admin/members"), ("member", f"{base}/admin/members/{member_id}"),
+             ("admin-audit", base + "/admin/audit"))
+    for name, url in pages:
         page.goto(url)
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= page.evaluate("window.innerWidth"), (name, wide)
         page.screenshot(path=str(tmp_path / f"390-{name}.png"), full_page=True)
+    stranger = context.browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    stranger.goto(base + "/login")
+    stranger.fill("input[name=email]", "someone@example.org")
+    stranger.click("text=E-mail me a sign-in link")
+    stranger.wait_for_selector("text=Check your e-mail")
+    assert stranger.evaluate("document.documentElement.scrollWidth") <= 390
+    assert stranger.evaluate("document.documentElement.scrollWidth") <= stranger.evaluate("window.innerWidth")
+    stranger.screenshot(path=str(tmp_path / "390-link-sent.png"), full_page=True)
     page.goto(base + "/")
     text = page.inner_text("#record-list")
     assert "IET, 1 Jan 2025 to 31 Dec 2025" in text and "UTC" in text and "T0" not in text   # as people write them
