@@ -321,3 +321,23 @@ def test_the_link_throttle_holds_across_two_gunicorn_workers_with_redis(served):
     other = browser.post(f"{server.url}/login/email", data={"email": "someone.else@example.org", "csrf": token})
     assert other.status_code == 200
     assert "victim@example.org" not in server.logs()
+
+
+def test_a_member_moves_to_a_new_address_only_once_a_link_sent_there_is_used(service, mailing):
+    world = build(service)
+    client, token = world.browser("owner")
+    res = client.post("/settings/email", data={"csrf": token, "email": "Owner.New@Example.org"})
+    assert res.status_code == 202 and b"A link is on its way to owner.new@example.org" in res.data
+    taken = client.post("/settings/email", data={"csrf": token, "email": EMAILS["mentor"]})
+    assert taken.status_code == 409
+    run_jobs(service)
+    notice = mail_to(mailing, EMAILS["owner"])[-1].get_body(("plain",)).get_content()
+    assert "owner.new@example.org" in notice and "/login/email/" not in notice       # the old address is told
+    path = mailed_link(mailing, "owner.new@example.org", "/login/email/")
+    assert world.api("owner", "GET", "/api/v1/me").json["name"] == EMAILS["owner"]     # nothing moved yet
+    other = service.test_client()
+    assert other.post(path, data={"csrf": page_csrf(other)}).status_code == 302
+    with service.app_context():
+        moved = db.session().scalar(select(Member).where(Member.email == "owner.new@example.org"))
+        assert moved is not None and moved.email_verified_at is not None
+        assert db.session().scalar(select(Member).where(Member.email == EMAILS["owner"])) is None

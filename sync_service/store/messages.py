@@ -70,3 +70,19 @@ def invited_member(notices: Notices, path: str) -> tuple[str, str]:
             "Your institution has given you an account on the CPD tracker, where you keep your CPD record and "
             f"submit it.\n\nSign in here:\n\n  {notices.link(path)}\n\nThe link works once. After that, "
             f"sign in at {notices.link('/login')} with this address.\n")
+
+
+def change_message(notices: Notices, path: str, lifetime: timedelta, email: str) -> tuple[str, str]:
+    """To the address a member is moving to: the link that proves it. (subject, text)"""
+    minutes = int(lifetime.total_seconds() // 60)
+    return ("Confirm your new address for the CPD tracker",
+            f"Use this link to make {email} your CPD tracker address (and sign in):\n\n  {notices.link(path)}\n\n"
+            f"It works once, for {minutes} minutes. If you did not ask for this, ignore this message.\n")
+
+
+def change_notice(email: str) -> tuple[str, str]:
+    """To a member's old address: a move to ``email`` was asked for. (subject, text)"""
+    return ("Your CPD tracker address is being changed",
+            f"Someone signed in as you asked to move your CPD tracker account to {email}. It moves only when the "
+            "link sent there is used. If this was not you, ask for a sign-in link at the sign-in page: that "
+            "stops it, and tell your CPD service administrator.\n")

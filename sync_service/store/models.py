@@ -113,9 +113,9 @@ class WebSession(Base):
 
 
 class SignInLink(Base):
-    """A sign-in link mailed to a member's address: only the token's SHA-256 is kept. Single use, valid
-    until ``expires_at``; a newer link for the same member ends it (``ended``: used | superseded).
-    Using it proves the address."""
+    """A sign-in link mailed to a member's address (or, with ``new_email``, to the address they are changing
+    to): only the token's SHA-256 is kept. Single use, valid until ``expires_at``; a newer link for the same
+    member ends it (``ended``: used | superseded). Using it proves the address it was mailed to."""
 
     __tablename__ = "sign_in_links"
 
@@ -126,6 +126,7 @@ class SignInLink(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended: Mapped[str | None] = mapped_column(String(12))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    new_email: Mapped[str | None] = mapped_column(String(320))           # a change of address, proven by this link
 
 
 class Passkey(Base):

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from .accounts import hash_token
 from .database import writing
-from .messages import Notices, queue, sign_in_message
+from ..errors import BadRequest, Conflict
+from .messages import Notices, change_message, change_notice, queue, sign_in_message
 from .models import Member, SignInLink, utcnow
 
 LINK_PREFIX = "sil_"
@@ -49,15 +50,16 @@ def verify(member: Member, now: datetime | None = None) -> None:
         member.email_verified_at = now or utcnow()
 
 
-def new_link(session: Session, member: Member, now: datetime | None = None) -> str:
-    """A new sign-in link's token for the member, ending their older links; inside the caller's transaction."""
+def new_link(session: Session, member: Member, now: datetime | None = None, new_email: str | None = None) -> str:
+    """A new sign-in link's token for the member (with ``new_email``: one that moves them to that address),
+    ending their older links; inside the caller's transaction."""
     now = now or utcnow()
     writing(session)
     session.execute(update(SignInLink).where(SignInLink.member_id == member.id, SignInLink.ended.is_(None))
                     .values(ended=LinkState.SUPERSEDED, ended_at=now))
     token = LINK_PREFIX + secrets.token_urlsafe(32)
     session.add(SignInLink(member_id=member.id, token_hash=hash_token(token), created_at=now,
-                           expires_at=now + LINK_LIFETIME))
+                           expires_at=now + LINK_LIFETIME, new_email=new_email))
     session.flush()
     return token
 
@@ -108,6 +110,32 @@ def use_link(session: Session, token: str, now: datetime | None = None) -> tuple
     if member.deactivated_at is not None:
         session.commit()
         return opened, None
+    if opened.link.new_email:
+        taken = session.scalar(select(Member.id).where(Member.email == opened.link.new_email, Member.id != member.id))
+        if taken is not None:
+            session.rollback()
+            raise Conflict("email_taken", "another account has that address now")
+        member.email, member.email_verified_at = opened.link.new_email, now
     verify(member, now)
     session.commit()
     return opened, member
+
+
+def change_email(session: Session, member: Member, email: str, notices: Notices, now: datetime | None = None) -> bool:
+    """Mail a link to ``email`` that moves the member to it once used (the address is proven by that);
+    the old address is told. Nothing changes until then. Committed. BadRequest, Conflict."""
+    email = email.strip().lower()
+    if email == member.email:
+        raise BadRequest("same_email", "that is your address already")
+    if session.scalar(select(Member.id).where(Member.email == email)) is not None:
+        raise Conflict("email_taken", "another account has that address")
+    if not notices.mail:
+        raise Conflict("mail_off", "this service cannot send e-mail, so an address cannot be proven: ask your "
+                                   "CPD service administrator")
+    token = new_link(session, member, now, new_email=email)
+    subject, text = change_message(notices, f"/login/email/{token}", LINK_LIFETIME, email)
+    queue(session, notices, member.id, email, subject, text, "change_email")
+    subject, text = change_notice(email)
+    queue(session, notices, member.id, member.email, subject, text, "change_email_notice")
+    session.commit()
+    return True

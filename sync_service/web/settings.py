@@ -8,7 +8,10 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from .. import db
 from ..answers import status_of
 from ..errors import ServiceError
-from ..store.accounts import end_all_sessions, make_token, revoke_token, sessions_of, tokens_of
+from ..context import notices, now
+from ..store import sign_in as sign_in_links
+from ..store.accounts import end_all_sessions, make_token, member_of, revoke_token, sessions_of, tokens_of
+from ..store.mentoring import normal_email
 from ..store.passkeys import passkeys_of
 from ..store.token_fields import token_fields
 from .base import recently, signed_in
@@ -21,13 +24,31 @@ def _page(status: int = 200, **shown):
     member = g.page_member
     return render_template("settings.html", tokens=tokens_of(s, member.id), sessions=sessions_of(s, member.id),
                            passkeys=passkeys_of(s, member.id),
-                           this_session=g.web_session.id, **{"error": None, "new_token": None, **shown}), status
+                           this_session=g.web_session.id,
+                           **{"error": None, "new_token": None, "email_sent": None, **shown}), status
 
 
 @bp.get("/settings")
 @signed_in("read")
 def settings():
     return _page()
+
+
+@bp.post("/settings/email")
+@signed_in("submit")
+def change_email():
+    """Move the account to another address: a link is mailed there, and the move happens when it is used."""
+    if not recently():
+        return _page(403, error={"code": "sign_in_again", "message": "Changing your address needs a sign-in within "
+                                                                     "the last 10 minutes. Sign out and in again."})
+    s = db.write_session()
+    try:
+        email = normal_email(request.form.get("email", ""))
+        sign_in_links.change_email(s, member_of(s, g.page_member.id), email, notices(), now())
+    except ServiceError as exc:
+        s.rollback()
+        return _page(status_of(exc), error=exc.to_dict())
+    return _page(202, email_sent=email)
 
 
 @bp.post("/settings/tokens")

@@ -11,7 +11,7 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 
 from .. import db
 from ..context import notices, now
-from ..errors import Forbidden, Limited, Unauthenticated
+from ..errors import Conflict, Forbidden, Limited, Unauthenticated
 from ..store.accounts import end_session, live_token
 from ..store.mentoring import normal_email
 from ..store.sign_in import LinkState, open_link, request_link, use_link
@@ -89,7 +89,10 @@ def link(token: str):
 
 @bp.post("/login/email/<token>")
 def use(token: str):
-    opened, member = use_link(db.write_session(), token, now())
+    try:
+        opened, member = use_link(db.write_session(), token, now())
+    except Conflict as exc:
+        return _page(409, error=exc.message[:1].upper() + exc.message[1:] + ": your address was not changed.")
     if opened.state != LinkState.VALID:
         title, text = LINK_PAGES[opened.state]
         return _page(410 if opened.state != LinkState.UNKNOWN else 404, link_title=title, link_text=text)

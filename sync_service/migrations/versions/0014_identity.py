@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('ended', sa.String(length=12), nullable=True),
         sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('new_email', sa.String(length=320), nullable=True),
     )
     op.create_index('ix_sign_in_links_member_id', 'sign_in_links', ['member_id'])
     op.create_table(
