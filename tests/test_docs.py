@@ -70,7 +70,8 @@ def test_every_error_code_in_the_code_is_in_the_readme():
 
 
 def test_every_error_code_the_service_answers_is_documented():
-    api = "".join((ROOT / "docs" / name).read_text() for name in ("submission-api.md", "google-sheets.md", "mentors.md"))
+    api = "".join((ROOT / "docs" / name).read_text()
+                  for name in ("submission-api.md", "google-sheets.md", "mentors.md", "accounts.md"))
     codes = set()
     for path in (ROOT / "sync_service").rglob("*.py"):
         if path.name in ("cli.py", "receiver.py"):
