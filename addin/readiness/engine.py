@@ -65,17 +65,26 @@ def carry_forward(earned: float, counted: float, target: float | None, profile: 
     return min(max(counted - target, 0.0), earned, profile.hours.carry_over_max)
 
 
-def carried_from_log(record: Record, profile: Profile) -> float | None:
-    """Hours carried in, worked out from the previous period's activities in the same log; None when the
-    log holds nothing before this period (then the number typed in the header is used)."""
+CARRY_HISTORY = 6             # earlier periods of a log the carry-over is worked out from (the Summary's too)
+
+
+def carried_from_log(record: Record, profile: Profile, history: int = CARRY_HISTORY) -> float | None:
+    """Hours carried in, worked out from the log's earlier periods; None when the log holds nothing before
+    this period (then the number typed in the header is used). One definition, the one the next period's
+    workbook is made with (``next_period.hours_passed_on``): the previous period passes on its surplus over
+    its target counting what it carried in itself, at most the cap and never more than it earned (hours
+    carried in are used in the period they are carried to, and never carried twice). The chain goes back
+    ``history`` periods: the oldest of them is taken to have carried nothing in."""
     if profile.hours is None or not profile.hours.carry_over_max:
         return None
     if not any(a.start_date < record.period.start for a in record.activities):
         return None
     before = replace(record, period=profile.previous_period(record.period),
-                     member=replace(record.member, leave_days=0))       # the leave typed is this period's
+                     member=replace(record.member, leave_days=0, carried_over=0.0))   # the header is this period's
+    into_before = (carried_from_log(before, profile, history - 1) or 0.0) if history > 1 else 0.0
     earned = compute_totals(before, profile).counted
-    return carry_forward(earned, earned, target_for(before, profile), profile)
+    counted = earned + min(into_before, profile.hours.carry_over_max)
+    return carry_forward(earned, counted, target_for(before, profile), profile)
 
 
 def carried_over(record: Record, profile: Profile, from_log: float | None | EllipsisType = ...) -> float:

@@ -15,6 +15,7 @@ from ..form.layout import (LISTS_SHEET, PLAN_HEADER_ROW, PLAN_ROWS, PLAN_SHEET, 
                            TABLE_HEADER_ROW, TABLE_ROWS, Column)
 from ..model import Status
 from ..profile import Profile
+from ..readiness.engine import CARRY_HISTORY
 from .formulas import TableRefs, cell_ref
 from .styles import LABEL_FONT, head_cell, print_setup
 from .writer import DATE_FORMAT
@@ -39,10 +40,12 @@ def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], al
     ws["B4"].number_format = ws["B5"].number_format = DATE_FORMAT
     status = cell_ref("status")
     ws["A6"], ws["B6"] = "Status", f"=IF({status}=\"\",\"{Status.ACTIVE.label}\",{status})"
+    assert ws.parent is not None
+    lists = ws.parent[LISTS_SHEET]
     rows = {
         "target": (f"Target {unit}", _target_formula(profile)),
         "hours": (f"{profile.unit_title} in the period", f"={t.hours_in_period()}"),
-        "carried": ("Carried over (counted)", _carried_formula(profile, t)),
+        "carried": ("Carried over (counted)", _carried_formula(profile, t, lists)),
         "counted": (f"{profile.unit_title} counted",
                     f"={SUMMARY_CELLS['hours']}+{SUMMARY_CELLS['carried']}" + _cap_excess(profile)),
         "remaining": (f"{profile.unit_title} still needed",
@@ -238,24 +241,38 @@ def _target_formula(profile: Profile) -> str:
     return f"=IFERROR({lookup},\"\")"
 
 
-def _carried_formula(profile: Profile, t: TableRefs) -> str:
-    """Hours carried in, as the engine works them out: from the log's previous period when it holds any
-    activity before this one (its counted hours over its target, at most the cap), else the typed number."""
+CARRY_CHAIN_COL = 16         # the Lists sheet's P: hours carried out of each earlier period, oldest last
+
+
+def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
+    """Hours carried in, as the engine works them out (``readiness.engine.carried_from_log``): from the log's
+    earlier periods when it holds any activity before this one, else the typed number. The chain, a cell
+    per earlier period on the Lists sheet (P2 the period just before this one, down to CARRY_HISTORY periods
+    back): each passes on its hours over its target counting what it carried in itself, at most the cap and
+    never more than it earned."""
     if profile.hours is None or not profile.hours.carry_over_max:
         return "=0"
     cap = f"{profile.hours.carry_over_max:g}"
     p1 = cell_ref("period_start")
-    end = f"({p1}-1)"
     years = profile.period.years
-    start = f"(DATE(YEAR({p1})-{years},MONTH({p1}),DAY({p1})))"
-    earned = t.hours_in_period(None, start, end)
     cat = t.rng("category")
-    for term in profile.categories:
-        if term.max_hours is not None:
-            capped = t.hours_in_period(cat + '="' + term.label + '"', start, end)
-            earned += f"-MAX(0,{capped}-{term.max_hours:g})"
-    from_log = f"MIN(MAX({earned}-{_status_target(profile)},0),{cap})"
-    return f"=IF({t.any_before(p1)},IFERROR({from_log},0),MIN(N({cell_ref('carried_over')}),{cap}))"
+    col = get_column_letter(CARRY_CHAIN_COL)
+    lists.cell(row=1, column=CARRY_CHAIN_COL, value="Carried out of the period k before").font = LABEL_FONT
+
+    def start(k: int) -> str:
+        return p1 if k == 0 else f"(DATE(YEAR({p1})-{k * years},MONTH({p1}),DAY({p1})))"
+
+    for k in range(CARRY_HISTORY, 0, -1):
+        earned = t.hours_in_period(None, start(k), f"({start(k - 1)}-1)")
+        for term in profile.categories:
+            if term.max_hours is not None:
+                capped = t.hours_in_period(cat + '="' + term.label + '"', start(k), f"({start(k - 1)}-1)")
+                earned += f"-MAX(0,{capped}-{term.max_hours:g})"
+        into = f"MIN({col}{k + 2},{cap})" if k < CARRY_HISTORY else "0"
+        passed = f"MIN(MAX(({earned})+{into}-{_status_target(profile)},0),({earned}),{cap})"
+        lists.cell(row=k + 1, column=CARRY_CHAIN_COL,
+                   value=f"=IF({t.any_before(start(k - 1))},IFERROR({passed},0),0)")
+    return (f"=IF({t.any_before(p1)},{LISTS_SHEET}!${col}$2,MIN(N({cell_ref('carried_over')}),{cap}))")
 
 
 def _cap_excess(profile: Profile) -> str:
