@@ -172,7 +172,6 @@ def to_hours(value: object) -> float | None:
         hours = duration_hours(str(value)) if isinstance(value, str) else None
         if hours is None:
             raise BadValue("hours_not_number", f"hours must be a number, found {shown(value)}") from None
-        hours = round(hours, 4)
     if hours is None:
         return None
     if hours < 0:

@@ -92,6 +92,6 @@ def parse_hours(value: object, *, hours_per_day: float = HOURS_PER_DAY) -> float
 def _bounded(hours: float, raw: object) -> float:
     if hours != hours or hours < 0 or hours > 5000:
         raise BadValue("hours_not_number", f"hours must be from 0 to 5000, found {shown(raw)}")
-    return round(hours, 4)
+    return hours                          # exact: 20 min is a third of an hour, not 0.3333
 
 
