@@ -92,6 +92,11 @@ class PeriodRule:
     kind: str = "calendar_year"
     years: int = 1
     start_month: int = 1
+    ends_in: str = "any"            # "even" or "odd": the year a period ends in (South Carolina: even years)
+
+    def aligned(self, end: date) -> bool:
+        """Whether a period ending on ``end`` ends in the kind of year the rule asks."""
+        return self.ends_in == "any" or (end.year % 2 == 0) == (self.ends_in == "even")
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,8 @@ class Profile:
         if start is None:
             y = year or date.today().year
             start = date(y, rule.start_month if rule.kind == "licence_year" else 1, 1)
+            if rule.kind == "licence_year" and not rule.aligned(Period.years_starting(start, rule.years).end):
+                start = start.replace(year=start.year - 1)     # the period under way (SC: ends in an even year)
         if rule.kind == "calendar_year":
             return Period(start, date(start.year + rule.years - 1, 12, 31))
         return Period.years_starting(start, rule.years)
@@ -398,7 +405,7 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
 
 
 def _parse_period(c: _Checker, raw: Any) -> PeriodRule:
-    t = c.table(raw, "period", {"kind", "years", "start_month"})
+    t = c.table(raw, "period", {"kind", "years", "start_month", "ends_in"})
     kind = c.get(t, "kind", str, "period.", "calendar_year")
     if kind not in PERIOD_KINDS:
         c.bad("period.kind", f"must be one of {', '.join(PERIOD_KINDS)}, found {kind!r}")
@@ -408,7 +415,10 @@ def _parse_period(c: _Checker, raw: Any) -> PeriodRule:
     month = c.get(t, "start_month", int, "period.", 1)
     if not 1 <= month <= 12:
         c.bad("period.start_month", f"must be from 1 to 12, found {month}")
-    return PeriodRule(kind=kind, years=years, start_month=month)
+    ends_in = c.get(t, "ends_in", str, "period.", "any")
+    if ends_in not in ("any", "even", "odd"):
+        c.bad("period.ends_in", f"must be any, even or odd, found {ends_in!r}")
+    return PeriodRule(kind=kind, years=years, start_month=month, ends_in=ends_in)
 
 
 def _parse_hours(c: _Checker, raw: Any) -> HoursRule:

@@ -17,6 +17,9 @@ REFLECTION = "Learnt the method in depth and applied it to the design review at 
 def period_for(profile):
     if profile.period.kind == "calendar_year":
         return date(2025, 1, 1), date(2025, 12, 31)
+    if profile.period.ends_in != "any":                  # fixed periods (SC: 1 Jul 2024 - 30 Jun 2026)
+        p = profile.default_period(2025)
+        return p.start, p.end
     p = Period.years_ending(date(2025, 12, 31), profile.period.years)
     return p.start, p.end
 
@@ -30,7 +33,7 @@ def complete_record(profile):
     skills = profile.skill_types
     acts = []
     for i, c in enumerate(cats):
-        day = date(end.year, 1 + i % 12, 10)
+        day = date(end.year, 1 + i % min(12, end.month), 10)
         acts.append({"start_date": day, "title": f"Activity {i}", "provider": "Provider", "hours": round(each, 2),
                      "category": c.label, "reflection": REFLECTION, "further_action": "Apply it next quarter",
                      "objective": "O1",

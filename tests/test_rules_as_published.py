@@ -1,6 +1,8 @@
 """Rules as the institutions publish them, each at its boundary."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from addin import assess, load_profile
@@ -161,3 +163,19 @@ def test_every_criterion_of_every_shipped_profile_names_its_source():
     assert not missing
     read_today = [c.source for p in list_profiles() for c in p.criteria if "read 2026-" in c.source]
     assert len(read_today) >= 20 and all("http" in s for s in read_today)
+
+
+def test_south_carolinas_biennium_ends_on_30_june_of_an_even_year(cpd, tmp_path):
+    """S.C. bienniums run 1 July to 30 June of an even year: a record for 2025 is the one under way then
+    (1 Jul 2024 - 30 Jun 2026), and a period ending in an odd year is not the one under review."""
+    path = tmp_path / "sc.xlsx"
+    made = cpd("new", path, "-p", "us-sc", "--year", "2025")
+    assert made.exit_code == 0 and "01 Jul 2024 to 30 Jun 2026" in made.output
+    sc = load_profile("us-sc")
+    assert (sc.default_period(2026).start, sc.default_period(2026).end) == (date(2026, 7, 1), date(2028, 6, 30))
+    assert sc.period_named("2027").start == date(2026, 7, 1)            # the one under way in July 2027
+    _, wrong = us_record("us-sc", [course("2025-09-01", 30)], ("2025-07-01", "2027-06-30"))
+    period = next(c for c in wrong.criteria if c.id == "period")
+    assert period.status != "pass" and "from 1 Jul 2024 to 30 Jun 2026" in period.hint, period
+    _, right = us_record("us-sc", [course("2025-09-01", 30)], ("2024-07-01", "2026-06-30"))
+    assert next(c for c in right.criteria if c.id == "period").status == "pass"

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from ..model import Period, Record
 from ..profile import CriterionSpec, Profile
@@ -73,6 +73,10 @@ def period(ctx: Context, spec: CriterionSpec) -> Outcome:
     rule, p = ctx.profile.period, ctx.period
     if rule.kind == "calendar_year":
         want = Period(date(p.end.year - rule.years + 1, 1, 1), date(p.end.year, 12, 31))
+    elif rule.ends_in != "any":                     # fixed periods (SC: 1 July to 30 June of an even year)
+        want = ctx.profile.default_period(p.start.year)
+        if p.start >= want.end:
+            want = ctx.profile.default_period(start=want.end + timedelta(days=1))
     else:
         want = Period.years_ending(p.end, rule.years)
     if p == want:
