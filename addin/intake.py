@@ -66,9 +66,11 @@ def build_member(raw: Mapping[str, object], profile: Profile) -> tuple[Member, l
     status = Status.ACTIVE
     if not is_blank(raw.get("status")):
         found = _STATUS_NAMES.get(normalise(str(raw["status"])))
-        if found is None:
-            known = ", ".join(s.label for s in Status)
-            sink.add("status", "status_unknown", f"status must be one of {known}, found {shown(raw['status'])}")
+        if found is None or found not in profile.statuses:
+            known = ", ".join(s.label for s in profile.statuses)
+            offered = "" if found is None else f" ({profile.short_name} does not offer it)"
+            sink.add("status", "status_unknown",
+                     f"status must be one of {known}, found {shown(raw['status'])}{offered}")
         else:
             status = found
     registration = text(raw.get("registration"))

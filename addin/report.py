@@ -26,7 +26,10 @@ def render(readiness: Readiness, record: Record, profile: Profile,
     lines = [f"CPD readiness: {who} - {profile.short_name} - {record.period}",
              f"Verdict: {style(VERDICT[readiness.verdict], readiness.verdict)} (score {readiness.score}/100)"]
     unit = readiness.unit
-    if readiness.target is not None:
+    if readiness.verdict == Verdict.EXEMPT:
+        lines.append(f"{fmt_hours(readiness.counted_hours)} {unit} counted; {record.member.status.label} members are "
+                     f"asked for none; {len(t.activities)} activities in the period")
+    elif readiness.target is not None:
         lines.append(f"{profile.unit_title}: {fmt_hours(readiness.counted_hours)} "
                      f"counted of {fmt_hours(readiness.target)} ({record.member.status.label} member); "
                      f"{len(t.activities)} activities in the period")

@@ -94,7 +94,9 @@ def test_ea_pro_rates_for_leave():
     start, end = date(2023, 1, 1), date(2025, 12, 31)
     days = (end - start).days + 1
     rec = make_record(ea, [], header={"period_start": start, "period_end": end, "leave_days": days // 3})
-    assert assess(rec, ea).target == pytest.approx(150 * (days - days // 3) / days)
+    assert assess(rec, ea).target == pytest.approx(150 * (1095 - days // 3) / 1095)
+    year_off = make_record(ea, [], header={"period_start": start, "period_end": end, "leave_days": 365})
+    assert assess(year_off, ea).target == 100            # a year's leave over three years: two thirds, not 100.05
 
 
 def test_rics_formal_hours_and_ethics_every_three_years():

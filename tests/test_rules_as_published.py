@@ -130,11 +130,23 @@ def test_texas_counts_at_most_5_pdh_of_self_directed_study_and_no_work_experienc
 
 @pytest.mark.parametrize("pid, status, verdict", [("us-sc", "New licensee (first renewal)", "exempt"),
                                                   ("us-sc", "On active military duty", "exempt"),
-                                                  ("us-nc", "New licensee (first renewal)", "exempt"),
-                                                  ("us-tx", "New licensee (first renewal)", "not_ready")])
+                                                  ("us-nc", "New licensee (first renewal)", "exempt")])
 def test_us_boards_exempt_new_licensees_and_military_duty_where_their_rules_say_so(pid, status, verdict):
     _, result = us_record(pid, [course("2025-03-01", 1)], ("2025-01-01", "2025-12-31"), status=status)
-    assert result.verdict == verdict
+    assert result.verdict == verdict and result.target is None          # an exempt member is asked for no hours
+
+
+def test_a_status_a_body_does_not_offer_is_refused_on_every_path(cpd, tmp_path):
+    """Texas exempts no new licensee: its status list lacks the status, `cpd new` refuses it as an option and
+    `cpd check` refuses it in a workbook, naming the cell."""
+    from addin.intake import build_member
+    _, problems = build_member({"status": "New licensee (first renewal)"}, load_profile("us-tx"))
+    assert [p.code for p in problems] == ["status_unknown"] and "TX PE does not offer it" in problems[0].message
+    made = cpd("new", tmp_path / "tx.xlsx", "-p", "us-tx", "--status", "new_licensee")
+    assert made.exit_code == 2 and "--status: status must be one of" in made.output
+    assert not (tmp_path / "tx.xlsx").exists()
+    bad = cpd("new", tmp_path / "iet.xlsx", "--registration", "CEngg")
+    assert bad.exit_code == 2 and "--registration: registration title must be one of CEng" in bad.output
 
 
 def test_us_boards_logs_have_location_and_instructor_where_the_rule_asks():
@@ -152,7 +164,7 @@ def test_engineers_australia_has_no_90_hour_target_and_takes_leave_off_its_150()
     record = make_record(profile, [course("2024-03-01", 100, "Short courses, workshops and seminars")], header=header)
     assert assess(record, profile).target == 150                   # not Victoria's 90
     year_off = make_record(profile, [], header={**header, "status": "Active", "leave_days": 365})
-    assert assess(year_off, profile).target == pytest.approx(150 * (1096 - 365) / 1096)     # about 100, not 60
+    assert assess(year_off, profile).target == 100                 # two thirds of 150, not 60 and not 100.05
 
 
 # ---------------------------------------------------------------- sources
@@ -179,3 +191,22 @@ def test_south_carolinas_biennium_ends_on_30_june_of_an_even_year(cpd, tmp_path)
     assert period.status != "pass" and "from 1 Jul 2024 to 30 Jun 2026" in period.hint, period
     _, right = us_record("us-sc", [course("2025-09-01", 30)], ("2024-07-01", "2026-06-30"))
     assert next(c for c in right.criteria if c.id == "period").status == "pass"
+
+
+def test_hints_read_as_people_write():
+    profile = load_profile("iet")
+    record = make_record(profile, [{"start_date": "2025-03-01", "title": "Course", "hours": 2}])
+    result = assess(record, profile)
+    hints = " ".join(c.hint or "" for c in result.criteria)
+    assert "row 16 has no" in hints and "row 16 have" not in hints
+    assert "add a activities" not in hints and "add activities with a skill type" in hints
+
+
+def test_an_exempt_members_readiness_asks_for_no_hours(cpd, tmp_path):
+    import json
+    path = tmp_path / "exempt.xlsx"
+    assert cpd("new", path, "--status", "not_professionally_active").exit_code == 0
+    checked = cpd("check", path, "--json")
+    answer = json.loads(checked.output)
+    assert answer["verdict"] == "exempt" and answer["target"] is None
+    assert "asked for none" in cpd("check", path).output

@@ -11,6 +11,7 @@ import click
 
 from ..errors import CpdError
 from ..model import STATUS_LABELS, Status
+from ..profile import Profile
 from ..values import count
 from . import cli
 from .common import DateType, fail, profile_or_fail, read_or_fail
@@ -26,7 +27,7 @@ from .common import DateType, fail, profile_or_fail, read_or_fail
                                  "objectives and the hours carried over.")
 @click.option("--name", default=None, help="Member's name.")
 @click.option("--membership-number", default=None, help="Membership number (kept as text).")
-@click.option("--grade", default=None, help="Grade, e.g. Member, Associate, MIET.")
+@click.option("--grade", default=None, help="Grade, e.g. Member, Associate, Fellow (the profile's grade list).")
 @click.option("--registration", default=None, help="Registration title: CEng, IEng, EngTech, ICTTech or None.")
 @click.option("--status", type=click.Choice([s.value for s in Status]), default=None,
               help="Professional status; sets the hours target. Default: active (or last period's).")
@@ -70,6 +71,7 @@ def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name: str 
     given = {"name": name, "membership_number": membership_number, "grade": grade, "registration": registration,
              "status": STATUS_LABELS[Status(status)] if status else None}
     header.update({k: v for k, v in given.items() if v is not None})
+    refuse_what_check_would(header, prof)
     header.update(period_start=datetime.combine(p_start, datetime.min.time()),
                   period_end=datetime.combine(p_end, datetime.min.time()))
     wb = build_workbook(prof, header, objectives, also=tuple(bodies[1:]))
@@ -83,6 +85,18 @@ def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name: str 
         click.echo(f"From {previous.name}: {count(len(objectives), 'open objective')} carried into the plan"
                    + (f"; {carried_note}" if carried_note else "") + ".")
     click.echo(f"Fill in the Record and Plan sheets, then run: cpd check {out}")
+
+
+def refuse_what_check_would(header: dict[str, Any], profile: Profile) -> None:
+    """Refuse a header ``cpd check`` would refuse (a status the profile does not offer, an unknown
+    registration title), naming the option: a new workbook is one the check reads."""
+    from ..intake import build_member
+
+    _, problems = build_member(header, profile)
+    if problems:
+        p = problems[0]
+        option = (p.field or "status").replace("_", "-")
+        fail(CpdError("bad_option", f"--{option}: {p.message}"))
 
 
 @cli.command("import")

@@ -62,6 +62,11 @@ def fmt_rows(rows: Iterable[int], limit: int = 8) -> str:
     return f"{plural(len(rows), 'row')} {head}{more}"
 
 
+def _a(words: str) -> str:
+    """``words`` with its article: 'a technical', 'an interpersonal'."""
+    return ("an " if words[:1].lower() in "aeiou" else "a ") + words
+
+
 def join_or(found: Iterable[str]) -> str:
     items = list(found)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
@@ -143,7 +148,7 @@ def category_range(ctx: Context, spec: CriterionSpec) -> Outcome:
     uncategorised = [a.row for a in ctx.totals.activities if not a.category]
     hint = f"no activity in {join_or(missing)}: add activities in {need - len(covered)} more of them"
     if uncategorised:
-        hint += f"; {fmt_rows(uncategorised)} have no category"
+        hint += f"; {fmt_rows(uncategorised)} {plural(len(uncategorised), 'has', 'have')} no category"
     status = WARN if covered and len(covered) == need - 1 else spec.severity
     return Outcome(status, reason, hint, tuple(uncategorised))
 
@@ -175,11 +180,11 @@ def skill_mix(ctx: Context, spec: CriterionSpec) -> Outcome:
     reason = (f"technical {fmt_hours(groups['technical'])}, soft skills {fmt_hours(groups['soft'])} {measure}")
     labels = {g: [t.label for t in ctx.profile.skill_types if t.group == g] for g in groups}
     missing = [g for g in groups if groups[g] <= 0]
-    tail = f"; {fmt_rows(unset)} have no skill type" if unset else ""
+    tail = f"; {fmt_rows(unset)} {plural(len(unset), 'has', 'have')} no skill type" if unset else ""
     if missing:
         g = missing[0] if len(missing) == 1 else None
-        what = f"{join_or(labels[g])} activity" if g else "activities with a skill type"
-        return Outcome(spec.severity, reason, f"add a {what} {ctx.deadline()}{tail}", tuple(unset))
+        what = f"{_a(join_or(labels[g]))} activity" if g else "activities with a skill type"
+        return Outcome(spec.severity, reason, f"add {what} {ctx.deadline()}{tail}", tuple(unset))
     low = [g for g in groups if groups[g] / total < spec.params["min_share"]]
     if low:
         g = low[0]

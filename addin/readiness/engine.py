@@ -29,9 +29,15 @@ def target_for(record: Record, profile: Profile) -> float | None:
     if base is None:
         return None
     if profile.hours.pro_rating == "leave_days" and record.member.leave_days:
-        days = record.period.days
+        days = leave_year_days(record.period.days)
         base = base * max(days - record.member.leave_days, 0) / days
     return base
+
+
+def leave_year_days(period_days: int) -> int:
+    """The days leave is counted against: 365 for each year of the period (a leap day is not a day more
+    of CPD), so a year's leave over three years leaves exactly two thirds of the target."""
+    return 365 * max(1, round(period_days / 365.25))
 
 
 def for_body(record: Record, profile: Profile) -> Record:
@@ -141,7 +147,8 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
         verdict = Verdict.EXEMPT
     else:
         verdict = Verdict.NOT_READY if any(r.status == FAIL for r in results) else Verdict.READY
-    return Readiness(profile_id=profile.id, period=record.period, verdict=verdict, score=score, target=target,
+    shown_target = None if verdict == Verdict.EXEMPT else target      # an exempt member is asked for no hours
+    return Readiness(profile_id=profile.id, period=record.period, verdict=verdict, score=score, target=shown_target,
                      counted_hours=counted, unit=unit, criteria=tuple(results), totals=totals,
                      coverage=coverage(record, profile, totals), notes=tuple(notes))
 

@@ -236,7 +236,7 @@ def _target_formula(profile: Profile) -> str:
     lookup = _status_target(profile)
     if profile.hours.pro_rating == "leave_days":
         p1, p2, leave = cell_ref("period_start"), cell_ref("period_end"), cell_ref("leave_days")
-        days = f"({p2}-{p1}+1)"
+        days = f"(365*MAX(1,ROUND(({p2}-{p1}+1)/365.25,0)))"      # engine.leave_year_days
         lookup = f"IF(ISNUMBER({lookup}),{lookup}*MAX({days}-N({leave}),0)/{days},{lookup})"
     return f"=IFERROR({lookup},\"\")"
 
