@@ -28,10 +28,11 @@ SERVICE_LIBRARIES = {"sync_service", "google_sheets", "flask", "werkzeug", "sqla
 SPREADSHEET_LIBRARIES = {"openpyxl", "python_calamine", "xlwings", "docx", "weasyprint", "matplotlib", "jinja2"}
 LAYERS = {                       # top-level module or package under addin -> its layer
     **dict.fromkeys(("annotations", "columns", "errors", "export", "form", "frameworks", "intake", "model",
-                     "next_period", "profile", "readiness", "record_json", "report", "statuses", "trends", "values"), 1),
+                     "next_period", "planner", "profile", "readiness", "record_json", "report", "statuses", "trends",
+                     "values"), 1),
     "grid": 2,
     "workbook": 3, "importing": 3,
-    **dict.fromkeys(("cli", "device_login", "excel", "extras", "functions", "record_report", "submit", "templates", "xlwings_udfs",
+    **dict.fromkeys(("cli", "deadlines", "device_login", "excel", "extras", "functions", "record_report", "submit", "templates", "xlwings_udfs",
                      "__init__"), 4),
 }
 SAME_LAYER_ORDER = ("workbook", "importing")   # within layer 3: importing uses workbook, never the other way

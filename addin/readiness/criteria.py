@@ -18,7 +18,7 @@ from ..model import Period, Record
 from ..profile import CriterionSpec, Profile
 from ..values import count, plural
 from ..statuses import PASS, WARN
-from .result import Outcome
+from .result import Need, Outcome
 from .totals import Totals, covered_categories, hours_in, in_period
 
 PLANNING_STATUSES = {"planned", "in progress", "not started", ""}
@@ -133,7 +133,7 @@ def total_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     if spec.params.get("recommended"):
         hint += (f"; {fmt_hours(need)} {unit} is {ctx.profile.short_name}'s recommendation, and its review gives "
                  f"feedback on a shortfall rather than a fail")
-    return Outcome(spec.severity, reason, hint)
+    return Outcome(spec.severity, reason, hint, needs=(Need(need - got),))
 
 
 def category_range(ctx: Context, spec: CriterionSpec) -> Outcome:
@@ -154,16 +154,17 @@ def category_range(ctx: Context, spec: CriterionSpec) -> Outcome:
 
 
 def category_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
-    short_of = []
+    short_of, needs = [], []
     for t in ctx.profile.categories:
         if t.min_hours:
             got = ctx.totals.by_category.get(t.id, 0.0)
             if got + 1e-9 < t.min_hours:
                 short_of.append(f"{fmt_hours(t.min_hours - got)} {ctx.unit} of {t.label}")
+                needs.append(Need(t.min_hours - got, category=t.id))
     if not short_of:
         return Outcome(PASS, "every category minimum is met")
     return Outcome(spec.severity, f"{count(len(short_of), 'category minimum', 'category minimums')} not met",
-                   f"add {', '.join(short_of)} {ctx.deadline()}")
+                   f"add {', '.join(short_of)} {ctx.deadline()}", needs=tuple(needs))
 
 
 def skill_mix(ctx: Context, spec: CriterionSpec) -> Outcome:
@@ -262,7 +263,7 @@ def formal_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
         return Outcome(PASS, reason)
     formal = [t.label for t in ctx.profile.categories if t.formal]
     return Outcome(spec.severity, reason, f"add {fmt_hours(need - got)} {ctx.unit} of formal CPD "
-                   f"({join_or(formal)}) {ctx.deadline()}")
+                   f"({join_or(formal)}) {ctx.deadline()}", needs=(Need(need - got, formal=True),))
 
 
 def topic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
@@ -275,7 +276,7 @@ def topic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     gap = max(need - got, 0.0)
     return Outcome(spec.severity, reason,
                    f"add {fmt_hours(gap) if gap else 'some'} {ctx.unit} on {topic.label} {ctx.deadline()} "
-                   f"and name the topic in the Topics column")
+                   f"and name the topic in the Topics column", needs=(Need(gap or 1.0, topic=topic.id),))
 
 
 def topic_recency(ctx: Context, spec: CriterionSpec) -> Outcome:
@@ -287,7 +288,8 @@ def topic_recency(ctx: Context, spec: CriterionSpec) -> Outcome:
     if found:
         return Outcome(PASS, f"{topic.label}: {fmt_rows(found)} since {fmt_date(window.start)}")
     return Outcome(spec.severity, f"no {topic.label} activity since {fmt_date(window.start)}",
-                   f"add an activity on {topic.label} {ctx.deadline()} and name the topic in the Topics column")
+                   f"add an activity on {topic.label} {ctx.deadline()} and name the topic in the Topics column",
+                   needs=(Need(1.0, topic=topic.id),))
 
 
 _FIELD_NAMES = {"start_date": "start date", "end_date": "end date", "title": "description",

@@ -140,7 +140,7 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
         results.append(CriterionResult(id=spec.id, kind=spec.kind, title=spec.title, status=outcome.status,
                                        reason=outcome.reason, hint=None if outcome.status == PASS and not outcome.hint
                                        else outcome.hint, rows=tuple(sorted(set(outcome.rows))),
-                                       weight=spec.weight))
+                                       weight=spec.weight, needs=outcome.needs if outcome.status != PASS else ()))
     weights = sum(r.weight for r in results) or 1.0
     score = round(100 * sum(r.weight * STATUS_SCORE[r.status] for r in results) / weights)
     if record.member.status in profile.exempt_statuses:

@@ -10,13 +10,26 @@ from .totals import Totals, _round
 
 
 @dataclass(frozen=True)
+class Need:
+    """What a criterion still needs, where more CPD would meet it: ``hours`` more, on ``topic`` (a topic id),
+    of formal CPD, or in ``category`` (a category id). The planner combines them across bodies."""
+
+    hours: float
+    topic: str | None = None
+    formal: bool = False
+    category: str | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What a criterion kind decides: a status, why, and what to do about it."""
+    """What a criterion kind decides: a status, why, and what to do about it (and, where more CPD would
+    meet it, what it needs)."""
 
     status: CriterionStatus
     reason: str
     hint: str | None = None
     rows: tuple[int, ...] = ()
+    needs: tuple[Need, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,7 @@ class CriterionResult:
     hint: str | None
     rows: tuple[int, ...]
     weight: float
+    needs: tuple[Need, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "title": self.title, "status": self.status,
