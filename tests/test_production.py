@@ -63,9 +63,12 @@ def test_a_chunked_body_over_the_limit_is_refused_413(served):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(f"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token}\r\n"
                   "Transfer-Encoding: chunked\r\n\r\n".encode())
-        for _ in range(4):
-            s.sendall(b"%x\r\n%s\r\n" % (50000, b"x" * 50000))
-        s.sendall(b"0\r\n\r\n")
+        try:
+            for _ in range(4):
+                s.sendall(b"%x\r\n%s\r\n" % (50000, b"x" * 50000))
+            s.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass                       # the service answered past the limit and closed before all was sent
         answer = s.recv(65536).decode("latin-1")
         length = int(re.search(r"Content-Length: (\d+)", answer, re.I).group(1))
         while len(answer.split("\r\n\r\n", 1)[1]) < length:
