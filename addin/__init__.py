@@ -53,6 +53,8 @@ _PUBLIC = {
     # the record report and trends across periods
     "report_data": "addin.record_report", "report_html": "addin.record_report", "fit_pdf": "addin.record_report",
     "period_figures": "addin.trends", "across_periods": "addin.trends", "trend_chart": "addin.record_report.charts",
+    # what to do, by when
+    "plan_for": "addin.planner", "make_plan": "addin.planner", "Plan": "addin.planner",
     # worksheet functions and the Submission area's text
     "FUNCTIONS": "addin.functions", "check_text": "addin.submit",
 }
@@ -95,6 +97,7 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .record_report.charts import trend_chart as trend_chart
     from .report import report_dict as report_dict
     from .trends import across_periods as across_periods, period_figures as period_figures
+    from .planner import Plan as Plan, make_plan as make_plan, plan_for as plan_for
     from .values import count as count
     from .submit import check_text as check_text
     from .templates import template_path as template_path, values_workbook as values_workbook

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .model import Record
 from .profile import Profile
 from .readiness import CriterionResult, Readiness
 from .readiness.criteria import fmt_date, fmt_hours
@@ -129,3 +130,9 @@ def make_plan(checks: list[tuple[Profile, Readiness]], as_of: date) -> Plan:
             carrier.closes.append(Closes(b.profile.short_name, c.id, c.title))
             carrier.due = min(carrier.due, b.deadline)
     return Plan(as_of, bodies, tuple(sorted(activities, key=lambda a: a.due) + actions))
+
+
+def plan_for(record: Record, profile: Profile, as_of: date) -> Plan:
+    """The plan for one body's record (its readiness worked out here)."""
+    from .readiness import assess
+    return make_plan([(profile, assess(record, profile, as_of=as_of))], as_of)

@@ -92,3 +92,27 @@ def test_the_deadlines_calendar_has_an_event_a_body_each_with_a_30_day_alarm(cpd
     assert deadline["dtstart"].dt == date(2025, 12, 31) and "ethics" in str(deadline["description"]).lower()
     rics_due = next(e for e in events if str(e["summary"]).startswith("CPD record due: RICS"))
     assert rics_due["dtstart"].dt == date(2026, 1, 31)
+
+
+def test_the_record_page_shows_the_same_plan(service, cpd, tmp_path):
+    """The member's record page lists what `cpd plan` gives for the record, on the service's day."""
+    import html
+    from datetime import datetime, timezone
+
+    from mentor_world import build
+    world = build(service)
+    service.config["CLOCK"] = lambda: datetime(2025, 10, 1, 9, tzinfo=timezone.utc)
+    path = tmp_path / "short.xlsx"
+    assert cpd("new", path, "--year", "2025", "--registration", "CEng").exit_code == 0
+    fill_workbook(path, [activity("2025-03-01", "Design code course", 6, "Training courses", "Technical", "B2")],
+                  objectives=OBJECTIVE)
+    made = world.api("owner", "POST", "/api/v1/records", data=path.read_bytes())
+    assert made.status_code == 201, made.json
+    expected = json.loads(cpd("plan", path, "--as-of", "2025-10-01", "--json").output)["actions"]
+    text = cpd("plan", path, "--as-of", "2025-10-01").output
+    client, _ = world.browser("owner")
+    page = html.unescape(client.get(f"/records/{made.json['id']}").get_data(as_text=True))
+    assert "What to do, and by when" in page and expected
+    for line in text.splitlines():
+        if line.strip()[:2].rstrip(".").isdigit():
+            assert line.strip().split(". ", 1)[1] in page, line

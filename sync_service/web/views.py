@@ -7,9 +7,10 @@ from flask import g, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from addin import list_profiles, rows_as_dicts
+from addin import CpdError, list_profiles, plan_for, record_from_data, rows_as_dicts
 
 from .. import db
+from ..context import now
 from ..store import annotations as notes_store
 from ..store import mentoring
 from ..store.accounts import member_of
@@ -54,11 +55,18 @@ def record_page(acc: Access, status: int = 200, **shown):
     grants = ([x for x in mentoring.grants_of(s, g.page_member.id) if x.record_id in (None, rec.id)]
               if acc.owner else [])
     owner = member_of(s, rec.member_id)
+    plan = None
+    if snap.version is not None:
+        try:
+            record, profile = record_from_data(snap.data)
+            plan = plan_for(record, profile, now().date())
+        except CpdError:
+            plan = None                 # a profile this service does not ship: the readiness shown is all there is
     shown = {"error": None, "invitation": None, "confirm_submit": False, **shown}
     return render_template("record.html", acc=acc, rec=rec, version=snap.version, r=snap.readiness,
                            member_data=snap.data.get("member") or {}, objectives=rows_as_dicts(snap.data["objectives"]),
                            activities=rows_as_dicts(snap.data["activities"]), by_row=by_row, by_ref=by_ref,
-                           general=general, grants=grants, state=mentoring.grant_state, owner=owner,
+                           general=general, grants=grants, state=mentoring.grant_state, owner=owner, plan=plan,
                            **shown), status
 
 
