@@ -161,15 +161,15 @@ def _start_demo(app, host: str, port: int):
     return children, token, link
 
 
-KINDS = ("delivery", "mail", "sheet_write")
-NAMES = {"delivery": "deliveries", "mail": "messages", "sheet_write": "sheet writes"}
+KINDS = ("delivery", "reminder", "mail", "sheet_write")
+NAMES = {"delivery": "deliveries", "reminder": "reminders", "mail": "messages", "sheet_write": "sheet writes"}
 
 
 @click.command()
 @click.option("--database-url", envvar="DATABASE_URL", default=None, help="The service's database (or DATABASE_URL).")
 @click.option("--kinds", default=",".join(KINDS), show_default=True, metavar="KIND,...",
-              help="The kinds of job this worker does (delivery, mail, sheet_write), to split them between "
-                   "processes. Mail is done only when CPD_SMTP_URL is set.")
+              help="The kinds of job this worker does (delivery, reminder, mail, sheet_write), to split them "
+                   "between processes. Reminders and mail are done only when CPD_SMTP_URL is set.")
 @click.option("--endpoint", envvar="CPD_INSTITUTION_URL", default=None,
               help="The institution's submission endpoint (or CPD_INSTITUTION_URL); needed for deliveries.")
 @click.option("--secret", "secrets_", envvar="CPD_SIGNING_SECRETS", multiple=True,
@@ -215,7 +215,7 @@ def worker(database_url, kinds, endpoint, secrets_, timeout, lease_margin, poll,
     except ValueError as exc:
         fail(CpdError("bad_setting", str(exc)))
     doing = {"delivery": f"delivering to {endpoint}", "mail": "sending mail",
-             "sheet_write": "writing into linked sheets"}
+             "reminder": "queueing deadline reminders", "sheet_write": "writing into linked sheets"}
     sessions = app.extensions["cpd_sessions"]
     if once:
         try:

@@ -5,7 +5,7 @@ record by a link, never by its contents."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -86,3 +86,13 @@ def change_notice(email: str) -> tuple[str, str]:
             f"Someone signed in as you asked to move your CPD tracker account to {email}. It moves only when the "
             "link sent there is used. If this was not you, ask for a sign-in link at the sign-in page: that "
             "stops it, and tell your CPD service administrator.\n")
+
+
+def reminder_message(notices: Notices, deadline: date, days_left: int, actions: list[str], record_path: str,
+                     stop_path: str) -> tuple[str, str]:
+    """To a member: a record's deadline is near and it is not ready yet. (subject, text)"""
+    when = f"{deadline.day} {deadline:%b %Y}"
+    todo = "".join(f"\n  - {a}" for a in actions) or "\n  - see the record's page"
+    return (f"{days_left} days to your CPD deadline ({when})",
+            f"Your CPD record for the period ending {when} is not ready yet. Still needed:\n{todo}\n\n"
+            f"See it:\n\n  {notices.link(record_path)}\n\nTo stop these reminders:\n\n  {notices.link(stop_path)}\n")

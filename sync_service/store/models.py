@@ -47,6 +47,7 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # a link mailed to it was used
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))      # by an admin: no sign-in
+    reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # e-mails before deadlines
     membership_number: Mapped[str | None] = mapped_column(String(40))    # the institution's, as an admin gave it
     grade: Mapped[str | None] = mapped_column(String(60))
 
@@ -165,6 +166,20 @@ class DeviceCode(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     approved: Mapped[bool | None] = mapped_column(Boolean)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReminderSent(Base):
+    """A deadline reminder sent (or passed over) for a record: one for each deadline and threshold (60, 30
+    and 7 days before), never two."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("record_id", "deadline", "threshold", name="uq_reminder_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    deadline: Mapped[date] = mapped_column(Date)
+    threshold: Mapped[int] = mapped_column(Integer)                    # days before the deadline
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AdminEvent(Base):

@@ -3,12 +3,13 @@
 signed-in browsers, with "sign out everywhere"."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from .. import db
 from ..answers import status_of
 from ..errors import ServiceError
 from ..context import notices, now
+from ..store import reminders as reminder_store
 from ..store import sign_in as sign_in_links
 from ..store.accounts import end_all_sessions, make_token, member_of, revoke_token, sessions_of, tokens_of
 from ..store.mentoring import normal_email
@@ -49,6 +50,30 @@ def change_email():
         s.rollback()
         return _page(status_of(exc), error=exc.to_dict())
     return _page(202, email_sent=email)
+
+
+@bp.post("/settings/reminders")
+@signed_in("read")
+def reminders():
+    """Turn deadline reminders on or off (the form's ``on``)."""
+    s = db.write_session()
+    member = member_of(s, g.page_member.id)
+    member.reminders = request.form.get("on") == "1"
+    s.commit()
+    return redirect(url_for("settings.settings") + "#reminders")
+
+
+@bp.route("/reminders/stop/<token>", methods=["GET", "POST"])
+def stop_reminders(token: str):
+    """The link in every reminder: a page with one button (a mail scanner that follows links stops nothing)."""
+    if request.method == "GET":
+        return render_template("reminders_stop.html", done=False)
+    s = db.write_session()
+    if reminder_store.stop(s, current_app.config["SECRET_KEY"], token) is None:
+        s.rollback()
+        abort(404, description="This link is not known. Turn reminders off on your settings page.")
+    s.commit()
+    return render_template("reminders_stop.html", done=True)
 
 
 @bp.post("/settings/tokens")

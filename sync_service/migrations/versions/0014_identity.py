@@ -1,5 +1,6 @@
 """identity: proven addresses, sign-in links, named tokens with an expiry, sessions that know how they
-were made, deactivated members and the admins' audit trail
+were made, passkeys, programs' device codes, deactivated members, the admins' audit trail, and
+deadline reminders (opted into per member, each sent once)
 
 Revision ID: 0014
 Revises: 0013
@@ -23,6 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('deactivated_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('membership_number', sa.String(length=40), nullable=True))
         batch.add_column(sa.Column('grade', sa.String(length=60), nullable=True))
+        batch.add_column(sa.Column('reminders', sa.Boolean(), server_default='0', nullable=False))
     with op.batch_alter_table('api_tokens') as batch:
         batch.add_column(sa.Column('public_id', sa.String(length=32), nullable=True))
         batch.create_unique_constraint('uq_api_tokens_public_id', ['public_id'])
@@ -82,6 +84,15 @@ def upgrade() -> None:
     )
     op.create_index('ix_device_codes_user_code', 'device_codes', ['user_code'])
     op.create_table(
+        'reminders_sent',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('record_id', sa.Integer(), sa.ForeignKey('records.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('deadline', sa.Date(), nullable=False),
+        sa.Column('threshold', sa.Integer(), nullable=False),
+        sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint('record_id', 'deadline', 'threshold', name='uq_reminder_once'),
+    )
+    op.create_table(
         'admin_events',
         sa.Column('id', sa.Integer(), primary_key=True),
         sa.Column('actor_id', sa.Integer(), sa.ForeignKey('members.id', ondelete='SET NULL'), nullable=True),
@@ -96,6 +107,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_admin_events_at', 'admin_events')
     op.drop_table('admin_events')
+    op.drop_table('reminders_sent')
     op.drop_index('ix_passkeys_member_id', 'passkeys')
     op.drop_table('passkeys')
     op.drop_index('ix_device_codes_user_code', 'device_codes')
@@ -114,6 +126,7 @@ def downgrade() -> None:
         batch.drop_constraint('uq_api_tokens_public_id', type_='unique')
         batch.drop_column('public_id')
     with op.batch_alter_table('members') as batch:
+        batch.drop_column('reminders')
         batch.drop_column('grade')
         batch.drop_column('membership_number')
         batch.drop_column('deactivated_at')
