@@ -132,7 +132,7 @@ def test_istructe_six_hours_of_safety_a_year_whatever_the_total():
             {"start_date": date(2025, 3, 1), "title": "b", "hours": 6, "category": "Reading and research",
              "topics": "safety"}]
     r = {c.id: c for c in assess(make_record(ist, acts), ist).criteria}
-    assert r["safety"].status == "pass" and r["safety"].reason == "6 of 6 hours on Health and safety"
+    assert r["safety"].status == "pass" and r["safety"].reason == "6 of 6 hours on Structural safety"
 
 
 def test_us_pe_carry_over_is_capped_at_15():
