@@ -11,7 +11,8 @@ from addin.readiness import assess
 from conftest import make_record
 
 PROFILES = [p.id for p in list_profiles()]
-REFLECTION = "Learnt the method in depth and applied it to the design review at work."
+REFLECTION = ("Learnt the method in depth and applied it to the design review at work; next I will share it "
+              "with the team.")
 
 
 def period_for(profile):

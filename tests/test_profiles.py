@@ -14,7 +14,8 @@ from addin.readiness.criteria import KINDS
 def test_shipped_profiles_load_and_iet_is_default():
     ids = [p.id for p in list_profiles()]
     assert ids[0] == "iet"
-    assert set(ids) == {"iet", "ikt", "engc", "ea", "rics", "istructe", "ei", "us-pe", "us-nc", "us-sc", "us-tx", "us-ny"}
+    assert set(ids) == {"iet", "ikt", "engc", "ea", "rics", "istructe", "ei", "ice", "imeche", "us-pe", "us-nc", "us-sc",
+                        "us-tx", "us-ny"}
 
 
 def test_the_30_hour_rule_is_iet_data():
@@ -36,7 +37,7 @@ def test_profiles_are_found_by_id_or_name(name):
 
 def test_unknown_profile_lists_the_known_ones():
     with pytest.raises(ProfileError) as err:
-        load_profile("imeche")
+        load_profile("bcs")
     assert err.value.code == "profile_unknown" and "iet" in err.value.message
 
 
