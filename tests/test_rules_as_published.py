@@ -62,9 +62,23 @@ def rics_record(year: int, topics: list[str], status: str = "Active"):
 
 
 def test_rics_2026_asks_for_sustainability_ai_and_data_within_three_years():
+    """Due within three years from January 2026: not a failure in 2026 or 2027 (a warning saying by when),
+    a failure in 2028 without them; and nothing before 2026 counts towards them."""
     only_ethics = rics_record(2026, ["Ethics and professional standards"])
-    failing = {c.id for c in only_ethics.criteria if c.status == "fail"}
-    assert only_ethics.verdict == "not_ready" and failing == {"sustainability", "ai", "data_technology"}
+    warned = {c.id: c.reason for c in only_ethics.criteria if c.status == "warn"}
+    assert only_ethics.verdict == "ready" and set(warned) == {"sustainability", "ai", "data_technology"}
+    assert warned["ai"].endswith("due by 31 Dec 2028")
+    late = rics_record(2028, ["Ethics and professional standards"])
+    assert {c.id for c in late.criteria if c.status == "fail"} == {"sustainability", "ai", "data_technology"}
+    profile = load_profile("rics")
+    acts = [{"start_date": "2025-06-01", "title": "Net zero course", "hours": 2, "category": "Formal: course or conference",
+             "topics": "Sustainability"},
+            {"start_date": "2027-03-01", "title": "Course", "hours": 20, "category": "Formal: course or conference",
+             "topics": "Ethics and professional standards"}]
+    in_2027 = assess(make_record(profile, acts, header={"period_start": "2027-01-01", "period_end": "2027-12-31"}),
+                     profile)
+    sustainability = next(c for c in in_2027.criteria if c.id == "sustainability")
+    assert sustainability.status == "warn" and "since 1 Jan 2026" in sustainability.reason   # 2025 is before the rule
     every_one = rics_record(2026, ["Ethics and professional standards", "Sustainability", "Artificial intelligence",
                                    "Data and technology"])
     assert every_one.verdict == "ready", [(c.id, c.reason) for c in every_one.criteria if c.status != "pass"]

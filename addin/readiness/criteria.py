@@ -284,9 +284,17 @@ def topic_recency(ctx: Context, spec: CriterionSpec) -> Outcome:
     if ctx.period.end.year < spec.params["from_year"]:
         return Outcome(PASS, f"{topic.label}: asked for from {spec.params['from_year']}")
     window = Period.years_ending(ctx.period.end, spec.params["years"])
+    first = spec.params["from_year"]
+    if first and window.start < date(first, 1, 1):      # a rule from a year: nothing before it counts
+        window = Period(date(first, 1, 1), window.end)
     found = sorted(a.row for a in ctx.record.activities if topic.id in a.topics and in_period(a, window))
     if found:
         return Outcome(PASS, f"{topic.label}: {fmt_rows(found)} since {fmt_date(window.start)}")
+    due = date(first + spec.params["years"] - 1, 12, 31) if first else None
+    if due and ctx.period.end < due:                   # within the first cycle of the rule: due later
+        return Outcome(WARN, f"no {topic.label} activity since {fmt_date(window.start)}; due by {fmt_date(due)}",
+                       f"add an activity on {topic.label} by {fmt_date(due)} and name the topic in the Topics column",
+                       needs=(Need(1.0, topic=topic.id),))
     return Outcome(spec.severity, f"no {topic.label} activity since {fmt_date(window.start)}",
                    f"add an activity on {topic.label} {ctx.deadline()} and name the topic in the Topics column",
                    needs=(Need(1.0, topic=topic.id),))
