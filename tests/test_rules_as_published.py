@@ -224,3 +224,19 @@ def test_an_exempt_members_readiness_asks_for_no_hours(cpd, tmp_path):
     answer = json.loads(checked.output)
     assert answer["verdict"] == "exempt" and answer["target"] is None
     assert "asked for none" in cpd("check", path).output
+
+
+def test_the_guidance_sheet_says_what_each_body_says():
+    from addin.workbook.guidance import guidance_lines
+
+    def text(pid):
+        return " ".join(t for _, t in guidance_lines(load_profile(pid)))
+    tx, rics, iet, sc = text("us-tx"), text("rics"), text("iet"), text("us-sc")
+    assert "Self-directed study: at most 5 PDH count" in tx and "1 PDH is one contact hour" in tx
+    assert "Other learning (not a PDH activity) does not count for TX PE" in tx
+    assert "reading and research count" not in tx and "Count the learning that is relevant" not in tx
+    assert "No status exempts you from a TX PE review" in tx and "At most 14 PDH" in tx
+    assert "do not need to be accredited" not in rics and "No status exempts you from a RICS review" in rics
+    assert "Formal CPD is: Formal: course or conference" in rics
+    assert "Exempt from the review: Not professionally active" in iet and "reading and research count" in iet
+    assert "Exempt from the review: New licensee (first renewal), On active military duty" in sc

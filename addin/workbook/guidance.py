@@ -35,18 +35,43 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
     add(("text", "4. The Summary sheet adds up your hours and categories with ordinary formulas. For the full "
                  "review (each criterion with what to fix) run 'cpd check' on the file, or use the add-in."))
     add(("heading", "What counts as CPD"))
-    add(("text", "Many activities count, formal and informal: " + "; ".join(t.label for t in profile.categories)
-         + ". Activities do not need to be accredited. It is not just about attending courses: coaching, "
-           "mentoring, e-learning, networking, committees, reading and research all count when you show what "
-           "you learnt."))
+    counting = [t for t in profile.categories if t.max_hours != 0]
+    excluded = [t for t in profile.categories if t.max_hours == 0]
+    capped = [t for t in profile.categories if t.max_hours]
+    add(("text", "These kinds of activity count: " + "; ".join(t.label for t in counting) + "."))
+    for t in capped:
+        add(("text", f"{t.label}: at most {t.max_hours:g} {profile.unit} count."))
+    for t in excluded:
+        add(("text", f"{t.label} does not count for {profile.short_name}; record it only for yourself."))
+    formal_asked = any(c.kind == "formal_hours" for c in profile.criteria)
+    if profile.unit == "hours" and not excluded and not capped and not formal_asked:
+        add(("text", "Activities do not need to be accredited. It is not just about attending courses: coaching, "
+                     "mentoring, e-learning, networking, committees, reading and research count when you show what "
+                     "you learnt."))
+    formal = [t.label for t in profile.categories if t.formal]
+    if formal_asked and formal:
+        add(("text", "Formal CPD is: " + "; ".join(formal) + ". The rest is informal."))
     add(("heading", "How much"))
     if profile.hours:
         unit = profile.hours.unit
         parts = [f"{Status(s).label}: {h:g} {unit}" for s, h in profile.hours.required.items()]
-        add(("text", f"{profile.short_name} {profile.hours.basis} hours per period: " + "; ".join(parts) + "."
-             + (" Members who are not professionally active are exempt." if profile.exempt_statuses else "")))
-        add(("text", "Estimating hours is up to you: count the learning that is relevant to you. An activity "
-                     "that runs across the start or end of the period counts in proportion to its days inside it."))
+        add(("text", f"{profile.short_name} {profile.hours.basis} {unit} per period: " + "; ".join(parts) + "."))
+        if profile.exempt_statuses:
+            labels = [s.label for s in profile.statuses if s in profile.exempt_statuses]
+            add(("text", f"Exempt from the review: {', '.join(labels)} (set your status at the top of the Record)."))
+        else:
+            add(("text", f"No status exempts you from a {profile.short_name} review by itself."))
+        if profile.hours.carry_over_max:
+            add(("text", f"At most {profile.hours.carry_over_max:g} {unit} earned over the requirement may be carried "
+                         "to the next period, once; the workbook works it out from the log's earlier periods."))
+        if profile.hours.pro_rating == "leave_days":
+            add(("text", "Days on leave or not practising reduce the target in proportion (365 days a year)."))
+        if unit == "PDH":
+            add(("text", "1 PDH is one contact hour of learning (not of travel or breaks). Keep the certificate or "
+                         "other evidence of each activity: the board asks for it if you are audited."))
+        else:
+            add(("text", "Count the learning that is relevant to you. An activity that runs across the start or end "
+                         "of the period counts in proportion to its days inside it."))
     else:
         add(("text", f"{profile.short_name} sets no minimum hours: the record is judged on what you learnt and "
                      f"how you applied it (reflective learning), not on time spent."))
