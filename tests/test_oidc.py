@@ -28,10 +28,14 @@ def start_provider(port: int, redirect_uri: str) -> subprocess.Popen:
                             env={**os.environ, "PORT": str(port), "CLIENT_ID": "cpd-service",
                                  "CLIENT_SECRET": "a-test-only-secret", "REDIRECT_URI": redirect_uri})
     said = ""
-    while not said.endswith("\n") or not said.splitlines()[-1].startswith("ready"):
-        line = proc.stdout.readline()                       # its warnings first (e.g. the Node.js version)
-        assert line, said
-        said += line
+    try:
+        while not said.endswith("\n") or not said.splitlines()[-1].startswith("ready"):
+            line = proc.stdout.readline()                   # its warnings first (e.g. the Node.js version)
+            assert line, said
+            said += line
+    except BaseException:
+        proc.kill()                                         # a provider that did not start is not left behind
+        raise
     return proc
 
 
