@@ -88,6 +88,6 @@ class TableRefs:
 # spreadsheet without them shows the fallback, never an error.
 SHEETS_FUNCTIONS = frozenset({
     "ABS", "AND", "COUNTIF", "DATE", "DAY", "IF", "IFERROR", "INDEX", "ISERROR", "ISNUMBER", "LOWER", "MATCH", "MAX",
-    "MIN", "MONTH", "N", "SEARCH", "SUBSTITUTE", "SUM", "SUMPRODUCT", "YEAR",
+    "MIN", "MONTH", "N", "ROUND", "SEARCH", "SUBSTITUTE", "SUM", "SUMPRODUCT", "YEAR",
 })
 ADDIN_FUNCTIONS = frozenset({"CPD_READINESS", "CPD_CRITERIA", "_xldudf_CPD_READINESS", "_xldudf_CPD_CRITERIA"})
