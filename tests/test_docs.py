@@ -112,3 +112,16 @@ def test_every_function_is_documented_with_its_parameters():
         assert row, name
         for p in fn.params:
             assert p.name.replace("period_", "") in row, (name, p.name)
+
+
+def test_profiles_md_lists_every_bodys_rules_with_their_sources():
+    """docs/profiles.md's section of every body's rules is what the shipped profiles say (regenerate it with
+    python -m addin.profile_docs docs/profiles.md)."""
+    from addin.profile import list_profiles
+    from addin.profile_docs import section
+    doc = (ROOT / "docs" / "profiles.md").read_text()
+    assert section() in doc
+    for p in list_profiles():
+        assert f"### `{p.id}`" in doc
+        for c in p.criteria:
+            assert c.source and c.source.replace("|", "\\|") in doc, (p.id, c.id)

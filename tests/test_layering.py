@@ -28,7 +28,7 @@ SERVICE_LIBRARIES = {"sync_service", "google_sheets", "flask", "werkzeug", "sqla
 SPREADSHEET_LIBRARIES = {"openpyxl", "python_calamine", "xlwings", "docx", "weasyprint", "matplotlib", "jinja2"}
 LAYERS = {                       # top-level module or package under addin -> its layer
     **dict.fromkeys(("annotations", "columns", "errors", "export", "form", "frameworks", "intake", "model",
-                     "next_period", "planner", "profile", "readiness", "record_json", "report", "statuses", "trends",
+                     "next_period", "planner", "profile", "profile_docs", "readiness", "record_json", "report", "statuses", "trends",
                      "values"), 1),
     "grid": 2,
     "workbook": 3, "importing": 3,
