@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from typing import cast
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..errors import Forbidden, Limited, Unauthenticated
 from .database import writing
-from .models import ApiToken, Member, WebSession, iso_utc, utcnow
+from .models import ApiToken, Member, WebSession, aware, iso_utc, utcnow
 
 TOKEN_PREFIX = "cpd_"
 TOUCH_EVERY = timedelta(minutes=5)           # how often a token's "last used" time is written
@@ -72,7 +72,7 @@ def tokens_of(session: Session, member_id: int) -> list[ApiToken]:
     now = utcnow()
     rows = session.scalars(select(ApiToken).where(ApiToken.member_id == member_id, ApiToken.revoked_at.is_(None))
                            .order_by(ApiToken.id.desc())).all()
-    return [r for r in rows if r.expires_at is None or _aware(r.expires_at) > now]
+    return [r for r in rows if r.expires_at is None or aware(r.expires_at) > now]
 
 
 def revoke_token(session: Session, member_id: int, public_id: str) -> bool:
@@ -147,7 +147,7 @@ def live_token(session: Session, sent: str, scope: str, failures: Failures, addr
     if token is not None and token.deactivated_at is not None:
         raise Unauthenticated("deactivated", "this account has been deactivated by an administrator")
     if token is None or token.revoked_at is not None or (token.expires_at is not None
-                                                          and _aware(token.expires_at) <= utcnow()):
+                                                          and aware(token.expires_at) <= utcnow()):
         keys = (address, "prefix:" + sent[:12])
         wait = failures.over(*keys)
         if wait:
@@ -157,7 +157,7 @@ def live_token(session: Session, sent: str, scope: str, failures: Failures, addr
     if scope not in token.scopes.split():
         raise Forbidden("forbidden", f"the token lacks the '{scope}' scope")
     last = token.last_used_at
-    stale = last is None or _aware(last) < utcnow() - TOUCH_EVERY
+    stale = last is None or aware(last) < utcnow() - TOUCH_EVERY
     return LiveToken(token.id, token.member_id, token.scopes, MemberRef(token.member_id, token.public_id), stale)
 
 
@@ -165,9 +165,6 @@ def touch(session: Session, token_id: int) -> None:
     """Note the token as used now, inside the caller's writing transaction."""
     session.connection().execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # -- signed-in browsers ----------------------------------------------------------------------------
@@ -198,13 +195,13 @@ def live_session(session: Session, key: str | None, now: datetime | None = None)
         return None
     if row.member.deactivated_at is not None:
         return None
-    return row if _aware(row.expires_at) > (now or utcnow()) else None
+    return row if aware(row.expires_at) > (now or utcnow()) else None
 
 
 def recent(row: WebSession, now: datetime | None = None) -> bool:
     """Whether the session's sign-in was within ``RECENT_SIGN_IN``."""
     at = row.authenticated_at or row.created_at
-    return _aware(at) > (now or utcnow()) - RECENT_SIGN_IN
+    return aware(at) > (now or utcnow()) - RECENT_SIGN_IN
 
 
 def sessions_of(session: Session, member_id: int) -> list[WebSession]:

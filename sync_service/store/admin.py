@@ -16,9 +16,9 @@ from ..errors import BadRequest, Conflict, NotFound
 from .accounts import create_member, end_all_sessions, revoke_all_tokens
 from .database import writing
 from .mentoring import normal_email
-from .messages import Notices, invited_member, queue, sign_in_message
+from .messages import Notices
 from .models import AdminEvent, Member, utcnow
-from .sign_in import LINK_LIFETIME, new_link
+from .sign_in import mail_link
 
 ACTIONS = {"invited": "invited", "deactivated": "deactivated", "reactivated": "reactivated",
            "sent_link": "sent a sign-in link to", "revoked_tokens": "revoked all tokens of",
@@ -50,13 +50,6 @@ def search(session: Session, text: str = "", limit: int = 200) -> list[Member]:
     return list(session.scalars(query))
 
 
-def _mail_link(session: Session, member: Member, notices: Notices, first: bool) -> bool:
-    token = new_link(session, member)
-    path = f"/login/email/{token}"
-    subject, text = invited_member(notices, path) if first else sign_in_message(notices, path, LINK_LIFETIME)
-    return queue(session, notices, member.id, member.email, subject, text, "invited" if first else "sign_in")
-
-
 @dataclass(frozen=True)
 class Invited:
     member: Member
@@ -77,7 +70,7 @@ def invite(session: Session, actor: Member | None, email: str, notices: Notices,
     member.membership_number = (number or "").strip()[:40] or None
     member.grade = (grade or "").strip()[:60] or None
     log(session, actor, member, "invited")
-    return Invited(member, True, _mail_link(session, member, notices, first=True))
+    return Invited(member, True, mail_link(session, member, notices, invited=True))
 
 
 def invite_csv(session: Session, actor: Member | None, text: str, notices: Notices) -> list[dict]:
@@ -142,7 +135,7 @@ def send_link(session: Session, actor: Member | None, member: Member, notices: N
         raise Conflict("deactivated", "the member is deactivated: reactivate them first")
     writing(session)
     log(session, actor, member, "sent_link")
-    return _mail_link(session, member, notices, first=False)
+    return mail_link(session, member, notices)
 
 
 def revoke_tokens(session: Session, actor: Member | None, member: Member) -> int:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .accounts import SCOPES, hash_token, make_token
 from .database import writing
-from .models import DeviceCode, Member, utcnow
+from .models import DeviceCode, Member, aware, utcnow
 
 LIFETIME = timedelta(minutes=10)
 INTERVAL = 5                                   # seconds between polls (slow_down adds 5)
@@ -32,9 +32,6 @@ class DeviceError(Exception):
         super().__init__(description)
         self.code, self.description = code, description
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def normal_user_code(typed: str) -> str:
@@ -77,7 +74,7 @@ def pending(session: Session, typed: str, now: datetime | None = None) -> Device
         return None
     row = session.scalar(select(DeviceCode).where(DeviceCode.user_code == code, DeviceCode.decided_at.is_(None))
                          .order_by(DeviceCode.id.desc()).limit(1))
-    return row if row is not None and _aware(row.expires_at) > (now or utcnow()) else None
+    return row if row is not None and aware(row.expires_at) > (now or utcnow()) else None
 
 
 def decide(session: Session, member: Member, row: DeviceCode, approve: bool, now: datetime | None = None) -> None:
@@ -95,10 +92,10 @@ def poll(session: Session, device_code: str, client_id: str, now: datetime | Non
     if row is None or row.client_id != client_id or row.used_at is not None:
         session.rollback()
         raise DeviceError("invalid_grant", "unknown or used device code")
-    if _aware(row.expires_at) <= now:
+    if aware(row.expires_at) <= now:
         session.rollback()
         raise DeviceError("expired_token", "the code has expired: start again")
-    too_soon = row.polled_at is not None and _aware(row.polled_at) > now - timedelta(seconds=INTERVAL - 0.5)
+    too_soon = row.polled_at is not None and aware(row.polled_at) > now - timedelta(seconds=INTERVAL - 0.5)
     row.polled_at = now
     if row.decided_at is None:
         session.commit()

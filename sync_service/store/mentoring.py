@@ -23,11 +23,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import BadRequest, Forbidden, NotFound, Unusable
-from .accounts import create_member, hash_token
+from .accounts import hash_token
 from .database import writing
 from .messages import Notices, granted, queue
-from .sign_in import verify
-from .models import AuditEvent, CpdRecord, Member, MentorGrant, iso_utc, utcnow
+from .sign_in import proven_member
+from .models import AuditEvent, CpdRecord, Member, MentorGrant, aware, iso_utc, utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 ACTIONS = {
@@ -207,14 +207,11 @@ def accept(session: Session, row: MentorGrant, name: str | None) -> tuple[Member
     """Accept an invitation opened from its mail: that proves the address, so the account for it is made
     (created True) or found, and proven. Only this invitation is accepted; it cannot be used again.
     (None, False) for a deactivated account."""
-    found = session.scalar(select(Member).where(Member.email == row.email))
-    if found is not None and found.deactivated_at is not None:
+    mentor, created = proven_member(session, row.email, name)
+    if mentor is None:
         return None, False
-    created = found is None
-    mentor = found if found is not None else create_member(session, row.email, name)
     if not mentor.name and name:
         mentor.name = name.strip()[:120] or None
-    verify(mentor)
     _accept_one(session, row, mentor)
     return mentor, created
 
@@ -272,14 +269,11 @@ def mentees(session: Session, mentor_id: int) -> list[tuple[Member, list[CpdReco
     return [(m, sorted(recs.values(), key=lambda r: r.period_start, reverse=True)) for m, recs in out.values()]
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
 
 def grant_state(row: MentorGrant) -> GrantState:
     if row.revoked_at is not None:
         return GrantState.REVOKED
-    if row.expires_at is not None and _aware(row.expires_at) <= utcnow():
+    if row.expires_at is not None and aware(row.expires_at) <= utcnow():
         return GrantState.EXPIRED
     return GrantState.ACTIVE if row.mentor_id is not None else GrantState.INVITED
 

@@ -20,11 +20,14 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored time with its zone (SQLite gives back naive times: they are UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def iso_utc(moment: datetime) -> str:
-    """A stored time as ISO 8601 UTC with a Z (SQLite gives back naive times: they are UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    """A stored time as ISO 8601 UTC with a Z."""
+    return aware(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 class Base(DeclarativeBase):

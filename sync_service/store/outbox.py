@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import and_, exists, or_, select, update
@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
 from .database import writing
-from .models import ACTIVE, EndpointState, Job, JobStatus, table, utcnow
+from .models import ACTIVE, EndpointState, Job, JobStatus, aware, table, utcnow
 
 JITTER = (0.8, 1.2)
 INSERT = table(Job).insert()          # Core, compiled once: the hot path queues a delivery with it
@@ -111,9 +111,6 @@ def lease_due(session: Session, kinds: tuple[str, ...], lease: timedelta, now: d
                     json.loads(r.payload) if r.payload else None) for r in sorted(rows, key=lambda r: r.id)]
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
 
 def _values(claimed: Claimed, outcome: Outcome, schedule: Schedule, now: datetime) -> dict:
     values: dict = {"lease_until": None}
@@ -131,7 +128,7 @@ def _values(claimed: Claimed, outcome: Outcome, schedule: Schedule, now: datetim
         if outcome.retry_after is not None:
             wait = max(wait, min(outcome.retry_after, schedule.retry_after_max))
         next_at = now + timedelta(seconds=wait)
-        if next_at > _aware(claimed.queued_at or now) + schedule.horizon:
+        if next_at > aware(claimed.queued_at or now) + schedule.horizon:
             values.update(status=JobStatus.DEAD, last_error=f"the next try would fall after the retry schedule's "
                                                             f"end: {outcome.detail}")
         else:

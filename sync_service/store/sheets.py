@@ -19,7 +19,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +30,7 @@ from google_sheets import SheetRead, SheetsClient
 
 from ..errors import Conflict, ServiceError, from_core
 from .database import writing
-from .models import LinkedSheet, Submission, iso_utc, utcnow
+from .models import LinkedSheet, Submission, aware, iso_utc, utcnow
 from .records import Prepared, prepare, save_version
 from .submissions import Caller, Limits, store
 
@@ -137,7 +137,7 @@ def confirm(session: Session, client: SheetsClient, member_id: int, linked: Link
         return check(session, client, linked)
     if linked.code_hash is None or linked.code_expires_at is None:
         raise Conflict("link_code_missing", "ask to link the sheet again for a new code")
-    if _aware(linked.code_expires_at) < utcnow():
+    if aware(linked.code_expires_at) < utcnow():
         raise Conflict("link_code_expired", f"the code was good for {CODE_TTL.seconds // 60} minutes and has "
                        "expired; ask to link the sheet again for a new one")
     fetched, read = fetch(session, client, linked.sheet_key)
@@ -157,9 +157,6 @@ def confirm(session: Session, client: SheetsClient, member_id: int, linked: Link
         raise _elsewhere() from None
     return read
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def waiting(linking: Linking) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from typing import cast
@@ -15,11 +15,11 @@ from typing import cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from .accounts import hash_token
+from .accounts import create_member, hash_token
 from .database import writing
 from ..errors import BadRequest, Conflict
-from .messages import Notices, change_message, change_notice, queue, sign_in_message
-from .models import Member, SignInLink, utcnow
+from .messages import Notices, change_message, change_notice, invited_member, queue, sign_in_message
+from .models import Member, SignInLink, aware, utcnow
 
 LINK_PREFIX = "sil_"
 LINK_LIFETIME = timedelta(minutes=15)
@@ -40,14 +40,27 @@ class Opened:
     link: SignInLink | None = None
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
 
 def verify(member: Member, now: datetime | None = None) -> None:
     """The member's address is proven now (a link mailed to it was used)."""
     if member.email_verified_at is None:
         member.email_verified_at = now or utcnow()
+
+
+def proven_member(session: Session, email: str, name: str | None = None,
+                  now: datetime | None = None) -> tuple[Member | None, bool]:
+    """The account for an address just proven (by an invitation's link or the institution's verified claim):
+    (found or made now, made), proven; (None, False) for a deactivated account. In the caller's writing
+    transaction."""
+    writing(session)
+    member = session.scalar(select(Member).where(Member.email == email.strip().lower()))
+    if member is not None and member.deactivated_at is not None:
+        return None, False
+    created = member is None
+    if member is None:
+        member = create_member(session, email, name)
+    verify(member, now)
+    return member, created
 
 
 def new_link(session: Session, member: Member, now: datetime | None = None, new_email: str | None = None) -> str:
@@ -71,11 +84,18 @@ def request_link(session: Session, email: str, notices: Notices, now: datetime |
     if member is None or member.deactivated_at is not None or not notices.mail:
         session.rollback()
         return False
-    token = new_link(session, member, now)
-    subject, text = sign_in_message(notices, f"/login/email/{token}", LINK_LIFETIME)
-    queue(session, notices, member.id, member.email, subject, text, "sign_in")
+    mail_link(session, member, notices, now)
     session.commit()
     return True
+
+
+def mail_link(session: Session, member: Member, notices: Notices, now: datetime | None = None, *,
+              invited: bool = False) -> bool:
+    """Queue a new sign-in link to the member (``invited``: as their first, from an admin); False when mail
+    is off. In the caller's transaction."""
+    path = f"/login/email/{new_link(session, member, now)}"
+    subject, text = invited_member(notices, path) if invited else sign_in_message(notices, path, LINK_LIFETIME)
+    return queue(session, notices, member.id, member.email, subject, text, "invited" if invited else "sign_in")
 
 
 def open_link(session: Session, token: str, now: datetime | None = None) -> Opened:
@@ -87,7 +107,7 @@ def open_link(session: Session, token: str, now: datetime | None = None) -> Open
         return Opened(LinkState.UNKNOWN)
     if link.ended:
         return Opened(LinkState(link.ended), link)
-    if _aware(link.expires_at) <= (now or utcnow()):
+    if aware(link.expires_at) <= (now or utcnow()):
         return Opened(LinkState.EXPIRED, link)
     return Opened(LinkState.VALID, link)
 
