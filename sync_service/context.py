@@ -1,13 +1,13 @@
 """What a request hands the store and the jobs, made from the app's settings: the member's submission
 limits, whether mail goes and where its links point, the Google Sheets client (one per thread, its
-access token kept between requests), and the time. The store never reads the app;
+access token kept between requests), the service's own address, and the time. The store never reads the app;
 the views pass it these."""
 from __future__ import annotations
 
 import threading
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, request
 
 from google_sheets import SheetsClient
 
@@ -37,6 +37,11 @@ def sheets_client() -> SheetsClient:
     if cached is None or cached.settings != wanted:
         cached = _local.client = SheetsClient(wanted)
     return cached
+
+
+def base_url() -> str:
+    """The service's address for links it hands out: PUBLIC_URL, else the address the request came to."""
+    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
 
 
 def now() -> datetime:

@@ -4,10 +4,10 @@ code pair, ``POST /oauth/token`` is polled for the token. Their bodies are OAuth
 ``store.device`` does the work."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 
 from .. import db
-from ..context import now
+from ..context import base_url, now
 from ..store.device import DeviceError, poll, start
 from ..throttle import address, over_or_raise, throttle
 
@@ -19,7 +19,7 @@ GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 def device():
     over_or_raise(throttle(), "30/minute", "device:" + address(), "too many code requests; try again shortly")
     started = start(db.write_session(), request.form.get("client_id", ""), request.form.get("scope"), now())
-    page = (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/") + url_for("device.enter")
+    page = base_url() + url_for("device.enter")
     response = jsonify(device_code=started.device_code, user_code=started.user_code, verification_uri=page,
                        verification_uri_complete=f"{page}?user_code={started.user_code}",
                        expires_in=started.expires_in, interval=started.interval)

@@ -23,6 +23,7 @@ from addin import count, fmt_hours, list_profiles
 
 from .. import db
 from ..context import now
+from ..errors import Forbidden
 from ..store.accounts import LiveToken, live_session, recent, start_session
 
 # their POSTs carry a CSRF token
@@ -78,6 +79,15 @@ def after_sign_in():
     if isinstance(back, str) and back.startswith("/") and not back.startswith(("//", "/\\")):
         return redirect(back)
     return redirect(url_for("member.dashboard"))
+
+
+DEACTIVATED = "This account has been deactivated. Ask your CPD service administrator."
+
+
+def sign_in_again(what: str) -> Forbidden:
+    """The refusal of ``what`` for a sign-in older than 10 minutes (raised, or shown on the page asked from)."""
+    return Forbidden("sign_in_again", f"{what} needs a sign-in within the last 10 minutes: sign out, sign in "
+                                      "again and try once more")
 
 
 def recently() -> bool:

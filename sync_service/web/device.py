@@ -13,7 +13,7 @@ from ..store.accounts import member_of
 from ..store.device import CLIENTS, decide, normal_user_code, pending
 from ..store.models import DeviceCode
 from ..throttle import sign_in_failures
-from .base import recently, signed_in
+from .base import recently, sign_in_again, signed_in
 
 bp = Blueprint("device", __name__)
 
@@ -60,8 +60,8 @@ def confirm():
         return _page(request=found, code=found.user_code)
     if decision == "approve":
         if not recently():
-            return _page(403, error="Approving a program needs a sign-in within the last 10 minutes. Sign out, "
-                                    "sign in again and use the code again.", code=found.user_code)
+            return _page(403, error=sign_in_again("Approving a program").message + ", with the same code",
+                         code=found.user_code)
         over = [s for s in found.scopes.split() if s not in g.web_session.scopes.split()]
         if over:
             return _page(403, error=f"You signed in with a token that does not allow '{over[0]}'. Sign in with "

@@ -19,7 +19,7 @@ from ..store.accounts import erase as erase_member
 from ..store.models import iso_utc
 from ..store.records import prepare
 from ..store.submissions import Caller, accept, document, find
-from .base import recently, signed_in
+from .base import recently, sign_in_again, signed_in
 from .views import ask_first, dashboard_page
 
 bp = Blueprint("member", __name__)
@@ -86,9 +86,7 @@ def erase():
     """Delete the member and everything stored about them: submissions, stored workbooks, queued jobs and
     tokens. Wants a sign-in within the last 10 minutes."""
     if not recently():
-        return dashboard_page(403, error={"code": "sign_in_again",
-                                          "message": "Erasing your data needs a sign-in within the last 10 "
-                                                     "minutes. Sign out, sign in again, and erase then."})
+        return dashboard_page(403, error=sign_in_again("Erasing your data").to_dict())
     if request.form.get("confirm") != "DELETE":
         return dashboard_page(400, error={"code": "not_confirmed",
                                           "message": "Type DELETE to confirm erasing your data."})

@@ -10,15 +10,11 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, current_app, render_template, url_for
 from requests import RequestException
-from sqlalchemy import select
 
 from .. import db
 from ..context import now
-from ..store.accounts import create_member
-from ..store.database import writing
-from ..store.models import Member
-from ..store.sign_in import verify
-from .base import after_sign_in, sign_in
+from ..store.sign_in import proven_member
+from .base import DEACTIVATED, after_sign_in, sign_in
 
 bp = Blueprint("oidc", __name__)
 
@@ -62,14 +58,10 @@ def callback():
         return _refused("Your institution has not verified your e-mail address, so it cannot sign you in here. "
                         "Sign in with an e-mail link instead.")
     s = db.write_session()
-    writing(s)
-    member = s.scalar(select(Member).where(Member.email == email.strip().lower()))
+    member, _ = proven_member(s, email, claims.get("name") if isinstance(claims.get("name"), str) else None, now())
     if member is None:
-        member = create_member(s, email, claims.get("name") if isinstance(claims.get("name"), str) else None)
-    if member.deactivated_at is not None:
         s.rollback()
-        return _refused("This account has been deactivated. Ask your CPD service administrator.")
-    verify(member, now())
+        return _refused(DEACTIVATED)
     s.commit()
     sign_in(member.id, "oidc")
     return after_sign_in()

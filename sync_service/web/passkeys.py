@@ -9,11 +9,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, jsonify, redirect, request, session, url_for
 
 from .. import db
-from ..context import now
-from ..errors import Forbidden
+from ..context import base_url, now
 from ..store import passkeys
 from ..store.accounts import member_of
-from .base import after_sign_in, recently, sign_in, signed_in
+from .base import after_sign_in, recently, sign_in, sign_in_again, signed_in
 
 bp = Blueprint("passkeys", __name__)
 
@@ -25,7 +24,7 @@ def party() -> passkeys.Party:
     """The relying party: the service's public address (PUBLIC_URL), else the address the page came to. A
     passkey's site must be a name, so a service on this computer whose address is a loopback IP takes the
     name the browser used (http://localhost:8000)."""
-    base = (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+    base = base_url()
     if urlsplit(base).hostname in LOOPBACK_IPS:
         base = request.host_url.rstrip("/")
     return passkeys.Party(urlsplit(base).hostname or "localhost", base)
@@ -40,8 +39,7 @@ def _challenge(key: str) -> bytes | None:
 @signed_in("read")
 def add_options():
     if not recently():
-        raise Forbidden("sign_in_again", "adding a passkey needs a sign-in within the last 10 minutes: sign out "
-                                         "and in again")
+        raise sign_in_again("Adding a passkey")
     s = db.session()
     options, challenge = passkeys.register_options(s, party(), member_of(s, g.page_member.id))
     session["passkey_add"] = challenge.hex()
@@ -52,7 +50,7 @@ def add_options():
 @signed_in("read")
 def add():
     if not recently():
-        raise Forbidden("sign_in_again", "adding a passkey needs a sign-in within the last 10 minutes")
+        raise sign_in_again("Adding a passkey")
     s = db.write_session()
     row = passkeys.register(s, party(), member_of(s, g.page_member.id), request.form.get("credential", ""),
                             _challenge("passkey_add"), request.form.get("name", ""))

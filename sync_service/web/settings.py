@@ -15,7 +15,7 @@ from ..store.accounts import end_all_sessions, make_token, member_of, revoke_tok
 from ..store.mentoring import normal_email
 from ..store.passkeys import passkeys_of
 from ..store.token_fields import token_fields
-from .base import recently, signed_in
+from .base import recently, sign_in_again, signed_in
 
 bp = Blueprint("settings", __name__)
 
@@ -40,8 +40,7 @@ def settings():
 def change_email():
     """Move the account to another address: a link is mailed there, and the move happens when it is used."""
     if not recently():
-        return _page(403, error={"code": "sign_in_again", "message": "Changing your address needs a sign-in within "
-                                                                     "the last 10 minutes. Sign out and in again."})
+        return _page(403, error=sign_in_again("Changing your address").to_dict())
     s = db.write_session()
     try:
         email = normal_email(request.form.get("email", ""))
@@ -80,8 +79,7 @@ def stop_reminders(token: str):
 @signed_in("submit")
 def new_token():
     if not recently():
-        return _page(403, error={"code": "sign_in_again", "message": "Making a token needs a sign-in within the "
-                                                                     "last 10 minutes. Sign out and in again."})
+        return _page(403, error=sign_in_again("Making a token").to_dict())
     scopes = request.form.getlist("scopes")
     try:
         name, scopes_text, expires_at = token_fields({"name": request.form.get("name", ""), "scopes": scopes,

@@ -17,7 +17,7 @@ from ..store.mentoring import normal_email
 from ..store.sign_in import LinkState, open_link, request_link, use_link
 from ..errors import BadRequest
 from ..throttle import address, link_requests, sign_in_failures
-from .base import after_sign_in, sign_in
+from .base import DEACTIVATED, after_sign_in, sign_in
 
 bp = Blueprint("account", __name__)
 
@@ -40,6 +40,12 @@ def _page(status: int = 200, **context):
     return response
 
 
+def _ended(state: LinkState):
+    """The page for a link that no longer signs in: which of used, expired, superseded or unknown it is."""
+    title, text = LINK_PAGES[state]
+    return _page(404 if state == LinkState.UNKNOWN else 410, link_title=title, link_text=text)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The sign-in page (``GET``), and signing in with a token (``POST``, the form's ``token``)."""
@@ -49,7 +55,7 @@ def login():
         token = live_token(db.session(), request.form.get("token", "").strip(), "read", sign_in_failures(),
                            address())
     except Unauthenticated as exc:
-        error = ("This account has been deactivated. Ask your CPD service administrator."
+        error = (DEACTIVATED
                  if exc.code == "deactivated" else "That token is not valid. Sign in with your e-mail address, "
                                                    "or use a token you made on your settings page.")
         return _page(401, token_error=error)
@@ -82,8 +88,7 @@ def link(token: str):
     """The page a mailed link opens: one button, or why the link no longer works."""
     opened = open_link(db.session(), token, now())
     if opened.state != LinkState.VALID:
-        title, text = LINK_PAGES[opened.state]
-        return _page(410 if opened.state != LinkState.UNKNOWN else 404, link_title=title, link_text=text)
+        return _ended(opened.state)
     return render_template("link.html")
 
 
@@ -94,10 +99,9 @@ def use(token: str):
     except Conflict as exc:
         return _page(409, error=exc.message[:1].upper() + exc.message[1:] + ": your address was not changed.")
     if opened.state != LinkState.VALID:
-        title, text = LINK_PAGES[opened.state]
-        return _page(410 if opened.state != LinkState.UNKNOWN else 404, link_title=title, link_text=text)
+        return _ended(opened.state)
     if member is None:
-        return _page(403, error="This account has been deactivated. Ask your CPD service administrator.")
+        return _page(403, error=DEACTIVATED)
     sign_in(member.id, "email")
     return after_sign_in()
 
