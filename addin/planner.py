@@ -16,7 +16,7 @@ from typing import Any
 
 from .model import Record
 from .profile import Profile
-from .readiness import CriterionResult, Readiness
+from .readiness import CriterionResult, Readiness, assess
 from .readiness.criteria import fmt_date, fmt_hours
 from .readiness.result import Need
 from .statuses import CriterionStatus
@@ -83,6 +83,10 @@ def course_category(profile: Profile) -> str:
     return next((t.label for t in profile.categories if "course" in t.kinds), profile.categories[0].label)
 
 
+def _closes(b: BodyPlan, c: CriterionResult) -> Closes:
+    return Closes(b.profile.short_name, c.id, c.title)
+
+
 def make_plan(checks: list[tuple[Profile, Readiness]], as_of: date) -> Plan:
     """The plan for a log checked against each of ``checks``' bodies (the first is the log's own)."""
     bodies = tuple(BodyPlan(p, r, r.period.end, as_of > r.period.end) for p, r in checks)
@@ -97,28 +101,26 @@ def make_plan(checks: list[tuple[Profile, Readiness]], as_of: date) -> Plan:
             if c.needs:
                 hour_gaps.extend((b, c, n) for n in c.needs)
             elif c.hint:
-                actions.append(Action(b.deadline, [Closes(b.profile.short_name, c.id, c.title)], text=c.hint))
+                actions.append(Action(b.deadline, [_closes(b, c)], text=c.hint))
     activities: list[Action] = []
     by_topic: dict[str, list[tuple[BodyPlan, CriterionResult, Need]]] = {}
-    for gap in hour_gaps:
-        if gap[2].topic:
-            by_topic.setdefault(gap[2].topic, []).append(gap)
-        elif gap[2].category is not None:
-            b, c, n = gap
-            label = b.profile.term("categories", gap[2].category).label
-            activities.append(Action(b.deadline, [Closes(b.profile.short_name, c.id, c.title)], n.hours,
-                                     category=label))
+    for b, c, n in hour_gaps:
+        if n.topic:
+            by_topic.setdefault(n.topic, []).append((b, c, n))
+        elif n.category is not None:
+            label = b.profile.term("categories", n.category).label
+            activities.append(Action(b.deadline, [_closes(b, c)], n.hours, category=label))
     for topic, gaps in by_topic.items():
         first = gaps[0][0].profile.term("topics", topic)
         activities.append(Action(min(b.deadline for b, _, _ in gaps),
-                                 [Closes(b.profile.short_name, c.id, c.title) for b, c, _ in gaps],
+                                 [_closes(b, c) for b, c, _ in gaps],
                                  max(n.hours for _, _, n in gaps), topic=first.label, category=category,
                                  formal=True))
     rest = [(b, c, n) for b, c, n in hour_gaps if not n.topic and not n.category]
     if rest:
-        need = {id(c): n.hours - sum(a.hours for a in activities if a.category == category or not n.formal)
-                for b, c, n in rest}
-        short = max(need.values())
+        # what each still needs after the activities above (formal CPD counts only the courses)
+        short = max(n.hours - sum(a.hours for a in activities if a.category == category or not n.formal)
+                    for _, _, n in rest)
         courses = [a for a in activities if a.category == category]
         if courses:
             carrier = min(courses, key=lambda a: a.due)
@@ -127,12 +129,11 @@ def make_plan(checks: list[tuple[Profile, Readiness]], as_of: date) -> Plan:
             carrier = Action(min(b.deadline for b, _, _ in rest), hours=short, category=category, formal=True)
             activities.append(carrier)
         for b, c, _ in rest:
-            carrier.closes.append(Closes(b.profile.short_name, c.id, c.title))
+            carrier.closes.append(_closes(b, c))
             carrier.due = min(carrier.due, b.deadline)
     return Plan(as_of, bodies, tuple(sorted(activities, key=lambda a: a.due) + actions))
 
 
 def plan_for(record: Record, profile: Profile, as_of: date) -> Plan:
     """The plan for one body's record (its readiness worked out here)."""
-    from .readiness import assess
     return make_plan([(profile, assess(record, profile, as_of=as_of))], as_of)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from datetime import date
 from pathlib import Path
 
@@ -10,10 +9,9 @@ import click
 
 from ..errors import CpdError
 from ..planner import Plan, make_plan
-from ..readiness import assess
 from . import cli
-from .common import DateType, fail, load_or_fail, read_or_fail
-from .record import under_review
+from .common import DateType, fail
+from .record import check_bodies
 
 
 @cli.command()
@@ -25,18 +23,10 @@ from .record import under_review
 def plan(file: Path, as_of: date | None, as_json: bool, ics: Path | None) -> None:
     """The fewest activities that close every gap of every body the log is kept for, each by its deadline,
     saying which criteria of which bodies each one closes."""
-    from ..workbook.reader import read_workbook
-
     today = as_of or date.today()
-    data = load_or_fail(file, as_json)
-    read, record = read_or_fail(lambda: read_workbook(data), as_json, str(file))
-    bodies = list(read.bodies or (read.profile,))
-    checks = []
-    for i, body in enumerate(bodies):
-        if i:
-            read, record = read_or_fail(partial(read_workbook, data, body), as_json, f"{file} ({body.short_name})")
-        reviewed, _ = under_review(record, body, None, first=i == 0)
-        checks.append((body, assess(reviewed, body, as_of=today)))
+    found = check_bodies(file, [], None, today, False, as_json)
+    checks = [(body, readiness) for body, _, _, readiness, _ in found]
+    record = found[0][2]
     result = make_plan(checks, today)
     if ics is not None:
         from ..deadlines import deadlines_calendar

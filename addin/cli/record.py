@@ -7,13 +7,14 @@ import sys
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import CpdError
 from ..model import Record
 from ..profile import Profile
-from ..readiness import assess, review_period
+from ..readiness import Readiness, assess, review_period
 from ..report import report_dict
 from ..values import count
 from . import cli
@@ -27,6 +28,26 @@ def under_review(record: Record, body: Profile, period_text: str | None, first: 
         return review_period(record, body, period_text, first)
     except CpdError as err:
         fail(err)
+
+
+def check_bodies(file: Path, given: list[Profile], period_text: str | None, as_of: date, month_first: bool,
+                 as_json: bool) -> list[tuple[Profile, Any, Record, Readiness, list[str]]]:
+    """The workbook read and assessed for each body (``given``, else those it names), each over its own
+    period: (body, read, record under review, readiness, notes). A problem is printed, exit 2."""
+    from ..workbook.reader import read_workbook
+
+    data = load_or_fail(file, as_json)
+    read, record = read_or_fail(lambda: read_workbook(data, given[0] if given else None, month_first=month_first),
+                                as_json, str(file))
+    checks = []
+    for i, body in enumerate(given or list(read.bodies or (read.profile,))):
+        if i:
+            read, record = read_or_fail(partial(read_workbook, data, body, month_first=month_first),
+                                        as_json, f"{file} ({body.short_name})")
+        reviewed, note = under_review(record, body, period_text, first=i == 0)
+        notes = [*read.notes, *([note] if note else [])]
+        checks.append((body, read, reviewed, assess(reviewed, body, as_of=as_of), notes))
+    return checks
 
 
 @cli.command()
@@ -47,21 +68,8 @@ def check(file: Path, profiles_: tuple[str, ...], period_text: str | None, as_js
 
     Exit status: 0 ready (or exempt) for every body, 1 not ready for one, 2 unreadable or invalid.
     """
-    from ..workbook.reader import read_workbook
-
     given = [profile_or_fail(p) for p in profiles_]
-    data = load_or_fail(file, as_json)
-    read, record = read_or_fail(lambda: read_workbook(data, given[0] if given else None, month_first=month_first),
-                                as_json, str(file))
-    bodies = given or list(read.bodies or (read.profile,))
-    checks = []
-    for i, body in enumerate(bodies):
-        if i:
-            read, record = read_or_fail(partial(read_workbook, data, body, month_first=month_first),
-                                        as_json, f"{file} ({body.short_name})")
-        record, note = under_review(record, body, period_text, first=i == 0)
-        result = assess(record, body, as_of=as_of or date.today())
-        checks.append((body, read, record, result, [*read.notes, *([note] if note else [])]))
+    checks = check_bodies(file, given, period_text, as_of or date.today(), month_first, as_json)
     if as_json:
         reports = []
         for body, _, record, result, notes in checks:
