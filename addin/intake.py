@@ -100,10 +100,17 @@ def build_member(raw: Mapping[str, object], profile: Profile) -> tuple[Member, l
     return member, sink.problems
 
 
-def build_period(start_raw: object, end_raw: object) -> tuple[Period | None, list[Problem]]:
+def build_period(start_raw: object, end_raw: object, typed: bool = False) -> tuple[Period | None, list[Problem]]:
     sink = _Sink()
-    start = sink.take("period_start", to_date, start_raw, "period start")
-    end = sink.take("period_end", to_date, end_raw, "period end")
+
+    def day(value: Cell) -> date | None:
+        found = to_date(value)
+        if typed and isinstance(value, str) and found is not None:
+            raise date_as_text(value, found)
+        return found
+
+    start = sink.take("period_start", day, start_raw, "period start")
+    end = sink.take("period_end", day, end_raw, "period end")
     if start is None and not sink.problems and is_blank(start_raw):
         sink.add("period_start", "period_missing", "the period needs a start date ('Covering the period from')")
     if end is None and is_blank(end_raw):
@@ -197,8 +204,10 @@ class _Found:
 _LATER = object()       # a value the quick pass leaves for the careful one
 
 
-def _date_column(table: Columns, found: _Found, fld: str, label: str, month_first: bool) -> list[Any]:
-    """Dates: date cells pass as they are; anything else is parsed (day first unless told)."""
+def _date_column(table: Columns, found: _Found, fld: str, label: str, month_first: bool,
+                 typed: bool = False) -> list[Any]:
+    """Dates: date cells pass as they are; anything else is parsed (day first unless told). ``typed``: the
+    grid's own formulas read the column (the template's Summary), so a date typed as text is refused."""
     values, types = table.get(fld), table.types_of(fld)
     if types == {str} and not any(values):
         return [None] * len(values)        # an empty column
@@ -211,20 +220,39 @@ def _date_column(table: Columns, found: _Found, fld: str, label: str, month_firs
             out[i] = v.date()
         else:
             try:
-                out[i] = to_date(v, month_first=month_first)
+                day = out[i] = to_date(v, month_first=month_first)
+                if typed and isinstance(v, str) and day is not None:
+                    raise date_as_text(v, day)
             except BadValue as exc:
                 out[i] = None
                 found.bad(i, fld, exc, label)
     return out
 
 
-def _hours_column(table: Columns, found: _Found) -> list[Any]:
-    """Hours: a plain number in range passes (NaN fails the comparison); anything else is read as hours."""
+def date_as_text(raw: str, day: date) -> BadValue:
+    """A date typed as text where the sheet's own formulas read the cell: they cannot, so it is refused."""
+    return BadValue("date_is_text", f"is text ({shown(raw)}), which the Summary's formulas cannot count: enter it "
+                    f"as a date ({day.isoformat()})")
+
+
+def hours_as_text(raw: str, hours: float) -> BadValue:
+    """Hours typed as text (1h30, 20 min) where the sheet's own formulas add the column: refused, with the
+    number to type."""
+    return BadValue("hours_is_text", f"are text ({shown(raw)}), which the Summary's formulas cannot add: enter "
+                    f"the number of hours ({hours:.6g})")
+
+
+def _hours_column(table: Columns, found: _Found, typed: bool = False) -> list[Any]:
+    """Hours: a plain number in range passes (NaN fails the comparison); anything else is read as hours, and
+    refused when it is text and ``typed`` (the Summary's formulas add the column)."""
     out = [v if v.__class__ is float and 0 <= v <= MAX_HOURS_PER_ACTIVITY else None if v == "" else _LATER
            for v in table.get("hours")]
     for i in [i for i, v in enumerate(out) if v is _LATER]:
         try:
-            out[i] = to_hours(table.values["hours"][i])
+            v = table.values["hours"][i]
+            hours = out[i] = to_hours(v)
+            if typed and isinstance(v, str) and hours is not None:
+                raise hours_as_text(v, hours)
         except BadValue as exc:
             out[i] = None
             found.bad(i, "hours", exc, "hours")
@@ -362,15 +390,17 @@ def _objective_converter(refs: AbstractSet[str] | None) -> Converter:
 
 def build_activities(table: Columns, profile: Profile, *, fw: Framework | None = None, title: str | None = None,
                      objective_refs: Iterable[str] | None = None,
-                     month_first: bool = False) -> tuple[list[Activity], list[Problem]]:
-    """The activities of a table, and a problem for each value that cannot be read.
+                     month_first: bool = False, typed: bool = False) -> tuple[list[Activity], list[Problem]]:
+    """The activities of a table, and a problem for each value that cannot be read. ``typed``: the grid is
+    the template's, whose Summary formulas add the hours and dates, so text there is refused as they
+    refuse it (the value to type is named).
 
     A row whose start date is missing or bad, or whose end is before its start, gives no
     activity (it cannot be placed in time); other bad values leave their field empty."""
     n = len(table)
     found = _Found(table.rows)
-    starts = _date_column(table, found, "start_date", "start date", month_first)
-    ends = _date_column(table, found, "end_date", "end date", month_first)
+    starts = _date_column(table, found, "start_date", "start date", month_first, typed)
+    ends = _date_column(table, found, "end_date", "end date", month_first, typed)
     placed = [True] * n
     missing = [i for i, s in enumerate(starts) if s is None] if table.types_of("start_date") != {date} else []
     if missing:
@@ -390,7 +420,7 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
         else set(objective_refs)
     values = {
         "row": table.rows, "start_date": starts, "end_date": ends,
-        "hours": _hours_column(table, found),
+        "hours": _hours_column(table, found, typed),
         "category": _by_value(table, "category", _term_converter(profile, "categories", "category", "category"),
                               found),
         "skill_type": (_by_value(table, "skill_type", _term_converter(profile, "skill_types", "skill_type",
@@ -411,14 +441,16 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
 
 def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[int, Mapping[str, object]]],
                  activity_rows: Columns | Iterable[tuple[int, Mapping[str, object]]], profile: Profile,
-                 *, month_first: bool = False, plan_known: bool = True) -> tuple[Record | None, list[Problem]]:
+                 *, month_first: bool = False, plan_known: bool = True,
+                 typed: bool = False) -> tuple[Record | None, list[Problem]]:
     """A whole record and every problem found; the record is None only if no period can be read.
 
-    ``plan_known=False`` (the caller has no plan to give) leaves objective links unchecked."""
+    ``plan_known=False`` (the caller has no plan to give) leaves objective links unchecked; ``typed``: the
+    grid is the template's, whose own formulas read the dates and hours (``build_activities``)."""
     problems: list[Problem] = []
     member, found = build_member(header, profile)
     problems += found
-    period, found = build_period(header.get("period_start"), header.get("period_end"))
+    period, found = build_period(header.get("period_start"), header.get("period_end"), typed=typed)
     problems += found
     fw = framework_for(profile)
     objectives = []
@@ -436,7 +468,8 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
         seen.setdefault(o.ref, o.row or 0)
     table = activity_rows if isinstance(activity_rows, Columns) else from_mappings(activity_rows)
     activities, found = build_activities(table, profile, fw=fw, title=member.registration,
-                                         objective_refs=refs if plan_known else None, month_first=month_first)
+                                         objective_refs=refs if plan_known else None, month_first=month_first,
+                                         typed=typed)
     problems += found
     if period and member.leave_days > period.days:
         problems.append(Problem("leave_days_invalid", f"leave days ({member.leave_days}) exceed the period's "

@@ -155,7 +155,8 @@ class SheetsClient:
                 "valueRenderOption": "FORMULA", "majorDimension": "ROWS"})
         title = str((meta.get("properties") or {}).get("title") or key)
         source = sheets_source(f"Google Sheet '{title}'", values.get("valueRanges") or [],
-                               formulas.get("valueRanges") or [], self.limits)
+                               formulas.get("valueRanges") or [], self.limits,
+                               unread=[t for t in grids if t not in titles])
         ids = {p["title"]: p.get("sheetId") for p in (s.get("properties") or {} for s in meta.get("sheets") or [])
                if isinstance(p.get("title"), str)}
         return SheetRead(key, title, source, calls=self.http.calls - before,

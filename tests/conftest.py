@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -48,6 +49,12 @@ def example_iet():
 
 
 def as_dt(d):
+    """A value as a spreadsheet stores what a member types: a date typed as 2025-03-01 becomes a date."""
+    if isinstance(d, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", d):
+        try:
+            d = date.fromisoformat(d)
+        except ValueError:          # a date that does not exist stays the text typed, as a spreadsheet keeps it
+            return d
     return datetime(d.year, d.month, d.day) if isinstance(d, date) and not isinstance(d, datetime) else d
 
 

@@ -36,10 +36,18 @@ def own_layout(path):
 @pytest.mark.parametrize("typed, hours", [("1h30", 1.5), ("3 hrs", 3.0), ("90 min", 1.5), ("1:30", 1.5),
                                           ("2h", 2.0), ("2,5", 2.5)])
 def test_check_reads_hours_written_as_durations(tmp_path, typed, hours):
+    """In a table of the member's own, a duration is read; in the template, whose Summary adds the column
+    itself and cannot add text, it is refused with the number to type."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["Date", "Activity", "Hours"])
+    wb.active.append(["2025-03-01", "Course", typed])
+    wb.save(tmp_path / "mine.xlsx")
+    assert read_workbook(tmp_path / "mine.xlsx").require().activities[0].hours == hours
     path = fill_workbook(template_copy(tmp_path / "r.xlsx"), [{"start_date": "2025-03-01", "title": "Course",
                                                                "hours": typed}],
                          header={"period_start": "2025-01-01", "period_end": "2025-12-31"})
-    assert read_workbook(path).require().activities[0].hours == hours
+    (problem,) = read_workbook(path).problems
+    assert problem.code == "hours_is_text" and problem.cell == "J10" and f"({hours:g})" in problem.message
 
 
 def test_a_members_own_layout_checks_as_it_imports(cpd, tmp_path):

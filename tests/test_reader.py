@@ -65,7 +65,7 @@ def test_every_bad_value_is_addressed_to_its_cell(blank):
 
 
 def test_missing_period_is_addressed_to_the_header_cell(blank):
-    fill_workbook(blank, [ROW], {"period_start": None, "period_end": "31/12/2025"})
+    fill_workbook(blank, [ROW], {"period_start": None, "period_end": "2025-12-31"})
     wb = openpyxl.load_workbook(blank)
     wb["Record"]["F3"] = None
     wb.save(blank)

@@ -16,7 +16,7 @@ from ..grid.table import read_table
 from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile
-from ..values import Cell, is_blank
+from ..values import BadValue, Cell, is_blank, to_date
 from ..form.layout import TABLE_HEADER_ROW, labelled_values
 
 
@@ -62,11 +62,17 @@ def record_from_ranges(activities: Cell, record: Cell = None, plan: Cell = None,
     for key, value in (("period_start", period_from), ("period_end", period_to), ("status", status)):
         if not is_blank(value):
             header[key] = value
+            if key != "status" and isinstance(value, str):     # a date written in the formula: not a cell's text
+                try:
+                    header[key] = to_date(value)
+                except BadValue:
+                    pass                                       # refused below, as any bad date is
     prof = resolve_profile(profile, header)
     acts = _table(as_grid(activities), ACTIVITY_HEADERS, first_row, "activities")
     plan_grid = as_grid(plan) if not is_blank(plan) else []
     objs = _table(plan_grid, PLAN_HEADERS, first_row, "plan").mappings() if plan_grid else []
-    rec, problems = build_record(header, objs, acts, prof, plan_known=bool(plan_grid))
+    # the functions are the template's: its Summary's formulas read these cells too, so text is refused alike
+    rec, problems = build_record(header, objs, acts, prof, plan_known=bool(plan_grid), typed=True)
     if rec is None:
         raise CpdError("period_missing", "give the period: pass the Record header range, or the period from and to")
     return rec, prof, problems

@@ -15,7 +15,8 @@ from ..intake import build_record
 from ..model import Record
 from ..profile import Profile, load_profile, load_profiles
 from ..values import BadValue, Cell, count, is_blank, plural, to_date
-from ..form.layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET)
+from ..form.layout import (ACTIVITY_COLUMNS, HEADER, HEADER_SCAN_ROWS, PLAN_COLUMNS, PLAN_SHEET, RECORD_SHEET,
+                           SUMMARY_SHEET)
 from .cells import CellMap, column_letters, submission_cells
 from .headers import HeaderNames, find_header
 from .source import CellSource
@@ -115,7 +116,9 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
         notes.append(f"{sheet} does not say its period: checked against {period} ({prof.short_name}'s period "
                      f"around its latest activity). Say it with 'Covering the period from:' and 'To:' labels "
                      f"above the table, as the template does")
-    record, problems = build_record(header, plan.data.mappings(), table.data, prof, month_first=month_first)
+    typed = SUMMARY_SHEET in source.sheet_names or SUMMARY_SHEET in source.unread    # the template's own formulas
+    record, problems = build_record(header, plan.data.mappings(), table.data, prof, month_first=month_first,
+                                    typed=typed)
     placed = []
     for p in problems:
         fld = p.field or ""

@@ -80,7 +80,7 @@ def _formula_cells(values: list[list[Cell]], formulas: list[list[Cell]]) -> set[
 
 
 def sheets_source(name: str, value_ranges: Sequence[Mapping[str, Any]], formula_ranges: Sequence[Mapping[str, Any]],
-                  limits: Limits | None = None) -> ValuesSource:
+                  limits: Limits | None = None, unread: Sequence[str] = ()) -> ValuesSource:
     """The cell source for a Google Sheet from its two ``values:batchGet`` answers (the same ranges,
     as values and as formulas), checked against the limits like any other grid."""
     sheets: dict[str, list[list[Cell]]] = {}
@@ -90,4 +90,4 @@ def sheets_source(name: str, value_ranges: Sequence[Mapping[str, Any]], formula_
         title, rows = _grid(vr)
         sheets[title] = rows
         formulas[title] = _formula_cells(rows, by_title.get(title, []))
-    return ValuesSource(name, sheets, formulas=formulas, limits=limits)
+    return ValuesSource(name, sheets, formulas=formulas, limits=limits, unread=unread)

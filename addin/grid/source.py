@@ -26,6 +26,7 @@ class CellSource(Protocol):
 
     name: str            # what messages call the whole: a file name, a sheet's address
     limits: Limits
+    unread: tuple[str, ...]   # the workbook's other sheets, not fetched (a Google Sheet's Summary)
 
     @property
     def sheet_names(self) -> list[str]:
@@ -48,12 +49,14 @@ class ValuesSource:
     each sheet's last row and column and its area), so a source that exists is one the reader
     may read; the furthest cell is named when one is too large. ``kind`` says how cells are
     named: "sheet" (``Record!J10``), "csv" (``row 10, column J``) or "table" (``table 1, row 3,
-    column 2``). ``lines`` is free text around the tables (a Word document's paragraphs)."""
+    column 2``). ``lines`` is free text around the tables (a Word document's paragraphs); ``unread``
+    names the workbook's sheets that were not fetched."""
 
     def __init__(self, name: str, sheets: Mapping[str, Sequence[Sequence[Cell]]], *,
                  formulas: Mapping[str, set[str]] | None = None, limits: Limits | None = None,
-                 kind: str = "sheet", lines: Sequence[str] = ()):
+                 kind: str = "sheet", lines: Sequence[str] = (), unread: Sequence[str] = ()):
         self.name = name
+        self.unread = tuple(unread)
         self.limits = limits or Limits.from_env()
         self.kind = kind
         self.lines = list(lines)

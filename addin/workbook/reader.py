@@ -64,6 +64,8 @@ class XlsxSource:
     """An inspected .xlsx package as a cell source: its sheets' values read by python-calamine,
     each sheet's extent checked (from its XML) before calamine builds it, and its formula cells."""
 
+    unread: tuple[str, ...] = ()
+
     def __init__(self, pkg: Package, limits: Limits, name: str = "the workbook"):
         self.pkg = pkg
         self.limits = limits
