@@ -49,13 +49,16 @@ CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
     "reflection": {"min_words": (int, 5)},
     "further_action": {"min_share": (float, 0.5)},
     "formal_hours": {"min_hours": (float, 0.0)},
-    "topic_hours": {"topic": (str, ""), "min_hours": (float, 0.0), "share_of_total": (float, 0.0)},
+    "topic_hours": {"topic": (str, ""), "min_hours": (float, 0.0), "share_of_total": (float, 0.0),
+                    "recommended": (bool, False)},
     "topic_recency": {"topic": (str, ""), "years": (int, 3), "from_year": (int, 0)},
     "record": {"required_fields": (list, ["start_date", "title"])},
     "evaluation": {},
     "plan_review": {},
     "support_others": {"topics": (list, [])},
+    "claimed_once": {"category": (str, ""), "same": (str, "title")},
 }
+CLAIMED_ONCE = ("title", "provider_year")    # a title taught before; a provider claimed twice in a year
 NEEDS_HOURS = {"total_hours", "category_hours", "formal_hours", "topic_hours"}
 RECORD_FIELDS = ("start_date", "end_date", "title", "provider", "reflection", "further_action",
                  "category", "skill_type", "competences", "hours", "objective", "evidence")
@@ -74,6 +77,26 @@ class Term:
     min_hours: float | None = None    # categories: a minimum in the period
     max_hours: float | None = None    # categories: a cap on what counts to the total
     kinds: tuple[str, ...] = ()       # categories: what it holds, in COMMON_KINDS terms
+    # How a category's activities are credited, where a body credits by activity rather than by the hour
+    # (North Carolina, 21 NCAC 56 .1704): each counts `credit_each` whatever its hours (a paper: 10 PDH),
+    # its hours times `credit_factor` (teaching: doubled), or its hours up to `max_each` (a society: 2 PDH).
+    credit_each: float | None = None
+    credit_factor: float | None = None
+    max_each: float | None = None
+
+    @property
+    def credited(self) -> bool:
+        """Whether the category's activities count other than hour for hour."""
+        return self.credit_each is not None or self.credit_factor is not None or self.max_each is not None
+
+    def credit(self, hours: float) -> float:
+        """What an activity of ``hours`` (its hours in the period) counts (``credit_each`` is the caller's:
+        it counts in the period the activity ends in)."""
+        if self.credit_factor is not None:
+            hours *= self.credit_factor
+        if self.max_each is not None:
+            hours = min(hours, self.max_each)
+        return hours
 
 
 @dataclass(frozen=True)
@@ -123,6 +146,7 @@ class Profile:
     criteria: tuple[CriterionSpec, ...]
     competence_framework: str = "none"
     exempt_statuses: frozenset[Status] = frozenset()
+    exempt_notes: dict[Status, str] = field(default_factory=dict)   # what the body says of an exemption
     grades: tuple[str, ...] = ()
     omit_columns: tuple[str, ...] = ()
     extra_columns: tuple[str, ...] = ()
@@ -355,7 +379,7 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
     """A Profile from a parsed TOML mapping; ProfileError listing every problem."""
     c = _Checker(Path(source_path).name if source_path else "profile")
     top = c.table(raw, "", {"id", "name", "short_name", "source", "default", "competence_framework",
-                            "exempt_statuses", "grades", "period", "hours", "categories",
+                            "exempt_statuses", "exempt_notes", "grades", "period", "hours", "categories",
                             "skill_types", "topics", "criteria", "template"})
     pid = c.get(top, "id", str, "", required=True) or "unknown"
     name = c.get(top, "name", str, "", required=True) or pid
@@ -377,6 +401,15 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
             exempt.append(Status(s))
         except ValueError:
             c.bad("exempt_statuses", f"unknown status {s!r} (known: {', '.join(x.value for x in Status)})")
+    notes = {}
+    for s, note in c.get(top, "exempt_notes", dict, "", {}).items():
+        status = next((x for x in exempt if x.value == s), None)
+        if status is None:
+            c.bad("exempt_notes", f"{s!r} is not among exempt_statuses")
+        elif not isinstance(note, str) or not note.strip():
+            c.bad("exempt_notes", f"the note for {s!r} must be text")
+        else:
+            notes[status] = note.strip()
     template = c.table(top.get("template", {}), "template", {"omit_columns", "add_columns"})
     omit = tuple(c.get(template, "omit_columns", list, "template.", []))
     extra = tuple(c.get(template, "add_columns", list, "template.", []))
@@ -396,7 +429,7 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
         id=pid, name=name, short_name=c.get(top, "short_name", str, "", pid.upper()),
         source=c.get(top, "source", str, "", ""), period=period, hours=hours,
         categories=categories, skill_types=skill_types, topics=topics, criteria=criteria,
-        competence_framework=framework, exempt_statuses=frozenset(exempt),
+        competence_framework=framework, exempt_statuses=frozenset(exempt), exempt_notes=notes,
         grades=tuple(c.get(top, "grades", list, "", [])), omit_columns=omit, extra_columns=extra,
         default=c.get(top, "default", bool, "", False), path=source_path,
         vocab={kind: _vocabulary(terms) for kind, terms in
@@ -461,7 +494,8 @@ def _parse_terms(c: _Checker, raw: Any, kind: str, required: bool = False) -> tu
     for i, item in enumerate(raw, 1):
         where = f"{kind}[{i}]."
         t = c.table(item, f"{kind}[{i}]", {"id", "label", "aliases", "group", "formal", "supports_others",
-                                           "min_hours", "max_hours", "kinds"})
+                                           "min_hours", "max_hours", "kinds", "credit_each", "credit_factor",
+                                           "max_each"})
         tid = c.get(t, "id", str, where, required=True)
         label = c.get(t, "label", str, where, tid)
         if not tid:
@@ -473,7 +507,14 @@ def _parse_terms(c: _Checker, raw: Any, kind: str, required: bool = False) -> tu
                     group=group, formal=c.get(t, "formal", bool, where, False),
                     supports_others=c.get(t, "supports_others", bool, where, False),
                     min_hours=c.get(t, "min_hours", float, where), max_hours=c.get(t, "max_hours", float, where),
-                    kinds=tuple(c.get(t, "kinds", list, where, [])))
+                    kinds=tuple(c.get(t, "kinds", list, where, [])),
+                    credit_each=c.get(t, "credit_each", float, where),
+                    credit_factor=c.get(t, "credit_factor", float, where), max_each=c.get(t, "max_each", float, where))
+        if term.credit_each is not None and (term.credit_factor is not None or term.max_each is not None):
+            c.bad(f"{where}credit_each", "a category credited a fixed amount each takes no credit_factor or max_each")
+        for key in ("credit_each", "credit_factor", "max_each"):
+            if (getattr(term, key) or 0) < 0:
+                c.bad(f"{where}{key}", "cannot be negative")
         for k in term.kinds:
             if k not in COMMON_KINDS:
                 c.bad(f"{where}kinds", f"unknown kind {k!r} (kinds: {', '.join(COMMON_KINDS)})")
@@ -523,6 +564,11 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
         if "topic" in schema and params["topic"] not in topic_ids:
             c.bad(f"{where}params.topic",
                   f"unknown topic {params['topic']!r} (topics: {', '.join(sorted(topic_ids)) or 'none'})")
+        if kind == "claimed_once":
+            if params["category"] not in {x.id for x in categories}:
+                c.bad(f"{where}params.category", f"unknown category {params['category']!r}")
+            if params["same"] not in CLAIMED_ONCE:
+                c.bad(f"{where}params.same", f"must be one of {', '.join(CLAIMED_ONCE)}, found {params['same']!r}")
         for key in ("min_share", "min_linked_share", "share_of_total"):
             if key in params and not 0 <= params[key] <= 1:
                 c.bad(f"{where}params.{key}", f"must be a share from 0 to 1, found {params[key]}")

@@ -2,7 +2,8 @@
 
 Each takes the assessment context and the criterion's spec and returns an
 ``Outcome``: pass, warn or fail, the reason, and a hint naming what to do and
-which rows. ``spec.severity`` is the worst status a shortfall earns ("warn" for
+which rows. Long because every kind is here, one beside the other, so their reasons and hints read
+alike. ``spec.severity`` is the worst status a shortfall earns ("warn" for
 advice, "fail" for a requirement). Profiles choose kinds and parameters; no
 institution is named here.
 """
@@ -14,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..model import Period, Record
+from ..model import Activity, Period, Record
 from ..profile import CriterionSpec, Profile
-from ..values import count, plural
+from ..values import count, normalise, plural
 from ..statuses import PASS, WARN
 from .result import Need, Outcome
 from .totals import Totals, covered_categories, hours_in, in_period
@@ -49,6 +50,12 @@ class Context:
 
 def fmt_hours(x: float) -> str:
     return f"{round(x + 1e-9, 2):g}"
+
+
+def meets(got: float, need: float) -> bool:
+    """Whether ``got`` hours reach ``need``, compared as they are shown (to the hundredth of an hour, 36
+    seconds): nine talks of 0.333333 hours and 27 more are the 30 hours they read as, never "30 of 30, add 0"."""
+    return round(got + 1e-9, 2) >= round(need + 1e-9, 2)
 
 
 def fmt_date(d: date) -> str:
@@ -117,23 +124,28 @@ def total_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
         return Outcome(PASS, "no hours are set for this status")
     got, need = ctx.counted, ctx.target
     reason = f"{fmt_hours(got)} of {fmt_hours(need)} {unit}"
-    if got + 1e-9 >= need:
+    if meets(got, need):
         return Outcome(PASS, reason)
     alt = ctx.profile.hours.alternative if ctx.profile.hours else None
     if alt:
         years, alt_hours = alt
         window = Period.years_ending(ctx.period.end, years)
         in_window = math.fsum(hours_in(a, window) for a in ctx.record.activities)
-        if in_window + 1e-9 >= alt_hours:
+        if meets(in_window, alt_hours):
             return Outcome(PASS, f"{reason} this period, and {fmt_hours(in_window)} of {fmt_hours(alt_hours)} "
                            f"over the {years} years to {fmt_date(ctx.period.end)}")
         reason += (f"; {fmt_hours(in_window)} of {fmt_hours(alt_hours)} over the {years} years to "
                    f"{fmt_date(ctx.period.end)}")
-    hint = f"add {fmt_hours(need - got)} {unit} {ctx.deadline()}"
-    if spec.params.get("recommended"):
-        hint += (f"; {fmt_hours(need)} {unit} is {ctx.profile.short_name}'s recommendation, and its review gives "
-                 f"feedback on a shortfall rather than a fail")
+    hint = f"add {fmt_hours(need - got)} {unit} {ctx.deadline()}" + _recommended(ctx, spec, need)
     return Outcome(spec.severity, reason, hint, needs=(Need(need - got),))
+
+
+def _recommended(ctx: Context, spec: CriterionSpec, need: float, what: str = "") -> str:
+    """What a hint adds when the body asks for the hours as an aim: its review gives feedback, not a fail."""
+    if not spec.params.get("recommended"):
+        return ""
+    return (f"; {fmt_hours(need)} {ctx.unit}{what} is {ctx.profile.short_name}'s recommendation, and its review "
+            f"gives feedback on a shortfall rather than a fail")
 
 
 def category_range(ctx: Context, spec: CriterionSpec) -> Outcome:
@@ -158,7 +170,7 @@ def category_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     for t in ctx.profile.categories:
         if t.min_hours:
             got = ctx.totals.by_category.get(t.id, 0.0)
-            if got + 1e-9 < t.min_hours:
+            if not meets(got, t.min_hours):
                 short_of.append(f"{fmt_hours(t.min_hours - got)} {ctx.unit} of {t.label}")
                 needs.append(Need(t.min_hours - got, category=t.id))
     if not short_of:
@@ -259,7 +271,7 @@ def further_action(ctx: Context, spec: CriterionSpec) -> Outcome:
 def formal_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     need, got = spec.params["min_hours"], ctx.totals.formal
     reason = f"{fmt_hours(got)} of {fmt_hours(need)} formal {ctx.unit}"
-    if got + 1e-9 >= need:
+    if meets(got, need):
         return Outcome(PASS, reason)
     formal = [t.label for t in ctx.profile.categories if t.formal]
     return Outcome(spec.severity, reason, f"add {fmt_hours(need - got)} {ctx.unit} of formal CPD "
@@ -271,12 +283,13 @@ def topic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     got = ctx.totals.by_topic.get(topic.id, 0.0)
     need = max(spec.params["min_hours"], spec.params["share_of_total"] * ctx.totals.hours)
     reason = f"{fmt_hours(got)} of {fmt_hours(need)} {ctx.unit} on {topic.label}"
-    if got + 1e-9 >= need and (need > 0 or got > 0 or spec.params["share_of_total"] == 0):
+    if meets(got, need) and (need > 0 or got > 0 or spec.params["share_of_total"] == 0):
         return Outcome(PASS, reason)
     gap = max(need - got, 0.0)
     return Outcome(spec.severity, reason,
                    f"add {fmt_hours(gap) if gap else 'some'} {ctx.unit} on {topic.label} {ctx.deadline()} "
-                   f"and name the topic in the Topics column", needs=(Need(gap or 1.0, topic=topic.id),))
+                   f"and name the topic in the Topics column" + _recommended(ctx, spec, need, f" on {topic.label}"),
+                   needs=(Need(gap or 1.0, topic=topic.id),))
 
 
 def topic_recency(ctx: Context, spec: CriterionSpec) -> Outcome:
@@ -368,6 +381,45 @@ def support_others(ctx: Context, spec: CriterionSpec) -> Outcome:
                    + (f" ({join_or(labels)})" if labels else ""))
 
 
+def claimed_once(ctx: Context, spec: CriterionSpec) -> Outcome:
+    """A category credited once: a course taught again after its first time (``same = "title"``: the first
+    time is the earliest activity of that title in the log), or a second claim for one provider in a
+    calendar year (``same = "provider_year"``: a society's service)."""
+    term = ctx.profile.term("categories", spec.params["category"])
+    acts = [a for a in ctx.totals.activities if a.category == term.id]
+    elsewhere = next((t.label for t in ctx.profile.categories if t.max_hours == 0), None)
+    move = f"move the repeat to '{elsewhere}', where it counts nothing" if elsewhere else "remove the repeat"
+    if spec.params["same"] == "title":
+        first: dict[str, Activity] = {}
+        for a in sorted((a for a in ctx.record.activities if a.category == term.id and a.title),
+                        key=lambda a: (a.start_date, a.row)):
+            first.setdefault(normalise(a.title or ""), a)
+        again = [(a, first[normalise(a.title)]) for a in acts if a.title and first[normalise(a.title)] is not a]
+        if not again:
+            return Outcome(PASS, f"no {term.label} activity repeats an earlier one")
+        where = "; ".join(f"row {a.row} repeats row {b.row} ({fmt_date(b.start_date)})" for a, b in again[:4])
+        return Outcome(spec.severity, f"{count(len(again), 'activity', 'activities')} of {term.label} taught before",
+                       f"{where}: {ctx.profile.short_name} credits teaching a course or seminar the first time only; "
+                       f"{move}", tuple(a.row for a, _ in again))
+    seen: dict[tuple[str, int], Activity] = {}
+    twice = []
+    for a in acts:
+        key = (normalise(a.provider or ""), a.end_date.year)
+        if key in seen:
+            twice.append((a, seen[key]))
+        seen.setdefault(key, a)
+    if not twice:
+        return Outcome(PASS, f"one claim a provider a year in {term.label}")
+    each = f" (at most {fmt_hours(term.max_each)} {ctx.unit} each)" if term.max_each is not None else ""
+    where = "; ".join(f"row {a.row} claims {a.provider or 'an unnamed provider'} in {a.end_date.year} again "
+                      f"(row {b.row})" for a, b in twice[:4])
+    return Outcome(spec.severity, f"{count(len(twice), 'second claim')} in {term.label}",
+                   f"{where}: {ctx.profile.short_name} credits {term.label} once a provider a year{each}; keep one "
+                   f"row for each provider and year, named in the Provider column, and {move}",
+                   tuple(a.row for a, _ in twice))
+
+
 KINDS = {f.__name__: f for f in (
     period, plan, total_hours, category_range, category_hours, skill_mix, competence_links, reflection,
-    further_action, formal_hours, topic_hours, topic_recency, record, evaluation, plan_review, support_others)}
+    further_action, formal_hours, topic_hours, topic_recency, record, evaluation, plan_review, support_others,
+    claimed_once)}
