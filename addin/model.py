@@ -17,6 +17,8 @@ class Status(str, Enum):
     NOT_PROFESSIONALLY_ACTIVE = "not_professionally_active"
     NEW_LICENSEE = "new_licensee"                 # US boards: the first renewal after licensure
     MILITARY_DUTY = "military_duty"               # US boards: on active duty in the armed forces
+    INACTIVE_LICENCE = "inactive_licence"         # US boards: a licence the board holds as inactive (Texas)
+    BOARD_EXEMPTION = "board_exemption"           # US boards: exempted by the board (South Carolina: disability)
 
     @property
     def label(self) -> str:
@@ -29,8 +31,10 @@ STATUS_LABELS = {
     Status.NOT_PROFESSIONALLY_ACTIVE: "Not professionally active",
     Status.NEW_LICENSEE: "New licensee (first renewal)",
     Status.MILITARY_DUTY: "On active military duty",
+    Status.INACTIVE_LICENCE: "Inactive licence",
+    Status.BOARD_EXEMPTION: "Exempted by the Board",
 }
-# The statuses every profile offers; a profile adds those it names as exempt (the US boards' two).
+# The statuses every profile offers; a profile adds those it names as exempt (the US boards' own).
 BASE_STATUSES = (Status.ACTIVE, Status.PARTIALLY_ACTIVE, Status.NOT_PROFESSIONALLY_ACTIVE)
 
 OBJECTIVE_STATUSES = ("Planned", "In progress", "Achieved", "Partly achieved", "Dropped")

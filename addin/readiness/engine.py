@@ -130,8 +130,9 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
         notes.append(f"category caps: {criteria.fmt_hours(totals.counted)} of {criteria.fmt_hours(totals.hours)} "
                      f"{unit} count to the total")
     if record.member.status in profile.exempt_statuses:
-        notes.append(f"{record.member.status.label} members are exempt from {profile.short_name} CPD review; "
-                     f"the criteria below are for information")
+        said = profile.exempt_notes.get(record.member.status)
+        notes.append(f"{record.member.status.label}: exempt from {profile.short_name}'s requirement for this period"
+                     + (f" ({said})" if said else "") + "; the criteria below are for information")
     ctx = criteria.Context(record=record, profile=profile, totals=totals, target=target, counted=counted,
                            as_of=as_of)
     results = []

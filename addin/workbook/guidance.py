@@ -57,8 +57,9 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
         parts = [f"{Status(s).label}: {h:g} {unit}" for s, h in profile.hours.required.items()]
         add(("text", f"{profile.short_name} {profile.hours.basis} {unit} per period: " + "; ".join(parts) + "."))
         if profile.exempt_statuses:
-            labels = [s.label for s in profile.statuses if s in profile.exempt_statuses]
-            add(("text", f"Exempt from the review: {', '.join(labels)} (set your status at the top of the Record)."))
+            labels = [s.label + (f" ({profile.exempt_notes[s]})" if s in profile.exempt_notes else "")
+                      for s in profile.statuses if s in profile.exempt_statuses]
+            add(("text", f"Exempt from the review: {'; '.join(labels)} (set your status at the top of the Record)."))
         else:
             add(("text", f"No status exempts you from a {profile.short_name} review by itself."))
         if profile.hours.carry_over_max:
