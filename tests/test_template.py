@@ -342,3 +342,14 @@ def test_the_summary_chart_draws_hours_by_category_against_the_target_as_the_eng
     assert {c for _, _, c in rows} == {result.target}
     chart = openpyxl.load_workbook(example_path("iet"))["Summary"]._charts[0]
     assert chart.type == "col" and len(chart.series) == 1 and len(chart._charts) == 2      # bars, then the line
+
+
+def test_every_formula_fits_in_excel(tmp_path):
+    """Excel refuses a formula over 8,192 characters (LibreOffice and Google Sheets take longer ones): every
+    template's, and a log kept for North Carolina (which credits by activity) with the other US boards."""
+    from addin.workbook.template import build_workbook
+    books = [openpyxl.load_workbook(template_path(p.id)) for p in list_profiles()]
+    books.append(build_workbook(load_profile("us-nc"), also=(load_profile("us-tx"), load_profile("us-sc"))))
+    longest = max((len(c.value), ws.title, c.coordinate) for wb in books for ws in wb for row in ws.iter_rows()
+                  for c in row if isinstance(c.value, str) and c.value.startswith("="))
+    assert longest[0] <= 8192, longest

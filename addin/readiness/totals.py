@@ -1,5 +1,6 @@
 """Hours in a period: apportioning by days, and totals by category, skill type,
-competence, objective and topic.
+competence, objective and topic (in the body's credit, where it credits some activities other than hour
+for hour: ``_in_period``).
 
 The apportioning rule: an activity's hours are spread evenly over its days,
 start and end inclusive; the period gets the share of days that fall inside it.
@@ -86,18 +87,30 @@ def _sums(groups: Mapping[str, list[float]], order: Sequence[str] = ()) -> dict[
     return {k: math.fsum(groups[k]) if k in groups else 0.0 for k in ordered}
 
 
-def _in_period(record: Record, period: Period) -> tuple[list[Activity], list[float]]:
-    """The activities that touch the period, by row, and each one's hours in it."""
+def _in_period(record: Record, period: Period, profile: Profile) -> tuple[list[Activity], list[float]]:
+    """The activities that touch the period, by row, and what each counts in it: its hours in the period,
+    or its category's credit where the body credits by activity (``Term.credit``: a paper counts 10 PDH in
+    the period it ends in, teaching its hours doubled, a society's service at most 2 PDH)."""
     start, end = period.start, period.end
     acts = sorted((a for a in record.activities if a.start_date <= end and a.end_date >= start), key=_ROW)
     shares = [(a.hours or 0.0) if a.start_date >= start and a.end_date <= end
               else share(a, period.overlap_days(a.start_date, a.end_date)) for a in acts]
+    credited = {t.id: t for t in profile.categories if t.credited}
+    if credited:
+        for i, a in enumerate(acts):
+            term = credited.get(a.category or "")
+            if term is None:
+                continue
+            if term.credit_each is not None:
+                shares[i] = term.credit_each if start <= a.end_date <= end else 0.0
+            else:
+                shares[i] = term.credit(shares[i])
     return acts, shares
 
 
 def compute_totals(record: Record, profile: Profile, period: Period | None = None) -> Totals:
     period = period or record.period
-    acts, hours = _in_period(record, period)
+    acts, hours = _in_period(record, period, profile)
     cat: defaultdict[str, list[float]] = defaultdict(list)
     skill: defaultdict[str, list[float]] = defaultdict(list)
     comp: defaultdict[str, list[float]] = defaultdict(list)

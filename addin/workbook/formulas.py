@@ -9,12 +9,12 @@ row by row.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from openpyxl.utils import get_column_letter
 
 from ..form.layout import HEADER, RECORD_SHEET, TABLE_HEADER_ROW, TABLE_ROWS, Column
-from ..profile import Profile
+from ..profile import Profile, Term
 
 
 def cell_ref(field: str) -> str:
@@ -68,6 +68,49 @@ class TableRefs:
     def hours_in_period(self, condition: str | None = None, p1: str | None = None, p2: str | None = None) -> str:
         cond = self._filter(condition)
         return f"SUMPRODUCT({self.rng('hours')}*{self.overlap_days(p1, p2)}/{self.days()}{cond})"
+
+    def ends_in_period(self, p1: str | None = None, p2: str | None = None) -> str:
+        """Per row: 1 when the activity's last day falls in the period (where a fixed credit counts)."""
+        s, e_raw = self.rng("start_date"), self.rng("end_date")
+        p1, p2 = p1 or cell_ref("period_start"), p2 or cell_ref("period_end")
+        e = f"({s}+({e_raw}<>\"\")*({e_raw}-{s}))"
+        return f"(({s}>0)*({e}>={p1})*({e}<={p2}))"
+
+    def credited_in_period(self, term: Term, condition: str | None = None, p1: str | None = None,
+                           p2: str | None = None) -> str:
+        """What a credited category's activities count in the period, as the engine credits them
+        (``Term.credit``): a fixed amount each in the period it ends in, or each one's hours in the period
+        times the factor, at most the cap (element-wise MIN as (a+b-ABS(a-b))/2)."""
+        cond = self._filter(condition)
+        if term.credit_each is not None:
+            return f"{term.credit_each:g}*SUMPRODUCT({self.ends_in_period(p1, p2)}{cond})"
+        x = f"({self.rng('hours')}*{self.overlap_days(p1, p2)}/{self.days()})"
+        if term.credit_factor is not None:
+            x = f"({x}*{term.credit_factor:g})"
+        if term.max_each is not None:
+            m = f"{term.max_each:g}"
+            x = f"(({x}+{m}-ABS({x}-{m}))/2)"
+        return f"SUMPRODUCT({x}{cond})"
+
+    def term_in_period(self, term: Term, condition: str, p1: str | None = None, p2: str | None = None) -> str:
+        """A category's rows (``condition`` picks them) as the profile counts them: credited, or hour for hour."""
+        if term.credited:
+            return self.credited_in_period(term, condition, p1, p2)
+        return self.hours_in_period(condition, p1, p2)
+
+    def counted_in_period(self, profile: Profile, p1: str | None = None, p2: str | None = None,
+                          cells: Mapping[str, str] | None = None) -> str:
+        """All the period's hours as ``profile`` credits them (the engine's ``totals._in_period``): the hours
+        of the rows in no credited category, and each credited category's rows counted its way, or the cell
+        that holds that (``cells``: category id -> A1 reference; it keeps long formulas apart)."""
+        credited = [term for term in profile.categories if term.credited] if "category" in self.letters else []
+        if not credited:
+            return self.hours_in_period(None, p1, p2)
+        cat = self.rng("category")
+        others = "*".join(f'({cat}<>"{term.label}")' for term in credited)
+        return "+".join([self.hours_in_period(others, p1, p2)]
+                        + [cells[term.id] if cells else self.credited_in_period(term, f'{cat}="{term.label}"', p1, p2)
+                           for term in credited])
 
     def any_before(self, day: str) -> str:
         """Whether any activity starts before ``day``."""

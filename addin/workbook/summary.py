@@ -42,9 +42,10 @@ def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], al
     ws["A6"], ws["B6"] = "Status", f"=IF({status}=\"\",\"{Status.ACTIVE.label}\",{status})"
     assert ws.parent is not None
     lists = ws.parent[LISTS_SHEET]
+    category_cells = {term.id: f"B{SUMMARY_CATEGORY_ROW + i}" for i, term in enumerate(profile.categories)}
     rows = {
         "target": (f"Target {unit}", _target_formula(profile)),
-        "hours": (f"{profile.unit_title} in the period", f"={t.hours_in_period()}"),
+        "hours": (f"{profile.unit_title} in the period", f"={t.counted_in_period(profile, cells=category_cells)}"),
         "carried": ("Carried over (counted)", _carried_formula(profile, t, lists)),
         "counted": (f"{profile.unit_title} counted",
                     f"={SUMMARY_CELLS['hours']}+{SUMMARY_CELLS['carried']}" + _cap_excess(profile)),
@@ -72,7 +73,7 @@ def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], al
     for i, term in enumerate(profile.categories):
         r = SUMMARY_CATEGORY_ROW + i
         ws.cell(row=r, column=1, value=term.label)
-        ws.cell(row=r, column=2, value=f"={t.hours_in_period(f'{cat}=$A{r}')}").number_format = "0.##"
+        ws.cell(row=r, column=2, value=f"={t.term_in_period(term, f'{cat}=$A{r}')}").number_format = "0.##"
         ws.cell(row=r, column=3, value=f"={t.activities_in_period(f'{cat}=$A{r}')}")
     last_cat = SUMMARY_CATEGORY_ROW + len(profile.categories) - 1
     r = last_cat + 1
@@ -159,7 +160,7 @@ def _bodies_block(ws: Worksheet, profile: Profile, columns: Sequence[Column], al
         target = _status_ladder(body, status)
         ws.cell(row=row, column=1, value=f"{body.short_name}: {body.name}")
         ws.cell(row=row, column=2, value=f"={target}")
-        ws.cell(row=row, column=3, value=f"={t.hours_in_period()}").number_format = "0.##"
+        ws.cell(row=row, column=3, value=f"={t.counted_in_period(body)}").number_format = "0.##"
         ws.cell(row=row, column=4, value=f"=IF(ISNUMBER(B{row}),MAX(0,B{row}-C{row}),\"\")").number_format = "0.##"
     return row
 
@@ -242,34 +243,56 @@ def _target_formula(profile: Profile) -> str:
 
 
 CARRY_CHAIN_COL = 16         # the Lists sheet's P: hours carried out of each earlier period, oldest last
+EARNED_COL = 17              # Q: what each earlier period earned (its hours as the body counts them, caps applied)
+STARTS_COL = 18              # R: the first day of this period (R2) and of each earlier one (R3 the one before);
+                             # S on: each credited category's count in each earlier period (``Term.credited``)
 
 
 def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
     """Hours carried in, as the engine works them out (``readiness.engine.carried_from_log``): from the log's
-    earlier periods when it holds any activity before this one, else the typed number. The chain, a cell
-    per earlier period on the Lists sheet (P2 the period just before this one, down to CARRY_HISTORY periods
-    back): each passes on its hours over its target counting what it carried in itself, at most the cap and
-    never more than it earned."""
+    earlier periods when it holds any activity before this one, else the typed number. The chain, a row
+    per earlier period on the Lists sheet (row 2 the period just before this one, down to CARRY_HISTORY
+    periods back): R its first day, Q what it earned, P what it passed on, which is its hours over its
+    target counting what it carried in itself, at most the cap and never more than it earned. Each in a
+    cell of its own keeps every formula well inside Excel's 8,192 characters."""
     if profile.hours is None or not profile.hours.carry_over_max:
         return "=0"
     cap = f"{profile.hours.carry_over_max:g}"
     p1 = cell_ref("period_start")
     years = profile.period.years
     cat = t.rng("category")
-    col = get_column_letter(CARRY_CHAIN_COL)
-    lists.cell(row=1, column=CARRY_CHAIN_COL, value="Carried out of the period k before").font = LABEL_FONT
+    col, earned_col, starts = (get_column_letter(c) for c in (CARRY_CHAIN_COL, EARNED_COL, STARTS_COL))
+    for c, label in ((CARRY_CHAIN_COL, "Carried out of the period k before"), (EARNED_COL, "Earned in it"),
+                     (STARTS_COL, "Its first day")):
+        lists.cell(row=1, column=c, value=label).font = LABEL_FONT
+    for k in range(CARRY_HISTORY + 1):
+        lists.cell(row=k + 2, column=STARTS_COL,
+                   value=f"={p1}" if k == 0 else f"=DATE(YEAR({p1})-{k * years},MONTH({p1}),DAY({p1}))"
+                   ).number_format = DATE_FORMAT
 
     def start(k: int) -> str:
-        return p1 if k == 0 else f"(DATE(YEAR({p1})-{k * years},MONTH({p1}),DAY({p1})))"
+        return f"{LISTS_SHEET}!${starts}${k + 2}"
 
+    credited = [term for term in profile.categories if term.credited]
+    for j, term in enumerate(credited):
+        lists.cell(row=1, column=STARTS_COL + 1 + j, value=f"Credited: {term.label}").font = LABEL_FONT
     for k in range(CARRY_HISTORY, 0, -1):
-        earned = t.hours_in_period(None, start(k), f"({start(k - 1)}-1)")
+        first, last = start(k), f"({start(k - 1)}-1)"
+        cells = {}
+        for j, term in enumerate(credited):          # each credited category's count in a cell of its own
+            ref = f"{get_column_letter(STARTS_COL + 1 + j)}{k + 1}"
+            is_term = cat + '="' + term.label + '"'
+            lists[ref] = f"={t.credited_in_period(term, is_term, first, last)}"
+            cells[term.id] = ref
+        earned = t.counted_in_period(profile, first, last, cells)
         for term in profile.categories:
             if term.max_hours is not None:
-                capped = t.hours_in_period(cat + '="' + term.label + '"', start(k), f"({start(k - 1)}-1)")
+                capped = cells.get(term.id) or t.term_in_period(term, cat + '="' + term.label + '"', first, last)
                 earned += f"-MAX(0,{capped}-{term.max_hours:g})"
+        lists.cell(row=k + 1, column=EARNED_COL, value=f"=IFERROR({earned},0)")
+        got = f"{earned_col}{k + 1}"
         into = f"MIN({col}{k + 2},{cap})" if k < CARRY_HISTORY else "0"
-        passed = f"MIN(MAX(({earned})+{into}-{_status_target(profile)},0),({earned}),{cap})"
+        passed = f"MIN(MAX({got}+{into}-{_status_target(profile)},0),{got},{cap})"
         lists.cell(row=k + 1, column=CARRY_CHAIN_COL,
                    value=f"=IF({t.any_before(start(k - 1))},IFERROR({passed},0),0)")
     return (f"=IF({t.any_before(p1)},{LISTS_SHEET}!${col}$2,MIN(N({cell_ref('carried_over')}),{cap}))")
