@@ -61,7 +61,7 @@ def framework_for(profile: Profile) -> Framework | None:
     return None if profile.competence_framework == "none" else load_framework(profile.competence_framework)
 
 
-def build_member(raw: Mapping[str, object], profile: Profile) -> tuple[Member, list[Problem]]:
+def build_member(raw: Mapping[str, object], profile: Profile, typed: bool = False) -> tuple[Member, list[Problem]]:
     sink = _Sink()
     status = Status.ACTIVE
     if not is_blank(raw.get("status")):
@@ -94,23 +94,26 @@ def build_member(raw: Mapping[str, object], profile: Profile) -> tuple[Member, l
     if leave < 0 or leave != int(leave):
         sink.add("leave_days", "leave_days_invalid", f"leave days must be a whole number of days, found {leave:g}")
         leave = 0
+    declared = sink.take("declared_on", lambda v: _day(v, typed), raw.get("declared_on"), "declaration date")
     member = Member(name=text(raw.get("name")), membership_number=text(raw.get("membership_number")),
                     grade=text(raw.get("grade")), status=status, registration=registration,
-                    carried_over=carried, leave_days=int(leave))
+                    carried_over=carried, leave_days=int(leave), declared_on=declared,
+                    job_summary=text(raw.get("job_summary")))
     return member, sink.problems
+
+
+def _day(value: Cell, typed: bool) -> date | None:
+    """A header date; typed as text in the template (``typed``), refused as the Summary would refuse it."""
+    found = to_date(value)
+    if typed and isinstance(value, str) and found is not None:
+        raise date_as_text(value, found)
+    return found
 
 
 def build_period(start_raw: object, end_raw: object, typed: bool = False) -> tuple[Period | None, list[Problem]]:
     sink = _Sink()
-
-    def day(value: Cell) -> date | None:
-        found = to_date(value)
-        if typed and isinstance(value, str) and found is not None:
-            raise date_as_text(value, found)
-        return found
-
-    start = sink.take("period_start", day, start_raw, "period start")
-    end = sink.take("period_end", day, end_raw, "period end")
+    start = sink.take("period_start", lambda v: _day(v, typed), start_raw, "period start")
+    end = sink.take("period_end", lambda v: _day(v, typed), end_raw, "period end")
     if start is None and not sink.problems and is_blank(start_raw):
         sink.add("period_start", "period_missing", "the period needs a start date ('Covering the period from')")
     if end is None and is_blank(end_raw):
@@ -448,7 +451,7 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
     ``plan_known=False`` (the caller has no plan to give) leaves objective links unchecked; ``typed``: the
     grid is the template's, whose own formulas read the dates and hours (``build_activities``)."""
     problems: list[Problem] = []
-    member, found = build_member(header, profile)
+    member, found = build_member(header, profile, typed)
     problems += found
     period, found = build_period(header.get("period_start"), header.get("period_end"), typed=typed)
     problems += found

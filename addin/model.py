@@ -85,6 +85,8 @@ class Member:
     registration: str | None = None      # CEng, IEng, EngTech, or none
     carried_over: float = 0.0            # hours brought forward from the last period
     leave_days: int = 0                  # days in the period on leave or not practising
+    declared_on: date | None = None      # the day the body's annual declaration was made (Engineers Ireland)
+    job_summary: str | None = None       # the member's job summary (ICE: at most 200 words)
 
 
 @dataclass(frozen=True)

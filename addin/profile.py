@@ -31,6 +31,7 @@ PRO_RATING = ("none", "leave_days")
 TEMPLATE_COLUMNS_OPTIONAL = ("skill_type", "competences", "topics", "objective", "evidence",
                              "mentor_comment", "verified_by", "verified_on", "description")
 TEMPLATE_COLUMNS_EXTRA = ("location", "instructor")     # log fields only some bodies ask for
+TEMPLATE_HEADER_EXTRA = ("declared_on", "job_summary")   # header cells only some bodies ask for
 # What a category holds, in terms common to every body: how one log kept for several bodies reads
 # one body's category in another's terms (IET "Training courses" is EI "Courses, seminars and
 # conferences"). Every shipped profile's categories cover all of them.
@@ -57,6 +58,8 @@ CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
     "plan_review": {},
     "support_others": {"topics": (list, [])},
     "claimed_once": {"category": (str, ""), "same": (str, "title")},
+    "declaration": {"what": (str, "declaration")},
+    "job_summary": {"max_words": (int, 200)},
 }
 CLAIMED_ONCE = ("title", "provider_year")    # a title taught before; a provider claimed twice in a year
 NEEDS_HOURS = {"total_hours", "category_hours", "formal_hours", "topic_hours"}
@@ -150,6 +153,7 @@ class Profile:
     grades: tuple[str, ...] = ()
     omit_columns: tuple[str, ...] = ()
     extra_columns: tuple[str, ...] = ()
+    extra_header: tuple[str, ...] = ()      # the header cells its template adds (TEMPLATE_HEADER_EXTRA)
     default: bool = False
     path: str | None = None
 
@@ -410,7 +414,12 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
             c.bad("exempt_notes", f"the note for {s!r} must be text")
         else:
             notes[status] = note.strip()
-    template = c.table(top.get("template", {}), "template", {"omit_columns", "add_columns"})
+    template = c.table(top.get("template", {}), "template", {"omit_columns", "add_columns", "add_header"})
+    extra_header = tuple(c.get(template, "add_header", list, "template.", []))
+    for fld in extra_header:
+        if fld not in TEMPLATE_HEADER_EXTRA:
+            c.bad("template.add_header",
+                  f"{fld!r} cannot be added (extra header cells: {', '.join(TEMPLATE_HEADER_EXTRA)})")
     omit = tuple(c.get(template, "omit_columns", list, "template.", []))
     extra = tuple(c.get(template, "add_columns", list, "template.", []))
     for col in extra:
@@ -421,7 +430,7 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
         if col not in TEMPLATE_COLUMNS_OPTIONAL:
             c.bad("template.omit_columns",
                   f"{col!r} cannot be omitted (optional: {', '.join(TEMPLATE_COLUMNS_OPTIONAL)})")
-    criteria = _parse_criteria(c, top.get("criteria", []), hours, topics, categories)
+    criteria = _parse_criteria(c, top.get("criteria", []), hours, topics, categories, extra_header)
     if c.problems:
         raise ProfileError("profile_invalid", f"profile {pid!r} is not valid: {count(len(c.problems), 'problem')}: "
                            + "; ".join(p.message for p in c.problems), c.problems)
@@ -431,6 +440,7 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
         categories=categories, skill_types=skill_types, topics=topics, criteria=criteria,
         competence_framework=framework, exempt_statuses=frozenset(exempt), exempt_notes=notes,
         grades=tuple(c.get(top, "grades", list, "", [])), omit_columns=omit, extra_columns=extra,
+        extra_header=extra_header,
         default=c.get(top, "default", bool, "", False), path=source_path,
         vocab={kind: _vocabulary(terms) for kind, terms in
                (("categories", categories), ("skill_types", skill_types), ("topics", topics))},
@@ -528,7 +538,7 @@ def _parse_terms(c: _Checker, raw: Any, kind: str, required: bool = False) -> tu
 
 
 def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tuple[Term, ...],
-                    categories: tuple[Term, ...]) -> tuple[CriterionSpec, ...]:
+                    categories: tuple[Term, ...], extra_header: tuple[str, ...] = ()) -> tuple[CriterionSpec, ...]:
     if not isinstance(raw, list) or not raw:
         c.bad("criteria", "at least one criterion is required ([[criteria]])", "profile_missing_key")
         return ()
@@ -564,6 +574,9 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
         if "topic" in schema and params["topic"] not in topic_ids:
             c.bad(f"{where}params.topic",
                   f"unknown topic {params['topic']!r} (topics: {', '.join(sorted(topic_ids)) or 'none'})")
+        header_needed = {"declaration": "declared_on", "job_summary": "job_summary"}.get(kind)
+        if header_needed and header_needed not in extra_header:
+            c.bad(f"{where}kind", f"{kind!r} needs [template] add_header = [{header_needed!r}], the cell it reads")
         if kind == "claimed_once":
             if params["category"] not in {x.id for x in categories}:
                 c.bad(f"{where}params.category", f"unknown category {params['category']!r}")

@@ -49,7 +49,8 @@ def record_data(record: Record, profile: Profile) -> dict[str, Any]:
     return {"version": RECORD_VERSION, "profile": profile.id,
             "member": {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
                        "status": m.status.value, "registration": m.registration, "carried_over": m.carried_over,
-                       "leave_days": m.leave_days},
+                       "leave_days": m.leave_days, "declared_on": _plain(m.declared_on),
+                       "job_summary": m.job_summary},
             "period": {"start": record.period.start.isoformat(), "end": record.period.end.isoformat()},
             "objectives": {"columns": OBJECTIVE_FIELDS, "rows": objectives},
             "activities": {"columns": ACTIVITY_FIELDS, "rows": activities}}
@@ -69,6 +70,7 @@ def record_from_data(data: dict[str, Any], profile: Profile | None = None) -> tu
     header = {f: member.get(f) for f in MEMBER_FIELDS}
     header.update(status=member.get("status") or "active",
                   carried_over=member.get("carried_over"), leave_days=member.get("leave_days"),
+                  declared_on=member.get("declared_on"), job_summary=member.get("job_summary"),
                   period_start=(data.get("period") or {}).get("start"),
                   period_end=(data.get("period") or {}).get("end"))
     plan = list(enumerate(rows_as_dicts(data["objectives"]), PLAN_HEADER_ROW + 1))

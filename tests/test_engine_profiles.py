@@ -45,7 +45,12 @@ def complete_record(profile):
                    "evaluation": "Met"},
                   {"ref": "O2", "objective": "Next year's aim", "target_date": date(end.year + 1, 6, 30),
                    "status": "Planned"}]
-    return make_record(profile, acts, header={"period_start": start, "period_end": end}, objectives=objectives)
+    header = {"period_start": start, "period_end": end}
+    if "declared_on" in profile.extra_header:
+        header["declared_on"] = date(end.year, 11, 20)
+    if "job_summary" in profile.extra_header:
+        header["job_summary"] = "Site engineer on a highway scheme: temporary works, setting out and quality records."
+    return make_record(profile, acts, header=header, objectives=objectives)
 
 
 @pytest.mark.parametrize("pid", PROFILES)

@@ -55,7 +55,13 @@ HEADER_FIELDS = (
     HeaderField("carried_over", "Hours carried over from last period:", 6, 5, ("carried over", "carry over")),
     HeaderField("leave_days", "Days on leave or not practising:", 7, 5, ("leave days", "days on leave")),
 )
-HEADER = {h.field: h for h in HEADER_FIELDS}
+# What only some bodies ask besides the log, in the row above the table of their templates
+# ([template] add_header): Engineers Ireland's annual declaration, ICE's job summary.
+OPTIONAL_HEADER_FIELDS = (
+    HeaderField("declared_on", "Declaration made on:", 8, 1, ("declaration", "declared on", "declaration date")),
+    HeaderField("job_summary", "Job summary:", 8, 5, ("job summary (200 words)",)),
+)
+HEADER = {h.field: h for h in HEADER_FIELDS + OPTIONAL_HEADER_FIELDS}
 
 # The Submission area, right of the header: what Check and Submit write back (labels in H, values in I).
 SUBMISSION_AREA = (("last_check", "Last check:", "I3"), ("submission_id", "Submission id:", "I4"),
@@ -149,7 +155,7 @@ def header_names(columns: Iterable[Column]) -> dict[str, str]:
 
 def label_names() -> dict[str, str]:
     table: dict[str, str] = {}
-    for h in HEADER_FIELDS:
+    for h in HEADER_FIELDS + OPTIONAL_HEADER_FIELDS:
         for name in (h.label, *h.synonyms):
             table.setdefault(normalise(name.rstrip(":")), h.field)
     return table

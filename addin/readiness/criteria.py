@@ -419,7 +419,39 @@ def claimed_once(ctx: Context, spec: CriterionSpec) -> Outcome:
                    tuple(a.row for a, _ in twice))
 
 
+def declaration(ctx: Context, spec: CriterionSpec) -> Outcome:
+    """The body's declaration (``what``, as it names it), made within the period (before the cycle ends):
+    the date it was made, in the template's 'Declaration made on' cell."""
+    made, p = ctx.record.member.declared_on, ctx.period
+    what = f"{ctx.profile.short_name}'s {spec.params['what']}"
+    ask = (f"make {what} by {fmt_date(p.end)} and enter the day you made it in 'Declaration made on' (above the "
+           f"activities)")
+    if made is None:
+        if ctx.as_of and ctx.as_of <= p.end:
+            return Outcome(WARN, f"{what}: not made yet; due by {fmt_date(p.end)}", ask)
+        return Outcome(spec.severity, f"{what}: no date it was made", ask)
+    if made < p.start:
+        return Outcome(spec.severity, f"{what}: made on {fmt_date(made)}, before this cycle began", ask)
+    if made > p.end:
+        return Outcome(spec.severity, f"{what}: made on {fmt_date(made)}, after the cycle ended", ask)
+    return Outcome(PASS, f"{what}: made on {fmt_date(made)}")
+
+
+def job_summary(ctx: Context, spec: CriterionSpec) -> Outcome:
+    """A summary of the member's job, at most ``max_words`` words (in the template's 'Job summary' cell)."""
+    most, summary = spec.params["max_words"], ctx.record.member.job_summary
+    if not summary:
+        return Outcome(spec.severity, "no job summary",
+                       f"write a summary of your role and work in the period, at most {most} words, in 'Job summary' "
+                       f"(above the activities)")
+    words = len(summary.split())
+    if words > most:
+        return Outcome(spec.severity, f"the job summary is {words} words; at most {most}",
+                       f"shorten the job summary by {count(words - most, 'word')}")
+    return Outcome(PASS, f"a job summary of {count(words, 'word')}")
+
+
 KINDS = {f.__name__: f for f in (
     period, plan, total_hours, category_range, category_hours, skill_mix, competence_links, reflection,
     further_action, formal_hours, topic_hours, topic_recency, record, evaluation, plan_review, support_others,
-    claimed_once)}
+    claimed_once, declaration, job_summary)}

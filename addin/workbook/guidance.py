@@ -34,7 +34,23 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
                  "reviewer asks for: category, skill type, competences, hours, the objective it serves."))
     add(("text", "4. The Summary sheet adds up your hours and categories with ordinary formulas. For the full "
                  "review (each criterion with what to fix) run 'cpd check' on the file, or use the add-in."))
+    for spec in profile.criteria:
+        if spec.kind == "declaration":
+            add(("text", f"5. {profile.short_name} asks for its {spec.params['what']} each period: make it before the "
+                         "period ends and enter the day you made it in 'Declaration made on' (above the activities)."))
+        elif spec.kind == "job_summary":
+            add(("text", f"5. {profile.short_name} asks for a summary of your job, at most {spec.params['max_words']} "
+                         "words: your role, its responsibilities and the work you did in the period, in 'Job "
+                         "summary' (above the activities)."))
     add(("heading", "What counts as CPD"))
+    for t in profile.categories:
+        if t.credit_each is not None:
+            add(("text", f"{t.label}: each counts {t.credit_each:g} {profile.unit}, whatever its hours, in the period "
+                         "it ends in."))
+        elif t.credited:
+            parts = ([f"each counts {t.credit_factor:g} times its hours"] if t.credit_factor is not None else []) \
+                + ([f"at most {t.max_each:g} {profile.unit} each"] if t.max_each is not None else [])
+            add(("text", f"{t.label}: " + ", ".join(parts) + "."))
     counting = [t for t in profile.categories if t.max_hours != 0]
     excluded = [t for t in profile.categories if t.max_hours == 0]
     capped = [t for t in profile.categories if t.max_hours]

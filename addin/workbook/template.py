@@ -24,7 +24,8 @@ from ..export import activity_labels, activity_values
 from ..frameworks import load_framework
 from ..model import OBJECTIVE_STATUSES, STATUS_LABELS, Annotation, Record, Status
 from ..profile import Profile
-from ..form.layout import (GUIDANCE_SHEET, HEADER_FIELDS, SUBMISSION_AREA, LISTS_SHEET, PLAN_COLUMNS, PLAN_HEADER_ROW,
+from ..form.layout import (GUIDANCE_SHEET, HEADER, HEADER_FIELDS, OPTIONAL_HEADER_FIELDS, SUBMISSION_AREA, LISTS_SHEET,
+                                   PLAN_COLUMNS, PLAN_HEADER_ROW,
                                    PLAN_ROWS, PLAN_SHEET, RECORD_SHEET, SUMMARY_SHEET, TABLE_HEADER_ROW,
                                    TABLE_ROWS, Column, columns_for, hours_header)
 from ..readiness.criteria import REFLECTION_HINT
@@ -80,6 +81,7 @@ def record_workbook(record: Record, profile: Profile, annotations: Iterable[Anno
     header = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
               "registration": m.registration, "status": m.status.label,
               "period_start": record.period.start, "period_end": record.period.end}
+    header.update({f: getattr(m, f) for f in profile.extra_header})
     objectives = [{"ref": o.ref, "objective": o.objective, "why": o.why, "competences": ", ".join(o.competences),
                    "target_date": o.target_date, "status": o.status, "evaluation": o.evaluation}
                   for o in record.objectives]
@@ -145,13 +147,31 @@ def _validation(ws: Worksheet, formula: str, cells: str, prompt: str) -> None:
     ws.add_data_validation(dv)
 
 
+def _extra_header(ws: Worksheet, profile: Profile) -> None:
+    """The header cells only some bodies ask for: a declaration's date; a job summary across the row, tall
+    enough for its 200 words, with what to write in it shown when the cell is selected."""
+    if "declared_on" in profile.extra_header:
+        h = HEADER["declared_on"]
+        ws.cell(row=h.row, column=h.value_col).number_format = DATE_FORMAT
+    if "job_summary" in profile.extra_header:
+        h = HEADER["job_summary"]
+        ws.merge_cells(start_row=h.row, start_column=h.value_col, end_row=h.row, end_column=11)
+        ws.cell(row=h.row, column=h.value_col).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[h.row].height = 96
+        prompt = DataValidation(type=None, allow_blank=True, showInputMessage=True, promptTitle="Job summary",
+                                prompt="At most 200 words: your role, its responsibilities and the work you did "
+                                       "in the period.")
+        prompt.add(ws.cell(row=h.row, column=h.value_col).coordinate)
+        ws.add_data_validation(prompt)
+
+
 def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], lists: dict[str, str]) -> None:
     ws["A1"] = "Continuing Professional Development Record"
     ws["A1"].font = Font(bold=True, size=16)
     ws["A2"] = (f"{profile.name} ({profile.short_name}). One row per activity; the first six columns are the "
                 f"tracker form's, the rest are what a reviewer asks for. See the Guidance sheet.")
     ws["A2"].font = Font(italic=True, color="555555")
-    for h in HEADER_FIELDS:
+    for h in HEADER_FIELDS + tuple(h for h in OPTIONAL_HEADER_FIELDS if h.field in profile.extra_header):
         named = ws.cell(row=h.row, column=h.label_col, value=h.label)
         named.font = LABEL_FONT
         named.alignment = Alignment(horizontal="right")
@@ -167,6 +187,7 @@ def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], li
         ws.merge_cells(start_row=row, start_column=9, end_row=row, end_column=11)
         ws[where].border = Border(bottom=THIN)
     ws.cell(row=4, column=2).number_format = "@"          # membership number stays text
+    _extra_header(ws, profile)
     for fld in ("period_start", "period_end"):
         ws.cell(row=[h for h in HEADER_FIELDS if h.field == fld][0].row, column=6).number_format = DATE_FORMAT
     _validation(ws, lists["statuses"], "B7", "member status")

@@ -1,0 +1,93 @@
+"""What a body asks besides the log: Engineers Ireland's annual compliance and ethics declaration before the
+cycle ends, and ICE's job summary of at most 200 words beside the plan and record. Each in the template's
+header where that body's template has it, read on every path, kept in the service's document, and checked."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import openpyxl
+
+from addin import assess, load_profile
+from addin.form.layout import HEADER
+from addin.record_json import record_data, record_from_data
+from addin.workbook.reader import read_workbook
+from conftest import fill_workbook, make_record
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COURSE = {"start_date": "2025-03-01", "title": "Process safety course", "hours": 36, "category":
+          "Courses, seminars and conferences", "reflection": "Now run the hazard reviews on my plant"}
+
+
+def ei(declared=None, as_of=None):
+    profile = load_profile("ei")
+    header = {"period_start": "2025-01-01", "period_end": "2025-12-31"}
+    if declared:
+        header["declared_on"] = declared
+    record = make_record(profile, [COURSE], header=header)
+    return assess(record, profile, as_of=as_of)
+
+
+def test_engineers_ireland_asks_for_the_declaration_before_the_cycle_ends():
+    missing = ei()
+    crit = next(c for c in missing.criteria if c.id == "declaration")
+    assert crit.status == "fail" and missing.verdict == "not_ready"
+    assert "make EI's compliance and ethics declaration by 31 Dec 2025" in crit.hint
+    assert "Declaration made on" in crit.hint
+    made = ei(declared=date(2025, 11, 20))
+    assert next(c for c in made.criteria if c.id == "declaration").status == "pass" and made.verdict == "ready"
+
+
+def test_a_declaration_still_due_is_a_warning_and_one_outside_the_cycle_is_not_this_years():
+    due = next(c for c in ei(as_of=date(2025, 10, 1)).criteria if c.id == "declaration")
+    assert due.status == "warn" and "by 31 Dec 2025" in due.hint
+    late = next(c for c in ei(declared=date(2026, 1, 15)).criteria if c.id == "declaration")
+    assert late.status == "fail" and "15 Jan 2026" in late.reason and "after the cycle ended" in late.reason
+    old = next(c for c in ei(declared=date(2024, 12, 1)).criteria if c.id == "declaration")
+    assert old.status == "fail" and "before this cycle began" in old.reason
+
+
+def ice(summary):
+    profile = load_profile("ice")
+    acts = [{"start_date": "2025-03-01", "title": "Design course", "hours": 30, "category": "Training courses",
+             "reflection": "Changed my checks", "objective": "O1", "skill_type": "Technical"}]
+    record = make_record(profile, acts, header={"job_summary": summary} if summary else None,
+                         objectives=[{"ref": "O1", "objective": "Learn Eurocode 7", "status": "In progress",
+                                      "target_date": "2026-06-30"}])
+    return next(c for c in assess(record, profile).criteria if c.id == "job_summary")
+
+
+def test_ice_asks_for_a_job_summary_of_at_most_200_words():
+    assert ice(None).status == "fail" and "Job summary" in ice(None).hint
+    assert ice(" ".join(["word"] * 200)).status == "pass"
+    long = ice(" ".join(["word"] * 201))
+    assert long.status == "fail" and long.reason == "the job summary is 201 words; at most 200"
+
+
+def test_only_the_bodies_that_ask_have_the_cells_and_every_path_reads_them(cpd, tmp_path, service):
+    for pid, has in (("ei", "declared_on"), ("ice", "job_summary"), ("iet", None)):
+        ws = openpyxl.load_workbook(_new(cpd, tmp_path, pid))["Record"]
+        labels = {ws.cell(row=HEADER[f].row, column=HEADER[f].label_col).value for f in ("declared_on", "job_summary")}
+        assert labels - {None} == ({HEADER[has].label} if has else set()), pid
+    path = _new(cpd, tmp_path, "ei")
+    fill_workbook(path, [COURSE], header={"period_start": "2025-01-01", "period_end": "2025-12-31",
+                                          "declared_on": "2025-11-20"})
+    checked = json.loads(cpd("check", path, "--json").output)
+    assert next(c for c in checked["criteria"] if c["id"] == "declaration")["status"] == "pass"
+    read = read_workbook(path)
+    assert read.record.member.declared_on == date(2025, 11, 20)
+    data = record_data(read.record, read.profile)
+    assert data["member"]["declared_on"] == "2025-11-20"
+    again, _ = record_from_data(data)
+    assert again.member.declared_on == date(2025, 11, 20)
+    res = service.test_client().post("/api/v1/submissions", data=path.read_bytes(),
+                                     headers={"Authorization": f"Bearer {service.config['TOKENS']['a']}",
+                                              "Content-Type": XLSX})
+    assert res.status_code == 201 and res.get_json()["verdict"] == "ready", res.get_json()
+
+
+def _new(cpd, tmp_path, pid):
+    path = tmp_path / f"{pid}.xlsx"
+    if not path.exists():
+        assert cpd("new", path, "-p", pid, "--year", "2025").exit_code == 0
+    return path
