@@ -95,11 +95,30 @@ def build_member(raw: Mapping[str, object], profile: Profile, typed: bool = Fals
         sink.add("leave_days", "leave_days_invalid", f"leave days must be a whole number of days, found {leave:g}")
         leave = 0
     declared = sink.take("declared_on", lambda v: _day(v, typed), raw.get("declared_on"), "declaration date")
+    areas = split_list(raw.get("practice_areas"))
+    for area in areas:
+        if profile.lookup("topics", area) is not None:
+            sink.add("practice_areas", "practice_area_invalid", f"{shown(area)} is one of {profile.short_name}'s "
+                     f"topics, not an area of practice: name your fields of practice (Civil; Structural)")
+    academic = sink.take("academic", _yes_no, raw.get("academic"), "academic")
     member = Member(name=text(raw.get("name")), membership_number=text(raw.get("membership_number")),
                     grade=text(raw.get("grade")), status=status, registration=registration,
                     carried_over=carried, leave_days=int(leave), declared_on=declared,
-                    job_summary=text(raw.get("job_summary")))
+                    job_summary=text(raw.get("job_summary")), practice_areas=areas, academic=bool(academic))
     return member, sink.problems
+
+
+_YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
+
+
+def _yes_no(value: Cell) -> bool:
+    """Yes or no, as a cell says it (Yes, no, TRUE, a tick box's true); blank is no."""
+    if is_blank(value):
+        return False
+    found = _YES_NO.get(normalise(text(value) or ""))
+    if found is None:
+        raise BadValue("academic_invalid", f"must be yes or no, found {shown(value)}")
+    return found
 
 
 def _day(value: Cell, typed: bool) -> date | None:
@@ -340,15 +359,21 @@ def _list_converter(find: Callable[[str], object], unknown: Callable[[str], tupl
     return convert
 
 
-def _topics_converter(profile: Profile) -> Converter:
+def _topics_converter(profile: Profile, areas: Iterable[str] = ()) -> Converter:
+    """Topics by the profile's names, and the member's own areas of practice (each its own topic, by the
+    name the header gives it)."""
+    own = {normalise(a): a for a in areas}
+
     def find(name: str) -> object:
+        if normalise(name) in own:
+            return own[normalise(name)]
         term = profile.lookup("topics", name)
         if term is None and known_elsewhere("topics", name):
             return _SKIP                 # another body's topic (a log kept for several bodies): not this one's
         return term.id if term else None
 
     def unknown(name: str) -> tuple[str, str]:
-        labels = [t.label for t in profile.topics]
+        labels = [t.label for t in profile.topics] + list(own.values())
         return ("topics_unknown", f"topic must be one of {', '.join(labels)}; found {shown(name)}"
                 f"{did_you_mean(name, labels)}")
     return _list_converter(find, unknown)
@@ -392,8 +417,8 @@ def _objective_converter(refs: AbstractSet[str] | None) -> Converter:
 
 
 def build_activities(table: Columns, profile: Profile, *, fw: Framework | None = None, title: str | None = None,
-                     objective_refs: Iterable[str] | None = None,
-                     month_first: bool = False, typed: bool = False) -> tuple[list[Activity], list[Problem]]:
+                     objective_refs: Iterable[str] | None = None, month_first: bool = False, typed: bool = False,
+                     areas: Iterable[str] = ()) -> tuple[list[Activity], list[Problem]]:
     """The activities of a table, and a problem for each value that cannot be read. ``typed``: the grid is
     the template's, whose Summary formulas add the hours and dates, so text there is refused as they
     refuse it (the value to type is named).
@@ -429,7 +454,8 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
         "skill_type": (_by_value(table, "skill_type", _term_converter(profile, "skill_types", "skill_type",
                                                                        "skill type"), found)
                        if profile.skill_types else [None] * n),
-        "topics": _by_value(table, "topics", _topics_converter(profile), found) if profile.topics else [()] * n,
+        "topics": (_by_value(table, "topics", _topics_converter(profile, areas), found) if profile.topics
+                   else [()] * n),
         "competences": _by_value(table, "competences", _codes_converter(fw, title), found),
         "objective": _by_value(table, "objective", _objective_converter(refs), found),
         "verified_on": _date_column(table, found, "verified_on", "verified on", month_first),
@@ -472,7 +498,7 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
     table = activity_rows if isinstance(activity_rows, Columns) else from_mappings(activity_rows)
     activities, found = build_activities(table, profile, fw=fw, title=member.registration,
                                          objective_refs=refs if plan_known else None, month_first=month_first,
-                                         typed=typed)
+                                         typed=typed, areas=member.practice_areas)
     problems += found
     if period and member.leave_days > period.days:
         problems.append(Problem("leave_days_invalid", f"leave days ({member.leave_days}) exceed the period's "

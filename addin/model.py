@@ -87,6 +87,8 @@ class Member:
     leave_days: int = 0                  # days in the period on leave or not practising
     declared_on: date | None = None      # the day the body's annual declaration was made (Engineers Ireland)
     job_summary: str | None = None       # the member's job summary (ICE: at most 200 words)
+    practice_areas: tuple[str, ...] = ()  # the areas the member practises in (Engineers Australia: 50 h each)
+    academic: bool = False               # an academic (Engineers Australia: 40 h of industry involvement)
 
 
 @dataclass(frozen=True)

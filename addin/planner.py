@@ -111,10 +111,10 @@ def make_plan(checks: list[tuple[Profile, Readiness]], as_of: date) -> Plan:
             label = b.profile.term("categories", n.category).label
             activities.append(Action(b.deadline, [_closes(b, c)], n.hours, category=label))
     for topic, gaps in by_topic.items():
-        first = gaps[0][0].profile.term("topics", topic)
+        label = next((t.label for t in gaps[0][0].profile.topics if t.id == topic), topic)   # or a member's area
         activities.append(Action(min(b.deadline for b, _, _ in gaps),
                                  [_closes(b, c) for b, c, _ in gaps],
-                                 max(n.hours for _, _, n in gaps), topic=first.label, category=category,
+                                 max(n.hours for _, _, n in gaps), topic=label, category=category,
                                  formal=True))
     rest = [(b, c, n) for b, c, n in hour_gaps if not n.topic and not n.category]
     if rest:

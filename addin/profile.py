@@ -31,7 +31,7 @@ PRO_RATING = ("none", "leave_days")
 TEMPLATE_COLUMNS_OPTIONAL = ("skill_type", "competences", "topics", "objective", "evidence",
                              "mentor_comment", "verified_by", "verified_on", "description")
 TEMPLATE_COLUMNS_EXTRA = ("location", "instructor")     # log fields only some bodies ask for
-TEMPLATE_HEADER_EXTRA = ("declared_on", "job_summary")   # header cells only some bodies ask for
+TEMPLATE_HEADER_EXTRA = ("declared_on", "job_summary", "practice_areas", "academic")   # only some bodies ask
 # What a category holds, in terms common to every body: how one log kept for several bodies reads
 # one body's category in another's terms (IET "Training courses" is EI "Courses, seminars and
 # conferences"). Every shipped profile's categories cover all of them.
@@ -60,6 +60,8 @@ CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
     "claimed_once": {"category": (str, ""), "same": (str, "title")},
     "declaration": {"what": (str, "declaration")},
     "job_summary": {"max_words": (int, 200)},
+    "practice_areas": {"topic": (str, ""), "min_hours": (float, 0.0)},
+    "academic_hours": {"category": (str, ""), "min_hours": (float, 0.0)},
 }
 CLAIMED_ONCE = ("title", "provider_year")    # a title taught before; a provider claimed twice in a year
 NEEDS_HOURS = {"total_hours", "category_hours", "formal_hours", "topic_hours"}
@@ -416,10 +418,17 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
             notes[status] = note.strip()
     template = c.table(top.get("template", {}), "template", {"omit_columns", "add_columns", "add_header"})
     extra_header = tuple(c.get(template, "add_header", list, "template.", []))
+    from .form.layout import HEADER            # the layout reads profiles; where each header cell is
+    cells: dict[tuple[int, int], str] = {}
     for fld in extra_header:
         if fld not in TEMPLATE_HEADER_EXTRA:
             c.bad("template.add_header",
                   f"{fld!r} cannot be added (extra header cells: {', '.join(TEMPLATE_HEADER_EXTRA)})")
+            continue
+        where = (HEADER[fld].row, HEADER[fld].label_col)
+        if where in cells:
+            c.bad("template.add_header", f"{fld!r} and {cells[where]!r} share a cell; a template has one of them")
+        cells[where] = fld
     omit = tuple(c.get(template, "omit_columns", list, "template.", []))
     extra = tuple(c.get(template, "add_columns", list, "template.", []))
     for col in extra:
@@ -574,9 +583,12 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
         if "topic" in schema and params["topic"] not in topic_ids:
             c.bad(f"{where}params.topic",
                   f"unknown topic {params['topic']!r} (topics: {', '.join(sorted(topic_ids)) or 'none'})")
-        header_needed = {"declaration": "declared_on", "job_summary": "job_summary"}.get(kind)
+        header_needed = {"declaration": "declared_on", "job_summary": "job_summary", "practice_areas": "practice_areas",
+                         "academic_hours": "academic"}.get(kind)
         if header_needed and header_needed not in extra_header:
             c.bad(f"{where}kind", f"{kind!r} needs [template] add_header = [{header_needed!r}], the cell it reads")
+        if kind == "academic_hours" and params["category"] not in {x.id for x in categories}:
+            c.bad(f"{where}params.category", f"unknown category {params['category']!r}")
         if kind == "claimed_once":
             if params["category"] not in {x.id for x in categories}:
                 c.bad(f"{where}params.category", f"unknown category {params['category']!r}")

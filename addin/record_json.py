@@ -50,7 +50,8 @@ def record_data(record: Record, profile: Profile) -> dict[str, Any]:
             "member": {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
                        "status": m.status.value, "registration": m.registration, "carried_over": m.carried_over,
                        "leave_days": m.leave_days, "declared_on": _plain(m.declared_on),
-                       "job_summary": m.job_summary},
+                       "job_summary": m.job_summary, "practice_areas": ", ".join(m.practice_areas) or None,
+                       "academic": m.academic},
             "period": {"start": record.period.start.isoformat(), "end": record.period.end.isoformat()},
             "objectives": {"columns": OBJECTIVE_FIELDS, "rows": objectives},
             "activities": {"columns": ACTIVITY_FIELDS, "rows": activities}}
@@ -71,6 +72,7 @@ def record_from_data(data: dict[str, Any], profile: Profile | None = None) -> tu
     header.update(status=member.get("status") or "active",
                   carried_over=member.get("carried_over"), leave_days=member.get("leave_days"),
                   declared_on=member.get("declared_on"), job_summary=member.get("job_summary"),
+                  practice_areas=member.get("practice_areas"), academic=member.get("academic"),
                   period_start=(data.get("period") or {}).get("start"),
                   period_end=(data.get("period") or {}).get("end"))
     plan = list(enumerate(rows_as_dicts(data["objectives"]), PLAN_HEADER_ROW + 1))

@@ -451,7 +451,42 @@ def job_summary(ctx: Context, spec: CriterionSpec) -> Outcome:
     return Outcome(PASS, f"a job summary of {count(words, 'word')}")
 
 
+def practice_areas(ctx: Context, spec: CriterionSpec) -> Outcome:
+    """Hours in each of the member's areas of practice (the header's 'Areas of practice'), each area a
+    topic named in the Topics column; an activity may count for several. With no areas named, or one,
+    the profile's own topic (``topic``: 'Area of practice') counts too."""
+    areas = ctx.record.member.practice_areas
+    generic = ctx.profile.term("topics", spec.params["topic"])
+    need, unit = spec.params["min_hours"], ctx.unit
+    general = ctx.totals.by_topic.get(generic.id, 0.0)
+    got = {a: ctx.totals.by_topic.get(a, 0.0) + (general if len(areas) == 1 else 0.0) for a in areas} or \
+        {generic.label: general}
+    short = {a: need - h for a, h in got.items() if not meets(h, need)}
+    reason = "; ".join(f"{fmt_hours(h)} of {fmt_hours(need)} {unit} on {a}" for a, h in got.items())
+    if not short:
+        return Outcome(PASS, reason)
+    where = ("name the area in the Topics column" if areas else
+             "name the topic in the Topics column; with several areas of practice, name them in 'Areas of "
+             "practice' (above the activities), each of which needs its own")
+    hint = f"add {', '.join(f'{fmt_hours(g)} {unit} on {a}' for a, g in short.items())} {ctx.deadline()} ({where})"
+    return Outcome(spec.severity, reason, hint,
+                   needs=tuple(Need(g, topic=a if areas else generic.id) for a, g in short.items()))
+
+
+def academic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
+    """For an academic (the header's 'Academic: yes'), hours in a category (industry involvement)."""
+    term = ctx.profile.term("categories", spec.params["category"])
+    if not ctx.record.member.academic:
+        return Outcome(PASS, "asked of academics only ('Academic' is not yes)")
+    need, got = spec.params["min_hours"], ctx.totals.by_category.get(term.id, 0.0)
+    reason = f"{fmt_hours(got)} of {fmt_hours(need)} {ctx.unit} of {term.label}"
+    if meets(got, need):
+        return Outcome(PASS, reason)
+    return Outcome(spec.severity, reason, f"add {fmt_hours(need - got)} {ctx.unit} of {term.label} {ctx.deadline()}",
+                   needs=(Need(need - got, category=term.id),))
+
+
 KINDS = {f.__name__: f for f in (
     period, plan, total_hours, category_range, category_hours, skill_mix, competence_links, reflection,
     further_action, formal_hours, topic_hours, topic_recency, record, evaluation, plan_review, support_others,
-    claimed_once, declaration, job_summary)}
+    claimed_once, declaration, job_summary, practice_areas, academic_hours)}

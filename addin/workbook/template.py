@@ -81,7 +81,8 @@ def record_workbook(record: Record, profile: Profile, annotations: Iterable[Anno
     header = {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
               "registration": m.registration, "status": m.status.label,
               "period_start": record.period.start, "period_end": record.period.end}
-    header.update({f: getattr(m, f) for f in profile.extra_header})
+    shown = {"practice_areas": ", ".join(m.practice_areas) or None, "academic": "Yes" if m.academic else "No"}
+    header.update({f: shown.get(f, getattr(m, f, None)) for f in profile.extra_header})
     objectives = [{"ref": o.ref, "objective": o.objective, "why": o.why, "competences": ", ".join(o.competences),
                    "target_date": o.target_date, "status": o.status, "evaluation": o.evaluation}
                   for o in record.objectives]
@@ -163,6 +164,16 @@ def _extra_header(ws: Worksheet, profile: Profile) -> None:
                                        "in the period.")
         prompt.add(ws.cell(row=h.row, column=h.value_col).coordinate)
         ws.add_data_validation(prompt)
+    if "practice_areas" in profile.extra_header:
+        h = HEADER["practice_areas"]
+        prompt = DataValidation(type=None, allow_blank=True, showInputMessage=True, promptTitle="Areas of practice",
+                                prompt="Each field you practise in, separated by commas (Civil, Structural): each "
+                                       "needs its own hours; name it in the Topics column of the activities in it.")
+        prompt.add(ws.cell(row=h.row, column=h.value_col).coordinate)
+        ws.add_data_validation(prompt)
+    if "academic" in profile.extra_header:
+        h = HEADER["academic"]
+        _validation(ws, '"Yes,No"', ws.cell(row=h.row, column=h.value_col).coordinate, "Yes or No")
 
 
 def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], lists: dict[str, str]) -> None:

@@ -1,6 +1,8 @@
 """What a body asks besides the log: Engineers Ireland's annual compliance and ethics declaration before the
-cycle ends, and ICE's job summary of at most 200 words beside the plan and record. Each in the template's
-header where that body's template has it, read on every path, kept in the service's document, and checked."""
+cycle ends, ICE's job summary of at most 200 words beside the plan and record, and Engineers Australia's
+areas of practice (50 hours in each) and its academics' 40 hours of industry involvement. Each in the
+template's header where that body's template has it, read on every path, kept in the service's document,
+and checked."""
 from __future__ import annotations
 
 import json
@@ -91,3 +93,72 @@ def _new(cpd, tmp_path, pid):
     if not path.exists():
         assert cpd("new", path, "-p", pid, "--year", "2025").exit_code == 0
     return path
+
+
+# ---------------------------------------------------------------- Engineers Australia
+
+def ea(acts, header=None):
+    profile = load_profile("ea")
+    hdr = {"period_start": "2023-01-01", "period_end": "2025-12-31", **(header or {})}
+    return assess(make_record(profile, acts, header=hdr), profile)
+
+
+def ea_act(day, hours, topics, category="Short courses, workshops and seminars"):
+    return {"start_date": day, "title": "Course", "hours": hours, "category": category, "topics": topics}
+
+
+def test_engineers_australia_asks_50_hours_in_each_area_of_practice():
+    """A member practising in two areas needs 50 hours in each; an activity may count for both."""
+    acts = [ea_act("2023-03-01", 50, "Structural"), ea_act("2024-03-01", 20, "Geotechnical, Structural"),
+            ea_act("2025-03-01", 10, "Risk management"), ea_act("2025-04-01", 15, "Business and management"),
+            ea_act("2025-05-01", 60, None, "Private study")]
+    two = ea(acts, {"practice_areas": "Structural, Geotechnical"})
+    crit = next(c for c in two.criteria if c.id == "area_of_practice")
+    assert crit.status == "fail" and two.verdict == "not_ready"
+    assert crit.reason == "70 of 50 hours on Structural; 20 of 50 hours on Geotechnical"
+    assert crit.hint.startswith("add 30 hours on Geotechnical before 31 Dec 2025")
+    acts.append(ea_act("2025-06-01", 30, "Geotechnical"))
+    assert next(c for c in ea(acts, {"practice_areas": "Structural, Geotechnical"}).criteria
+                if c.id == "area_of_practice").status == "pass"
+
+
+def test_with_no_areas_named_the_area_of_practice_topic_counts_as_before():
+    acts = [ea_act("2023-03-01", 50, "Area of practice"), ea_act("2025-03-01", 100, "Risk management, Business")]
+    assert next(c for c in ea(acts).criteria if c.id == "area_of_practice").status == "pass"
+
+
+def test_an_area_not_named_in_the_header_is_refused_as_a_topic():
+    from addin.intake import build_record
+    profile = load_profile("ea")
+    _, problems = build_record({"period_start": "2023-01-01", "period_end": "2025-12-31", "practice_areas": "Civil"},
+                               [], [(10, ea_act("2024-01-01", 5, "Structural"))], profile)
+    assert [p.code for p in problems] == ["topics_unknown"] and "Civil" in problems[0].message
+
+
+def test_academics_need_40_hours_of_industry_involvement():
+    acts = [ea_act("2023-03-01", 50, "Area of practice"), ea_act("2025-03-01", 100, "Risk management, Business"),
+            ea_act("2024-06-01", 30, None, "Industry involvement (academics)")]
+    assert next(c for c in ea(acts).criteria if c.id == "academic_industry").status == "pass"
+    academic = next(c for c in ea(acts, {"academic": "Yes"}).criteria if c.id == "academic_industry")
+    assert academic.status == "fail" and academic.reason == "30 of 40 hours of Industry involvement (academics)"
+    from addin.intake import build_member
+    _, problems = build_member({"academic": "perhaps"}, load_profile("ea"))
+    assert [p.code for p in problems] == ["academic_invalid"]
+
+
+def test_an_ea_workbook_carries_the_areas_and_academic_through_every_path(cpd, tmp_path):
+    path = _new(cpd, tmp_path, "ea")
+    fill_workbook(path, [ea_act("2024-03-01", 60, "Structural"), ea_act("2025-03-01", 100, "Risk management, Business")],
+                  header={"period_start": "2023-01-01", "period_end": "2025-12-31", "practice_areas": "Structural, Civil",
+                          "academic": "Yes"})
+    read = read_workbook(path)
+    member = read.require().member
+    assert member.practice_areas == ("Structural", "Civil") and member.academic is True
+    again, _ = record_from_data(record_data(read.record, read.profile))
+    assert again.member == member
+    checked = json.loads(cpd("check", path, "--json").output)
+    crits = {c["id"]: c for c in checked["criteria"]}
+    assert crits["area_of_practice"]["status"] == "fail" and "50 hours on Civil" in crits["area_of_practice"]["hint"]
+    assert crits["academic_industry"]["status"] == "fail"
+    plan = json.loads(cpd("plan", path, "--json", "--as-of", "2025-06-01").output)
+    assert any(a["topic"] == "Civil" and a["hours"] == 50 for a in plan["actions"]), plan["actions"]
