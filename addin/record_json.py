@@ -28,6 +28,8 @@ RECORD_VERSION = 2
 ADDED_AFTER_ROW = ["location", "instructor", "bodies"]     # added within version 2, after `row` (at the end)
 ACTIVITY_FIELDS = [f for f, _ in COLUMNS if f not in ADDED_AFTER_ROW] + ["row"] + ADDED_AFTER_ROW
 MEMBER_FIELDS = ("name", "membership_number", "grade", "registration")
+# added to `member` within version 2 (a receiver that ignores what it does not know reads on unchanged)
+MEMBER_ADDED = ("carried_over", "leave_days", "declared_on", "job_summary", "practice_areas", "academic")
 OBJECTIVE_FIELDS = ["ref", "objective", "why", "competences", "target_date", "status", "evaluation"]
 
 

@@ -22,7 +22,7 @@ COURSE = "Courses, seminars and workshops"
 
 
 def test_the_profiles_that_carry_hours_over_are_the_us_boards_that_allow_it():
-    assert CARRYING == ["us-nc", "us-pe", "us-sc", "us-tx"]
+    assert CARRYING == ["us-nc", "us-sc", "us-tx"]
 
 
 def test_a_north_carolina_log_gives_one_answer_for_2025(cpd, tmp_path):

@@ -145,15 +145,31 @@ def test_istructe_six_hours_of_safety_a_year_whatever_the_total():
     assert r["safety"].status == "pass" and r["safety"].reason == "6 of 6 hours on Structural safety"
 
 
-def test_us_pe_carry_over_is_capped_at_15():
-    pe = load_profile("us-pe")
-    acts = [{"start_date": date(2025, 3, 1), "title": "a", "hours": 4, "category": "Courses and seminars",
+def test_texas_carry_over_is_capped_at_14():
+    tx = load_profile("us-tx")
+    acts = [{"start_date": date(2025, 3, 1), "title": "a", "hours": 4, "category": "Courses, seminars and workshops",
              "topics": "ethics"}]
-    rec = make_record(pe, acts, header={"carried_over": 40})
-    r = assess(rec, pe)
-    assert r.counted_hours == 19 and r.target == 15
-    assert any("4 PDH may be carried forward" in n for n in r.notes)
+    rec = make_record(tx, acts, header={"carried_over": 40})
+    r = assess(rec, tx)
+    assert r.counted_hours == 18 and r.target == 15
+    assert any("3 PDH may be carried forward" in n for n in r.notes)
     assert {c.id: c.status for c in r.criteria}["hours"] == "pass"
+
+
+def test_the_ncees_model_asks_15_pdh_a_calendar_year_with_an_hour_of_ethics_and_carries_nothing():
+    """0 PDH earned and 15 typed as carried over, with no ethics, was READY; the model carries nothing over
+    and asks 1 PDH of ethics."""
+    pe = load_profile("us-pe")
+    r = assess(make_record(pe, [], header={"carried_over": 15}), pe)
+    assert r.verdict == "not_ready" and r.counted_hours == 0
+    statuses = {c.id: c.status for c in r.criteria}
+    assert statuses["hours"] == "fail" and statuses["ethics"] == "fail"
+    assert any("does not allow hours to be carried over" in n for n in r.notes)
+    acts = [{"start_date": date(2025, 3, 1), "title": "a", "hours": 14, "category": "Courses, seminars and workshops"},
+            {"start_date": date(2025, 4, 1), "title": "b", "hours": 1, "category": "Courses, seminars and workshops",
+             "topics": "ethics"}]
+    assert assess(make_record(pe, acts), pe).verdict == "ready"
+    assert (pe.default_period(2025).start, pe.default_period(2025).end) == (date(2025, 1, 1), date(2025, 12, 31))
 
 
 def test_no_carry_over_where_the_profile_allows_none(iet):

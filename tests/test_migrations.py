@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import inspect, text
 
 from addin import assess, read_workbook, record_data
+from addin.record_json import MEMBER_ADDED
 from addin.export import activity_values
 from sync_service.store.database import make_engine, upgrade
 from workbook_templates import example_path
@@ -61,10 +62,10 @@ def test_0005_turns_old_submissions_into_documents_and_loses_nothing(database_ur
         sub = db.session().get(Submission, "sub_old")
         doc = document(sub)
         now = record_data(read.record, read.profile)
-        # 0005 wrote the document as it was then: the member without carried-over hours and leave days,
+        # 0005 wrote the document as it was then: the member without what was added to it since,
         # the activities without their sheet row (added at the end later, as the protocol allows)
         assert doc["version"] == 2 and doc["id"] == "sub_old" and doc["received_at"] == "2026-11-20T09:30:00Z"
-        assert doc["member"] == {k: v for k, v in now["member"].items() if k not in ("carried_over", "leave_days")}
+        assert doc["member"] == {k: v for k, v in now["member"].items() if k not in MEMBER_ADDED}
         assert doc["period"] == now["period"] and doc["profile"] == "iet"
         row_at = now["activities"]["columns"].index("row")          # what was added since comes after it
         assert doc["activities"]["columns"] == now["activities"]["columns"][:row_at]

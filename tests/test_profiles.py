@@ -100,7 +100,8 @@ def test_cli_lists_shows_and_validates_profiles(cpd, tmp_path):
     out = cpd("profiles")
     assert out.exit_code == 0
     assert "iet       IET       30 hours per calendar year" in out.output
-    assert "us-pe" in out.output and "15 PDH per licence year" in out.output
+    assert "us-pe" in out.output and "15 PDH per calendar year" in out.output
+    assert "us-tx" in out.output and "15 PDH per licence year" in out.output
     data = json.loads(cpd("profiles", "--json").output)
     assert data[0]["id"] == "iet" and data[0]["hours"]["required"] == {"active": 30.0, "partially_active": 10.0}
     shown = json.loads(cpd("profiles", "show", "ea").output)
