@@ -101,10 +101,18 @@ def build_member(raw: Mapping[str, object], profile: Profile, typed: bool = Fals
             sink.add("practice_areas", "practice_area_invalid", f"{shown(area)} is one of {profile.short_name}'s "
                      f"topics, not an area of practice: name your fields of practice (Civil; Structural)")
     academic = sink.take("academic", _yes_no, raw.get("academic"), "academic")
+    statement = text(raw.get("audit_statement"))
+    if statement and profile.statements:
+        chosen = {normalise(s): s for s in profile.statements}.get(normalise(statement))
+        if chosen is None:
+            sink.add("audit_statement", "statement_unknown", f"audit statement must be one of "
+                     f"{'; '.join(repr(s) for s in profile.statements)}, found {shown(statement)}")
+        statement = chosen
     member = Member(name=text(raw.get("name")), membership_number=text(raw.get("membership_number")),
                     grade=text(raw.get("grade")), status=status, registration=registration,
                     carried_over=carried, leave_days=int(leave), declared_on=declared,
-                    job_summary=text(raw.get("job_summary")), practice_areas=areas, academic=bool(academic))
+                    job_summary=text(raw.get("job_summary")), practice_areas=areas, academic=bool(academic),
+                    audit_statement=statement)
     return member, sink.problems
 
 

@@ -89,6 +89,7 @@ class Member:
     job_summary: str | None = None       # the member's job summary (ICE: at most 200 words)
     practice_areas: tuple[str, ...] = ()  # the areas the member practises in (Engineers Australia: 50 h each)
     academic: bool = False               # an academic (Engineers Australia: 40 h of industry involvement)
+    audit_statement: str | None = None   # the statement the member chooses at audit (IMechE)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ PRO_RATING = ("none", "leave_days")
 TEMPLATE_COLUMNS_OPTIONAL = ("skill_type", "competences", "topics", "objective", "evidence",
                              "mentor_comment", "verified_by", "verified_on", "description")
 TEMPLATE_COLUMNS_EXTRA = ("location", "instructor")     # log fields only some bodies ask for
-TEMPLATE_HEADER_EXTRA = ("declared_on", "job_summary", "practice_areas", "academic")   # only some bodies ask
+TEMPLATE_HEADER_EXTRA = ("declared_on", "job_summary", "practice_areas", "academic",   # only some bodies ask
+                         "audit_statement")
 # What a category holds, in terms common to every body: how one log kept for several bodies reads
 # one body's category in another's terms (IET "Training courses" is EI "Courses, seminars and
 # conferences"). Every shipped profile's categories cover all of them.
@@ -62,6 +63,7 @@ CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
     "job_summary": {"max_words": (int, 200)},
     "practice_areas": {"topic": (str, ""), "min_hours": (float, 0.0)},
     "academic_hours": {"category": (str, ""), "min_hours": (float, 0.0)},
+    "statement": {"choices": (list, [])},
 }
 CLAIMED_ONCE = ("title", "provider_year")    # a title taught before; a provider claimed twice in a year
 NEEDS_HOURS = {"total_hours", "category_hours", "formal_hours", "topic_hours"}
@@ -248,6 +250,11 @@ class Profile:
                 return next((t for t in self.categories if set(t.kinds) & set(theirs.kinds[:1])),
                             next((t for t in self.categories if set(t.kinds) & set(theirs.kinds)), None))
         return None
+
+    @property
+    def statements(self) -> tuple[str, ...]:
+        """The audit statements a member chooses one of (IMechE), from its ``statement`` criterion."""
+        return next((tuple(c.params["choices"]) for c in self.criteria if c.kind == "statement"), ())
 
     def term(self, kind: str, term_id: str) -> Term:
         terms: tuple[Term, ...] = getattr(self, kind)
@@ -584,9 +591,11 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
             c.bad(f"{where}params.topic",
                   f"unknown topic {params['topic']!r} (topics: {', '.join(sorted(topic_ids)) or 'none'})")
         header_needed = {"declaration": "declared_on", "job_summary": "job_summary", "practice_areas": "practice_areas",
-                         "academic_hours": "academic"}.get(kind)
+                         "academic_hours": "academic", "statement": "audit_statement"}.get(kind)
         if header_needed and header_needed not in extra_header:
             c.bad(f"{where}kind", f"{kind!r} needs [template] add_header = [{header_needed!r}], the cell it reads")
+        if kind == "statement" and not (params["choices"] and all(isinstance(x, str) and x for x in params["choices"])):
+            c.bad(f"{where}params.choices", "must list the statements a member chooses from")
         if kind == "academic_hours" and params["category"] not in {x.id for x in categories}:
             c.bad(f"{where}params.category", f"unknown category {params['category']!r}")
         if kind == "claimed_once":

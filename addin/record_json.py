@@ -29,7 +29,8 @@ ADDED_AFTER_ROW = ["location", "instructor", "bodies"]     # added within versio
 ACTIVITY_FIELDS = [f for f, _ in COLUMNS if f not in ADDED_AFTER_ROW] + ["row"] + ADDED_AFTER_ROW
 MEMBER_FIELDS = ("name", "membership_number", "grade", "registration")
 # added to `member` within version 2 (a receiver that ignores what it does not know reads on unchanged)
-MEMBER_ADDED = ("carried_over", "leave_days", "declared_on", "job_summary", "practice_areas", "academic")
+MEMBER_ADDED = ("carried_over", "leave_days", "declared_on", "job_summary", "practice_areas", "academic",
+                "audit_statement")
 OBJECTIVE_FIELDS = ["ref", "objective", "why", "competences", "target_date", "status", "evaluation"]
 
 
@@ -53,7 +54,7 @@ def record_data(record: Record, profile: Profile) -> dict[str, Any]:
                        "status": m.status.value, "registration": m.registration, "carried_over": m.carried_over,
                        "leave_days": m.leave_days, "declared_on": _plain(m.declared_on),
                        "job_summary": m.job_summary, "practice_areas": ", ".join(m.practice_areas) or None,
-                       "academic": m.academic},
+                       "academic": m.academic, "audit_statement": m.audit_statement},
             "period": {"start": record.period.start.isoformat(), "end": record.period.end.isoformat()},
             "objectives": {"columns": OBJECTIVE_FIELDS, "rows": objectives},
             "activities": {"columns": ACTIVITY_FIELDS, "rows": activities}}
@@ -75,6 +76,7 @@ def record_from_data(data: dict[str, Any], profile: Profile | None = None) -> tu
                   carried_over=member.get("carried_over"), leave_days=member.get("leave_days"),
                   declared_on=member.get("declared_on"), job_summary=member.get("job_summary"),
                   practice_areas=member.get("practice_areas"), academic=member.get("academic"),
+                  audit_statement=member.get("audit_statement"),
                   period_start=(data.get("period") or {}).get("start"),
                   period_end=(data.get("period") or {}).get("end"))
     plan = list(enumerate(rows_as_dicts(data["objectives"]), PLAN_HEADER_ROW + 1))

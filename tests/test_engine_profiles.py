@@ -48,6 +48,8 @@ def complete_record(profile):
     header = {"period_start": start, "period_end": end}
     if "declared_on" in profile.extra_header:
         header["declared_on"] = date(end.year, 11, 20)
+    if "audit_statement" in profile.extra_header:
+        header["audit_statement"] = profile.statements[0]
     if "job_summary" in profile.extra_header:
         header["job_summary"] = "Site engineer on a highway scheme: temporary works, setting out and quality records."
     return make_record(profile, acts, header=header, objectives=objectives)

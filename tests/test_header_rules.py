@@ -162,3 +162,33 @@ def test_an_ea_workbook_carries_the_areas_and_academic_through_every_path(cpd, t
     assert crits["academic_industry"]["status"] == "fail"
     plan = json.loads(cpd("plan", path, "--json", "--as-of", "2025-06-01").output)
     assert any(a["topic"] == "Civil" and a["hours"] == 50 for a in plan["actions"]), plan["actions"]
+
+
+# ---------------------------------------------------------------- IMechE
+
+def test_imeche_asks_the_member_to_choose_an_audit_statement(cpd, tmp_path):
+    """IMechE's review has no hours and no fail: at audit the member picks a statement, which the template
+    offers as a drop-down and the check asks for (a warning, as IMechE answers with feedback)."""
+    profile = load_profile("imeche")
+    blank = next(c for c in assess(make_record(profile, []), profile).criteria if c.id == "statement")
+    assert blank.status == "warn" and "I record my CPD with my employer" in blank.hint
+    chosen = make_record(profile, [], header={"audit_statement": "i record my cpd with my employer"})
+    assert chosen.member.audit_statement == "I record my CPD with my employer"
+    from addin.intake import build_member
+    _, problems = build_member({"audit_statement": "All good"}, profile)
+    assert [p.code for p in problems] == ["statement_unknown"]
+    path = _new(cpd, tmp_path, "imeche")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Record"]
+    cell = ws.cell(row=HEADER["audit_statement"].row, column=HEADER["audit_statement"].value_col)
+    offered = [dv for dv in ws.data_validations.dataValidation if cell.coordinate in str(dv.sqref)]
+    assert offered and offered[0].type == "list" and "Lists!$J$2:$J$6" in offered[0].formula1
+    assert [wb["Lists"].cell(row=r, column=10).value for r in range(2, 7)] == list(profile.statements)
+    fill_workbook(path, [], header={"period_start": "2025-01-01", "period_end": "2025-12-31",
+                                    "audit_statement": "I am not professionally active"})
+    checked = json.loads(cpd("check", path, "--json").output)
+    assert next(c for c in checked["criteria"] if c["id"] == "statement")["reason"] == (
+        "audit statement: I am not professionally active")
+    read = read_workbook(path)
+    again, _ = record_from_data(record_data(read.record, read.profile))
+    assert again.member.audit_statement == "I am not professionally active"

@@ -57,13 +57,14 @@ HEADER_FIELDS = (
 )
 # What only some bodies ask besides the log, in the row above the table of their templates
 # ([template] add_header): Engineers Ireland's annual declaration, ICE's job summary, Engineers
-# Australia's areas of practice and whether the member is an academic. Fields sharing a cell are never
-# asked by one profile (the profile check says so).
+# Australia's areas of practice and whether the member is an academic, IMechE's audit statement.
+# Fields sharing a cell are never asked by one profile (the profile check says so).
 OPTIONAL_HEADER_FIELDS = (
     HeaderField("declared_on", "Declaration made on:", 8, 1, ("declaration", "declared on", "declaration date")),
     HeaderField("job_summary", "Job summary:", 8, 5, ("job summary (200 words)",)),
     HeaderField("practice_areas", "Areas of practice:", 8, 1, ("area of practice", "practice areas")),
     HeaderField("academic", "Academic (yes or no):", 8, 5, ("academic",)),
+    HeaderField("audit_statement", "Audit statement:", 8, 1, ("statement", "cpd statement")),
 )
 HEADER = {h.field: h for h in HEADER_FIELDS + OPTIONAL_HEADER_FIELDS}
 

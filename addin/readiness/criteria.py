@@ -473,6 +473,16 @@ def practice_areas(ctx: Context, spec: CriterionSpec) -> Outcome:
                    needs=tuple(Need(g, topic=a if areas else generic.id) for a, g in short.items()))
 
 
+def statement(ctx: Context, spec: CriterionSpec) -> Outcome:
+    """The statement the member chooses at audit ('Audit statement', one of ``choices``)."""
+    chosen = ctx.record.member.audit_statement
+    if chosen:
+        return Outcome(PASS, f"audit statement: {chosen}")
+    return Outcome(spec.severity, "no audit statement chosen",
+                   f"choose the statement that fits in 'Audit statement' (above the activities): "
+                   f"{'; '.join(spec.params['choices'])}")
+
+
 def academic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     """For an academic (the header's 'Academic: yes'), hours in a category (industry involvement)."""
     term = ctx.profile.term("categories", spec.params["category"])
@@ -489,4 +499,4 @@ def academic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
 KINDS = {f.__name__: f for f in (
     period, plan, total_hours, category_range, category_hours, skill_mix, competence_links, reflection,
     further_action, formal_hours, topic_hours, topic_recency, record, evaluation, plan_review, support_others,
-    claimed_once, declaration, job_summary, practice_areas, academic_hours)}
+    claimed_once, declaration, job_summary, practice_areas, academic_hours, statement)}

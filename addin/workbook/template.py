@@ -128,6 +128,7 @@ def _lists_sheet(wb: Workbook, profile: Profile) -> dict[str, str]:
         "competences": ("Competences", list(fw.codes_for(None)) if fw else []),
         "objective_statuses": ("Objective statuses", list(OBJECTIVE_STATUSES)),
         "topics": ("Topics", [t.label for t in profile.topics]),
+        "statements": ("Audit statements", list(profile.statements)),       # J: K on is the chart's
     }
     refs = {}
     for i, (key, (title, values)) in enumerate(columns.items(), 1):
@@ -148,7 +149,7 @@ def _validation(ws: Worksheet, formula: str, cells: str, prompt: str) -> None:
     ws.add_data_validation(dv)
 
 
-def _extra_header(ws: Worksheet, profile: Profile) -> None:
+def _extra_header(ws: Worksheet, profile: Profile, lists: dict[str, str]) -> None:
     """The header cells only some bodies ask for: a declaration's date; a job summary across the row, tall
     enough for its 200 words, with what to write in it shown when the cell is selected."""
     if "declared_on" in profile.extra_header:
@@ -174,6 +175,10 @@ def _extra_header(ws: Worksheet, profile: Profile) -> None:
     if "academic" in profile.extra_header:
         h = HEADER["academic"]
         _validation(ws, '"Yes,No"', ws.cell(row=h.row, column=h.value_col).coordinate, "Yes or No")
+    if "audit_statement" in profile.extra_header:
+        h = HEADER["audit_statement"]
+        ws.merge_cells(start_row=h.row, start_column=h.value_col, end_row=h.row, end_column=6)
+        _validation(ws, lists["statements"], ws.cell(row=h.row, column=h.value_col).coordinate, "a statement")
 
 
 def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], lists: dict[str, str]) -> None:
@@ -198,7 +203,7 @@ def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], li
         ws.merge_cells(start_row=row, start_column=9, end_row=row, end_column=11)
         ws[where].border = Border(bottom=THIN)
     ws.cell(row=4, column=2).number_format = "@"          # membership number stays text
-    _extra_header(ws, profile)
+    _extra_header(ws, profile, lists)
     for fld in ("period_start", "period_end"):
         ws.cell(row=[h for h in HEADER_FIELDS if h.field == fld][0].row, column=6).number_format = DATE_FORMAT
     _validation(ws, lists["statuses"], "B7", "member status")
