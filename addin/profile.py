@@ -59,7 +59,7 @@ CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
     "plan_review": {},
     "support_others": {"topics": (list, [])},
     "claimed_once": {"category": (str, ""), "same": (str, "title")},
-    "declaration": {"what": (str, "declaration")},
+    "declaration": {"what": (str, "declaration"), "days_after_end": (int, 0), "from_year": (int, 0)},
     "job_summary": {"max_words": (int, 200)},
     "practice_areas": {"topic": (str, ""), "min_hours": (float, 0.0)},
     "academic_hours": {"category": (str, ""), "min_hours": (float, 0.0)},

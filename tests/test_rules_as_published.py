@@ -65,13 +65,26 @@ def test_a_workbook_made_for_icttech_is_one_cpd_check_reads(cpd, tmp_path):
     assert record.member.registration == "ICTTech" and record.activities[0].competences == ("B3", "C4")
 
 
-def rics_record(year: int, topics: list[str], status: str = "Active"):
+def rics_record(year: int, topics: list[str], status: str = "Active", declared: str | None = "12-01", as_of=None):
     profile = load_profile("rics")
     acts = [{"start_date": f"{year}-03-01", "title": "Course", "hours": 20, "category": "Formal: course or conference",
              "topics": ", ".join(topics), "reflection": "a b c d e f"}]
-    record = make_record(profile, acts, header={"period_start": f"{year}-01-01", "period_end": f"{year}-12-31",
-                                                "status": status})
-    return assess(record, profile)
+    header = {"period_start": f"{year}-01-01", "period_end": f"{year}-12-31", "status": status}
+    if declared:
+        header["declared_on"] = declared if "-" in declared[3:] else f"{year}-{declared}"
+    return assess(make_record(profile, acts, header=header), profile, as_of=as_of)
+
+
+def test_rics_asks_from_2026_for_an_annual_declaration_by_31_january():
+    def declaration(year, declared, as_of=None):
+        return next(c for c in rics_record(year, ["Ethics"], declared=declared, as_of=as_of).criteria
+                    if c.id == "declaration")
+    assert declaration(2026, "2027-01-20").status == "pass"
+    late = declaration(2026, "2027-02-05")
+    assert late.status == "fail" and "after the cycle ended" in late.reason and "by 31 Jan 2027" in late.hint
+    assert declaration(2026, None).status == "fail"
+    assert declaration(2026, None, as_of=date(2027, 1, 10)).status == "warn"
+    assert declaration(2025, None).status == "pass"                     # not asked before 2026
 
 
 def test_rics_2026_asks_for_sustainability_ai_and_data_within_three_years():
@@ -79,10 +92,10 @@ def test_rics_2026_asks_for_sustainability_ai_and_data_within_three_years():
     a failure in 2028 without them; and nothing before 2026 counts towards them."""
     only_ethics = rics_record(2026, ["Ethics and professional standards"])
     warned = {c.id: c.reason for c in only_ethics.criteria if c.status == "warn"}
-    assert only_ethics.verdict == "ready" and set(warned) == {"sustainability", "ai", "data_technology"}
-    assert warned["ai"].endswith("due by 31 Dec 2028")
+    assert set(warned) == {"sustainability", "data_ai_technology"}
+    assert only_ethics.verdict == "ready" and warned["data_ai_technology"].endswith("due by 31 Dec 2028")
     late = rics_record(2028, ["Ethics and professional standards"])
-    assert {c.id for c in late.criteria if c.status == "fail"} == {"sustainability", "ai", "data_technology"}
+    assert {c.id for c in late.criteria if c.status == "fail"} == {"sustainability", "data_ai_technology"}
     profile = load_profile("rics")
     acts = [{"start_date": "2025-06-01", "title": "Net zero course", "hours": 2, "category": "Formal: course or conference",
              "topics": "Sustainability"},
@@ -92,11 +105,11 @@ def test_rics_2026_asks_for_sustainability_ai_and_data_within_three_years():
                      profile)
     sustainability = next(c for c in in_2027.criteria if c.id == "sustainability")
     assert sustainability.status == "warn" and "since 1 Jan 2026" in sustainability.reason   # 2025 is before the rule
-    every_one = rics_record(2026, ["Ethics and professional standards", "Sustainability", "Artificial intelligence",
-                                   "Data and technology"])
+    every_one = rics_record(2026, ["Ethics and professional standards", "Sustainability", "AI"])
     assert every_one.verdict == "ready", [(c.id, c.reason) for c in every_one.criteria if c.status != "pass"]
     before = rics_record(2025, ["Ethics and professional standards"])            # not asked for before 2026
-    assert before.verdict == "ready" and {c.id: c.reason for c in before.criteria}["ai"].endswith("from 2026")
+    assert before.verdict == "ready"
+    assert {c.id: c.reason for c in before.criteria}["data_ai_technology"].endswith("from 2026")
 
 
 def test_rics_does_not_exempt_a_member_by_status():

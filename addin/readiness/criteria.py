@@ -420,19 +420,23 @@ def claimed_once(ctx: Context, spec: CriterionSpec) -> Outcome:
 
 
 def declaration(ctx: Context, spec: CriterionSpec) -> Outcome:
-    """The body's declaration (``what``, as it names it), made within the period (before the cycle ends):
-    the date it was made, in the template's 'Declaration made on' cell."""
+    """The body's declaration (``what``, as it names it) for the period, made by its end or ``days_after_end``
+    days after (RICS: with the record, by 31 January): the date it was made, in the template's 'Declaration
+    made on' cell. A period ending before ``from_year`` is not asked."""
     made, p = ctx.record.member.declared_on, ctx.period
     what = f"{ctx.profile.short_name}'s {spec.params['what']}"
-    ask = (f"make {what} by {fmt_date(p.end)} and enter the day you made it in 'Declaration made on' (above the "
+    if p.end.year < spec.params["from_year"]:
+        return Outcome(PASS, f"{what}: asked for from {spec.params['from_year']}")
+    due = p.end + timedelta(days=spec.params["days_after_end"])
+    ask = (f"make {what} by {fmt_date(due)} and enter the day you made it in 'Declaration made on' (above the "
            f"activities)")
     if made is None:
-        if ctx.as_of and ctx.as_of <= p.end:
-            return Outcome(WARN, f"{what}: not made yet; due by {fmt_date(p.end)}", ask)
+        if ctx.as_of and ctx.as_of <= due:
+            return Outcome(WARN, f"{what}: not made yet; due by {fmt_date(due)}", ask)
         return Outcome(spec.severity, f"{what}: no date it was made", ask)
     if made < p.start:
         return Outcome(spec.severity, f"{what}: made on {fmt_date(made)}, before this cycle began", ask)
-    if made > p.end:
+    if made > due:
         return Outcome(spec.severity, f"{what}: made on {fmt_date(made)}, after the cycle ended", ask)
     return Outcome(PASS, f"{what}: made on {fmt_date(made)}")
 
