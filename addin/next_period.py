@@ -29,8 +29,8 @@ def hours_passed_on(record: Record, profile: Profile) -> float | None:
     if profile.hours is None or not profile.hours.carry_over_max:
         return None
     record = for_body(record, profile)
-    earned = compute_totals(record, profile).counted
-    return carry_forward(earned, earned + carried_over(record, profile), target_for(record, profile), profile)
+    totals = compute_totals(record, profile)
+    return carry_forward(totals, totals.counted + carried_over(record, profile), target_for(record, profile), profile)
 
 
 def next_period_start(record: Record, profile: Profile

@@ -136,6 +136,7 @@ class HoursRule:
     required: dict[Status, float] = field(default_factory=dict)      # Status -> hours
     alternative: tuple[int, float] | None = None       # (years, hours) over a rolling window
     carry_over_max: float = 0.0
+    carry_over_from: tuple[str, ...] = ()   # categories whose hours alone may be carried (RICS: substantial programmes)
     pro_rating: str = "none"
 
 
@@ -446,6 +447,9 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
         if col not in TEMPLATE_COLUMNS_OPTIONAL:
             c.bad("template.omit_columns",
                   f"{col!r} cannot be omitted (optional: {', '.join(TEMPLATE_COLUMNS_OPTIONAL)})")
+    for cid in hours.carry_over_from if hours else ():
+        if cid not in {t.id for t in categories}:
+            c.bad("hours.carry_over_from", f"unknown category {cid!r}")
     criteria = _parse_criteria(c, top.get("criteria", []), hours, topics, categories, extra_header)
     if c.problems:
         raise ProfileError("profile_invalid", f"profile {pid!r} is not valid: {count(len(c.problems), 'problem')}: "
@@ -481,7 +485,8 @@ def _parse_period(c: _Checker, raw: Any) -> PeriodRule:
 
 
 def _parse_hours(c: _Checker, raw: Any) -> HoursRule:
-    t = c.table(raw, "hours", {"unit", "basis", "required", "alternative", "carry_over_max", "pro_rating"})
+    t = c.table(raw, "hours", {"unit", "basis", "required", "alternative", "carry_over_max", "carry_over_from",
+                               "pro_rating"})
     required: dict[Status, float] = {}
     req = c.table(t.get("required", {}), "hours.required", {s.value for s in Status})
     for key in req:
@@ -505,8 +510,12 @@ def _parse_hours(c: _Checker, raw: Any) -> HoursRule:
     carry = c.get(t, "carry_over_max", float, "hours.", 0.0)
     if carry < 0:
         c.bad("hours.carry_over_max", "must not be negative")
+    carry_from = tuple(c.get(t, "carry_over_from", list, "hours.", []))
+    if carry_from and not carry:
+        c.bad("hours.carry_over_from", "needs carry_over_max, the hours that may be carried")
     return HoursRule(unit=c.get(t, "unit", str, "hours.", "hours"), basis=c.get(t, "basis", str, "hours.", "required"),
-                     required=required, alternative=alt, carry_over_max=carry, pro_rating=pro)
+                     required=required, alternative=alt, carry_over_max=carry, pro_rating=pro,
+                     carry_over_from=carry_from)
 
 
 def _parse_terms(c: _Checker, raw: Any, kind: str, required: bool = False) -> tuple[Term, ...]:

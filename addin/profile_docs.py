@@ -29,7 +29,8 @@ def _hours(p: Profile) -> str:
     parts = [f"{s.label} {h:g}" for s, h in p.hours.required.items()]
     extra = []
     if p.hours.carry_over_max:
-        extra.append(f"at most {p.hours.carry_over_max:g} carried over")
+        extra.append(f"at most {p.hours.carry_over_max:g} carried over"
+                     + (f" (from {', '.join(p.hours.carry_over_from)} only)" if p.hours.carry_over_from else ""))
     if p.hours.alternative:
         extra.append(f"or {p.hours.alternative[1]:g} over {p.hours.alternative[0]} years")
     if p.hours.pro_rating != "none":

@@ -286,3 +286,27 @@ def test_the_guidance_sheet_says_what_each_body_says():
     assert "Exempt from the review: Not professionally active" in iet and "reading and research count" in iet
     assert "Exempt from the review: New licensee (first renewal); On active military duty (temporary active duty" in sc
     assert "Exempted by the Board (physical disability or other extenuating circumstances" in sc
+
+
+def test_rics_carries_forward_up_to_10_hours_only_after_a_substantial_programme():
+    """'Members completing substantial programmes such as master's degrees can carry forward up to 10 CPD
+    hours into the following year': the surplus carried is at most the programme's hours, and at most 10."""
+    from addin.next_period import hours_passed_on
+    profile = load_profile("rics")
+
+    def passed(*acts):
+        rows = [{"start_date": "2026-03-01", "title": f"Activity {i}", "hours": h, "category": c,
+                 "reflection": "a b c d e f", "topics": "Ethics"} for i, (h, c) in enumerate(acts)]
+        record = make_record(profile, rows, header={"period_start": "2026-01-01", "period_end": "2026-12-31",
+                                                    "declared_on": "2026-12-01"})
+        return hours_passed_on(record, profile)
+    masters, course = "Formal: substantial programme (a master's degree)", "Formal: course or conference"
+    assert passed((30, course)) == 0                                  # a surplus, but no programme
+    assert passed((4, masters), (20, course)) == 4                    # the surplus, up to the programme's hours
+    assert passed((40, masters)) == 10                                # at most 10
+    log = make_record(profile, [{"start_date": "2026-03-01", "title": "MSc module", "hours": 40, "category": masters,
+                                 "reflection": "a b c d e f", "topics": "Ethics"},
+                                {"start_date": "2027-03-01", "title": "Course", "hours": 10, "category": course,
+                                 "reflection": "a b c d e f"}],
+                      header={"period_start": "2027-01-01", "period_end": "2027-12-31"})
+    assert assess(log, profile).counted_hours == 20                   # 10 of its own and 10 carried in

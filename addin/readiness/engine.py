@@ -5,6 +5,7 @@ exact (``math.fsum``), and nothing depends on the clock unless ``as_of`` is give
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
 from types import EllipsisType
@@ -63,12 +64,17 @@ def review_period(record: Record, body: Profile, period_text: str | None = None,
             f"{body.short_name} reviews {period} (its own period ending with the workbook's)")
 
 
-def carry_forward(earned: float, counted: float, target: float | None, profile: Profile) -> float:
+def carry_forward(totals: Totals, counted: float, target: float | None, profile: Profile) -> float:
     """Hours this period passes to the next: the surplus over the target, at most the cap, and never more
-    than was earned in the period (hours carried in are not carried twice)."""
-    if target is None or profile.hours is None or not profile.hours.carry_over_max:
+    than was earned in the period (hours carried in are not carried twice), nor, where the body carries
+    only some activities' hours (``carry_over_from``: RICS's substantial programmes), more than those."""
+    hours = profile.hours
+    if target is None or hours is None or not hours.carry_over_max:
         return 0.0
-    return min(max(counted - target, 0.0), earned, profile.hours.carry_over_max)
+    limit = min(totals.counted, hours.carry_over_max)
+    if hours.carry_over_from:
+        limit = min(limit, math.fsum(totals.by_category.get(c, 0.0) for c in hours.carry_over_from))
+    return min(max(counted - target, 0.0), limit)
 
 
 CARRY_HISTORY = 6             # earlier periods of a log the carry-over is worked out from (the Summary's too)
@@ -88,9 +94,9 @@ def carried_from_log(record: Record, profile: Profile, history: int = CARRY_HIST
     before = replace(record, period=profile.previous_period(record.period),
                      member=replace(record.member, leave_days=0, carried_over=0.0))   # the header is this period's
     into_before = (carried_from_log(before, profile, history - 1) or 0.0) if history > 1 else 0.0
-    earned = compute_totals(before, profile).counted
-    counted = earned + min(into_before, profile.hours.carry_over_max)
-    return carry_forward(earned, counted, target_for(before, profile), profile)
+    totals = compute_totals(before, profile)
+    counted = totals.counted + min(into_before, profile.hours.carry_over_max)
+    return carry_forward(totals, counted, target_for(before, profile), profile)
 
 
 def carried_over(record: Record, profile: Profile, from_log: float | None | EllipsisType = ...) -> float:
@@ -124,7 +130,7 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
         else:
             notes.append(f"{profile.short_name} does not allow hours to be carried over; they are not counted")
     if target is not None and profile.hours and profile.hours.carry_over_max:
-        forward = carry_forward(totals.counted, counted, target, profile)
+        forward = carry_forward(totals, counted, target, profile)
         notes.append(f"{criteria.fmt_hours(forward)} {unit} may be carried forward to the next period")
     if totals.counted + 1e-9 < totals.hours:
         notes.append(f"category caps: {criteria.fmt_hours(totals.counted)} of {criteria.fmt_hours(totals.hours)} "

@@ -79,8 +79,10 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
         else:
             add(("text", f"No status exempts you from a {profile.short_name} review by itself."))
         if profile.hours.carry_over_max:
+            only = [t.label for t in profile.categories if t.id in profile.hours.carry_over_from]
             add(("text", f"At most {profile.hours.carry_over_max:g} {unit} earned over the requirement may be carried "
-                         "to the next period, once; the workbook works it out from the log's earlier periods."))
+                         "to the next period, once" + (f", and only {' or '.join(only)} hours" if only else "")
+                         + "; the workbook works it out from the log's earlier periods."))
         if profile.hours.pro_rating == "leave_days":
             add(("text", "Days on leave or not practising reduce the target in proportion (365 days a year)."))
         if unit == "PDH":

@@ -14,7 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..form.layout import (LISTS_SHEET, PLAN_HEADER_ROW, PLAN_ROWS, PLAN_SHEET, RECORD_SHEET, SUMMARY_SHEET,
                            TABLE_HEADER_ROW, TABLE_ROWS, Column)
 from ..model import Status
-from ..profile import Profile
+from ..profile import Profile, Term
 from ..readiness.engine import CARRY_HISTORY
 from .formulas import TableRefs, cell_ref
 from .styles import LABEL_FONT, head_cell, print_setup
@@ -273,9 +273,17 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
     def start(k: int) -> str:
         return f"{LISTS_SHEET}!${starts}${k + 2}"
 
+    def t_in(term: Term, first: str, last: str) -> str:
+        return t.term_in_period(term, cat + '="' + term.label + '"', first, last)
+
     credited = [term for term in profile.categories if term.credited]
     for j, term in enumerate(credited):
         lists.cell(row=1, column=STARTS_COL + 1 + j, value=f"Credited: {term.label}").font = LABEL_FONT
+    only_from = [term for term in profile.categories if term.id in profile.hours.carry_over_from]
+    from_col = get_column_letter(STARTS_COL + 1 + len(credited))     # the hours that alone may be carried
+    if only_from:
+        lists.cell(row=1, column=STARTS_COL + 1 + len(credited),
+                   value="Hours that may be carried: " + ", ".join(t.label for t in only_from)).font = LABEL_FONT
     for k in range(CARRY_HISTORY, 0, -1):
         first, last = start(k), f"({start(k - 1)}-1)"
         cells = {}
@@ -287,12 +295,17 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
         earned = t.counted_in_period(profile, first, last, cells)
         for term in profile.categories:
             if term.max_hours is not None:
-                capped = cells.get(term.id) or t.term_in_period(term, cat + '="' + term.label + '"', first, last)
+                capped = cells.get(term.id) or t_in(term, first, last)
                 earned += f"-MAX(0,{capped}-{term.max_hours:g})"
         lists.cell(row=k + 1, column=EARNED_COL, value=f"=IFERROR({earned},0)")
         got = f"{earned_col}{k + 1}"
         into = f"MIN({col}{k + 2},{cap})" if k < CARRY_HISTORY else "0"
-        passed = f"MIN(MAX({got}+{into}-{_status_target(profile)},0),{got},{cap})"
+        limit = ""
+        if only_from:
+            lists[f"{from_col}{k + 1}"] = "=" + "+".join(
+                cells.get(t.id) or t_in(t, first, last) for t in only_from)
+            limit = f",{from_col}{k + 1}"
+        passed = f"MIN(MAX({got}+{into}-{_status_target(profile)},0),{got},{cap}{limit})"
         lists.cell(row=k + 1, column=CARRY_CHAIN_COL,
                    value=f"=IF({t.any_before(start(k - 1))},IFERROR({passed},0),0)")
     return (f"=IF({t.any_before(p1)},{LISTS_SHEET}!${col}$2,MIN(N({cell_ref('carried_over')}),{cap}))")
