@@ -245,3 +245,33 @@ def test_write_back_without_a_submission_area_is_refused_and_writes_nothing(cpd,
     assert result.exit_code == 2
     assert json.loads(result.output)["error"]["code"] == "sheets_no_submission_area"
     assert all(method == "GET" for method, _, _ in fake_sheets.calls)
+
+
+def test_the_rules_read_from_a_sheet_give_the_workbooks_answer(cpd, fake_sheets, tmp_path):
+    """North Carolina's credit by activity, Engineers Ireland's declaration and a duration typed as text
+    (refused in the template, naming the cell) read the same from Google Sheets as from the file."""
+    from conftest import fill_workbook
+    nc, ei, text = tmp_path / "nc.xlsx", tmp_path / "ei.xlsx", tmp_path / "text.xlsx"
+    assert cpd("new", nc, "-p", "us-nc", "--year", "2025").exit_code == 0
+    fill_workbook(nc, [{"start_date": "2025-02-01", "title": "ASCE committee", "hours": 13, "provider": "ASCE",
+                        "category": "Society officer or committee (2 PDH a society a year)"},
+                       {"start_date": "2025-03-01", "title": "Paper", "hours": 1,
+                        "category": "Published paper, article or book (10 PDH each)"}],
+                  header={"period_start": "2025-01-01", "period_end": "2025-12-31"}, profile_id="us-nc")
+    assert cpd("new", ei, "-p", "ei", "--year", "2025").exit_code == 0
+    fill_workbook(ei, [{"start_date": "2025-03-01", "title": "Course", "hours": 36,
+                        "category": "Courses, seminars and conferences"}],
+                  header={"period_start": "2025-01-01", "period_end": "2025-12-31", "declared_on": "2025-11-20"})
+    assert cpd("new", text, "--year", "2025").exit_code == 0
+    fill_workbook(text, [{"start_date": "2025-03-01", "title": "Talk", "hours": "20 min"}],
+                  header={"period_start": "2025-01-01", "period_end": "2025-12-31"})
+    for path in (nc, ei, text):
+        book = shared(fake_sheets, path.read_bytes())
+        a = cpd("check", path, "--json")
+        b = cpd("sheets", "check", book.key, "--json")
+        assert (a.exit_code, json.loads(a.output)) == (b.exit_code, json.loads(b.output)), path.name
+    assert json.loads(cpd("check", nc, "--json").output)["counted_hours"] == 12
+    refused = json.loads(cpd("check", text, "--json").output)
+    assert refused["error"]["problems"][0]["code"] == "hours_is_text"
+    assert next(c for c in json.loads(cpd("check", ei, "--json").output)["criteria"]
+                if c["id"] == "declaration")["status"] == "pass"
