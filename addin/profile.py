@@ -159,6 +159,7 @@ class Profile:
     omit_columns: tuple[str, ...] = ()
     extra_columns: tuple[str, ...] = ()
     extra_header: tuple[str, ...] = ()      # the header cells its template adds (TEMPLATE_HEADER_EXTRA)
+    guidance_notes: tuple[str, ...] = ()    # what the body says that no criterion checks, for its Guidance sheet
     default: bool = False
     path: str | None = None
 
@@ -393,8 +394,8 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
     """A Profile from a parsed TOML mapping; ProfileError listing every problem."""
     c = _Checker(Path(source_path).name if source_path else "profile")
     top = c.table(raw, "", {"id", "name", "short_name", "source", "default", "competence_framework",
-                            "exempt_statuses", "exempt_notes", "grades", "period", "hours", "categories",
-                            "skill_types", "topics", "criteria", "template"})
+                            "exempt_statuses", "exempt_notes", "guidance_notes", "grades", "period", "hours",
+                            "categories", "skill_types", "topics", "criteria", "template"})
     pid = c.get(top, "id", str, "", required=True) or "unknown"
     name = c.get(top, "name", str, "", required=True) or pid
     period = _parse_period(c, top.get("period", {}))
@@ -426,6 +427,8 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
             notes[status] = note.strip()
     template = c.table(top.get("template", {}), "template", {"omit_columns", "add_columns", "add_header"})
     extra_header = tuple(c.get(template, "add_header", list, "template.", []))
+    if not all(isinstance(n, str) and n.strip() for n in c.get(top, "guidance_notes", list, "", [])):
+        c.bad("guidance_notes", "must be a list of text")
     from .form.layout import HEADER            # the layout reads profiles; where each header cell is
     cells: dict[tuple[int, int], str] = {}
     for fld in extra_header:
@@ -460,7 +463,7 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
         categories=categories, skill_types=skill_types, topics=topics, criteria=criteria,
         competence_framework=framework, exempt_statuses=frozenset(exempt), exempt_notes=notes,
         grades=tuple(c.get(top, "grades", list, "", [])), omit_columns=omit, extra_columns=extra,
-        extra_header=extra_header,
+        extra_header=extra_header, guidance_notes=tuple(c.get(top, "guidance_notes", list, "", [])),
         default=c.get(top, "default", bool, "", False), path=source_path,
         vocab={kind: _vocabulary(terms) for kind, terms in
                (("categories", categories), ("skill_types", skill_types), ("topics", topics))},

@@ -310,3 +310,11 @@ def test_rics_carries_forward_up_to_10_hours_only_after_a_substantial_programme(
                                  "reflection": "a b c d e f"}],
                       header={"period_start": "2027-01-01", "period_end": "2027-12-31"})
     assert assess(log, profile).counted_hours == 20                   # 10 of its own and 10 carried in
+
+
+def test_what_a_body_says_that_no_criterion_checks_is_on_its_guidance_sheet():
+    from addin.workbook.guidance import guidance_lines
+    ei = " ".join(t for _, t in guidance_lines(load_profile("ei")))
+    assert "CPD Accredited Employer" in ei and "one record of your CPD kept by your employer" in ei
+    nc = " ".join(t for _, t in guidance_lines(load_profile("us-nc")))
+    assert "nearest one-third of an hour" in nc and "full-time faculty" in nc

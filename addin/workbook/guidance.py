@@ -108,6 +108,8 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
     add(("heading", f"What a {profile.short_name} review looks for"))
     for c in profile.criteria:
         add(("text", f"  - {c.title}" + (" (advice)" if c.severity == "warn" else "")))
+    for note in profile.guidance_notes:             # what the body says that no criterion checks
+        add(("text", note))
     add(("heading", "The add-in"))
     add(("text", "The Summary sheet's figures work everywhere. The Analysis block below them, and functions such "
                  "as CPD.READINESS and CPD.CRITERIA, need the CPD add-in:"))
