@@ -149,6 +149,13 @@ def _validation(ws: Worksheet, formula: str, cells: str, prompt: str) -> None:
     ws.add_data_validation(dv)
 
 
+def _prompt(ws: Worksheet, cells: str, title: str, text: str) -> None:
+    """What to write in ``cells``, shown when one is selected (a data validation that checks nothing)."""
+    prompt = DataValidation(type=None, allow_blank=True, showInputMessage=True, promptTitle=title, prompt=text)
+    prompt.add(cells)
+    ws.add_data_validation(prompt)
+
+
 def _extra_header(ws: Worksheet, profile: Profile, lists: dict[str, str]) -> None:
     """The header cells only some bodies ask for: a declaration's date; a job summary across the row, tall
     enough for its 200 words, with what to write in it shown when the cell is selected."""
@@ -160,18 +167,13 @@ def _extra_header(ws: Worksheet, profile: Profile, lists: dict[str, str]) -> Non
         ws.merge_cells(start_row=h.row, start_column=h.value_col, end_row=h.row, end_column=11)
         ws.cell(row=h.row, column=h.value_col).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[h.row].height = 96
-        prompt = DataValidation(type=None, allow_blank=True, showInputMessage=True, promptTitle="Job summary",
-                                prompt="At most 200 words: your role, its responsibilities and the work you did "
-                                       "in the period.")
-        prompt.add(ws.cell(row=h.row, column=h.value_col).coordinate)
-        ws.add_data_validation(prompt)
+        _prompt(ws, ws.cell(row=h.row, column=h.value_col).coordinate, "Job summary",
+                "At most 200 words: your role, its responsibilities and the work you did in the period.")
     if "practice_areas" in profile.extra_header:
         h = HEADER["practice_areas"]
-        prompt = DataValidation(type=None, allow_blank=True, showInputMessage=True, promptTitle="Areas of practice",
-                                prompt="Each field you practise in, separated by commas (Civil, Structural): each "
-                                       "needs its own hours; name it in the Topics column of the activities in it.")
-        prompt.add(ws.cell(row=h.row, column=h.value_col).coordinate)
-        ws.add_data_validation(prompt)
+        _prompt(ws, ws.cell(row=h.row, column=h.value_col).coordinate, "Areas of practice",
+                "Each field you practise in, separated by commas (Civil, Structural): each needs its own hours; "
+                "name it in the Topics column of the activities in it.")
     if "academic" in profile.extra_header:
         h = HEADER["academic"]
         _validation(ws, '"Yes,No"', ws.cell(row=h.row, column=h.value_col).coordinate, "Yes or No")
@@ -227,16 +229,10 @@ def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], li
             _validation(ws, f"{PLAN_SHEET}!$A${PLAN_HEADER_ROW + 1}:$A${PLAN_HEADER_ROW + PLAN_ROWS}", span,
                         "a Ref from the Plan sheet")
         elif col.field == "reflection":          # the reflection prompts, shown when a cell is selected
-            prompt = DataValidation(type=None, allow_blank=True, showInputMessage=True, promptTitle="Reflect",
-                                    prompt=REFLECTION_HINT)
-            prompt.add(span)
-            ws.add_data_validation(prompt)
+            _prompt(ws, span, "Reflect", REFLECTION_HINT)
         elif col.field == "bodies":
-            prompt = DataValidation(type=None, allow_blank=True, showInputMessage=True, promptTitle="Counts for",
-                                    prompt="Blank: this activity counts for every body this log is kept for. "
-                                           "Otherwise name the bodies it counts for, e.g. IET, EI.")
-            prompt.add(span)
-            ws.add_data_validation(prompt)
+            _prompt(ws, span, "Counts for", "Blank: this activity counts for every body this log is kept for. "
+                                            "Otherwise name the bodies it counts for, e.g. IET, EI.")
         elif col.field == "hours":
             dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="5000",
                                 allow_blank=True, showErrorMessage=True, error="Hours must be a number from 0 to 5000")
