@@ -272,7 +272,7 @@ def hours_as_text(raw: str, hours: float) -> BadValue:
                     f"the number of hours ({hours:.6g})")
 
 
-def _hours_column(table: Columns, found: _Found, typed: bool = False) -> list[Any]:
+def _hours_column(table: Columns, found: _Found, typed: bool = False, minutes_per_hour: float = 60.0) -> list[Any]:
     """Hours: a plain number in range passes (NaN fails the comparison); anything else is read as hours, and
     refused when it is text and ``typed`` (the Summary's formulas add the column)."""
     out = [v if v.__class__ is float and 0 <= v <= MAX_HOURS_PER_ACTIVITY else None if v == "" else _LATER
@@ -280,7 +280,7 @@ def _hours_column(table: Columns, found: _Found, typed: bool = False) -> list[An
     for i in [i for i, v in enumerate(out) if v is _LATER]:
         try:
             v = table.values["hours"][i]
-            hours = out[i] = to_hours(v)
+            hours = out[i] = to_hours(v, minutes_per_hour)
             if typed and isinstance(v, str) and hours is not None:
                 raise hours_as_text(v, hours)
         except BadValue as exc:
@@ -456,7 +456,7 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
         else set(objective_refs)
     values = {
         "row": table.rows, "start_date": starts, "end_date": ends,
-        "hours": _hours_column(table, found, typed),
+        "hours": _hours_column(table, found, typed, profile.minutes_per_hour),
         "category": _by_value(table, "category", _term_converter(profile, "categories", "category", "category"),
                               found),
         "skill_type": (_by_value(table, "skill_type", _term_converter(profile, "skill_types", "skill_type",

@@ -137,6 +137,7 @@ class HoursRule:
     alternative: tuple[int, float] | None = None       # (years, hours) over a rolling window
     carry_over_max: float = 0.0
     carry_over_from: tuple[str, ...] = ()   # categories whose hours alone may be carried (RICS: substantial programmes)
+    minutes_per_hour: float = 60.0          # minutes of instruction a body credits as an hour (New York: 50)
     pro_rating: str = "none"
 
 
@@ -167,6 +168,11 @@ class Profile:
     def unit(self) -> str:
         """What hours are counted in: "hours", or "PDH"."""
         return self.hours.unit if self.hours else "hours"
+
+    @property
+    def minutes_per_hour(self) -> float:
+        """Minutes of instruction the body credits as an hour (60 unless it says fewer)."""
+        return self.hours.minutes_per_hour if self.hours else 60.0
 
     @property
     def unit_title(self) -> str:
@@ -489,7 +495,7 @@ def _parse_period(c: _Checker, raw: Any) -> PeriodRule:
 
 def _parse_hours(c: _Checker, raw: Any) -> HoursRule:
     t = c.table(raw, "hours", {"unit", "basis", "required", "alternative", "carry_over_max", "carry_over_from",
-                               "pro_rating"})
+                               "minutes_per_hour", "pro_rating"})
     required: dict[Status, float] = {}
     req = c.table(t.get("required", {}), "hours.required", {s.value for s in Status})
     for key in req:
@@ -514,11 +520,15 @@ def _parse_hours(c: _Checker, raw: Any) -> HoursRule:
     if carry < 0:
         c.bad("hours.carry_over_max", "must not be negative")
     carry_from = tuple(c.get(t, "carry_over_from", list, "hours.", []))
+    minutes = c.get(t, "minutes_per_hour", float, "hours.", 60.0)
+    if not 30 <= minutes <= 60:
+        c.bad("hours.minutes_per_hour", f"must be from 30 to 60 minutes, found {minutes:g}")
+        minutes = 60.0
     if carry_from and not carry:
         c.bad("hours.carry_over_from", "needs carry_over_max, the hours that may be carried")
     return HoursRule(unit=c.get(t, "unit", str, "hours.", "hours"), basis=c.get(t, "basis", str, "hours.", "required"),
                      required=required, alternative=alt, carry_over_max=carry, pro_rating=pro,
-                     carry_over_from=carry_from)
+                     carry_over_from=carry_from, minutes_per_hour=minutes)
 
 
 def _parse_terms(c: _Checker, raw: Any, kind: str, required: bool = False) -> tuple[Term, ...]:

@@ -33,6 +33,8 @@ def _hours(p: Profile) -> str:
                      + (f" (from {', '.join(p.hours.carry_over_from)} only)" if p.hours.carry_over_from else ""))
     if p.hours.alternative:
         extra.append(f"or {p.hours.alternative[1]:g} over {p.hours.alternative[0]} years")
+    if p.hours.minutes_per_hour != 60:
+        extra.append(f"{p.hours.minutes_per_hour:g} minutes of instruction are an hour")
     if p.hours.pro_rating != "none":
         extra.append("less leave, pro rata")
     return f"{p.hours.unit} ({p.hours.basis}): " + ", ".join(parts) + ("; " + "; ".join(extra) if extra else "")

@@ -149,27 +149,33 @@ _H_MIN = (re.compile(r"(\d+)\s*(?:h|hr|hrs|hours?)\s*(\d{1,2})\s*(?:m|min|mins|m
           re.compile(r"(\d+):(\d{2})"))
 
 
-def duration_hours(raw: str) -> float | None:
+def duration_hours(raw: str, minutes_per_hour: float = 60.0) -> float | None:
     """Hours written as a duration (2h, 3 hrs, 90 min, 1h30, 1:30), or None: the one place those forms are
-    defined, for ``cpd check``, the add-in and ``cpd import`` alike."""
+    defined, for ``cpd check``, the add-in and ``cpd import`` alike. A body that credits an hour for fewer
+    minutes of instruction (``minutes_per_hour``: New York, 50) gets the duration's minutes in its hours."""
     s = " ".join(raw.lower().split())
+    minutes = None
     for pattern, factor in _DURATION:
         m = pattern.fullmatch(s)
         if m:
-            return float(m[1].replace(",", ".")) * factor
-    for pattern in _H_MIN:
+            minutes = float(m[1].replace(",", ".")) * factor * 60
+            break
+    for pattern in _H_MIN if minutes is None else ():
         m = pattern.fullmatch(s)
         if m and int(m[2]) < 60:
-            return int(m[1]) + int(m[2]) / 60
-    return None
+            minutes = int(m[1]) * 60 + int(m[2])
+            break
+    if minutes is None:
+        return None
+    return minutes / 60 if minutes_per_hour == 60 else minutes / minutes_per_hour
 
 
-def to_hours(value: object) -> float | None:
+def to_hours(value: object, minutes_per_hour: float = 60.0) -> float | None:
     """Hours from a cell: a number, or a duration such as 1h30 or 90 min (``duration_hours``)."""
     try:
         hours = to_number(value, "hours", "hours_not_number")
     except BadValue:
-        hours = duration_hours(str(value)) if isinstance(value, str) else None
+        hours = duration_hours(str(value), minutes_per_hour) if isinstance(value, str) else None
         if hours is None:
             raise BadValue("hours_not_number", f"hours must be a number, found {shown(value)}") from None
     if hours is None:

@@ -144,3 +144,41 @@ def test_every_path_credits_the_same(cpd, tmp_path, service):
     assert native["remaining"] == 0
     for term in read.profile.categories:
         assert native["by_category"][term.id] == pytest.approx(engine.totals.by_category.get(term.id, 0.0)), term.id
+
+
+# ---------------------------------------------------------------- New York
+
+def test_new_york_credits_an_hour_for_50_minutes_of_a_course(cpd, tmp_path):
+    """8 NYCRR 68.14(h): 'a minimum of 50 minutes shall equal one continuing education hour'. A duration in
+    minutes is read in New York's hours wherever durations are read: a table of one's own, `cpd import`,
+    and the value the template's refusal asks for."""
+    import csv
+
+    from addin.values import to_hours
+    assert to_hours("50 min", load_profile("us-ny").minutes_per_hour) == 1 and to_hours("50 min") == 50 / 60
+    src = tmp_path / "log.csv"
+    with src.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["Date", "Activity", "Hours", "Category"])
+        w.writerow(["2025-03-01", "Webinar", "50 min", "Courses, seminars and workshops"])
+        w.writerow(["2025-04-01", "Seminar", "100 min", "Courses, seminars and workshops"])
+    out = tmp_path / "ny.xlsx"
+    assert cpd("import", src, out, "-p", "us-ny").exit_code == 0
+    assert [a.hours for a in read_workbook(out).require().activities] == [1, 2]
+    path = tmp_path / "typed.xlsx"
+    assert cpd("new", path, "-p", "us-ny", "--from", "2024-01-01", "--to", "2026-12-31").exit_code == 0
+    fill_workbook(path, [act("2025-03-01", "Webinar", "50 min", COURSE)], profile_id="us-ny",
+                  header={"period_start": "2024-01-01", "period_end": "2026-12-31"})
+    checked = cpd("check", path)
+    assert checked.exit_code == 2 and "enter the number of hours (1)" in checked.output, checked.output
+
+
+def test_new_york_credits_government_committee_service_an_hour_for_two_at_most_9():
+    profile = load_profile("us-ny")
+    committee = "Government committee or task force (an hour for every two, at most 9)"
+
+    def counted(hours):
+        record = make_record(profile, [act("2025-03-01", "State code task force", hours, committee)],
+                             header={"period_start": "2024-01-01", "period_end": "2026-12-31"})
+        return assess(record, profile).totals.counted
+    assert counted(10) == 5 and counted(18) == 9 and counted(30) == 9

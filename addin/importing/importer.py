@@ -214,7 +214,7 @@ def _row(where: Callable[[int], str], r: int, cells: Sequence[Cell], formulas: s
                 else:
                     row["end_date"] = _dt(end or start)
             elif f == "hours":
-                row["hours"] = parse_hours(v, hours_per_day=hours_per_day)
+                row["hours"] = parse_hours(v, hours_per_day=hours_per_day, minutes_per_hour=profile.minutes_per_hour)
             elif f in ("category", "skill_type"):
                 kind = "categories" if f == "category" else "skill_types"
                 term = profile.lookup(kind, str(v)) if getattr(profile, kind) else None

@@ -67,7 +67,7 @@ def _checked(make: Callable[[int, int, int], date], y: int, mo: int, d: int, raw
         raise BadValue("date_invalid", f"no such date in {shown(raw)}") from None
 
 
-def parse_hours(value: object, *, hours_per_day: float = HOURS_PER_DAY) -> float | None:
+def parse_hours(value: object, *, hours_per_day: float = HOURS_PER_DAY, minutes_per_hour: float = 60.0) -> float | None:
     """Hours from a cell: a number, or text such as 2h, 90 min, 1h30, 1 day."""
     if is_blank(value):
         return None
@@ -77,7 +77,7 @@ def parse_hours(value: object, *, hours_per_day: float = HOURS_PER_DAY) -> float
     m = re.fullmatch(r"(\d+(?:[.,]\d+)?)", s)
     if m:
         return _bounded(float(m[1].replace(",", ".")), value)
-    duration = duration_hours(s)
+    duration = duration_hours(s, minutes_per_hour)
     if duration is not None:
         return _bounded(duration, value)
     m = re.fullmatch(r"(\d+(?:[.,]\d+)?)\s*(?:d|day|days)", s)
