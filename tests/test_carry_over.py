@@ -9,6 +9,7 @@ import json
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -55,10 +56,14 @@ def test_a_north_carolina_log_gives_one_answer_for_2025(cpd, tmp_path):
     assert (by_workbook["counted_hours"], by_workbook["verdict"]) == (20, "ready")
 
 
+@pytest.mark.parametrize("pid", CARRYING)
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_one_history_gives_one_answer(data):
-    profile = load_profile(data.draw(st.sampled_from(CARRYING), label="profile"))
+def test_one_history_gives_one_answer(pid, data):
+    """200 random multi-year logs a body that carries hours over: for each period, the log checked for
+    that period equals the workbook `cpd new --from-previous` makes from the period before, with the
+    period's own activities."""
+    profile = load_profile(pid)
     years = data.draw(st.integers(min_value=2, max_value=5), label="periods")
     header = {"period_start": "2021-01-01", "period_end": "2021-12-31"}
     if profile.id == "us-sc":
