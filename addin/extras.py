@@ -21,6 +21,7 @@ EXTRAS = {                   # extra -> the top-level modules it brings
                 "a2wsgi", "httptools", "uvloop", "waitress", "flask_limiter", "limits"),
 }
 PACKAGE = "cpd-tracker"
+PARTS = {"sync_service": "service", "google_sheets": "sheets"}   # the product's other packages -> their extra
 
 
 class MissingExtra(CpdError):
@@ -52,6 +53,13 @@ def need(module: str, what: str) -> ModuleType:
         if found is None:
             raise
         raise found from None
+
+
+def part_missing(module: str, what: str) -> MissingExtra | None:
+    """The extra a part of the product (``sync_service.cli``) needs, when its library is not installed: found
+    without importing the part, which loads its libraries only when a command runs."""
+    extra = PARTS.get(module.split(".")[0])
+    return MissingExtra(extra, what) if extra and not available(EXTRAS[extra][0]) else None
 
 
 def available(module: str) -> bool:

@@ -8,7 +8,21 @@ The member shares their sheet with the service account whose key file
 through the same reader as an ``.xlsx`` file (``addin.grid``). Write-back is one
 ``values:batchUpdate`` with ``valueInputOption=RAW``, so text never becomes a formula.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .address import sheet_key
-from .client import SheetRead, SheetsClient, SheetsSettings
+
+if TYPE_CHECKING:
+    from .client import SheetRead, SheetsClient, SheetsSettings
 
 __all__ = ["SheetRead", "SheetsClient", "SheetsSettings", "sheet_key"]
+
+
+def __getattr__(name: str) -> Any:
+    """The client (gspread and google-auth) loads when first used, not when ``cpd --help`` lists commands."""
+    if name in ("SheetRead", "SheetsClient", "SheetsSettings"):
+        from . import client
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,10 +12,12 @@ from addin.cli.common import (DateType, exit_status, fail, outputs_or_fail, pars
                        read_or_fail, write_report)
 from addin import CpdError, assess, check_text, read_record, values_workbook
 
-from .client import SheetsClient
+if TYPE_CHECKING:
+    from .client import SheetsClient
 
 
 def _client(as_json: bool = False) -> SheetsClient:
+    from .client import SheetsClient             # gspread and google-auth: loaded by a command, not by --help
     try:
         return SheetsClient()
     except CpdError as err:

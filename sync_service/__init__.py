@@ -9,16 +9,26 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
-class CpdFlask(Flask):
-    def log_exception(self, exc_info) -> None:
-        """An unexpected error, logged as one JSON line with no message and no data (``logs``)."""
-        from .request_log import log_exception
-        log_exception(exc_info[1])
+@cache
+def _flask_class() -> type[Flask]:
+    """The service's Flask class, made when an app is: importing the package (as ``cpd --help`` does to
+    list the service's commands) does not load Flask."""
+    from flask import Flask
+
+    class CpdFlask(Flask):
+        def log_exception(self, exc_info) -> None:
+            """An unexpected error, logged as one JSON line with no message and no data (``logs``)."""
+            from .request_log import log_exception
+            log_exception(exc_info[1])
+    return CpdFlask
 
 
 def _instance_secret(instance: Path) -> str:
@@ -34,7 +44,7 @@ def _instance_secret(instance: Path) -> str:
 
 def create_app(config: dict | None = None) -> Flask:
     # Data lives in ./instance (or CPD_INSTANCE_PATH), never inside the installed package.
-    app = CpdFlask(__name__, instance_path=os.path.abspath(os.environ.get("CPD_INSTANCE_PATH") or "instance"))
+    app = _flask_class()(__name__, instance_path=os.path.abspath(os.environ.get("CPD_INSTANCE_PATH") or "instance"))
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,      # the hardened reader's own file limit
         PUBLIC_URL=None,                          # the https:// address members and Office reach the service at

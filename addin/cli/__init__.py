@@ -3,13 +3,15 @@
 parts of the product add (through the ``cpd.commands`` entry points) use."""
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from .. import __version__
-from ..extras import MissingExtra, missing
+from ..extras import MissingExtra, missing, part_missing
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 
 class CommandGroup(click.Group):
@@ -17,7 +19,10 @@ class CommandGroup(click.Group):
     entry points (as Flask's ``init_app`` adds an app's commands), so the core never imports them."""
 
     def _plugins(self) -> dict[str, EntryPoint]:
+        """The other parts' commands, looked up only when a name is not the core's own (or ``--help`` lists
+        them): reading the installed packages' metadata costs every other command 10-20 ms."""
         if not hasattr(self, "_entry_points"):
+            from importlib.metadata import entry_points
             self._entry_points = {ep.name: ep for ep in entry_points(group="cpd.commands")}
         return self._entry_points
 
@@ -27,6 +32,9 @@ class CommandGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         found = super().get_command(ctx, name)
         if found is None and name in self._plugins():
+            absent = part_missing(self._plugins()[name].module, f"cpd {name}")
+            if absent is not None:
+                return _needs_extra(name, absent)
             try:
                 found = cast(click.Command, self._plugins()[name].load())
             except ImportError as exc:          # the part of the product it belongs to is not installed
