@@ -32,7 +32,7 @@ def main() -> None:
     variants = {"now": env}
     if args.baseline:
         variants = {"baseline": {**env, "PYTHONPATH": str(args.baseline.resolve())}, **variants}
-    for v, e in variants.items():        # .pyc files written once, as an install does
+    for e in variants.values():          # .pyc files written once, as an install does
         where = Path(e.get("PYTHONPATH") or ROOT)
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(where / "addin"), str(where / "sync_service"),
                         str(where / "google_sheets")], env=e, stdout=subprocess.DEVNULL, check=False)
