@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 import os
 import stat
 
@@ -197,6 +198,9 @@ def test_status_shows_the_last_submission_or_the_one_named(cpd, receiver):
     cpd("submit", example_path("iet"))
     shown = cpd("status")
     assert shown.exit_code == 0 and shown.output.startswith("sub_0001: queued for delivery")
+    received = json.loads(cpd("status", "sub_0001", "--json").output)["received_at"]
+    local = datetime.fromisoformat(received.replace("Z", "+00:00")).astimezone()
+    assert f"received {local.day} {local:%b %Y %H:%M}" in shown.output and received[:10] not in shown.output
     assert json.loads(cpd("status", "sub_0001", "--json").output)["status"] == "queued"
     missing = cpd("status", "sub_nope")
     assert missing.exit_code == 2 and "not_found" in missing.output

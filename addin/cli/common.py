@@ -36,6 +36,21 @@ def fail(err: CpdError, as_json: bool = False, name: str | None = None) -> NoRet
     sys.exit(EXIT_INVALID)
 
 
+def human_time(iso: object) -> str:
+    """A time the service gives (ISO 8601, UTC) as a member reads it: in this computer's time zone, to the
+    minute ('1 Dec 2026 19:58 GMT'); anything else as it is."""
+    if not isinstance(iso, str):
+        return str(iso)
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        return iso
+    local = moment.astimezone()
+    return f"{local.day} {local:%b %Y %H:%M} {local.tzname() or ''}".rstrip()
+
+
 def profile_or_fail(value: str | None) -> Profile:
     try:
         return load_profile(value)

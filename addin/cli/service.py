@@ -11,7 +11,7 @@ from ..errors import CpdError
 from ..readiness import CriterionStatus, assess
 from ..report import VERDICT
 from . import cli
-from .common import EXIT_NOT_READY, fail, load_or_fail, read_or_fail
+from .common import EXIT_NOT_READY, fail, human_time, load_or_fail, read_or_fail
 
 
 @cli.command()
@@ -108,7 +108,8 @@ def submit(file: Path, as_json: bool, yes: bool) -> None:
     if as_json:
         click.echo(json.dumps({**receipt.to_dict(), "verdict": result.verdict, "score": result.score}, indent=2))
         return
-    click.echo(f"Submitted {file.name} ({verdict}): {receipt.id}, {receipt.status}, at {receipt.received_at}.")
+    click.echo(f"Submitted {file.name} ({verdict}): {receipt.id}, {receipt.status}, at "
+               f"{human_time(receipt.received_at)}.")
     click.echo(f"Institution's receipt: {receipt.receipt_id}" if receipt.receipt_id else
                f"The institution's receipt follows once it is delivered: cpd status {receipt.id}")
 
@@ -135,7 +136,7 @@ def status(submission_id: str | None, as_json: bool) -> None:
              "dead": "not delivered after every retry; the service's admin can send it again"}
     status, verdict = str(found.get("status")), str(found.get("verdict"))
     click.echo(f"{found.get('id')}: {state.get(status, status)}; received "
-               f"{found.get('received_at')}; verdict {VERDICT.get(verdict, verdict)} "
+               f"{human_time(found.get('received_at'))}; verdict {VERDICT.get(verdict, verdict)} "
                f"({found.get('score')}/100).")
     if found.get("receipt_id"):
         click.echo(f"Institution's receipt: {found['receipt_id']}")
