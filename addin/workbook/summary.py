@@ -244,6 +244,7 @@ def _target_formula(profile: Profile) -> str:
 
 CARRY_CHAIN_COL = 16         # the Lists sheet's P: hours carried out of each earlier period, oldest last
 EARNED_COL = 17              # Q: what each earlier period earned (its hours as the body counts them, caps applied)
+BEFORE_COL = 15              # O: whether the log holds any activity before the end of that earlier period
 STARTS_COL = 18              # R: the first day of this period (R2) and of each earlier one (R3 the one before);
                              # S on: each credited category's count in each earlier period (``Term.credited``)
 
@@ -252,9 +253,11 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
     """Hours carried in, as the engine works them out (``readiness.engine.carried_from_log``): from the log's
     earlier periods when it holds any activity before this one, else the typed number. The chain, a row
     per earlier period on the Lists sheet (row 2 the period just before this one, down to CARRY_HISTORY
-    periods back): R its first day, Q what it earned, P what it passed on, which is its hours over its
-    target counting what it carried in itself, at most the cap and never more than it earned. Each in a
-    cell of its own keeps every formula well inside Excel's 8,192 characters."""
+    periods back): R its first day, O whether the log holds anything that early, Q what it earned, P what
+    it passed on, which is its hours over its target counting what it carried in itself, at most the cap
+    and never more than it earned. Each in a cell of its own keeps every formula well inside Excel's 8,192
+    characters; a period the log holds nothing in is not summed at all (IF on O), so a workbook of one
+    period recalculates as fast as before the chain."""
     if profile.hours is None or not profile.hours.carry_over_max:
         return "=0"
     cap = f"{profile.hours.carry_over_max:g}"
@@ -263,7 +266,7 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
     cat = t.rng("category")
     col, earned_col, starts = (get_column_letter(c) for c in (CARRY_CHAIN_COL, EARNED_COL, STARTS_COL))
     for c, label in ((CARRY_CHAIN_COL, "Carried out of the period k before"), (EARNED_COL, "Earned in it"),
-                     (STARTS_COL, "Its first day")):
+                     (STARTS_COL, "Its first day"), (BEFORE_COL, "Anything logged by its end")):
         lists.cell(row=1, column=c, value=label).font = LABEL_FONT
     for k in range(CARRY_HISTORY + 1):
         lists.cell(row=k + 2, column=STARTS_COL,
@@ -284,30 +287,32 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
     if only_from:
         lists.cell(row=1, column=STARTS_COL + 1 + len(credited),
                    value="Hours that may be carried: " + ", ".join(t.label for t in only_from)).font = LABEL_FONT
+    before = get_column_letter(BEFORE_COL)
     for k in range(CARRY_HISTORY, 0, -1):
         first, last = start(k), f"({start(k - 1)}-1)"
+        held = f"{before}{k + 1}"
+        lists[held] = f"={t.any_before(start(k - 1))}"
         cells = {}
         for j, term in enumerate(credited):          # each credited category's count in a cell of its own
             ref = f"{get_column_letter(STARTS_COL + 1 + j)}{k + 1}"
             is_term = cat + '="' + term.label + '"'
-            lists[ref] = f"={t.credited_in_period(term, is_term, first, last)}"
+            lists[ref] = f"=IF({held},{t.credited_in_period(term, is_term, first, last)},0)"
             cells[term.id] = ref
         earned = t.counted_in_period(profile, first, last, cells)
         for term in profile.categories:
             if term.max_hours is not None:
                 capped = cells.get(term.id) or t_in(term, first, last)
                 earned += f"-MAX(0,{capped}-{term.max_hours:g})"
-        lists.cell(row=k + 1, column=EARNED_COL, value=f"=IFERROR({earned},0)")
+        lists.cell(row=k + 1, column=EARNED_COL, value=f"=IF({held},IFERROR({earned},0),0)")
         got = f"{earned_col}{k + 1}"
         into = f"MIN({col}{k + 2},{cap})" if k < CARRY_HISTORY else "0"
         limit = ""
         if only_from:
-            lists[f"{from_col}{k + 1}"] = "=" + "+".join(
-                cells.get(t.id) or t_in(t, first, last) for t in only_from)
+            lists[f"{from_col}{k + 1}"] = f"=IF({held}," + "+".join(
+                cells.get(t.id) or t_in(t, first, last) for t in only_from) + ",0)"
             limit = f",{from_col}{k + 1}"
         passed = f"MIN(MAX({got}+{into}-{_status_target(profile)},0),{got},{cap}{limit})"
-        lists.cell(row=k + 1, column=CARRY_CHAIN_COL,
-                   value=f"=IF({t.any_before(start(k - 1))},IFERROR({passed},0),0)")
+        lists.cell(row=k + 1, column=CARRY_CHAIN_COL, value=f"=IF({held},IFERROR({passed},0),0)")
     return (f"=IF({t.any_before(p1)},{LISTS_SHEET}!${col}$2,MIN(N({cell_ref('carried_over')}),{cap}))")
 
 
