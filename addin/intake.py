@@ -129,9 +129,9 @@ def _yes_no(value: Cell) -> bool:
     return found
 
 
-def _day(value: Cell, typed: bool) -> date | None:
-    """A header date; typed as text in the template (``typed``), refused as the Summary would refuse it."""
-    found = to_date(value)
+def _day(value: Cell, typed: bool, month_first: bool = False) -> date | None:
+    """A date from a cell; typed as text in the template (``typed``), refused as the Summary refuses it."""
+    found = to_date(value, month_first=month_first)
     if typed and isinstance(value, str) and found is not None:
         raise date_as_text(value, found)
     return found
@@ -250,9 +250,7 @@ def _date_column(table: Columns, found: _Found, fld: str, label: str, month_firs
             out[i] = v.date()
         else:
             try:
-                day = out[i] = to_date(v, month_first=month_first)
-                if typed and isinstance(v, str) and day is not None:
-                    raise date_as_text(v, day)
+                out[i] = _day(v, typed, month_first)
             except BadValue as exc:
                 out[i] = None
                 found.bad(i, fld, exc, label)

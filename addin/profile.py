@@ -96,6 +96,15 @@ class Term:
         """Whether the category's activities count other than hour for hour."""
         return self.credit_each is not None or self.credit_factor is not None or self.max_each is not None
 
+    def credit_text(self, unit: str) -> str:
+        """How the category is credited, in words (its Guidance sheet, docs/profiles.md)."""
+        if self.credit_each is not None:
+            return f"each counts {self.credit_each:g} {unit}, whatever its hours, in the period it ends in"
+        parts = [f"each counts {self.credit_factor:g} times its hours"] if self.credit_factor is not None else []
+        if self.max_each is not None:
+            parts.append(f"at most {self.max_each:g} {unit} each")
+        return ", ".join(parts)
+
     def credit(self, hours: float) -> float:
         """What an activity of ``hours`` (its hours in the period) counts (``credit_each`` is the caller's:
         it counts in the period the activity ends in)."""
@@ -258,6 +267,11 @@ class Profile:
                 return next((t for t in self.categories if set(t.kinds) & set(theirs.kinds[:1])),
                             next((t for t in self.categories if set(t.kinds) & set(theirs.kinds)), None))
         return None
+
+    def exemptions(self) -> list[str]:
+        """The exempt statuses, each with what the body says of it: 'On active military duty (an extension ...)'."""
+        return [s.label + (f" ({self.exempt_notes[s]})" if s in self.exempt_notes else "")
+                for s in self.statuses if s in self.exempt_statuses]
 
     @property
     def statements(self) -> tuple[str, ...]:
@@ -618,13 +632,10 @@ def _parse_criteria(c: _Checker, raw: Any, hours: HoursRule | None, topics: tupl
             c.bad(f"{where}kind", f"{kind!r} needs [template] add_header = [{header_needed!r}], the cell it reads")
         if kind == "statement" and not (params["choices"] and all(isinstance(x, str) and x for x in params["choices"])):
             c.bad(f"{where}params.choices", "must list the statements a member chooses from")
-        if kind == "academic_hours" and params["category"] not in {x.id for x in categories}:
+        if "category" in schema and params["category"] not in {x.id for x in categories}:
             c.bad(f"{where}params.category", f"unknown category {params['category']!r}")
-        if kind == "claimed_once":
-            if params["category"] not in {x.id for x in categories}:
-                c.bad(f"{where}params.category", f"unknown category {params['category']!r}")
-            if params["same"] not in CLAIMED_ONCE:
-                c.bad(f"{where}params.same", f"must be one of {', '.join(CLAIMED_ONCE)}, found {params['same']!r}")
+        if kind == "claimed_once" and params["same"] not in CLAIMED_ONCE:
+            c.bad(f"{where}params.same", f"must be one of {', '.join(CLAIMED_ONCE)}, found {params['same']!r}")
         for key in ("min_share", "min_linked_share", "share_of_total"):
             if key in params and not 0 <= params[key] <= 1:
                 c.bad(f"{where}params.{key}", f"must be a share from 0 to 1, found {params[key]}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .profile import Profile, Term, list_profiles
+from .profile import Profile, list_profiles
 
 BEGIN = "<!-- every body's rules: made by python -m addin.profile_docs; do not edit by hand -->"
 END = "<!-- end of every body's rules -->"
@@ -40,23 +40,13 @@ def _hours(p: Profile) -> str:
     return f"{p.hours.unit} ({p.hours.basis}): " + ", ".join(parts) + ("; " + "; ".join(extra) if extra else "")
 
 
-def _credit(t: Term, unit: str) -> str:
-    if t.credit_each is not None:
-        return f"{t.label}: {t.credit_each:g} {unit} each"
-    parts = [f"hours x {t.credit_factor:g}"] if t.credit_factor is not None else []
-    if t.max_each is not None:
-        parts.append(f"at most {t.max_each:g} {unit} each")
-    return f"{t.label}: " + ", ".join(parts)
-
-
 def section() -> str:
     lines = [BEGIN, ""]
     for p in list_profiles():
-        exempt = "; ".join(s.label + (f" ({p.exempt_notes[s]})" if s in p.exempt_notes else "")
-                           for s in p.statuses if s in p.exempt_statuses) or "none"
+        exempt = "; ".join(p.exemptions()) or "none"
         lines += [f"### `{p.id}`: {p.name}", "",
                   f"Period: {_period(p)}. Hours: {_hours(p)}. Exempt: {exempt}.", ""]
-        credited = [_credit(t, p.unit) for t in p.categories if t.credited]
+        credited = [f"{t.label}: {t.credit_text(p.unit)}" for t in p.categories if t.credited]
         if credited:
             lines += ["Credited by activity: " + "; ".join(credited) + ".", ""]
         lines += ["| criterion | if not met | source |", "|---|---|---|"]

@@ -92,6 +92,10 @@ class TableRefs:
             x = f"(({x}+{m}-ABS({x}-{m}))/2)"
         return f"SUMPRODUCT({x}{cond})"
 
+    def is_term(self, term: Term) -> str:
+        """Per row: whether the Category cell names ``term`` (by its label, as the drop-down writes it)."""
+        return f'{self.rng("category")}="{term.label}"'
+
     def term_in_period(self, term: Term, condition: str, p1: str | None = None, p2: str | None = None) -> str:
         """A category's rows (``condition`` picks them) as the profile counts them: credited, or hour for hour."""
         if term.credited:
@@ -106,10 +110,9 @@ class TableRefs:
         credited = [term for term in profile.categories if term.credited] if "category" in self.letters else []
         if not credited:
             return self.hours_in_period(None, p1, p2)
-        cat = self.rng("category")
-        others = "*".join(f'({cat}<>"{term.label}")' for term in credited)
+        others = "*".join(f'({self.rng("category")}<>"{term.label}")' for term in credited)
         return "+".join([self.hours_in_period(others, p1, p2)]
-                        + [cells[term.id] if cells else self.credited_in_period(term, f'{cat}="{term.label}"', p1, p2)
+                        + [cells[term.id] if cells else self.credited_in_period(term, self.is_term(term), p1, p2)
                            for term in credited])
 
     def any_before(self, day: str) -> str:

@@ -44,13 +44,8 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
                          "summary' (above the activities)."))
     add(("heading", "What counts as CPD"))
     for t in profile.categories:
-        if t.credit_each is not None:
-            add(("text", f"{t.label}: each counts {t.credit_each:g} {profile.unit}, whatever its hours, in the period "
-                         "it ends in."))
-        elif t.credited:
-            parts = ([f"each counts {t.credit_factor:g} times its hours"] if t.credit_factor is not None else []) \
-                + ([f"at most {t.max_each:g} {profile.unit} each"] if t.max_each is not None else [])
-            add(("text", f"{t.label}: " + ", ".join(parts) + "."))
+        if t.credited:
+            add(("text", f"{t.label}: {t.credit_text(profile.unit)}."))
     counting = [t for t in profile.categories if t.max_hours != 0]
     excluded = [t for t in profile.categories if t.max_hours == 0]
     capped = [t for t in profile.categories if t.max_hours]
@@ -73,9 +68,8 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
         parts = [f"{Status(s).label}: {h:g} {unit}" for s, h in profile.hours.required.items()]
         add(("text", f"{profile.short_name} {profile.hours.basis} {unit} per period: " + "; ".join(parts) + "."))
         if profile.exempt_statuses:
-            labels = [s.label + (f" ({profile.exempt_notes[s]})" if s in profile.exempt_notes else "")
-                      for s in profile.statuses if s in profile.exempt_statuses]
-            add(("text", f"Exempt from the review: {'; '.join(labels)} (set your status at the top of the Record)."))
+            add(("text", f"Exempt from the review: {'; '.join(profile.exemptions())} (set your status at the top of "
+                         "the Record)."))
         else:
             add(("text", f"No status exempts you from a {profile.short_name} review by itself."))
         if profile.hours.carry_over_max:

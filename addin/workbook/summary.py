@@ -263,7 +263,6 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
     cap = f"{profile.hours.carry_over_max:g}"
     p1 = cell_ref("period_start")
     years = profile.period.years
-    cat = t.rng("category")
     col, earned_col, starts = (get_column_letter(c) for c in (CARRY_CHAIN_COL, EARNED_COL, STARTS_COL))
     for c, label in ((CARRY_CHAIN_COL, "Carried out of the period k before"), (EARNED_COL, "Earned in it"),
                      (STARTS_COL, "Its first day"), (BEFORE_COL, "Anything logged by its end")):
@@ -277,7 +276,7 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
         return f"{LISTS_SHEET}!${starts}${k + 2}"
 
     def t_in(term: Term, first: str, last: str) -> str:
-        return t.term_in_period(term, cat + '="' + term.label + '"', first, last)
+        return t.term_in_period(term, t.is_term(term), first, last)
 
     credited = [term for term in profile.categories if term.credited]
     for j, term in enumerate(credited):
@@ -286,7 +285,7 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
     from_col = get_column_letter(STARTS_COL + 1 + len(credited))     # the hours that alone may be carried
     if only_from:
         lists.cell(row=1, column=STARTS_COL + 1 + len(credited),
-                   value="Hours that may be carried: " + ", ".join(t.label for t in only_from)).font = LABEL_FONT
+                   value="Hours that may be carried: " + ", ".join(term.label for term in only_from)).font = LABEL_FONT
     before = get_column_letter(BEFORE_COL)
     for k in range(CARRY_HISTORY, 0, -1):
         first, last = start(k), f"({start(k - 1)}-1)"
@@ -295,8 +294,7 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
         cells = {}
         for j, term in enumerate(credited):          # each credited category's count in a cell of its own
             ref = f"{get_column_letter(STARTS_COL + 1 + j)}{k + 1}"
-            is_term = cat + '="' + term.label + '"'
-            lists[ref] = f"=IF({held},{t.credited_in_period(term, is_term, first, last)},0)"
+            lists[ref] = f"=IF({held},{t.credited_in_period(term, t.is_term(term), first, last)},0)"
             cells[term.id] = ref
         earned = t.counted_in_period(profile, first, last, cells)
         for term in profile.categories:
@@ -309,7 +307,7 @@ def _carried_formula(profile: Profile, t: TableRefs, lists: Worksheet) -> str:
         limit = ""
         if only_from:
             lists[f"{from_col}{k + 1}"] = f"=IF({held}," + "+".join(
-                cells.get(t.id) or t_in(t, first, last) for t in only_from) + ",0)"
+                cells.get(term.id) or t_in(term, first, last) for term in only_from) + ",0)"
             limit = f",{from_col}{k + 1}"
         passed = f"MIN(MAX({got}+{into}-{_status_target(profile)},0),{got},{cap}{limit})"
         lists.cell(row=k + 1, column=CARRY_CHAIN_COL, value=f"=IF({held},IFERROR({passed},0),0)")
