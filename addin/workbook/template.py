@@ -166,6 +166,7 @@ def _extra_header(ws: Worksheet, profile: Profile, lists: dict[str, str]) -> Non
         h = HEADER["job_summary"]
         ws.merge_cells(start_row=h.row, start_column=h.value_col, end_row=h.row, end_column=11)
         ws.cell(row=h.row, column=h.value_col).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(row=h.row, column=h.label_col).alignment = Alignment(horizontal="right", vertical="top")  # beside it
         ws.row_dimensions[h.row].height = 96
         _prompt(ws, ws.cell(row=h.row, column=h.value_col).coordinate, "Job summary",
                 "At most 200 words: your role, its responsibilities and the work you did in the period.")
