@@ -12,7 +12,7 @@ from .model import Activity, Period, Record
 from .profile import Profile
 from .readiness.totals import in_period
 from .values import FORMULA_TRIGGERS
-from .form.layout import ACTIVITY_COLUMNS, columns_for, hours_header
+from .form.layout import ACTIVITY_COLUMNS, DRAFT, columns_for, hours_header
 
 COLUMNS = tuple((c.field, c.header) for c in ACTIVITY_COLUMNS)   # the template's columns, in its order
 
@@ -32,6 +32,9 @@ def activity_values(activity: Activity, profile: Profile, labels: dict[str, dict
     labels = labels or activity_labels(profile)
     out: dict[str, Any] = {}
     for f, _ in COLUMNS:
+        if f == "status":
+            out[f] = DRAFT if activity.draft else None
+            continue
         v = getattr(activity, f)
         if f == "category":
             v = labels["categories"].get(v, v)

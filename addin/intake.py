@@ -208,7 +208,7 @@ def _parse_codes(value: str, fw: Framework | None, title: str | None) -> tuple[t
 
 _STEP = {f: i for i, f in enumerate(("start_date", "end_date", "date_missing", "end_before_start", "hours",
                                       "category", "skill_type", "topics", "competences", "objective",
-                                      "verified_on", "bodies"))}
+                                      "verified_on", "bodies", "status"))}
 _TEXT_FIELDS = ("title", "provider", "reflection", "further_action", "evidence", "description", "mentor_comment",
                 "verified_by", "location", "instructor")
 _ACTIVITY_FIELDS = tuple(f.name for f in dataclass_fields(Activity))
@@ -422,6 +422,21 @@ def _objective_converter(refs: AbstractSet[str] | None) -> Converter:
     return convert
 
 
+_DRAFT_WORDS = {"draft": True, "captured": True, "to confirm": True, "unconfirmed": True, "confirmed": False,
+                "done": False, "complete": False, "completed": False, "attended": False}
+
+
+def _draft(value: Cell) -> Converted:
+    """An activity's Status: True for a draft; blank (and Confirmed) is confirmed."""
+    if value == "" or value is None:
+        return False, ()
+    found = _DRAFT_WORDS.get(normalise(text(value) or ""))
+    if found is None:
+        return False, (("activity_status_unknown", f"status must be Draft or Confirmed (blank is confirmed); "
+                        f"found {shown(value)}"),)
+    return found, ()
+
+
 def build_activities(table: Columns, profile: Profile, *, fw: Framework | None = None, title: str | None = None,
                      objective_refs: Iterable[str] | None = None, month_first: bool = False, typed: bool = False,
                      areas: Iterable[str] = ()) -> tuple[list[Activity], list[Problem]]:
@@ -466,6 +481,7 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
         "objective": _by_value(table, "objective", _objective_converter(refs), found),
         "verified_on": _date_column(table, found, "verified_on", "verified on", month_first),
         "bodies": _by_value(table, "bodies", _bodies_converter(), found) if "bodies" in table.values else [()] * n,
+        "draft": _by_value(table, "status", _draft, found) if "status" in table.values else [False] * n,
     }
     for f in _TEXT_FIELDS:
         values[f] = _text_column(table, f) if f in table.values else [None] * n
@@ -511,7 +527,10 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
                                 f"{period.days} days", field="leave_days"))
     if period is None:
         return None, problems
+    drafts = tuple(a for a in activities if a.draft)
+    if drafts:
+        activities = [a for a in activities if not a.draft]
     return Record(member=member, period=period, activities=tuple(activities), objectives=tuple(objectives),
-                  profile_id=profile.id), problems
+                  profile_id=profile.id, drafts=drafts), problems
 
 

@@ -127,6 +127,7 @@ class Activity:
     bodies: tuple[str, ...] = ()         # profile ids this activity counts for; () = every body the log is kept for
     location: str | None = None          # where it took place (US boards' log)
     instructor: str | None = None        # instructor's or speaker's name (US boards' log)
+    draft: bool = False                  # Status 'Draft': shown, counted nowhere until confirmed
 
     @property
     def days(self) -> int:
@@ -137,9 +138,17 @@ class Activity:
 class Record:
     member: Member
     period: Period
-    activities: tuple[Activity, ...] = ()
+    activities: tuple[Activity, ...] = ()   # the confirmed activities: what every rule and sum counts
     objectives: tuple[Objective, ...] = ()
     profile_id: str | None = None
+    drafts: tuple[Activity, ...] = ()       # activities marked Draft (captured, not yet confirmed): counted nowhere
+
+    @property
+    def every_activity(self) -> tuple[Activity, ...]:
+        """Confirmed activities and drafts, by row: what the log holds."""
+        if not self.drafts:
+            return self.activities
+        return tuple(sorted(self.activities + self.drafts, key=lambda a: a.row))
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
 

@@ -3,7 +3,9 @@
 Tables are columns and rows (one list per activity, no per-cell objects), values as the
 template's cells show them (labels, not ids; lists as "B2, E4"), dates as ISO 8601. The
 shape is versioned (``RECORD_VERSION``) and described in docs/delivery-protocol.md; columns and
-keys are only ever added (each activity's sheet ``row`` came last, so annotations can name it).
+keys are only ever added (each activity's sheet ``row`` came last, so annotations can name it). Drafts
+(activities not yet confirmed) are a table of their own, ``drafts``, present only when there are any: a
+receiver that reads ``activities`` never counts one.
 
 ``record_from_data`` reads the data back into a record through the same intake as every grid, so
 a stored record can be checked again, or written out as a workbook, without its file.
@@ -19,14 +21,15 @@ from .columns import from_mappings
 from .errors import InvalidRecord
 from .export import COLUMNS, activity_labels, activity_values
 from .intake import build_record
-from .model import Record
+from .model import Activity, Record
 from .profile import Profile, load_profile
-from .form.layout import PLAN_HEADER_ROW, TABLE_HEADER_ROW
+from .form.layout import DRAFT, PLAN_HEADER_ROW, TABLE_HEADER_ROW
 from .values import Cell
 
 RECORD_VERSION = 2
 ADDED_AFTER_ROW = ["location", "instructor", "bodies"]     # added within version 2, after `row` (at the end)
-ACTIVITY_FIELDS = [f for f, _ in COLUMNS if f not in ADDED_AFTER_ROW] + ["row"] + ADDED_AFTER_ROW
+ACTIVITY_FIELDS = [f for f, _ in COLUMNS if f not in ADDED_AFTER_ROW and f != "status"] + ["row"] + ADDED_AFTER_ROW
+# (an activity's Status is which table it is in: ``activities`` or ``drafts``)
 MEMBER_FIELDS = ("name", "membership_number", "grade", "registration")
 # added to `member` within version 2 (a receiver that ignores what it does not know reads on unchanged)
 MEMBER_ADDED = ("carried_over", "leave_days", "declared_on", "job_summary", "practice_areas", "academic",
@@ -44,11 +47,14 @@ def record_data(record: Record, profile: Profile) -> dict[str, Any]:
     labels = activity_labels(profile)
     objectives = [[o.ref, o.objective, o.why, ", ".join(o.competences) or None, _plain(o.target_date), o.status,
                    o.evaluation] for o in record.objectives]
-    activities = []
-    for a in record.activities:
-        values = activity_values(a, profile, labels)
-        values["row"] = a.row
-        activities.append([_plain(values[f]) for f in ACTIVITY_FIELDS])
+    def table(acts: tuple[Activity, ...]) -> list[list[Cell]]:
+        rows = []
+        for a in acts:
+            values = activity_values(a, profile, labels)
+            values["row"] = a.row
+            rows.append([_plain(values[f]) for f in ACTIVITY_FIELDS])
+        return rows
+    drafts = {"drafts": {"columns": ACTIVITY_FIELDS, "rows": table(record.drafts)}} if record.drafts else {}
     return {"version": RECORD_VERSION, "profile": profile.id,
             "member": {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
                        "status": m.status.value, "registration": m.registration, "carried_over": m.carried_over,
@@ -57,7 +63,10 @@ def record_data(record: Record, profile: Profile) -> dict[str, Any]:
                        "academic": m.academic, "audit_statement": m.audit_statement},
             "period": {"start": record.period.start.isoformat(), "end": record.period.end.isoformat()},
             "objectives": {"columns": OBJECTIVE_FIELDS, "rows": objectives},
-            "activities": {"columns": ACTIVITY_FIELDS, "rows": activities}}
+            "activities": {"columns": ACTIVITY_FIELDS, "rows": table(record.activities)}, **drafts}
+
+
+NO_ROWS: dict[str, Any] = {"columns": [], "rows": []}     # a table with nothing in it (a document without drafts)
 
 
 def rows_as_dicts(table: dict[str, Any]) -> list[dict[str, Any]]:
@@ -84,6 +93,10 @@ def record_from_data(data: dict[str, Any], profile: Profile | None = None) -> tu
     for i, raw in enumerate(rows_as_dicts(data["activities"]), TABLE_HEADER_ROW + 1):
         row = raw.pop("row", None)
         rows.append((row if isinstance(row, int) else i, {k: v for k, v in raw.items() if v is not None}))
+    for raw in rows_as_dicts(data.get("drafts") or NO_ROWS):
+        row = raw.pop("row", None)
+        if isinstance(row, int):
+            rows.append((row, {k: v for k, v in raw.items() if v is not None} | {"status": DRAFT}))
     record, problems = build_record({k: v for k, v in header.items() if v is not None}, plan, from_mappings(rows),
                                     profile)
     if problems or record is None:

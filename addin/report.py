@@ -36,6 +36,10 @@ def render(readiness: Readiness, record: Record, profile: Profile,
     else:
         lines.append(f"{fmt_hours(t.hours)} {unit} recorded ({profile.short_name} sets no minimum); "
                      f"{len(t.activities)} activities in the period")
+    if readiness.drafts:
+        n = len(readiness.drafts)
+        lines.append(f"{count(n, 'draft')} not counted (would add {fmt_hours(readiness.draft_hours)} {unit}): "
+                     f"confirm {plural(n, 'it', 'them')} in the Status column")
     lines.append("")
     for c in readiness.criteria:
         lines.append(f"  {style(MARK[c.status], c.status)}  {c.title}: {c.reason}")

@@ -63,10 +63,20 @@ def iet_year(n: int, seed: int, name: str, objective: str | None = None):
 
 
 def random_records(rng: random.Random, n: int, max_rows: int = 40):
-    """(i, profile, header, rows) for n random records, taking the profiles in turn."""
+    """(i, profile, header, rows) for n random records, taking the profiles in turn; about one row in eight is
+    a draft (Status Draft, counted nowhere), one in sixteen says Confirmed (drawn apart, so the records are
+    otherwise the ones ``rng`` always gave)."""
     from addin.profile import list_profiles
     profiles = list_profiles()
     for i in range(n):
         profile = profiles[i % len(profiles)]
         header = random_header(rng, profile)
-        yield i, profile, header, random_rows(rng, profile, header, rng.randint(0, max_rows))
+        rows = random_rows(rng, profile, header, rng.randint(0, max_rows))
+        status = random.Random(i)
+        for row in rows:
+            roll = status.random()
+            if roll < 0.125:
+                row["status"] = "Draft"
+            elif roll < 0.1875:
+                row["status"] = "Confirmed"
+        yield i, profile, header, rows

@@ -141,6 +141,7 @@ def _engine(source) -> tuple[dict, object]:
         "hours": t.hours, "carried": r.counted_hours - t.counted, "counted": r.counted_hours,
         "remaining": max(0.0, r.target - r.counted_hours) if r.target is not None else None,
         "categories_covered": len(r.coverage["categories"]["covered"]), "activities": len(t.activities),
+        "drafts": len(r.drafts), "draft_hours": r.draft_hours,
         "by_category": {c.id: t.by_category.get(c.id, 0.0) for c in profile.categories},
         "activities_by_category": {c.id: sum(1 for a in t.activities if a.category == c.id)
                                    for c in profile.categories},

@@ -68,6 +68,12 @@ OPTIONAL_HEADER_FIELDS = (
 )
 HEADER = {h.field: h for h in HEADER_FIELDS + OPTIONAL_HEADER_FIELDS}
 
+# An activity's Status: a draft (captured from a calendar or a certificate, or added from a phone) is shown
+# with what it would add and counted nowhere until the member confirms it; blank is confirmed, so a log
+# kept before the column existed reads as it always did.
+DRAFT, CONFIRMED = "Draft", "Confirmed"
+ACTIVITY_STATUSES = (DRAFT, CONFIRMED)
+
 # The Submission area, right of the header: what Check and Submit write back (labels in H, values in I).
 SUBMISSION_AREA = (("last_check", "Last check:", "I3"), ("submission_id", "Submission id:", "I4"),
                    ("submission_status", "Submission status:", "I5"), ("submitted_at", "Submitted at:", "I6"),
@@ -114,6 +120,7 @@ ACTIVITY_COLUMNS = (
     Column("location", "Location", 18, ("venue", "place", "where")),
     Column("instructor", "Instructor or speaker", 20, ("instructor", "speaker", "presenter", "instructor's name",
                                                         "speaker's name")),
+    Column("status", "Status", 11, ("draft or confirmed", "entry status"), "list"),
     Column("bodies", "For", 12, ("for bodies", "counts for", "bodies", "institutions", "for institution")),
 )
 

@@ -14,6 +14,7 @@ from ..intake import _STATUS_NAMES
 from ..model import Member, Period, Record, Status
 from ..profile import Profile, load_profile
 from ..readiness import assess, target_for
+from ..readiness.engine import drafts_note
 from ..values import Cell, count, is_blank, normalise, to_date, to_number
 from .ranges import record_from_ranges
 
@@ -138,6 +139,9 @@ def criteria(record: Cell, activities: Cell, plan: Cell = None, profile: Cell = 
         return [["Fix first", "INVALID", _problems_text(problems), ""]]
     result = assess(rec, prof)
     rows = [[c.title, c.status.upper(), c.reason, c.hint or ""] for c in result.criteria]
+    if result.drafts:                  # shown with what they would add, counted nowhere
+        rows.append(["Drafts (not counted)", "NOTE", drafts_note(result.drafts, result.draft_hours, result.unit),
+                     "set Status to Confirmed (or clear it) once the activity is what you did"])
     return [["Criterion", "Status", "Reason", "Hint"]] + rows
 
 

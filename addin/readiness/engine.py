@@ -17,7 +17,7 @@ from . import criteria
 from ..statuses import FAIL, PASS, STATUS_SCORE, Verdict
 from .result import CriterionResult, Readiness
 from ..frameworks import load_framework
-from .totals import Totals, compute_totals, covered_categories
+from .totals import Totals, compute_totals, covered_categories, in_period
 
 
 def target_for(record: Record, profile: Profile) -> float | None:
@@ -42,10 +42,29 @@ def leave_year_days(period_days: int) -> int:
 
 
 def for_body(record: Record, profile: Profile) -> Record:
-    """The record as one body sees it: without the activities marked for other bodies only."""
-    if not any(a.bodies for a in record.activities):
+    """The record as one body sees it: without the activities (and drafts) marked for other bodies only."""
+    if not any(a.bodies for a in record.every_activity):
         return record
-    return replace(record, activities=tuple(a for a in record.activities if not a.bodies or profile.id in a.bodies))
+    return replace(record, activities=tuple(a for a in record.activities if not a.bodies or profile.id in a.bodies),
+                   drafts=tuple(a for a in record.drafts if not a.bodies or profile.id in a.bodies))
+
+
+def drafts_adding(record: Record, profile: Profile) -> tuple[tuple[int, ...], float]:
+    """The rows of the period's drafts, and the hours they hold in it as the body credits them (what they
+    would add, confirmed, before any category cap): the Summary's "would add" line."""
+    drafts = tuple(a for a in record.drafts if in_period(a, record.period))
+    if not drafts:
+        return (), 0.0
+    return tuple(a.row for a in drafts), compute_totals(replace(record, activities=drafts, drafts=()), profile).hours
+
+
+def drafts_note(rows: tuple[int, ...], hours: float, unit: str) -> str:
+    """What the period's drafts are and would add: 'a draft (row 14) ...', '2 drafts (rows 14, 15) ...'."""
+    where = f"row {rows[0]}" if len(rows) == 1 else f"rows {', '.join(map(str, rows))}"
+    what = "a draft" if len(rows) == 1 else f"{len(rows)} drafts"
+    return (f"{what} ({where}) {'counts' if len(rows) == 1 else 'count'} nowhere until confirmed (Status: "
+            f"Confirmed or blank); confirmed, {'it' if len(rows) == 1 else 'they'} would add "
+            f"{criteria.fmt_hours(hours)} {unit}")
 
 
 def review_period(record: Record, body: Profile, period_text: str | None = None,
@@ -139,6 +158,9 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
         said = profile.exempt_notes.get(record.member.status)
         notes.append(f"{record.member.status.label}: exempt from {profile.short_name}'s requirement for this period"
                      + (f" ({said})" if said else "") + "; the criteria below are for information")
+    drafts, draft_hours = drafts_adding(record, profile)
+    if drafts:
+        notes.append(drafts_note(drafts, draft_hours, unit))
     ctx = criteria.Context(record=record, profile=profile, totals=totals, target=target, counted=counted,
                            as_of=as_of)
     results = []
@@ -157,7 +179,8 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
     shown_target = None if verdict == Verdict.EXEMPT else target      # an exempt member is asked for no hours
     return Readiness(profile_id=profile.id, period=record.period, verdict=verdict, score=score, target=shown_target,
                      counted_hours=counted, unit=unit, criteria=tuple(results), totals=totals,
-                     coverage=coverage(record, profile, totals), notes=tuple(notes))
+                     coverage=coverage(record, profile, totals), notes=tuple(notes), drafts=drafts,
+                     draft_hours=draft_hours)
 
 
 def coverage(record: Record, profile: Profile, totals: Totals) -> dict[str, Any]:

@@ -62,6 +62,8 @@ class Readiness:
     totals: Totals
     coverage: dict[str, Any] = field(default_factory=dict)   # categories / competences: covered and missing
     notes: tuple[str, ...] = field(default=())
+    drafts: tuple[int, ...] = ()     # rows of the period's drafts: shown, counted nowhere until confirmed
+    draft_hours: float = 0.0         # what they would add to the counted hours, confirmed
 
     @property
     def ready(self) -> bool:
@@ -76,4 +78,5 @@ class Readiness:
             "counted_hours": _round(self.counted_hours), "unit": self.unit,
             "criteria": [c.to_dict() for c in self.criteria],
             "totals": self.totals.to_dict(), "coverage": self.coverage, "notes": list(self.notes),
+            "drafts": {"rows": list(self.drafts), "would_add": _round(self.draft_hours)},
         }

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from openpyxl.utils import get_column_letter
 
-from ..form.layout import HEADER, RECORD_SHEET, TABLE_HEADER_ROW, TABLE_ROWS, Column
+from ..form.layout import DRAFT, HEADER, RECORD_SHEET, TABLE_HEADER_ROW, TABLE_ROWS, Column
 from ..profile import Profile, Term
 
 
@@ -24,13 +24,22 @@ def cell_ref(field: str) -> str:
 
 class TableRefs:
     """Ranges of the Record table, and the sums over it; with ``body`` (a log kept for several bodies),
-    every sum leaves out the activities whose For column names other bodies only."""
+    every sum leaves out the activities whose For column names other bodies only. Every sum counts the
+    confirmed activities only (Status blank or Confirmed), as the engine does; with ``drafts``, the
+    drafts only (what they would add, confirmed)."""
 
-    def __init__(self, columns: Sequence[Column], body: Profile | None = None) -> None:
+    def __init__(self, columns: Sequence[Column], body: Profile | None = None, drafts: bool = False) -> None:
         self.letters = {c.field: get_column_letter(i) for i, c in enumerate(columns, 1)}
         self.first = TABLE_HEADER_ROW + 1
         self.last = TABLE_HEADER_ROW + TABLE_ROWS
         self.body = body if "bodies" in self.letters else None
+        self.drafts = drafts
+
+    def confirmed(self) -> str | None:
+        """Per row: whether the activity counts (its Status is not Draft; with ``drafts``, whether it is)."""
+        if "status" not in self.letters:
+            return None
+        return f'{self.rng("status")}{"=" if self.drafts else "<>"}"{DRAFT}"'
 
     def for_body(self) -> str:
         """Per row: 1 when the activity counts for the body (its For cell is blank or names it), else 0."""
@@ -43,7 +52,7 @@ class TableRefs:
         return f"((({b}=\"\")+{found})>0)"
 
     def _filter(self, condition: str | None) -> str:
-        parts = [c for c in (condition, self.for_body() if self.body else None) if c]
+        parts = [c for c in (condition, self.for_body() if self.body else None, self.confirmed()) if c]
         return "".join(f"*({c})" for c in parts)
 
     def rng(self, field: str) -> str:

@@ -25,7 +25,7 @@ def annotate(wb: Workbook, record: Record, columns: Sequence[Column], annotation
     """Write ``annotations`` into ``wb``, a record workbook whose activities are in ``record``'s order from
     the first table row, with the activity ``columns`` (the template's, in order)."""
     col_of = {c.field: i for i, c in enumerate(columns, 1)}
-    row_of = {a.row: TABLE_HEADER_ROW + 1 + i for i, a in enumerate(record.activities)}
+    row_of = {a.row: TABLE_HEADER_ROW + 1 + i for i, a in enumerate(record.every_activity)}
     ref_row = {o.ref: PLAN_HEADER_ROW + 1 + i for i, o in enumerate(record.objectives)}
     by_place: dict[tuple[str, int | str | None], list[Annotation]] = defaultdict(list)
     for a in annotations:

@@ -22,12 +22,13 @@ from .writer import DATE_FORMAT
 
 # Summary sheet cells the tests and the add-in read.
 SUMMARY_CELLS = {"target": "B7", "hours": "B8", "carried": "B9", "counted": "B10", "remaining": "B11",
-                 "categories_covered": "B12", "activities": "B13"}
+                 "categories_covered": "B12", "activities": "B13", "drafts": "B14", "draft_hours": "B15"}
 SUMMARY_CATEGORY_ROW = 17
 
 
 def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], also: tuple[Profile, ...] = ()) -> None:
     t = TableRefs(columns, profile)
+    drafts = TableRefs(columns, profile, drafts=True)
     unit = profile.unit
     ws["A1"] = "CPD summary"
     ws["A1"].font = Font(bold=True, size=16)
@@ -57,13 +58,15 @@ def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], al
                                f"${'B' if profile.hours else 'C'}${SUMMARY_CATEGORY_ROW + len(profile.categories) - 1},"
                                f"\">0\")"),
         "activities": ("Activities in the period", f"={t.activities_in_period()}"),
+        "drafts": ("Drafts in the period (not counted)", f"={drafts.activities_in_period()}"),
+        "draft_hours": (f"{profile.unit_title} the drafts would add", f"={drafts.counted_in_period(profile)}"),
     }
     for key, (label, formula) in rows.items():
         ref = SUMMARY_CELLS[key]
         ws[f"A{ref[1:]}"] = label
         ws[ref] = formula
         ws[ref].number_format = "0.##"
-    for r in range(3, 14):
+    for r in range(3, 16):
         ws[f"A{r}"].font = LABEL_FONT
     head = SUMMARY_CATEGORY_ROW - 1
     head_cell(ws.cell(row=head, column=1, value="Category"))

@@ -24,10 +24,10 @@ from ..export import activity_labels, activity_values
 from ..frameworks import load_framework
 from ..model import OBJECTIVE_STATUSES, STATUS_LABELS, Annotation, Record, Status
 from ..profile import Profile
-from ..form.layout import (GUIDANCE_SHEET, HEADER, HEADER_FIELDS, OPTIONAL_HEADER_FIELDS, SUBMISSION_AREA, LISTS_SHEET,
-                                   PLAN_COLUMNS, PLAN_HEADER_ROW,
-                                   PLAN_ROWS, PLAN_SHEET, RECORD_SHEET, SUMMARY_SHEET, TABLE_HEADER_ROW,
-                                   TABLE_ROWS, Column, columns_for, hours_header)
+from ..form.layout import (ACTIVITY_STATUSES, GUIDANCE_SHEET, HEADER, HEADER_FIELDS, LISTS_SHEET,
+                           OPTIONAL_HEADER_FIELDS, PLAN_COLUMNS, PLAN_HEADER_ROW, PLAN_ROWS, PLAN_SHEET, RECORD_SHEET,
+                           SUBMISSION_AREA, SUMMARY_SHEET, TABLE_HEADER_ROW, TABLE_ROWS, Column, columns_for,
+                           hours_header)
 from ..readiness.criteria import REFLECTION_HINT
 from .writer import DATE_FORMAT, LINE_HEIGHT, text_lines, write_header, write_rows
 
@@ -87,7 +87,7 @@ def record_workbook(record: Record, profile: Profile, annotations: Iterable[Anno
                    "target_date": o.target_date, "status": o.status, "evaluation": o.evaluation}
                   for o in record.objectives]
     wb = build_workbook(profile, {k: v for k, v in header.items() if v is not None}, objectives,
-                        [activity_values(a, profile, labels) for a in record.activities])
+                        [activity_values(a, profile, labels) for a in record.every_activity])
     annotations = list(annotations)
     if annotations:
         from .mentor_notes import annotate
@@ -141,10 +141,12 @@ def _lists_sheet(wb: Workbook, profile: Profile) -> dict[str, str]:
     return refs
 
 
-def _validation(ws: Worksheet, formula: str, cells: str, prompt: str) -> None:
+def _validation(ws: Worksheet, formula: str, cells: str, prompt: str, shown: tuple[str, str] | None = None) -> None:
+    """A drop-down of ``formula``'s values on ``cells``; ``shown``: a title and text shown when one is selected."""
     dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
                         errorTitle="Not in the list", error=f"Choose a value from the list: {prompt}",
-                        showInputMessage=False)
+                        showInputMessage=shown is not None, promptTitle=shown[0] if shown else None,
+                        prompt=shown[1] if shown else None)
     dv.add(cells)
     ws.add_data_validation(dv)
 
@@ -231,6 +233,10 @@ def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], li
                         "a Ref from the Plan sheet")
         elif col.field == "reflection":          # the reflection prompts, shown when a cell is selected
             _prompt(ws, span, "Reflect", REFLECTION_HINT)
+        elif col.field == "status":
+            _validation(ws, f'"{",".join(ACTIVITY_STATUSES)}"', span, " or ".join(ACTIVITY_STATUSES),
+                        ("Draft or confirmed", "Blank or Confirmed: the activity counts. Draft: captured or added and "
+                                               "not yet checked by you; it counts nowhere until you confirm it."))
         elif col.field == "bodies":
             _prompt(ws, span, "Counts for", "Blank: this activity counts for every body this log is kept for. "
                                             "Otherwise name the bodies it counts for, e.g. IET, EI.")

@@ -38,6 +38,8 @@ SCHEMAS = {
         "member": {"type": "object"}, "objectives": {"type": "array", "items": {"type": "object"}},
         "activities": {"type": "array", "items": {"type": "object"},
                        "description": "Each with its sheet row (row), which annotations name"},
+        "drafts": {"type": "array", "items": {"type": "object"},
+                   "description": "Activities marked Draft (not yet confirmed): shown, counted for nothing"},
         "annotations": {"type": "array", "items": {"$ref": "#/components/schemas/Annotation"}},
         "sheet_error": {"type": ["string", "null"],
                         "description": "To the owner: why annotations could not be written into the linked sheet"}}}]},

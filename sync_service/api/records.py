@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from addin import CpdError, read_workbook, rows_as_dicts
+from addin import CpdError, read_workbook, rows_as_dicts, NO_ROWS
 
 from .. import db
 from ..checking import check_now
@@ -40,6 +40,7 @@ def detail(acc: Access) -> dict:
     out.update(role=acc.role, owner=owner.shown_name if not acc.owner else None,
                member=snap.data.get("member") if snap.version else None,
                objectives=rows_as_dicts(snap.data["objectives"]), activities=rows_as_dicts(snap.data["activities"]),
+               drafts=rows_as_dicts(snap.data.get("drafts") or NO_ROWS),
                readiness=snap.readiness,
                annotations=[notes_store.annotation_dict(a) for a in notes_store.of(session, rec)],
                sheet_error=rec.sheet_error if acc.owner else None)

@@ -7,7 +7,7 @@ from flask import g, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from addin import CpdError, list_profiles, plan_for, record_from_data, rows_as_dicts
+from addin import CpdError, list_profiles, plan_for, record_from_data, rows_as_dicts, NO_ROWS
 
 from .. import db
 from ..context import now
@@ -65,7 +65,8 @@ def record_page(acc: Access, status: int = 200, **shown):
     shown = {"error": None, "invitation": None, "confirm_submit": False, **shown}
     return render_template("record.html", acc=acc, rec=rec, version=snap.version, r=snap.readiness,
                            member_data=snap.data.get("member") or {}, objectives=rows_as_dicts(snap.data["objectives"]),
-                           activities=rows_as_dicts(snap.data["activities"]), by_row=by_row, by_ref=by_ref,
+                           activities=rows_as_dicts(snap.data["activities"]),
+                           drafts=rows_as_dicts(snap.data.get("drafts") or NO_ROWS), by_row=by_row, by_ref=by_ref,
                            general=general, grants=grants, state=mentoring.grant_state, owner=owner, plan=plan,
                            **shown), status
 
