@@ -1,7 +1,8 @@
 """What each optional part of the product needs installed, and the error that says which extra to add.
 
 ``pip install cpd-tracker`` is the member's: check, new, import, export, and the report as HTML. The
-rest comes with an extra: ``[report]`` (the PDF and the charts), ``[sheets]`` (Google Sheets),
+rest comes with an extra: ``[report]`` (the PDF and the charts), ``[sheets]`` (Google Sheets), ``[evidence]``
+(reading PDF certificates and baked badges for ``cpd capture``),
 ``[excel]`` (the Excel desktop add-in), ``[service]`` (the sync service), ``[all]``. A command that needs
 one that is missing fails with ``missing_extra`` (exit status 2), naming the extra to install.
 """
@@ -16,6 +17,7 @@ from .errors import CpdError
 EXTRAS = {                   # extra -> the top-level modules it brings
     "report": ("weasyprint", "matplotlib"),
     "sheets": ("gspread", "google", "requests"),
+    "evidence": ("pdfplumber", "pdfminer", "pypdfium2", "PIL", "pypdf"),
     "excel": ("xlwings",),
     "service": ("flask", "werkzeug", "sqlalchemy", "alembic", "psycopg", "gunicorn", "uvicorn", "uvicorn_worker",
                 "a2wsgi", "httptools", "uvloop", "waitress", "flask_limiter", "limits"),

@@ -6,6 +6,7 @@ The member's install is made for real, in a fresh virtual environment, from this
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -16,7 +17,9 @@ import pytest
 from test_layering import ROOT, SERVICE_LIBRARIES
 
 EXAMPLE = ROOT / "workbook_templates" / "example-iet.xlsx"
-HEAVY = sorted(SERVICE_LIBRARIES - {"sync_service", "google_sheets"} | {"weasyprint", "matplotlib", "xlwings"})
+HEAVY = sorted(SERVICE_LIBRARIES - {"sync_service", "google_sheets"} | {"weasyprint", "matplotlib", "xlwings",
+                                                                       "pdfplumber"})
+CALENDAR = ROOT / "tests" / "fixtures" / "capture" / "calendar.ics"
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +65,17 @@ def test_the_members_install_checks_makes_imports_exports_and_reports(member_ins
     assert "[report] extra" in report.stderr
 
 
+def test_the_members_install_captures_a_calendar_and_names_the_extra_for_certificates(member_install):
+    cpd, _, home = member_install
+    assert run(cpd, "new", "captured.xlsx", "-p", "us-nc", cwd=home).returncode == 0
+    (home / "certificate.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    done = run(cpd, "capture", CALENDAR, "certificate.pdf", "captured.xlsx", cwd=home)
+    assert done.returncode == 1 and "Captured 6 drafts" in done.stdout, done.stdout + done.stderr
+    assert ("Not read [missing_extra]: certificate.pdf: Reading a PDF certificate needs the [evidence] extra: "
+            "pip install 'cpd-tracker[evidence]'") in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("command,extra", [
     (["serve"], "service"), (["serve", "--demo"], "service"), (["worker", "--once"], "service"),
     (["admin", "migrate"], "service"), (["sheets", "check", "x"], "sheets"), (["excel", "install"], "excel"),
@@ -78,7 +92,8 @@ def test_a_command_whose_extra_is_missing_names_it(member_install, command, extr
 def test_the_help_lists_every_command_and_what_is_not_installed(member_install):
     cpd, _, home = member_install
     shown = run(cpd, "--help", cwd=home).stdout
-    assert "serve     (needs the [service] extra)" in shown and "sheets    (needs the [sheets] extra)" in shown
+    assert re.search(r"\n  serve +\(needs the \[service\] extra\)", shown), shown
+    assert re.search(r"\n  sheets +\(needs the \[sheets\] extra\)", shown), shown
     assert "check" in shown and "report" in shown
 
 

@@ -32,7 +32,7 @@ LAYERS = {                       # top-level module or package under addin -> it
                      "values"), 1),
     "grid": 2,
     "workbook": 3, "importing": 3,
-    **dict.fromkeys(("cli", "deadlines", "device_login", "excel", "extras", "functions", "record_report", "submit", "templates", "xlwings_udfs",
+    **dict.fromkeys(("capture", "cli", "deadlines", "evidence", "device_login", "excel", "extras", "functions", "record_report", "submit", "templates", "xlwings_udfs",
                      "__init__"), 4),
 }
 SAME_LAYER_ORDER = ("workbook", "importing")   # within layer 3: importing uses workbook, never the other way

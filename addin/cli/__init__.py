@@ -71,7 +71,7 @@ def cli() -> None:
 
 
 def _load_commands() -> None:
-    from . import excel, plan, profiles, record, service, workbook  # noqa: F401  (each adds its commands to ``cli``)
+    from . import audit, capture, excel, plan, profiles, record, service, workbook  # noqa: F401  (each adds its commands to ``cli``)
 
 
 _load_commands()

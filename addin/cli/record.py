@@ -70,11 +70,14 @@ def check(file: Path, profiles_: tuple[str, ...], period_text: str | None, as_js
     """
     given = [profile_or_fail(p) for p in profiles_]
     checks = check_bodies(file, given, period_text, as_of or date.today(), month_first, as_json)
+    kept = kept_evidence(file, checks[0][2])
     if as_json:
         reports = []
         for body, _, record, result, notes in checks:
             report = report_dict(result, record, body)
             report["notes"] = [*notes, *report.get("notes", [])]        # what reading assumed, then the engine's
+            if kept is not None:
+                report["evidence_problems"] = kept
             reports.append(report)
         click.echo(json.dumps(reports[0] if len(reports) == 1 else {"bodies": reports}, indent=2))
     else:
@@ -84,7 +87,21 @@ def check(file: Path, profiles_: tuple[str, ...], period_text: str | None, as_js
             for note in notes:
                 click.echo(f"Note: {note}.", err=True)
             print_report(result, record, body, as_json)
+        for problem in kept or ():
+            click.echo(click.style(f"Evidence: {problem['message']}", fg="yellow"))
     sys.exit(max(exit_status(result) for *_, result, _ in checks))
+
+
+def kept_evidence(file: Path, record: Record) -> list[dict[str, Any]] | None:
+    """Each evidence file the Evidence cells name (``cpd evidence add``) that is missing or has changed; None
+    when they name none."""
+    named: list[tuple[int, str | None]] = [(a.row, a.evidence) for a in record.every_activity
+                                           if a.evidence and "sha256:" in a.evidence]
+    if not named:
+        return None
+    from ..evidence import check_entries
+    return [{"row": p.row, "path": p.entry.path, "code": p.code, "message": p.message}
+            for p in check_entries(file, named)]
 
 
 @cli.command()

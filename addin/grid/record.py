@@ -40,6 +40,7 @@ class GridRead:
     submission: CellMap = field(default_factory=lambda: CellMap(RECORD_SHEET))   # where Check and Submit write
     notes: list[str] = field(default_factory=list)                               # what was assumed, to tell
     bodies: tuple[Profile, ...] = ()         # every body the workbook names (a log kept for several); () for one
+    header_row: int | None = None            # the sheet row of the activity table's header
 
     def require(self) -> Record:
         """The record, or InvalidRecord listing every problem."""
@@ -132,7 +133,7 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
     problems.sort(key=lambda p: (p.sheet != sheet, p.row or 0, p.cell or ""))
     return GridRead(record=record, profile=prof, problems=problems, sheet=sheet, cells=table.cells,
                     submission=submission_cells(table.above, sheet), notes=notes,
-                    bodies=tuple(named) if len(named) > 1 else ())
+                    bodies=tuple(named) if len(named) > 1 else (), header_row=table.header_row)
 
 
 def _latest(values: Iterable[Cell], month_first: bool) -> date | None:
