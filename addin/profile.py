@@ -64,6 +64,7 @@ CRITERION_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
     "practice_areas": {"topic": (str, ""), "min_hours": (float, 0.0)},
     "academic_hours": {"category": (str, ""), "min_hours": (float, 0.0)},
     "statement": {"choices": (list, [])},
+    "evidence": {"formal_only": (bool, False)},
 }
 CLAIMED_ONCE = ("title", "provider_year")    # a title taught before; a provider claimed twice in a year
 NEEDS_HOURS = {"total_hours", "category_hours", "formal_hours", "topic_hours"}
@@ -150,6 +151,21 @@ class HoursRule:
     pro_rating: str = "none"
 
 
+PACK_LAYOUTS = ("report", "log", "plan_record_summary")
+
+
+@dataclass(frozen=True)
+class AuditPackRule:
+    """What the body's reviewer is sent (``cpd audit-pack``): the record report (``report``), the board's log
+    of activities (``log``: type, title, sponsor, location, dates, instructor, PDH), or the plan, the record
+    and the job summary as one document (``plan_record_summary``, ICE); at most ``max_bytes`` where its
+    upload is limited."""
+
+    layout: str = "report"
+    max_bytes: int | None = None
+    source: str = ""
+
+
 @dataclass(frozen=True)
 class Profile:
     id: str
@@ -170,6 +186,7 @@ class Profile:
     extra_columns: tuple[str, ...] = ()
     extra_header: tuple[str, ...] = ()      # the header cells its template adds (TEMPLATE_HEADER_EXTRA)
     guidance_notes: tuple[str, ...] = ()    # what the body says that no criterion checks, for its Guidance sheet
+    audit_pack: AuditPackRule = AuditPackRule()
     default: bool = False
     path: str | None = None
 
@@ -415,7 +432,7 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
     c = _Checker(Path(source_path).name if source_path else "profile")
     top = c.table(raw, "", {"id", "name", "short_name", "source", "default", "competence_framework",
                             "exempt_statuses", "exempt_notes", "guidance_notes", "grades", "period", "hours",
-                            "categories", "skill_types", "topics", "criteria", "template"})
+                            "categories", "skill_types", "topics", "criteria", "template", "audit_pack"})
     pid = c.get(top, "id", str, "", required=True) or "unknown"
     name = c.get(top, "name", str, "", required=True) or pid
     period = _parse_period(c, top.get("period", {}))
@@ -474,6 +491,7 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
         if cid not in {t.id for t in categories}:
             c.bad("hours.carry_over_from", f"unknown category {cid!r}")
     criteria = _parse_criteria(c, top.get("criteria", []), hours, topics, categories, extra_header)
+    pack = _parse_audit_pack(c, top.get("audit_pack", {}))
     if c.problems:
         raise ProfileError("profile_invalid", f"profile {pid!r} is not valid: {count(len(c.problems), 'problem')}: "
                            + "; ".join(p.message for p in c.problems), c.problems)
@@ -484,10 +502,24 @@ def parse_profile(raw: dict[str, Any], source_path: str | None = None) -> Profil
         competence_framework=framework, exempt_statuses=frozenset(exempt), exempt_notes=notes,
         grades=tuple(c.get(top, "grades", list, "", [])), omit_columns=omit, extra_columns=extra,
         extra_header=extra_header, guidance_notes=tuple(c.get(top, "guidance_notes", list, "", [])),
-        default=c.get(top, "default", bool, "", False), path=source_path,
+        audit_pack=pack, default=c.get(top, "default", bool, "", False), path=source_path,
         vocab={kind: _vocabulary(terms) for kind, terms in
                (("categories", categories), ("skill_types", skill_types), ("topics", topics))},
     )
+
+
+def _parse_audit_pack(c: _Checker, raw: Any) -> AuditPackRule:
+    t = c.table(raw, "audit_pack", {"layout", "max_bytes", "source"})
+    if not t:
+        return AuditPackRule()
+    layout = c.get(t, "layout", str, "audit_pack.", "report")
+    if layout not in PACK_LAYOUTS:
+        c.bad("audit_pack.layout", f"must be one of {', '.join(PACK_LAYOUTS)}, found {layout!r}")
+    limit = c.get(t, "max_bytes", int, "audit_pack.", None)
+    if limit is not None and limit < 50_000:
+        c.bad("audit_pack.max_bytes", f"must be at least 50000 bytes, found {limit}")
+    source = c.get(t, "source", str, "audit_pack.", required=True) or ""
+    return AuditPackRule(layout=layout, max_bytes=limit, source=source)
 
 
 def _parse_period(c: _Checker, raw: Any) -> PeriodRule:

@@ -37,6 +37,7 @@ def complete_record(profile):
         day = date(end.year, 1 + i % min(12, end.month), 10)
         acts.append({"start_date": day, "title": f"Activity {i}", "provider": "Provider", "hours": round(each, 2),
                      "category": c.label, "reflection": REFLECTION, "further_action": "Apply it next quarter",
+                     "evidence": "certificate kept in my CPD folder",
                      "objective": "O1",
                      "skill_type": skills[i % len(skills)].label if skills else None,
                      "competences": "E4" if profile.competence_framework != "none" else None,
@@ -73,8 +74,8 @@ def test_every_criterion_falls_short_on_an_empty_record_with_a_hint(pid, cid):
     spec = next(s for s in profile.criteria if s.id == cid)
     if c.kind == "period":
         assert c.status == "pass"          # the period is right; nothing else is
-    elif c.kind == "claimed_once":
-        assert c.status == "pass"          # a guard against claiming twice: nothing claimed, nothing wrong
+    elif c.kind in ("claimed_once", "evidence"):
+        assert c.status == "pass"          # a guard on what is claimed: nothing claimed, nothing wrong
     elif c.kind == "academic_hours":
         assert c.status == "pass" and "academics only" in c.reason      # asked of academics, who say so
     elif spec.params.get("from_year", 0) > end.year:

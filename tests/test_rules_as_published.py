@@ -68,7 +68,7 @@ def test_a_workbook_made_for_icttech_is_one_cpd_check_reads(cpd, tmp_path):
 def rics_record(year: int, topics: list[str], status: str = "Active", declared: str | None = "12-01", as_of=None):
     profile = load_profile("rics")
     acts = [{"start_date": f"{year}-03-01", "title": "Course", "hours": 20, "category": "Formal: course or conference",
-             "topics": ", ".join(topics), "reflection": "a b c d e f"}]
+             "topics": ", ".join(topics), "reflection": "a b c d e f", "evidence": "certificate of attendance"}]
     header = {"period_start": f"{year}-01-01", "period_end": f"{year}-12-31", "status": status}
     if declared:
         header["declared_on"] = declared if "-" in declared[3:] else f"{year}-{declared}"

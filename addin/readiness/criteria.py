@@ -338,6 +338,22 @@ def record(ctx: Context, spec: CriterionSpec) -> Outcome:
     return Outcome(WARN, reason + f"; {len(rows)} incomplete", hint, tuple(rows))
 
 
+def evidence(ctx: Context, spec: CriterionSpec) -> Outcome:
+    """Evidence of each activity the body asks it for (every one that claims hours; with ``formal_only``, its
+    formal CPD): the Evidence cell names a kept file, a link, or where the proof is."""
+    formal = {t.id for t in ctx.profile.categories if t.formal}
+    acts = [a for a in ctx.totals.activities if a.hours and (not spec.params["formal_only"] or a.category in formal)]
+    what = "formal activities" if spec.params["formal_only"] else f"activities claiming {ctx.unit}"
+    if not acts:
+        return Outcome(PASS, f"no {what} in the period")
+    missing = [a.row for a in acts if not a.evidence]
+    reason = f"{len(acts) - len(missing)} of {len(acts)} {what} name their evidence"
+    if not missing:
+        return Outcome(PASS, reason)
+    return Outcome(spec.severity, reason, f"{fmt_rows(missing)}: keep the certificate or proof of attendance "
+                   f"(cpd evidence add LOG ROW FILE) or say in the Evidence column where it is", tuple(missing))
+
+
 def evaluation(ctx: Context, spec: CriterionSpec) -> Outcome:
     objectives = ctx.record.objectives
     if not objectives:
@@ -503,4 +519,4 @@ def academic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
 KINDS = {f.__name__: f for f in (
     period, plan, total_hours, category_range, category_hours, skill_mix, competence_links, reflection,
     further_action, formal_hours, topic_hours, topic_recency, record, evaluation, plan_review, support_others,
-    claimed_once, declaration, job_summary, practice_areas, academic_hours, statement)}
+    claimed_once, declaration, job_summary, practice_areas, academic_hours, statement, evidence)}

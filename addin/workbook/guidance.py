@@ -34,8 +34,15 @@ def guidance_lines(profile: Profile) -> list[tuple[str, str]]:
                  "reviewer asks for: category, skill type, competences, hours, the objective it serves."))
     add(("text", "4. The Summary sheet adds up your hours and categories with ordinary formulas. For the full "
                  "review (each criterion with what to fix) run 'cpd check' on the file, or use the add-in."))
+    add(("text", "A row whose Status is Draft (captured by 'cpd capture' from your calendar or a certificate) "
+                 "counts nowhere until you have checked it and set its Status to Confirmed (or cleared it)."))
     for spec in profile.criteria:
-        if spec.kind == "declaration":
+        if spec.kind == "evidence":
+            which = "formal CPD" if spec.params["formal_only"] else f"every activity that claims {profile.unit}"
+            add(("text", f"Keep evidence of {which} (a certificate, proof of attendance or assessment): "
+                         f"{profile.short_name} may ask for it. 'cpd evidence add' keeps the file beside the workbook "
+                         "and names it in the Evidence column; or say there where the proof is."))
+        elif spec.kind == "declaration":
             add(("text", f"5. {profile.short_name} asks for its {spec.params['what']} each period: make it before the "
                          "period ends and enter the day you made it in 'Declaration made on' (above the activities)."))
         elif spec.kind == "job_summary":

@@ -1,0 +1,275 @@
+"""The audit pack: one PDF per body for its reviewer, with every evidence file the log keeps.
+
+First what the body reads (its ``[audit_pack] layout``): the record report; or the board's log of
+activities (US boards: type, title, sponsor, location, dates, instructor, PDH); or the job summary,
+then the plan and the record (ICE, which refuses a pack without a summary of at most 200 words).
+Then an index of the evidence (each file with the activity it belongs to and its SHA-256, and the
+activities that lack the evidence the body asks for), then each file in row order: a PDF's pages as
+they are, an image on a page of its own. Where the body limits an upload's size (the IET: 0.5 MB),
+images are made smaller step by step, then the report's charts and detail, then files are left out,
+and the index says which. Every file is treated as hostile: a PDF that cannot be read, an image that
+cannot be decoded or a HEIC photo is listed, not placed, and is in the ``--zip`` pack as it is.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import CpdError
+from ..evidence import EvidenceEntry, entries, sniff
+from ..model import Record
+from ..profile import Profile
+from ..readiness import Readiness
+from ..readiness.criteria import fmt_hours
+from ..readiness.totals import hours_in, in_period
+from ..values import count
+from .data import ReportData, _dates
+from .render import STEPS, ReportTooLarge, _env, report_pdf
+
+MAX_PAGES_A_FILE = 60                     # a certificate is a page or two; a longer PDF is placed this far
+IMAGE_STEPS = ((1600, 85), (1000, 70), (700, 55), (500, 45))      # longest side in pixels, JPEG quality
+
+
+@dataclass
+class PackFile:
+    """An evidence file the Evidence cells name, and what became of it."""
+
+    row: int
+    title: str
+    entry: EvidenceEntry
+    state: str                     # kept, missing, changed, outside
+    data: bytes | None = None
+    kind: str | None = None
+    placed: str = ""               # why it is not in the PDF, when it is not
+
+    @property
+    def name(self) -> str:
+        return self.entry.path.rsplit("/", 1)[-1]
+
+
+def evidence_files(workbook: Path, record: Record) -> list[PackFile]:
+    """Every file the period's activities name as evidence, in row order, read and checked against its hash."""
+    import hashlib
+    base = workbook.resolve().parent
+    found = []
+    for a in sorted(record.activities, key=lambda a: a.row):
+        if not in_period(a, record.period):
+            continue
+        for entry in entries(a.evidence):
+            path = (base / entry.path).resolve()
+            pf = PackFile(a.row, a.title or "(no title)", entry, "kept")
+            if Path(entry.path).is_absolute() or not path.is_relative_to(base):
+                pf.state = "outside"
+            elif not path.is_file():
+                pf.state = "missing"
+            else:
+                data = path.read_bytes()
+                if hashlib.sha256(data).hexdigest() != entry.digest:
+                    pf.state = "changed"
+                else:
+                    pf.data, pf.kind = data, sniff(data)
+            found.append(pf)
+    return found
+
+
+_WHERE = {"missing": "MISSING: not found beside the workbook", "changed": "CHANGED since it was added (its SHA-256 "
+          "no longer matches): not placed", "outside": "outside the workbook's folder: not read"}
+
+
+def _html_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+    only_inline = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    pdf: bytes = HTML(string=html, url_fetcher=only_inline).write_pdf()
+    return pdf
+
+
+def _render(part: str, **values: Any) -> bytes:
+    return _html_pdf(_env().get_template("audit.html.j2").render(part=part, **values))
+
+
+def _image_page(pf: PackFile, side: int, quality: int) -> bytes | None:
+    """An image on a page of its own, at most ``side`` pixels on its longest side; None when it cannot be read."""
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(pf.data or b"")) as img:
+            img.draft("RGB", (side, side))
+            shown = img.convert("RGB")
+            shown.thumbnail((side, side))
+            buf = io.BytesIO()
+            shown.save(buf, "JPEG", quality=quality, optimize=True)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        pf.placed = f"an image that cannot be read ({type(exc).__name__}): not placed"
+        return None
+    src = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+    return _render("image", row=pf.row, title=pf.title, name=pf.name, digest=pf.entry.digest, src=src)
+
+
+def _pdf_pages(pf: PackFile) -> bytes | None:
+    """A PDF file's pages as they are (at most MAX_PAGES_A_FILE), written apart first so that a file pypdf
+    cannot read whole is listed, not placed; None then."""
+    import logging
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PyPdfError
+    logging.getLogger("pypdf").setLevel(logging.ERROR)       # a damaged file is said in the index, not on stderr
+    try:
+        reader = PdfReader(io.BytesIO(pf.data or b""), strict=False)
+        if reader.is_encrypted:
+            pf.placed = "a password-protected PDF: not placed"
+            return None
+        writer = PdfWriter()
+        for page in list(reader.pages)[:MAX_PAGES_A_FILE]:
+            writer.add_page(page)
+        if not writer.pages:
+            pf.placed = "a PDF that cannot be read (no pages): not placed"
+            return None
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError) as exc:
+        pf.placed = f"a PDF that cannot be read ({type(exc).__name__}): not placed"
+        return None
+
+
+def _front(record: Record, profile: Profile, readiness: Readiness, data: ReportData, step: int) -> bytes:
+    """What the body reads first, at fitting ``step`` (the record report's steps)."""
+    gave_up, dpi, with_charts, audience = STEPS[min(step, len(STEPS) - 1)]
+    report = replace(data, audience=audience or data.audience, dropped=list(gave_up))
+    layout = profile.audit_pack.layout
+    who = record.member.name or "member"
+    if layout == "log":
+        log = [{"type": data_label(profile, a.category), "title": a.title or "", "sponsor": a.provider or "",
+                "location": a.location or "", "dates": _dates(a), "instructor": a.instructor or "",
+                "hours": fmt_hours(hours_in(a, record.period)) if a.hours is not None else ""}
+               for a in sorted(readiness.totals.activities, key=lambda a: (a.start_date, a.row))]
+        return _render("log", member=who, body=profile.name, period=str(record.period), log=log,
+                       unit=profile.unit, total=fmt_hours(readiness.counted_hours), hours_line=data.hours_line)
+    front = report_pdf(report, dpi=dpi, with_charts=with_charts)
+    if layout == "plan_record_summary":
+        summary = record.member.job_summary or ""
+        words = len(summary.split())
+        limit = next((int(c.params["max_words"]) for c in profile.criteria if c.kind == "job_summary"), 200)
+        return _merge([_render("summary", member=who, period=str(record.period), summary=summary, words=words,
+                               max_words=limit), front])
+    return front
+
+
+def data_label(profile: Profile, category: str | None) -> str:
+    return next((t.label for t in profile.categories if t.id == category), "")
+
+
+def require_job_summary(record: Record, profile: Profile) -> None:
+    """ICE's pack needs the job summary: CpdError when it is missing or longer than the body allows."""
+    if profile.audit_pack.layout != "plan_record_summary":
+        return
+    limit = next((int(c.params["max_words"]) for c in profile.criteria if c.kind == "job_summary"), 200)
+    summary = (record.member.job_summary or "").strip()
+    if not summary:
+        raise CpdError("job_summary_missing", f"{profile.short_name}'s pack is the plan, the record and a job summary "
+                       f"of at most {limit} words: write it in 'Job summary' above the activities")
+    words = len(summary.split())
+    if words > limit:
+        raise CpdError("job_summary_too_long", f"the job summary has {words} words; {profile.short_name} asks for at "
+                       f"most {limit}: shorten it")
+
+
+def _merge(parts: list[Any]) -> bytes:
+    """One PDF of ``parts``: PDF bytes, or lists of pypdf pages."""
+    from pypdf import PdfReader, PdfWriter
+    writer = PdfWriter()
+    for part in parts:
+        pages = PdfReader(io.BytesIO(part)).pages if isinstance(part, bytes) else part
+        for page in pages:
+            writer.add_page(page)
+    writer.compress_identical_objects()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def audit_pack(workbook: Path, record: Record, profile: Profile, readiness: Readiness, data: ReportData, *,
+               max_bytes: int | None = None) -> tuple[bytes, list[str], list[PackFile]]:
+    """The pack's PDF, what fitting it under ``max_bytes`` (else the body's own limit) left out, and the files."""
+    require_job_summary(record, profile)
+    limit = max_bytes if max_bytes is not None else profile.audit_pack.max_bytes
+    files = evidence_files(workbook, record)
+    lacking_rows = next((c.rows for c in readiness.criteria if c.kind == "evidence" and c.status != "pass"), ())
+    by_row = {a.row: a for a in record.activities}
+    lacking = [{"row": r, "title": by_row[r].title or "", "dates": _dates(by_row[r]),
+                "hours": fmt_hours(hours_in(by_row[r], record.period))} for r in lacking_rows if r in by_row]
+    for pf in files:
+        if pf.state != "kept":
+            pf.placed = _WHERE[pf.state]
+        elif pf.kind == "heic":
+            pf.placed = "a HEIC photo, which a PDF cannot show: in the --zip pack as it is"
+        elif pf.kind not in ("pdf", "png", "jpeg"):
+            pf.placed = "not a PDF or an image: in the --zip pack as it is"
+    pages: dict[int, bytes] = {}              # each placeable PDF's pages, read once (the index says which are not)
+    for i, pf in enumerate(files):
+        if not pf.placed and pf.kind == "pdf":
+            found = _pdf_pages(pf)
+            if found is not None:
+                pages[i] = found
+        elif not pf.placed:
+            _image_page(pf, IMAGE_STEPS[-1][0], IMAGE_STEPS[-1][1])       # an image that cannot be read is listed
+    pdf, dropped = b"", list[str]()
+    left_out: list[PackFile] = []
+    placeable = [pf for pf in files if not pf.placed]
+    for step in range(len(IMAGE_STEPS) + len(placeable)):
+        side, quality = IMAGE_STEPS[min(step, len(IMAGE_STEPS) - 1)]
+        dropped = ([f"images at most {side} pixels"] if step else []) + [
+            f"{pf.name} (row {pf.row})" for pf in left_out]
+        parts: list[Any] = [_front(record, profile, readiness, data, step)]
+        index = [{"row": pf.row, "title": pf.title, "name": pf.name, "digest": pf.entry.digest,
+                  "where": ("left out to stay under the size" if pf in left_out else pf.placed or "follows"),
+                  "problem": bool(pf.placed or pf in left_out)} for pf in files]
+        parts.append(_render("index", member=record.member.name or "member", body=profile.short_name,
+                             period=str(record.period), files=index, lacking=lacking, unit=profile.unit,
+                             dropped=dropped, limit=f"{limit / 1e6:g} MB" if limit else ""))
+        for i, pf in enumerate(files):
+            if pf.placed or pf in left_out:
+                continue
+            part = pages[i] if pf.kind == "pdf" else _image_page(pf, side, quality)
+            if part is not None:
+                parts.append(part)
+        pdf = _merge(parts)
+        if limit is None or len(pdf) <= limit:
+            for pf in left_out:
+                pf.placed = "left out to stay under the size"
+            return pdf, dropped, files
+        if step >= len(IMAGE_STEPS) - 1:
+            remaining = [pf for pf in placeable if pf not in left_out]
+            if not remaining:
+                break
+            left_out.append(max(remaining, key=lambda pf: len(pf.data or b"")))
+    raise ReportTooLarge("report_too_large", f"the pack is {len(pdf) / 1e6:.2f} MB even with every evidence file "
+                         f"and the report's detail left out, over the {(limit or 0) / 1e6:.2f} MB asked for")
+
+
+def audit_zip(pdf: bytes, files: list[PackFile]) -> bytes:
+    """The pack as a zip: the PDF, an index (CSV) and each evidence file as it is."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("pack.pdf", pdf)
+        rows = io.StringIO()
+        writer = csv.writer(rows)
+        writer.writerow(["row", "activity", "file", "sha256", "state"])
+        for pf in files:
+            writer.writerow([pf.row, pf.title, pf.name, pf.entry.digest, pf.state])
+            if pf.data is not None:
+                zf.writestr(f"evidence/row-{pf.row}-{pf.name}", pf.data)
+        zf.writestr("index.csv", rows.getvalue())
+    return out.getvalue()
+
+
+def pack_summary(files: list[PackFile], dropped: list[str]) -> str:
+    placed = [pf for pf in files if not pf.placed]
+    return (f"{count(len(placed), 'evidence file')} placed"
+            + (f", {count(len(files) - len(placed), 'file')} listed only" if len(placed) < len(files) else "")
+            + (f"; left out to fit: {'; '.join(dropped)}" if dropped else ""))
