@@ -12,7 +12,6 @@ cannot be decoded or a HEIC photo is listed, not placed, and is in the ``--zip``
 """
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import zipfile
@@ -81,36 +80,64 @@ _WHERE = {"missing": "MISSING: not found beside the workbook", "changed": "CHANG
           "no longer matches): not placed", "outside": "outside the workbook's folder: not read"}
 
 
-def _html_pdf(html: str) -> bytes:
+def _ours(parts: list[dict[str, Any]], images: list[bytes]) -> list[list[Any]]:
+    """Our pages (a log, a job summary, the index, each image with its caption), laid out as one document
+    (WeasyPrint's set-up is paid once), and split back into each part's pypdf pages. WeasyPrint fetches
+    nothing but ``images`` (JPEG bytes, named evidence:N in the page: no address, no file, and no megabytes
+    of base64 for its HTML parser to read)."""
+    from pypdf import PdfReader
     from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-    only_inline = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
-    pdf: bytes = HTML(string=html, url_fetcher=only_inline).write_pdf()
-    return pdf
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class Evidence(URLFetcher):            # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            n = url[9:] if url.startswith("evidence:") else ""
+            if n.isdigit() and int(n) < len(images):
+                return URLFetcherResponse(url, body=images[int(n)], headers={"Content-Type": "image/jpeg"})
+            raise ValueError(f"the pack fetches nothing: {url[:40]}")
+
+    html = _env().get_template("audit.html.j2").render(parts=parts)
+    document = HTML(string=html, url_fetcher=Evidence(allowed_protocols=set(), allow_redirects=False)).render()
+    starts: dict[int, int] = {}
+    for n, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            if anchor.startswith("part-"):
+                starts.setdefault(int(anchor[5:]), n)
+    pages = list(PdfReader(io.BytesIO(document.write_pdf())).pages)
+    if sorted(starts) != list(range(len(parts))):
+        raise CpdError("pack_layout", "the audit pack's pages could not be told apart")
+    bounds = [starts[k] for k in range(len(parts))] + [len(pages)]
+    return [pages[bounds[k]:bounds[k + 1]] for k in range(len(parts))]
 
 
-def _render(part: str, **values: Any) -> bytes:
-    return _html_pdf(_env().get_template("audit.html.j2").render(part=part, **values))
-
-
-def _image_page(pf: PackFile, side: int, quality: int) -> bytes | None:
-    """An image on a page of its own, at most ``side`` pixels on its longest side; None when it cannot be read."""
+def _readable_image(pf: PackFile) -> bool:
+    """Whether an image file can be decoded (Pillow's check, without drawing it); if not, why is noted."""
     from PIL import Image
     try:
         with Image.open(io.BytesIO(pf.data or b"")) as img:
-            img.draft("RGB", (side, side))
-            shown = img.convert("RGB")
-            shown.thumbnail((side, side))
-            buf = io.BytesIO()
-            shown.save(buf, "JPEG", quality=quality, optimize=True)
+            img.verify()
+        return True
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         pf.placed = f"an image that cannot be read ({type(exc).__name__}): not placed"
-        return None
-    src = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
-    return _render("image", row=pf.row, title=pf.title, name=pf.name, digest=pf.entry.digest, src=src)
+        return False
 
 
-def _pdf_pages(pf: PackFile) -> bytes | None:
+def _jpeg(pf: PackFile, side: int, quality: int) -> bytes:
+    """An image as JPEG, at most ``side`` pixels on its longest side (a JPEG photo that is already is placed as
+    it is, unconverted)."""
+    from PIL import Image
+    with Image.open(io.BytesIO(pf.data or b"")) as img:
+        if pf.kind == "jpeg" and max(img.size) <= side and img.mode in ("RGB", "L"):
+            return pf.data or b""
+        img.draft("RGB", (side, side))
+        shown = img.convert("RGB")
+    shown.thumbnail((side, side))
+    buf = io.BytesIO()
+    shown.save(buf, "JPEG", quality=quality, optimize=True)
+    return buf.getvalue()
+
+
+def _pdf_pages(pf: PackFile) -> list[Any] | None:
     """A PDF file's pages as they are (at most MAX_PAGES_A_FILE), written apart first so that a file pypdf
     cannot read whole is listed, not placed; None then."""
     import logging
@@ -131,16 +158,14 @@ def _pdf_pages(pf: PackFile) -> bytes | None:
             return None
         out = io.BytesIO()
         writer.write(out)
-        return out.getvalue()
+        return list(PdfReader(io.BytesIO(out.getvalue())).pages)
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError) as exc:
         pf.placed = f"a PDF that cannot be read ({type(exc).__name__}): not placed"
         return None
 
 
-def _front(record: Record, profile: Profile, readiness: Readiness, data: ReportData, step: int) -> bytes:
-    """What the body reads first, at fitting ``step`` (the record report's steps)."""
-    gave_up, dpi, with_charts, audience = STEPS[min(step, len(STEPS) - 1)]
-    report = replace(data, audience=audience or data.audience, dropped=list(gave_up))
+def _first_parts(record: Record, profile: Profile, readiness: Readiness, data: ReportData) -> list[dict[str, Any]]:
+    """Our pages that come before the index: a US board's log, or ICE's job summary."""
     layout = profile.audit_pack.layout
     who = record.member.name or "member"
     if layout == "log":
@@ -148,16 +173,17 @@ def _front(record: Record, profile: Profile, readiness: Readiness, data: ReportD
                 "location": a.location or "", "dates": _dates(a), "instructor": a.instructor or "",
                 "hours": fmt_hours(hours_in(a, record.period)) if a.hours is not None else ""}
                for a in sorted(readiness.totals.activities, key=lambda a: (a.start_date, a.row))]
-        return _render("log", member=who, body=profile.name, period=str(record.period), log=log,
-                       unit=profile.unit, total=fmt_hours(readiness.counted_hours), hours_line=data.hours_line)
-    front = report_pdf(report, dpi=dpi, with_charts=with_charts)
+        return [{"part": "log", "member": who, "body": profile.name, "period": str(record.period), "log": log,
+                 "unit": profile.unit, "total": fmt_hours(readiness.counted_hours), "hours_line": data.hours_line}]
     if layout == "plan_record_summary":
         summary = record.member.job_summary or ""
-        words = len(summary.split())
-        limit = next((int(c.params["max_words"]) for c in profile.criteria if c.kind == "job_summary"), 200)
-        return _merge([_render("summary", member=who, period=str(record.period), summary=summary, words=words,
-                               max_words=limit), front])
-    return front
+        return [{"part": "summary", "member": who, "period": str(record.period), "summary": summary,
+                 "words": len(summary.split()), "max_words": _max_words(profile)}]
+    return []
+
+
+def _max_words(profile: Profile) -> int:
+    return next((int(c.params["max_words"]) for c in profile.criteria if c.kind == "job_summary"), 200)
 
 
 def data_label(profile: Profile, category: str | None) -> str:
@@ -168,7 +194,7 @@ def require_job_summary(record: Record, profile: Profile) -> None:
     """ICE's pack needs the job summary: CpdError when it is missing or longer than the body allows."""
     if profile.audit_pack.layout != "plan_record_summary":
         return
-    limit = next((int(c.params["max_words"]) for c in profile.criteria if c.kind == "job_summary"), 200)
+    limit = _max_words(profile)
     summary = (record.member.job_summary or "").strip()
     if not summary:
         raise CpdError("job_summary_missing", f"{profile.short_name}'s pack is the plan, the record and a job summary "
@@ -179,15 +205,17 @@ def require_job_summary(record: Record, profile: Profile) -> None:
                        f"most {limit}: shorten it")
 
 
-def _merge(parts: list[Any]) -> bytes:
-    """One PDF of ``parts``: PDF bytes, or lists of pypdf pages."""
+def _merge(parts: list[Any], smallest: bool = False) -> bytes:
+    """One PDF of ``parts``: PDF bytes, or lists of pypdf pages; ``smallest``: objects that are the same (a
+    font each certificate embeds) kept once, where the size is limited."""
     from pypdf import PdfReader, PdfWriter
     writer = PdfWriter()
     for part in parts:
         pages = PdfReader(io.BytesIO(part)).pages if isinstance(part, bytes) else part
         for page in pages:
             writer.add_page(page)
-    writer.compress_identical_objects()
+    if smallest:
+        writer.compress_identical_objects()
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -203,42 +231,49 @@ def audit_pack(workbook: Path, record: Record, profile: Profile, readiness: Read
     by_row = {a.row: a for a in record.activities}
     lacking = [{"row": r, "title": by_row[r].title or "", "dates": _dates(by_row[r]),
                 "hours": fmt_hours(hours_in(by_row[r], record.period))} for r in lacking_rows if r in by_row]
-    for pf in files:
+    pages: dict[int, list[Any]] = {}          # each placeable PDF's pages, read once (the index says which are not)
+    for i, pf in enumerate(files):
         if pf.state != "kept":
             pf.placed = _WHERE[pf.state]
         elif pf.kind == "heic":
             pf.placed = "a HEIC photo, which a PDF cannot show: in the --zip pack as it is"
-        elif pf.kind not in ("pdf", "png", "jpeg"):
-            pf.placed = "not a PDF or an image: in the --zip pack as it is"
-    pages: dict[int, bytes] = {}              # each placeable PDF's pages, read once (the index says which are not)
-    for i, pf in enumerate(files):
-        if not pf.placed and pf.kind == "pdf":
+        elif pf.kind == "pdf":
             found = _pdf_pages(pf)
             if found is not None:
                 pages[i] = found
-        elif not pf.placed:
-            _image_page(pf, IMAGE_STEPS[-1][0], IMAGE_STEPS[-1][1])       # an image that cannot be read is listed
+        elif pf.kind in ("png", "jpeg"):
+            _readable_image(pf)
+        else:
+            pf.placed = "not a PDF or an image: in the --zip pack as it is"
+    first = _first_parts(record, profile, readiness, data)
+    with_report = profile.audit_pack.layout != "log"
     pdf, dropped = b"", list[str]()
     left_out: list[PackFile] = []
     placeable = [pf for pf in files if not pf.placed]
     for step in range(len(IMAGE_STEPS) + len(placeable)):
         side, quality = IMAGE_STEPS[min(step, len(IMAGE_STEPS) - 1)]
-        dropped = ([f"images at most {side} pixels"] if step else []) + [
+        gave_up, dpi, with_charts, audience = STEPS[min(step, len(STEPS) - 1)]
+        dropped = ([f"images at most {side} pixels"] if step else []) + list(gave_up if with_report else ()) + [
             f"{pf.name} (row {pf.row})" for pf in left_out]
-        parts: list[Any] = [_front(record, profile, readiness, data, step)]
-        index = [{"row": pf.row, "title": pf.title, "name": pf.name, "digest": pf.entry.digest,
-                  "where": ("left out to stay under the size" if pf in left_out else pf.placed or "follows"),
-                  "problem": bool(pf.placed or pf in left_out)} for pf in files]
-        parts.append(_render("index", member=record.member.name or "member", body=profile.short_name,
-                             period=str(record.period), files=index, lacking=lacking, unit=profile.unit,
-                             dropped=dropped, limit=f"{limit / 1e6:g} MB" if limit else ""))
-        for i, pf in enumerate(files):
-            if pf.placed or pf in left_out:
-                continue
-            part = pages[i] if pf.kind == "pdf" else _image_page(pf, side, quality)
-            if part is not None:
-                parts.append(part)
-        pdf = _merge(parts)
+        shown = [(i, pf) for i, pf in enumerate(files) if not pf.placed and pf not in left_out]
+        images = [(i, pf) for i, pf in shown if pf.kind != "pdf"]
+        index = {"part": "index", "member": record.member.name or "member", "body": profile.short_name,
+                 "period": str(record.period), "lacking": lacking, "unit": profile.unit, "dropped": dropped,
+                 "limit": f"{limit / 1e6:g} MB" if limit else "",
+                 "files": [{"row": pf.row, "title": pf.title, "name": pf.name, "digest": pf.entry.digest,
+                            "where": ("left out to stay under the size" if pf in left_out else pf.placed or "follows"),
+                            "problem": bool(pf.placed or pf in left_out)} for pf in files]}
+        captions = [{"part": "image", "row": pf.row, "title": pf.title, "name": pf.name, "digest": pf.entry.digest,
+                     "src": f"evidence:{n}"} for n, (_, pf) in enumerate(images)]
+        split = _ours([*first, index, *captions], [_jpeg(pf, side, quality) for _, pf in images])
+        ordered: list[Any] = list(split[:len(first)])
+        if with_report:
+            shown_report = replace(data, audience=audience or data.audience, dropped=list(gave_up))
+            ordered.append(report_pdf(shown_report, dpi=dpi, with_charts=with_charts))
+        ordered.append(split[len(first)])
+        image_pages = dict(zip([i for i, _ in images], split[len(first) + 1:]))
+        ordered += [pages[i] if pf.kind == "pdf" else image_pages[i] for i, pf in shown]
+        pdf = _merge(ordered, smallest=limit is not None)
         if limit is None or len(pdf) <= limit:
             for pf in left_out:
                 pf.placed = "left out to stay under the size"
