@@ -35,18 +35,10 @@ class CaptureRun(Capture):
 
 
 def _bytes(path: Path) -> bytes:
+    from ..workbook.reader import read_limited
     limit = max(max_bytes(), 20 * 1024 * 1024)          # a year's calendar export may be larger than a certificate
-    try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise CpdError("file_not_found", f"{path} is a folder, not a file")
-        if size > limit:
-            raise CpdError("file_too_large", f"{path.name} is {size:,} bytes; at most {limit:,} are read")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise CpdError("file_not_found", f"no such file: {path}") from None
-    except PermissionError:
-        raise CpdError("file_not_readable", f"cannot read {path}: permission denied") from None
+    return read_limited(path, limit, too_large=lambda size: CpdError(
+        "file_too_large", f"{path.name} is {size:,} bytes; at most {limit:,} are read"))
 
 
 def capture_files(paths: Sequence[Path], record: Record, profile: Profile, *, match: Iterable[str] = (),

@@ -53,19 +53,11 @@ def max_bytes() -> int:
 
 def read_evidence(path: Path) -> tuple[bytes, str]:
     """A file's bytes and its kind, refused when it is too large or not a kind evidence may be."""
+    from ..workbook.reader import read_limited
     limit = max_bytes()
-    try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise CpdError("file_not_found", f"{path} is a folder, not a file")
-        if size > limit:
-            raise CpdError("evidence_too_large", f"{path.name} is {size:,} bytes; evidence may be at most "
-                           f"{limit:,} bytes (CPD_EVIDENCE_MAX_BYTES)")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CpdError("file_not_found", f"no such file: {path}") from None
-    except PermissionError:
-        raise CpdError("file_not_readable", f"cannot read {path}: permission denied") from None
+    data = read_limited(path, limit, too_large=lambda size: CpdError(
+        "evidence_too_large", f"{path.name} is {size:,} bytes; evidence may be at most {limit:,} bytes "
+        f"(CPD_EVIDENCE_MAX_BYTES)"))
     kind = sniff(data)
     if kind not in EVIDENCE_TYPES:
         said = f"its bytes are {kind.upper()}" if kind else "its bytes are none of them"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +35,24 @@ from ..values import Cell
 WorkbookRead = GridRead
 
 
+def read_limited(path: Path, limit: int, *, what: str = "a file",
+                 too_large: Callable[[int], CpdError] | None = None) -> bytes:
+    """A file's bytes, refusing one over ``limit`` bytes before reading it (``too_large(size)`` says how; by
+    default ``file_too_large``), a folder, a file that is not there or cannot be read: each a CpdError."""
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise CpdError("file_not_found", f"{path} is a folder, not {what}")
+        if size > limit:
+            raise too_large(size) if too_large else CpdError(
+                "file_too_large", f"the file is {size:,} bytes; at most {limit:,} allowed")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CpdError("file_not_found", f"no such file: {path}") from None
+    except PermissionError:
+        raise CpdError("file_not_readable", f"cannot read {path}: permission denied") from None
+
+
 def load_bytes(source: str | Path | bytes | BinaryIO, limits: Limits) -> bytes:
     """The file's bytes, refusing one over the size limit before reading it all."""
     if isinstance(source, (bytes, bytearray)):
@@ -42,19 +60,7 @@ def load_bytes(source: str | Path | bytes | BinaryIO, limits: Limits) -> bytes:
     if hasattr(source, "read"):
         data = source.read(limits.max_file_bytes + 1)
     else:
-        path = Path(source)
-        try:
-            size = path.stat().st_size
-            if path.is_dir():
-                raise CpdError("file_not_found", f"{path} is a folder, not a workbook")
-            if size > limits.max_file_bytes:
-                raise CpdError("file_too_large",
-                               f"the file is {size:,} bytes; at most {limits.max_file_bytes:,} allowed")
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise CpdError("file_not_found", f"no such file: {path}") from None
-        except PermissionError:
-            raise CpdError("file_not_readable", f"cannot read {path}: permission denied") from None
+        data = read_limited(Path(source), limits.max_file_bytes, what="a workbook")
     if len(data) > limits.max_file_bytes:
         raise CpdError("file_too_large", f"the file is over {limits.max_file_bytes:,} bytes")
     return data
