@@ -57,6 +57,8 @@ _PUBLIC = {
     "plan_for": "addin.planner", "make_plan": "addin.planner", "Plan": "addin.planner",
     # worksheet functions and the Submission area's text
     "FUNCTIONS": "addin.functions", "check_text": "addin.submit",
+    # evidence files: what a file is, from its bytes
+    "evidence_kind": "addin.evidence", "EVIDENCE_TYPES": "addin.evidence",
 }
 
 __all__ = ["__version__", *_PUBLIC]
@@ -78,6 +80,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:                      # for type checkers and editors: the same names, eagerly
     from .annotations import note_field as note_field, note_text as note_text, verification as verification
     from .errors import CpdError as CpdError, InvalidRecord as InvalidRecord
+    from .evidence import EVIDENCE_TYPES as EVIDENCE_TYPES, evidence_kind as evidence_kind
     from .export import safe_text as safe_text
     from .functions import FUNCTIONS as FUNCTIONS
     from .grid import (CellMap as CellMap, GridRead as GridRead, ValuesSource as ValuesSource,

@@ -11,6 +11,7 @@ from flask import current_app, request
 
 from google_sheets import SheetsClient
 
+from .blobs import EvidenceStore, store_from_url
 from .jobs.sheet_writes import settings_from
 from .store.messages import Notices
 from .store.models import utcnow
@@ -37,6 +38,20 @@ def sheets_client() -> SheetsClient:
     if cached is None or cached.settings != wanted:
         cached = _local.client = SheetsClient(wanted)
     return cached
+
+
+def evidence_store() -> EvidenceStore:
+    """The app's evidence store (made once from EVIDENCE_URL: S3, or a folder beside the database)."""
+    found = current_app.extensions.get("cpd_evidence")
+    if found is None:
+        found = current_app.extensions["cpd_evidence"] = store_from_url(
+            current_app.config.get("EVIDENCE_URL"), current_app.instance_path,
+            endpoint_url=current_app.config.get("EVIDENCE_S3_ENDPOINT"))
+    return found
+
+
+def evidence_max_bytes() -> int:
+    return int(current_app.config.get("EVIDENCE_MAX_BYTES") or 10 * 1024 * 1024)
 
 
 def base_url() -> str:

@@ -7,8 +7,10 @@ the member wrote there). ``cpd check`` then reports evidence whose file is missi
 longer match. A file's type is sniffed from its bytes, never taken from its name: PDF, PNG, JPEG and
 HEIC are kept, each at most 10 MB (``CPD_EVIDENCE_MAX_BYTES``).
 """
-from .files import (EVIDENCE_TYPES, EvidenceEntry, EvidenceProblem, check_entries, entries, evidence_folder, keep,
+from .files import (EVIDENCE_TYPES, EvidenceEntry, EvidenceProblem, check_entries, entries, evidence_folder,
+                    evidence_kind, keep,
                     kept_digests, max_bytes, sniff)
 
-__all__ = ["EVIDENCE_TYPES", "EvidenceEntry", "EvidenceProblem", "check_entries", "entries", "evidence_folder", "keep",
+__all__ = ["EVIDENCE_TYPES", "EvidenceEntry", "EvidenceProblem", "check_entries", "entries", "evidence_folder",
+           "evidence_kind", "keep",
            "kept_digests", "max_bytes", "sniff"]

@@ -42,6 +42,12 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def evidence_kind(data: bytes) -> str | None:
+    """What an evidence file is, from its bytes (pdf, png, jpeg, heic), or None when it is none of them."""
+    kind = sniff(data)
+    return kind if kind in EVIDENCE_TYPES else None
+
+
 def max_bytes() -> int:
     """The largest evidence file kept: CPD_EVIDENCE_MAX_BYTES, 10 MB by default."""
     raw = os.environ.get("CPD_EVIDENCE_MAX_BYTES")

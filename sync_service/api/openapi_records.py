@@ -43,6 +43,11 @@ SCHEMAS = {
         "annotations": {"type": "array", "items": {"$ref": "#/components/schemas/Annotation"}},
         "sheet_error": {"type": ["string", "null"],
                         "description": "To the owner: why annotations could not be written into the linked sheet"}}}]},
+    "Evidence": {"type": "object", "required": ["id", "activity_row", "sha256"], "properties": {
+        "id": {"type": "string", "example": "ev_AbCdEf123"}, "activity_row": {"type": "integer"},
+        "filename": {"type": "string"}, "kind": {"type": "string", "enum": ["pdf", "png", "jpeg", "heic"]},
+        "size": {"type": "integer"}, "sha256": {"type": "string"},
+        "added_at": {"type": "string", "format": "date-time"}}},
     "Grant": {"type": "object", "required": ["id", "email", "state"], "properties": {
         "id": {"type": "string", "example": "gr_AbCdEf123"}, "email": {"type": "string"},
         "record": {"type": ["string", "null"]}, "scope": {"type": "string", "enum": ["record", "all_records"]},
@@ -179,4 +184,26 @@ def paths(errors) -> dict:
             "summary": "Remove your own annotation (and so your verification)", "security": SEC,
             "parameters": [REC, _id("annotation_id")],
             "responses": {"204": {"description": "Removed"}, **errors(401, 404)}}},
+        "/api/v1/records/{record_id}/evidence": {
+            "get": {"summary": "The record's evidence files (owner and live mentors)", "security": SEC,
+                    "parameters": [REC], "responses": {"200": _json(_list("evidence", "Evidence"), "The files"),
+                                                      **errors(401, 404)}},
+            "post": {"summary": "Keep a file (PDF, PNG, JPEG or HEIC, from its bytes) as an activity's evidence "
+                                "(the owner)", "security": SEC,
+                     "parameters": [REC, {"name": "row", "in": "query", "required": True,
+                                          "schema": {"type": "integer"}, "description": "The activity's sheet row"},
+                                    {"name": "filename", "in": "query", "schema": {"type": "string"}}],
+                     "requestBody": {"required": True, "content": {"application/octet-stream": {
+                         "schema": {"type": "string", "format": "binary"}}}},
+                     "responses": {"201": _json("Evidence", "Kept"), "200": _json("Evidence", "Kept already"),
+                                   **errors(400, 401, 403, 404, 413, 503)}}},
+        "/api/v1/records/{record_id}/evidence/{evidence_id}": {
+            "get": {"summary": "An evidence file, as a download (a mentor's is in the owner's audit trail)",
+                    "security": SEC, "parameters": [REC, _id("evidence_id")],
+                    "responses": {"200": {"description": "The file as it was added",
+                                          "content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {},
+                                                      "image/heic": {}}}, **errors(401, 404, 503)}},
+            "delete": {"summary": "Take an evidence file off its activity (the owner)", "security": SEC,
+                       "parameters": [REC, _id("evidence_id")],
+                       "responses": {"204": {"description": "Removed"}, **errors(401, 403, 404)}}},
     }

@@ -469,6 +469,28 @@ class Annotation(Base):
     author: Mapped[Member | None] = relationship()
 
 
+class Evidence(Base):
+    """An evidence file of an activity of a record (a certificate, a photo): its bytes are in the evidence
+    store, named by their SHA-256 (the same bytes kept once, whoever adds them); this row says whose
+    record and which activity it belongs to. It goes with its record (and its member)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("record_id", "activity_key", "digest", name="uq_evidence_activity_file"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)      # ev_...
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    activity_row: Mapped[int] = mapped_column(Integer)
+    activity_key: Mapped[str] = mapped_column(String(32))               # the activity's start date and title, hashed
+    digest: Mapped[str] = mapped_column(String(64), index=True)         # SHA-256 of the bytes: the store's name
+    kind: Mapped[str] = mapped_column(String(10))                       # pdf, png, jpeg, heic: from the bytes
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(200))                  # as the member named it, made safe
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    record: Mapped["CpdRecord"] = relationship()
+
+
 class AuditEvent(Base):
     """One line of a member's audit trail: a grant made, accepted or revoked, a mentor's access, a
     comment or verification. Names no one by value: the grant and actor are references."""

@@ -12,10 +12,10 @@ from addin import CpdError, Verdict, list_profiles, read_workbook, template_path
 
 from .. import db
 from ..answers import status_of
-from ..context import submission_limits
+from ..context import evidence_store, submission_limits
 from ..errors import ServiceError
 from ..store import member_data
-from ..store.accounts import erase as erase_member
+from ..store.evidence import erase_member
 from ..store.models import iso_utc
 from ..store.records import prepare
 from ..store.submissions import Caller, accept, document, find
@@ -90,6 +90,6 @@ def erase():
     if request.form.get("confirm") != "DELETE":
         return dashboard_page(400, error={"code": "not_confirmed",
                                           "message": "Type DELETE to confirm erasing your data."})
-    erase_member(db.session(), g.page_member)
+    erase_member(db.session(), evidence_store(), g.page_member)
     session.clear()
     return render_template("erased.html")
