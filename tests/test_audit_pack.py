@@ -4,6 +4,7 @@ the missing evidence flagged; the IET's 0.5 MB; ICE's job summary."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import zipfile
@@ -28,7 +29,10 @@ ROWS = [
 
 def pdftotext(path) -> str:
     tool = shutil.which("pdftotext")
-    assert tool, "pdftotext (poppler-utils) is needed: .ci/run installs it"
+    if not tool:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext (poppler-utils) is required in CI: .ci/run installs it")
+        pytest.skip("pdftotext is not installed (apt-get install poppler-utils): the pack's text is not checked")
     return subprocess.run([tool, str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 

@@ -145,3 +145,16 @@ def test_removing_and_erasing_leave_no_file_behind_unless_another_record_names_i
     if world.kind == "filesystem":
         left = [p for p in Path(world.app.config["EVIDENCE_URL"]).rglob("*") if p.is_file()]
         assert [p.name for p in left] == [first["sha256"]]
+
+
+def test_the_record_page_links_each_activitys_evidence_for_the_owner_and_a_mentor(world, certificate):
+    evidence_id = add(world, "owner", certificate, filename="ethics webinar.pdf").json["id"]
+    for who in ("owner", "mentor"):
+        client, _ = world.browser(who)
+        page = client.get(f"/records/{world.record}").get_data(as_text=True)
+        link = f"/records/{world.record}/evidence/{evidence_id}"
+        assert f'href="{link}">Evidence: ethics webinar.pdf</a>' in page
+        res = client.get(link)
+        assert res.status_code == 200 and res.data == certificate
+    client, _ = world.browser("stranger")
+    assert client.get(f"/records/{world.record}/evidence/{evidence_id}").status_code == 404

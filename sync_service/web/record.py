@@ -17,10 +17,11 @@ from addin import CpdError, Verdict, read_workbook, safe_text, trend_chart
 from .. import db, reports
 from ..answers import status_of
 from ..checking import check_now
-from ..context import notices, sheets_client, submission_limits
+from ..context import evidence_store, notices, sheets_client, submission_limits
 from ..errors import Conflict, ServiceError, from_core
-from ..responses import workbook_download
+from ..responses import evidence_download, workbook_download
 from ..store import annotations as notes_store
+from ..store import evidence as evidence_store_
 from ..store.accounts import member_of
 from ..store.mentoring import seen, visible
 from ..store.records import latest, prepare, save_version
@@ -99,6 +100,15 @@ def submit(record_id: str):
     except ServiceError as exc:
         return record_page(acc, status_of(exc), error=exc.to_dict())
     return redirect(url_for("member.submission", sub_id=sub.id))
+
+
+@bp.get("/records/<record_id>/evidence/<evidence_id>")
+@signed_in("read")
+def evidence(record_id: str, evidence_id: str):
+    """An evidence file, for the owner and live mentors (a mentor's download is in the owner's audit trail)."""
+    acc = _visible(record_id)
+    found = evidence_store_.fetch(db.session(), evidence_store(), acc, g.page_member.id, evidence_id)
+    return evidence_download(found.evidence.kind, found.evidence.filename, found.data)
 
 
 @bp.get("/records/<record_id>/workbook")

@@ -14,6 +14,7 @@ from ..context import now
 from ..store import annotations as notes_store
 from ..store import mentoring
 from ..store.accounts import member_of
+from ..store.evidence import of as evidence_of
 from ..store.mentoring import Access
 from ..store.models import CpdRecord, Submission, iso_utc
 from ..store.records import Prepared, latest, save_version, snapshot
@@ -67,8 +68,17 @@ def record_page(acc: Access, status: int = 200, **shown):
                            member_data=snap.data.get("member") or {}, objectives=rows_as_dicts(snap.data["objectives"]),
                            activities=rows_as_dicts(snap.data["activities"]),
                            drafts=rows_as_dicts(snap.data.get("drafts") or NO_ROWS), by_row=by_row, by_ref=by_ref,
+                           evidence=evidence_by_row(s, acc),
                            general=general, grants=grants, state=mentoring.grant_state, owner=owner, plan=plan,
                            **shown), status
+
+
+def evidence_by_row(session, acc: Access) -> dict[int, list]:
+    """The record's evidence files, by the sheet row of their activity."""
+    found: dict[int, list] = {}
+    for e in evidence_of(session, acc):
+        found.setdefault(e.activity_row, []).append(e)
+    return found
 
 
 def ask_first(prep: Prepared):
