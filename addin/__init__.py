@@ -59,6 +59,8 @@ _PUBLIC = {
     "FUNCTIONS": "addin.functions", "check_text": "addin.submit",
     # evidence files: what a file is, from its bytes
     "evidence_kind": "addin.evidence", "EVIDENCE_TYPES": "addin.evidence",
+    # an activity added from a phone: what a certificate states, and the activity's values checked
+    "certificate_fields": "addin.capture", "check_activity": "addin.intake",
 }
 
 __all__ = ["__version__", *_PUBLIC]
@@ -80,7 +82,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:                      # for type checkers and editors: the same names, eagerly
     from .annotations import note_field as note_field, note_text as note_text, verification as verification
     from .errors import CpdError as CpdError, InvalidRecord as InvalidRecord
+    from .capture import certificate_fields as certificate_fields
     from .evidence import EVIDENCE_TYPES as EVIDENCE_TYPES, evidence_kind as evidence_kind
+    from .intake import check_activity as check_activity
     from .export import safe_text as safe_text
     from .functions import FUNCTIONS as FUNCTIONS
     from .grid import (CellMap as CellMap, GridRead as GridRead, ValuesSource as ValuesSource,

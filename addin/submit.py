@@ -252,3 +252,48 @@ def _service_error(err: urllib.error.HTTPError) -> CpdError:
         return CpdError("service_error", f"the CPD service failed ({err.code}); nothing was submitted, try again later")
     return CpdError(str(detail.get("code") or "rejected"), str(detail.get("message") or f"refused ({err.code})"),
                     sheet=detail.get("sheet"), cell=detail.get("cell"))
+
+
+# ---------------------------------------------------------------- cpd pull: the record's inbox
+
+def _send(settings: Settings, method: str, path: str, timeout: float) -> dict[str, Any]:
+    request = urllib.request.Request(f"{settings.service_url}{path}", method=method, headers={
+        "Authorization": f"Bearer {settings.token}", "Accept": "application/json"})
+    return _exchange(settings, request, timeout)
+
+
+def record_on_service(settings: Settings, profile_id: str, start: str, end: str, timeout: float = 15.0
+                      ) -> dict[str, Any] | None:
+    """The member's record on the service for this profile and period (as ``GET /api/v1/records`` lists it)."""
+    listed = _get(settings, "/api/v1/records", timeout).get("records") or []
+    return next((r for r in listed if r.get("profile") == profile_id and (r.get("period") or {}).get("start") == start
+                 and (r.get("period") or {}).get("end") == end), None)
+
+
+def inbox_items(settings: Settings, record_id: str, timeout: float = 15.0) -> list[dict[str, Any]]:
+    """The activities waiting in the record's inbox (added from a phone)."""
+    found = _get(settings, f"/api/v1/records/{urllib.parse.quote(record_id, safe='')}/inbox", timeout)
+    items = found.get("items")
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def inbox_certificate(settings: Settings, record_id: str, item_id: str, timeout: float = 30.0) -> bytes:
+    """The certificate an inbox item came with, as it was sent."""
+    path = (f"/api/v1/records/{urllib.parse.quote(record_id, safe='')}/inbox/"
+            f"{urllib.parse.quote(item_id, safe='')}/certificate")
+    request = urllib.request.Request(f"{settings.service_url}{path}", method="GET",
+                                     headers={"Authorization": f"Bearer {settings.token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return bytes(resp.read())
+    except urllib.error.HTTPError as err:
+        raise _service_error(err) from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
+        raise CpdError("service_unreachable", f"cannot reach the CPD service at {settings.service_url} "
+                       f"({getattr(err, 'reason', err)})") from None
+
+
+def take_inbox_item(settings: Settings, record_id: str, item_id: str, timeout: float = 15.0) -> None:
+    """Take an item out of the inbox once it is written into the workbook."""
+    _send(settings, "DELETE", f"/api/v1/records/{urllib.parse.quote(record_id, safe='')}/inbox/"
+                              f"{urllib.parse.quote(item_id, safe='')}", timeout)

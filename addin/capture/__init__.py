@@ -24,7 +24,7 @@ from .calendar import capture_calendar
 from .certificate import from_text, pdf_text
 from .found import Capture, Found, key
 
-__all__ = ["Capture", "CaptureRun", "Found", "capture_files", "placed"]
+__all__ = ["Capture", "CaptureRun", "Found", "capture_files", "certificate_fields", "placed"]
 
 
 @dataclass
@@ -98,6 +98,12 @@ def _certificate(data: bytes, kind: str | None, path: Path, profile: Profile) ->
     raise CpdError("capture_unsupported", f"{path.name} is {said or 'not a file capture reads'}: capture reads "
                    f"calendars (.ics), PDF certificates and Open Badges (JSON, or baked into PNG or SVG)"
                    + ("; keep a photo as evidence with 'cpd evidence add'" if kind in ("jpeg", "heic") else ""))
+
+
+def certificate_fields(data: bytes, name: str, profile: Profile) -> Found:
+    """What one certificate (a PDF, a badge) states, for a form to be filled from (the phone page): CpdError
+    when it is none of what capture reads."""
+    return _certificate(data, sniff(data), Path(name), profile)
 
 
 def placed(found: Found, columns: Collection[str]) -> dict[str, object]:

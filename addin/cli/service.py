@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -140,3 +141,71 @@ def status(submission_id: str | None, as_json: bool) -> None:
                f"({found.get('score')}/100).")
     if found.get("receipt_id"):
         click.echo(f"Institution's receipt: {found['receipt_id']}")
+
+
+@cli.command()
+@click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
+def pull(log: Path) -> None:
+    """Bring the activities you added from your phone into LOG.xlsx.
+
+    They wait on your CPD service in the inbox of the record for this workbook's profile and period (the
+    record the service made when you submitted or uploaded it). Each is added as a row (a draft stays a
+    draft), with the certificate it came with kept beside the workbook as its evidence, then taken out of
+    the inbox. Pulling again adds nothing: each row says in its Notes which activity it was.
+
+    \b
+    cpd pull record.xlsx
+    """
+    from ..evidence import keep
+    from ..evidence.files import evidence_kind
+    from ..submit import Settings, inbox_certificate, inbox_items, record_on_service, take_inbox_item
+    from ..workbook.append import append_rows
+    from ..workbook.reader import read_workbook
+    from .capture import write_workbook
+
+    data = load_or_fail(log, False)
+    read, record = read_or_fail(lambda: read_workbook(data), False, str(log))
+    settings = Settings.load()
+    try:
+        found = record_on_service(settings, read.profile.id, record.period.start.isoformat(),
+                                  record.period.end.isoformat())
+        if found is None:
+            fail(CpdError("record_not_on_service", f"your CPD service has no {read.profile.short_name} record for "
+                          f"{record.period}: submit {log.name} once (cpd submit), then add activities to it"))
+        assert found is not None
+        items = inbox_items(settings, str(found["id"]))
+        written = " ".join(a.description or "" for a in record.every_activity)
+        rows, taken = [], []
+        for item in items:
+            item_id = str(item.get("id"))
+            taken.append(item_id)
+            if item_id in written:
+                continue                               # written by an earlier pull that did not finish
+            cells = {k: v for k, v in (item.get("cells") or {}).items() if isinstance(k, str)}
+            for day in ("start_date", "end_date"):            # dates as dates: the Summary's formulas add them
+                if isinstance(cells.get(day), str):
+                    cells[day] = date.fromisoformat(str(cells[day]))
+            evidence = item.get("evidence")
+            if evidence:
+                content = inbox_certificate(settings, str(found["id"]), item_id)
+                kind = evidence_kind(content)
+                if kind is not None:
+                    cells["evidence"] = keep(log, Path(str(evidence.get("filename") or "certificate")),
+                                             content, kind).text()
+            cells["description"] = f"added from your phone ({item_id})"
+            rows.append(cells)
+        if rows:
+            appended = append_rows(data, rows, name=log.name)
+            write_workbook(log, appended.data)
+        for item_id in taken:
+            take_inbox_item(settings, str(found["id"]), item_id)
+    except CpdError as err:
+        fail(err, False, str(log))
+    if not rows:
+        click.echo(f"Nothing new to bring into {log.name}.")
+        return
+    where = f"row {appended.rows[0]}" if len(rows) == 1 else f"rows {appended.rows[0]}-{appended.rows[-1]}"
+    drafts = sum(1 for r in rows if str(r.get("status", "")).lower() == "draft")
+    click.echo(f"Brought {len(rows)} {'activity' if len(rows) == 1 else 'activities'} from your phone into "
+               f"{log.name} ({where})" + (f"; {drafts} of them drafts, counted once you confirm them" if drafts else "")
+               + ".")

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import base, evidence, functions, mentors, oauth, openapi, records, sheets, stats, submissions, tokens
+    from . import base, evidence, functions, inbox, mentors, oauth, openapi, records, sheets, stats, submissions, tokens
     base.init_app(app)
-    for module in (functions, submissions, records, evidence, mentors, tokens, oauth, sheets, stats, openapi):
+    for module in (functions, submissions, records, evidence, inbox, mentors, tokens, oauth, sheets, stats, openapi):
         app.register_blueprint(module.bp)

@@ -48,6 +48,9 @@ SCHEMAS = {
         "filename": {"type": "string"}, "kind": {"type": "string", "enum": ["pdf", "png", "jpeg", "heic"]},
         "size": {"type": "integer"}, "sha256": {"type": "string"},
         "added_at": {"type": "string", "format": "date-time"}}},
+    "InboxItem": {"type": "object", "required": ["id", "cells"], "properties": {
+        "id": {"type": "string", "example": "in_AbCdEf123"}, "cells": {"type": "object"},
+        "evidence": {"type": ["object", "null"]}}},
     "Grant": {"type": "object", "required": ["id", "email", "state"], "properties": {
         "id": {"type": "string", "example": "gr_AbCdEf123"}, "email": {"type": "string"},
         "record": {"type": ["string", "null"]}, "scope": {"type": "string", "enum": ["record", "all_records"]},
@@ -197,6 +200,27 @@ def paths(errors) -> dict:
                          "schema": {"type": "string", "format": "binary"}}}},
                      "responses": {"201": _json("Evidence", "Kept"), "200": _json("Evidence", "Kept already"),
                                    **errors(400, 401, 403, 404, 413, 503)}}},
+        "/api/v1/records/{record_id}/inbox": {
+            "get": {"summary": "Activities added from a phone, waiting for cpd pull (the owner)", "security": SEC,
+                    "parameters": [REC], "responses": {"200": _json({"type": "object", "properties": {
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/InboxItem"}}}},
+                        "Oldest first"), **errors(401, 403, 404)}},
+            "post": {"summary": "Add an activity (the phone page's form as JSON): into a linked sheet at once, "
+                                "else into the inbox", "security": SEC, "parameters": [REC],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "description": "start_date (YYYY-MM-DD), end_date, title, provider, "
+                         "location, instructor, hours, category, topics, reflection, further_action, status "
+                         "(Draft or Confirmed)"}}}},
+                     "responses": {"201": _json({"type": "object"}, "{where: sheet, row} or {where: inbox, ...}"),
+                                   **errors(400, 401, 403, 404, 422, 503)}}},
+        "/api/v1/records/{record_id}/inbox/{item_id}/certificate": {"get": {
+            "summary": "The certificate an inbox item came with", "security": SEC,
+            "parameters": [REC, _id("item_id")], "responses": {"200": {"description": "The file"},
+                                                               **errors(401, 403, 404, 503)}}},
+        "/api/v1/records/{record_id}/inbox/{item_id}": {"delete": {
+            "summary": "Take an item out of the inbox (written into the workbook)", "security": SEC,
+            "parameters": [REC, _id("item_id")], "responses": {"204": {"description": "Taken"},
+                                                               **errors(401, 403, 404)}}},
         "/api/v1/records/{record_id}/evidence/{evidence_id}": {
             "get": {"summary": "An evidence file, as a download (a mentor's is in the owner's audit trail)",
                     "security": SEC, "parameters": [REC, _id("evidence_id")],

@@ -25,7 +25,7 @@ from ..errors import BadRequest, NotFound, TooLarge, Unavailable
 from .accounts import erase
 from .database import writing
 from .mentoring import Access, audit
-from .models import CpdRecord, Evidence, Member
+from .models import CpdRecord, Evidence, InboxItem, Member
 from .records import activity_key, snapshot
 
 _UNSAFE = re.compile(r"[^\w. -]+")
@@ -37,7 +37,7 @@ class Found:
     data: bytes
 
 
-def _filename(name: str | None, kind: str) -> str:
+def safe_filename(name: str | None, kind: str) -> str:
     """A name to show and to download under: the member's, without path or control characters."""
     base = _UNSAFE.sub("-", (name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip(" .-")[:150]
     ext = EVIDENCE_TYPES[kind][0]
@@ -87,7 +87,7 @@ def add(session: Session, store: EvidenceStore, acc: Access, row: int, filename:
     except BlobError as exc:
         raise Unavailable("evidence_store_unavailable", f"{exc}; try again in a minute") from None
     found = Evidence(public_id="ev_" + secrets.token_urlsafe(9), record_id=acc.record.id, activity_row=row,
-                     activity_key=key, digest=digest, kind=kind, size=len(data), filename=_filename(filename, kind))
+                     activity_key=key, digest=digest, kind=kind, size=len(data), filename=safe_filename(filename, kind))
     session.add(found)
     audit(session, acc.record.member_id, "evidence_added", actor_id=acc.record.member_id, record_id=acc.record.id)
     session.commit()
@@ -125,15 +125,13 @@ def fetch(session: Session, store: EvidenceStore, acc: Access, actor_id: int, pu
     return Found(found, data)
 
 
-def _unreferenced(session: Session, digests: set[str]) -> set[str]:
-    """Of ``digests``, those no evidence row names any more."""
+def drop_unreferenced(session: Session, store: EvidenceStore, digests: set[str]) -> None:
+    """Delete from the store each of ``digests`` that no evidence row and no inbox item names any more."""
     if not digests:
-        return set()
-    return digests - set(session.scalars(select(Evidence.digest).where(Evidence.digest.in_(digests)).distinct()))
-
-
-def _drop(store: EvidenceStore, digests: set[str]) -> None:
-    for digest in digests:
+        return
+    held = set(session.scalars(select(Evidence.digest).where(Evidence.digest.in_(digests)).distinct()))
+    held |= set(session.scalars(select(InboxItem.evidence_digest).where(InboxItem.evidence_digest.in_(digests))))
+    for digest in digests - held:
         try:
             store.delete(digest)
         except BlobError:
@@ -148,7 +146,7 @@ def remove(session: Session, store: EvidenceStore, acc: Access, public_id: str) 
     session.delete(found)
     audit(session, acc.record.member_id, "evidence_removed", actor_id=acc.record.member_id, record_id=acc.record.id)
     session.commit()
-    _drop(store, _unreferenced(session, {digest}))
+    drop_unreferenced(session, store, {digest})
 
 
 def erase_member(session: Session, store: EvidenceStore, member: Member) -> None:
@@ -156,5 +154,8 @@ def erase_member(session: Session, store: EvidenceStore, member: Member) -> None
     else's record names. Committed."""
     digests = set(session.scalars(select(Evidence.digest).join(CpdRecord, Evidence.record_id == CpdRecord.id)
                                   .where(CpdRecord.member_id == member.id)))
+    digests |= {d for d in session.scalars(select(InboxItem.evidence_digest)
+                                           .join(CpdRecord, InboxItem.record_id == CpdRecord.id)
+                                           .where(CpdRecord.member_id == member.id)) if d}
     erase(session, member)
-    _drop(store, _unreferenced(session, digests))
+    drop_unreferenced(session, store, digests)

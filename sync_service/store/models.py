@@ -491,6 +491,23 @@ class Evidence(Base):
     record: Mapped["CpdRecord"] = relationship()
 
 
+class InboxItem(Base):
+    """An activity added from a phone to a workbook record, waiting for ``cpd pull`` (or the Excel task pane)
+    to write it into the workbook: its cells as the template holds them (JSON), whether it is a draft, and
+    the certificate it came with (its bytes in the evidence store). Taken when written; gone with its record."""
+
+    __tablename__ = "inbox_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)      # in_...: written into the row's Notes
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    cells: Mapped[str] = mapped_column(Text)                              # {field: value}, as JSON
+    evidence_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    evidence_kind: Mapped[str | None] = mapped_column(String(10))
+    evidence_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AuditEvent(Base):
     """One line of a member's audit trail: a grant made, accepted or revoked, a mentor's access, a
     comment or verification. Names no one by value: the grant and actor are references."""

@@ -10,18 +10,20 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, abort, g, make_response, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, abort, g, jsonify, make_response, redirect, render_template, request, send_file,
+                   url_for)
 
-from addin import CpdError, Verdict, read_workbook, safe_text, trend_chart
+from addin import CpdError, Verdict, certificate_fields, load_profile, read_workbook, safe_text, trend_chart
 
 from .. import db, reports
 from ..answers import status_of
 from ..checking import check_now
-from ..context import evidence_store, notices, sheets_client, submission_limits
-from ..errors import Conflict, ServiceError, from_core
+from ..context import evidence_max_bytes, evidence_store, notices, sheets_client, submission_limits
+from ..errors import BadRequest, Conflict, ServiceError, TooLarge, Unusable, from_core
 from ..responses import evidence_download, workbook_download
 from ..store import annotations as notes_store
 from ..store import evidence as evidence_store_
+from ..store import inbox
 from ..store.accounts import member_of
 from ..store.mentoring import seen, visible
 from ..store.records import latest, prepare, save_version
@@ -100,6 +102,59 @@ def submit(record_id: str):
     except ServiceError as exc:
         return record_page(acc, status_of(exc), error=exc.to_dict())
     return redirect(url_for("member.submission", sub_id=sub.id))
+
+
+def _add_page(acc, status: int = 200, **shown):
+    profile = load_profile(acc.record.profile_id)
+    return render_template("add.html", rec=acc.record, profile=profile, statuses=("Draft", "Confirmed"),
+                           values=shown.pop("values", {}), **{"error": None, "added": None, **shown}), status
+
+
+@bp.get("/records/<record_id>/add")
+@signed_in("submit")
+def add_activity(record_id: str):
+    """Add an activity from a phone: the form, made for a narrow screen first."""
+    return _add_page(_visible(record_id, owner_only=True))
+
+
+@bp.post("/records/<record_id>/add")
+@signed_in("submit")
+def add_activity_post(record_id: str):
+    acc = _visible(record_id, owner_only=True)
+    values: dict[str, object] = {f: request.form.get(f, "") for f in inbox.FIELDS}
+    file = request.files.get("certificate")
+    data = file.read(evidence_max_bytes() + 1) if file else b""
+    certificate = inbox.Certificate(file.filename or "certificate", data) if file and data else None
+    try:
+        added = inbox.add(db.session(), evidence_store(), sheets_client() if acc.record.source == "sheet" else None,
+                          acc, values, certificate, evidence_max_bytes())
+    except ServiceError as exc:
+        return _add_page(acc, status_of(exc), error=exc.to_dict(), values=values)
+    return _add_page(acc, 201, added=added)
+
+
+@bp.post("/records/<record_id>/add/certificate")
+@signed_in("submit")
+def read_certificate(record_id: str):
+    """What a certificate states, for the form to be filled from (JSON); nothing is kept."""
+    acc = _visible(record_id, owner_only=True)
+    file = request.files.get("certificate")
+    data = file.read(evidence_max_bytes() + 1) if file else b""
+    if not data:
+        raise BadRequest("empty_body", "send the certificate (a PDF, or a badge)")
+    if len(data) > evidence_max_bytes():
+        raise TooLarge("evidence_too_large", f"a certificate may be at most {evidence_max_bytes():,} bytes")
+    try:
+        found = certificate_fields(data, (file.filename if file else None) or "certificate",
+                                   load_profile(acc.record.profile_id))
+    except CpdError as exc:
+        if exc.code == "capture_unsupported":          # a photo: nothing to read, but it is kept when sent
+            raise Unusable(exc.code, "the text of a photo cannot be read here (no OCR is attempted): fill in the "
+                           "form, and the photo is kept as the activity's evidence when you add it") from None
+        raise Unusable(exc.code, exc.message) from None
+    values = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in found.values.items()
+              if v not in (None, "", ())}
+    return jsonify(values=values, missing=found.missing, notes=found.notes)
 
 
 @bp.get("/records/<record_id>/evidence/<evidence_id>")

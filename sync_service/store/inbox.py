@@ -1,0 +1,181 @@
+"""Activities added from a phone (the record's "Add an activity" page): checked by the core's own intake,
+then written where the record lives. A linked Google Sheet gets the row at once (the next row under its
+activity table, RAW values in one request: a date as a date, text as text). A workbook record keeps it in
+its inbox until ``cpd pull`` writes it into the workbook and takes it (each item has an id, written into
+the row's Notes, so pulling again adds nothing). A certificate sent with it is kept in the evidence store,
+named by its SHA-256, and becomes the activity's evidence.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from addin import CpdError, check_activity, evidence_kind, load_profile, read_record
+
+from ..blobs import BlobError, EvidenceStore
+from ..errors import BadRequest, NotFound, TooLarge, Unavailable, Unusable
+from .database import writing
+from .evidence import drop_unreferenced, safe_filename
+from .mentoring import Access, audit
+from .models import Evidence, InboxItem
+from .records import activity_key
+from .sheets import fetch
+
+FIELDS = ("start_date", "end_date", "title", "provider", "location", "instructor", "hours", "category", "topics",
+          "reflection", "further_action", "status")
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Added:
+    where: str                        # "sheet" (written at once) or "inbox" (waiting for cpd pull)
+    row: int | None = None            # the sheet row written
+    item: InboxItem | None = None
+
+
+def _cells(values: Mapping[str, object], profile_id: str) -> dict[str, object]:
+    """The form's values checked by the core's intake (as a workbook row is), as the template holds them."""
+    cells = {f: (str(values[f]).strip() if isinstance(values.get(f), str) else values[f]) for f in FIELDS
+             if values.get(f) not in (None, "")}
+    if "hours" in cells:
+        try:
+            cells["hours"] = float(str(cells["hours"]).replace(",", "."))
+        except ValueError:
+            pass                      # the intake names it
+    problems = check_activity(cells, load_profile(profile_id))
+    if problems:
+        raise Unusable("invalid_activity", "; ".join(f"{p.field.replace('_', ' ') if p.field else ''}: {p.message}"
+                                                     for p in problems),
+                       problems=[{"code": p.code, "field": p.field, "message": p.message} for p in problems])
+    return cells
+
+
+def _kept(store: EvidenceStore, certificate: Certificate | None, max_bytes: int) -> tuple[str, str] | None:
+    """The certificate put in the evidence store: (digest, kind)."""
+    if certificate is None or not certificate.data:
+        return None
+    if len(certificate.data) > max_bytes:
+        raise TooLarge("evidence_too_large", f"the certificate is {len(certificate.data):,} bytes; evidence may be at "
+                       f"most {max_bytes:,} bytes")
+    kind = evidence_kind(certificate.data)
+    if kind is None:
+        raise BadRequest("evidence_type_refused", "a certificate may be a PDF, PNG, JPEG or HEIC file, whatever its "
+                         "name says; this one is none of them")
+    digest = hashlib.sha256(certificate.data).hexdigest()
+    try:
+        store.put(digest, certificate.data)
+    except BlobError as exc:
+        raise Unavailable("evidence_store_unavailable", f"{exc}; try again in a minute") from None
+    return digest, kind
+
+
+def _sheet_value(value: object, field: str) -> object:
+    """A value as the sheet keeps it, RAW: dates as their serial numbers (the column shows them as dates)."""
+    if field in ("start_date", "end_date") and isinstance(value, str):
+        return (date.fromisoformat(value) - EXCEL_EPOCH).days
+    return value
+
+
+def add(session: Session, store: EvidenceStore, client, acc: Access, values: Mapping[str, object],
+        certificate: Certificate | None, max_bytes: int) -> Added:
+    """Add an activity to the owner's record: into its linked sheet at once, or into its inbox. Committed."""
+    rec = acc.record
+    cells = _cells(values, rec.profile_id)
+    kept = _kept(store, certificate, max_bytes)
+    name = certificate.name if certificate else None
+    if rec.source == "sheet" and rec.sheet is not None:
+        row = _write_row(session, client, rec, cells)      # Google first: no database lock held while it answers
+        writing(session)
+        if kept is not None:
+            session.add(Evidence(public_id="ev_" + secrets.token_urlsafe(9), record_id=rec.id, activity_row=row,
+                                 activity_key=activity_key(cells["start_date"], cells.get("title")), digest=kept[0],
+                                 kind=kept[1], size=len(certificate.data) if certificate else 0,
+                                 filename=safe_filename(name, kept[1])))
+        audit(session, rec.member_id, "activity_added", actor_id=rec.member_id, record_id=rec.id)
+        session.commit()
+        return Added("sheet", row=row)
+    writing(session)
+    item = InboxItem(public_id="in_" + secrets.token_urlsafe(9), record_id=rec.id, cells=json.dumps(cells),
+                     evidence_digest=kept[0] if kept else None, evidence_kind=kept[1] if kept else None,
+                     evidence_name=name)
+    session.add(item)
+    audit(session, rec.member_id, "activity_added", actor_id=rec.member_id, record_id=rec.id)
+    session.commit()
+    return Added("inbox", item=item)
+
+
+def _write_row(session: Session, client, rec, cells: dict[str, object]) -> int:
+    """Write the activity into the next row of the linked sheet's activity table, in one request."""
+    fetched, _ = fetch(session, client, rec.sheet.sheet_key)
+    try:
+        read = read_record(fetched.source)
+    except CpdError as exc:
+        raise Unusable(exc.code, exc.message) from None
+    if read.header_row is None:
+        raise Unusable("no_activity_table", "the linked sheet has no activity table to add to")
+    grid = fetched.source.table(read.sheet)
+    used = max((r for r, row in enumerate(grid, 1) if any(v not in ("", None) for v in row)), default=read.header_row)
+    row = max(used, read.header_row) + 1
+    missing = sorted(set(cells) - set(read.cells.columns) - {"status"})
+    values = {read.cells.cell(row, f): _sheet_value(v, f) for f, v in cells.items() if f in read.cells.columns}
+    if missing:                                        # what the sheet has no column for goes in its Notes
+        said = "; ".join(f"{f.replace('_', ' ')}: {cells[f]}" for f in missing)
+        if "description" in read.cells.columns:
+            values[read.cells.cell(row, "description")] = f"added from a phone; {said}"
+    client.write_values(fetched, read.sheet, values)
+    return row
+
+
+def pending(session: Session, acc: Access) -> list[InboxItem]:
+    return list(session.scalars(select(InboxItem).where(InboxItem.record_id == acc.record.id).order_by(InboxItem.id)))
+
+
+def item_dict(item: InboxItem) -> dict:
+    evidence = ({"sha256": item.evidence_digest, "kind": item.evidence_kind, "filename": item.evidence_name}
+                if item.evidence_digest else None)
+    return {"id": item.public_id, "cells": json.loads(item.cells), "evidence": evidence}
+
+
+def _one(session: Session, acc: Access, public_id: str) -> InboxItem:
+    found = session.scalar(select(InboxItem).where(InboxItem.record_id == acc.record.id,
+                                                   InboxItem.public_id == public_id))
+    if found is None:
+        raise NotFound("not_found", "no such activity in the record's inbox")
+    return found
+
+
+def certificate_of(session: Session, store: EvidenceStore, acc: Access, public_id: str) -> tuple[InboxItem, bytes]:
+    item = _one(session, acc, public_id)
+    if not item.evidence_digest:
+        raise NotFound("not_found", "this activity came without a certificate")
+    try:
+        data = store.get(item.evidence_digest)
+    except BlobError as exc:
+        raise Unavailable("evidence_store_unavailable", f"{exc}; try again in a minute") from None
+    if data is None:
+        raise Unavailable("evidence_missing", "the evidence store does not hold this certificate")
+    return item, data
+
+
+def take(session: Session, store: EvidenceStore, acc: Access, public_id: str) -> None:
+    """Take an item out of the inbox (``cpd pull`` has written it into the workbook). Committed."""
+    item = _one(session, acc, public_id)
+    writing(session)
+    digest = item.evidence_digest
+    session.delete(item)
+    session.commit()
+    if digest:
+        drop_unreferenced(session, store, {digest})
