@@ -175,6 +175,13 @@ class SheetsClient:
         with self._errors(read.key, writing=True):
             self.http.values_batch_update(read.key, {"valueInputOption": "RAW", "data": data})
 
+    def write_values(self, read: SheetRead, sheet: str, values: dict[str, object]) -> None:
+        """Write ``{"C12": value}`` into one sheet in one ``values:batchUpdate`` with ``valueInputOption=RAW``
+        (text stays text; a date goes as its serial number, shown as the column formats it)."""
+        data = [{"range": f"{quote_title(sheet)}!{ref}", "values": [[_raw(v)]]} for ref, v in values.items()]
+        with self._errors(read.key, writing=True):
+            self.http.values_batch_update(read.key, {"valueInputOption": "RAW", "data": data})
+
     def write_notes(self, read: SheetRead, sheet: str, notes: dict[str, str], values: dict[str, object]) -> None:
         """Set cell notes (``{"N12": text}``, "" clears one) in one ``spreadsheets.batchUpdate``, and write
         ``{"P12": value}`` in one ``values:batchUpdate`` with ``valueInputOption=RAW`` (text stays text)."""
@@ -188,12 +195,11 @@ class SheetsClient:
                 "range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
                           "startColumnIndex": col, "endColumnIndex": col + 1},
                 "rows": [{"values": [{"note": text}]}], "fields": "note"}})
-        data = [{"range": f"{quote_title(sheet)}!{ref}", "values": [[_raw(v)]]} for ref, v in values.items()]
         with self._errors(read.key, writing=True):
             if requests_:
                 self.http.batch_update(read.key, {"requests": requests_})
-            if data:
-                self.http.values_batch_update(read.key, {"valueInputOption": "RAW", "data": data})
+        if values:
+            self.write_values(read, sheet, values)
 
     @contextmanager
     def _errors(self, key: str, writing: bool):
