@@ -61,6 +61,8 @@ _PUBLIC = {
     "evidence_kind": "addin.evidence", "EVIDENCE_TYPES": "addin.evidence",
     # an activity added from a phone: what a certificate states, and the activity's values checked
     "certificate_fields": "addin.capture", "check_activity": "addin.intake",
+    # the audit pack, from evidence held in a store
+    "audit_pack": "addin.record_report.audit", "kept_file": "addin.record_report.audit",
 }
 
 __all__ = ["__version__", *_PUBLIC]
@@ -101,6 +103,7 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
         pack as pack, record_data as record_data, record_from_data as record_from_data, rows_as_dicts as rows_as_dicts,
         unpack as unpack)
     from .record_report import fit_pdf as fit_pdf, report_data as report_data, report_html as report_html
+    from .record_report.audit import audit_pack as audit_pack, kept_file as kept_file
     from .record_report.charts import trend_chart as trend_chart
     from .report import report_dict as report_dict
     from .trends import across_periods as across_periods, period_figures as period_figures

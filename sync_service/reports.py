@@ -8,9 +8,13 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from addin import CpdError, across_periods, assess, fit_pdf, period_figures, report_data, report_html
+from addin import (CpdError, across_periods, assess, fit_pdf, kept_file, period_figures, report_data,
+                   report_html)
+from addin import audit_pack as make_pack
 
+from .blobs import BlobError, EvidenceStore
 from .store import annotations as notes_store
+from .store.evidence import of as evidence_of
 from .store.mentoring import Access, seen
 from .store.models import CpdRecord
 from .store.records import latest, record_of
@@ -31,6 +35,31 @@ def record_report(session: Session, acc: Access, actor_id: int, fmt: str, audien
         return report_html(data).encode("utf-8")
     pdf, _ = fit_pdf(data, None)
     return pdf
+
+
+def audit_pack(session: Session, store: EvidenceStore, acc: Access, actor_id: int) -> tuple[bytes, str] | None:
+    """The record's audit pack for its body (``cpd audit-pack``'s), with the evidence the service keeps (None
+    with no version yet); a mentor's download is in the member's audit trail. CpdError when the body
+    refuses it (ICE without a job summary)."""
+    version = latest(session, acc.record.id)
+    if version is None:
+        return None
+    record, profile = record_of(version)
+    result = assess(record, profile)
+    data = report_data(record, profile, result, annotations=notes_store.notes(notes_store.of(session, acc.record)))
+    titles = {a.row: a.title or "(no title)" for a in record.activities}
+    kept = [(e.activity_row, e.filename, e.digest) for e in evidence_of(session, acc) if e.activity_row in titles]
+    seen(session, acc, actor_id, "downloaded")
+    session.commit()                  # nothing is fetched or drawn inside a transaction
+    files = []
+    for row, name, digest in kept:
+        try:
+            content = store.get(digest)
+        except BlobError:
+            content = None
+        files.append(kept_file(row, titles[row], name, digest, content))
+    pdf, _, _ = make_pack(files, record, profile, result, data)
+    return pdf, profile.short_name
 
 
 def member_trends(session: Session, member_id: int, profile_id: str | None = None) -> dict:

@@ -114,7 +114,7 @@ def test_a_hostile_or_missing_evidence_file_is_listed_and_the_pack_still_made(cp
     res = cpd("audit-pack", log, "-p", "us-nc", "--out", out)
     assert res.exit_code == 0, res.output
     text = " ".join(pdftotext(out).split())
-    assert "a PDF that cannot be read" in text and "MISSING: not found beside the workbook" in text
+    assert "a PDF that cannot be read" in text and "MISSING: not found where it was kept" in text
     assert "Congratulations, Alex Morgan" not in text
 
 

@@ -158,3 +158,30 @@ def test_the_record_page_links_each_activitys_evidence_for_the_owner_and_a_mento
         assert res.status_code == 200 and res.data == certificate
     client, _ = world.browser("stranger")
     assert client.get(f"/records/{world.record}/evidence/{evidence_id}").status_code == 404
+
+
+def test_the_record_page_gives_the_audit_pack_with_the_evidence_the_service_keeps(world, certificate, tmp_path):
+    import shutil
+    import subprocess
+    add(world, "owner", certificate)
+    photo_row = world.rows[1]
+    add(world, "owner", b"\xff\xd8\xff\xe0" + b"not really a photo" * 10, row=photo_row, filename="photo.jpg")
+    for who in ("owner", "mentor"):
+        client, _ = world.browser(who)
+        page = client.get(f"/records/{world.record}").get_data(as_text=True)
+        assert f'href="/records/{world.record}/audit-pack.pdf"' in page
+        res = client.get(f"/records/{world.record}/audit-pack.pdf")
+        assert res.status_code == 200 and res.mimetype == "application/pdf", res.data[:300]
+        pack = tmp_path / f"{who}.pdf"
+        pack.write_bytes(res.data)
+        if shutil.which("pdftotext"):
+            text = " ".join(subprocess.run(["pdftotext", str(pack), "-"], capture_output=True, text=True,
+                                           check=True).stdout.split())
+            assert f"SHA-256 {hashlib.sha256(certificate).hexdigest()}" in text
+            assert "This certifies that" in text                           # the certificate's own page
+            assert "an image that cannot be read" in text                  # the broken photo: listed, not placed
+    client, _ = world.browser("stranger")
+    assert client.get(f"/records/{world.record}/audit-pack.pdf").status_code == 404
+    with world.app.app_context():
+        actions = [e.action for e in db.session().query(AuditEvent).order_by(AuditEvent.id)]
+    assert actions[-1] == "downloaded"                                      # the mentor's download of the pack

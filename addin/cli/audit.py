@@ -39,7 +39,7 @@ def audit_pack(log: Path, out: Path, profile: str | None, period_text: str | Non
     from ..extras import MissingExtra, available
     from ..readiness.engine import for_body
     from ..record_report import report_data
-    from ..record_report.audit import audit_pack as make_pack, audit_zip, pack_summary
+    from ..record_report.audit import audit_pack as make_pack, audit_zip, evidence_files, pack_summary
     from ..workbook.reader import read_workbook
 
     if out.exists() and not force:
@@ -54,7 +54,8 @@ def audit_pack(log: Path, out: Path, profile: str | None, period_text: str | Non
     result = assess(record, read.profile)
     data = report_data(record, read.profile, result)
     try:
-        pdf, dropped, files = make_pack(log, record, read.profile, result, data, max_bytes=parse_size(max_size))
+        pdf, dropped, files = make_pack(evidence_files(log, record), record, read.profile, result, data,
+                                        max_bytes=parse_size(max_size))
     except CpdError as err:
         fail(err, False, str(log))
     try:

@@ -76,7 +76,7 @@ def evidence_files(workbook: Path, record: Record) -> list[PackFile]:
     return found
 
 
-_WHERE = {"missing": "MISSING: not found beside the workbook", "changed": "CHANGED since it was added (its SHA-256 "
+_WHERE = {"missing": "MISSING: not found where it was kept", "changed": "CHANGED since it was added (its SHA-256 "
           "no longer matches): not placed", "outside": "outside the workbook's folder: not read"}
 
 
@@ -221,12 +221,23 @@ def _merge(parts: list[Any], smallest: bool = False) -> bytes:
     return out.getvalue()
 
 
-def audit_pack(workbook: Path, record: Record, profile: Profile, readiness: Readiness, data: ReportData, *,
+def kept_file(row: int, title: str, name: str, digest: str, data: bytes | None) -> PackFile:
+    """An evidence file held elsewhere (the service's evidence store): its bytes, checked against its SHA-256."""
+    import hashlib
+    pf = PackFile(row, title, EvidenceEntry(name, digest), "missing" if data is None else "kept")
+    if data is not None and hashlib.sha256(data).hexdigest() != digest:
+        pf.state = "changed"
+    elif data is not None:
+        pf.data, pf.kind = data, sniff(data)
+    return pf
+
+
+def audit_pack(files: list[PackFile], record: Record, profile: Profile, readiness: Readiness, data: ReportData, *,
                max_bytes: int | None = None) -> tuple[bytes, list[str], list[PackFile]]:
-    """The pack's PDF, what fitting it under ``max_bytes`` (else the body's own limit) left out, and the files."""
+    """The pack's PDF, what fitting it under ``max_bytes`` (else the body's own limit) left out, and the files
+    (``evidence_files`` of a workbook's folder, or ``kept_file`` each from a store), in row order."""
     require_job_summary(record, profile)
     limit = max_bytes if max_bytes is not None else profile.audit_pack.max_bytes
-    files = evidence_files(workbook, record)
     lacking_rows = next((c.rows for c in readiness.criteria if c.kind == "evidence" and c.status != "pass"), ())
     by_row = {a.row: a for a in record.activities}
     lacking = [{"row": r, "title": by_row[r].title or "", "dates": _dates(by_row[r]),

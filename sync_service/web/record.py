@@ -176,6 +176,24 @@ def workbook(record_id: str):
     return workbook_download(acc, data)
 
 
+@bp.get("/records/<record_id>/audit-pack.pdf")
+@signed_in("read")
+def audit_pack(record_id: str):
+    """The audit pack for the record's body, with its evidence files (owner and live mentors)."""
+    acc = _visible(record_id)
+    try:
+        made = reports.audit_pack(db.session(), evidence_store(), acc, g.page_member.id)
+    except CpdError as exc:
+        raise Unusable(exc.code, exc.message) from None
+    if made is None:
+        abort(404)
+    pdf, body = made
+    response = send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"cpd-audit-pack-{body.lower().replace(' ', '-')}-{acc.record.public_id}.pdf")
+    response.headers["Content-Security-Policy"] = REPORT_CSP
+    return response
+
+
 @bp.get("/records/<record_id>/report.<fmt>")
 @signed_in("read")
 def report(record_id: str, fmt: str):
