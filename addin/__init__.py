@@ -60,7 +60,7 @@ _PUBLIC = {
     # evidence files: what a file is, from its bytes
     "evidence_kind": "addin.evidence", "EVIDENCE_TYPES": "addin.evidence",
     # an activity added from a phone: what a certificate states, and the activity's values checked
-    "certificate_fields": "addin.capture", "check_activity": "addin.intake",
+    "certificate_fields": "addin.capture", "check_activity": "addin.intake", "capture_data": "addin.capture",
     # the audit pack, from evidence held in a store
     "audit_pack": "addin.record_report.audit", "kept_file": "addin.record_report.audit",
 }
@@ -84,7 +84,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:                      # for type checkers and editors: the same names, eagerly
     from .annotations import note_field as note_field, note_text as note_text, verification as verification
     from .errors import CpdError as CpdError, InvalidRecord as InvalidRecord
-    from .capture import certificate_fields as certificate_fields
+    from .capture import capture_data as capture_data, certificate_fields as certificate_fields
     from .evidence import EVIDENCE_TYPES as EVIDENCE_TYPES, evidence_kind as evidence_kind
     from .intake import check_activity as check_activity
     from .export import safe_text as safe_text

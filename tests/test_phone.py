@@ -155,3 +155,41 @@ def test_the_phone_page_at_390_px_fills_from_a_certificate_and_adds_the_activity
     assert items[-1]["cells"]["title"] == "Professional Ethics for Engineers: Case Studies"
     assert items[-1]["evidence"]["filename"] == "ethics-certificate.pdf"
     assert re.fullmatch(r"in_[\w-]+", items[-1]["id"]) and json.dumps(items)
+
+
+CALENDAR = Path(__file__).parent / "fixtures" / "capture" / "calendar.ics"
+
+
+def test_capture_from_the_service_into_the_inbox_and_a_linked_sheet(service, fake_sheets, certificate):
+    """The record page takes a calendar and certificates as cpd capture does: into a workbook record's inbox,
+    or into a linked sheet with every row in one write."""
+    client = service.test_client()
+    ics = CALENDAR.read_text().replace("2026", "2025")          # the example record is 2025's
+    record = workbook_record(service)
+    token = sign_in(client, service.config["TOKENS"]["a"])
+    res = client.post(f"/records/{record}/capture", data={
+        "csrf": token, "files": [(io.BytesIO(ics.encode()), "calendar.ics"),
+                                 (certificate.open("rb"), "ethics-certificate.pdf")]},
+        content_type="multipart/form-data")
+    assert res.status_code == 201, res.data[:400]
+    text = res.get_data(as_text=True)
+    assert "7 drafts waiting for cpd pull" in text and "declined 1" in text and "all-day, not a course 1" in text
+    items = client.get(f"/api/v1/records/{record}/inbox", headers=auth(service)).json["items"]
+    assert len(items) == 7 and all(i["cells"]["status"] == "Draft" for i in items)
+    assert sum(1 for i in items if i["evidence"]) == 1
+    # a linked sheet: every captured row in one request
+    other = fake_sheets.load_xlsx(EXAMPLE, share={fake_sheets.email: "writer"}, title="Sheet CPD")
+    prove_link(lambda method, path, json=None: client.open(path, method=method, json=json,
+                                                           headers=auth(service, "b")), other, via="/api/v1/records")
+    linked = client.post("/api/v1/records", json={"sheet": sheet_url(other)}, headers=auth(service, "b")).json["id"]
+    signed = service.test_client()
+    token_b = sign_in(signed, service.config["TOKENS"]["b"])
+    before = sum(1 for c in fake_sheets.calls if c[1].endswith("values:batchUpdate"))
+    res = signed.post(f"/records/{linked}/capture", data={
+        "csrf": token_b, "files": [(io.BytesIO(ics.encode()), "calendar.ics")]}, content_type="multipart/form-data")
+    assert res.status_code == 201 and "6 drafts added to your sheet" in res.get_data(as_text=True)
+    assert sum(1 for c in fake_sheets.calls if c[1].endswith("values:batchUpdate")) == before + 1
+    cells = other.sheets["Record"].cells
+    titles = [cells[(r, 3)].value for r in range(18, 24)]
+    assert all(cells[(r, 17)].value == "Draft" for r in range(18, 24))      # the Status column
+    assert titles[0] == "Webinar: Soil liquefaction basics" and titles.count("Lunch & Learn: code updates") == 4

@@ -10,7 +10,8 @@ left out and counted as such.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from functools import partial
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -24,7 +25,7 @@ from .calendar import capture_calendar
 from .certificate import from_text, pdf_text
 from .found import Capture, Found, key
 
-__all__ = ["Capture", "CaptureRun", "Found", "capture_files", "certificate_fields", "placed"]
+__all__ = ["Capture", "CaptureRun", "Found", "capture_data", "capture_files", "certificate_fields", "placed"]
 
 
 @dataclass
@@ -46,14 +47,30 @@ def capture_files(paths: Sequence[Path], record: Record, profile: Profile, *, ma
                   kept: Iterable[str] = ()) -> CaptureRun:
     """The drafts ``paths`` give for ``record`` (its period; what it already holds is left out, and a
     certificate whose SHA-256 is in ``kept``: a file already kept beside the workbook)."""
+    return _capture([(p, partial(_bytes, p)) for p in paths], record, profile, match=match, calendars=calendars,
+                    me=me, zone=zone, kept=kept)
+
+
+def capture_data(files: Sequence[tuple[str, bytes]], record: Record, profile: Profile, *, match: Iterable[str] = (),
+                 calendars: Iterable[str] = (), me: str | None = None, zone: tzinfo | None = None,
+                 kept: Iterable[str] = ()) -> CaptureRun:
+    """``capture_files`` for files already in memory ((name, bytes): an upload to the service); a draft's
+    ``evidence`` is then its file's name, whose bytes the caller has."""
+    return _capture([(Path(name), partial(bytes, data)) for name, data in files], record, profile, match=match,
+                    calendars=calendars, me=me, zone=zone, kept=kept)
+
+
+def _capture(sources: Sequence[tuple[Path, Callable[[], bytes]]], record: Record, profile: Profile, *,
+             match: Iterable[str], calendars: Iterable[str], me: str | None, zone: tzinfo | None,
+             kept: Iterable[str]) -> CaptureRun:
     run = CaptureRun()
     held = record.every_activity
     known: set[tuple[object, str]] = {key(a.start_date, a.title) for a in held}
     kept = {e.digest for a in held for e in entries(a.evidence)} | set(kept)
     match, calendars = list(match), list(calendars)
-    for path in paths:
+    for path, load in sources:
         try:
-            data = _bytes(path)
+            data = load()
             kind = sniff(data)
             if kind == "ics":
                 capture_calendar(data, path.name, record.period, profile, known=known, match=match,

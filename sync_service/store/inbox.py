@@ -92,33 +92,47 @@ def _sheet_value(value: object, field: str) -> object:
 def add(session: Session, store: EvidenceStore, client, acc: Access, values: Mapping[str, object],
         certificate: Certificate | None, max_bytes: int) -> Added:
     """Add an activity to the owner's record: into its linked sheet at once, or into its inbox. Committed."""
+    return add_many(session, store, client, acc, [(_cells(values, acc.record.profile_id), certificate)],
+                    max_bytes)[0]
+
+
+def checked(values: Mapping[str, object], profile_id: str) -> dict[str, object]:
+    """An activity's values checked by the core's intake (Unusable naming each problem)."""
+    return _cells(values, profile_id)
+
+
+def add_many(session: Session, store: EvidenceStore, client, acc: Access,
+             rows: list[tuple[dict[str, object], Certificate | None]], max_bytes: int) -> list[Added]:
+    """Add checked activities (``checked``) to the owner's record: into its linked sheet at once (every row in
+    one request), or each into its inbox. Committed."""
     rec = acc.record
-    cells = _cells(values, rec.profile_id)
-    kept = _kept(store, certificate, max_bytes)
-    name = certificate.name if certificate else None
+    kept = [_kept(store, certificate, max_bytes) for _, certificate in rows]
+    added: list[Added] = []
     if rec.source == "sheet" and rec.sheet is not None:
-        row = _write_row(session, client, rec, cells)      # Google first: no database lock held while it answers
+        written = _write_rows(session, client, rec, [cells for cells, _ in rows])   # Google first: no lock held
         writing(session)
-        if kept is not None:
-            session.add(Evidence(public_id="ev_" + secrets.token_urlsafe(9), record_id=rec.id, activity_row=row,
-                                 activity_key=activity_key(cells["start_date"], cells.get("title")), digest=kept[0],
-                                 kind=kept[1], size=len(certificate.data) if certificate else 0,
-                                 filename=safe_filename(name, kept[1])))
-        audit(session, rec.member_id, "activity_added", actor_id=rec.member_id, record_id=rec.id)
-        session.commit()
-        return Added("sheet", row=row)
-    writing(session)
-    item = InboxItem(public_id="in_" + secrets.token_urlsafe(9), record_id=rec.id, cells=json.dumps(cells),
-                     evidence_digest=kept[0] if kept else None, evidence_kind=kept[1] if kept else None,
-                     evidence_name=name)
-    session.add(item)
+        for (cells, certificate), row, k in zip(rows, written, kept):
+            if k is not None and certificate is not None:
+                session.add(Evidence(public_id="ev_" + secrets.token_urlsafe(9), record_id=rec.id, activity_row=row,
+                                     activity_key=activity_key(cells["start_date"], cells.get("title")),
+                                     digest=k[0], kind=k[1], size=len(certificate.data),
+                                     filename=safe_filename(certificate.name, k[1])))
+            added.append(Added("sheet", row=row))
+    else:
+        writing(session)
+        for (cells, certificate), k in zip(rows, kept):
+            item = InboxItem(public_id="in_" + secrets.token_urlsafe(9), record_id=rec.id, cells=json.dumps(cells),
+                             evidence_digest=k[0] if k else None, evidence_kind=k[1] if k else None,
+                             evidence_name=certificate.name if certificate and k else None)
+            session.add(item)
+            added.append(Added("inbox", item=item))
     audit(session, rec.member_id, "activity_added", actor_id=rec.member_id, record_id=rec.id)
     session.commit()
-    return Added("inbox", item=item)
+    return added
 
 
-def _write_row(session: Session, client, rec, cells: dict[str, object]) -> int:
-    """Write the activity into the next row of the linked sheet's activity table, in one request."""
+def _write_rows(session: Session, client, rec, rows: list[dict[str, object]]) -> list[int]:
+    """Write activities into the next rows of the linked sheet's activity table, in one request."""
     fetched, _ = fetch(session, client, rec.sheet.sheet_key)
     try:
         read = read_record(fetched.source)
@@ -128,15 +142,20 @@ def _write_row(session: Session, client, rec, cells: dict[str, object]) -> int:
         raise Unusable("no_activity_table", "the linked sheet has no activity table to add to")
     grid = fetched.source.table(read.sheet)
     used = max((r for r, row in enumerate(grid, 1) if any(v not in ("", None) for v in row)), default=read.header_row)
-    row = max(used, read.header_row) + 1
-    missing = sorted(set(cells) - set(read.cells.columns) - {"status"})
-    values = {read.cells.cell(row, f): _sheet_value(v, f) for f, v in cells.items() if f in read.cells.columns}
-    if missing:                                        # what the sheet has no column for goes in its Notes
-        said = "; ".join(f"{f.replace('_', ' ')}: {cells[f]}" for f in missing)
-        if "description" in read.cells.columns:
-            values[read.cells.cell(row, "description")] = f"added from a phone; {said}"
+    first = max(used, read.header_row) + 1
+    values: dict[str, object] = {}
+    for row, cells in enumerate(rows, first):
+        for f, v in cells.items():
+            ref = read.cells.cell(row, f)
+            if ref is not None:
+                values[ref] = _sheet_value(v, f)
+        missing = sorted(set(cells) - set(read.cells.columns) - {"status"})
+        notes = read.cells.cell(row, "description")
+        if missing and notes is not None:           # what the sheet has no column for: in its Notes
+            said = "; ".join(f"{f.replace('_', ' ')}: {cells[f]}" for f in missing)
+            values[notes] = f"{cells.get('description') or 'added from a phone'}; {said}"
     client.write_values(fetched, read.sheet, values)
-    return row
+    return list(range(first, first + len(rows)))
 
 
 def pending(session: Session, acc: Access) -> list[InboxItem]:

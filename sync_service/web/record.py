@@ -13,7 +13,8 @@ import io
 from flask import (Blueprint, abort, g, jsonify, make_response, redirect, render_template, request, send_file,
                    url_for)
 
-from addin import CpdError, Verdict, certificate_fields, load_profile, read_workbook, safe_text, trend_chart
+from addin import (CpdError, Verdict, capture_data, certificate_fields, load_profile, read_workbook, safe_text,
+                   trend_chart)
 
 from .. import db, reports
 from ..answers import status_of
@@ -26,7 +27,7 @@ from ..store import evidence as evidence_store_
 from ..store import inbox
 from ..store.accounts import member_of
 from ..store.mentoring import seen, visible
-from ..store.records import latest, prepare, save_version
+from ..store.records import latest, prepare, record_of, save_version
 from ..store.submissions import Caller, from_record
 from ..throttle import upload_wait
 from .base import signed_in
@@ -107,7 +108,8 @@ def submit(record_id: str):
 def _add_page(acc, status: int = 200, **shown):
     profile = load_profile(acc.record.profile_id)
     return render_template("add.html", rec=acc.record, profile=profile, statuses=("Draft", "Confirmed"),
-                           values=shown.pop("values", {}), **{"error": None, "added": None, **shown}), status
+                           values=shown.pop("values", {}),
+                           **{"error": None, "added": None, "captured": None, **shown}), status
 
 
 @bp.get("/records/<record_id>/add")
@@ -131,6 +133,41 @@ def add_activity_post(record_id: str):
     except ServiceError as exc:
         return _add_page(acc, status_of(exc), error=exc.to_dict(), values=values)
     return _add_page(acc, 201, added=added)
+
+
+@bp.post("/records/<record_id>/capture")
+@signed_in("submit")
+def capture(record_id: str):
+    """Capture drafts from uploaded calendars (.ics), PDF certificates and badges (``cpd capture``'s reader):
+    into the linked sheet at once, or into the inbox for cpd pull. What was left out is said."""
+    acc = _visible(record_id, owner_only=True)
+    version = latest(db.session(), acc.record.id)
+    if version is None:
+        abort(404)
+    record, profile = record_of(version)
+    files = [(f.filename or "file", f.read(evidence_max_bytes() + 1)) for f in request.files.getlist("files")]
+    match = [w.strip() for w in request.form.get("match", "").split(",") if w.strip()]
+    run = capture_data(files, record, profile, match=match)
+    data = dict(files)
+    rows, refused = [], []
+    for found in run.found:
+        cells = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in found.row().items()}
+        try:
+            cells = inbox.checked(cells, acc.record.profile_id)
+        except ServiceError as exc:
+            refused.append(f"{found.values.get('title') or found.source}: {exc.message}")
+            continue
+        name = found.evidence.name if found.evidence is not None else None
+        rows.append((cells, inbox.Certificate(name, data[name]) if name in data else None))
+    try:
+        added = inbox.add_many(db.session(), evidence_store(),
+                               sheets_client() if acc.record.source == "sheet" else None, acc, rows,
+                               evidence_max_bytes()) if rows else []
+    except ServiceError as exc:
+        return _add_page(acc, status_of(exc), error=exc.to_dict())
+    said = {"captured": len(added), "where": added[0].where if added else None, "left_out": dict(run.left_out),
+            "refused": refused + [e.message for e in run.unread]}
+    return _add_page(acc, 201 if added else 200, captured=said)
 
 
 @bp.post("/records/<record_id>/add/certificate")
