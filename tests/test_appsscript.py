@@ -97,7 +97,8 @@ def test_menu_set_up_check_and_submit_against_the_service(app, live_server, memb
     out = run(scenario(live_server, member_token, ["onOpen", "cpdSetUp", "cpdCheck", "cpdSubmit", "cpdSubmit"]),
               tmp_path)
     assert out["sidebar"], out["alerts"]
-    assert [label for label, _ in out["menu"][0]["items"]] == ["Check readiness", "Submit", "Set up"]
+    assert [label for label, _ in out["menu"][0]["items"]] == ["Check readiness", "Submit", "Bring in new activities",
+                                                         "Set up"]
     assert out["properties"] == {"CPD_SERVICE_URL": live_server, "CPD_TOKEN": member_token}
     read = read_workbook(example_path("iet"))
     result = assess(read.require(), read.profile)
@@ -180,3 +181,27 @@ def test_set_up_by_approving_a_code_in_the_browser(app, live_server, member_toke
     with app.app_context():
         names = db.session().scalars(select(ApiToken.name)).all()
     assert any(n and n.startswith("the CPD menu in Google Sheets") for n in names)
+
+
+def test_bring_in_writes_the_activities_added_from_a_phone_in_one_set_values(app, live_server, member_token,
+                                                                             tmp_path):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {member_token}"}
+    out = run(scenario(live_server, member_token, ["cpdSetUp", "cpdBringIn"]), tmp_path)
+    assert out["alerts"][-1].startswith("Your CPD service has no record for this sheet's profile and period yet")
+    assert client.post("/api/v1/records", data=example_path("iet").read_bytes(), headers=headers).status_code == 201
+    record = client.get("/api/v1/records", headers=headers).json["records"][0]["id"]
+    for title, day, status in (("Site visit: bearings", "2025-06-02", "Draft"), ("Webinar: fatigue", "2025-07-01",
+                                                                                  "Confirmed")):
+        res = client.post(f"/api/v1/records/{record}/inbox", headers=headers, json={
+            "title": title, "start_date": day, "hours": 1.5, "status": status, "category": "Work experience"})
+        assert res.status_code == 201 and res.json["where"] == "inbox", res.json
+    out = run(scenario(live_server, member_token, ["cpdSetUp", "cpdBringIn", "cpdBringIn"]), tmp_path)
+    assert out["set_values"] == 1
+    assert out["writes"]["Record!C18"] == "Site visit: bearings" and out["writes"]["Record!C19"] == "Webinar: fatigue"
+    assert out["writes"]["Record!A18"].startswith("2025-06-02")                  # a date, not text
+    assert out["writes"]["Record!Q18"] == "Draft" and out["writes"]["Record!J19"] == 1.5
+    assert "added from your phone (in_" in out["writes"]["Record!M18"]
+    assert out["alerts"][-2].startswith("Brought in 2 activities from your phone (row 18 on)")
+    assert out["alerts"][-1] == "Nothing new to bring in."
+    assert client.get(f"/api/v1/records/{record}/inbox", headers=headers).json["items"] == []

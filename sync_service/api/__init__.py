@@ -10,3 +10,4 @@ def init_app(app: Flask) -> None:
     base.init_app(app)
     for module in (functions, submissions, records, evidence, inbox, mentors, tokens, oauth, sheets, stats, openapi):
         app.register_blueprint(module.bp)
+    app.register_blueprint(inbox.sheet_bp)

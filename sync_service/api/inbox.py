@@ -4,16 +4,20 @@ exist (404). POST adds one (as the phone page does), GET lists them, GET .../cer
 one came with, DELETE takes one once it is written."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
+
+from addin import CpdError, ValuesSource, read_record
 
 from .. import db
 from ..context import evidence_max_bytes, evidence_store, sheets_client
+from ..errors import BadRequest, from_core
 from ..responses import evidence_download
-from ..store import inbox
+from ..store import inbox, records
 from ..store.mentoring import visible
 from .base import json_object, require_token
 
 bp = Blueprint("api_inbox", __name__, url_prefix="/api/v1/records/<record_id>/inbox")
+TABLE_START = 9                       # the activity table's header row: the first row of the range sent
 
 
 @bp.post("")
@@ -46,6 +50,39 @@ def certificate(record_id: str, item_id: str):
 @bp.delete("/<item_id>")
 @require_token("submit")
 def take(record_id: str, item_id: str):
+    """``?row=N``: the sheet row the item was written to (its certificate, kept here, becomes its evidence)."""
     acc = visible(db.session(), g.member.id, record_id, owner_only=True)
-    inbox.take(db.session(), evidence_store(), acc, item_id)
+    raw = request.args.get("row", "")
+    inbox.take(db.session(), evidence_store(), acc, item_id, int(raw) if raw.isdigit() else None)
     return "", 204
+
+
+sheet_bp = Blueprint("api_inbox_sheet", __name__, url_prefix="/api/v1/inbox")
+
+
+@sheet_bp.post("/rows")
+@require_token("submit")
+def rows_for_sheet():
+    """For the Sheets menu's "Bring in new activities": the ranges it sends (the Record header block A3:F7 and
+    the activity table from its header row 9, as the functions take them) are read by the core's reader; the
+    answer is the member's record for that profile and period, the row to write at and the rows to write."""
+    body = json_object('{"record": [["Name:", "..."]], "activities": [["Start date", "..."]]}')
+    record, activities = body.get("record"), body.get("activities")
+    if not isinstance(record, list) or not isinstance(activities, list):
+        raise BadRequest("bad_arguments", "send the Record header range (A3:F7) and the activity table (from row 9)")
+    try:
+        read = read_record(ValuesSource("the sheet", {"Record": [[], [], *record, [], *activities]}))
+    except CpdError as exc:
+        raise from_core(exc) from None
+    if read.record is None or read.header_row is None:
+        raise BadRequest("period_missing", "the sheet does not say its period (Covering the period from / To)")
+    session = db.session()
+    found = records.find(session, g.member.id, read.profile.id, read.record.period.start, read.record.period.end)
+    if found is None:
+        return jsonify(record=None, first_row=None, rows=[], items=[])
+    acc = visible(session, g.member.id, found.public_id, owner_only=True)
+    written = " ".join(a.description or "" for a in read.record.every_activity)
+    laid, ids = inbox.sheet_rows(inbox.pending(session, acc), read.cells.columns, written)
+    last = max((TABLE_START + i for i, row in enumerate(activities) if any(v not in ("", None) for v in row)),
+               default=read.header_row)
+    return jsonify(record=found.public_id, first_row=last + 1, rows=laid, items=ids)

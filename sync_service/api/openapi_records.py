@@ -213,14 +213,24 @@ def paths(errors) -> dict:
                          "(Draft or Confirmed)"}}}},
                      "responses": {"201": _json({"type": "object"}, "{where: sheet, row} or {where: inbox, ...}"),
                                    **errors(400, 401, 403, 404, 422, 503)}}},
+        "/api/v1/inbox/rows": {"post": {
+            "summary": "The Sheets menu's Bring in: the sheet's ranges in, its record's waiting activities laid out "
+                       "in its columns out", "security": SEC,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"record": {"type": "array"}, "activities": {"type": "array"}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "record": {"type": ["string", "null"]}, "first_row": {"type": ["integer", "null"]},
+                "rows": {"type": "array"}, "items": {"type": "array", "items": {"type": "string"}}}},
+                "What to write, and the items it holds"), **errors(400, 401, 422)}}},
         "/api/v1/records/{record_id}/inbox/{item_id}/certificate": {"get": {
             "summary": "The certificate an inbox item came with", "security": SEC,
             "parameters": [REC, _id("item_id")], "responses": {"200": {"description": "The file"},
                                                                **errors(401, 403, 404, 503)}}},
         "/api/v1/records/{record_id}/inbox/{item_id}": {"delete": {
             "summary": "Take an item out of the inbox (written into the workbook)", "security": SEC,
-            "parameters": [REC, _id("item_id")], "responses": {"204": {"description": "Taken"},
-                                                               **errors(401, 403, 404)}}},
+            "parameters": [REC, _id("item_id"), {"name": "row", "in": "query", "schema": {"type": "integer"},
+                                                 "description": "The sheet row it was written to (Sheets menu)"}],
+            "responses": {"204": {"description": "Taken"}, **errors(401, 403, 404)}}},
         "/api/v1/records/{record_id}/evidence/{evidence_id}": {
             "get": {"summary": "An evidence file, as a download (a mentor's is in the owner's audit trail)",
                     "security": SEC, "parameters": [REC, _id("evidence_id")],

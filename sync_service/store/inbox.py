@@ -189,12 +189,44 @@ def certificate_of(session: Session, store: EvidenceStore, acc: Access, public_i
     return item, data
 
 
-def take(session: Session, store: EvidenceStore, acc: Access, public_id: str) -> None:
-    """Take an item out of the inbox (``cpd pull`` has written it into the workbook). Committed."""
+def take(session: Session, store: EvidenceStore, acc: Access, public_id: str, row: int | None = None) -> None:
+    """Take an item out of the inbox once it is written (by ``cpd pull`` into a workbook, which keeps its
+    certificate itself; or by the Sheets menu on sheet ``row``: its certificate, kept here, becomes that
+    activity's evidence). Committed."""
     item = _one(session, acc, public_id)
     writing(session)
     digest = item.evidence_digest
+    if digest and row is not None:
+        cells = json.loads(item.cells)
+        session.add(Evidence(public_id="ev_" + secrets.token_urlsafe(9), record_id=acc.record.id, activity_row=row,
+                             activity_key=activity_key(cells.get("start_date"), cells.get("title")), digest=digest,
+                             kind=item.evidence_kind or "pdf", size=0,
+                             filename=safe_filename(item.evidence_name, item.evidence_kind or "pdf")))
     session.delete(item)
     session.commit()
     if digest:
         drop_unreferenced(session, store, {digest})
+
+
+def sheet_rows(items: list[InboxItem], columns: Mapping[str, int],
+               written: str) -> tuple[list[list[object]], list[str]]:
+    """The inbox's items laid out as rows of a sheet whose activity table has ``columns`` (field -> 0-based
+    column), for its own script to write: dates as {"$date": ISO}, the item's id in the Notes, a certificate
+    named in the Evidence cell; and the ids written. Items whose id ``written`` (the sheet's Notes) holds
+    already are taken again without a second row."""
+    width = max(columns.values(), default=0) + 1
+    rows, ids = [], []
+    for item in items:
+        ids.append(item.public_id)
+        if item.public_id in written:
+            continue
+        cells = dict(json.loads(item.cells))
+        cells["description"] = f"added from your phone ({item.public_id})"
+        if item.evidence_name:
+            cells["evidence"] = f"{item.evidence_name} (kept on your CPD service)"
+        row: list[object] = [""] * width
+        for f, v in cells.items():
+            if f in columns:
+                row[columns[f]] = {"$date": v} if f in ("start_date", "end_date") and isinstance(v, str) else v
+        rows.append(row)
+    return rows, ids

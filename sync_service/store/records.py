@@ -11,7 +11,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -132,6 +132,12 @@ def save_version(session: Session, member_id: int, prep: Prepared, sheet_id: int
     version = latest(session, rec.id)
     assert version is not None                 # keep() has just added or found one
     return rec, version, kept.created
+
+
+def find(session: Session, member_id: int, profile_id: str, start: date, end: date) -> CpdRecord | None:
+    """The member's record for this profile and period, if the service has one."""
+    return session.scalar(select(CpdRecord).where(CpdRecord.member_id == member_id, CpdRecord.profile_id == profile_id,
+                                                  CpdRecord.period_start == start, CpdRecord.period_end == end))
 
 
 def latest(session: Session, record_id: int) -> RecordVersion | None:

@@ -34,6 +34,14 @@ class Range {
     }
     return vals;
   }
+  setValues(values) {
+    if (values.length !== this.rows || values.some(r => r.length !== this.cols)) {
+      throw new Error(`The number of rows or columns in the data does not match the range (${this.rows} x ${this.cols})`);
+    }
+    values.forEach((line, r) => line.forEach((v, c) => this.sheet.getRange(this.row + r, this.col + c).setValue(v)));
+    out.set_values = (out.set_values || 0) + 1;
+    return this;
+  }
   setValue(v) {
     const d = this.sheet.data;
     while (d.length < this.row) d.push([]);

@@ -27,6 +27,7 @@ function onOpen() {
   SpreadsheetApp.getUi().createMenu('CPD')
     .addItem('Check readiness', 'cpdCheck')
     .addItem('Submit', 'cpdSubmit')
+    .addItem('Bring in new activities', 'cpdBringIn')
     .addSeparator()
     .addItem('Set up', 'cpdSetUp')
     .addToUi();
@@ -244,6 +245,49 @@ function cpdSubmit() {
     if (res.code === 401) throw new Error('The CPD service did not accept your token: CPD > Set up with a new one.');
     var where = e.sheet && e.cell ? e.sheet + '!' + e.cell + ': ' : '';
     throw new Error('Not submitted (' + (e.code || res.code) + '): ' + where + (e.message || 'the service refused it'));
+  } catch (err) {
+    ui.alert(err.message);
+  }
+}
+
+/**
+ * Bring in the activities added from a phone to this record on the service: the service reads the
+ * sheet's ranges (as Check sends them), lays the waiting ones out in this sheet's own columns, and this
+ * writes them under the activity table in one setValues; each is then taken from the service's inbox.
+ */
+function cpdBringIn() {
+  var ui = SpreadsheetApp.getUi();
+  try {
+    var s = cpdSettings_();
+    var ss = SpreadsheetApp.getActiveSpreadsheet();
+    var r = cpdRanges_(ss);
+    var auth = {Authorization: 'Bearer ' + s.token};
+    var res = cpdFetchJson_(s.url + '/api/v1/inbox/rows', {
+      method: 'post', contentType: 'application/json', headers: auth,
+      payload: JSON.stringify({record: r.record, activities: r.activities})
+    });
+    if (res.code === 401) throw new Error('The CPD service did not accept your token: CPD > Set up with a new one.');
+    if (res.code !== 200) {
+      var e = res.body.error || {};
+      throw new Error('Nothing brought in (' + (e.code || res.code) + '): ' + (e.message || 'the service refused'));
+    }
+    var b = res.body;
+    if (!b.record) {
+      ui.alert('Your CPD service has no record for this sheet\'s profile and period yet: Submit it once first.');
+      return;
+    }
+    var rows = b.rows.map(function (row) {
+      return row.map(function (v) { return v && v.$date ? new Date(v.$date + 'T00:00:00Z') : v; });
+    });
+    if (rows.length) ss.getSheetByName('Record').getRange(b.first_row, 1, rows.length, rows[0].length).setValues(rows);
+    b.items.forEach(function (id, i) {
+      var row = i < rows.length ? '?row=' + (b.first_row + i) : '';
+      cpdFetchJson_(s.url + '/api/v1/records/' + encodeURIComponent(b.record) + '/inbox/' + encodeURIComponent(id) + row,
+                    {method: 'delete', headers: auth});
+    });
+    ui.alert(rows.length ? 'Brought in ' + rows.length + (rows.length === 1 ? ' activity' : ' activities') +
+             ' from your phone (row ' + b.first_row + (rows.length > 1 ? ' on' : '') + '). Drafts count once you confirm them.'
+             : 'Nothing new to bring in.');
   } catch (err) {
     ui.alert(err.message);
   }
