@@ -41,7 +41,7 @@ window.Excel = { run: async (fn) => fn({
         isNullObject: false, values: values, rowIndex: 0, load: () => {} }) };
     },
     getItem: (name) => ({ getRange: (address) => ({
-      set values(v) { window.__writes[name + "!" + address] = v[0][0]; } }) }),
+      set values(v) { window.__writes[name + "!" + address] = v.length === 1 && v[0].length === 1 ? v[0][0] : v; } }) }),
   } },
   sync: async () => {},
 }) };
@@ -215,3 +215,30 @@ def test_the_pane_signs_in_by_a_code_the_member_approves_in_the_browser(browser,
     assert token.startswith("cpd_") and token != member_token
     page.click("#submit")
     wait_until(page, "document.getElementById('status').textContent.startsWith('Submitted')", 15.0)
+
+
+def test_bring_in_writes_the_phones_activities_into_the_workbook(browser, app, member_token, live_server):
+    import urllib.request
+
+    def api(method, path, body=None, raw=None):
+        req = urllib.request.Request(f"{live_server}{path}", method=method, data=raw or (
+            json.dumps(body).encode() if body is not None else None), headers={
+            "Authorization": f"Bearer {member_token}",
+            "Content-Type": "application/json" if raw is None else
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+        with urllib.request.urlopen(req, timeout=30) as res:
+            return json.loads(res.read() or b"{}")
+
+    record = api("POST", "/api/v1/records", raw=example_path("iet").read_bytes())["id"]
+    api("POST", f"/api/v1/records/{record}/inbox", {"title": "Site visit: bearings", "start_date": "2025-06-02",
+                                                    "hours": 2, "status": "Draft", "category": "Work experience"})
+    page = open_pane(browser, live_server)
+    page.click("text=Or paste a token")
+    page.fill("#token", member_token)
+    page.click("#bring-in")
+    wait_until(page, "document.getElementById('status').textContent.startsWith('Brought in')")
+    assert page.text_content("#status") == "Brought in 1 activity from your phone (row 18)."
+    (row,) = page.evaluate("window.__writes['Record!A18:Q18']")
+    assert row[0] == 45810 and row[2] == "Site visit: bearings" and row[9] == 2 and row[16] == "Draft"
+    assert "added from your phone (in_" in row[12]
+    assert api("GET", f"/api/v1/records/{record}/inbox")["items"] == []

@@ -219,7 +219,66 @@ async function submit() {
   show(`Submitted: ${body.id} (${body.status})`);
 }
 
+function columnLetters(n) {
+  let s = "";
+  for (; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+  return s;
+}
+
+// Bring in new activities: those added from a phone to this workbook's record on the service. The service
+// reads the Record sheet's ranges (as Check sends them) and lays the waiting ones out in this sheet's own
+// columns; they are written under the activity table in one range, then taken from the service's inbox.
+async function bringIn() {
+  const token = document.getElementById("token").value || localStorage.getItem("cpdToken") || "";
+  if (!token) {
+    show("Sign in first (or paste a token from your settings page on the service).");
+    return;
+  }
+  if (!inExcel()) {
+    show("Open this pane from the CPD tracker add-in in Excel.");
+    return;
+  }
+  const { record } = await readRecord();
+  const rows = record.values;
+  const at = (n) => rows[n - record.firstRow] || [];
+  const header = [3, 4, 5, 6, 7].map((n) => at(n).slice(0, 6));
+  const table = [];
+  for (let n = 9; n < record.firstRow + rows.length; n++) table.push(at(n));
+  const auth = { Authorization: "Bearer " + token };
+  const response = await fetch(cpdServiceUrl() + "/api/v1/inbox/rows", {
+    method: "POST", headers: { ...auth, "Content-Type": "application/json" },
+    body: JSON.stringify({ record: header, activities: table }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    show((body.error && body.error.message) || `The service answered ${response.status}.`);
+    return;
+  }
+  if (!body.record) {
+    show("Your CPD service has no record for this workbook's profile and period yet: Submit it once first.");
+    return;
+  }
+  const epoch = Date.UTC(1899, 11, 30);
+  const values = body.rows.map((row) => row.map((v) => (v && v.$date ? (Date.parse(v.$date + "T00:00:00Z") - epoch) / 86400000 : v)));
+  if (values.length) {
+    const last = body.first_row + values.length - 1;
+    const address = `A${body.first_row}:${columnLetters(values[0].length)}${last}`;
+    await Excel.run(async (context) => {
+      context.workbook.worksheets.getItem("Record").getRange(address).values = values;
+      await context.sync();
+    });
+  }
+  for (const [i, id] of body.items.entries()) {
+    const row = i < values.length ? `?row=${body.first_row + i}` : "";
+    await fetch(`${cpdServiceUrl()}/api/v1/records/${encodeURIComponent(body.record)}/inbox/${encodeURIComponent(id)}${row}`,
+      { method: "DELETE", headers: auth });
+  }
+  show(values.length ? `Brought in ${values.length} ${values.length === 1 ? "activity" : "activities"} from your phone (row ${body.first_row}${values.length > 1 ? " on" : ""}).`
+    : "Nothing new to bring in.");
+}
+
 document.getElementById("check").addEventListener("click", () => check().catch((e) => show(e.message)));
+document.getElementById("bring-in").addEventListener("click", () => bringIn().catch((e) => show(e.message)));
 document.getElementById("submit").addEventListener("click", () => submit().catch((e) => show(e.message)));
 document.getElementById("sign-in").addEventListener("click", () => signIn().catch((e) => show(e.message)));
 if (typeof Office !== "undefined" && Office.onReady) Office.onReady(() => show("Ready."));
