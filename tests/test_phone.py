@@ -193,3 +193,52 @@ def test_capture_from_the_service_into_the_inbox_and_a_linked_sheet(service, fak
     titles = [cells[(r, 3)].value for r in range(18, 24)]
     assert all(cells[(r, 17)].value == "Draft" for r in range(18, 24))      # the Status column
     assert titles[0] == "Webinar: Soil liquefaction basics" and titles.count("Lunch & Learn: code updates") == 4
+
+
+def test_the_phone_page_at_390_px_adds_into_a_linked_sheet_with_a_photo_of_a_certificate(service, served_service,
+                                                                                        fake_sheets, tmp_path):
+    """A photo's text is not read (no OCR): the page says so, the member types the activity, and the photo is
+    kept as its evidence; the row goes into the linked sheet (the Sheets fake) at once."""
+    from PIL import Image
+    from playwright.sync_api import expect, sync_playwright
+    from sync_service.store.models import Evidence
+    app, base = served_service
+    client = app.test_client()
+    book = fake_sheets.load_xlsx(EXAMPLE, share={fake_sheets.email: "writer"}, title="Alex's CPD")
+    prove_link(lambda method, path, json=None: client.open(path, method=method, json=json, headers=auth(app)),
+               book, via="/api/v1/records")
+    record = client.post("/api/v1/records", json={"sheet": sheet_url(book)}, headers=auth(app)).json["id"]
+    photo = tmp_path / "IMG_2041.jpg"
+    Image.new("RGB", (1200, 900), (250, 248, 240)).save(photo, "JPEG")
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                has_touch=True)
+        page.goto(f"{base}/login")
+        page.click("text=Sign in with an access token")
+        page.fill("input[name=token]", app.config["TOKENS"]["a"])
+        page.click("details input[type=submit]")
+        page.wait_for_url(base + "/")
+        page.goto(f"{base}/records/{record}/add")
+        assert "your linked Google Sheet, at once" in page.text_content("main")
+        page.set_input_files("#certificate", str(photo))
+        expect(page.locator("#read-status")).to_contain_text("no OCR is attempted", timeout=20_000)
+        page.fill("#title", "Bridge bearings workshop")
+        page.fill("#start_date", "2025-09-18")
+        page.fill("#hours", "3")
+        page.select_option("#category", "Training courses")
+        page.select_option("#status", "Confirmed")
+        page.screenshot(path=str(SHOTS / "4-sheet-photo.png"), full_page=True)
+        page.click("form#add-form button[type=submit]")
+        page.wait_for_selector("#added")
+        assert page.text_content("#added").strip() == "Added to your sheet, row 18."
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(SHOTS / "5-sheet-added.png"), full_page=True)
+        browser.close()
+    cells = book.sheets["Record"].cells
+    assert cells[(18, 3)].value == "Bridge bearings workshop" and cells[(18, 1)].value == 45918
+    assert cells[(18, 10)].value == 3 and cells[(18, 17)].value == "Confirmed"
+    with app.app_context():
+        (kept,) = db.session().query(Evidence).all()
+    assert kept.activity_row == 18 and kept.kind == "jpeg" and kept.filename == "IMG_2041.jpg"

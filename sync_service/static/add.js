@@ -15,7 +15,11 @@ document.addEventListener("DOMContentLoaded", function () {
                               headers: {"Accept": "application/json"}})
       .then(function (res) { return res.json(); })
       .then(function (answer) {
-        if (answer.error) { said.textContent = answer.error.message; return; }
+        if (answer.error) {                                  // the service's one-liner, as a sentence
+          var m = String(answer.error.message || "The certificate could not be read");
+          said.textContent = m.charAt(0).toUpperCase() + m.slice(1).replace(/\.?$/, ".");
+          return;
+        }
         var filled = [];
         Object.keys(answer.values).forEach(function (name) {
           var input = form.elements[name];
