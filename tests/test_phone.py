@@ -33,6 +33,18 @@ def workbook_record(service, who="a") -> str:
     return res.json["id"]
 
 
+def phone(browser, base: str, token: str):
+    """A page as a phone shows it (390 x 844 CSS pixels, touch), signed in with ``token``."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                            has_touch=True)
+    page.goto(f"{base}/login")
+    page.click("text=Sign in with an access token")
+    page.fill("input[name=token]", token)
+    page.click("details input[type=submit]")
+    page.wait_for_url(base + "/")
+    return page
+
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> Path:
     return write_pdf(PDH_ETHICS.replace("12 March 2026", "12 March 2025"),
@@ -126,13 +138,7 @@ def test_the_phone_page_at_390_px_fills_from_a_certificate_and_adds_the_activity
     SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True)
-        page.goto(f"{base}/login")
-        page.click("text=Sign in with an access token")
-        page.fill("input[name=token]", app.config["TOKENS"]["a"])
-        page.click("details input[type=submit]")
-        page.wait_for_url(base + "/")
+        page = phone(browser, base, app.config["TOKENS"]["a"])
         page.goto(f"{base}/records/{record}/add")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390          # nothing scrolls sideways
         page.screenshot(path=str(SHOTS / "1-empty.png"), full_page=True)
@@ -213,13 +219,7 @@ def test_the_phone_page_at_390_px_adds_into_a_linked_sheet_with_a_photo_of_a_cer
     SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True)
-        page.goto(f"{base}/login")
-        page.click("text=Sign in with an access token")
-        page.fill("input[name=token]", app.config["TOKENS"]["a"])
-        page.click("details input[type=submit]")
-        page.wait_for_url(base + "/")
+        page = phone(browser, base, app.config["TOKENS"]["a"])
         page.goto(f"{base}/records/{record}/add")
         assert "your linked Google Sheet, at once" in page.text_content("main")
         page.set_input_files("#certificate", str(photo))

@@ -107,16 +107,23 @@ def _one(session: Session, acc: Access, public_id: str) -> Evidence:
     return found
 
 
+def stored(store: EvidenceStore, digest: str) -> bytes:
+    """The bytes the store holds under ``digest``, checked against it (Unavailable when it cannot be reached
+    or does not hold them as they were added)."""
+    try:
+        data = store.get(digest)
+    except BlobError as exc:
+        raise Unavailable("evidence_store_unavailable", f"{exc}; try again in a minute") from None
+    if data is None or hashlib.sha256(data).hexdigest() != digest:
+        raise Unavailable("evidence_missing", "the evidence store does not hold this file as it was added")
+    return data
+
+
 def fetch(session: Session, store: EvidenceStore, acc: Access, actor_id: int, public_id: str) -> Found:
     """An evidence file's bytes, for its record's owner or a live mentor; a mentor's access is in the owner's
     audit trail. Committed."""
     found = _one(session, acc, public_id)
-    try:
-        data = store.get(found.digest)
-    except BlobError as exc:
-        raise Unavailable("evidence_store_unavailable", f"{exc}; try again in a minute") from None
-    if data is None or hashlib.sha256(data).hexdigest() != found.digest:
-        raise Unavailable("evidence_missing", "the evidence store does not hold this file as it was added")
+    data = stored(store, found.digest)
     if not acc.owner:
         writing(session)
         audit(session, acc.record.member_id, "evidence_viewed", actor_id=actor_id,

@@ -22,7 +22,7 @@ from addin import CpdError, check_activity, evidence_kind, load_profile, read_re
 from ..blobs import BlobError, EvidenceStore
 from ..errors import BadRequest, NotFound, TooLarge, Unavailable, Unusable
 from .database import writing
-from .evidence import drop_unreferenced, safe_filename
+from .evidence import drop_unreferenced, safe_filename, stored
 from .mentoring import Access, audit
 from .models import Evidence, InboxItem
 from .records import activity_key
@@ -180,13 +180,7 @@ def certificate_of(session: Session, store: EvidenceStore, acc: Access, public_i
     item = _one(session, acc, public_id)
     if not item.evidence_digest:
         raise NotFound("not_found", "this activity came without a certificate")
-    try:
-        data = store.get(item.evidence_digest)
-    except BlobError as exc:
-        raise Unavailable("evidence_store_unavailable", f"{exc}; try again in a minute") from None
-    if data is None:
-        raise Unavailable("evidence_missing", "the evidence store does not hold this certificate")
-    return item, data
+    return item, stored(store, item.evidence_digest)
 
 
 def take(session: Session, store: EvidenceStore, acc: Access, public_id: str, row: int | None = None) -> None:
