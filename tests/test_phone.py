@@ -131,7 +131,8 @@ def test_an_activity_goes_into_a_linked_sheet_at_once_in_one_write(service, fake
     assert "Site visit: bridge bearings" in [a["title"] for a in detail["activities"]]
 
 
-def test_the_phone_page_at_390_px_fills_from_a_certificate_and_adds_the_activity(served_service, certificate):
+def test_the_phone_page_at_390_px_fills_from_a_certificate_and_adds_the_activity(served_service, certificate, cpd,
+                                                                                 tmp_path, monkeypatch):
     from playwright.sync_api import expect, sync_playwright
     app, base = served_service
     record = workbook_record(app)
@@ -161,6 +162,14 @@ def test_the_phone_page_at_390_px_fills_from_a_certificate_and_adds_the_activity
     assert items[-1]["cells"]["title"] == "Professional Ethics for Engineers: Case Studies"
     assert items[-1]["evidence"]["filename"] == "ethics-certificate.pdf"
     assert re.fullmatch(r"in_[\w-]+", items[-1]["id"]) and json.dumps(items)
+    # then cpd pull brings it into the member's workbook, with the certificate kept beside it
+    log = tmp_path / "record.xlsx"
+    log.write_bytes(EXAMPLE)
+    monkeypatch.setenv("CPD_CONFIG", str(tmp_path / "config.toml"))
+    assert cpd("login", "--url", base, "--token", app.config["TOKENS"]["a"]).exit_code == 0
+    assert cpd("pull", log).exit_code == 0
+    pulled = [a for a in read_workbook(log).record.drafts if a.title == "Professional Ethics for Engineers: Case Studies"]
+    assert len(pulled) == 1 and pulled[0].evidence.startswith("record-evidence/ethics-certificate-")
 
 
 CALENDAR = Path(__file__).parent / "fixtures" / "capture" / "calendar.ics"
