@@ -17,7 +17,7 @@ def note_text(notes: Iterable[Annotation]) -> str:
         said = a.comment or ""
         if a.verified:
             said = "Verified." + (f" {said}" if said else "")
-        lines.append(f"{a.author} ({a.written_at:%d %b %Y}): {said}")
+        lines.append(f"{a.author} ({a.written_at.day} {a.written_at:%b %Y}): {said}")
     return "\n\n".join(lines)
 
 

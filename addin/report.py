@@ -8,7 +8,7 @@ from .errors import Problem
 from .model import Record
 from .profile import Profile
 from .readiness import CriterionStatus, Readiness, Verdict
-from .readiness.criteria import fmt_hours
+from .readiness.criteria import amount, fmt_hours
 from .values import count, plural
 
 MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
@@ -27,18 +27,18 @@ def render(readiness: Readiness, record: Record, profile: Profile,
              f"Verdict: {style(VERDICT[readiness.verdict], readiness.verdict)} (score {readiness.score}/100)"]
     unit = readiness.unit
     if readiness.verdict == Verdict.EXEMPT:
-        lines.append(f"{fmt_hours(readiness.counted_hours)} {unit} counted; {record.member.status.label} members are "
+        lines.append(f"{amount(readiness.counted_hours, unit)} counted; {record.member.status.label} members are "
                      f"asked for none; {len(t.activities)} activities in the period")
     elif readiness.target is not None:
         lines.append(f"{profile.unit_title}: {fmt_hours(readiness.counted_hours)} "
                      f"counted of {fmt_hours(readiness.target)} ({record.member.status.label} member); "
                      f"{len(t.activities)} activities in the period")
     else:
-        lines.append(f"{fmt_hours(t.hours)} {unit} recorded ({profile.short_name} sets no minimum); "
+        lines.append(f"{amount(t.hours, unit)} recorded ({profile.short_name} sets no minimum); "
                      f"{len(t.activities)} activities in the period")
     if readiness.drafts:
         n = len(readiness.drafts)
-        lines.append(f"{count(n, 'draft')} not counted (would add {fmt_hours(readiness.draft_hours)} {unit}): "
+        lines.append(f"{count(n, 'draft')} not counted (would add {amount(readiness.draft_hours, unit)}): "
                      f"confirm {plural(n, 'it', 'them')} in the Status column")
     lines.append("")
     for c in readiness.criteria:

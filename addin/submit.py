@@ -103,7 +103,8 @@ def area_cells(read: GridRead, now: datetime | None = None, receipt: "Receipt | 
 
 def check_text(result: Readiness, now: datetime | None = None) -> str:
     """The Submission area's Last check: "NOT READY (64/100) at 30 Nov 2026 10:15"."""
-    when = (now or datetime.now()).strftime("%d %b %Y %H:%M")
+    moment = now or datetime.now()
+    when = f"{moment.day} {moment:%b %Y %H:%M}"
     return f"{VERDICT[result.verdict]} ({result.score}/100) at {when}"
 
 

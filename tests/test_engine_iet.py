@@ -56,7 +56,7 @@ def test_partially_active_needs_10_hours(iet):
     r = assess(rec, iet)
     assert r.target == 10 and by_id(r)["hours"].status == "pass"
     rec = make_record(iet, spread(9), header={"status": "partially active"}, objectives=PLAN)
-    assert by_id(assess(rec, iet))["hours"].hint.startswith("add 1 hours")
+    assert by_id(assess(rec, iet))["hours"].hint.startswith("add 1 hour ")
 
 
 def test_not_professionally_active_is_exempt(iet):

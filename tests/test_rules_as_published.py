@@ -241,7 +241,7 @@ def test_south_carolinas_biennium_ends_on_30_june_of_an_even_year(cpd, tmp_path)
     (1 Jul 2024 - 30 Jun 2026), and a period ending in an odd year is not the one under review."""
     path = tmp_path / "sc.xlsx"
     made = cpd("new", path, "-p", "us-sc", "--year", "2025")
-    assert made.exit_code == 0 and "01 Jul 2024 to 30 Jun 2026" in made.output
+    assert made.exit_code == 0 and "1 Jul 2024 to 30 Jun 2026" in made.output
     sc = load_profile("us-sc")
     assert (sc.default_period(2026).start, sc.default_period(2026).end) == (date(2026, 7, 1), date(2028, 6, 30))
     assert sc.period_named("2027").start == date(2026, 7, 1)            # the one under way in July 2027

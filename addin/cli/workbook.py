@@ -13,6 +13,7 @@ from ..errors import CpdError
 from ..model import STATUS_LABELS, Status
 from ..profile import Profile
 from ..values import count
+from ..readiness.criteria import fmt_date
 from . import cli
 from .common import DateType, fail, profile_or_fail, read_or_fail
 
@@ -80,7 +81,7 @@ def new(out: Path, profiles_: tuple[str, ...], previous: Path | None, name: str 
     except OSError as exc:
         fail(CpdError("cannot_write", f"cannot write {out}: {exc.strerror or exc}"))
     names = ", ".join(b.short_name for b in bodies)
-    click.echo(f"Created {out} ({names}, {p_start:%d %b %Y} to {p_end:%d %b %Y}).")
+    click.echo(f"Created {out} ({names}, {fmt_date(p_start)} to {fmt_date(p_end)}).")
     if previous is not None:
         click.echo(f"From {previous.name}: {count(len(objectives), 'open objective')} carried into the plan"
                    + (f"; {carried_note}" if carried_note else "") + ".")

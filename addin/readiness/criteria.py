@@ -52,6 +52,12 @@ def fmt_hours(x: float) -> str:
     return f"{round(x + 1e-9, 2):g}"
 
 
+def amount(x: float, unit: str) -> str:
+    """Hours with their unit as a reader says them: '1 hour', '1.5 hours', '1 PDH'."""
+    shown = fmt_hours(x)
+    return f"{shown} {'hour' if unit == 'hours' and shown == '1' else unit}"
+
+
 def meets(got: float, need: float) -> bool:
     """Whether ``got`` hours reach ``need``, compared as they are shown (to the hundredth of an hour, 36
     seconds): nine talks of 0.333333 hours and 27 more are the 30 hours they read as, never "30 of 30, add 0"."""
@@ -123,7 +129,7 @@ def total_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     if ctx.target is None:
         return Outcome(PASS, "no hours are set for this status")
     got, need = ctx.counted, ctx.target
-    reason = f"{fmt_hours(got)} of {fmt_hours(need)} {unit}"
+    reason = f"{fmt_hours(got)} of {amount(need, unit)}"
     if meets(got, need):
         return Outcome(PASS, reason)
     alt = ctx.profile.hours.alternative if ctx.profile.hours else None
@@ -136,7 +142,7 @@ def total_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
                            f"over the {years} years to {fmt_date(ctx.period.end)}")
         reason += (f"; {fmt_hours(in_window)} of {fmt_hours(alt_hours)} over the {years} years to "
                    f"{fmt_date(ctx.period.end)}")
-    hint = f"add {fmt_hours(need - got)} {unit} {ctx.deadline()}" + _recommended(ctx, spec, need)
+    hint = f"add {amount(need - got, unit)} {ctx.deadline()}" + _recommended(ctx, spec, need)
     return Outcome(spec.severity, reason, hint, needs=(Need(need - got),))
 
 
@@ -144,7 +150,7 @@ def _recommended(ctx: Context, spec: CriterionSpec, need: float, what: str = "")
     """What a hint adds when the body asks for the hours as an aim: its review gives feedback, not a fail."""
     if not spec.params.get("recommended"):
         return ""
-    return (f"; {fmt_hours(need)} {ctx.unit}{what} is {ctx.profile.short_name}'s recommendation, and its review "
+    return (f"; {amount(need, ctx.unit)}{what} is {ctx.profile.short_name}'s recommendation, and its review "
             f"gives feedback on a shortfall rather than a fail")
 
 
@@ -171,7 +177,7 @@ def category_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
         if t.min_hours:
             got = ctx.totals.by_category.get(t.id, 0.0)
             if not meets(got, t.min_hours):
-                short_of.append(f"{fmt_hours(t.min_hours - got)} {ctx.unit} of {t.label}")
+                short_of.append(f"{amount(t.min_hours - got, ctx.unit)} of {t.label}")
                 needs.append(Need(t.min_hours - got, category=t.id))
     if not short_of:
         return Outcome(PASS, "every category minimum is met")
@@ -274,7 +280,7 @@ def formal_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     if meets(got, need):
         return Outcome(PASS, reason)
     formal = [t.label for t in ctx.profile.categories if t.formal]
-    return Outcome(spec.severity, reason, f"add {fmt_hours(need - got)} {ctx.unit} of formal CPD "
+    return Outcome(spec.severity, reason, f"add {amount(need - got, ctx.unit)} of formal CPD "
                    f"({join_or(formal)}) {ctx.deadline()}", needs=(Need(need - got, formal=True),))
 
 
@@ -282,7 +288,7 @@ def topic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     topic = ctx.profile.term("topics", spec.params["topic"])
     got = ctx.totals.by_topic.get(topic.id, 0.0)
     need = max(spec.params["min_hours"], spec.params["share_of_total"] * ctx.totals.hours)
-    reason = f"{fmt_hours(got)} of {fmt_hours(need)} {ctx.unit} on {topic.label}"
+    reason = f"{fmt_hours(got)} of {amount(need, ctx.unit)} on {topic.label}"
     if meets(got, need) and (need > 0 or got > 0 or spec.params["share_of_total"] == 0):
         return Outcome(PASS, reason)
     gap = max(need - got, 0.0)
@@ -426,7 +432,7 @@ def claimed_once(ctx: Context, spec: CriterionSpec) -> Outcome:
         seen.setdefault(key, a)
     if not twice:
         return Outcome(PASS, f"one claim a provider a year in {term.label}")
-    each = f" (at most {fmt_hours(term.max_each)} {ctx.unit} each)" if term.max_each is not None else ""
+    each = f" (at most {amount(term.max_each, ctx.unit)} each)" if term.max_each is not None else ""
     where = "; ".join(f"row {a.row} claims {a.provider or 'an unnamed provider'} in {a.end_date.year} again "
                       f"(row {b.row})" for a, b in twice[:4])
     return Outcome(spec.severity, f"{count(len(twice), 'second claim')} in {term.label}",
@@ -482,13 +488,13 @@ def practice_areas(ctx: Context, spec: CriterionSpec) -> Outcome:
     got = {a: ctx.totals.by_topic.get(a, 0.0) + (general if len(areas) == 1 else 0.0) for a in areas} or \
         {generic.label: general}
     short = {a: need - h for a, h in got.items() if not meets(h, need)}
-    reason = "; ".join(f"{fmt_hours(h)} of {fmt_hours(need)} {unit} on {a}" for a, h in got.items())
+    reason = "; ".join(f"{fmt_hours(h)} of {amount(need, unit)} on {a}" for a, h in got.items())
     if not short:
         return Outcome(PASS, reason)
     where = ("name the area in the Topics column" if areas else
              "name the topic in the Topics column; with several areas of practice, name them in 'Areas of "
              "practice' (above the activities), each of which needs its own")
-    hint = f"add {', '.join(f'{fmt_hours(g)} {unit} on {a}' for a, g in short.items())} {ctx.deadline()} ({where})"
+    hint = f"add {', '.join(f'{amount(g, unit)} on {a}' for a, g in short.items())} {ctx.deadline()} ({where})"
     return Outcome(spec.severity, reason, hint,
                    needs=tuple(Need(g, topic=a if areas else generic.id) for a, g in short.items()))
 
@@ -509,10 +515,10 @@ def academic_hours(ctx: Context, spec: CriterionSpec) -> Outcome:
     if not ctx.record.member.academic:
         return Outcome(PASS, "asked of academics only ('Academic' is not yes)")
     need, got = spec.params["min_hours"], ctx.totals.by_category.get(term.id, 0.0)
-    reason = f"{fmt_hours(got)} of {fmt_hours(need)} {ctx.unit} of {term.label}"
+    reason = f"{fmt_hours(got)} of {amount(need, ctx.unit)} of {term.label}"
     if meets(got, need):
         return Outcome(PASS, reason)
-    return Outcome(spec.severity, reason, f"add {fmt_hours(need - got)} {ctx.unit} of {term.label} {ctx.deadline()}",
+    return Outcome(spec.severity, reason, f"add {amount(need - got, ctx.unit)} of {term.label} {ctx.deadline()}",
                    needs=(Need(need - got, category=term.id),))
 
 

@@ -64,7 +64,7 @@ def drafts_note(rows: tuple[int, ...], hours: float, unit: str) -> str:
     what = "a draft" if len(rows) == 1 else f"{len(rows)} drafts"
     return (f"{what} ({where}) {'counts' if len(rows) == 1 else 'count'} nowhere until confirmed (Status: "
             f"Confirmed or blank); confirmed, {'it' if len(rows) == 1 else 'they'} would add "
-            f"{criteria.fmt_hours(hours)} {unit}")
+            f"{criteria.amount(hours, unit)}")
 
 
 def review_period(record: Record, body: Profile, period_text: str | None = None,
@@ -139,18 +139,18 @@ def assess(record: Record, profile: Profile, *, as_of: date | None = None) -> Re
     notes = []
     if from_log is not None:
         typed = record.member.carried_over
-        notes.append(f"{criteria.fmt_hours(carried)} {unit} carried over, worked out from the log's activities in "
+        notes.append(f"{criteria.amount(carried, unit)} carried over, worked out from the log's activities in "
                      f"{profile.previous_period(record.period)}"
                      + (f" (the {criteria.fmt_hours(typed)} typed in the header is not used)"
                         if typed and abs(typed - carried) > 1e-9 else ""))
     elif record.member.carried_over and profile.hours:
         if carried:
-            notes.append(f"{criteria.fmt_hours(carried)} {unit} carried over from the last period count")
+            notes.append(f"{criteria.amount(carried, unit)} carried over from the last period count")
         else:
             notes.append(f"{profile.short_name} does not allow hours to be carried over; they are not counted")
     if target is not None and profile.hours and profile.hours.carry_over_max:
         forward = carry_forward(totals, counted, target, profile)
-        notes.append(f"{criteria.fmt_hours(forward)} {unit} may be carried forward to the next period")
+        notes.append(f"{criteria.amount(forward, unit)} may be carried forward to the next period")
     if totals.counted + 1e-9 < totals.hours:
         notes.append(f"category caps: {criteria.fmt_hours(totals.counted)} of {criteria.fmt_hours(totals.hours)} "
                      f"{unit} count to the total")

@@ -13,7 +13,7 @@ from ..frameworks import load_framework
 from ..model import Activity, Annotation, Record
 from ..profile import Profile
 from ..readiness import Readiness
-from ..readiness.criteria import fmt_hours
+from ..readiness.criteria import amount, fmt_hours
 from ..readiness.totals import hours_in, in_period
 from ..report import VERDICT
 from ..trends import Trends
@@ -62,10 +62,10 @@ def report_data(record: Record, profile: Profile, readiness: Readiness, *, audie
     t = readiness.totals
     unit = readiness.unit
     if readiness.target is not None:
-        hours_line = (f"{fmt_hours(readiness.counted_hours)} {unit} counted of {fmt_hours(readiness.target)} "
+        hours_line = (f"{amount(readiness.counted_hours, unit)} counted of {fmt_hours(readiness.target)} "
                       f"({m.status.label} member); {len(t.activities)} activities in the period")
     else:
-        hours_line = f"{fmt_hours(t.hours)} {unit} recorded ({profile.short_name} sets no minimum)"
+        hours_line = f"{amount(t.hours, unit)} recorded ({profile.short_name} sets no minimum)"
     notes_by_row: defaultdict[int, list[str]] = defaultdict(list)
     verified_by_row: dict[int, str] = {}
     for n in annotations:

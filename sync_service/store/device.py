@@ -112,7 +112,7 @@ def poll(session: Session, device_code: str, client_id: str, now: datetime | Non
         session.commit()
         raise DeviceError("access_denied", "the account can no longer sign in")
     row.used_at = now
-    _, token = make_token(session, member.id, row.scopes, f"{CLIENTS[row.client_id]} ({now:%d %b %Y})")
+    _, token = make_token(session, member.id, row.scopes, f"{CLIENTS[row.client_id]} ({now.day} {now:%b %Y})")
     scopes = row.scopes
     session.commit()
     return token, scopes
