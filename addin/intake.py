@@ -534,8 +534,6 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
                   profile_id=profile.id, drafts=drafts), problems
 
 
-
-
 def check_activity(values: Mapping[str, object], profile: Profile, row: int = 0) -> list[Problem]:
     """The problems one activity's values have (an activity added from a phone, before it is kept): every
     column's own check, as a workbook's row gets it (dates as ISO text or dates, hours as numbers)."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import CpdError
+from ..readiness.criteria import fmt_date
 from ..values import count
 from . import cli
 from .common import fail, load_or_fail
@@ -33,7 +35,7 @@ def write_workbook(path: Path, data: bytes) -> None:
 
 
 def _when(value: Any) -> str:
-    return f"{value.day} {value:%b %Y}" if hasattr(value, "day") else ""
+    return fmt_date(value) if isinstance(value, date) else ""
 
 
 @cli.command()

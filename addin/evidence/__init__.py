@@ -9,8 +9,8 @@ HEIC are kept, each at most 10 MB (``CPD_EVIDENCE_MAX_BYTES``).
 """
 from .files import (EVIDENCE_TYPES, EvidenceEntry, EvidenceProblem, check_entries, entries, evidence_folder,
                     evidence_kind, keep,
-                    kept_digests, max_bytes, sniff)
+                    kept_digests, located, max_bytes, sniff)
 
 __all__ = ["EVIDENCE_TYPES", "EvidenceEntry", "EvidenceProblem", "check_entries", "entries", "evidence_folder",
            "evidence_kind", "keep",
-           "kept_digests", "max_bytes", "sniff"]
+           "kept_digests", "located", "max_bytes", "sniff"]

@@ -131,6 +131,13 @@ class EvidenceProblem:
     message: str
 
 
+def located(base: Path, entry: EvidenceEntry) -> Path | None:
+    """Where an entry's file is, inside the workbook's folder ``base`` (resolved); None when its path leaves
+    that folder (such a file is never read)."""
+    path = (base / entry.path).resolve()
+    return None if Path(entry.path).is_absolute() or not path.is_relative_to(base) else path
+
+
 def check_entries(workbook: Path, rows: list[tuple[int, str | None]]) -> list[EvidenceProblem]:
     """Each kept file named by the Evidence cells (``(row, cell text)``) that is missing, has other bytes
     than when it was added, or lies outside the workbook's folder (never read)."""
@@ -138,8 +145,8 @@ def check_entries(workbook: Path, rows: list[tuple[int, str | None]]) -> list[Ev
     found = []
     for row, cell in rows:
         for entry in entries(cell):
-            path = (base / entry.path).resolve()
-            if not path.is_relative_to(base) or Path(entry.path).is_absolute():
+            path = located(base, entry)
+            if path is None:
                 found.append(EvidenceProblem(row, entry, "evidence_outside", f"row {row}: evidence {entry.path} is "
                                              f"outside the workbook's folder, so it is not read"))
             elif not path.is_file():

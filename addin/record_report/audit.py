@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CpdError
-from ..evidence import EvidenceEntry, entries, sniff
+from ..evidence import EvidenceEntry, entries, located, sniff
 from ..model import Record
 from ..profile import Profile
 from ..readiness import Readiness
@@ -53,26 +53,19 @@ class PackFile:
 
 def evidence_files(workbook: Path, record: Record) -> list[PackFile]:
     """Every file the period's activities name as evidence, in row order, read and checked against its hash."""
-    import hashlib
     base = workbook.resolve().parent
     found = []
     for a in sorted(record.activities, key=lambda a: a.row):
         if not in_period(a, record.period):
             continue
+        title = a.title or "(no title)"
         for entry in entries(a.evidence):
-            path = (base / entry.path).resolve()
-            pf = PackFile(a.row, a.title or "(no title)", entry, "kept")
-            if Path(entry.path).is_absolute() or not path.is_relative_to(base):
-                pf.state = "outside"
-            elif not path.is_file():
-                pf.state = "missing"
+            path = located(base, entry)
+            if path is None:
+                found.append(PackFile(a.row, title, entry, "outside"))
             else:
-                data = path.read_bytes()
-                if hashlib.sha256(data).hexdigest() != entry.digest:
-                    pf.state = "changed"
-                else:
-                    pf.data, pf.kind = data, sniff(data)
-            found.append(pf)
+                found.append(kept_file(a.row, title, entry.path, entry.digest,
+                                       path.read_bytes() if path.is_file() else None))
     return found
 
 
@@ -222,7 +215,8 @@ def _merge(parts: list[Any], smallest: bool = False) -> bytes:
 
 
 def kept_file(row: int, title: str, name: str, digest: str, data: bytes | None) -> PackFile:
-    """An evidence file held elsewhere (the service's evidence store): its bytes, checked against its SHA-256."""
+    """An evidence file (beside the workbook, or in the service's evidence store; None: not there): its bytes,
+    checked against its SHA-256."""
     import hashlib
     pf = PackFile(row, title, EvidenceEntry(name, digest), "missing" if data is None else "kept")
     if data is not None and hashlib.sha256(data).hexdigest() != digest:

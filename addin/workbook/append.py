@@ -79,17 +79,14 @@ def _date_styles(styles_xml: str) -> tuple[set[str], int]:
 
 def _add_date_style(styles_xml: str, count: int) -> tuple[str, str]:
     """The styles part with one more cell style, a short date; and its index."""
-    xf = f'<xf numFmtId="{DATE_FORMAT_ID}" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/>'
-    m = re.search(r"(<(?P<p>\w+:)?cellXfs\b[^>]*?)(?:count=\"\d+\")?([^>]*>)(.*?)(</(?P=p)?cellXfs>)", styles_xml, re.S)
+    m = re.search(r"(?P<open><(?P<p>\w+:)?cellXfs\b[^>]*>)(?P<body>.*?)(?P<close></(?P=p)?cellXfs>)", styles_xml, re.S)
     if m is None:
         raise CpdError("cannot_write", "the workbook's styles have no cell formats to add a date format to")
-    prefix = m.group("p") or ""
-    xf = xf.replace("<xf", f"<{prefix}xf")
-    head = re.sub(r'\scount="\d+"', "", m.group(0)[: m.group(0).index(">") + 1])
-    head = head[:-1] + f' count="{count + 1}">'
-    body = m.group(0)[m.group(0).index(">") + 1: m.group(0).rindex("<")]
-    tail = m.group(0)[m.group(0).rindex("<"):]
-    return styles_xml[:m.start()] + head + body + xf + tail + styles_xml[m.end():], str(count)
+    p = m.group("p") or ""
+    xf = f'<{p}xf numFmtId="{DATE_FORMAT_ID}" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/>'
+    opening = re.sub(r'\s+count="\d+"', "", m.group("open"))[:-1] + f' count="{count + 1}">'
+    return (styles_xml[:m.start()] + opening + m.group("body") + xf + m.group("close") + styles_xml[m.end():],
+            str(count))
 
 
 def _column_styles(sheet_xml: str) -> dict[int, str]:

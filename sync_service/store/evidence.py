@@ -14,6 +14,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,9 +27,10 @@ from .accounts import erase
 from .database import writing
 from .mentoring import Access, audit
 from .models import CpdRecord, Evidence, InboxItem, Member
-from .records import activity_key, snapshot
+from .records import keys_by_row, snapshot
 
 _UNSAFE = re.compile(r"[^\w. -]+")
+Held = TypeVar("Held", Evidence, InboxItem)
 
 
 @dataclass(frozen=True)
@@ -49,17 +51,40 @@ def safe_filename(name: str | None, kind: str) -> str:
 def _activity(session: Session, record: CpdRecord, row: int) -> str:
     """The key of the activity (or draft) on sheet ``row`` of the record's newest version."""
     data = snapshot(session, record).data
-    for table in (data.get("activities"), data.get("drafts")):
-        if not table:
-            continue
-        cols = table["columns"]
-        if "row" not in cols:
-            continue
-        at, start, title = cols.index("row"), cols.index("start_date"), cols.index("title")
-        for r in table["rows"]:
-            if r[at] == row:
-                return activity_key(r[start], r[title])
-    raise BadRequest("no_such_row", f"row {row} of the record holds no activity")
+    key = keys_by_row(data).get(row) or keys_by_row(data, "drafts").get(row)
+    if key is None:
+        raise BadRequest("no_such_row", f"row {row} of the record holds no activity")
+    return key
+
+
+def vetted(data: bytes, max_bytes: int, what: str = "file") -> tuple[str, str]:
+    """(SHA-256, kind) of bytes that may be kept as evidence: at most ``max_bytes``, and a PDF, PNG, JPEG or HEIC
+    by their bytes (TooLarge, BadRequest otherwise; ``what`` the messages call them)."""
+    if len(data) > max_bytes:
+        raise TooLarge("evidence_too_large", f"the {what} is {len(data):,} bytes; evidence may be at most "
+                       f"{max_bytes:,} bytes")
+    kind = evidence_kind(data)
+    if kind is None:
+        raise BadRequest("evidence_type_refused", f"evidence may be a PDF, PNG, JPEG or HEIC file, whatever its "
+                         f"name says; this {what} is none of them")
+    return hashlib.sha256(data).hexdigest(), kind
+
+
+def put(store: EvidenceStore, digest: str, data: bytes) -> None:
+    """The bytes into the store (Unavailable when it cannot be reached)."""
+    try:
+        store.put(digest, data)
+    except BlobError as exc:
+        raise Unavailable("evidence_store_unavailable", f"{exc}; try again in a minute") from None
+
+
+def owned(session: Session, model: type[Held], acc: Access, public_id: str, missing: str) -> Held:
+    """One of the record's evidence files or inbox items by its public id; NotFound (``missing``) if the record
+    has none by that id (another record's is the same: not found)."""
+    found = session.scalar(select(model).where(model.record_id == acc.record.id, model.public_id == public_id))
+    if found is None:
+        raise NotFound("not_found", missing)
+    return found
 
 
 def add(session: Session, store: EvidenceStore, acc: Access, row: int, filename: str | None, data: bytes,
@@ -68,24 +93,14 @@ def add(session: Session, store: EvidenceStore, acc: Access, row: int, filename:
     Committed."""
     if not data:
         raise BadRequest("empty_body", "send the evidence file as the request body")
-    if len(data) > max_bytes:
-        raise TooLarge("evidence_too_large", f"the file is {len(data):,} bytes; evidence may be at most "
-                       f"{max_bytes:,} bytes")
-    kind = evidence_kind(data)
-    if kind is None:
-        raise BadRequest("evidence_type_refused", "evidence may be a PDF, PNG, JPEG or HEIC file, whatever its "
-                         "name says; these bytes are none of them")
+    digest, kind = vetted(data, max_bytes)
     key = _activity(session, acc.record, row)
-    digest = hashlib.sha256(data).hexdigest()
     writing(session)
     same = session.scalar(select(Evidence).where(Evidence.record_id == acc.record.id, Evidence.activity_key == key,
                                                  Evidence.digest == digest))
     if same is not None:
         return same, False
-    try:
-        store.put(digest, data)
-    except BlobError as exc:
-        raise Unavailable("evidence_store_unavailable", f"{exc}; try again in a minute") from None
+    put(store, digest, data)
     found = Evidence(public_id="ev_" + secrets.token_urlsafe(9), record_id=acc.record.id, activity_row=row,
                      activity_key=key, digest=digest, kind=kind, size=len(data), filename=safe_filename(filename, kind))
     session.add(found)
@@ -97,14 +112,6 @@ def add(session: Session, store: EvidenceStore, acc: Access, row: int, filename:
 def of(session: Session, acc: Access) -> list[Evidence]:
     return list(session.scalars(select(Evidence).where(Evidence.record_id == acc.record.id)
                                 .order_by(Evidence.activity_row, Evidence.id)))
-
-
-def _one(session: Session, acc: Access, public_id: str) -> Evidence:
-    found = session.scalar(select(Evidence).where(Evidence.record_id == acc.record.id,
-                                                  Evidence.public_id == public_id))
-    if found is None:
-        raise NotFound("not_found", "no such evidence")
-    return found
 
 
 def stored(store: EvidenceStore, digest: str) -> bytes:
@@ -122,7 +129,7 @@ def stored(store: EvidenceStore, digest: str) -> bytes:
 def fetch(session: Session, store: EvidenceStore, acc: Access, actor_id: int, public_id: str) -> Found:
     """An evidence file's bytes, for its record's owner or a live mentor; a mentor's access is in the owner's
     audit trail. Committed."""
-    found = _one(session, acc, public_id)
+    found = owned(session, Evidence, acc, public_id, "no such evidence")
     data = stored(store, found.digest)
     if not acc.owner:
         writing(session)
@@ -147,7 +154,7 @@ def drop_unreferenced(session: Session, store: EvidenceStore, digests: set[str])
 
 def remove(session: Session, store: EvidenceStore, acc: Access, public_id: str) -> None:
     """The owner takes an evidence file off an activity; its bytes go when no record names them. Committed."""
-    found = _one(session, acc, public_id)
+    found = owned(session, Evidence, acc, public_id, "no such evidence")
     writing(session)
     digest = found.digest
     session.delete(found)

@@ -7,7 +7,6 @@ named by its SHA-256, and becomes the activity's evidence.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Mapping
@@ -17,12 +16,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from addin import CpdError, check_activity, evidence_kind, load_profile, read_record
+from addin import CpdError, check_activity, load_profile, read_record
 
-from ..blobs import BlobError, EvidenceStore
-from ..errors import BadRequest, NotFound, TooLarge, Unavailable, Unusable
+from ..blobs import EvidenceStore
+from ..errors import NotFound, Unusable
 from .database import writing
-from .evidence import drop_unreferenced, safe_filename, stored
+from .evidence import drop_unreferenced, owned, put, safe_filename, stored, vetted
 from .mentoring import Access, audit
 from .models import Evidence, InboxItem
 from .records import activity_key
@@ -46,8 +45,9 @@ class Added:
     item: InboxItem | None = None
 
 
-def _cells(values: Mapping[str, object], profile_id: str) -> dict[str, object]:
-    """The form's values checked by the core's intake (as a workbook row is), as the template holds them."""
+def checked(values: Mapping[str, object], profile_id: str) -> dict[str, object]:
+    """The form's values checked by the core's intake (as a workbook row is), as the template holds them
+    (Unusable naming each problem)."""
     cells = {f: (str(values[f]).strip() if isinstance(values.get(f), str) else values[f]) for f in FIELDS
              if values.get(f) not in (None, "")}
     if "hours" in cells:
@@ -67,18 +67,8 @@ def _kept(store: EvidenceStore, certificate: Certificate | None, max_bytes: int)
     """The certificate put in the evidence store: (digest, kind)."""
     if certificate is None or not certificate.data:
         return None
-    if len(certificate.data) > max_bytes:
-        raise TooLarge("evidence_too_large", f"the certificate is {len(certificate.data):,} bytes; evidence may be at "
-                       f"most {max_bytes:,} bytes")
-    kind = evidence_kind(certificate.data)
-    if kind is None:
-        raise BadRequest("evidence_type_refused", "a certificate may be a PDF, PNG, JPEG or HEIC file, whatever its "
-                         "name says; this one is none of them")
-    digest = hashlib.sha256(certificate.data).hexdigest()
-    try:
-        store.put(digest, certificate.data)
-    except BlobError as exc:
-        raise Unavailable("evidence_store_unavailable", f"{exc}; try again in a minute") from None
+    digest, kind = vetted(certificate.data, max_bytes, "certificate")
+    put(store, digest, certificate.data)
     return digest, kind
 
 
@@ -92,13 +82,8 @@ def _sheet_value(value: object, field: str) -> object:
 def add(session: Session, store: EvidenceStore, client, acc: Access, values: Mapping[str, object],
         certificate: Certificate | None, max_bytes: int) -> Added:
     """Add an activity to the owner's record: into its linked sheet at once, or into its inbox. Committed."""
-    return add_many(session, store, client, acc, [(_cells(values, acc.record.profile_id), certificate)],
+    return add_many(session, store, client, acc, [(checked(values, acc.record.profile_id), certificate)],
                     max_bytes)[0]
-
-
-def checked(values: Mapping[str, object], profile_id: str) -> dict[str, object]:
-    """An activity's values checked by the core's intake (Unusable naming each problem)."""
-    return _cells(values, profile_id)
 
 
 def add_many(session: Session, store: EvidenceStore, client, acc: Access,
@@ -169,11 +154,7 @@ def item_dict(item: InboxItem) -> dict:
 
 
 def _one(session: Session, acc: Access, public_id: str) -> InboxItem:
-    found = session.scalar(select(InboxItem).where(InboxItem.record_id == acc.record.id,
-                                                   InboxItem.public_id == public_id))
-    if found is None:
-        raise NotFound("not_found", "no such activity in the record's inbox")
-    return found
+    return owned(session, InboxItem, acc, public_id, "no such activity in the record's inbox")
 
 
 def certificate_of(session: Session, store: EvidenceStore, acc: Access, public_id: str) -> tuple[InboxItem, bytes]:

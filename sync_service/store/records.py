@@ -207,9 +207,10 @@ def rows_by_key(record: Record) -> dict[str, int]:
     return keys
 
 
-def keys_by_row(data: dict) -> dict[int, str]:
-    """Each activity's row -> its key, in stored record data (none for data stored before rows were)."""
-    table = data["activities"]
+def keys_by_row(data: dict, table_name: str = "activities") -> dict[int, str]:
+    """Each activity's row -> its key, in stored record data (none for data stored before rows were);
+    ``table_name`` "drafts" for the drafts' (none when the data has no drafts)."""
+    table = data.get(table_name) or {"columns": [], "rows": []}
     cols = table["columns"]
     if "row" not in cols:
         return {}
