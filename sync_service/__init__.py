@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
         FUNCTION_CALLS="600/minute",              # worksheet function calls per address
         FUNCTION_MAX_ROWS=20000,                  # rows in one worksheet function's ranges
         LOG_LEVEL="INFO",
+        LOG_FILE=None,                            # else the log lines go to this file, not standard error
         ADDIN_FRAME_ANCESTORS=None,               # else Office's domains (hardening.OFFICE_FRAME_ANCESTORS)
         INSTITUTION_URL=os.environ.get("CPD_INSTITUTION_URL"),                 # where the worker delivers
         SIGNING_SECRETS=[s for s in os.environ.get("CPD_SIGNING_SECRETS", "").split(",") if s],

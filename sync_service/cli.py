@@ -14,7 +14,7 @@ import click
 from addin import CpdError
 from addin.cli.common import fail
 
-from . import server
+from . import logs, server
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -60,6 +60,7 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     import atexit
     import signal
     from sync_service import create_app
+    from workbook_templates import example_path
 
     if bool(cert) != bool(key):
         fail(CpdError("bad_option", "give both --cert and --key, or neither"))
@@ -80,6 +81,9 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
         fail(CpdError("bad_setting", str(exc)))
     children: list = []
     if demo:
+        if not app.config.get("LOG_FILE"):             # the terminal keeps to what the demo says to the member
+            settings["LOG_FILE"] = app.config["LOG_FILE"] = os.path.join(app.instance_path, "demo-log.jsonl")
+            logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FILE"])
         children, token, link = _start_demo(app, host, port)
         atexit.register(lambda: [c.terminate() for c in children])
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -89,7 +93,8 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
         click.echo(f"Demo token for programs (shown once): {token}")
         cpd = _this_cpd()
         click.echo(f"Submit the example:  {cpd} login --url {base} --token {token}")
-        click.echo(f"                      {cpd} submit workbook_templates/example-iet.xlsx")
+        click.echo(f"                      {cpd} submit {_typed_path(example_path('iet'))}")
+        click.echo(f"Request and delivery log lines: {_typed_path(app.config['LOG_FILE'])}")
     options = server.ServerOptions(host=host, port=port, workers=workers or server.default_workers(),
                                    threads=threads, timeout=timeout, header_timeout=header_timeout,
                                    keepalive=keepalive, cert=cert, key=key, server="dev" if dev else server_name,
@@ -123,6 +128,12 @@ def _this_cpd() -> str:
     return os.path.relpath(started)
 
 
+def _typed_path(path) -> str:
+    """A file's path as the member types it from where they are: relative when it is below here."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else os.path.abspath(path)
+
+
 def _start_demo(app, host: str, port: int):
     """The reference receiver and a worker as processes, and a demo member with a fresh token."""
     import os
@@ -152,7 +163,7 @@ def _start_demo(app, host: str, port: int):
         session.commit()
     cpd = [sys.executable, "-m", "addin.cli"]
     receiver_url = f"http://{host}:{port + 1}/cpd/submissions"
-    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"]}
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CPD_LOG_FILE": app.config["LOG_FILE"]}
     children = [
         subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(port + 1), "--secret", secret,
                           "--database", str(instance / "demo-institution.sqlite3")]),

@@ -8,7 +8,9 @@
   e-mail address), never SQL parameters (the engine hides them), never record contents.
 
 Never names, membership numbers, cell values, tokens or file names. ``LOG_LEVEL``
-(``CPD_LOG_LEVEL``) sets the level: INFO shows every request, WARNING only errors.
+(``CPD_LOG_LEVEL``) sets the level: INFO shows every request, WARNING only errors; ``LOG_FILE``
+(``CPD_LOG_FILE``) appends the lines to a file instead of standard error (``cpd serve --demo`` does, so
+that its terminal keeps to what it says to the member).
 """
 from __future__ import annotations
 
@@ -35,11 +37,17 @@ class StderrHandler(logging.StreamHandler):
         pass
 
 
-def configure(level: str | int = "INFO") -> None:
-    """Send the ``cpd`` loggers to standard error, once per process, at ``level``."""
+def configure(level: str | int = "INFO", file: str | None = None) -> None:
+    """Send the ``cpd`` loggers to standard error (or append them to ``file``), once per process, at
+    ``level``."""
     logger = logging.getLogger("cpd")
-    if not any(isinstance(h, StderrHandler) for h in logger.handlers):
-        handler = StderrHandler()
+    ours = [h for h in logger.handlers if getattr(h, "cpd_target", None) is not None]
+    if [h.cpd_target for h in ours] != [file or "stderr"]:       # type: ignore[attr-defined]
+        for old in ours:
+            logger.removeHandler(old)
+            old.close()
+        handler = logging.FileHandler(file, encoding="utf-8") if file else StderrHandler()
+        handler.cpd_target = file or "stderr"                     # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
     logger.propagate = False                  # its lines are JSON already: never again through the root's

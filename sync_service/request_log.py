@@ -26,7 +26,7 @@ def log_exception(exc: BaseException) -> None:
 
 
 def init_app(app: Flask) -> None:
-    configure(app.config.get("LOG_LEVEL", "INFO"))
+    configure(app.config.get("LOG_LEVEL", "INFO"), app.config.get("LOG_FILE"))
 
     @app.before_request
     def _start():

@@ -44,10 +44,10 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
         assert b'value="Sign in"' in urllib.request.urlopen(link, timeout=10).read()   # the printed link works
         printed = re.search(r"Submit the example:  (.+)\n", "".join(lines)).group(1)
         assert printed.endswith(f" login --url {base} --token {token}")
-        cpd = shlex.split(printed.split(" login ")[0])          # the cpd it printed, as typed, from where it ran
         assert subprocess.run(shlex.split(printed), env=env, cwd=tmp_path).returncode == 0
-        out = subprocess.run([*cpd, "submit", str(example_path("iet")), "--json"], env=env, cwd=tmp_path, capture_output=True,
-                             text=True)
+        submit = re.search(r"\n {20,}(.+ submit \S+)\n", "".join(lines)).group(1)   # as printed, as typed
+        assert submit.endswith(f" submit {example_path('iet')}")
+        out = subprocess.run([*shlex.split(submit), "--json"], env=env, cwd=tmp_path, capture_output=True, text=True)
         assert out.returncode == 0, out.stdout + out.stderr
         sub_id = json.loads(out.stdout)["id"]
 
@@ -64,6 +64,14 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
             page.reload()
         assert page.inner_text("#receipt").startswith("rcpt_")
         assert page.inner_text("#verdict") == "Ready — score 100/100"
+        proc.terminate()
+        rest = proc.communicate(timeout=15)[0]
+        # the terminal keeps to what the demo says: the request and delivery lines went to the log file
+        assert not [line for line in lines + rest.splitlines() if line.lstrip().startswith("{")], rest
+        log_file = re.search(r"Request and delivery log lines: (\S+)\n", "".join(lines)).group(1)
+        logged = (tmp_path / log_file).read_text().splitlines()
+        assert any('"route":"/api/v1/submissions"' in line for line in logged)
+        assert any(f'"submission":"{sub_id}","outcome":"delivered"' in line for line in logged)
     finally:
         proc.terminate()
         proc.wait(15)
