@@ -46,7 +46,7 @@ def configure(level: str | int = "INFO", file: str | None = None) -> None:
         for old in ours:
             logger.removeHandler(old)
             old.close()
-        handler = logging.FileHandler(file, encoding="utf-8") if file else StderrHandler()
+        handler: logging.Handler = logging.FileHandler(file, encoding="utf-8") if file else StderrHandler()
         handler.cpd_target = file or "stderr"                     # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
