@@ -50,6 +50,7 @@ _PUBLIC = {
     "rows_as_dicts": "addin.record_json", "RECORD_VERSION": "addin.record_json", "NO_ROWS": "addin.record_json",
     "record_from_data": "addin.record_json",
     "values_workbook": "addin.templates", "safe_text": "addin.export", "template_path": "addin.templates",
+    "example_path": "addin.templates",
     # the record report and trends across periods
     "report_data": "addin.record_report", "report_html": "addin.record_report", "fit_pdf": "addin.record_report",
     "period_figures": "addin.trends", "across_periods": "addin.trends", "trend_chart": "addin.record_report.charts",
@@ -110,7 +111,8 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .planner import Plan as Plan, make_plan as make_plan, plan_for as plan_for
     from .values import count as count
     from .submit import check_text as check_text
-    from .templates import template_path as template_path, values_workbook as values_workbook
+    from .templates import example_path as example_path, template_path as template_path, \
+        values_workbook as values_workbook
     from .form.layout import SUBMISSION_AREA as SUBMISSION_AREA
     from .form.limits import Limits as Limits
     from .workbook.package import XLSX_CONTENT_TYPE as XLSX_CONTENT_TYPE

@@ -17,6 +17,11 @@ def template_path(profile_id: str) -> Path:
     return Path(str(files("workbook_templates").joinpath(f"template-{profile_id}.xlsx")))
 
 
+def example_path(profile_id: str) -> Path:
+    """The filled-in example for a profile (``workbook_templates/example-<id>.xlsx``), as package data."""
+    return template_path(profile_id).with_name(f"example-{profile_id}.xlsx")
+
+
 def values_workbook(record: Record, profile: Profile, annotations: Iterable[Annotation] = ()) -> bytes:
     """The record as a template workbook of values only: no formulas, no macros, nothing hidden; with
     mentors' annotations as cell comments and in the verification columns."""

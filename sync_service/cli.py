@@ -60,7 +60,7 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     import atexit
     import signal
     from sync_service import create_app
-    from workbook_templates import example_path
+    from addin import example_path
 
     if bool(cert) != bool(key):
         fail(CpdError("bad_option", "give both --cert and --key, or neither"))

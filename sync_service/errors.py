@@ -76,7 +76,8 @@ def from_core(exc: CpdError, sheet: bool = False) -> ServiceError:
     if isinstance(exc, InvalidRecord) and exc.problems:
         first = exc.problems[0]
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
-        return Unusable(exc.code, f"{first}{more}", sheet=first.sheet, cell=first.cell,
+        # where it is goes in its own fields (sheet, cell), so that a page says it once
+        return Unusable(exc.code, f"{first.message}{more}", sheet=first.sheet, cell=first.cell,
                         problems=[p.to_dict() for p in exc.problems])
     if exc.code in SHEETS_AWAY:
         return Unavailable(exc.code, exc.message)

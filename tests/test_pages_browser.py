@@ -103,3 +103,24 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, served, tmp_path):  # noqa
     page.goto(base + "/")
     text = page.inner_text("#record-list")
     assert "IET, 1 Jan 2025 to 31 Dec 2025" in text and "UTC" in text and "T0" not in text   # as people write them
+
+
+def test_an_upload_error_is_shown_once_in_the_box_of_the_form_that_sent_it(browser, served, tmp_path):  # noqa: F811
+    """'Upload and check' refused: the error is under that form (not under 'Submit your CPD record'),
+    announced (role=alert), and says the cell once."""
+    import shutil
+    from conftest import fill_workbook
+    server = served("--workers", "1", "--threads", "2")
+    bad = tmp_path / "bad.xlsx"
+    shutil.copy(example_path("iet"), bad)
+    fill_workbook(bad, [{"start_date": "next Tuesday", "title": "Course", "hours": 3}])
+    page = signed_in_page(browser, server.url, server.token)
+    page.set_input_files("#records input[name=workbook]", str(bad))
+    page.click("text=Upload and check")
+    error = page.locator("#records #record-error")
+    error.wait_for()
+    assert error.get_attribute("role") == "alert"
+    text = error.inner_text()
+    assert text.count("Record!A10") == 1 and "next Tuesday" in text, text
+    assert page.locator("#upload-error").count() == 0
+    page.screenshot(path=str(tmp_path / "record-error.png"), full_page=True)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
 
 HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
-HEAD_FONT = Font(bold=True, color="FFFFFF")
-LABEL_FONT = Font(bold=True)
+FONT = "Calibri"                 # named, so that no application falls back to its serif default
+HEAD_FONT = Font(name=FONT, bold=True, color="FFFFFF")
+LABEL_FONT = Font(name=FONT, bold=True)
+TITLE_FONT = Font(name=FONT, bold=True, size=16)
+NOTE_FONT = Font(name=FONT, italic=True, color="555555")
+SECTION_FONT = Font(name=FONT, bold=True, size=12, color="1F4E78")
 THIN = Side(style="thin", color="999999")
 
 
@@ -17,15 +19,3 @@ def head_cell(cell: Cell) -> None:
     cell.fill = HEAD_FILL
     cell.alignment = Alignment(wrap_text=True, vertical="center")
     cell.border = Border(bottom=THIN)
-
-
-def print_setup(ws: Worksheet) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_options.gridLines = True
-    footer = ws.oddFooter
-    assert footer is not None                 # openpyxl makes every sheet's footers
-    footer.center.text = "Page &P of &N"

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
@@ -17,7 +16,8 @@ from ..model import Status
 from ..profile import Profile, Term
 from ..readiness.engine import CARRY_HISTORY
 from .formulas import TableRefs, cell_ref
-from .styles import LABEL_FONT, head_cell, print_setup
+from .printing import page_print
+from .styles import LABEL_FONT, NOTE_FONT, SECTION_FONT, TITLE_FONT, head_cell
 from .writer import DATE_FORMAT
 
 # Summary sheet cells the tests and the add-in read.
@@ -31,10 +31,10 @@ def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], al
     drafts = TableRefs(columns, profile, drafts=True)
     unit = profile.unit
     ws["A1"] = "CPD summary"
-    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].font = TITLE_FONT
     ws["A2"] = ("These figures are native formulas and work in Excel, LibreOffice and Google Sheets. "
                 "Run 'cpd check' (or the add-in) for the full readiness review.")
-    ws["A2"].font = Font(italic=True, color="555555")
+    ws["A2"].font = NOTE_FONT
     ws["A3"], ws["B3"] = "Member", f"=IF({cell_ref('name')}=\"\",\"\",{cell_ref('name')})"
     ws["A4"], ws["B4"] = "Period from", f"={cell_ref('period_start')}"
     ws["A5"], ws["B5"] = "Period to", f"={cell_ref('period_end')}"
@@ -72,6 +72,7 @@ def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], al
     head_cell(ws.cell(row=head, column=1, value="Category"))
     head_cell(ws.cell(row=head, column=2, value=f"{profile.unit_title} in the period"))
     head_cell(ws.cell(row=head, column=3, value="Activities"))
+    ws.row_dimensions[head].height = 30
     cat = t.rng("category")
     for i, term in enumerate(profile.categories):
         r = SUMMARY_CATEGORY_ROW + i
@@ -87,6 +88,7 @@ def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], al
         r += 2
         head_cell(ws.cell(row=r, column=1, value="Skill type"))
         head_cell(ws.cell(row=r, column=2, value=f"{profile.unit_title} in the period"))
+        ws.row_dimensions[r].height = 30
         skill = t.rng("skill_type")
         for term in profile.skill_types:
             r += 1
@@ -98,7 +100,7 @@ def summary_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], al
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 18
     ws.add_chart(_category_chart(ws, profile, head, last_cat), "D3")
-    print_setup(ws)
+    page_print(ws, "landscape")
 
 
 CHART_DATA_COL = 11          # the Lists sheet's K:M: what the Summary chart draws (a hidden sheet's cells plot)
@@ -211,12 +213,12 @@ def _with_fallback(calls: list[str], fallback: str) -> str:
 
 def _analysis_block(ws: Worksheet, profile: Profile, columns: Sequence[Column], row: int) -> None:
     """The add-in's review in the sheet; without the add-in, one line saying how to turn it on."""
-    ws.cell(row=row, column=1, value="Analysis (CPD add-in)").font = Font(bold=True, size=12, color="1F4E78")
+    ws.cell(row=row, column=1, value="Analysis (CPD add-in)").font = SECTION_FONT
     readiness = analysis_calls(profile, columns, "READINESS")
     criteria = analysis_calls(profile, columns, "CRITERIA")
     ws.cell(row=row + 1, column=1,
             value=f'=IF(AND(ISERROR({readiness[0]}),ISERROR({readiness[1]})),"{ENABLE_ADDIN}","")')
-    ws.cell(row=row + 2, column=1, value="Verdict and score").font = LABEL_FONT
+    ws.cell(row=row + 2, column=1, value=f'=IF(B{row + 2}="","","Verdict and score")').font = LABEL_FONT
     ref = f"B{row + 2}:C{row + 2}"
     ws[f"B{row + 2}"] = ArrayFormula(ref, _with_fallback(readiness, '""'))
     first = row + 4

@@ -15,7 +15,7 @@ from typing import Any
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font
+from openpyxl.styles import Alignment, Border
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -29,10 +29,12 @@ from ..form.layout import (ACTIVITY_STATUSES, GUIDANCE_SHEET, HEADER, HEADER_FIE
                            SUBMISSION_AREA, SUMMARY_SHEET, TABLE_HEADER_ROW, TABLE_ROWS, Column, columns_for,
                            hours_header)
 from ..readiness.criteria import REFLECTION_HINT
+from .formulas import cell_ref
 from .writer import DATE_FORMAT, LINE_HEIGHT, text_lines, write_header, write_rows
 
 from .guidance import guidance_lines
-from .styles import LABEL_FONT, THIN, head_cell, print_setup
+from .printing import FORM_COLUMNS, page_print, plan_print, plan_rows, record_print
+from .styles import LABEL_FONT, NOTE_FONT, SECTION_FONT, THIN, TITLE_FONT, head_cell
 from .summary import shown_target, summary_sheet
 
 FIXED_TIME = datetime(2026, 1, 1)   # document properties: rebuilding gives the same content
@@ -69,6 +71,7 @@ def build_workbook(profile: Profile, header: Mapping[str, object] | None = None,
     objectives = list(objectives)
     if objectives:
         write_rows(plan, PLAN_COLUMNS, PLAN_HEADER_ROW + 1, objectives)
+        plan_rows(plan, len(objectives))
     return wb
 
 
@@ -188,10 +191,13 @@ def _extra_header(ws: Worksheet, profile: Profile, lists: dict[str, str]) -> Non
 
 def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], lists: dict[str, str]) -> None:
     ws["A1"] = "Continuing Professional Development Record"
-    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].font = TITLE_FONT
     ws["A2"] = (f"{profile.name} ({profile.short_name}). One row per activity; the first six columns are the "
                 f"tracker form's, the rest are what a reviewer asks for. See the Guidance sheet.")
-    ws["A2"].font = Font(italic=True, color="555555")
+    ws["A2"].font = NOTE_FONT
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A2:F2")                     # within the form's columns: on the first pages across
+    ws.row_dimensions[2].height = 2 * LINE_HEIGHT
     for h in HEADER_FIELDS + tuple(h for h in OPTIONAL_HEADER_FIELDS if h.field in profile.extra_header):
         named = ws.cell(row=h.row, column=h.label_col, value=h.label)
         named.font = LABEL_FONT
@@ -246,19 +252,25 @@ def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], li
             dv.add(span)
             ws.add_data_validation(dv)
     labels = max(len(h.label) for h in HEADER_FIELDS if h.label_col == 1)      # the labels in A are not cut
-    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width, round(labels * 1.15) + 2)
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width, labels + 3)
     ws.row_dimensions[TABLE_HEADER_ROW].height = 45
     ws.freeze_panes = f"A{TABLE_HEADER_ROW + 1}"
-    ws.print_title_rows = f"{TABLE_HEADER_ROW}:{TABLE_HEADER_ROW}"
-    print_setup(ws)
+    widths = [ws.column_dimensions[get_column_letter(i)].width for i in range(1, len(columns) + 1)]
+    record_print(ws, widths, f"1:{TABLE_HEADER_ROW}", first, last)
+    # whose record it is, at the top of the pages of the reviewer's columns (the form's pages have the header)
+    name, number, start, end = map(cell_ref, ("name", "membership_number", "period_start", "period_end"))
+    member = ws.cell(row=1, column=FORM_COLUMNS + 1, value=(
+        f'=IF({name}="","",{name}&IF({number}="",""," ("&{number}&")")&IF(ISNUMBER({start}),'
+        f'", "&TEXT({start},"d mmm yyyy")&" to "&TEXT({end},"d mmm yyyy"),""))'))
+    member.font = SECTION_FONT
 
 
 def _plan_sheet(ws: Worksheet, profile: Profile, lists: dict[str, str]) -> None:
     ws["A1"] = "Development plan"
-    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].font = TITLE_FONT
     ws["A2"] = ("Your objectives for the period (and, at its end, for the next 12 months). Give each activity on "
                 "the Record sheet the Ref of the objective it serves.")
-    ws["A2"].font = Font(italic=True, color="555555")
+    ws["A2"].font = NOTE_FONT
     first, last = PLAN_HEADER_ROW + 1, PLAN_HEADER_ROW + PLAN_ROWS
     for i, col in enumerate(PLAN_COLUMNS, 1):
         letter = get_column_letter(i)
@@ -266,11 +278,12 @@ def _plan_sheet(ws: Worksheet, profile: Profile, lists: dict[str, str]) -> None:
         ws.column_dimensions[letter].width = col.width
         if col.kind == "date":
             ws.column_dimensions[letter].number_format = DATE_FORMAT
+    ws.row_dimensions[PLAN_HEADER_ROW].height = 30
     for r in range(first, last + 1):
         ws.cell(row=r, column=1, value=f"O{r - PLAN_HEADER_ROW}")
     _validation(ws, lists["objective_statuses"], f"F{first}:F{last}", "objective status")
     ws.freeze_panes = f"A{first}"
-    print_setup(ws)
+    plan_print(ws, [c.width for c in PLAN_COLUMNS], PLAN_HEADER_ROW, last)
 
 
 GUIDANCE_WIDTH = 75          # characters: one column that prints within a portrait A4 page
@@ -282,15 +295,14 @@ def _guidance_sheet(ws: Worksheet, profile: Profile) -> None:
         cell = ws.cell(row=r, column=1, value=text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if kind == "title":
-            cell.font = Font(bold=True, size=16)
+            cell.font = TITLE_FONT
             ws.row_dimensions[r].height = 24
         elif kind == "heading":
-            cell.font = Font(bold=True, size=12, color="1F4E78")
+            cell.font = SECTION_FONT
             ws.row_dimensions[r].height = 20
         else:                    # as tall as the text wraps to: no line prints over the next
             ws.row_dimensions[r].height = LINE_HEIGHT * text_lines(text, GUIDANCE_WIDTH)
-    print_setup(ws)
-    ws.page_setup.orientation = "portrait"
+    page_print(ws, "portrait")
 
 
 __all__ = ["build_workbook", "record_workbook", "save_reproducible"]

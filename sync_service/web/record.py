@@ -56,16 +56,16 @@ def upload():
     file = request.files.get("workbook")
     data = file.read() if file else b""
     if not data:
-        return dashboard_page(400, error={"code": "empty_body", "message": "Choose a workbook file (.xlsx)."})
+        return dashboard_page(400, record_error={"code": "empty_body", "message": "Choose a workbook file (.xlsx)."})
     try:
         upload_wait(g.page_member.id)
         prep = prepare(read_workbook(data))
     except ServiceError as exc:
-        return dashboard_page(status_of(exc), error={"code": exc.code, "message": "Too many uploads a minute; try "
-                                                                                  "again shortly."})
+        return dashboard_page(status_of(exc), record_error={"code": exc.code, "message": "Too many uploads a minute; "
+                                                                                         "try again shortly."})
     except CpdError as exc:
         refused = from_core(exc)
-        return dashboard_page(status_of(refused), error=refused.to_dict())
+        return dashboard_page(status_of(refused), record_error=refused.to_dict())
     rec, _, _ = save_version(db.session(), g.page_member.id, prep)
     return redirect(url_for("record.record", record_id=rec.public_id))
 

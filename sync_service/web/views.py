@@ -28,8 +28,8 @@ def dashboard_page(status: int = 200, **shown):
                      .order_by(Submission.received_at.desc())).all()
     records = s.scalars(select(CpdRecord).where(CpdRecord.member_id == g.page_member.id)
                         .order_by(CpdRecord.period_start.desc())).all()
-    shown = {"error": None, "sheet_error": None, "sheet_report": None, "sheet_code": None, "mentor_error": None,
-             "invitation": None, **shown}
+    shown = {"error": None, "record_error": None, "sheet_error": None, "sheet_report": None, "sheet_code": None,
+             "mentor_error": None, "invitation": None, **shown}
     return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
                            sheets=g.page_member.sheets, records=[(r, latest(s, r.id)) for r in records],
                            grants=mentoring.grants_of(s, g.page_member.id), state=mentoring.grant_state,
