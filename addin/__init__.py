@@ -39,6 +39,7 @@ _PUBLIC = {
     # reading
     "read_workbook": "addin.workbook.reader", "XLSX_CONTENT_TYPE": "addin.workbook.package",
     "read_record": "addin.grid", "GridRead": "addin.grid", "ValuesSource": "addin.grid", "CellMap": "addin.grid",
+    "ranges_source": "addin.grid",
     "split_cell": "addin.grid.cells",
     "Limits": "addin.form.limits", "SUBMISSION_AREA": "addin.form.layout",
     # Google Sheets values as a grid
@@ -91,6 +92,7 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .export import safe_text as safe_text
     from .functions import FUNCTIONS as FUNCTIONS
     from .grid import (CellMap as CellMap, GridRead as GridRead, ValuesSource as ValuesSource,
+                       ranges_source as ranges_source,
         read_record as read_record)
     from .grid.cells import split_cell as split_cell
     from .grid.sheets import (block as block, blocks_needed as blocks_needed, quote_title as quote_title,

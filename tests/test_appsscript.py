@@ -1,7 +1,6 @@
 """The Google Sheets Apps Script (CPD menu, custom functions) under node, against the real running service."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -77,7 +76,20 @@ def test_every_script_file_parses():
         assert res.returncode == 0, res.stderr
     manifest = json.loads((SCRIPT / "appsscript.json").read_text())
     assert manifest["runtimeVersion"] == "V8"
-    assert "https://www.googleapis.com/auth/script.external_request" in manifest["oauthScopes"]
+
+
+def test_the_add_on_asks_for_this_spreadsheet_its_menus_the_service_and_the_e_mail_only():
+    """No Drive scope: the consent screen says 'this spreadsheet', never 'all your Google Drive files'; and
+    each scope is one the script uses."""
+    manifest = json.loads((SCRIPT / "appsscript.json").read_text())
+    auth = "https://www.googleapis.com/auth/"
+    assert sorted(manifest["oauthScopes"]) == sorted(auth + s for s in (
+        "spreadsheets.currentonly", "script.container.ui", "script.external_request", "userinfo.email"))
+    code = "\n".join(f.read_text() for f in SCRIPT.glob("*.gs"))
+    assert "DriveApp" not in code and "docs.google.com" not in code and "getOAuthToken" not in code
+    assert "UrlFetchApp.fetch" in code and "showSidebar" in code and "Session.getActiveUser().getEmail()" in code
+    assert "SpreadsheetApp.openById" not in code and "SpreadsheetApp.openByUrl" not in code   # this spreadsheet only
+    assert "function onInstall(e)" in code and "createAddonMenu()" in code
 
 
 def test_every_script_file_passes_eslint():
@@ -93,10 +105,15 @@ def test_every_script_file_passes_eslint():
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+def posted_ranges(out) -> list[dict]:
+    return [r for r in out["requests"] if r["url"].endswith("/api/v1/submissions")]
+
+
 def test_menu_set_up_check_and_submit_against_the_service(app, live_server, member_token, tmp_path):
-    out = run(scenario(live_server, member_token, ["onOpen", "cpdSetUp", "cpdCheck", "cpdSubmit", "cpdSubmit"]),
-              tmp_path)
+    out = run(scenario(live_server, member_token, ["onOpen", "cpdSetUp", "cpdCheck", "cpdSubmit", "cpdSubmit"],
+                       answers=["YES", "YES"], google_email="sheets@example.org"), tmp_path)
     assert out["sidebar"], out["alerts"]
+    assert out["menu"][0]["name"] == "(add-on)"                         # Extensions > CPD tracker
     assert [label for label, _ in out["menu"][0]["items"]] == ["Check readiness", "Submit", "Bring in new activities",
                                                          "Set up"]
     assert out["properties"] == {"CPD_SERVICE_URL": live_server, "CPD_TOKEN": member_token}
@@ -106,23 +123,63 @@ def test_menu_set_up_check_and_submit_against_the_service(app, live_server, memb
     for c in result.criteria:
         assert c.title in out["sidebar"]
     assert out["writes"]["Record!I3"].startswith(f"READY ({result.score}/100) at ")
-    data = example_path("iet").read_bytes()
-    posts = [r for r in out["requests"] if r["url"].endswith("/api/v1/submissions")]
-    assert len(posts) == 2 and all(r["headers"]["Idempotency-Key"] == hashlib.sha256(data).hexdigest() for r in posts)
+    # Submit asks first, with the verdict, every time
+    assert [q["text"].splitlines()[0] for q in out["questions"]] == [f"Readiness: READY ({result.score}/100)."] * 2
+    assert not any("docs.google.com" in r["url"] for r in out["requests"])      # no Drive: the sheet's ranges
+    posts = posted_ranges(out)
+    keys = {r["headers"]["Idempotency-Key"] for r in posts}
+    assert len(posts) == 2 and len(keys) == 1, out["alerts"]
+    assert all(r["headers"]["Content-Type"] == "application/json" for r in posts)
     assert all(r["headers"]["Authorization"] == f"Bearer {member_token}" for r in posts)
     with app.app_context():
         subs = db.session().scalars(select(Submission)).all()
-    assert len(subs) == 1 and subs[0].digest == hashlib.sha256(data).hexdigest()
-    assert out["writes"]["Record!I4"] == subs[0].id and out["writes"]["Record!I5"] == "queued"
+        assert len(subs) == 1, out["alerts"]
+        assert subs[0].digest == keys.pop() and subs[0].verdict == "ready"
+        received = subs[0].received_at
+    assert out["writes"]["Record!I4"] == subs[0].id and out["writes"]["Record!I5"] == "waiting to be delivered"
+    # the time as a date cell, which Sheets shows in the member's own locale and time zone
+    assert datetime.fromisoformat(out["writes"]["Record!I6"]["$datetime"].replace("Z", "+00:00")).replace(
+        tzinfo=None) == received.replace(microsecond=received.microsecond // 1000 * 1000)
+    assert out["formats"]["Record!I6"] == "d mmm yyyy h:mm"
     assert out["alerts"][-1].startswith(f"Submitted: {subs[0].id}")
+    assert "with your account for sheets@example.org" in out["prompts_seen"][1]   # the e-mail scope's one use
     assert member_token not in json.dumps(out["writes"])                # the token never goes into the sheet
 
 
+def test_submit_on_a_not_ready_sheet_asks_and_sends_nothing_on_no(app, live_server, member_token, tmp_path):
+    values = sheet_values(example_path("iet"))
+    values["Record"] = values["Record"][:11]                            # two activities: far short of the hours
+    steps = ["cpdSetUp", "cpdSubmit"]
+    out = run(scenario(live_server, member_token, steps, answers=["NO"]) | {"sheets": values}, tmp_path)
+    question = out["questions"][0]["text"]
+    assert question.startswith("Readiness: NOT READY") and "Not met:" in question and "FAIL" in question
+    assert question.endswith("Submit this record to your institution now?")
+    assert out["alerts"][-1] == "Nothing was sent." and not posted_ranges(out)
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_check_brings_the_delivery_and_the_receipt_into_the_sheet(app, live_server, member_token, receiver_server,
+                                                                  tmp_path):
+    from conftest import RECEIVER_SECRET
+    from sync_service.jobs.delivery import Endpoint, run_once
+    out = run(scenario(live_server, member_token, ["cpdSetUp", "cpdSubmit"], answers=["YES"]), tmp_path)
+    sub_id = out["writes"]["Record!I4"]
+    assert out["writes"]["Record!I7"] == "(follows once delivered)"
+    assert run_once(app.extensions["cpd_sessions"], Endpoint(receiver_server[0], (RECEIVER_SECRET,))) == "delivered"
+    values = sheet_values(example_path("iet"))
+    values["Record"][3][8] = sub_id                                     # the Submission area as Submit left it
+    out = run(scenario(live_server, member_token, ["cpdSetUp", "cpdCheck"]) | {"sheets": values}, tmp_path)
+    with app.app_context():
+        receipt_id = db.session().get(Submission, sub_id).delivery.receipt_id
+    assert receipt_id and out["writes"]["Record!I5"] == "delivered" and out["writes"]["Record!I7"] == receipt_id
+
+
 def test_a_refused_token_and_a_missing_set_up_are_explained(app, live_server, member_token, tmp_path):
-    out = run(scenario(live_server, "cpd_wrong", ["cpdSetUp", "cpdSubmit"]), tmp_path)
+    out = run(scenario(live_server, "cpd_wrong", ["cpdSetUp", "cpdSubmit"], answers=["YES"]), tmp_path)
     assert "did not accept your token" in out["alerts"][-1]
     out = run(scenario(live_server, member_token, ["cpdCheck"], prompts=[]), tmp_path)
-    assert out["alerts"] == ["Set up first: CPD > Set up (your service's address and your token)."]
+    assert out["alerts"] == ["Set up first: Extensions > CPD tracker > Set up (your service's address and your token)."]
     with app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Submission)) == 0
 
@@ -171,7 +228,7 @@ def test_set_up_by_approving_a_code_in_the_browser(app, live_server, member_toke
     seen: dict = {}
     member = threading.Thread(target=approve_when_asked, args=(app, member_token, seen))
     member.start()
-    out = run(scenario(live_server, "", ["cpdSetUp", "cpdSubmit"]), tmp_path)
+    out = run(scenario(live_server, "", ["cpdSetUp", "cpdSubmit"], answers=["YES"]), tmp_path)
     member.join(60)
     assert seen.get("status") == 200, seen
     token = out["properties"]["CPD_TOKEN"]
@@ -199,9 +256,31 @@ def test_bring_in_writes_the_activities_added_from_a_phone_in_one_set_values(app
     out = run(scenario(live_server, member_token, ["cpdSetUp", "cpdBringIn", "cpdBringIn"]), tmp_path)
     assert out["set_values"] == 1
     assert out["writes"]["Record!C18"] == "Site visit: bearings" and out["writes"]["Record!C19"] == "Webinar: fatigue"
-    assert out["writes"]["Record!A18"].startswith("2025-06-02")                  # a date, not text
+    assert out["writes"]["Record!A18"]["$datetime"].startswith("2025-06-02")      # a date, not text
     assert out["writes"]["Record!Q18"] == "Draft" and out["writes"]["Record!J19"] == 1.5
     assert "added from your phone (in_" in out["writes"]["Record!M18"]
     assert out["alerts"][-2].startswith("Brought in 2 activities from your phone (row 18 on)")
     assert out["alerts"][-1] == "Nothing new to bring in."
     assert client.get(f"/api/v1/records/{record}/inbox", headers=headers).json["items"] == []
+
+
+def test_the_ranges_a_sheet_sends_are_read_as_its_own_cells(app, member_token):
+    """What Submit posts, straight to the API: read by the core's reader, a bad value named by the sheet's
+    own cell; anything else than the three ranges refused with what to send."""
+    serial = lambda v: (date.fromisoformat(v["$date"]) - date(1899, 12, 30)).days if isinstance(v, dict) else v  # noqa: E731
+    values = {k: [[serial(v) for v in row] for row in rows] for k, rows in sheet_values(example_path("iet")).items()}
+    body = {"record": [row[:6] for row in values["Record"][2:7]], "activities": values["Record"][8:],
+            "plan": values["Plan"][3:]}
+    headers = {"Authorization": f"Bearer {member_token}"}
+    client = app.test_client()
+    good = body["activities"][2][0]
+    body["activities"][2][0] = "next Tuesday"                          # Record!A11
+    res = client.post("/api/v1/submissions", json=body, headers=headers)
+    assert res.status_code == 422 and (res.json["error"]["sheet"], res.json["error"]["cell"]) == ("Record", "A11")
+    assert "next Tuesday" in res.json["error"]["message"] and "Record!" not in res.json["error"]["message"]
+    for bad in ({"record": "A3:F7"}, {"record": [], "activities": [1, 2]}, [1]):
+        res = client.post("/api/v1/submissions", json=bad, headers=headers)
+        assert res.status_code == 400 and res.json["error"]["code"] == "bad_arguments", res.json
+    body["activities"][2][0] = good
+    res = client.post("/api/v1/submissions", json=body, headers=headers)
+    assert res.status_code == 201 and res.json["verdict"] == "ready", res.json

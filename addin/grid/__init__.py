@@ -11,7 +11,7 @@ builds the record from any source, so every grid meets the same intake and engin
 from .cells import CellMap, cell_name
 from .headers import HeaderNames, find_header
 from .record import GridRead, read_record
-from .source import CellSource, ValuesSource
+from .source import CellSource, ValuesSource, ranges_source
 
 __all__ = ["CellMap", "CellSource", "GridRead", "HeaderNames", "ValuesSource", "cell_name", "find_header",
-           "read_record"]
+           "ranges_source", "read_record"]

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from ..errors import CpdError
+from ..form.layout import PLAN_HEADER_ROW, PLAN_SHEET, RECORD_SHEET, TABLE_HEADER_ROW
 from ..form.limits import Limits
 from ..form.limits import check_extent
 from ..form.limits import SheetScan
@@ -99,3 +100,15 @@ def _check(title: str, rows: list[list[Cell]], limits: Limits) -> None:
     scan = SheetScan(max_row=len(rows), max_col=wide, min_col=1, cells=sum(widths),
                      far_cell=cell_name(max(wide - 1, 0), far_row))
     check_extent(title, scan, limits)
+
+
+def ranges_source(name: str, record: Sequence[Sequence[Cell]], activities: Sequence[Sequence[Cell]],
+                  plan: Sequence[Sequence[Cell]] = (), *, limits: Limits | None = None) -> ValuesSource:
+    """The ranges the Google Sheets menu sends (the Record header block A3:F7, the activity table from its
+    header row 9, the Plan from its header row 4), laid back at their rows of the template, so that every
+    message names the sheet's own cell."""
+    header = [*[[] for _ in range(2)], *record]
+    sheets = {RECORD_SHEET: [*header, *[[] for _ in range(TABLE_HEADER_ROW - 1 - len(header))], *activities]}
+    if plan:
+        sheets[PLAN_SHEET] = [*[[] for _ in range(PLAN_HEADER_ROW - 1)], *plan]
+    return ValuesSource(name, sheets, limits=limits)

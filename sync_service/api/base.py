@@ -43,6 +43,8 @@ def caller() -> Caller:
 def read_body() -> bytes:
     """The request body, whole. Over ``MAX_CONTENT_LENGTH`` it is refused (413) however it is sent: with a
     Content-Length, or chunked (where Werkzeug's own reading would stop at the limit and return the cut body)."""
+    if request.is_json:           # read whole, within the limit, by the control-character check (hardening)
+        return request.get_data(cache=True)
     chunks = []
     while chunk := request.stream.read(64 * 1024):          # raises RequestEntityTooLarge past the limit
         chunks.append(chunk)

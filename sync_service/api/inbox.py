@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from addin import CpdError, ValuesSource, read_record
+from addin import CpdError, ranges_source, read_record
 
 from .. import db
 from ..context import evidence_max_bytes, evidence_store, sheets_client
@@ -71,7 +71,7 @@ def rows_for_sheet():
     if not isinstance(record, list) or not isinstance(activities, list):
         raise BadRequest("bad_arguments", "send the Record header range (A3:F7) and the activity table (from row 9)")
     try:
-        read = read_record(ValuesSource("the sheet", {"Record": [[], [], *record, [], *activities]}))
+        read = read_record(ranges_source("the sheet", record, activities))
     except CpdError as exc:
         raise from_core(exc) from None
     if read.record is None or read.header_row is None:

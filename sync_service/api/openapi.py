@@ -80,7 +80,12 @@ SPEC = {
                             "description": "Makes repeats one submission; default: the body's SHA-256"}],
             "requestBody": {"required": True, "content": {
                 XLSX_CONTENT_TYPE: {
-                    "schema": {"type": "string", "format": "binary"}}}},
+                    "schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {
+                    "type": "object", "required": ["record", "activities"],
+                    "description": "A Google Sheet's ranges, as the functions take them (the Sheets add-on)",
+                    "properties": {k: {"type": "array", "items": {"type": "array", "items": {}}}
+                                   for k in ("record", "activities", "plan")}}}}},
             "responses": {
                 "201": {"description": "Accepted and queued for delivery",
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},

@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from addin import CpdError, pack, read_workbook, unpack
+from addin import CpdError, GridRead, pack, read_workbook, unpack
 
 from ..errors import BadRequest, Conflict, Limited, from_core
 from . import stats
@@ -101,9 +101,11 @@ def _lookup(session: Session, member_id: int, key: str, refused_key: str) -> tup
 
 
 def accept(session: Session, member: Caller, data: bytes, key: str | None, limits: Limits,
-           prepared: Prepared | None = None) -> tuple[Submission, bool]:
-    """Store a submission for the member (the API and the upload page both come here); ``prepared``: the
-    workbook already read and scored by the caller.
+           prepared: Prepared | None = None, read: Callable[[bytes], GridRead] = read_workbook
+           ) -> tuple[Submission, bool]:
+    """Store a submission for the member (the API and the upload page both come here): ``data`` read by
+    ``read`` (a workbook file; or the ranges a Google Sheet sends); ``prepared``: already read and scored
+    by the caller.
 
     Returns (submission, created); raises a ServiceError for anything that cannot be accepted."""
     if not data:
@@ -112,7 +114,7 @@ def accept(session: Session, member: Caller, data: bytes, key: str | None, limit
     key = key or digest
     if not KEY_RE.match(key):
         raise BadRequest("bad_idempotency_key", "Idempotency-Key must be 8 to 128 letters, digits or . _ : -")
-    return store(session, member, key, digest, lambda: prepared or prepare(read_workbook(data)), limits)
+    return store(session, member, key, digest, lambda: prepared or prepare(read(data)), limits)
 
 
 def store(session: Session, member: Caller, key: str, digest: str, prepare: Callable[[], Prepared], limits: Limits,

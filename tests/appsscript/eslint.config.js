@@ -4,7 +4,7 @@
 const js = require('@eslint/js');
 
 const appsScript = Object.fromEntries(['SpreadsheetApp', 'UrlFetchApp', 'PropertiesService', 'Utilities',
-  'HtmlService', 'CacheService', 'ScriptApp', 'Logger', 'console'].map(name => [name, 'readonly']));
+  'HtmlService', 'CacheService', 'ScriptApp', 'Session', 'Logger', 'console'].map(name => [name, 'readonly']));
 
 module.exports = [
   js.configs.recommended,
@@ -13,7 +13,7 @@ module.exports = [
     languageOptions: {ecmaVersion: 2020, sourceType: 'script', globals: appsScript},
     rules: {
       // Entry points (menu items, custom functions, triggers) are called by Apps Script, not by us.
-      'no-unused-vars': ['error', {varsIgnorePattern: '^(onOpen|cpd[A-Z]\\w*|CPD_[A-Z_]+)$'}],
+      'no-unused-vars': ['error', {varsIgnorePattern: '^(onOpen|onInstall|cpd[A-Z]\\w*|CPD_[A-Z_]+)$'}],
       'no-undef': 'error',
       eqeqeq: 'error',
       'no-eval': 'error',

@@ -2,7 +2,7 @@
 // stand-ins for SpreadsheetApp, UrlFetchApp, PropertiesService, Utilities, HtmlService,
 // CacheService and ScriptApp. UrlFetchApp really sends its requests (synchronously, as in Apps
 // Script, through a child node process), so what the script sends is what the service accepts;
-// only Google's own Drive export is answered here, with the .xlsx file the test gives.
+// nothing of Google's own is called (the add-on has no Drive access: a call to Drive fails here).
 //
 // Usage: node harness.js SCENARIO.json  ->  prints JSON: alerts, sidebar, writes, properties, requests.
 'use strict';
@@ -46,9 +46,11 @@ class Range {
     const d = this.sheet.data;
     while (d.length < this.row) d.push([]);
     d[this.row - 1][this.col - 1] = v;
-    out.writes[`${this.sheet.name}!${colLetters(this.col)}${this.row}`] = v;
+    out.writes[`${this.sheet.name}!${colLetters(this.col)}${this.row}`] = v instanceof ScriptDate ? {$datetime: v.toISOString()} : v;
     return this;
   }
+  getValue() { return this.getValues()[0][0]; }
+  setNumberFormat(f) { out.formats = Object.assign(out.formats || {}, {[`${this.sheet.name}!${colLetters(this.col)}${this.row}`]: f}); return this; }
 }
 
 class Sheet {
@@ -66,11 +68,23 @@ const spreadsheet = {
   getSheetByName: (n) => sheets[n] || null,
 };
 const prompts = (scenario.prompts || []).slice();
+const answers = (scenario.answers || []).slice();        // what the member clicks in each Yes / No question
+function menu(name) { return {items: [], addItem(l, f) { this.items.push([l, f]); return this; }, addSeparator() { return this; }, addToUi() { out.menu.push({name, items: this.items}); }}; }
 const ui = {
-  ButtonSet: {OK_CANCEL: 'OK_CANCEL'}, Button: {OK: 'OK', CANCEL: 'CANCEL'},
-  createMenu(name) { const m = {items: [], addItem(l, f) { this.items.push([l, f]); return this; }, addSeparator() { return this; }, addToUi() { out.menu.push({name, items: this.items}); }}; return m; },
-  alert(text) { out.alerts.push(String(text)); },
-  prompt() { const p = prompts.shift() || {button: 'CANCEL', text: ''}; return {getSelectedButton: () => p.button, getResponseText: () => p.text}; },
+  ButtonSet: {OK_CANCEL: 'OK_CANCEL', YES_NO: 'YES_NO'}, Button: {OK: 'OK', CANCEL: 'CANCEL', YES: 'YES', NO: 'NO'},
+  createMenu(name) { return menu(name); },
+  createAddonMenu() { return menu('(add-on)'); },
+  alert(title, text, buttons) {
+    if (buttons === undefined) { out.alerts.push(String(title)); return 'OK'; }
+    const answer = answers.shift() || 'NO';
+    out.questions = (out.questions || []).concat([{title: String(title), text: String(text), answer}]);
+    return answer;
+  },
+  prompt(title, text) {
+    out.prompts_seen = (out.prompts_seen || []).concat([String(text)]);
+    const p = prompts.shift() || {button: 'CANCEL', text: ''};
+    return {getSelectedButton: () => p.button, getResponseText: () => p.text};
+  },
   showSidebar(html) { out.sidebar = html.getContent(); },
 };
 
@@ -125,7 +139,7 @@ const context = {
       out.sleeps = (out.sleeps || []).concat([ms]);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
     },
-    DigestAlgorithm: {SHA_256: 'sha256'},
+    DigestAlgorithm: {SHA_256: 'sha256'}, Charset: {UTF_8: 'utf8'},
     computeDigest(alg, value) {
       const data = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.map(b => b & 0xff));
       return Array.from(crypto.createHash(alg).update(data).digest(), b => (b << 24) >> 24);
@@ -139,18 +153,14 @@ const context = {
   },
   UrlFetchApp: {
     fetch(url, params) {
-      if (url.startsWith('https://docs.google.com/')) {      // Google's Drive export: the test's file
-        out.requests.push({url, method: 'GET', headers: (params || {}).headers || {}});
-        const auth = ((params || {}).headers || {}).Authorization;
-        if (url !== `https://docs.google.com/spreadsheets/d/${scenario.spreadsheet_id}/export?format=xlsx` || auth !== 'Bearer script-oauth-token') {
-          return response(401, Buffer.from('{}'));
-        }
-        return response(200, fs.readFileSync(scenario.export_file));
+      if (url.startsWith('https://docs.google.com/')) {      // the add-on has no Drive scope: Google would refuse
+        throw new Error('Exception: You do not have permission to call UrlFetchApp.fetch on ' + url);
       }
       const r = httpFetch(url, params);
       return response(r.code, Buffer.from(r.body, 'base64'), r.headers);
     },
   },
+  Session: {getActiveUser: () => ({getEmail: () => scenario.google_email || ''})},
   Logger: {log() {}},
   console,
 };

@@ -1,19 +1,22 @@
 /**
- * The CPD menu in Google Sheets: Check readiness, Submit, Set up.
+ * The CPD menu in Google Sheets (an Editor add-on: Extensions > CPD tracker): Check readiness, Submit,
+ * Bring in new activities, Set up.
  *
- * Check sends the record's ranges to the CPD service's function endpoint and shows every
- * review criterion in a sidebar. Submit exports this spreadsheet as .xlsx (Drive export, with
- * the script's own OAuth token) and posts it to the service with the SHA-256 of the bytes as
- * the Idempotency-Key, so a double click is one submission; the receipt goes into the sheet's
- * Submission area. Set up asks the service for a code the member approves in the browser, where
- * they are signed in (the device flow: the script receives a token of its own, named for Google
- * Sheets and revocable on the member's settings page), or takes a token pasted instead; the
- * service's address and the token are kept in the user's own script properties, never in the sheet.
+ * Check sends the record's ranges to the CPD service's function endpoint, shows every review criterion
+ * in a sidebar and brings the Submission area up to date (the delivery's status and the institution's
+ * receipt). Submit shows the verdict and the criteria not met and asks first, as every other path does;
+ * then it posts the same ranges (no Drive access: the add-on sees only this spreadsheet) with the
+ * SHA-256 of what it sends as the Idempotency-Key, so a double click is one submission; the submission
+ * goes into the sheet's Submission area, its time as a date the sheet shows in the member's own locale
+ * and time zone. Set up asks the service for a code the member approves in the browser, where they are
+ * signed in (the device flow: the script receives a token of its own, named for Google Sheets and
+ * revocable on the member's settings page), or takes a token pasted instead; the service's address and
+ * the token are kept in the user's own properties, never in the sheet.
  */
 
 var CPD_URL_PROPERTY = 'CPD_SERVICE_URL';
 var CPD_TOKEN_PROPERTY = 'CPD_TOKEN';
-var CPD_XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+var CPD_TIME_FORMAT = 'd mmm yyyy h:mm';   // a date cell: Sheets shows it in the spreadsheet's locale and time zone
 var CPD_RETRY_BUDGET = 120;          // seconds, in all, a request waits for a service that answers 503
 var CPD_CLIENT_ID = 'cpd-sheets';    // how the service names this program's tokens
 var CPD_DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -23,8 +26,12 @@ var CPD_SUBMISSION_LABELS = {
   submitted_at: 'Submitted at:', receipt: 'Receipt:'
 };
 
+function onInstall(e) {
+  onOpen(e);
+}
+
 function onOpen() {
-  SpreadsheetApp.getUi().createMenu('CPD')
+  SpreadsheetApp.getUi().createAddonMenu()
     .addItem('Check readiness', 'cpdCheck')
     .addItem('Submit', 'cpdSubmit')
     .addItem('Bring in new activities', 'cpdBringIn')
@@ -49,20 +56,22 @@ function cpdSetUp() {
     ui.alert('That address answers, but not as a CPD service (or it cannot be reached). Check it and set up again.');
     return;
   }
+  var me = Session.getActiveUser().getEmail();     // the one thing the add-on asks of the Google account
   var answer = ui.prompt('CPD service', 'Open ' + started.body.verification_uri_complete + ' in your browser, ' +
-    'where you are signed in to the CPD service, check that it shows the code ' + started.body.user_code +
+    'where you are signed in to the CPD service' + (me ? ' (with your account for ' + me + ')' : '') +
+    ', check that it shows the code ' + started.body.user_code +
     ' and approve it. Then press OK.\n\n(Or paste a token made on your settings page here.)',
     ui.ButtonSet.OK_CANCEL);
   if (answer.getSelectedButton() !== ui.Button.OK) return;
   var token = String(answer.getResponseText()).trim() || cpdAwaitToken_(address, started.body);
   if (!token) {
-    ui.alert('The code was not approved (or was denied) in time. Use CPD > Set up to start again.');
+    ui.alert('The code was not approved (or was denied) in time. Use Extensions > CPD tracker > Set up to start again.');
     return;
   }
   var props = PropertiesService.getUserProperties();
   props.setProperty(CPD_URL_PROPERTY, address);
   props.setProperty(CPD_TOKEN_PROPERTY, token);
-  ui.alert('Saved for you only (not in the sheet). Use CPD > Check readiness or CPD > Submit.');
+  ui.alert('Saved for you only (not in the sheet). Use Extensions > CPD tracker > Check readiness or CPD > Submit.');
 }
 
 /** Poll the service for the token once the member has approved the code; null if denied or too late. */
@@ -86,7 +95,7 @@ function cpdSettings_() {
   var props = PropertiesService.getUserProperties();
   var url = props.getProperty(CPD_URL_PROPERTY);
   var token = props.getProperty(CPD_TOKEN_PROPERTY);
-  if (!url || !token) throw new Error('Set up first: CPD > Set up (your service\'s address and your token).');
+  if (!url || !token) throw new Error('Set up first: Extensions > CPD tracker > Set up (your service\'s address and your token).');
   return {url: url, token: token};
 }
 
@@ -147,13 +156,18 @@ function cpdFetchJson_(url, params) {
   return {code: res.getResponseCode(), body: body};
 }
 
+/** Where in the sheet the service's error is ("Record!A10: "), said once, before its message. */
+function cpdWhere_(e) {
+  return e.sheet && e.cell ? e.sheet + '!' + e.cell + ': ' : '';
+}
+
 function cpdCall_(url, name, args) {
   var res = cpdFetchJson_(url + '/api/v1/functions/' + name, {
     method: 'post', contentType: 'application/json', payload: JSON.stringify({args: args})
   });
   if (res.code !== 200) {
     var e = res.body.error || {};
-    throw new Error('The CPD service refused the check (' + (e.code || res.code) + '): ' + (e.message || ''));
+    throw new Error('The CPD service refused the check (' + (e.code || res.code) + '): ' + cpdWhere_(e) + (e.message || ''));
   }
   return res.body.result;
 }
@@ -206,8 +220,9 @@ function cpdCheck() {
     });
     html += '</table>';
     ui.showSidebar(HtmlService.createHtmlOutput(html).setTitle('CPD readiness'));
-    var when = Utilities.formatDate(new Date(), ss.getSpreadsheetTimeZone(), 'dd MMM yyyy HH:mm');
+    var when = Utilities.formatDate(new Date(), ss.getSpreadsheetTimeZone(), 'd MMM yyyy HH:mm');
     cpdWriteBack_(ss, {last_check: verdict[0][0] + ' (' + verdict[0][1] + '/100) at ' + when});
+    cpdRefreshSubmission_(s, ss);
   } catch (e) {
     ui.alert(e.message);
   }
@@ -217,37 +232,80 @@ function cpdHex_(bytes) {
   return bytes.map(function (b) { return ('0' + (b & 0xff).toString(16)).slice(-2); }).join('');
 }
 
+/** The verdict and the criteria not met, as the question Submit asks before it sends anything. */
+function cpdSubmitQuestion_(verdict, criteria) {
+  var unmet = criteria.slice(1).filter(function (row) { return row[1] === 'FAIL' || row[1] === 'WARN'; });
+  var text = 'Readiness: ' + verdict[0][0] + ' (' + verdict[0][1] + '/100).';
+  if (unmet.length) {
+    text += '\n\nNot met:\n' + unmet.map(function (row) {
+      return '- ' + row[1] + ' ' + row[0] + ': ' + row[2];
+    }).join('\n');
+  }
+  return text + '\n\nSubmit this record to your institution now?';
+}
+
 function cpdSubmit() {
   var ui = SpreadsheetApp.getUi();
   try {
     var s = cpdSettings_();
     var ss = SpreadsheetApp.getActiveSpreadsheet();
-    var exported = UrlFetchApp.fetch('https://docs.google.com/spreadsheets/d/' + ss.getId() + '/export?format=xlsx', {
-      headers: {Authorization: 'Bearer ' + ScriptApp.getOAuthToken()}, muteHttpExceptions: true
-    });
-    if (exported.getResponseCode() !== 200) {
-      throw new Error('Google Sheets could not export this spreadsheet (' + exported.getResponseCode() + '); try again.');
+    var r = cpdRanges_(ss);
+    var verdict = cpdCall_(s.url, 'READINESS', [r.record, r.activities, r.plan]);
+    if (verdict[0][0] === 'INVALID') {
+      ui.alert('Not submitted: fix the record first. ' + verdict[0][1]);
+      return;
     }
-    var bytes = exported.getContent();
-    var key = cpdHex_(Utilities.computeDigest(Utilities.DigestAlgorithm.SHA_256, bytes));
+    var criteria = cpdCall_(s.url, 'CRITERIA', [r.record, r.activities, r.plan]);
+    if (ui.alert('Submit your CPD record', cpdSubmitQuestion_(verdict, criteria), ui.ButtonSet.YES_NO) !== ui.Button.YES) {
+      ui.alert('Nothing was sent.');
+      return;
+    }
+    var payload = JSON.stringify({record: r.record, activities: r.activities, plan: r.plan});
+    var key = cpdHex_(Utilities.computeDigest(Utilities.DigestAlgorithm.SHA_256, payload, Utilities.Charset.UTF_8));
     var res = cpdFetchJson_(s.url + '/api/v1/submissions', {
-      method: 'post', contentType: CPD_XLSX, payload: bytes,
+      method: 'post', contentType: 'application/json', payload: payload,
       headers: {Authorization: 'Bearer ' + s.token, 'Idempotency-Key': key}
     });
     if (res.code === 200 || res.code === 201) {
-      var b = res.body;
-      cpdWriteBack_(ss, {submission_id: b.id, submission_status: b.status, submitted_at: b.received_at,
-                         receipt: b.receipt_id || '(awaiting the institution\'s receipt)'});
-      ui.alert('Submitted: ' + b.id + ' (' + b.status + ').' + (b.receipt_id ? ' Receipt: ' + b.receipt_id : ''));
+      cpdShowSubmission_(ss, res.body);
+      ui.alert('Submitted: ' + res.body.id + ' (' + cpdStatus_(res.body) + ').' +
+               (res.body.receipt_id ? ' Receipt: ' + res.body.receipt_id : ' The receipt follows once it is delivered: ' +
+                'Extensions > CPD tracker > Check readiness brings it into the sheet.'));
       return;
     }
     var e = res.body.error || {};
-    if (res.code === 401) throw new Error('The CPD service did not accept your token: CPD > Set up with a new one.');
-    var where = e.sheet && e.cell ? e.sheet + '!' + e.cell + ': ' : '';
-    throw new Error('Not submitted (' + (e.code || res.code) + '): ' + where + (e.message || 'the service refused it'));
+    if (res.code === 401) throw new Error('The CPD service did not accept your token: Extensions > CPD tracker > Set up with a new one.');
+    throw new Error('Not submitted (' + (e.code || res.code) + '): ' + cpdWhere_(e) + (e.message || 'the service refused it'));
   } catch (err) {
     ui.alert(err.message);
   }
+}
+
+/** A submission's status as a member reads it: delivered, or waiting (queued, retrying), or failed. */
+function cpdStatus_(b) {
+  return {queued: 'waiting to be delivered', retrying: 'waiting to be delivered (retrying)',
+          sending: 'being delivered', delivered: 'delivered', failed: 'refused by the institution: see your CPD page',
+          dead: 'not delivered: see your CPD page'}[b.status] || String(b.status);
+}
+
+/** The submission in the Submission area: its id, status, time (a date cell) and receipt. */
+function cpdShowSubmission_(ss, b) {
+  cpdWriteBack_(ss, {submission_id: b.id, submission_status: cpdStatus_(b),
+                     receipt: b.receipt_id || '(follows once delivered)'});
+  var cells = cpdSubmissionCells_(ss.getSheetByName('Record'));
+  if (cells.submitted_at && b.received_at) {
+    cells.submitted_at.setValue(new Date(b.received_at)).setNumberFormat(CPD_TIME_FORMAT);
+  }
+}
+
+/** Check brings the Submission area up to date: the submission's delivery and receipt, from the service. */
+function cpdRefreshSubmission_(s, ss) {
+  var cells = cpdSubmissionCells_(ss.getSheetByName('Record'));
+  var id = cells.submission_id ? String(cells.submission_id.getValue()).trim() : '';
+  if (!/^sub_[A-Za-z0-9_-]+$/.test(id)) return;
+  var res = cpdFetchJson_(s.url + '/api/v1/submissions/' + encodeURIComponent(id),
+                          {headers: {Authorization: 'Bearer ' + s.token}});
+  if (res.code === 200) cpdShowSubmission_(ss, res.body);
 }
 
 /**
@@ -266,10 +324,10 @@ function cpdBringIn() {
       method: 'post', contentType: 'application/json', headers: auth,
       payload: JSON.stringify({record: r.record, activities: r.activities})
     });
-    if (res.code === 401) throw new Error('The CPD service did not accept your token: CPD > Set up with a new one.');
+    if (res.code === 401) throw new Error('The CPD service did not accept your token: Extensions > CPD tracker > Set up with a new one.');
     if (res.code !== 200) {
       var e = res.body.error || {};
-      throw new Error('Nothing brought in (' + (e.code || res.code) + '): ' + (e.message || 'the service refused'));
+      throw new Error('Nothing brought in (' + (e.code || res.code) + '): ' + cpdWhere_(e) + (e.message || 'the service refused'));
     }
     var b = res.body;
     if (!b.record) {

@@ -251,7 +251,8 @@ async function bringIn() {
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    show((body.error && body.error.message) || `The service answered ${response.status}.`);
+    const e = body.error || {};
+    show((e.sheet && e.cell ? `${e.sheet}!${e.cell}: ` : "") + (e.message || `The service answered ${response.status}.`));
     return;
   }
   if (!body.record) {
