@@ -124,3 +124,35 @@ def test_an_upload_error_is_shown_once_in_the_box_of_the_form_that_sent_it(brows
     assert text.count("Record!A10") == 1 and "next Tuesday" in text, text
     assert page.locator("#upload-error").count() == 0
     page.screenshot(path=str(tmp_path / "record-error.png"), full_page=True)
+
+
+def test_the_sheets_section_shows_the_address_to_share_with_and_copies_it(browser, app, live_server, fake_sheets):  # noqa: F811
+    from sync_service import db
+    from sync_service.store.accounts import create_member, issue_token
+    with app.app_context():
+        session = db.session()
+        token = issue_token(session, create_member(session, "sheets-owner@example.org"))
+        session.commit()
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    page = signed_in_page(context, live_server, token)
+    assert page.inner_text("#share-with") == fake_sheets.email
+    page.click("text=Copy the address")
+    page.locator("#share-with-copied").filter(has_text="Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == fake_sheets.email
+    assert page.locator("#sheets input[name=sheet]").count() == 1
+
+
+def test_without_a_sheets_account_the_page_says_so_without_an_operators_setting(browser, app, live_server,  # noqa: F811
+                                                                                monkeypatch):
+    from sync_service import db
+    from sync_service.store.accounts import create_member, issue_token
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    with app.app_context():
+        session = db.session()
+        token = issue_token(session, create_member(session, "no-sheets@example.org"))
+        session.commit()
+    page = signed_in_page(browser.new_context(), live_server, token)
+    text = page.inner_text("#sheets")
+    assert "does not read Google Sheets itself" in text and "GOOGLE_APPLICATION_CREDENTIALS" not in text
+    assert page.locator("#sheets input[name=sheet]").count() == 0

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from addin import CpdError, list_profiles, plan_for, record_from_data, rows_as_dicts, NO_ROWS
 
 from .. import db
-from ..context import now
+from ..context import now, sheets_client
 from ..store import annotations as notes_store
 from ..store import mentoring
 from ..store.accounts import member_of
@@ -28,12 +28,21 @@ def dashboard_page(status: int = 200, **shown):
                      .order_by(Submission.received_at.desc())).all()
     records = s.scalars(select(CpdRecord).where(CpdRecord.member_id == g.page_member.id)
                         .order_by(CpdRecord.period_start.desc())).all()
-    shown = {"error": None, "record_error": None, "sheet_error": None, "sheet_report": None, "sheet_code": None,
-             "mentor_error": None, "invitation": None, **shown}
+    shown = {"share_with": _share_with(), "error": None, "record_error": None, "sheet_error": None,
+             "sheet_report": None, "sheet_code": None, "mentor_error": None, "invitation": None, **shown}
     return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
                            sheets=g.page_member.sheets, records=[(r, latest(s, r.id)) for r in records],
                            grants=mentoring.grants_of(s, g.page_member.id), state=mentoring.grant_state,
                            mentee_count=mentoring.mentee_count(s, g.page_member.id), **shown), status
+
+
+def _share_with() -> str | None:
+    """The address a member shares a Google Sheet with (the service account's), or None when this service
+    reads no sheets (then the page says so, with no setting an operator would make)."""
+    try:
+        return sheets_client().service_email
+    except CpdError:
+        return None
 
 
 def record_page(acc: Access, status: int = 200, **shown):
