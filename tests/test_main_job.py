@@ -56,7 +56,7 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
         page.goto(link)                                     # the sign-in link the demo printed
         page.click("input[type=submit]")
         page.wait_for_url(base + "/")
-        page.click(f"text={sub_id}")
+        page.click(f"#submissions tr:has-text('{sub_id}') a")     # the record's name links its submission
         deadline = time.time() + 30
         while page.inner_text("#delivery") != "delivered":   # the worker delivers to the demo institution
             assert time.time() < deadline, page.inner_text("#delivery")

@@ -56,7 +56,7 @@ def test_invite_accept_comment_verify_revoke(browser, served, smtp_server, tmp_p
     row.locator("summary").click()
     row.locator("textarea").fill("Good reflection <b>really</b>; well linked to O1.")
     row.locator("input[name=verified]").check()
-    row.locator("input[type=submit]").click()
+    row.locator("button[type=submit]").click()
     mentor.wait_for_selector(f"#{row_id} .note.verified")
     assert "Verified" in mentor.inner_text(f"#{row_id} .notes")
     assert not mentor.locator("text=Submit to the institution").count()      # a mentor cannot submit
@@ -74,6 +74,7 @@ def test_invite_accept_comment_verify_revoke(browser, served, smtp_server, tmp_p
     actions = member.eval_on_selector_all("#audit td.action", "cells => cells.map(c => c.textContent)")
     assert actions[0] == "revoked access" and actions[-1] == "sent an invitation"       # newest first
     assert {"accepted the invitation", "viewed the record", "verified an activity"} <= set(actions)
+    assert actions.count("viewed the record") == 1      # one line for the visit: not again after the mentor's save
     member.screenshot(path=str(shots / "4-audit-trail.png"), full_page=True)
 
     response = mentor.goto(record_url)
@@ -81,3 +82,34 @@ def test_invite_accept_comment_verify_revoke(browser, served, smtp_server, tmp_p
     mentor.goto(base + "/mentees")
     assert mentor.inner_text("#no-mentees")
     mentor.screenshot(path=str(shots / "5-mentor-after-revoke.png"), full_page=True)
+
+
+def test_a_mentor_on_a_phone_reaches_every_activitys_controls_each_named_for_it(browser, app, live_server,  # noqa: F811
+                                                                                 tmp_path):
+    """At 390 px the record's activities are one card each, the mentor's Comment-or-verify under each, within
+    the screen; every control says which activity it acts on (a screen reader hears 'Comment on row 12: ...')."""
+    from mentor_world import build
+    from test_pages_browser import signed_in_page
+    world = build(app)
+    page = signed_in_page(browser.new_context(viewport={"width": 390, "height": 844}), live_server,
+                          world.tokens["mentor"])
+    page.goto(f"{live_server}/records/{world.record}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    titles = page.eval_on_selector_all("#activities tr[id^=row-] strong", "els => els.map(e => e.textContent)")
+    assert len(titles) == len(world.rows) >= 8
+    for row in world.rows:
+        summary = page.locator(f"#row-{row} summary")
+        summary.scroll_into_view_if_needed()
+        box = summary.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (row, box)
+    row, title = world.rows[2], titles[2]
+    about = f"row {row}: {title}"
+    page.locator(f"#row-{row} summary").click()
+    assert page.get_by_role("textbox", name=f"Comment on {about}", exact=True).count() == 1
+    assert page.get_by_role("checkbox", name=f"Verify this activity ({about})", exact=True).count() == 1
+    page.get_by_role("textbox", name=f"Comment on {about}", exact=True).fill("Well reflected.")
+    page.get_by_role("button", name=f"Save the note on {about}", exact=True).click()
+    page.locator(f"#row-{row} .note").filter(has_text="Well reflected.").wait_for()
+    names = page.eval_on_selector_all("#activities textarea", "els => els.map(e => e.getAttribute('aria-label'))")
+    assert len(set(names)) == len(names) == len(world.rows)                  # no two controls called 'Comment'
+    page.screenshot(path=str(tmp_path / "390-mentor-record.png"), full_page=True)

@@ -156,3 +156,36 @@ def test_without_a_sheets_account_the_page_says_so_without_an_operators_setting(
     text = page.inner_text("#sheets")
     assert "does not read Google Sheets itself" in text and "GOOGLE_APPLICATION_CREDENTIALS" not in text
     assert page.locator("#sheets input[name=sheet]").count() == 0
+
+
+def test_times_are_shown_in_the_browsers_time_zone_or_the_members_own(browser, served, tmp_path):  # noqa: F811
+    server = served("--workers", "1", "--threads", "2")
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+    page = signed_in_page(context, server.url, server.token)
+    page.set_input_files("#records input[name=workbook]", str(example_path("iet")))
+    page.click("text=Upload and check")
+    page.wait_for_selector("#verdict")
+    page.goto(server.url + "/")
+    updated = page.locator("#record-list time")
+    utc = updated.get_attribute("datetime")
+    shown = page.evaluate("t => new Date(t).toLocaleString('en-US', {timeZone: 'America/New_York', day: 'numeric', "
+                          "month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short'})",
+                          utc)
+    assert updated.inner_text() == shown and "EST" in shown and "UTC" not in updated.inner_text()
+    page.goto(server.url + "/settings")
+    page.select_option("select[name=zone]", "Europe/Paris")
+    page.click("text=Save the time zone")
+    page.wait_for_url("**/settings#time-zone")
+    assert page.locator("select[name=zone] option:checked").inner_text() == "Europe/Paris"
+    page.goto(server.url + "/")
+    updated = page.locator("#record-list time")
+    assert updated.get_attribute("data-zone") == "set" and updated.inner_text().endswith(" CET")
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    paris = datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/Paris"))
+    assert updated.inner_text() == f"{paris.day} {paris:%b %Y}, {paris:%H:%M} CET"
+    page.goto(server.url + "/settings")
+    page.select_option("select[name=zone]", "")
+    page.click("text=Save the time zone")
+    page.goto(server.url + "/")
+    assert page.locator("#record-list time").inner_text() == shown        # back to the browser's

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from enum import StrEnum
 
@@ -301,13 +301,28 @@ def trail(session: Session, member_id: int, limit: int = 500) -> list[dict]:
             who = "a former mentor"
         out.append({"at": iso_utc(e.at), "who": who, "action": e.action, "what": ACTIONS.get(e.action, e.action),
                     "mentor": e.grant.email if e.grant else None, "grant": e.grant.public_id if e.grant else None,
-                    "record": e.record.public_id if e.record else None})
+                    "record": e.record.public_id if e.record else None,
+                    "record_profile": e.record.profile_id if e.record else None,
+                    "record_start": e.record.period_start.isoformat() if e.record else None,
+                    "record_end": e.record.period_end.isoformat() if e.record else None})
     return out
 
 
+VISIT = timedelta(minutes=30)          # a mentor's view within this of their last line on the record: one visit
+ON_THE_PAGE = ("viewed", "commented", "verified", "removed")     # what a mentor does on the record's page
+
+
 def seen(session: Session, acc: Access, actor_id: int, action: str = "viewed") -> None:
-    """A mentor's access, in the member's audit trail (the owner's own is not)."""
+    """A mentor's access, in the member's audit trail (the owner's own is not). A view is one line per visit:
+    the page shown again after the mentor's own comment or verification (or a reload) within ``VISIT`` of
+    their last line on this record adds none; a download always does."""
     if not acc.owner and acc.grant is not None:
+        if action == "viewed":
+            last = session.scalar(select(func.max(AuditEvent.at)).where(
+                AuditEvent.member_id == acc.record.member_id, AuditEvent.actor_id == actor_id,
+                AuditEvent.record_id == acc.record.id, AuditEvent.action.in_(ON_THE_PAGE)))
+            if last is not None and aware(last) > utcnow() - VISIT:
+                return
         writing(session)
         audit(session, acc.record.member_id, action, actor_id=actor_id, grant_id=acc.grant.id,
               record_id=acc.record.id)

@@ -51,6 +51,7 @@ class Member(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # a link mailed to it was used
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))      # by an admin: no sign-in
     reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # e-mails before deadlines
+    time_zone: Mapped[str | None] = mapped_column(String(64))            # an IANA zone; empty: the browser's
     membership_number: Mapped[str | None] = mapped_column(String(40))    # the institution's, as an admin gave it
     grade: Mapped[str | None] = mapped_column(String(60))
 

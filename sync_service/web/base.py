@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import zoneinfo
 from datetime import date, datetime, timezone
-from functools import wraps
+from functools import lru_cache, wraps
+from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from markupsafe import Markup
 
 from addin import count, fmt_hours, list_profiles
 
@@ -111,14 +114,26 @@ def _hours(value) -> str:
     return fmt_hours(float(value or 0))
 
 
-def _when(value) -> str:
-    """A time as people write it: '30 Nov 2026, 09:15 UTC' (stored times and ISO text alike)."""
+def _when(value) -> Markup:
+    """A time as people write it, as a ``<time>`` element: in the member's time zone when they have set one
+    ('2 Dec 2026, 13:16 CET'), else in UTC for the page's script to show in the browser's own zone and
+    locale (static/local-time.js)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    value = value.astimezone(timezone.utc)
-    return f"{value.day} {value:%b %Y}, {value:%H:%M} UTC"
+    utc = value.astimezone(timezone.utc)
+    zone = getattr(g.get("page_member"), "time_zone", None)
+    shown, fixed = (utc.astimezone(ZoneInfo(zone)), True) if zone in time_zones() else (utc, False)
+    text = f"{shown.day} {shown:%b %Y}, {shown:%H:%M} {shown:%Z}"
+    return Markup('<time datetime="{}"{}>{}</time>').format(
+        utc.strftime("%Y-%m-%dT%H:%M:%SZ"), Markup(' data-zone="set"') if fixed else "", text)
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> frozenset[str]:
+    """The IANA time zones a member may choose (the system's or the tzdata package's)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _day(value) -> str:

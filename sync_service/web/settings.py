@@ -15,7 +15,7 @@ from ..store.accounts import end_all_sessions, make_token, member_of, revoke_tok
 from ..store.mentoring import normal_email
 from ..store.passkeys import passkeys_of
 from ..store.token_fields import token_fields
-from .base import recently, sign_in_again, signed_in
+from .base import recently, sign_in_again, signed_in, time_zones
 
 bp = Blueprint("settings", __name__)
 
@@ -24,7 +24,7 @@ def _page(status: int = 200, **shown):
     s = db.session()
     member = g.page_member
     return render_template("settings.html", tokens=tokens_of(s, member.id), sessions=sessions_of(s, member.id),
-                           passkeys=passkeys_of(s, member.id),
+                           passkeys=passkeys_of(s, member.id), time_zones=sorted(time_zones()),
                            this_session=g.web_session.id,
                            **{"error": None, "new_token": None, "email_sent": None, **shown}), status
 
@@ -60,6 +60,20 @@ def reminders():
     member.reminders = request.form.get("on") == "1"
     s.commit()
     return redirect(url_for("settings.settings") + "#reminders")
+
+
+@bp.post("/settings/time-zone")
+@signed_in("read")
+def time_zone():
+    """The time zone the pages show times in (``zone``; empty: the browser's own)."""
+    zone = request.form.get("zone", "").strip()
+    if zone and zone not in time_zones():
+        return _page(400, error={"code": "bad_time_zone", "message": f"{zone[:64]!r} is not a time zone: choose one "
+                                                                     "from the list"})
+    s = db.write_session()
+    member_of(s, g.page_member.id).time_zone = zone or None
+    s.commit()
+    return redirect(url_for("settings.settings") + "#time-zone")
 
 
 @bp.route("/reminders/stop/<token>", methods=["GET", "POST"])
