@@ -183,3 +183,24 @@ def test_new_from_previous_carries_the_member_open_objectives_and_the_hours(cpd,
     assert read.profile.id == "us-nc" and record.member.name == "Sam Lee"
     assert (record.period.start.isoformat(), record.period.end.isoformat()) == ("2025-01-01", "2025-12-31")
     assert [o.ref for o in record.objectives] == ["O2", "O3"] and record.member.carried_over == 7
+
+
+def test_report_on_a_log_for_two_bodies_has_a_section_for_each(cpd, two_body_log, tmp_path):
+    """`cpd report` covers every body the log is kept for: a section each, on pages of its own, each with its
+    own hours and verdict (pdftotext reads them)."""
+    import shutil
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils (pdftotext) is not installed")
+    res = cpd("report", two_body_log, "--pdf", tmp_path / "r.pdf", "--html", tmp_path / "r.html")
+    assert res.exit_code == 0, res.output
+    assert "NOT READY (" in res.stdout and " for IET, " in res.stdout and " for EI, " in res.stdout
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = text.split("\f")
+    iet = next(i for i, p in enumerate(pages) if "For The Institution of Engineering and Technology" in p)
+    ei = next(i for i, p in enumerate(pages) if "For Engineers Ireland" in p)
+    assert iet < ei and "28 hours counted of 30" in " ".join(pages[iet:ei])
+    assert "32 hours counted of 35" in " ".join(pages[ei:])
+    assert "Mentoring two graduates" not in " ".join(pages[iet:ei])       # EI only: not in the IET section
+    html = (tmp_path / "r.html").read_text()
+    assert html.count('class="body-section"') == 2

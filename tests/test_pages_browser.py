@@ -86,7 +86,8 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, served, tmp_path):  # noqa
              ("mentees", base + "/mentees"), ("audit", base + "/audit"), ("login", base + "/login"),
              ("settings", base + "/settings"), ("device", base + "/device?user_code=BCDF-GHJK"),
              ("members", base + "/admin/members"), ("member", f"{base}/admin/members/{member_id}"),
-             ("admin-audit", base + "/admin/audit"))
+             ("admin-audit", base + "/admin/audit"), ("report", record + "/report.html"), ("add", record + "/add"),
+             ("trends", base + "/trends"), ("group-view", base + "/admin/stats"), ("admin", base + "/admin"))
     for name, url in pages:
         page.goto(url)
         wide = page.evaluate("document.documentElement.scrollWidth")

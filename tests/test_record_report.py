@@ -199,3 +199,43 @@ def test_the_members_name_never_becomes_css_and_shows_as_written_in_every_footer
     shown = " ".join(name.split())
     assert len(footers) >= 1 and all(any(shown in flat(line) for line in page[-4:]) for page in footers), footers
     assert "&#39;" not in text and "&amp;" not in text
+
+
+def _words(pdf, page: int) -> list[tuple[str, float, float, float, float]]:
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    return [(w, float(x0), float(y0), float(x1), float(y1)) for x0, y0, x1, y1, w in re.findall(
+        r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
+
+
+def test_the_charts_read_cleanly_and_the_first_page_is_filled(cpd, tmp_path):
+    """The target's label clear of the chart's title and its bars; 'grey: not covered' only over a grey bar;
+    the first chart starts on the first page (a chart each: no half-empty page before one tall figure);
+    each chart has a text alternative with its figures."""
+    out = tmp_path / "r.pdf"
+    assert cpd("report", example_path("iet"), "--pdf", out, "--html", tmp_path / "r.html").exit_code == 0
+    text = flat(pdftext(out))                          # skips (or fails in CI) without poppler
+    first = _words(out, 1)
+    title = next(w for w in first if w[0] == "category")                  # "Hours by category", on page 1
+    target = [w for w in first if w[0] in ("target", "30") and w[2] > title[4]]
+    assert [w[0] for w in target][:2] == ["target", "30"]
+    label = target[0]
+    assert label[2] > title[4] + 50                                       # well under the title
+    counted = next(w for w in first if w[0] == "counted" and w[2] > title[4])   # "All counted", the lowest bar
+    assert label[2] >= counted[4]                                         # under the lowest bar
+    read = read_workbook(example_path("iet"))
+    result = assess(read.require(), read.profile)
+    uncovered = [c for c, v in report_data(read.require(), read.profile, result).totals["competences"] if v == 0]
+    assert uncovered and "Competence coverage (grey: not covered)" in text
+    html = (tmp_path / "r.html").read_text()
+    alts = re.findall(r'<div class="chart" role="img" aria-label="([^"]+)"', html)
+    assert len(alts) == 3 and alts[0].startswith("Hours by category (hours): Training courses 24.4;")
+    assert alts[0].endswith("All counted 46.9; target 30.")
+
+
+def test_no_grey_is_promised_when_every_competence_is_covered():
+    from addin.record_report.charts import record_charts
+    drawn = record_charts([("Courses", 5)], [], [("A1", 2), ("B2", 3)], 10, 5, "hours")
+    assert "grey" not in drawn[-1][1] and "Competence coverage (hours): A1 2; B2 3." == drawn[-1][1]
+    drawn = record_charts([("Courses", 5)], [], [("A1", 2), ("B2", 0)], 10, 5, "hours")
+    assert drawn[-1][1].startswith("Competence coverage (grey: not covered) (hours):")

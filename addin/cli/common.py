@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -132,13 +132,17 @@ def outputs_or_fail(pdf_out: Path | None, html_out: Path | None, force: bool) ->
 
 
 def write_report(record: Record, prof: Profile, result: Readiness, pdf_out: Path | None, html_out: Path | None,
-                 audience: str, limit: int | None, max_size: str | None, history: Trends | None = None) -> None:
-    """Write the record report as ``cpd report`` does (and ``cpd sheets report``), and say what was written."""
+                 audience: str, limit: int | None, max_size: str | None, history: Trends | None = None,
+                 others: Sequence[tuple[Record, Profile, Readiness]] = ()) -> None:
+    """Write the record report as ``cpd report`` does (and ``cpd sheets report``), and say what was written;
+    ``others``: the same log for the other bodies it is kept for, a section each."""
+    from dataclasses import replace
     from ..extras import MissingExtra, available
     from ..record_report import fit_pdf, report_data, report_html
     if pdf_out is not None and not available("weasyprint"):
         fail(MissingExtra("report", "a PDF report"))
-    data = report_data(record, prof, result, audience=audience, trends=history)
+    data = replace(report_data(record, prof, result, audience=audience, trends=history),
+                   also=tuple(report_data(r, p, res, audience=audience) for r, p, res in others))
     written = []
     if html_out is not None:
         html_out.write_text(report_html(data), encoding="utf-8")
@@ -155,6 +159,8 @@ def write_report(record: Record, prof: Profile, result: Readiness, pdf_out: Path
         written.append(f"{pdf_out} ({len(pdf) / 1000:,.0f} KB)")
         if dropped:
             click.echo(f"To stay under {max_size}, the PDF leaves out {'; '.join(dropped)}.", err=True)
-    click.echo(f"Wrote {' and '.join(written)}: {VERDICT[result.verdict]} ({result.score}/100), "
+    verdicts = [f"{VERDICT[res.verdict]} ({res.score}/100)" + (f" for {p.short_name}" if others else "")
+                for _, p, res in ((record, prof, result), *others)]
+    click.echo(f"Wrote {' and '.join(written)}: {', '.join(verdicts)}, "
                f"{count(len(data.activities), 'activity', 'activities')}"
                + (f", {len(history.periods)} periods" if history else "") + ".")

@@ -163,6 +163,12 @@ def report(files: tuple[Path, ...], pdf_out: Path | None, html_out: Path | None,
         fail(CpdError("bad_option", "several workbooks make one report across periods: add --years"))
     outputs_or_fail(pdf_out, html_out, force)
     limit = parse_size(max_size)
+    if not years and not profile:         # one log, perhaps kept for several bodies: a section for each
+        checks = check_bodies(files[0], [], period_text, date.today(), False, False)
+        (_, _, record, result, _), *rest = checks
+        write_report(record, checks[0][0], result, pdf_out, html_out, audience, limit, max_size,
+                     others=[(r, body, res) for body, _, r, res, _ in rest])
+        return
     body = profile_or_fail(profile) if profile else None
     checked = []
     for f in files:

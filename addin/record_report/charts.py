@@ -4,6 +4,7 @@ given resolution when a size limit asks for less."""
 from __future__ import annotations
 
 import base64
+import html
 import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ def drawable() -> bool:
     return available("matplotlib")
 
 
-def _encode(fig: Figure, dpi: int | None) -> str:
+def _encode(fig: Figure, dpi: int | None, alt: str = "chart") -> str:
     """The chart as markup for the page: inline SVG, or an <img> of a PNG at ``dpi``."""
     import matplotlib
     buf = io.BytesIO()
@@ -36,7 +37,7 @@ def _encode(fig: Figure, dpi: int | None) -> str:
         svg = buf.getvalue().decode("utf-8")
         return svg[svg.index("<svg"):]
     fig.savefig(buf, format="png", dpi=dpi)
-    return f'<img alt="charts" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
 def _plain(ax: Axes, title: str) -> None:
@@ -58,29 +59,39 @@ def _bars(ax: Axes, items: Items, unit: str, title: str, colour: str = BLUE) -> 
 
 
 def record_charts(categories: Items, skills: Items, competences: Items, target: float | None, counted: float, unit: str,
-                  dpi: int | None = None) -> str:
-    """One figure, a panel each: hours by category with the total counted against the target (a dashed
-    line), the skill mix, and hours per competence (grey: not covered). One figure is drawn and laid
-    out once, where three would each pay for it."""
+                  dpi: int | None = None) -> list[tuple[str, str]]:
+    """A chart each, as (markup, text alternative with its figures): hours by category with the total
+    counted against the target (a dashed line, labelled under the bars), the skill mix, and hours per
+    competence (grey, and said so in the title, when one is not covered). A chart each, so that the
+    page can start the next one where this one ends."""
     from matplotlib.figure import Figure              # imported on first use: the CLI stays quick without charts
     panels = [("categories", [(n, round(v, 2)) for n, v in categories] + [("All counted", round(counted, 2))])]
     if skills:
         panels.append(("skills", [(n, round(v, 2)) for n, v in skills]))
     if competences:
         panels.append(("competences", [(c, round(v, 2)) for c, v in competences]))
-    sizes = [len(items) + 2.5 for _, items in panels]
-    fig = Figure(figsize=(6.6, 0.24 * sum(sizes) + 0.4))
-    axes = fig.subplots(len(panels), 1, gridspec_kw={"height_ratios": sizes, "hspace": 0.9})
-    axes = list(axes) if len(panels) > 1 else [axes]
+    uncovered = any(v == 0 for _, v in competences)
     titles = {"categories": f"{'Hours' if unit == 'hours' else unit} by category",
-              "skills": "Skill mix", "competences": "Competence coverage (grey: not covered)"}
-    for ax, (name, items) in zip(axes, panels):
+              "skills": "Skill mix",
+              "competences": "Competence coverage" + (" (grey: not covered)" if uncovered else "")}
+    drawn = []
+    for name, items in panels:
+        rows = len(items) + (1 if name == "categories" and target is not None else 0)
+        fig = Figure(figsize=(6.6, 0.24 * rows + 0.75))
+        ax = fig.subplots()
         _bars(ax, items, unit, titles[name])
+        described = "; ".join(f"{n} {v:g}" for n, v in items)
         if name == "categories" and target is not None:
+            # the target's label in a row of its own under the bars: clear of the title and of every bar
+            ax.set_ylim(-1.5, len(items) - 0.4)
             ax.axvline(target, color=RED, linestyle="--", linewidth=1)
-            ax.text(target, len(items) - 0.45, f" target {target:g}", color=RED, fontsize=8, va="bottom")
-    fig.subplots_adjust(left=0.3, right=0.95, top=0.97, bottom=0.04)
-    return _encode(fig, dpi)
+            ax.annotate(f"target {target:g}", (target, -1.0), xytext=(3, 0), textcoords="offset points", color=RED,
+                        fontsize=8, va="center", ha="left")
+            described += f"; target {target:g}"
+        fig.subplots_adjust(left=0.3, right=0.95, top=1 - 0.32 / fig.get_figheight(),
+                            bottom=0.42 / fig.get_figheight())
+        drawn.append((_encode(fig, dpi, titles[name]), f"{titles[name]} ({unit}): {described}."))
+    return drawn
 
 
 PALETTE = ("#1F4E78", "#4E8CC2", "#9CC3E4", "#2E7D32", "#8BC34A", "#F2A93B", "#8E6C8A", "#B0B7C3")

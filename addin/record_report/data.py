@@ -14,6 +14,7 @@ from ..model import Activity, Annotation, Record
 from ..profile import Profile
 from ..readiness import Readiness
 from ..readiness.criteria import amount, fmt_hours
+from ..readiness.engine import for_body
 from ..readiness.totals import hours_in, in_period
 from ..report import VERDICT
 from ..trends import Trends
@@ -39,6 +40,8 @@ class ReportData:
     generated: str
     trends: Trends | None = None
     dropped: list[str] = field(default_factory=list)     # what fitting the size took out
+    body: str = ""                    # the body the section is for ('The Institution of Engineering and Technology')
+    also: tuple["ReportData", ...] = ()   # one log kept for several bodies: a section for each of the others
 
 
 def _day(d: date | None) -> str:
@@ -54,6 +57,7 @@ def report_data(record: Record, profile: Profile, readiness: Readiness, *, audie
                 today: date | None = None) -> ReportData:
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}")
+    record = for_body(record, profile)         # a log kept for several bodies: this body's activities only
     m = record.member
     labels = activity_labels(profile)
     member = [("Name", m.name or ""), ("Membership number", m.membership_number or ""), ("Grade", m.grade or ""),
@@ -114,4 +118,4 @@ def report_data(record: Record, profile: Profile, readiness: Readiness, *, audie
         criteria=[{"status": c.status, "title": c.title, "reason": c.reason, "hint": c.hint or ""}
                   for c in readiness.criteria],
         notes=list(readiness.notes), objectives=objectives, activities=activities, totals=totals, unit=unit,
-        generated=_day(today or date.today()), trends=trends)
+        generated=_day(today or date.today()), trends=trends, body=profile.name)

@@ -48,20 +48,23 @@ def _template() -> Template:
     return _ENV.get_template("record.html.j2")
 
 
-def _charts(data: ReportData, dpi: int | None) -> list[str]:
+def _charts(data: ReportData, dpi: int | None) -> list[tuple[str, str]]:
     t = data.totals
-    return [charts.record_charts(t["categories"], t["skills"], t["competences"], t["target"], t["counted"],
-                                 data.unit, dpi)]
+    return charts.record_charts(t["categories"], t["skills"], t["competences"], t["target"], t["counted"],
+                                data.unit, dpi)
 
 
 def report_html(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> str:
     """The report as one self-contained HTML page (charts inline; none where the [report] extra, which
-    draws them, is not installed)."""
+    draws them, is not installed); a section for each body when one log is kept for several."""
     with_charts = with_charts and charts.drawable()
-    drawn = _charts(data, dpi) if with_charts else []
-    trend = (charts.trend_chart(data.trends.periods, dpi)
-             if with_charts and data.trends and len(data.trends.periods) > 1 else None)
-    return str(_template().render(d=data, charts=drawn, trend=trend))
+    sections = []
+    for d in (data, *data.also):
+        drawn = _charts(d, dpi) if with_charts else []
+        trend = (charts.trend_chart(d.trends.periods, dpi)
+                 if with_charts and d.trends and len(d.trends.periods) > 1 else None)
+        sections.append((d, drawn, trend))
+    return str(_template().render(d=data, sections=sections))
 
 
 def report_pdf(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> bytes:
@@ -87,7 +90,8 @@ def fit_pdf(data: ReportData, max_bytes: int | None) -> tuple[bytes, list[str]]:
         if audience == "summary" and data.audience == "summary":
             continue                       # the detail is not there to give up
         dropped = list(gave_up)
-        shown = replace(data, audience=audience or data.audience, dropped=dropped)
+        shown = replace(data, audience=audience or data.audience, dropped=dropped,
+                        also=tuple(replace(d, audience=audience or d.audience) for d in data.also))
         pdf = report_pdf(shown, dpi=dpi, with_charts=with_charts)
         if max_bytes is None or len(pdf) <= max_bytes:
             return pdf, dropped
