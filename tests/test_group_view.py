@@ -115,6 +115,7 @@ def test_no_member_identity_in_the_api_the_page_or_the_csv(seeded):
         assert "Secret Name" not in text and not any(i in text for i in identities)
         assert "HYPERLINK" not in text             # a grade held by one record is not even offered as a filter
     assert "12 records" in page and "13 submissions" in page and "Not shown: fewer than 10 records" in page
+    assert "so that no member's own record can be read from it" in " ".join(page.split())   # and why
     rows = list(csv.reader(io.StringIO(data)))
     assert rows[0] == ["period", "section", "profile", "item", "records", "value"]
     assert ["2025", "records", "", "records (latest submission each)", "12", "12"] in rows
