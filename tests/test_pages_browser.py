@@ -190,3 +190,45 @@ def test_times_are_shown_in_the_browsers_time_zone_or_the_members_own(browser, s
     page.click("text=Save the time zone")
     page.goto(server.url + "/")
     assert page.locator("#record-list time").inner_text() == shown        # back to the browser's
+
+
+def test_a_records_versions_say_what_changed_and_the_verdict_before_and_after(browser, served, tmp_path):  # noqa: F811
+    import shutil
+    import openpyxl
+    server = served("--workers", "1", "--threads", "2")
+    page = signed_in_page(browser.new_context(), server.url, server.token)
+    first = tmp_path / "first.xlsx"
+    shutil.copy(example_path("iet"), first)
+    wb = openpyxl.load_workbook(first)
+    ws = wb["Record"]
+    for col in range(1, ws.max_column + 1):           # three activities fewer (rows 14, 16, 17): 26.7 hours
+        for row in (14, 16, 17):
+            ws.cell(row=row, column=col).value = None
+    wb.save(first)
+    for path in (first, example_path("iet")):
+        page.goto(server.url + "/")
+        page.set_input_files("#records input[name=workbook]", str(path))
+        page.click("text=Upload and check")
+        page.wait_for_selector("#verdict")
+    second = tmp_path / "second.xlsx"
+    shutil.copy(example_path("iet"), second)
+    wb = openpyxl.load_workbook(second)
+    ws = wb["Record"]
+    ws["E10"] = "Learnt converter topologies; now applied to the new charger too."     # changed
+    for col in range(1, ws.max_column + 1):           # Presenting to the project board removed
+        ws.cell(row=12, column=col).value = None
+    wb.save(second)
+    page.goto(server.url + "/")
+    page.set_input_files("#records input[name=workbook]", str(second))
+    page.click("text=Upload and check")
+    page.wait_for_selector("#version-list")
+    rows = page.locator("#version-list tr[id^=version-]")
+    assert rows.count() == 3
+    newest, middle, oldest = (rows.nth(i).inner_text() for i in range(3))
+    assert "the first version" in oldest and "NOT READY" in oldest
+    assert ("3 activities added: Functional safety e-learning; Mentoring a graduate engineer; Module: control of "
+            "power converters") in middle
+    assert "NOT READY (" in middle and "→ READY (100/100)" in middle
+    assert "1 activity changed: Power electronics design course" in newest
+    assert "1 activity removed: Presenting to the project board" in newest
+    page.screenshot(path=str(tmp_path / "versions.png"), full_page=True)

@@ -12,7 +12,7 @@ from addin import CpdError, list_profiles, plan_for, record_from_data, rows_as_d
 from .. import db
 from ..context import now, sheets_client
 from ..store import annotations as notes_store
-from ..store import mentoring
+from ..store import mentoring, versions
 from ..store.accounts import member_of
 from ..store.evidence import of as evidence_of
 from ..store.mentoring import Access
@@ -79,6 +79,7 @@ def record_page(acc: Access, status: int = 200, **shown):
                            drafts=rows_as_dicts(snap.data.get("drafts") or NO_ROWS), by_row=by_row, by_ref=by_ref,
                            evidence=evidence_by_row(s, acc),
                            general=general, grants=grants, state=mentoring.grant_state, owner=owner, plan=plan,
+                           versions=versions.history(s, rec),
                            **shown), status
 
 
