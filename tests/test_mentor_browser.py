@@ -113,3 +113,63 @@ def test_a_mentor_on_a_phone_reaches_every_activitys_controls_each_named_for_it(
     names = page.eval_on_selector_all("#activities textarea", "els => els.map(e => e.getAttribute('aria-label'))")
     assert len(set(names)) == len(names) == len(world.rows)                  # no two controls called 'Comment'
     page.screenshot(path=str(tmp_path / "390-mentor-record.png"), full_page=True)
+
+
+def test_the_member_replies_under_a_mentors_comment_and_both_see_it_and_the_workbook_has_it(browser, app,  # noqa: F811
+                                                                                           live_server, tmp_path):
+    import io
+    import openpyxl
+    from mentor_world import build
+    from test_pages_browser import signed_in_page
+    world = build(app)
+    row = world.rows[1]
+    world.annotate("mentor", activity_row=row, comment="Which chapters changed your checklist?")
+    owner = signed_in_page(browser.new_context(), live_server, world.tokens["owner"])
+    owner.goto(f"{live_server}/records/{world.record}")
+    title = owner.locator(f"#row-{row} strong").inner_text()
+    owner.locator(f"#row-{row} .reply-form summary").click()
+    box = owner.get_by_role("textbox", name=f"Your reply to mentor@example.org on row {row}: {title}", exact=True)
+    box.fill("Chapters 2 and 3.\nThe core-loss tables.")
+    owner.get_by_role("button", name=f"Send the reply to mentor@example.org on row {row}: {title}",
+                      exact=True).click()
+    reply = owner.locator(f"#row-{row} .note.reply")
+    reply.wait_for()
+    assert "Chapters 2 and 3.\nThe core-loss tables." in reply.inner_text() and "replied" in reply.inner_text()
+    mentor = signed_in_page(browser.new_context(), live_server, world.tokens["mentor"])
+    mentor.goto(f"{live_server}/records/{world.record}")
+    assert "Chapters 2 and 3." in mentor.locator(f"#row-{row} .note.reply").inner_text()
+    assert mentor.locator(".reply-form").count() == 0                    # replies are the owner's
+    got = mentor.request.get(f"{live_server}/records/{world.record}/workbook")
+    ws = openpyxl.load_workbook(io.BytesIO(got.body()))["Record"]
+    comment = ws.cell(row=row, column=14).comment or next(
+        c.comment for line in ws.iter_rows(min_row=row, max_row=row) for c in line if c.comment)
+    assert "Which chapters changed your checklist?" in comment.text and "(reply)" in comment.text
+    assert "The core-loss tables." in comment.text
+    owner.screenshot(path=str(tmp_path / "reply.png"), full_page=True)
+
+
+def test_a_long_comment_is_counted_as_the_browser_counts_it_and_a_refused_one_is_kept(browser, app, live_server):  # noqa: F811
+    from mentor_world import build
+    from test_pages_browser import signed_in_page
+    world = build(app)
+    row = world.rows[0]
+    page = signed_in_page(browser.new_context(), live_server, world.tokens["mentor"])
+    page.goto(f"{live_server}/records/{world.record}")
+    page.locator(f"#row-{row} summary").click()
+    box = page.locator(f"#row-{row} textarea")
+    text = "\n".join(["x" * 153] * 26)[:3996]          # 3,996 characters as the browser counts them (25 breaks)
+    box.fill(text)
+    assert page.evaluate("t => t.value.length", box.element_handle()) == 3996
+    page.locator(f"#row-{row} details.annotate button[type=submit]").click()
+    page.locator(f"#row-{row} .note .comment").wait_for()
+    assert len(page.locator(f"#row-{row} .note .comment").inner_text()) == 3996          # all of it kept
+    page.locator(f"#row-{row} summary").first.click()
+    too_long = "y" * 4100
+    page.evaluate("([t, v]) => { t.removeAttribute('maxlength'); t.value = v; }",
+                  [page.locator(f"#row-{row} textarea").element_handle(), too_long])
+    page.locator(f"#row-{row} details.annotate button[type=submit]").click()
+    page.locator("#record-error").wait_for()
+    assert page.title().startswith("Error: ") and "4,100" in page.inner_text("#record-error")
+    assert page.locator("#record-error").get_attribute("role") == "alert"
+    assert page.locator(f"#row-{row} textarea").input_value() == too_long                 # what was typed is kept
+    assert page.locator(f"#row-{row} details.annotate").get_attribute("open") is not None

@@ -63,13 +63,7 @@ def add(session: Session, acc: Access, author_id: int, body) -> Annotation:
     if not isinstance(body, dict):
         raise BadRequest("bad_request", 'send JSON like {"activity_row": 12, "comment": "...", '
                                 '"verified": true}')
-    comment, verified = body.get("comment"), body.get("verified", False)
-    if comment is not None and not isinstance(comment, str):
-        raise BadRequest("bad_comment", "comment must be text")
-    comment = (comment or "").replace("\0", "").strip() or None
-    if comment and len(comment) > MAX_COMMENT:
-        raise Unusable("comment_too_long", f"a comment may be at most {MAX_COMMENT:,} characters; "
-                                f"this one has {len(comment):,}")
+    comment, verified = _text(body.get("comment")), body.get("verified", False)
     if not isinstance(verified, bool):
         raise BadRequest("bad_verified", "verified must be true or false")
     row, ref, key = _target(session, acc.record, body)
@@ -83,6 +77,39 @@ def add(session: Session, acc: Access, author_id: int, body) -> Annotation:
     session.flush()
     audit(session, acc.record.member_id, "verified" if verified else "commented", actor_id=author_id,
           grant_id=acc.grant.id if acc.grant else None, record_id=acc.record.id)
+    return ann
+
+
+def _text(comment: object) -> str | None:
+    """A comment or a reply as kept: text, without NULs, a line break as one character (a browser counts
+    it so, and sends CR LF), at most MAX_COMMENT characters."""
+    if comment is not None and not isinstance(comment, str):
+        raise BadRequest("bad_comment", "comment must be text")
+    text = (comment or "").replace("\0", "").replace("\r\n", "\n").replace("\r", "\n").strip() or None
+    if text and len(text) > MAX_COMMENT:
+        raise Unusable("comment_too_long", f"a comment may be at most {MAX_COMMENT:,} characters; "
+                                           f"this one has {len(text):,}")
+    return text
+
+
+def reply(session: Session, acc: Access, author_id: int, public_id: str, comment: object) -> Annotation:
+    """The record's owner answering a mentor's comment (inside the caller's transaction): kept under it, on
+    the same activity or objective, shown to both and written into the workbook's comment."""
+    if not acc.owner:
+        raise Forbidden("owner_replies_only", "only the record's owner replies to its mentors' comments")
+    parent = session.scalar(select(Annotation).where(Annotation.public_id == public_id,
+                                                     Annotation.record_id == acc.record.id,
+                                                     Annotation.reply_to_id.is_(None)))
+    if parent is None or parent.comment is None or parent.author_id == author_id:
+        raise Unusable("no_such_comment", "the record has no such mentor's comment to reply to")
+    text = _text(comment)
+    if not text:
+        raise BadRequest("empty_reply", "write your reply")
+    ann = Annotation(public_id="an_" + secrets.token_urlsafe(9), record_id=acc.record.id, author_id=author_id,
+                     activity_row=parent.activity_row, activity_key=parent.activity_key, objective=parent.objective,
+                     comment=text, verified=False, reply_to_id=parent.id)
+    session.add(ann)
+    session.flush()
     return ann
 
 
@@ -179,14 +206,27 @@ def verifier_email(a: Annotation) -> str | None:
 
 
 def notes(annotations) -> list[Note]:
-    """The record's annotations as the core's notes (what the workbook and the sheet are written from)."""
-    return [Note(author_name(a), a.created_at, a.comment, a.verified, a.activity_row, a.objective)
-            for a in annotations]
+    """The record's annotations as the core's notes (what the workbook and the sheet are written from); a
+    member's reply comes right after the comment it answers, named as a reply."""
+    annotations = list(annotations)
+    replies = defaultdict(list)
+    for a in annotations:
+        if a.reply_to_id is not None:
+            replies[a.reply_to_id].append(a)
+    out = []
+    for a in annotations:
+        if a.reply_to_id is None:
+            out.append(Note(author_name(a), a.created_at, a.comment, a.verified, a.activity_row, a.objective))
+            out += [Note(f"{author_name(r)} (reply)", r.created_at, r.comment, False, r.activity_row, r.objective)
+                    for r in replies.get(a.id, [])]
+    return out
 
 
 def annotation_dict(a: Annotation) -> dict:
+    """An annotation as the API and the pages show it (a reply names the comment it answers)."""
     return {"id": a.public_id, "activity_row": a.activity_row, "objective": a.objective, "comment": a.comment,
-            "verified": a.verified, "author": author_name(a), "created_at": iso_utc(a.created_at)}
+            "verified": a.verified, "author": author_name(a), "created_at": iso_utc(a.created_at),
+            "reply_to": a.reply_to.public_id if a.reply_to is not None else None}
 
 
 def delivery_annotations(record: Record, annotations) -> dict:
@@ -201,4 +241,4 @@ def delivery_annotations(record: Record, annotations) -> dict:
                                        for a in kept if a.verified]},
             "mentor_comments": {"columns": ["activity_row", "objective", "author", "written_at", "comment"],
                                 "rows": [[a.activity_row, a.objective, author_name(a), iso_utc(a.created_at),
-                                          a.comment] for a in kept if a.comment]}}
+                                          a.comment] for a in kept if a.comment and a.reply_to_id is None]}}

@@ -466,8 +466,11 @@ class Annotation(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the record's owner answering a mentor's comment: shown under it, to both, and in the workbook
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"), index=True)
 
     author: Mapped[Member | None] = relationship()
+    reply_to: Mapped["Annotation | None"] = relationship(remote_side=[id])
 
 
 class Evidence(Base):

@@ -294,15 +294,16 @@ def notes_csv(record_id: str):
                      download_name=f"mentor-notes-{acc.record.public_id}.csv")
 
 
-def _annotated(record_id: str, change):
-    """A mentor's change to a record from its page, with what follows it queued, in one transaction."""
+def _annotated(record_id: str, change, typed: dict | None = None):
+    """A change to a record's notes from its page (a mentor's note, the owner's reply), with what follows it
+    queued, in one transaction; refused, the page comes back with the error and what was typed."""
     s = db.write_session()
     acc = _visible(record_id)
     try:
         verified, commented, anchor = change(s, acc)
     except ServiceError as exc:
         s.rollback()
-        return record_page(acc, status_of(exc), error=exc.to_dict())
+        return record_page(acc, status_of(exc), error=exc.to_dict(), typed=typed)
     notes_store.follow_up(s, acc, member_of(s, g.page_member.id), verified, commented, notices())
     s.commit()
     return redirect(url_for("record.record", record_id=record_id) + anchor)
@@ -322,7 +323,19 @@ def annotate(record_id: str):
     def add(s, acc):
         ann = notes_store.add(s, acc, g.page_member.id, body)
         return ann.verified, bool(ann.comment), f"#row-{ann.activity_row}" if ann.activity_row is not None else ""
-    return _annotated(record_id, add)
+    return _annotated(record_id, add, {"target": target, "comment": body["comment"]})
+
+
+@bp.post("/records/<record_id>/annotations/<annotation_id>/reply")
+@signed_in("submit")
+def reply(record_id: str, annotation_id: str):
+    """The record's owner answering a mentor's comment."""
+    text = request.form.get("comment", "")
+
+    def answer(s, acc):
+        ann = notes_store.reply(s, acc, g.page_member.id, annotation_id, text)
+        return False, False, f"#{ann.public_id}"
+    return _annotated(record_id, answer, {"reply_to": annotation_id, "comment": text})
 
 
 @bp.post("/records/<record_id>/annotations/<annotation_id>/delete")

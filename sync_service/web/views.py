@@ -55,8 +55,11 @@ def record_page(acc: Access, status: int = 200, **shown):
     by_row: dict = {}
     by_ref: dict = {}
     general = []
+    replies: dict = {}
     for a in anns:
-        if a["activity_row"] is not None:
+        if a["reply_to"] is not None:             # shown under the comment it answers
+            replies.setdefault(a["reply_to"], []).append(a)
+        elif a["activity_row"] is not None:
             by_row.setdefault(a["activity_row"], []).append(a)
         elif a["objective"]:
             by_ref.setdefault(a["objective"], []).append(a)
@@ -72,14 +75,14 @@ def record_page(acc: Access, status: int = 200, **shown):
             plan = plan_for(record, profile, now().date())
         except CpdError:
             plan = None                 # a profile this service does not ship: the readiness shown is all there is
-    shown = {"error": None, "invitation": None, "confirm_submit": False, **shown}
+    shown = {"error": None, "invitation": None, "confirm_submit": False, "typed": None, **shown}
     return render_template("record.html", acc=acc, rec=rec, version=snap.version, r=snap.readiness,
                            member_data=snap.data.get("member") or {}, objectives=rows_as_dicts(snap.data["objectives"]),
                            activities=rows_as_dicts(snap.data["activities"]),
                            drafts=rows_as_dicts(snap.data.get("drafts") or NO_ROWS), by_row=by_row, by_ref=by_ref,
                            evidence=evidence_by_row(s, acc),
                            general=general, grants=grants, state=mentoring.grant_state, owner=owner, plan=plan,
-                           versions=versions.history(s, rec),
+                           versions=versions.history(s, rec), replies=replies,
                            **shown), status
 
 
