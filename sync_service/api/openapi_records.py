@@ -66,6 +66,8 @@ SCHEMAS = {
         "objective": {"type": ["string", "null"]}, "comment": {"type": ["string", "null"], "maxLength": 4000},
         "verified": {"type": "boolean"}, "author": {"type": "string"},
         "created_at": {"type": "string", "format": "date-time"},
+        "reply_to": {"type": ["string", "null"],
+                     "description": "A reply of the record's owner: the id of the mentor's comment it answers"},
         "notified": {"type": "boolean", "description": "Whether an e-mail to the member was queued"},
         "sheet": {"type": "object", "properties": {"queued": {"type": "boolean"}},
                   "description": "For a record kept in a linked sheet: a write of its annotations into the "
