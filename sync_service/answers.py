@@ -11,8 +11,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from werkzeug.exceptions import HTTPException
 
+from addin import CpdError
+
 from .errors import (BadRequest, Conflict, Forbidden, Limited, NotFound, ServiceError, TooLarge, Unauthenticated,
-                     Unavailable, Unusable)
+                     Unavailable, Unusable, from_core)
 from .store.database import unavailable
 from .store.device import DeviceError
 
@@ -66,9 +68,16 @@ def for_oauth(exc: DeviceError):
     return response
 
 
+def for_core_error(exc: CpdError):
+    """A core error no view turned into the service's own (a setting the Sheets client lacks, say): answered
+    as the service answers it, never as a 500 (``errors.from_core``)."""
+    return for_error(from_core(exc))
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(ServiceError, for_error)
     app.register_error_handler(DeviceError, for_oauth)
+    app.register_error_handler(CpdError, for_core_error)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from addin import CpdError, InvalidRecord
 
+from . import logs
+
 
 class ServiceError(Exception):
     """Something the service refuses or cannot do now; ``details`` go into the answer beside the code."""
@@ -65,6 +67,7 @@ class Unavailable(ServiceError):
         self.retry_after = retry_after
 
 
+OPERATORS = {"sheets_no_credentials", "sheets_bad_credentials", "sheets_auth_failed"}   # the service's setting
 SHEETS_AWAY = {"sheets_rate_limited", "sheets_unavailable", "sheets_no_credentials", "sheets_bad_credentials",
                "sheets_auth_failed", "sheets_bad_response"}
 
@@ -79,6 +82,10 @@ def from_core(exc: CpdError, sheet: bool = False) -> ServiceError:
         # where it is goes in its own fields (sheet, cell), so that a page says it once
         return Unusable(exc.code, f"{first.message}{more}", sheet=first.sheet, cell=first.cell,
                         problems=[p.to_dict() for p in exc.problems])
+    if exc.code in OPERATORS:          # a setting of the service's own: the member is not told how to make it
+        logs.errors.warning(logs.line(event="sheets_not_set_up", code=exc.code))
+        return Unavailable(exc.code, "this CPD service is not set up to read Google Sheets yet; its operator "
+                                     "has been told (you can still use the CPD tracker add-on in the sheet)")
     if exc.code in SHEETS_AWAY:
         return Unavailable(exc.code, exc.message)
     if exc.code == "invalid_record":

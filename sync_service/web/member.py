@@ -92,4 +92,5 @@ def erase():
                                           "message": "Type DELETE to confirm erasing your data."})
     erase_member(db.session(), evidence_store(), g.page_member)
     session.clear()
+    g.page_member = None                  # the page after says so to no one signed in
     return render_template("erased.html")

@@ -3,7 +3,7 @@ action has to show: an upload's or a sheet's problems, a sheet's review, a quest
 Rendered from the server: nothing of it is kept in the cookie."""
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import g, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -29,7 +29,8 @@ def dashboard_page(status: int = 200, **shown):
     records = s.scalars(select(CpdRecord).where(CpdRecord.member_id == g.page_member.id)
                         .order_by(CpdRecord.period_start.desc())).all()
     shown = {"share_with": _share_with(), "error": None, "record_error": None, "sheet_error": None,
-             "sheet_report": None, "sheet_code": None, "mentor_error": None, "invitation": None, **shown}
+             "sheet_report": None, "sheet_code": None, "mentor_error": None, "invitation": None,
+             "typed": request.form if request.method == "POST" else {}, **shown}
     return render_template("dashboard.html", submissions=subs, profiles=list_profiles(), iso=iso_utc,
                            sheets=g.page_member.sheets, records=[(r, latest(s, r.id)) for r in records],
                            grants=mentoring.grants_of(s, g.page_member.id), state=mentoring.grant_state,
