@@ -16,6 +16,8 @@ import zipfile
 import olefile
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import xlwings
 from oletools.olevba import VBA_Parser
 
@@ -224,16 +226,45 @@ def test_cpd_excel_install_puts_the_addin_and_its_settings_in_place(cpd, tmp_pat
               "--python", r"C:\Python311\python.exe")
     assert res.exit_code == 0, res.output
     addin = tmp_path / "XLSTART" / "cpd.xlam"
-    assert f"installed at {addin}" in res.output and "ImportPythonUDFsToAddin" in res.output
+    assert f"installed at {addin}" in res.stdout
+    assert "no VBA editor, no Trust Center change" in res.stdout and "ImportPythonUDFsToAddin" not in res.stdout
     with zipfile.ZipFile(addin) as built, zipfile.ZipFile(template_addin()) as xlwings_template:
-        assert built.read("xl/vbaProject.bin") == xlwings_template.read("xl/vbaProject.bin")     # xlwings' own VBA
         assert sorted(built.namelist()) == sorted(xlwings_template.namelist())
-        assert b'<sheet name="myaddin.conf"' in built.read("xl/workbook.xml")           # its settings sheet is on
+        workbook = built.read("xl/workbook.xml")
+        assert b'<sheet name="cpd.conf"' in workbook and b"myaddin" not in workbook     # its settings sheet is on
+        assert b'<sheetPr codeName="Sheet1"' in built.read("xl/worksheets/sheet1.xml")
         settings = config_sheet(built)                                    # as xlwings reads it: A = key, B = value
+        vba, template_vba = built.read("xl/vbaProject.bin"), xlwings_template.read("xl/vbaProject.bin")
     assert settings["UDF Modules"] == "addin.xlwings_udfs"
     assert settings["Interpreter_Win"] == r"C:\Python311\python.exe"
-    config = (tmp_path / "home" / ".myaddin" / "myaddin.conf").read_text()
+    config = (tmp_path / "home" / ".cpd" / "cpd.conf").read_text()
     assert '"UDF MODULES","addin.xlwings_udfs"' in config and r'"INTERPRETER_WIN","C:\Python311\python.exe"' in config
+    # the VBA project, as olevba reads it: CPD's own, the functions' wrappers in it, nothing of the sample
+    modules = {name: code for _, _, name, code in VBA_Parser("cpd.xlam", data=addin.read_bytes()).extract_macros()}
+    assert set(modules) == {"ThisWorkbook.cls", "Sheet1.cls", "xlwings.bas", "xlwings_udfs.bas"}
+    every = "\n".join(modules.values())
+    assert "SampleCall" not in every and "myaddin" not in every.lower()
+    template = {name: code for _, _, name, code in VBA_Parser("t.bin", data=template_vba).extract_macros()}
+    theirs, ours = template["xlwings.bas"].splitlines(), modules["xlwings.bas"].splitlines()
+    assert [(a, b) for a, b in zip(theirs, ours) if a != b] == [
+        ('Public Const PROJECT_NAME As String = "myaddin"', 'Public Const PROJECT_NAME As String = "cpd"')]
+    import addin.xlwings_udfs as udfs
+    functions = re.findall(r"@xw\.func\n(?:@xw\.arg[^\n]*\n)*def (CPD_\w+)\(", inspect.getsource(udfs))
+    macros = re.findall(r"@xw\.sub\ndef (CPD_\w+)\(", inspect.getsource(udfs))
+    assert len(functions) == 6 and set(macros) == {"CPD_CHECK", "CPD_SUBMIT"}
+    wrappers = modules["xlwings_udfs.bas"]
+    for name in functions:
+        params = list(inspect.signature(getattr(udfs, name)).parameters)
+        assert f'{name} = XLPy.CallUDF("addin.xlwings_udfs", "{name}", Array({", ".join(params)}), ActiveWorkbook, ' \
+               "Application.Caller)" in wrappers
+    assert all(f"Sub {name}()" in wrappers for name in macros)
+    # sound as [MS-OVBA] asks: the PROJECT stream names each module and the sheet's document module; the
+    # _VBA_PROJECT stream has no compiled cache (version 0xFFFF), so Excel compiles the source when it opens it
+    ole = olefile.OleFileIO(vba)
+    project = ole.openstream("PROJECT").read().decode("cp1252")
+    assert {"Document=Sheet1/&H00000000", "Document=ThisWorkbook/&H00000000", "Module=xlwings",
+            "Module=xlwings_udfs"} <= set(project.splitlines())
+    assert ole.openstream(["VBA", "_VBA_PROJECT"]).read()[:5] == b"\xcc\x61\xff\xff\x00"
 
 
 def config_sheet(xlam: zipfile.ZipFile) -> dict:
@@ -274,3 +305,18 @@ def test_the_analysis_block_names_the_addins_functions():
             if isinstance(text, str):
                 called |= set(re.findall(r"(?<![_A-Z])(CPD_[A-Z_]+)\(", text))
     assert called == {"CPD_READINESS", "CPD_CRITERIA"} and called <= declared
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=12_000) | st.text(alphabet="ab \r\n'()=.Sub", max_size=20_000).map(str.encode))
+def test_the_vba_compression_reads_back_with_oletools(data):
+    """[MS-OVBA] compression as the add-in's VBA project is written with it, read back by oletools'
+    decompressor: the same bytes (a chunk that does not compress is stored raw, padded to 4,096 bytes, as
+    the specification says)."""
+    from oletools.olevba import decompress_stream
+    from addin.excel.ovba_compression import compress
+    packed = compress(data)
+    out = decompress_stream(bytearray(packed))
+    assert out == data or (out[:len(data)] == data and not out[len(data):].strip(b"\0") and len(out) % 4096 == 0)
+    if data and data.count(data[:1]) == len(data):        # something that compresses, compresses
+        assert len(packed) < len(data) or len(data) < 16

@@ -34,6 +34,5 @@ def excel_install(xlstart: Path | None, home: Path | None, python: str | None) -
     where = "into Excel's XLSTART folder (by xlwings)" if done.by_xlwings else f"at {done.addin}"
     click.echo(f"The CPD add-in is installed {where}.")
     click.echo(f"Its settings (UDF Modules addin.xlwings_udfs, the Python it runs) are in {done.config}.")
-    click.echo("Once, in Excel (Windows): turn on File > Options > Trust Center > Trust Center Settings > Macro "
-               "Settings > Trust access to the VBA project object model; open the VBA editor (Alt+F11), select the "
-               "myaddin project's xlwings module, run ImportPythonUDFsToAddin (F5) and save. Then restart Excel.")
+    click.echo("Restart Excel: every workbook then has CPD_READINESS, CPD_CRITERIA and the other functions, and "
+               "the CPD_CHECK and CPD_SUBMIT macros (nothing to import, no VBA editor, no Trust Center change).")

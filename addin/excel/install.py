@@ -1,16 +1,15 @@
 """The CPD add-in for Excel desktop, and ``cpd excel install``.
 
-The functions come from an add-in, never from the member's workbook: xlwings' own custom add-in
-template (``quickstart_addin.xlam``, shipped in the xlwings package; docs.xlwings.org, "Custom
-Add-ins") made into the CPD add-in by setting its configuration sheet: ``UDF Modules`` names
-``addin.xlwings_udfs`` and the interpreters name this Python. Its VBA project is xlwings' own, byte
-for byte. Installing copies it into Excel's XLSTART folder (``xlwings addin install --file``, or a
-folder given) and writes the add-in's user configuration file, which xlwings' VBA reads
-(``%USERPROFILE%\\.myaddin\\myaddin.conf`` on Windows, ``~/Library/Containers/com.microsoft.Excel/
-Data/myaddin.conf`` on macOS).
-
-One step only Excel can do: importing the functions' VBA wrappers into the add-in (xlwings'
-``ImportPythonUDFsToAddin``), once, after which every workbook has the functions and stays .xlsx.
+The functions come from an add-in, never from the member's workbook. The add-in is built from xlwings'
+own custom add-in template (``quickstart_addin.xlam``, shipped in the xlwings package; docs.xlwings.org,
+"Custom Add-ins") and made CPD's: its configuration sheet is ``cpd.conf`` (``UDF Modules`` names
+``addin.xlwings_udfs``, the interpreters this Python), and its VBA project is written here (``vba``):
+xlwings' module with CPD's project name, and the worksheet functions' and the Check and Submit macros'
+wrappers already in it, as xlwings' *Import Functions* would write them; no example module. So no
+Trust Center change and no VBA editor step is needed: copied into Excel's XLSTART folder (``xlwings
+addin install --file``, or a folder given), it gives every workbook the functions at Excel's next start.
+The add-in's user configuration file, which xlwings' VBA reads, is ``%USERPROFILE%\\.cpd\\cpd.conf`` on
+Windows (``~/Library/Containers/com.microsoft.Excel/Data/cpd.conf`` on macOS).
 """
 from __future__ import annotations
 
@@ -29,7 +28,8 @@ from ..errors import CpdError
 from ..extras import MissingExtra
 
 ADDIN_NAME = "cpd.xlam"
-PROJECT = "myaddin"                      # xlwings' template names its VBA project so; renaming needs Excel
+TEMPLATE_PROJECT = "myaddin"             # xlwings' template's name for its project, settings sheet and file
+PROJECT = "cpd"                          # the CPD add-in's (its settings sheet cpd.conf, file .cpd/cpd.conf)
 UDF_MODULES = "addin.xlwings_udfs"
 CONFIG_SHEET = "xl/worksheets/sheet1.xml"
 # The template's configuration sheet: its rows, by the setting in column A.
@@ -74,17 +74,23 @@ def _set_cells(sheet_xml: str, values: dict[str, str]) -> str:
 
 
 def build_addin(dest: Path, python: str | None = None) -> Path:
-    """Make the CPD add-in at ``dest`` from xlwings' template: its configuration sheet made active (named
-    ``myaddin.conf``) and set; every other part, the VBA project included, copied unchanged."""
+    """Make the CPD add-in at ``dest`` from xlwings' template: its configuration sheet named ``cpd.conf``,
+    made active and set; its VBA project CPD's own (``vba.build_project``); every other part copied."""
+    from .vba import build_project
     settings = interpreters(python)
     out = io.BytesIO()
     with zipfile.ZipFile(template_addin()) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "xl/workbook.xml":
-                data = data.replace(f'name="_{PROJECT}.conf"'.encode(), f'name="{PROJECT}.conf"'.encode())
+                data = data.replace(f'name="_{TEMPLATE_PROJECT}.conf"'.encode(), f'name="{PROJECT}.conf"'.encode())
             elif info.filename == CONFIG_SHEET:
                 data = _set_cells(data.decode("utf-8"), settings).encode("utf-8")
+                data = re.sub(rb'<sheetPr codeName="[^"]*"', b'<sheetPr codeName="Sheet1"', data)  # the VBA's
+            elif info.filename == "xl/vbaProject.bin":
+                data = build_project(data, ADDIN_NAME)
+            elif info.filename == "docProps/core.xml":
+                data = re.sub(rb"<dc:title>[^<]*</dc:title>", b"<dc:title>CPD tracker</dc:title>", data)
             dst.writestr(info, data)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(out.getvalue())
