@@ -30,10 +30,40 @@ def sheets() -> None:
     """Check, write back and pull a CPD record kept in Google Sheets.
 
     \b
-    Share the sheet with the service account whose key file GOOGLE_APPLICATION_CREDENTIALS
-    names (Viewer to check, Editor to write back). SHEET is the sheet's address as the
-    browser shows it (https://docs.google.com/spreadsheets/d/KEY/edit) or its KEY.
+    Sign in once with your own Google account ('cpd sheets login'), or share the sheet with
+    the service account whose key file GOOGLE_APPLICATION_CREDENTIALS names (Viewer to check,
+    Editor to write back). SHEET is the sheet's address as the browser shows it
+    (https://docs.google.com/spreadsheets/d/KEY/edit) or its KEY.
     """
+
+
+@sheets.command("login")
+@click.option("--client", "client_file", envvar="CPD_GOOGLE_OAUTH_CLIENT", default=None, metavar="FILE",
+              help="The OAuth client for CPD (a 'Desktop app' client's JSON from the Google Cloud console), or "
+                   "CPD_GOOGLE_OAUTH_CLIENT.")
+@click.option("--no-browser", is_flag=True, help="Print the link instead of opening a browser.")
+def login(client_file: str | None, no_browser: bool) -> None:
+    """Sign in with your own Google account, so that 'cpd sheets' reads your sheets as you (no
+    service-account key needed). Google sends the browser back to this computer; the sign-in is kept
+    in ~/.config/cpd/google-account.json (or CPD_GOOGLE_ACCOUNT_FILE), readable by you only."""
+    from .signin import account_file, sign_in
+    try:
+        sign_in(client_file, account_file(), open_browser=not no_browser,
+                announce=lambda text: click.echo(text))
+    except CpdError as err:
+        fail(err)
+
+
+@sheets.command("logout")
+def logout() -> None:
+    """Forget your Google sign-in on this computer (revoke CPD's access at myaccount.google.com too)."""
+    from .signin import account_file
+    kept = account_file()
+    if kept.exists():
+        kept.unlink()
+        click.echo(f"Signed out: {kept} is removed.")
+    else:
+        click.echo("Not signed in with a Google account on this computer.")
 
 
 @sheets.command("check")

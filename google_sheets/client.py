@@ -15,6 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import cast
 
 import gspread
@@ -27,6 +28,7 @@ from addin import (SUBMISSION_AREA, CellMap, CpdError, Limits, ValuesSource, blo
                    sheets_source, split_cell)
 
 from .address import sheet_key
+from .signin import account_file, user_credentials
 
 GOOGLE_API = "https://sheets.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -38,6 +40,7 @@ class SheetsSettings:
     """Where the Sheets API is, the key file, and how long to keep trying."""
 
     credentials_file: str | None = None
+    account_file: str | None = None   # the member's own Google sign-in (cpd sheets login), when no key is set
     api_url: str = GOOGLE_API
     attempts: int = 6                 # tries of one call, the first included
     retry_budget: float = 20.0        # seconds of waiting between tries of one call, at most
@@ -48,6 +51,7 @@ class SheetsSettings:
     def from_env(cls, environ=None) -> "SheetsSettings":
         env = os.environ if environ is None else environ
         return cls(credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
+                   account_file=str(account_file(env)),
                    api_url=(env.get("CPD_GOOGLE_SHEETS_URL") or GOOGLE_API).rstrip("/"),
                    retry_budget=float(env.get("CPD_GOOGLE_SHEETS_RETRY_SECONDS") or cls.retry_budget))
 
@@ -123,7 +127,13 @@ class SheetsClient:
     def __init__(self, settings: SheetsSettings | None = None, limits: Limits | None = None):
         self.settings = settings or SheetsSettings.from_env()
         self.limits = limits or Limits.from_env()
-        self.service_email, creds = _credentials(self.settings.credentials_file)
+        user = None
+        if not self.settings.credentials_file and self.settings.account_file:
+            user = user_credentials(Path(self.settings.account_file))
+        if user is not None:
+            self.service_email, creds = "your Google account", user
+        else:
+            self.service_email, creds = _credentials(self.settings.credentials_file)
         session = AuthorizedSession(creds, refresh_timeout=self.settings.timeout)
         self.gc = gspread.Client(creds, session=session, http_client=_with_settings(self.settings))
         self.http = cast(CappedRetryHTTPClient, self.gc.http_client)
@@ -216,6 +226,10 @@ def _translate(exc: Exception, writing: bool, email: str) -> CpdError:
     if isinstance(exc, gspread.exceptions.APIError):
         status = exc.response.status_code
         if status == 403:
+            if email == "your Google account":
+                return CpdError("sheets_not_shared", "the Google account you signed in with cannot "
+                                f"{'edit' if writing else 'open'} this sheet: sign in with one that can "
+                                "('cpd sheets login'), or ask its owner to share it with you")
             if writing:
                 return CpdError("sheets_read_only", f"the sheet is shared with {email} as a viewer: "
                                 "share it with that address as an editor to have the check written back into it")
@@ -246,8 +260,9 @@ def _translate(exc: Exception, writing: bool, email: str) -> CpdError:
 def _credentials(path: str | None):
     """(the service account's e-mail, its credentials) from a key file, or a CpdError saying what is wrong."""
     if not path:
-        raise CpdError("sheets_no_credentials", "set GOOGLE_APPLICATION_CREDENTIALS to the service account's key "
-                       "file (JSON), made in the Google Cloud console; docs/google-sheets.md says how")
+        raise CpdError("sheets_no_credentials", "sign in with your Google account ('cpd sheets login'), or set "
+                       "GOOGLE_APPLICATION_CREDENTIALS to a service account's key file (JSON); "
+                       "docs/google-sheets.md says how")
     try:
         with open(path, encoding="utf-8") as fh:
             info = json.loads(fh.read(64 * 1024))

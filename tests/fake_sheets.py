@@ -108,6 +108,9 @@ class FakeSheets:
         self.books: dict[str, Spreadsheet] = {}
         self.accounts: dict[str, bytes] = {}          # client e-mail -> public key (PEM)
         self.tokens: dict[str, str] = {}              # access token -> client e-mail
+        self.oauth_clients: dict[str, dict] = {}       # installed-app client id -> its secret and its user
+        self.codes: dict[str, dict] = {}               # authorization code -> what it was issued for
+        self.refresh: dict[str, str] = {}              # refresh token -> the user
         self.calls: list[tuple[str, str, dict]] = []  # (method, API path, query) of each API request
         self.token_requests = 0
         self.batch_updates = 0                        # spreadsheets.batchUpdate calls (cell notes)
@@ -144,6 +147,17 @@ class FakeSheets:
                 "token_uri": f"{self.url}/token", "auth_uri": f"{self.url}/auth"}
         path.write_text(json.dumps(info))
         return email
+
+    def oauth_client(self, path, signs_in_as: str = "alex.morgan@gmail.com") -> str:
+        """An installed-app ("Desktop app") OAuth client's JSON at ``path``; whoever opens its authorization
+        link signs in as ``signs_in_as`` and allows access (Google's consent screen, answered yes)."""
+        client_id = f"{secrets.token_hex(6)}-cpd.apps.googleusercontent.com"
+        self.oauth_clients[client_id] = {"secret": "GOCSPX-" + secrets.token_urlsafe(18), "user": signs_in_as}
+        path.write_text(json.dumps({"installed": {
+            "client_id": client_id, "client_secret": self.oauth_clients[client_id]["secret"],
+            "project_id": "cpd-test", "auth_uri": f"{self.url}/auth", "token_uri": f"{self.url}/token",
+            "redirect_uris": ["http://localhost"]}}))
+        return client_id
 
     def add(self, title: str = "CPD record", *, share: dict | None = None, key: str | None = None) -> Spreadsheet:
         key = key or secrets.token_urlsafe(33)[:44].replace("-", "x")
@@ -270,6 +284,52 @@ class FakeSheets:
                     return fake.faults[kind].pop(0)
             return fake.always.get(kind)
 
+        @app.get("/auth")
+        def authorize():
+            """Google's authorization endpoint for an installed app: the user signs in and allows access at
+            once; the browser goes back to the app's loopback redirect with a code (PKCE S256 remembered)."""
+            q = request.args
+            client = fake.oauth_clients.get(q.get("client_id", ""))
+            redirect = q.get("redirect_uri", "")
+            if client is None or not re.match(r"^http://(127\.0\.0\.1|localhost):\d+/?$", redirect) or \
+                    q.get("response_type") != "code" or q.get("code_challenge_method", "S256") != "S256":
+                return jsonify(error="invalid_request"), 400
+            code = "4/" + secrets.token_urlsafe(24)
+            fake.codes[code] = {"client": q["client_id"], "redirect": redirect, "user": client["user"],
+                                "challenge": q.get("code_challenge")}
+            from urllib.parse import urlencode
+            return "", 302, {"Location": f"{redirect}?{urlencode({'state': q.get('state', ''), 'code': code})}"}
+
+        def user_grant():
+            import base64
+            import hashlib
+            form = request.form
+            basic = request.authorization                  # the client's id and secret, as Basic auth or in the form
+            client_id = basic.username if basic else form.get("client_id", "")
+            secret = basic.password if basic else form.get("client_secret")
+            client = fake.oauth_clients.get(client_id or "")
+            if client is None or secret != client["secret"]:
+                return jsonify(error="invalid_client"), 401
+            if form["grant_type"] == "refresh_token":
+                user = fake.refresh.get(form.get("refresh_token", ""))
+                if user is None:
+                    return jsonify(error="invalid_grant"), 400
+                refresh = None
+            else:
+                issued = fake.codes.pop(form.get("code", ""), None)
+                verifier = form.get("code_verifier", "")
+                if issued is None or issued["client"] != client_id or issued["redirect"] != form.get(
+                        "redirect_uri") or (issued["challenge"] and base64.urlsafe_b64encode(
+                        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode() != issued["challenge"]):
+                    return jsonify(error="invalid_grant"), 400
+                user, refresh = issued["user"], "1//" + secrets.token_urlsafe(30)
+                fake.refresh[refresh] = user
+            access = "ya29.user-" + secrets.token_urlsafe(24)
+            fake.tokens[access] = user
+            return jsonify(access_token=access, expires_in=3599, token_type="Bearer",
+                           scope="https://www.googleapis.com/auth/spreadsheets",
+                           **({"refresh_token": refresh} if refresh else {}))
+
         @app.post("/token")
         def token():
             fake.token_requests += 1
@@ -277,6 +337,8 @@ class FakeSheets:
             if f:
                 return jsonify(error="internal_failure" if f[0] >= 500 else "invalid_grant",
                                error_description="Token request failed"), f[0]
+            if request.form.get("grant_type") in ("authorization_code", "refresh_token"):
+                return user_grant()
             if request.form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
                 return jsonify(error="unsupported_grant_type"), 400
             assertion = request.form.get("assertion", "")

@@ -275,3 +275,58 @@ def test_the_rules_read_from_a_sheet_give_the_workbooks_answer(cpd, fake_sheets,
     assert refused["error"]["problems"][0]["code"] == "hours_is_text"
     assert next(c for c in json.loads(cpd("check", ei, "--json").output)["criteria"]
                 if c["id"] == "declaration")["status"] == "pass"
+
+
+def test_a_member_signs_in_with_their_own_google_account_and_checks_their_sheet(fake_sheets, tmp_path, monkeypatch):
+    """No service-account key: `cpd sheets login` runs Google's installed-app flow (the member opens the link,
+    Google sends the browser back to this computer), keeps the sign-in in the member's own file (0600), and
+    `cpd sheets check` reads the member's sheet as them; a sheet they cannot open says so in their terms."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+    from workbook_templates import example_path
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
+    client = tmp_path / "oauth-client.json"
+    fake_sheets.oauth_client(client, signs_in_as="alex.morgan@gmail.com")
+    mine = fake_sheets.load_xlsx(example_path("iet").read_bytes(), share={"alex.morgan@gmail.com": "writer"})
+    theirs = fake_sheets.load_xlsx(example_path("iet").read_bytes(), share={"someone@else.org": "writer"})
+    kept = tmp_path / "google-account.json"
+    env = {**os.environ, "CPD_GOOGLE_OAUTH_CLIENT": str(client), "CPD_GOOGLE_ACCOUNT_FILE": str(kept),
+           "CPD_GOOGLE_SHEETS_URL": fake_sheets.url,
+           "OAUTHLIB_INSECURE_TRANSPORT": "1"}      # oauthlib's switch for a token endpoint on plain http: the fake's
+    env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
+    login = subprocess.Popen([sys.executable, "-m", "addin.cli", "sheets", "login", "--no-browser"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        while not (lines and lines[-1].startswith("http")):
+            line = login.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line.strip())
+        link = lines[-1]
+        assert link.startswith(f"{fake_sheets.url}/auth?") and "code_challenge=" in link
+        page = urllib.request.urlopen(link, timeout=30).read().decode()          # the browser, signing in
+        assert "Signed in" in page
+        out = login.communicate(timeout=30)[0]
+    finally:
+        login.kill()
+    assert login.returncode == 0, out
+    assert f"kept in {kept}" in out and (kept.stat().st_mode & 0o777) == 0o600
+    check = subprocess.run([sys.executable, "-m", "addin.cli", "sheets", "check", mine.key], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and "Verdict: READY" in check.stdout, check.stdout + check.stderr
+    signed = json.loads(kept.read_text())
+    signed["expiry"] = "2020-01-01T00:00:00Z"                    # an expired access token: refreshed, not asked again
+    kept.write_text(json.dumps(signed))
+    before = fake_sheets.token_requests
+    again = subprocess.run([sys.executable, "-m", "addin.cli", "sheets", "check", mine.key], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and fake_sheets.token_requests == before + 1, again.stderr
+    other = subprocess.run([sys.executable, "-m", "addin.cli", "sheets", "check", theirs.key], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert other.returncode == 2 and "the Google account you signed in with cannot open this sheet" in other.stderr
+    assert "service account" not in other.stderr
+    out = subprocess.run([sys.executable, "-m", "addin.cli", "sheets", "logout"], env=env, capture_output=True,
+                         text=True, timeout=60).stdout
+    assert "Signed out" in out and not kept.exists()
