@@ -13,6 +13,7 @@ from mentor_world import EXAMPLE, build
 from test_pages_browser import signed_in_page
 from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
 
+SCREENS = Path("/tmp/cpd-page-screens")           # every page at both widths, kept to look at
 AXE = Path(__file__).parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = (1280, 390)
@@ -64,6 +65,7 @@ def pages_of(world) -> dict[str, list[tuple[str, str]]]:
 
 def test_every_page_has_no_wcag_violation_at_either_width(browser, world, axe_source, tmp_path):  # noqa: F811
     found: dict[str, list[str]] = {}
+    SCREENS.mkdir(exist_ok=True)
     for who, pages in pages_of(world).items():
         for width in WIDTHS:
             context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
@@ -79,7 +81,7 @@ def test_every_page_has_no_wcag_violation_at_either_width(browser, world, axe_so
                 bad = violations(page, axe_source)
                 if bad:
                     found[f"{name} at {width} px"] = bad
-                page.screenshot(path=str(tmp_path / f"{name}-{width}.png"), full_page=True)
+                page.screenshot(path=str(SCREENS / f"{name}-{width}.png"), full_page=True)
             context.close()
     assert not found, json.dumps(found, indent=1)
 
