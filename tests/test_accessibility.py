@@ -144,3 +144,42 @@ def test_an_operators_setting_never_reaches_a_member(app, monkeypatch):
     message = res.json["error"]["message"]
     assert "not set up to read Google Sheets" in message
     assert "GOOGLE_APPLICATION_CREDENTIALS" not in message and "key file" not in message
+
+
+def test_a_mentor_comments_and_verifies_with_the_keyboard_alone(browser, world):  # noqa: F811
+    """Tab to an activity's Comment-or-verify, open it with Enter, type, tick Verify with Space, Save with
+    Enter: the note is saved on that activity, and each control the focus passes says which activity."""
+    page = signed_in_page(browser.new_context(), world.base, world.tokens["mentor"])
+    page.goto(f"{world.base}/records/{world.record}")
+    row = world.rows[3]
+    title = page.locator(f"#row-{row} strong").inner_text()
+    page.locator(f"#row-{row} .annotate summary").focus()
+    assert page.evaluate("document.activeElement.textContent") == f"Comment or verify (row {row}: {title})"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == f"Comment on row {row}: {title}"
+    page.keyboard.type("Good link to the plan.")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") == "checkbox"
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == f"Save the note on row {row}: {title}"
+    page.keyboard.press("Enter")
+    note = page.locator(f"#row-{row} .note.verified")
+    note.wait_for()
+    assert "Good link to the plan." in note.inner_text() and "Verified" in note.inner_text()
+
+
+def test_a_refused_sheet_link_is_answered_beside_its_form_with_the_address_kept(browser, world, fake_sheets,  # noqa: F811
+                                                                                axe_source):
+    page = signed_in_page(browser.new_context(bypass_csp=True), world.base, world.tokens["owner"])
+    page.fill("#sheets input[name=sheet]", "https://example.org/not-a-sheet")
+    page.locator("#sheets input[type=submit][value='Link the sheet']").click()
+    error = page.locator("#sheet-error")
+    error.wait_for()
+    assert error.get_attribute("role") == "alert" and page.title().startswith("Error: ")
+    assert page.input_value("#sheets input[name=sheet]") == "https://example.org/not-a-sheet"
+    form = page.locator("#sheets form").first.bounding_box()
+    box = error.bounding_box()
+    assert form and box and 0 <= box["y"] - (form["y"] + form["height"]) < 80           # right under the form
+    assert violations(page, axe_source) == []

@@ -101,7 +101,7 @@ def test_the_google_sheets_menus_submit_waits_for_the_database(outage_service, t
     for base in _serve(app):
         relay.down()
         threading.Timer(3.0, relay.up).start()
-        out = run(scenario(base, token, ["cpdSubmit"], prompts=[],        # set up already, as a member would be
+        out = run(scenario(base, token, ["cpdSubmit"], prompts=[], answers=["YES"],   # set up already, as a member is
                            properties={"CPD_SERVICE_URL": base, "CPD_TOKEN": token}), tmp_path)
         assert out["alerts"][-1].startswith("Submitted: sub_"), out["alerts"]
         assert sum(out.get("sleeps", [])) >= 2000, out.get("sleeps")          # it waited, as asked

@@ -29,7 +29,7 @@ from ..form.layout import (ACTIVITY_STATUSES, GUIDANCE_SHEET, HEADER, HEADER_FIE
                            SUBMISSION_AREA, SUMMARY_SHEET, TABLE_HEADER_ROW, TABLE_ROWS, Column, columns_for,
                            hours_header)
 from ..readiness.criteria import REFLECTION_HINT
-from .formulas import cell_ref
+from .formulas import cell_ref, day_text
 from .writer import DATE_FORMAT, LINE_HEIGHT, text_lines, write_header, write_rows
 
 from .guidance import guidance_lines
@@ -260,8 +260,8 @@ def _record_sheet(ws: Worksheet, profile: Profile, columns: Sequence[Column], li
     # whose record it is, at the top of the pages of the reviewer's columns (the form's pages have the header)
     name, number, start, end = map(cell_ref, ("name", "membership_number", "period_start", "period_end"))
     member = ws.cell(row=1, column=FORM_COLUMNS + 1, value=(
-        f'=IF({name}="","",{name}&IF({number}="",""," ("&{number}&")")&IF(ISNUMBER({start}),'
-        f'", "&TEXT({start},"d mmm yyyy")&" to "&TEXT({end},"d mmm yyyy"),""))'))
+        f'=IF({name}="","",{name}&IF({number}="",""," ("&{number}&")")&IF(AND(ISNUMBER({start}),ISNUMBER({end})),'
+        f'", "&{day_text(start)}&" to "&{day_text(end)},""))'))
     member.font = SECTION_FONT
 
 

@@ -23,7 +23,7 @@ if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - a packaging error, not a u
     raise ImportError("defusedxml must be installed: openpyxl may only parse XML with it")
 
 
-DATE_FORMAT = "dd mmm yyyy"           # 12 Mar 2025: fits a 12-wide column, read the same in every locale
+DATE_FORMAT = "d mmm yyyy"            # 1 Mar 2025, as the reports and the CLI write it: fits a 12-wide column
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 
