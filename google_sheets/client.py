@@ -33,6 +33,7 @@ from .signin import account_file, user_credentials
 GOOGLE_API = "https://sheets.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+SIGNED_IN = "your Google account"        # who reads the sheets after 'cpd sheets login' (no service account)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class SheetsClient:
         if not self.settings.credentials_file and self.settings.account_file:
             user = user_credentials(Path(self.settings.account_file))
         if user is not None:
-            self.service_email, creds = "your Google account", user
+            self.service_email, creds = SIGNED_IN, user
         else:
             self.service_email, creds = _credentials(self.settings.credentials_file)
         session = AuthorizedSession(creds, refresh_timeout=self.settings.timeout)
@@ -226,7 +227,7 @@ def _translate(exc: Exception, writing: bool, email: str) -> CpdError:
     if isinstance(exc, gspread.exceptions.APIError):
         status = exc.response.status_code
         if status == 403:
-            if email == "your Google account":
+            if email == SIGNED_IN:
                 return CpdError("sheets_not_shared", "the Google account you signed in with cannot "
                                 f"{'edit' if writing else 'open'} this sheet: sign in with one that can "
                                 "('cpd sheets login'), or ask its owner to share it with you")

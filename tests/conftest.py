@@ -106,6 +106,17 @@ def require_soffice():
     pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui) - formula cross-check skipped")
 
 
+def member_token(app, email: str) -> str:
+    """A new member of ``app`` with that address, and a token of theirs."""
+    from sync_service import db
+    from sync_service.store.accounts import create_member, issue_token
+    with app.app_context():
+        session = db.session()
+        token = issue_token(session, create_member(session, email))
+        session.commit()
+    return token
+
+
 @pytest.fixture
 def app(tmp_path):
     """The service on a fresh SQLite file of its own."""

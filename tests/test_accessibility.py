@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mentor_world import EXAMPLE, build
+from conftest import member_token
 from test_pages_browser import signed_in_page
 from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
 
@@ -86,6 +87,18 @@ def test_every_page_has_no_wcag_violation_at_either_width(browser, world, axe_so
     assert not found, json.dumps(found, indent=1)
 
 
+def refused_beside_its_form(page, error_id: str, section: str, field: str, typed: str) -> float:
+    """A refused form's answer: the error announced (role=alert), the page's title starting 'Error:', what
+    was typed still in its field; how far (px) the error starts below the section's first form."""
+    error = page.locator(error_id)
+    error.wait_for()
+    assert error.get_attribute("role") == "alert" and page.title().startswith("Error: ")
+    assert page.input_value(f"{section} {field}") == typed
+    form, box = page.locator(f"{section} form").first.bounding_box(), error.bounding_box()
+    assert form and box
+    return box["y"] - (form["y"] + form["height"])
+
+
 def test_a_forms_result_is_beside_it_announced_and_what_was_typed_is_kept(browser, world, axe_source):  # noqa: F811
     """After a form is sent and refused: the error right under that form, role=alert, the page's title starting
     'Error:', the text typed still in its field; and no WCAG violation on the page as it is then."""
@@ -93,23 +106,13 @@ def test_a_forms_result_is_beside_it_announced_and_what_was_typed_is_kept(browse
     page.fill("#mentors input[name=email]", "not an address")
     page.evaluate("document.querySelector('#mentors input[name=email]').type = 'text'")   # past the browser's own check
     page.locator("#mentors form input[type=submit], #mentors form button[type=submit]").first.click()
-    error = page.locator("#mentor-error")
-    error.wait_for()
-    assert error.get_attribute("role") == "alert" and page.title().startswith("Error: ")
-    assert page.input_value("#mentors input[name=email]") == "not an address"
-    form_bottom = page.locator("#mentors form").first.bounding_box()
-    box = error.bounding_box()
-    assert box and form_bottom and abs(box["y"] - (form_bottom["y"] + form_bottom["height"])) < 200
+    gap = refused_beside_its_form(page, "#mentor-error", "#mentors", "input[name=email]", "not an address")
+    assert abs(gap) < 200
     assert violations(page, axe_source) == []
 
 
 def test_the_page_after_erasing_shows_no_one_signed_in(browser, app, live_server, axe_source):  # noqa: F811
-    from sync_service import db
-    from sync_service.store.accounts import create_member, issue_token
-    with app.app_context():
-        s = db.session()
-        token = issue_token(s, create_member(s, "leaving@example.org"))
-        s.commit()
+    token = member_token(app, "leaving@example.org")
     page = signed_in_page(browser.new_context(bypass_csp=True), live_server, token)
     page.fill("#erase input[name=confirm]", "DELETE")
     page.click("text=Erase my data")
@@ -131,13 +134,8 @@ def test_the_excel_task_pane_after_a_check_has_no_violation_and_announces_its_st
 def test_an_operators_setting_never_reaches_a_member(app, monkeypatch):
     """A service with no Google service account: a member linking a sheet is told the service cannot read
     sheets yet, not which variable its operator must set (the operator's log has the code)."""
-    from sync_service import db
-    from sync_service.store.accounts import create_member, issue_token
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    with app.app_context():
-        s = db.session()
-        token = issue_token(s, create_member(s, "sheet-member@example.org"))
-        s.commit()
+    token = member_token(app, "sheet-member@example.org")
     res = app.test_client().post("/api/v1/sheets", headers={"Authorization": f"Bearer {token}"},
                                  json={"sheet": "https://docs.google.com/spreadsheets/d/" + "a" * 44 + "/edit"})
     assert res.status_code == 503, res.json
@@ -175,11 +173,7 @@ def test_a_refused_sheet_link_is_answered_beside_its_form_with_the_address_kept(
     page = signed_in_page(browser.new_context(bypass_csp=True), world.base, world.tokens["owner"])
     page.fill("#sheets input[name=sheet]", "https://example.org/not-a-sheet")
     page.locator("#sheets input[type=submit][value='Link the sheet']").click()
-    error = page.locator("#sheet-error")
-    error.wait_for()
-    assert error.get_attribute("role") == "alert" and page.title().startswith("Error: ")
-    assert page.input_value("#sheets input[name=sheet]") == "https://example.org/not-a-sheet"
-    form = page.locator("#sheets form").first.bounding_box()
-    box = error.bounding_box()
-    assert form and box and 0 <= box["y"] - (form["y"] + form["height"]) < 80           # right under the form
+    gap = refused_beside_its_form(page, "#sheet-error", "#sheets", "input[name=sheet]",
+                                  "https://example.org/not-a-sheet")
+    assert 0 <= gap < 80                                                                    # right under the form
     assert violations(page, axe_source) == []

@@ -8,6 +8,7 @@ import subprocess
 
 from ports import free_port, wait_for_port
 from sync_service import signing
+from conftest import member_token
 from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
 from workbook_templates import example_path
 
@@ -128,12 +129,7 @@ def test_an_upload_error_is_shown_once_in_the_box_of_the_form_that_sent_it(brows
 
 
 def test_the_sheets_section_shows_the_address_to_share_with_and_copies_it(browser, app, live_server, fake_sheets):  # noqa: F811
-    from sync_service import db
-    from sync_service.store.accounts import create_member, issue_token
-    with app.app_context():
-        session = db.session()
-        token = issue_token(session, create_member(session, "sheets-owner@example.org"))
-        session.commit()
+    token = member_token(app, "sheets-owner@example.org")
     context = browser.new_context()
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     page = signed_in_page(context, live_server, token)
@@ -146,13 +142,8 @@ def test_the_sheets_section_shows_the_address_to_share_with_and_copies_it(browse
 
 def test_without_a_sheets_account_the_page_says_so_without_an_operators_setting(browser, app, live_server,  # noqa: F811
                                                                                 monkeypatch):
-    from sync_service import db
-    from sync_service.store.accounts import create_member, issue_token
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    with app.app_context():
-        session = db.session()
-        token = issue_token(session, create_member(session, "no-sheets@example.org"))
-        session.commit()
+    token = member_token(app, "no-sheets@example.org")
     page = signed_in_page(browser.new_context(), live_server, token)
     text = page.inner_text("#sheets")
     assert "does not read Google Sheets itself" in text and "GOOGLE_APPLICATION_CREDENTIALS" not in text

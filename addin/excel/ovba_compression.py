@@ -32,8 +32,8 @@ def _chunk(data: bytes) -> bytes:
             if i >= n:
                 break
             best_len = best_off = 0
+            bits, longest = _copy_split(i) if i >= 1 else (0, 0)
             if i >= 1 and i + 3 <= n:
-                bits, longest = _copy_split(i)
                 limit = min(longest, n - i)
                 for start in reversed(heads.get(data[i:i + 3], ())):
                     length = 3
@@ -44,7 +44,6 @@ def _chunk(data: bytes) -> bytes:
                         if length == limit:
                             break
             if best_len >= 3:
-                bits, _ = _copy_split(i)
                 token = ((best_off - 1) << (16 - bits)) | (best_len - 3)
                 out += token.to_bytes(2, "little")
                 flags |= 1 << bit

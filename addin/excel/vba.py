@@ -28,6 +28,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from ..errors import CpdError
+
 PROJECT_NAME = "cpd"
 UDF_MODULE = "addin.xlwings_udfs"
 # [MS-OVBA] document modules' type library GUIDs: a workbook's, a worksheet's
@@ -54,7 +56,6 @@ def xlwings_module(template_source: str) -> str:
     """xlwings' standard module with CPD's project name (its settings file and sheet are named by it)."""
     named, n = re.subn(r'(Public Const PROJECT_NAME As String = )"[^"]*"', rf'\1"{PROJECT_NAME}"', template_source)
     if n != 1:
-        from ..errors import CpdError
         raise CpdError("addin_template_changed", "xlwings' add-in template no longer sets PROJECT_NAME as this "
                        "version of CPD expects; install the xlwings version pyproject.toml names")
     return named
@@ -81,15 +82,14 @@ def _xlwings_udf_tools() -> dict[str, Any]:
     spec = importlib.util.find_spec("xlwings.udfs")
     assert spec is not None and spec.origin is not None
     body: list[ast.stmt] = [node for node in ast.parse(Path(spec.origin).read_text(encoding="utf-8")).body
-            if isinstance(node, ast.FunctionDef) and node.name in XLWINGS_UDFS_PARTS]
+                            if isinstance(node, ast.FunctionDef) and node.name in XLWINGS_UDFS_PARTS]
     if {node.name for node in body if isinstance(node, ast.FunctionDef)} != set(XLWINGS_UDFS_PARTS):
-        from ..errors import CpdError
         raise CpdError("addin_template_changed", "xlwings' functions for writing the add-in's VBA have changed; "
                        "install the xlwings version pyproject.toml names")
+    typing_names = ("Annotated", "Any", "Callable", "TypeVar", "get_args", "get_origin", "get_type_hints")
     namespace: dict[str, Any] = {"VBAWriter": VBAWriter, "xlwings": xlwings, "inspect": inspect, "functools": functools,
-                       "dt": datetime,
-                       "re": re, "os": os, **{name: getattr(typing, name) for name in (
-                           "Annotated", "Any", "Callable", "TypeVar", "get_args", "get_origin", "get_type_hints")}}
+                                 "dt": datetime, "re": re, "os": os,
+                                 **{name: getattr(typing, name) for name in typing_names}}
     namespace["_F"] = typing.TypeVar("_F", bound=typing.Callable[..., typing.Any])
     code = compile(ast.Module(body=body, type_ignores=[]), spec.origin, "exec",
                    flags=__future__.annotations.compiler_flag, dont_inherit=True)

@@ -145,10 +145,10 @@ SHEETS_FUNCTIONS = frozenset({
     "ABS", "AND", "COUNTIF", "DATE", "DAY", "IF", "IFERROR", "INDEX", "ISERROR", "ISNUMBER", "LOWER", "MATCH", "MAX",
     "MID", "MIN", "MONTH", "N", "ROUND", "SEARCH", "SUBSTITUTE", "SUM", "SUMPRODUCT", "YEAR",
 })
+ADDIN_FUNCTIONS = frozenset({"CPD_READINESS", "CPD_CRITERIA", "_xldudf_CPD_READINESS", "_xldudf_CPD_CRITERIA"})
 
 
 def day_text(ref: str) -> str:
     """A formula's text for the date in ``ref`` as '1 Jan 2025', the same in every locale (TEXT's format
     codes are the spreadsheet's language's: 'JJJJ' in a German Excel)."""
     return (f'DAY({ref})&" "&MID("JanFebMarAprMayJunJulAugSepOctNovDec",MONTH({ref})*3-2,3)&" "&YEAR({ref})')
-ADDIN_FUNCTIONS = frozenset({"CPD_READINESS", "CPD_CRITERIA", "_xldudf_CPD_READINESS", "_xldudf_CPD_CRITERIA"})

@@ -101,7 +101,7 @@ def record_print(ws: Worksheet, widths: Sequence[float], header_rows: str, first
 
 
 def plan_print(ws: Worksheet, widths: Sequence[float], header_row: int, last_row: int) -> None:
-    groups, scale = page_groups(widths, first=len(widths))
+    _, scale = page_groups(widths, first=len(widths))          # one group: all the Plan's columns
     _page(ws, "landscape", scale=scale)
     ws.print_title_rows = f"{header_row}:{header_row}"
     box_used_rows(ws, header_row + 1, last_row, len(widths))

@@ -4,9 +4,12 @@ member a view acts for. Errors are raised (``sync_service.errors``) and answered
 from __future__ import annotations
 
 from functools import wraps
+from typing import Any, TypeGuard
 
 from flask import Flask, g, request
 from sqlalchemy.exc import SQLAlchemyError
+
+from addin import GridRead, ranges_source, read_record
 
 from .. import db
 from ..errors import BadRequest, Unauthenticated
@@ -57,6 +60,23 @@ def json_object(example: str) -> dict:
     if not isinstance(body, dict):
         raise BadRequest("bad_request", f"send JSON like {example}")
     return body
+
+
+def sheet_ranges(body: object) -> GridRead:
+    """The ranges the Google Sheets menu sends (``{"record": [[...]], "activities": [[...]], "plan": [[...]]}``,
+    as the functions take them), read by the core's reader as the sheet's own cells; BadRequest for any
+    other shape (the reader's CpdError passes through)."""
+    parts = body if isinstance(body, dict) else {}
+    record, activities, plan = parts.get("record"), parts.get("activities"), parts.get("plan") or []
+    if _rows(record) and _rows(activities) and _rows(plan):
+        return read_record(ranges_source("the sheet", record, activities, plan))
+    raise BadRequest("bad_arguments", 'send {"record": [[...]], "activities": [[...]], "plan": [[...]]}: the Record '
+                                      "header range (A3:F7), the activity table from its header row (row 9) and the "
+                                      "Plan from its header row (row 4)")
+
+
+def _rows(value: object) -> TypeGuard[list[list[Any]]]:
+    return isinstance(value, list) and all(isinstance(r, list) for r in value)
 
 
 def init_app(app: Flask) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from addin import CpdError, ranges_source, read_record
+from addin import CpdError
 
 from .. import db
 from ..context import evidence_max_bytes, evidence_store, sheets_client
@@ -14,7 +14,7 @@ from ..errors import BadRequest, from_core
 from ..responses import evidence_download
 from ..store import inbox, records
 from ..store.mentoring import visible
-from .base import json_object, require_token
+from .base import json_object, require_token, sheet_ranges
 
 bp = Blueprint("api_inbox", __name__, url_prefix="/api/v1/records/<record_id>/inbox")
 TABLE_START = 9                       # the activity table's header row: the first row of the range sent
@@ -67,11 +67,8 @@ def rows_for_sheet():
     the activity table from its header row 9, as the functions take them) are read by the core's reader; the
     answer is the member's record for that profile and period, the row to write at and the rows to write."""
     body = json_object('{"record": [["Name:", "..."]], "activities": [["Start date", "..."]]}')
-    record, activities = body.get("record"), body.get("activities")
-    if not isinstance(record, list) or not isinstance(activities, list):
-        raise BadRequest("bad_arguments", "send the Record header range (A3:F7) and the activity table (from row 9)")
     try:
-        read = read_record(ranges_source("the sheet", record, activities))
+        read = sheet_ranges(body)
     except CpdError as exc:
         raise from_core(exc) from None
     if read.record is None or read.header_row is None:
@@ -83,6 +80,6 @@ def rows_for_sheet():
     acc = visible(session, g.member.id, found.public_id, owner_only=True)
     written = " ".join(a.description or "" for a in read.record.every_activity)
     laid, ids = inbox.sheet_rows(inbox.pending(session, acc), read.cells.columns, written)
-    last = max((TABLE_START + i for i, row in enumerate(activities) if any(v not in ("", None) for v in row)),
+    last = max((TABLE_START + i for i, row in enumerate(body["activities"]) if any(v not in ("", None) for v in row)),
                default=read.header_row)
     return jsonify(record=found.public_id, first_row=last + 1, rows=laid, items=ids)

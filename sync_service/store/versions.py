@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import CpdRecord, RecordVersion
-from .records import activity_key, contents
+from .records import Snapshot, activity_key, contents
 
 SHOWN = 20                # the newest versions listed (each is read back to compare it with the one before)
 
@@ -27,15 +27,17 @@ def _activities(data: dict) -> dict[str, tuple[str, tuple]]:
     return out
 
 
-def history(session: Session, rec: CpdRecord, shown: int = SHOWN) -> list[dict]:
+def history(session: Session, rec: CpdRecord, newest: Snapshot | None = None, shown: int = SHOWN) -> list[dict]:
     """The newest ``shown`` versions, newest first: number, when, verdict and score, the submission that
-    made it (if one did), and what changed since the version before (none for the first)."""
+    made it (if one did), and what changed since the version before (none for the first). ``newest``: the
+    newest version as the page already read it (not read again)."""
     versions = session.scalars(select(RecordVersion).where(RecordVersion.record_id == rec.id)
                                .order_by(RecordVersion.number.desc()).limit(shown + 1)).all()[::-1]
+    read = {newest.version.id: newest.data} if newest is not None and newest.version is not None else {}
     out: list[dict] = []
     before: dict | None = None
     for i, v in enumerate(versions):
-        now = _activities(contents(v)["record"])
+        now = _activities(read[v.id] if v.id in read else contents(v)["record"])
         entry = {"number": v.number, "created_at": v.created_at, "verdict": v.verdict, "score": v.score,
                  "submission": v.submission_id, "first": v.number == 1}
         if before is not None:

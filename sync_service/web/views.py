@@ -83,7 +83,7 @@ def record_page(acc: Access, status: int = 200, **shown):
                            drafts=rows_as_dicts(snap.data.get("drafts") or NO_ROWS), by_row=by_row, by_ref=by_ref,
                            evidence=evidence_by_row(s, acc),
                            general=general, grants=grants, state=mentoring.grant_state, owner=owner, plan=plan,
-                           versions=versions.history(s, rec), replies=replies,
+                           versions=versions.history(s, rec, snap), replies=replies,
                            **shown), status
 
 
