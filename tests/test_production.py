@@ -11,6 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from sqlalchemy import create_engine, text
 
 from fault_endpoint import FaultEndpoint
@@ -149,6 +151,7 @@ def test_the_functions_have_a_row_limit_and_a_per_address_rate_limit(app):
     assert other.post("/api/v1/functions/TARGET", json={"args": ["iet"]}).status_code == 200
 
 
+@pytest.mark.serial
 def test_reads_and_uploads_answer_within_a_second_while_the_institution_hangs(service):
     """The worker sends with no transaction open: SQLite's write lock is free while the endpoint hangs."""
     ep = FaultEndpoint([("hang", 6), ("status", 200, {}, {"receipt_id": "R"})])

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from addin import unpack
 from sqlalchemy import func, select
 
@@ -147,6 +149,7 @@ def test_the_member_links_checks_and_submits_on_their_page(service, fake_sheets)
     assert client.post(f"/sheets/{public_id}/check", data={}).status_code == 400       # no CSRF token
 
 
+@pytest.mark.serial
 def test_no_database_lock_is_held_while_google_answers(service, fake_sheets):
     """A slow Sheets API (1 s a call) does not hold up another member's upload: the request's
     transaction ends before the service calls Google."""
