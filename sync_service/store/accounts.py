@@ -161,9 +161,12 @@ def live_token(session: Session, sent: str, scope: str, failures: Failures, addr
     return LiveToken(token.id, token.member_id, token.scopes, MemberRef(token.member_id, token.public_id), stale)
 
 
+TOUCH = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+
+
 def touch(session: Session, token_id: int) -> None:
     """Note the token as used now, inside the caller's writing transaction."""
-    session.connection().execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+    session.connection().execute(TOUCH, {"token_id": token_id, "now": utcnow()})
 
 
 

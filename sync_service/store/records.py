@@ -8,7 +8,6 @@ record's current version by ``submissions.store``.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, object_session
 
-from addin import GridRead, Profile, Record, assess, pack, record_data, record_from_data, unpack
+from addin import GridRead, Profile, Record, assess, dumps, merged, pack, record_data, record_from_data, unpack
 
 from .database import writing
 from .models import Annotation, CpdRecord, RecordVersion, Submission, iso_utc, table, utcnow
@@ -34,6 +33,11 @@ class Prepared:
     data: dict                        # addin.record_data
     readiness: dict                   # the engine's result, as ``cpd check --json`` gives it
     digest: str                       # of ``data``: the same record, the same digest
+    json: bytes = b""                 # ``data`` serialised (addin.dumps), once: digest, version and document
+
+    def __post_init__(self) -> None:
+        if not self.json:
+            self.json = dumps(self.data)
 
     @property
     def verdict(self) -> str:
@@ -46,14 +50,16 @@ class Prepared:
 
 def data_digest(data: dict) -> str:
     """The record data's SHA-256 (``record_data`` builds it in a fixed order: the same record, the same digest)."""
-    return hashlib.sha256(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")).hexdigest()
+    return hashlib.sha256(dumps(data)).hexdigest()
 
 
 def prepare(read: GridRead) -> Prepared:
     """The read record, scored (raises the reader's CpdError/InvalidRecord for a record that cannot be used)."""
     record = read.require()
     data = record_data(record, read.profile)
-    return Prepared(record, read.profile, data, assess(record, read.profile).to_dict(), data_digest(data))
+    raw = dumps(data)
+    return Prepared(record, read.profile, data, assess(record, read.profile).to_dict(), hashlib.sha256(raw).hexdigest(),
+                    raw)
 
 
 @dataclass(frozen=True)
@@ -110,8 +116,8 @@ def add_version(conn: Connection, row, prep: Prepared, *, submission_id: str | N
     conn.execute(INSERT_VERSION, {"record_id": row.id, "number": number, "digest": prep.digest,
                                   "verdict": prep.verdict, "score": prep.score, "created_at": now or utcnow(),
                                   "submission_id": submission_id,
-                                  "body": None if submission_id else pack({"record": prep.data,
-                                                                           "readiness": prep.readiness})})
+                                  "body": None if submission_id else pack(
+                                      merged(b'{"record":' + prep.json + b"}", dumps({"readiness": prep.readiness})))})
     conn.execute(BUMP, {"rid": row.id, "number": number, "new_digest": prep.digest})
     return Kept(row.id, True)
 

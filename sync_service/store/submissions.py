@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from addin import CpdError, GridRead, pack, read_workbook, unpack
+from addin import CpdError, GridRead, dumps, merged, pack, read_workbook, unpack
 
 from ..errors import BadRequest, Conflict, Limited, from_core
 from . import stats
@@ -145,8 +145,9 @@ def store(session: Session, member: Caller, key: str, digest: str, prepare: Call
             conn = writing(session).connection()
             rec = lock(conn, member.id, prep, sheet_id=sheet_id, now=received)
             notes = annotations_of(session, rec.id) if rec.latest_version else []
-            body = pack({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received), **prep.data,
-                         "readiness": prep.readiness, **delivery_annotations(prep.record, notes)})
+            body = pack(merged(dumps({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received)}),
+                               prep.json, dumps({"readiness": prep.readiness,
+                                                 **delivery_annotations(prep.record, notes)})))
             row = {"id": sub_id, "member_id": member.id, "idempotency_key": key, "digest": digest,
                    "record_id": rec.id, "profile_id": prep.profile.id, "period_start": prep.record.period.start,
                    "period_end": prep.record.period.end, "verdict": prep.verdict, "score": prep.score,
