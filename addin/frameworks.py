@@ -4,7 +4,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 from .errors import ProfileError
 
@@ -31,7 +31,7 @@ class Framework:
 
 @lru_cache(maxsize=None)
 def load_framework(framework_id: str) -> Framework:
-    path = resources.files("addin") / "frameworks" / f"{framework_id}.toml"
+    path = Path(__file__).parent / "frameworks" / f"{framework_id}.toml"      # no importlib.resources: 5 ms a command
     if not path.is_file():
         raise ProfileError("framework_unknown", f"no competence framework named {framework_id!r}")
     raw = tomllib.loads(path.read_text(encoding="utf-8"))

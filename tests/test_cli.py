@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from addin.cli import cli
 from conftest import fill_workbook
+from workbook_templates import example_path
+
+EXAMPLE = example_path("iet")
 
 PLAN = [{"ref": "O1", "objective": "Learn protection systems", "target_date": date(2025, 12, 31)}]
 R = "Learnt the principle and applied it on site"
@@ -124,10 +130,44 @@ def test_new_sets_the_period_from_the_profile(cpd, tmp_path):
 
 
 def _commands(group, prefix=()):
-    for name, cmd in group.commands.items():
+    import click
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
         yield (*prefix, name)
+        cmd = group.get_command(ctx, name)
         if hasattr(cmd, "commands"):
             yield from _commands(cmd, (*prefix, name))
+
+
+def test_the_command_index_is_what_the_commands_say():
+    """addin/cli/index.py (which lists the commands without importing them) is what
+    ``python -m addin.cli.make_index`` writes from the commands themselves."""
+    from addin.cli import index, make_index
+    assert Path(index.__file__).read_text() == make_index.generate(), "run: python -m addin.cli.make_index"
+
+
+def test_cpd_help_lists_what_the_loaded_commands_would_say(runner):
+    """``cpd --help`` from the index reads exactly as click's own listing of the loaded commands, at any width."""
+    import click
+    from addin.cli import CommandGroup, load_all
+    load_all()
+    for width in (60, 80, 120):
+        listed = runner.invoke(cli, ["--help"], terminal_width=width).output
+        ctx = click.Context(cli, terminal_width=width)
+        formatter = ctx.make_formatter()
+        click.Group.format_commands(cli, ctx, formatter)        # click's own: every command's module loaded
+        assert isinstance(cli, CommandGroup) and formatter.getvalue() in listed, width
+
+
+def test_a_command_imports_only_its_own_module(tmp_path):
+    """``cpd check`` loads the core's reading and scoring, not the other commands' modules (nor the report's,
+    the service's or Google's libraries)."""
+    code = ("import sys; from addin.cli import cli\n"
+            "try:\n    cli(['check', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('addin.cli.', 'flask', 'gspread', 'matplotlib',"
+            " 'weasyprint', 'openpyxl', 'sync_service', 'google_sheets'))))")
+    out = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['addin.cli.common', 'addin.cli.index', 'addin.cli.record']"
 
 
 @pytest.mark.parametrize("path", [(), *_commands(cli)])

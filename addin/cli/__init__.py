@@ -3,20 +3,24 @@
 parts of the product add (through the ``cpd.commands`` entry points) use."""
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, cast
 
 import click
 
 from .. import __version__
 from ..extras import MissingExtra, missing, part_missing
+from .index import COMMANDS
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
 
 class CommandGroup(click.Group):
-    """The ``cpd`` group. Other parts of the product add their commands through the ``cpd.commands``
-    entry points (as Flask's ``init_app`` adds an app's commands), so the core never imports them."""
+    """The ``cpd`` group. Its own commands are imported only when one runs (``index.COMMANDS`` says which
+    module holds each, and lists them for ``cpd --help`` without importing any). Other parts of the product
+    add their commands through the ``cpd.commands`` entry points (as Flask's ``init_app`` adds an app's
+    commands), so the core never imports them."""
 
     def _plugins(self) -> dict[str, EntryPoint]:
         """The other parts' commands, looked up only when a name is not the core's own (or ``--help`` lists
@@ -27,9 +31,11 @@ class CommandGroup(click.Group):
         return self._entry_points
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+        return sorted(set(super().list_commands(ctx)) | set(core_commands()) | set(self._plugins()))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in core_commands():
+            importlib.import_module(COMMANDS[name][0])          # the module adds its commands to ``cli``
         found = super().get_command(ctx, name)
         if found is None and name in self._plugins():
             absent = part_missing(self._plugins()[name].module, f"cpd {name}")
@@ -44,12 +50,42 @@ class CommandGroup(click.Group):
                 found = _needs_extra(name, absent)
         return found
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and their one-line help, as click lists them, from the index where it has them (no
+        command's module imported: ``cpd --help`` stays fast); a command it does not know is loaded."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            plugin = self._plugins().get(name)
+            absent = part_missing(plugin.module, f"cpd {name}") if plugin is not None else None
+            if name in COMMANDS and absent is None:
+                rows.append((name, click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)))
+            elif (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def core_commands() -> list[str]:
+    """The core's own commands (the index's, but for those other parts of the product add)."""
+    return [name for name, (module, _) in COMMANDS.items() if module.startswith(__name__ + ".")]
+
+
+def load_all() -> None:
+    """Import every module of the core's commands (a tool that walks ``cli.commands`` needs them all)."""
+    import pkgutil
+    for module in pkgutil.iter_modules(__path__):
+        if module.name not in ("__main__", "make_index"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
 
 def _needs_extra(name: str, absent: MissingExtra) -> click.Command:
     """A command whose extra is not installed: whatever it is given, it says which extra to install."""
-    from .common import fail
-
     def refuse(args: tuple[str, ...]) -> None:
+        from .common import fail
         fail(absent)
 
     return click.Command(name, callback=refuse, help=f"(Not installed: {absent})",
@@ -68,13 +104,6 @@ def cli() -> None:
     cpd check record.xlsx                      would it pass a review?
     cpd profiles                               the institutions' rules
     """
-
-
-def _load_commands() -> None:
-    from . import audit, capture, excel, plan, profiles, record, service, workbook  # noqa: F401  (each adds its commands to ``cli``)
-
-
-_load_commands()
 
 
 def main() -> None:  # pragma: no cover - the console script

@@ -19,7 +19,7 @@ from ..model import Record
 from ..profile import Profile, load_profile
 from ..readiness import Readiness
 from ..report import VERDICT, render, render_problems, report_dict
-from ..trends import Trends
+
 from ..values import count
 
 EXIT_READY, EXIT_NOT_READY, EXIT_INVALID = 0, 1, 2
@@ -60,6 +60,7 @@ def profile_or_fail(value: str | None) -> Profile:
 
 
 if TYPE_CHECKING:
+    from ..trends import Trends
     _DateParam = click.ParamType[date, str]
 else:
     _DateParam = click.ParamType            # generic for type checkers only

@@ -1,0 +1,34 @@
+"""Write ``addin/cli/index.py`` from the commands as they are: ``python -m addin.cli.make_index``."""
+from __future__ import annotations
+
+import inspect
+import textwrap
+from pathlib import Path
+
+import click
+
+from . import cli, load_all
+from . import index
+
+HEAD = "COMMANDS: dict[str, tuple[str, str]] = {\n"
+
+
+def generate() -> str:
+    """index.py's text, its COMMANDS made from every command (the core's and those of the entry points)."""
+    load_all()
+    ctx = click.Context(cli)
+    lines = []
+    for name in sorted(set(cli.commands) | set(cli._plugins())):
+        cmd = cli.get_command(ctx, name)
+        assert cmd is not None and cmd.callback is not None, name
+        text = " ".join(inspect.cleandoc(cmd.short_help or cmd.help or "").split("\n\n")[0].split())
+        parts = textwrap.wrap(text, 100, drop_whitespace=False)
+        lines.append(f"    {name!r}: ({cmd.callback.__module__!r},\n"
+                     + "\n".join(f"     {p!r}" for p in parts) + "),")
+    source = Path(index.__file__).read_text()
+    head, rest = source.split(HEAD, 1)
+    return head + HEAD + "\n".join(lines) + "\n" + rest[rest.index("}\n"):]
+
+
+if __name__ == "__main__":
+    Path(index.__file__).write_text(generate())
