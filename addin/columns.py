@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import itemgetter, ne
+from operator import eq, itemgetter
 from typing import Any
 
 from .errors import CpdError
@@ -69,9 +69,12 @@ def canonical_blanks(values: Sequence[Cell], types: set[type] | None = None) -> 
     types = set(map(type, values)) if types is None else types
     if types == {str} and not any(values):
         return values, types                         # an empty column
-    if type(None) in types or any(map(str.isspace, _texts(values, types))):
+    if any(map(str.isspace, _texts(values, types))):
         values = [BLANK if v is None or _is_blank_text(v) else v for v in values]
         types = set(map(type, values))
+    elif type(None) in types:                        # blanks as None (xlwings, openpyxl): only those to change
+        values = [BLANK if v is None else v for v in values]
+        types = (types - {type(None)}) | {str}
     return values, types
 
 
@@ -116,9 +119,16 @@ def from_grid(grid: Sequence[Sequence[Cell]], rows: Sequence[int], fields: Mappi
             longest, at = longest_text(c, types)
             if longest > max_chars:
                 raise too_long(longest, max_chars, sheet, cell_name(i, rows[at]) if cell_name else None)
-    keep = list(map(ne, zip(*cols), repeat((BLANK,) * len(cols))))
+    blank = list(compress(range(len(grid)), map(eq, cols[0], repeat(BLANK))))   # rows blank in every column,
+    for c in cols[1:]:                                                          # narrowed column by column
+        if not blank:
+            break
+        blank = [g for g in blank if c[g] == BLANK]
     numbers = list(rows)
-    if not all(keep):
+    if blank:
+        keep = [True] * len(grid)
+        for g in blank:
+            keep[g] = False
         numbers = list(compress(numbers, keep))
         cols = [list(compress(c, keep)) for c in cols]
     return Columns(numbers, {fields[i]: c for i, c in zip(idx, cols)},

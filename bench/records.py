@@ -167,3 +167,33 @@ def corpus(sizes=(40, 2000, 20000), libreoffice: bool = True) -> dict[str, bytes
         if copy is not None:
             files[f"real {n:,} (LibreOffice)"] = copy
     return files
+
+
+def documented_ranges(n: int, seed: int = 7, serials: bool = False) -> tuple[list, list, list]:
+    """The ranges a real ``n``-activity workbook passes to ``=CPD.READINESS(Record!A3:F7, Record!A9:Q5009,
+    Plan!A4:G54)``, as the spreadsheet passes them: every cell of each range (trailing rows blank), dates as
+    date objects and blanks as None (xlwings) or, with ``serials``, dates as serial numbers and blanks as ""
+    (Office.js)."""
+    import python_calamine
+    from datetime import datetime
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(real_workbook(n, seed)))
+    epoch = datetime(1899, 12, 30)
+    blank = "" if serials else None
+
+    def cell(v):
+        if isinstance(v, datetime):
+            v = v.date()
+        if isinstance(v, date):
+            return (v - epoch.date()).days if serials else v
+        if isinstance(v, float) and v.is_integer():
+            return v
+        return v
+
+    def block(sheet: str, first_row: int, last_row: int, columns: int) -> list:
+        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        out = []
+        for r in range(first_row - 1, last_row):
+            src = rows[r] if r < len(rows) else []
+            out.append([blank if c >= len(src) or src[c] == "" else cell(src[c]) for c in range(columns)])
+        return out
+    return block("Record", 3, 7, 6), block("Record", 9, 5009, 17), block("Plan", 4, 54, 7)

@@ -8,6 +8,7 @@ requests that arrived in time (``whole_requests``): slow clients hold no thread.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -82,7 +83,9 @@ def _gunicorn(make_app, options: ServerOptions, ready) -> None:
                     self.cfg.set(name, value)
 
         def load(self):
-            return WholeRequests(make_app(), options.threads, options.max_body)
+            app = WholeRequests(make_app(), options.threads, options.max_body)
+            gc.freeze()        # the app's long-lived objects out of the collector's way: no 100 ms pauses
+            return app
 
     Application().run()
 

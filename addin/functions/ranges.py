@@ -6,6 +6,7 @@ header row, found by the same header finder and table scan as every other grid.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..columns import Columns
@@ -20,15 +21,28 @@ from ..values import BadValue, Cell, is_blank, to_date
 from ..form.layout import TABLE_HEADER_ROW, labelled_values
 
 
-def as_grid(value: Cell) -> list[list[Cell]]:
-    """Any range value as a list of rows (a single cell or a single row too)."""
+def as_grid(value: Cell) -> Sequence[Sequence[Cell]]:
+    """Any range value as rows (a single cell or a single row too), without its trailing blank rows: a
+    formula given ``A9:Q5009`` for 2,000 activities pays nothing for the 3,000 empty rows below them. The
+    rows are not copied (nothing here changes them)."""
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
         return [[value]]
     if value and not isinstance(value[0], (list, tuple)):
-        return [list(value)]
-    return [list(r) for r in value]
+        return [value]
+    end = len(value)
+    nones, empties = [None] * len(value[0]), [""] * len(value[0])
+    while end and _blank_row(value[end - 1], nones, empties):
+        end -= 1
+    return value if end == len(value) else value[:end]
+
+
+def _blank_row(row: Sequence[Cell], nones: list, empties: list) -> bool:
+    """Every cell None or "" (compared at C speed; a row of spaces is left to the table scan)."""
+    if isinstance(row, list) and (row == nones or row == empties):
+        return True
+    return row.count(None) + row.count("") == len(row)
 
 
 def _table(grid: list[list[Cell]], headers: HeaderNames, first_row: int, what: str) -> Columns:
