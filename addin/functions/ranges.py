@@ -38,14 +38,14 @@ def as_grid(value: Cell) -> Sequence[Sequence[Cell]]:
     return value if end == len(value) else value[:end]
 
 
-def _blank_row(row: Sequence[Cell], nones: list, empties: list) -> bool:
+def _blank_row(row: Sequence[Cell], nones: list[Cell], empties: list[Cell]) -> bool:
     """Every cell None or "" (compared at C speed; a row of spaces is left to the table scan)."""
     if isinstance(row, list) and (row == nones or row == empties):
         return True
     return row.count(None) + row.count("") == len(row)
 
 
-def _table(grid: list[list[Cell]], headers: HeaderNames, first_row: int, what: str) -> Columns:
+def _table(grid: Sequence[Sequence[Cell]], headers: HeaderNames, first_row: int, what: str) -> Columns:
     table = read_table(grid, headers, sheet=None, min_matches=2, first_row=first_row)
     if table.header_row is None:
         raise CpdError("no_header_row", f"the {what} range needs its header row (e.g. Start date, Description, "
@@ -53,7 +53,7 @@ def _table(grid: list[list[Cell]], headers: HeaderNames, first_row: int, what: s
     return table.data
 
 
-def header_values(grid: list[list[Cell]]) -> dict[str, Any]:
+def header_values(grid: Sequence[Sequence[Cell]]) -> dict[str, Any]:
     """Label / value pairs (Name:, Status:, Covering the period from:, ...) from a block of cells."""
     out: dict[str, Any] = {}
     for cells in grid:
