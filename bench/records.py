@@ -197,3 +197,16 @@ def documented_ranges(n: int, seed: int = 7, serials: bool = False) -> tuple[lis
             out.append([blank if c >= len(src) or src[c] == "" else cell(src[c]) for c in range(columns)])
         return out
     return block("Record", 3, 7, 6), block("Record", 9, 5009, 17), block("Plan", 4, 54, 7)
+
+
+def long_reflections_workbook(n: int = 20000, seed: int = 11) -> bytes:
+    """A real ``n``-activity workbook whose every reflection is long (180-200 words): the largest sheet a
+    member's log is likely to have (the limit on a sheet's XML must let it through)."""
+    from addin.workbook.template import build_workbook
+    profile, header, plan, rows = real_record(n, seed)
+    rng = random.Random(seed)
+    for row in rows:
+        row["reflection"] = prose(rng, rng.randint(180, 200))
+    buf = io.BytesIO()
+    build_workbook(profile, header, plan, rows).save(buf)
+    return buf.getvalue()

@@ -17,8 +17,8 @@ from .refs import column_letters
 class Limits:
     max_file_bytes: int = 20 * 1024 * 1024        # the file as uploaded
     max_parts: int = 250                          # entries in the zip package
-    max_part_bytes: int = 40 * 1024 * 1024        # one part, uncompressed
-    max_total_bytes: int = 120 * 1024 * 1024      # all parts, uncompressed
+    max_part_bytes: int = 96 * 1024 * 1024        # one part, uncompressed (20,000 long reflections: 46 MB)
+    max_total_bytes: int = 160 * 1024 * 1024      # all parts, uncompressed
     max_ratio: int = 100                          # uncompressed / compressed, for parts over ratio_floor_bytes
     ratio_floor_bytes: int = 1024 * 1024          # small parts may compress as well as they like
     max_sheets: int = 50

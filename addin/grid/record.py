@@ -118,6 +118,7 @@ def read_record(source: CellSource, profile: Profile | str | None = None, *, mon
                      f"around its latest activity). Say it with 'Covering the period from:' and 'To:' labels "
                      f"above the table, as the template does")
     typed = SUMMARY_SHEET in source.sheet_names or SUMMARY_SHEET in source.unread    # the template's own formulas
+    source.release()                                      # every table is read
     record, problems = build_record(header, plan.data.mappings(), table.data, prof, month_first=month_first,
                                     typed=typed)
     placed = []

@@ -42,6 +42,10 @@ class CellSource(Protocol):
     def cell(self, sheet: str, row: int, column: int) -> str:
         """How a message names the cell at 1-based ``row`` and 0-based ``column``."""
 
+    def release(self) -> None:
+        """Let go of what the source holds for reading: the reader has every table it needs (an .xlsx
+        source frees its workbook before the record is built, which a large log's memory peak needs)."""
+
 
 class ValuesSource:
     """A source whose values are already in memory: Google Sheets values, a CSV file, a Word table.
@@ -76,6 +80,9 @@ class ValuesSource:
     def table(self, sheet: str, max_rows: int | None = None) -> list[list[Cell]]:
         rows = self._rows[sheet]
         return rows if max_rows is None else rows[:max_rows]
+
+    def release(self) -> None:
+        """Nothing to let go of: the values are the caller's."""
 
     def formulas(self, sheet: str) -> set[str]:
         return self._formulas.get(sheet, set())

@@ -46,15 +46,15 @@ class Package:
     data: bytes
     kind: str                                        # "xlsx" or "docx"
     sheets: dict[str, str] = field(default_factory=dict)       # sheet name -> part name
-    xml: dict[str, bytes] = field(default_factory=dict)        # parts kept in memory: sheets, a docx body
+    xml: dict[str, bytes | bytearray] = field(default_factory=dict)   # sheets (until scanned), a docx body
     limits: Limits = DEFAULT_LIMITS
     _scans: dict[str, SheetScan] = field(default_factory=dict)
 
     def scan(self, sheet: str) -> SheetScan:
         """A sheet's real extent and formula cells, checked against the limits (on first use:
         only the sheets a reader opens are scanned, before it opens them)."""
-        if sheet not in self._scans:
-            scan = scan_sheet(self.xml[self.sheets[sheet]], self.limits)
+        if sheet not in self._scans:                 # the XML is let go once scanned (a large log's is 30 MB+)
+            scan = scan_sheet(self.xml.pop(self.sheets[sheet]), self.limits)
             check_extent(sheet, scan, self.limits)
             self._scans[sheet] = scan
         return self._scans[sheet]
@@ -136,7 +136,7 @@ def _check_declared_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
                       f"{limits.max_total_bytes:,} allowed")
 
 
-def _read_part(data: bytes, info: zipfile.ZipInfo, keep: bool) -> bytes:
+def _read_part(data: bytes, info: zipfile.ZipInfo, keep: bool) -> bytes | bytearray:
     """Inflate one part as a stream, checking as it goes, and refuse a DTD; the bytes if ``keep``.
 
     The part's compressed bytes are fed in small pieces and at most ``_CHUNK`` bytes come out at a
@@ -148,7 +148,8 @@ def _read_part(data: bytes, info: zipfile.ZipInfo, keep: bool) -> bytes:
     is_xml = not info.filename.lower().endswith((".bin", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf"))
     start = _data_offset(data, info)
     view = memoryview(data)[start:start + info.compress_size]
-    declared, kept, total, crc, tail = info.file_size, [], 0, 0, b""
+    declared, total, crc, tail = info.file_size, 0, 0, b""
+    kept = bytearray(declared) if keep else None            # filled in place: no second copy of a large part
     pieces: Iterator[bytes | memoryview]
     if info.compress_type == zipfile.ZIP_STORED:
         if info.compress_size != declared:
@@ -164,11 +165,11 @@ def _read_part(data: bytes, info: zipfile.ZipInfo, keep: bool) -> bytes:
         if is_xml and (_DTD.search(piece) or _DTD.search(tail + bytes(piece[:32]))):   # also across pieces
             raise _dtd_refused(info)
         tail = bytes(piece[-32:])
-        if keep:
-            kept.append(piece)
+        if kept is not None:
+            kept[total - len(piece):total] = piece
     if total != declared or crc != info.CRC:
         raise _refuse("bad_crc", f"the file is damaged: part {info.filename!r} fails its checksum")
-    return b"".join(kept) if keep else b""
+    return kept if kept is not None else b""
 
 
 def _inflate(view: memoryview, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -210,7 +211,7 @@ def _dtd_refused(info: zipfile.ZipInfo) -> CpdError:
                    f"are refused")
 
 
-def _targets(rels_xml: bytes) -> dict[str, tuple[str, str]]:
+def _targets(rels_xml: bytes | bytearray) -> dict[str, tuple[str, str]]:
     out = {}
     for m in _REL.finditer(rels_xml):
         attrs = {k.split(b":")[-1].decode(): v.decode("utf-8", "replace") for k, v in _ATTR.findall(m.group(0))}
@@ -262,7 +263,7 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
                               "'Excel 2007-365 (.xlsx)', and use that file")
             raise _refuse("missing_part", "the package has no [Content_Types].xml: it is not an Office file")
         pkg = Package(data=data, kind=kind, limits=limits)
-        content = {}
+        content: dict[str, bytes | bytearray] = {}
         keep_names = {"[Content_Types].xml", "_rels/.rels"}
         for info in infos:
             keep = info.filename in keep_names or info.filename.endswith((".rels", "workbook.xml"))
@@ -282,7 +283,7 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
     return pkg
 
 
-def _find_sheets(pkg: Package, content: dict[str, bytes], limits: Limits) -> None:
+def _find_sheets(pkg: Package, content: dict[str, bytes | bytearray], limits: Limits) -> None:
     root = _targets(content.get("_rels/.rels", b""))
     book = next((_resolve("", t) for t, typ in root.values() if typ.endswith("/officeDocument")), None)
     if not book or book not in content:

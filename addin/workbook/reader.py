@@ -71,21 +71,35 @@ class XlsxSource:
     each sheet's extent checked (from its XML) before calamine builds it, and its formula cells."""
 
     unread: tuple[str, ...] = ()
+    book: python_calamine.CalamineWorkbook | None
 
     def __init__(self, pkg: Package, limits: Limits, name: str = "the workbook"):
         self.pkg = pkg
         self.limits = limits
         self.name = name
+        self.book = self._open()
+        self._names = [n for n in self.book.sheet_names if n in self.pkg.sheets]
+
+    def _open(self) -> python_calamine.CalamineWorkbook:
         with calamine_failures():
-            self.book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
+            return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.pkg.data))
 
     @property
     def sheet_names(self) -> list[str]:
-        return [n for n in self.book.sheet_names if n in self.pkg.sheets]
+        return self._names
+
+    def release(self) -> None:
+        """Close the workbook: its shared strings and its copy of the file are freed before the record is
+        built (a table asked for afterwards opens it again)."""
+        if self.book is not None:
+            self.book.close()
+            self.book = None
 
     def table(self, name: str, max_rows: int | None = None) -> list[list[Cell]]:
         """The sheet's rows from row 1, each from column A (blank cells as "")."""
         self.pkg.scan(name)          # extent checked before calamine builds the sheet
+        if self.book is None:
+            self.book = self._open()
         with calamine_failures():
             return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=max_rows)
 

@@ -59,7 +59,7 @@ def _not_within(last_row: bytes) -> re.Pattern[bytes]:
     return re.compile(rb'<c(?! r="[A-Z](?:%s%s)")' % (_at_most(last_row), shorter))
 
 
-def _last_letter(xml: bytes, lo: int, hi: int) -> int:
+def _last_letter(xml: bytes | bytearray, lo: int, hi: int) -> int:
     """The last column letter any cell uses, in a sheet whose cells all have one letter (a binary search)."""
     first, last = 1, 26
     while first < last:
@@ -71,7 +71,7 @@ def _last_letter(xml: bytes, lo: int, hi: int) -> int:
     return first
 
 
-def within_limits(xml: bytes, limits: Limits) -> SheetScan | None:
+def within_limits(xml: bytes | bytearray, limits: Limits) -> SheetScan | None:
     """The sheet's bounds, when a quick proof shows them inside ``limits``; None when the exact scan must decide.
 
     The bounds returned are upper bounds (rows, columns, cells), enough for the limit checks; the
@@ -101,7 +101,7 @@ def within_limits(xml: bytes, limits: Limits) -> SheetScan | None:
     return s
 
 
-def scan_sheet(xml: bytes, limits: Limits | None = None) -> SheetScan:
+def scan_sheet(xml: bytes | bytearray, limits: Limits | None = None) -> SheetScan:
     """The sheet's extent and formula cells: the quick proof when it holds, else the exact scan."""
     if limits is not None:
         quick = within_limits(xml, limits)
@@ -114,7 +114,7 @@ class _Beyond(Exception):
     """The scan has seen enough: the sheet is past a limit already."""
 
 
-def exact_scan(xml: bytes, limits: Limits | None = None) -> SheetScan:
+def exact_scan(xml: bytes | bytearray, limits: Limits | None = None) -> SheetScan:
     """Every cell placed as the reader places it: the true extent (or more, never less).
 
     With ``limits`` the scan stops at the first cell past one of them (the extent then names
@@ -187,7 +187,7 @@ def exact_scan(xml: bytes, limits: Limits | None = None) -> SheetScan:
     return s
 
 
-def _formula_cells(xml: bytes, lo: int = 0) -> set[str]:
+def _formula_cells(xml: bytes | bytearray, lo: int = 0) -> set[str]:
     """The cells holding a formula, in a regular sheet: for each formula tag, the cell tag before it."""
     found = set()
     for m in _FORMULA_IN_DATA.finditer(xml, lo):
