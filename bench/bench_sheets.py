@@ -38,7 +38,7 @@ def main() -> None:
 
     import logging
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from bench_read_score import make_workbook
+    from records import real_workbook
     from fake_sheets import FakeSheets
     from addin.grid import read_record
     from addin.readiness import assess
@@ -47,7 +47,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp())
     path = tmp / "record.xlsx"
-    make_workbook(args.activities, path)
+    path.write_bytes(real_workbook(args.activities, seed=args.activities))
     fake = FakeSheets().start()
     email = fake.service_account(tmp / "key.json")
     book = fake.load_xlsx(path.read_bytes(), share={email: "reader"})

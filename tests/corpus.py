@@ -66,6 +66,13 @@ def external_entity() -> bytes:
     return with_part(valid_workbook(), "xl/workbook.xml", lambda b: dtd + body(b))
 
 
+def dtd_after_many_exclamations() -> bytes:
+    """A DTD (in lower case) after a comment of forty "!": past the point where the check stops trying each "!"."""
+    lead = b'<?xml version="1.0"?><!--' + b" Record!A1" * 40 + b" -->"
+    return with_part(valid_workbook(), SHEET, lambda b: lead + DTD_LAUGHS.split(b"?>", 1)[1].replace(b"DOCTYPE", b"doctype")
+                     + body(b).replace(b"<t>", b"<t>&lol9;", 1))
+
+
 def zip_bomb_sheet() -> bytes:
     filler = b"<row/>" * 40_000_000            # 240 MB of XML, deflates to about 240 KB
     return with_part(valid_workbook(), SHEET, lambda b: b.replace(b"</sheetData>", filler + b"</sheetData>"))
@@ -275,6 +282,7 @@ REFUSED = {
     "billion_laughs": (billion_laughs, "dtd_not_allowed"),
     "quadratic_blowup": (quadratic_blowup, "dtd_not_allowed"),
     "external_entity": (external_entity, "dtd_not_allowed"),
+    "dtd_after_many_exclamations": (dtd_after_many_exclamations, "dtd_not_allowed"),
     "zip_bomb_sheet": (zip_bomb_sheet, "part_too_large"),
     "zip_bomb_other_part": (zip_bomb_other_part, "part_too_large"),
     # Declared sizes are believed only up to the checksum: reading stops at the declared size and fails it.

@@ -91,7 +91,7 @@ def within_limits(xml: bytes | bytearray, limits: Limits) -> SheetScan | None:
     s.max_row, s.min_col, s.max_col = int(m.group(2)), 1, 26
     s.cells = (hi - lo) // _MIN_CELL_BYTES
     if s.cells > limits.max_cells:
-        s.cells = xml.count(b"<c", lo, hi)    # every "<c" here is a cell: the search above proved it
+        s.cells = xml.count(b'<c r="', lo, hi)  # every "<c" here is a cell with its r first: proved above
     if s.area > limits.max_cells:
         s.max_col = _last_letter(xml, lo, hi)
     if s.max_row > limits.max_rows or s.area > limits.max_cells or s.cells > limits.max_cells:
