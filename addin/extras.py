@@ -15,7 +15,7 @@ from types import ModuleType
 from .errors import CpdError
 
 EXTRAS = {                   # extra -> the top-level modules it brings
-    "report": ("weasyprint", "matplotlib"),
+    "report": ("typst", "weasyprint", "matplotlib"),
     "sheets": ("gspread", "google", "requests"),
     "evidence": ("pdfplumber", "pdfminer", "pypdfium2", "PIL", "pypdf"),
     "excel": ("xlwings",),

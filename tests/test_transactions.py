@@ -1,5 +1,5 @@
 """Reads take no write lock and nothing slow runs inside a transaction: while one member's record report
-is being drawn as a PDF (seconds for 200 activities), another member reads and writes at once.
+is being drawn as a PDF (over a second for 8,000 activities), another member reads and writes at once.
 
 On SQLite a read begins DEFERRED (WAL: it stops no one); a write begins IMMEDIATE, and only for the
 moment it writes. Both databases, over real HTTP with several threads."""
@@ -18,7 +18,7 @@ MAX_WAIT = 0.5
 
 
 def big_workbook() -> bytes:
-    profile, header, rows = iet_year(200, 11, "Pat Quinn", objective="O1")
+    profile, header, rows = iet_year(8000, 11, "Pat Quinn", objective="O1")
     for r in rows:                    # long reflections: a long PDF
         r["reflection"] = ("What I did and learnt, why it matters to my work and how I applied it afterwards. " * 6)
     buf = io.BytesIO()
