@@ -44,6 +44,7 @@ _PUBLIC = {
     "Limits": "addin.form.limits", "SUBMISSION_AREA": "addin.form.layout",
     # Google Sheets values as a grid
     "sheets_source": "addin.grid.sheets", "blocks_needed": "addin.grid.sheets", "block": "addin.grid.sheets",
+    "value_ranges": "addin.grid.sheets", "GRID_FIELDS": "addin.grid.sheets",
     "quote_title": "addin.grid.sheets",
     # the record as data, and as a values-only workbook
     "record_data": "addin.record_json", "pack": "addin.record_json", "unpack": "addin.record_json",
@@ -95,7 +96,8 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
                        ranges_source as ranges_source,
         read_record as read_record)
     from .grid.cells import split_cell as split_cell
-    from .grid.sheets import (block as block, blocks_needed as blocks_needed, quote_title as quote_title,
+    from .grid.sheets import (GRID_FIELDS as GRID_FIELDS, block as block, blocks_needed as blocks_needed,
+        quote_title as quote_title, value_ranges as value_ranges,
         sheets_source as sheets_source)
     from .model import Annotation as Annotation, Record as Record
     from .profile import Profile as Profile, list_profiles as list_profiles, load_profile as load_profile

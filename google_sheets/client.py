@@ -24,11 +24,12 @@ from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
-from addin import (SUBMISSION_AREA, CellMap, CpdError, Limits, ValuesSource, block, blocks_needed, quote_title,
-                   sheets_source, split_cell)
+from addin import (GRID_FIELDS, SUBMISSION_AREA, CellMap, CpdError, Limits, ValuesSource, block, blocks_needed,
+                   quote_title, sheets_source, split_cell, value_ranges)
 
 from .address import sheet_key
 from .signin import account_file, user_credentials
+from .token_cache import keep, restore, token_file
 
 GOOGLE_API = "https://sheets.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -47,6 +48,7 @@ class SheetsSettings:
     retry_budget: float = 20.0        # seconds of waiting between tries of one call, at most
     first_wait: float = 0.5           # the first wait; each later one at most doubles
     timeout: float = 20.0             # seconds for one answer
+    token_file: str | None = None     # where the access token is kept between commands (token_cache)
 
     @classmethod
     def from_env(cls, environ=None) -> "SheetsSettings":
@@ -54,7 +56,8 @@ class SheetsSettings:
         return cls(credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
                    account_file=str(account_file(env)),
                    api_url=(env.get("CPD_GOOGLE_SHEETS_URL") or GOOGLE_API).rstrip("/"),
-                   retry_budget=float(env.get("CPD_GOOGLE_SHEETS_RETRY_SECONDS") or cls.retry_budget))
+                   retry_budget=float(env.get("CPD_GOOGLE_SHEETS_RETRY_SECONDS") or cls.retry_budget),
+                   token_file=str(token_file(env)))
 
 
 class CappedRetryHTTPClient(gspread.HTTPClient):
@@ -65,6 +68,8 @@ class CappedRetryHTTPClient(gspread.HTTPClient):
         self.settings = settings
         self.calls = 0                                  # API requests sent, retries included
         self.set_timeout((5.0, settings.timeout))
+        self.creds = auth
+        self.kept_token = getattr(auth, "token", None)  # the token kept for the next command (token_cache)
 
     def request(self, method, endpoint, *args, **kwargs):
         if endpoint.startswith(GOOGLE_API) and self.settings.api_url != GOOGLE_API:
@@ -74,8 +79,11 @@ class CappedRetryHTTPClient(gspread.HTTPClient):
         for attempt in range(1, self.settings.attempts + 1):
             self.calls += 1
             try:
-                return super().request(method, endpoint, *args, **kwargs)
+                answer = super().request(method, endpoint, *args, **kwargs)
+                self._keep_token()
+                return answer
             except gspread.exceptions.APIError as exc:
+                self._keep_token()
                 if exc.response.status_code not in RETRY_STATUSES:
                     raise
                 error, pause = exc, _retry_after(exc.response)
@@ -89,6 +97,14 @@ class CappedRetryHTTPClient(gspread.HTTPClient):
             waited += pause
             wait *= 2
         raise AssertionError("unreachable")
+
+
+    def _keep_token(self) -> None:
+        """Keep a token google-auth has just fetched, for the next command (not when it is the one kept)."""
+        token = getattr(self.creds, "token", None)
+        if token and token != self.kept_token and self.settings.token_file:
+            keep(self.creds, Path(self.settings.token_file))
+            self.kept_token = token
 
 
 def _retry_after(response) -> float | None:
@@ -135,12 +151,15 @@ class SheetsClient:
             self.service_email, creds = SIGNED_IN, user
         else:
             self.service_email, creds = _credentials(self.settings.credentials_file)
+        if self.settings.token_file:
+            restore(creds, Path(self.settings.token_file))     # the last command's token, while it lasts
         session = AuthorizedSession(creds, refresh_timeout=self.settings.timeout)
         self.gc = gspread.Client(creds, session=session, http_client=_with_settings(self.settings))
         self.http = cast(CappedRetryHTTPClient, self.gc.http_client)
 
     def read(self, sheet: str) -> SheetRead:
-        """The sheet's values: one ``spreadsheets.get`` and two ``values:batchGet`` (values, formulas)."""
+        """The sheet's values: two ``spreadsheets.get``, the sheets and their sizes, then the blocks the reader
+        needs with their grid data (values and formulas in one answer)."""
         key = sheet_key(sheet)
         before = self.http.calls
         with self._errors(key, writing=False):
@@ -159,19 +178,16 @@ class SheetsClient:
                 raise CpdError("no_record_sheet", "the spreadsheet has no sheets of cells")
             ranges = [block(t, int(grids[t].get("rowCount") or 1), int(grids[t].get("columnCount") or 1),
                             self.limits) for t in titles]
-            values = self.http.values_batch_get(key, ranges, params={
-                "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
-                "majorDimension": "ROWS"})
-            formulas = self.http.values_batch_get(key, ranges, params={
-                "valueRenderOption": "FORMULA", "majorDimension": "ROWS"})
+            grid = self.http.fetch_sheet_metadata(key, params={"includeGridData": "true", "ranges": ranges,
+                                                               "fields": GRID_FIELDS})
+            value_list, formula_list = value_ranges(grid, ranges)
         title = str((meta.get("properties") or {}).get("title") or key)
-        source = sheets_source(f"Google Sheet '{title}'", values.get("valueRanges") or [],
-                               formulas.get("valueRanges") or [], self.limits,
+        source = sheets_source(f"Google Sheet '{title}'", value_list, formula_list, self.limits,
                                unread=[t for t in grids if t not in titles])
         ids = {p["title"]: p.get("sheetId") for p in (s.get("properties") or {} for s in meta.get("sheets") or [])
                if isinstance(p.get("title"), str)}
         return SheetRead(key, title, source, calls=self.http.calls - before,
-                         fetched={"values": values.get("valueRanges"), "formulas": formulas.get("valueRanges")},
+                         fetched={"values": value_list, "formulas": formula_list},
                          sheet_ids=ids)
 
     def write_back(self, read: SheetRead, values: dict[str, object], where: CellMap) -> None:

@@ -249,6 +249,7 @@ def fake_sheets(tmp_path, monkeypatch):
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "service-account.json"))
     monkeypatch.setenv("CPD_GOOGLE_SHEETS_URL", fake.url)
     monkeypatch.setenv("CPD_GOOGLE_SHEETS_RETRY_SECONDS", "2")
+    monkeypatch.setenv("CPD_GOOGLE_TOKEN_FILE", str(tmp_path / "google-token.json"))   # this test's own
     yield fake
     fake.stop()
 

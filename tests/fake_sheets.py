@@ -250,6 +250,43 @@ class FakeSheets:
             out["values"] = rows
         return out
 
+    @staticmethod
+    def _extended(value) -> dict:
+        """A value as the API's ExtendedValue: dates as serial numbers."""
+        if isinstance(value, bool):
+            return {"boolValue": value}
+        if isinstance(value, (int, float, date)):
+            return {"numberValue": serial(value)}
+        return {"stringValue": str(value)}
+
+    def _grid_data(self, sheet: Sheet, r1: int, c1: int, r2: int, c2: int, formulas_only: bool = False) -> dict:
+        """A range's GridData as spreadsheets.get with includeGridData gives it: rowData to the last row with
+        a cell in it; each row's cells to its last one; an empty cell as {}. ``formulas_only``: the field
+        mask asked for userEnteredValue.formulaValue, so a cell without a formula has no userEnteredValue."""
+        rows = []
+        for r in range(r1, r2 + 1):
+            cells = []
+            for c in range(c1, c2 + 1):
+                cell = sheet.cells.get((r, c))
+                if cell is None or (cell.value in (None, "") and cell.formula is None):
+                    cells.append({})
+                    continue
+                shown = {} if cell.value in (None, "") else {"effectiveValue": self._extended(cell.value)}
+                typed = {"formulaValue": cell.formula} if cell.formula is not None else self._extended(cell.value)
+                entered = {} if formulas_only and cell.formula is None else {"userEnteredValue": typed}
+                cells.append({**entered, **shown})
+            while cells and not cells[-1]:
+                cells.pop()
+            rows.append({"values": cells} if cells else {})
+        while rows and not rows[-1]:
+            rows.pop()
+        out: dict = {"rowData": rows}
+        if r1 > 1:
+            out["startRow"] = r1 - 1
+        if c1 > 1:
+            out["startColumn"] = c1 - 1
+        return out
+
     def _write(self, book: Spreadsheet, a1: str, values: list, option: str) -> dict:
         sheet, r1, c1, _, _ = self._range(book, a1)
         n = 0
@@ -392,6 +429,15 @@ class FakeSheets:
             sheets = [{"properties": {"sheetId": i, "title": s.title, "index": i, "sheetType": "GRID",
                                       "gridProperties": {"rowCount": s.rows, "columnCount": s.cols}}}
                       for i, s in enumerate(book.sheets.values())]
+            if request.args.get("includeGridData") == "true" and request.args.getlist("ranges"):
+                # as Google answers: only the sheets the ranges name, each with a GridData per range
+                data: dict = {}
+                for a1 in request.args.getlist("ranges"):
+                    sheet, r1, c1, r2, c2 = fake._range(book, a1)
+                    data.setdefault(sheet.title, []).append(fake._grid_data(
+                        sheet, r1, c1, r2, c2, "userEnteredValue.formulaValue" in request.args.get("fields", "")))
+                sheets = [{**s, "data": data[s["properties"]["title"]]} for s in sheets
+                          if s["properties"]["title"] in data]
             return jsonify(spreadsheetId=book.key, properties={"title": book.title, "locale": "en_GB",
                                                                "timeZone": "Europe/London"},
                            sheets=sheets, spreadsheetUrl=f"https://docs.google.com/spreadsheets/d/{book.key}/edit")

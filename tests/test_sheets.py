@@ -20,18 +20,20 @@ def shared(fake, data=EXAMPLE, role="reader", **kw):
     return fake.load_xlsx(data, share={fake.email: role}, **kw)
 
 
-def test_a_shared_sheet_checks_as_the_workbook_does_in_three_api_calls(cpd, fake_sheets, example_iet):
+def test_a_shared_sheet_checks_as_the_workbook_does_in_two_api_calls(cpd, fake_sheets, example_iet):
     book = shared(fake_sheets)
     from_file = cpd("check", example_iet, "--as-of", "2025-06-30")
     from_sheet = cpd("sheets", "check", sheet_url(book), "--as-of", "2025-06-30")
     assert from_sheet.exit_code == from_file.exit_code == 0
     assert from_sheet.output == from_file.output
     assert "Verdict: READY" in from_sheet.output
-    assert fake_sheets.api_calls() == 3 and fake_sheets.token_requests == 1
+    assert fake_sheets.api_calls() == 2 and fake_sheets.token_requests == 1
     methods = [(m, p.rsplit("/", 1)[-1]) for m, p, _ in fake_sheets.calls]
-    assert methods == [("GET", book.key), ("GET", "values:batchGet"), ("GET", "values:batchGet")]
-    renders = [q.get("valueRenderOption") for _, _, q in fake_sheets.calls[1:]]
-    assert renders == [["UNFORMATTED_VALUE"], ["FORMULA"]]
+    assert methods == [("GET", book.key), ("GET", book.key)]      # the sheets and their sizes; then their cells
+    grid = fake_sheets.calls[1][2]
+    assert grid["includeGridData"] == ["true"] and grid["ranges"] == ["'Record'!A1:Z1000", "'Plan'!A1:Z1000"]
+    assert grid["fields"] == ["sheets(properties(title),data(startRow,startColumn,rowData(values(effectiveValue,"
+                              "userEnteredValue.formulaValue))))"]
 
 
 def test_the_key_alone_names_the_sheet_and_json_matches(cpd, fake_sheets, example_iet):
@@ -67,7 +69,7 @@ def test_rate_limited_then_served(cpd, fake_sheets, example_iet):
     result = cpd("sheets", "check", sheet_url(book), "--as-of", "2025-06-30")
     assert result.exit_code == 0, result.output
     assert result.output == cpd("check", example_iet, "--as-of", "2025-06-30").output
-    assert fake_sheets.api_calls() == 5            # two refused, then the three a check needs
+    assert fake_sheets.api_calls() == 4            # two refused, then the two a check needs
 
 
 def test_rate_limited_for_ever_gives_up_in_bounded_time(cpd, fake_sheets, monkeypatch):
@@ -165,7 +167,7 @@ def test_write_back_puts_the_verdict_in_the_submission_area_as_text(cpd, fake_sh
     assert cell.formula is None and cell.value.startswith("READY (")
     write = fake_sheets.calls[-1]
     assert write[0] == "POST" and write[1].endswith("values:batchUpdate")
-    assert fake_sheets.api_calls() == 4
+    assert fake_sheets.api_calls() == 3
 
 
 def test_write_back_to_a_sheet_shared_read_only_says_so(cpd, fake_sheets):

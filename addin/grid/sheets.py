@@ -1,12 +1,13 @@
 """A Google Sheet's values as a cell source: what the Sheets API returns, read like any other grid.
 
-The Sheets adapter (``sync_service.sheets``) fetches, in three API calls whatever the size,
-the spreadsheet's sheets (``spreadsheets.get``) and the blocks the reader needs twice
-(``values:batchGet``): once as values (``UNFORMATTED_VALUE``: numbers as numbers, dates as
-serial numbers counted from 1899-12-30 as in Excel, text as typed) and once as formulas
-(``FORMULA``). A cell whose formula text differs from its value holds a formula: its result
-is never trusted where a value belongs, as in an ``.xlsx`` file. Nothing here touches the
-network.
+The Sheets adapter (``google_sheets``) fetches, in two API calls whatever the size, the spreadsheet's
+sheets and their sizes (``spreadsheets.get``), then the blocks the reader needs with their grid data
+(``spreadsheets.get`` again, ``includeGridData`` and a field mask: each cell's value and what was typed
+in it), which ``value_ranges`` turns into what two ``values:batchGet`` would hold: the values
+(``UNFORMATTED_VALUE``: numbers as numbers, dates as serial numbers counted from 1899-12-30 as in
+Excel, text as typed) and the formulas (``FORMULA``). A cell whose formula text differs from its value
+holds a formula: its result is never trusted where a value belongs, as in an ``.xlsx`` file. Nothing
+here touches the network.
 """
 from __future__ import annotations
 
@@ -44,6 +45,71 @@ def blocks_needed(titles: Sequence[str]) -> list[str]:
     if RECORD_SHEET in titles:
         return [t for t in titles if t in (RECORD_SHEET, PLAN_SHEET)]
     return list(titles)
+
+
+GRID_FIELDS = ("sheets(properties(title),data(startRow,startColumn,rowData(values(effectiveValue,"
+               "userEnteredValue.formulaValue))))")        # a cell's value, and its formula if it has one
+ERRORS = {"ERROR": "#ERROR!", "NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!",
+          "REF": "#REF!", "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "LOADING": "Loading..."}
+
+
+def _shown(value: Any) -> Cell:
+    """An ExtendedValue (one key: numberValue, stringValue, boolValue, formulaValue or errorValue) as
+    ``values:batchGet`` gives it unformatted; an error as the text a cell shows."""
+    if value.__class__ is not dict:
+        return ""
+    for found in value.values():
+        if found.__class__ is dict:
+            return ERRORS.get(str(found.get("type")), "#ERROR!")
+        return found if isinstance(found, (int, float, str, bool)) else ""
+    return ""
+
+
+def value_ranges(spreadsheet: Mapping[str, Any], ranges: Sequence[str]
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(values, formulas) as two ``values:batchGet`` answers for ``ranges`` would hold them, from one
+    ``spreadsheets.get`` with the grid data of those ranges (fields ``GRID_FIELDS``): each cell's
+    ``effectiveValue`` is its value, its ``userEnteredValue.formulaValue`` its formula (only formulas are
+    asked for: what was typed is the value, and text typed with a leading "=" is text); empty cells at the
+    end of a row, and empty rows at the end, are left out as the API does."""
+    grids: dict[str, list[Any]] = {}
+    sheets = spreadsheet.get("sheets")
+    for sheet in sheets if isinstance(sheets, list) else []:
+        title = ((sheet or {}).get("properties") or {}).get("title") if isinstance(sheet, Mapping) else None
+        data = sheet.get("data") if isinstance(sheet, Mapping) else None
+        if isinstance(title, str) and isinstance(data, list):
+            grids.setdefault(title, []).extend(data)
+    values, formulas = [], []
+    for a1 in ranges:
+        title, col, row = _title_and_origin(a1)
+        shown: list[list[Cell]] = []
+        typed: list[list[Cell]] = []
+        for part in grids.get(title, []):
+            if not isinstance(part, Mapping) or part.get("startRow", 0) != row - 1 or \
+                    part.get("startColumn", 0) != col:                     # col counts from 0, row from 1
+                continue
+            for r in part.get("rowData") or []:
+                cells = r.get("values") if r.__class__ is dict else None
+                cells = [c if c.__class__ is dict else {} for c in cells] if cells.__class__ is list else []
+                shown.append(_trimmed([_shown(c.get("effectiveValue")) for c in cells]))
+                typed.append(_trimmed([_shown(c.get("userEnteredValue")) for c in cells])
+                             if any("userEnteredValue" in c for c in cells) else [])
+            break
+        values.append(_value_range(a1, shown))
+        formulas.append(_value_range(a1, typed))
+    return values, formulas
+
+
+def _trimmed(cells: list[Cell]) -> list[Cell]:
+    while cells and cells[-1] == "":
+        cells.pop()
+    return cells
+
+
+def _value_range(a1: str, rows: list[list[Cell]]) -> dict[str, Any]:
+    while rows and not rows[-1]:
+        rows.pop()
+    return {"range": a1, "majorDimension": "ROWS", **({"values": rows} if rows else {})}
 
 
 def _title_and_origin(a1: str) -> tuple[str, int, int]:
