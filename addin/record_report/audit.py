@@ -28,7 +28,7 @@ from ..readiness.criteria import fmt_hours
 from ..readiness.totals import hours_in, in_period
 from ..values import count
 from .data import ReportData, _dates
-from .render import STEPS, ReportTooLarge, _env, report_pdf
+from .render import STEPS, ReportTooLarge, _env, report_pdf, weasyprint_html
 
 MAX_PAGES_A_FILE = 60                     # a certificate is a page or two; a longer PDF is placed this far
 IMAGE_STEPS = ((1600, 85), (1000, 70), (700, 55), (500, 45))      # longest side in pixels, JPEG quality
@@ -79,7 +79,7 @@ def _ours(parts: list[dict[str, Any]], images: list[bytes]) -> list[list[Any]]:
     nothing but ``images`` (JPEG bytes, named evidence:N in the page: no address, no file, and no megabytes
     of base64 for its HTML parser to read)."""
     from pypdf import PdfReader
-    from weasyprint import HTML
+    HTML = weasyprint_html()
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class Evidence(URLFetcher):            # type: ignore[misc]

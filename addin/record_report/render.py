@@ -8,6 +8,7 @@ anything: no file, no address, whatever the record holds.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from jinja2 import Environment, Template
 
@@ -53,6 +54,19 @@ def _charts(data: ReportData, dpi: int | None) -> list[tuple[str, str]]:
     t = data.totals
     return charts.record_charts(t["categories"], t["skills"], t["competences"], t["target"], t["counted"],
                                 data.unit, dpi)
+
+
+def weasyprint_html() -> Any:
+    """WeasyPrint's HTML class (it lays out the audit pack's own pages), or the error saying what to install:
+    the [report] extra, or Pango, the system library it needs."""
+    try:
+        from weasyprint import HTML
+    except ImportError as exc:      # the [report] extra is not installed
+        raise missing(exc, "the audit pack") or exc from None
+    except OSError as exc:          # WeasyPrint needs Pango, a system library
+        raise CpdError("pdf_unavailable", "making the audit pack needs the Pango library (Debian/Ubuntu: apt install "
+                       f"libpango-1.0-0 libpangoft2-1.0-0; macOS: brew install pango); {exc}") from None
+    return HTML
 
 
 def _sections(data: ReportData, dpi: int | None, with_charts: bool
