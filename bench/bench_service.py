@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python bench/bench_service.py [--n 3000] [--rounds 3] [--clients 8]
           [--databases sqlite postgresql] [--postgres URL] [--service-port P] [--receiver-port P]
+          [--baseline DIR]        (DIR: git worktree add DIR <commit>; its code runs in the same rounds)
 
 For each database it starts, as separate processes on 127.0.0.1: the reference institution
 receiver (``cpd receiver``), the service under gunicorn (``cpd serve``, its defaults) and 2 delivery
@@ -133,8 +134,9 @@ def delivered(database_url: str) -> int:
 
 
 def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: list[bytes],
-        ports: tuple[int | None, int | None] = (None, None), application: str = "") -> dict:
+        ports: tuple[int | None, int | None] = (None, None), application: str = "", code: Path | None = None) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp / "instance"),
+           **({"PYTHONPATH": str(code.resolve())} if code else {}),
            "CPD_LOG_LEVEL": "WARNING"}
     cpd = [sys.executable, "-m", "addin.cli"]
     tokens = make_members(database_url, n)
@@ -142,16 +144,16 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
     rport, sport = ports[1] or free_port(), ports[0] or free_port()
     procs = {
         "receiver": subprocess.Popen([*cpd, "receiver", "--port", str(rport), "--secret", secret,
-                                      "--database", str(tmp / f"{label}-receiver.sqlite3")], env=env,
+                                      "--database", str(tmp / f"{label}-receiver.sqlite3")], env=env, cwd=str(tmp),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        "server": subprocess.Popen([*cpd, "serve", "--port", str(sport)],
+        "server": subprocess.Popen([*cpd, "serve", "--port", str(sport)], cwd=str(tmp),
                                    env={**env, "CPD_SUBMISSIONS_PER_MINUTE": "1000"},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     }
     for i in range(2):
         procs[f"worker{i}"] = subprocess.Popen(
             [*cpd, "worker", "--endpoint", f"http://127.0.0.1:{rport}/cpd/submissions", "--secret", secret,
-             "--poll", "0.05"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--poll", "0.05"], env=env, cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(sport, procs["server"])
         wait_for_port(rport, procs["receiver"])
@@ -261,6 +263,8 @@ def main() -> None:
     parser.add_argument("--service-port", type=int, help="the service's port (default: a free one)")
     parser.add_argument("--receiver-port", type=int, help="the receiver's port (default: a free one)")
     parser.add_argument("--no-large", action="store_true", help="skip the one 20,000-activity upload")
+    parser.add_argument("--baseline", type=Path, help="a checkout of another commit (git worktree add DIR REV): "
+                        "each round also runs the service, the workers and the receiver on its code")
     args = parser.parse_args()
     base = real_workbook(40)
     t0 = time.perf_counter()
@@ -278,42 +282,51 @@ def main() -> None:
               f"({big['delivered'] / big['file']:.2f}x; goal both within 2x)")
     results = []
     ports = (args.service_port, args.receiver_port)
+    variants = [("", None)] + ([(" (baseline)", args.baseline)] if args.baseline else [])
     for round_ in range(args.rounds):
         for label in args.databases:
-            with tempfile.TemporaryDirectory() as tmp:
-                if label == "sqlite":
-                    r = run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books, ports)
-                else:
-                    from sqlalchemy import create_engine, text
-                    admin = create_engine(args.postgres)
-                    schema = "bench_" + secrets.token_hex(4)
-                    with admin.begin() as conn:
-                        conn.execute(text(f"CREATE SCHEMA {schema}"))
-                    try:
-                        sep = "&" if "?" in args.postgres else "?"
-                        r = run(label, f"{args.postgres}{sep}options=-csearch_path%3D{schema}&application_name={schema}",
-                                args.n, args.clients, Path(tmp), books, ports, application=schema)
-                    finally:
+            for suffix, code in variants:
+                with tempfile.TemporaryDirectory() as tmp:
+                    if label == "sqlite":
+                        r = run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books, ports,
+                                code=code)
+                    else:
+                        from sqlalchemy import create_engine, text
+                        admin = create_engine(args.postgres)
+                        schema = "bench_" + secrets.token_hex(4)
                         with admin.begin() as conn:
-                            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                        admin.dispose()
-            results.append(r)
-            report(r, round_ + 1)
+                            conn.execute(text(f"CREATE SCHEMA {schema}"))
+                        try:
+                            sep = "&" if "?" in args.postgres else "?"
+                            r = run(label, f"{args.postgres}{sep}options=-csearch_path%3D{schema}"
+                                    f"&application_name={schema}", args.n, args.clients, Path(tmp), books, ports,
+                                    application=schema, code=code)
+                        finally:
+                            with admin.begin() as conn:
+                                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                            admin.dispose()
+                r["label"] += suffix
+                results.append(r)
+                report(r, round_ + 1)
     print(f"\nOver {args.rounds} rounds, {args.n:,} members each (min / median / max):")
     for label in args.databases:
-        mine = [r for r in results if r["label"] == label]
-        for key, name in (("accepted_per_s", "accepted/s"), ("delivered_per_s", "delivered/s")):
-            xs = sorted(r[key] for r in mine)
-            print(f"  {label:<11} {name:<12} {xs[0]:7.1f} / {statistics.median(xs):7.1f} / {xs[-1]:7.1f}   "
-                  f"median {statistics.median(xs) / GOALS[label]:.2f}x the goal of {GOALS[label]:.0f}")
-        ms = sorted(1000 * sum(r["cpu"].values()) / max(r["delivered"], 1) for r in mine)
-        print(f"  {label:<11} {'CPU/member':<12} {ms[0]:7.2f} / {statistics.median(ms):7.2f} / {ms[-1]:7.2f} ms")
+        for suffix, _ in variants:
+            mine = [r for r in results if r["label"] == label + suffix]
+            for key, name in (("accepted_per_s", "accepted/s"), ("delivered_per_s", "delivered/s")):
+                xs = sorted(r[key] for r in mine)
+                print(f"  {label + suffix:<22} {name:<12} {xs[0]:7.1f} / {statistics.median(xs):7.1f} / {xs[-1]:7.1f}"
+                      f"   median {statistics.median(xs) / GOALS[label]:.2f}x the goal of {GOALS[label]:.0f}")
+            for part in ("server", "all"):
+                ms = sorted(1000 * (sum(r["cpu"].values()) if part == "all" else r["cpu"]["server"])
+                            / max(r["delivered"], 1) for r in mine)
+                print(f"  {label + suffix:<22} {'CPU/member' if part == 'all' else 'web CPU':<12} {ms[0]:7.2f} / "
+                      f"{statistics.median(ms):7.2f} / {ms[-1]:7.2f} ms")
 
 
 def report(r: dict, round_: int) -> None:
     total = sum(r["cpu"].values())
     print(f"\nRound {round_}, {r['label']}: {r['accepted_per_s']:.1f} accepted/s, {r['delivered_per_s']:.1f} "
-          f"delivered/s (goal {GOALS[r['label']]:.0f}); upload p50/p95/p99 {r['p50']:.1f}/{r['p95']:.1f}/"
+          f"delivered/s (goal {GOALS[r['label'].split()[0]]:.0f}); upload p50/p95/p99 {r['p50']:.1f}/{r['p95']:.1f}/"
           f"{r['p99']:.1f} ms; {r['delivered']:,} delivered of {r['n']:,} in {r['wall']:.1f} s; statuses "
           f"{r['statuses']}; CPU {total:.1f} s = {1000 * total / max(r['delivered'], 1):.2f} ms a member:")
     for part, secs in sorted(r["cpu"].items(), key=lambda kv: -kv[1]):
