@@ -12,13 +12,14 @@ could say anything, so a formula where a value belongs is reported, not read.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import python_calamine
 
@@ -27,6 +28,7 @@ from ..grid.cells import cell_name
 from ..grid.record import GridRead, read_record
 from ..model import Record
 from ..profile import Profile
+from ..form.layout import PLAN_SHEET, RECORD_SHEET
 from ..form.limits import Limits
 from .package import Package, failures, inspect_package
 from ..values import Cell
@@ -66,12 +68,37 @@ def load_bytes(source: str | Path | bytes | BinaryIO, limits: Limits) -> bytes:
     return data
 
 
+LARGE_SHEET_CELLS = 100_000          # after a sheet this large, the heap calamine freed is given back
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl, Windows)."""
+    import ctypes
+    import ctypes.util
+    try:
+        return cast(Callable[[int], int], ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim)
+    except (OSError, AttributeError):
+        return None
+
+
+def give_back_memory() -> None:
+    """Return to the system the heap a large sheet's reading freed. calamine builds the whole sheet in Rust
+    before Python sees a row; once the rows are Python's and the Rust sheet is dropped, its tens of MB stay
+    in the C heap, where Python's own allocator never reuses them, so the record built next would add to
+    the peak (a real 20,000-activity log: 100 MiB, 95 with this)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 class XlsxSource:
     """An inspected .xlsx package as a cell source: its sheets' values read by python-calamine,
     each sheet's extent checked (from its XML) before calamine builds it, and its formula cells."""
 
     unread: tuple[str, ...] = ()
     book: python_calamine.CalamineWorkbook | None
+    large: bool = False                  # a large sheet was read: give the heap back when done
 
     def __init__(self, pkg: Package, limits: Limits, name: str = "the workbook"):
         self.pkg = pkg
@@ -79,6 +106,7 @@ class XlsxSource:
         self.name = name
         self.book = self._open()
         self._names = [n for n in self.book.sheet_names if n in self.pkg.sheets]
+        self._built: dict[str, python_calamine.CalamineSheet] = {}    # sheets built, not yet read
 
     def _open(self) -> python_calamine.CalamineWorkbook:
         with calamine_failures():
@@ -94,14 +122,39 @@ class XlsxSource:
         if self.book is not None:
             self.book.close()
             self.book = None
+            if self.large:
+                give_back_memory()                   # the shared strings too
 
     def table(self, name: str, max_rows: int | None = None) -> list[list[Cell]]:
         """The sheet's rows from row 1, each from column A (blank cells as "")."""
         self.pkg.scan(name)          # extent checked before calamine builds the sheet
-        if self.book is None:
-            self.book = self._open()
+        sheet = self._built.pop(name, None) if max_rows is None else None
         with calamine_failures():
-            return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=max_rows)
+            if sheet is None:
+                if self.book is None:
+                    self.book = self._open()
+                if max_rows is None and name == RECORD_SHEET:
+                    sheet = self._build_record_and_plan()
+                else:
+                    sheet = self.book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False, nrows=max_rows)
+        del sheet
+        if len(rows) * (len(rows[0]) if rows else 0) > LARGE_SHEET_CELLS:
+            self.large = True
+            give_back_memory()                       # the Rust sheet is dropped: its heap back to the system
+        return rows
+
+    def _build_record_and_plan(self) -> python_calamine.CalamineSheet:
+        """The Record sheet built by calamine, and the Plan sheet beside it (kept for its own ``table``), then
+        the workbook closed: its shared strings (as large as the text) are freed before the sheets' values
+        are copied into Python, which is when reading a large log peaks."""
+        assert self.book is not None
+        if PLAN_SHEET in self._names:
+            self.pkg.scan(PLAN_SHEET)
+            self._built[PLAN_SHEET] = self.book.get_sheet_by_name(PLAN_SHEET)
+        sheet = self.book.get_sheet_by_name(RECORD_SHEET)
+        self.release()
+        return sheet
 
     def formulas(self, name: str) -> set[str]:
         return self.pkg.scan(name).formulas
