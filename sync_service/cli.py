@@ -164,12 +164,25 @@ def _start_demo(app, host: str, port: int):
     cpd = [sys.executable, "-m", "addin.cli"]
     receiver_url = f"http://{host}:{port + 1}/cpd/submissions"
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CPD_LOG_FILE": app.config["LOG_FILE"]}
-    children = [
-        subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(port + 1), "--secret", secret,
-                          "--database", str(instance / "demo-institution.sqlite3")]),
-        subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll", "0.5"], env=env),
-    ]
-    return children, token, link
+    receiver = subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(port + 1), "--secret", secret,
+                                 "--database", str(instance / "demo-institution.sqlite3")])
+    _wait_until_listening(host, port + 1, receiver)      # the first delivery finds the institution up
+    worker = subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll", "0.5"],
+                              env=env)
+    return [receiver, worker], token, link
+
+
+def _wait_until_listening(host: str, port: int, process, seconds: float = 30.0) -> None:
+    """Wait until ``process`` accepts connections on ``port`` (at most ``seconds``; it may have exited)."""
+    import socket
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
 
 
 KINDS = ("delivery", "reminder", "mail", "sheet_write")
