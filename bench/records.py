@@ -133,13 +133,17 @@ def real_record(n: int, seed: int = 7, profile_id: str = "iet"):
     return profile, header, real_plan(), real_rows(random.Random(seed), profile, n)
 
 
-def real_workbook(n: int, seed: int = 7, profile_id: str = "iet") -> bytes:
-    """The .xlsx bytes of a real ``n``-activity record in the product's template."""
+def workbook_bytes(profile, header: dict, plan: list[dict], rows: list[dict]) -> bytes:
+    """The .xlsx bytes of a record in the product's template."""
     from addin.workbook.template import build_workbook
-    profile, header, plan, rows = real_record(n, seed, profile_id)
     buf = io.BytesIO()
     build_workbook(profile, header, plan, rows).save(buf)
     return buf.getvalue()
+
+
+def real_workbook(n: int, seed: int = 7, profile_id: str = "iet") -> bytes:
+    """The .xlsx bytes of a real ``n``-activity record in the product's template."""
+    return workbook_bytes(*real_record(n, seed, profile_id))
 
 
 def libreoffice_copy(data: bytes) -> bytes | None:
@@ -202,11 +206,8 @@ def documented_ranges(n: int, seed: int = 7, serials: bool = False) -> tuple[lis
 def long_reflections_workbook(n: int = 20000, seed: int = 11) -> bytes:
     """A real ``n``-activity workbook whose every reflection is long (180-200 words): the largest sheet a
     member's log is likely to have (the limit on a sheet's XML must let it through)."""
-    from addin.workbook.template import build_workbook
     profile, header, plan, rows = real_record(n, seed)
     rng = random.Random(seed)
     for row in rows:
         row["reflection"] = prose(rng, rng.randint(180, 200))
-    buf = io.BytesIO()
-    build_workbook(profile, header, plan, rows).save(buf)
-    return buf.getvalue()
+    return workbook_bytes(profile, header, plan, rows)

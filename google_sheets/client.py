@@ -98,7 +98,6 @@ class CappedRetryHTTPClient(gspread.HTTPClient):
             wait *= 2
         raise AssertionError("unreachable")
 
-
     def _keep_token(self) -> None:
         """Keep a token google-auth has just fetched, for the next command (not when it is the one kept)."""
         token = getattr(self.creds, "token", None)

@@ -19,7 +19,6 @@ from ..model import Record
 from ..profile import Profile, load_profile
 from ..readiness import Readiness
 from ..report import VERDICT, render, render_problems, report_dict
-
 from ..values import count
 
 EXIT_READY, EXIT_NOT_READY, EXIT_INVALID = 0, 1, 2

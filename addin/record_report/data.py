@@ -20,6 +20,11 @@ from ..report import VERDICT
 from ..trends import Trends
 
 AUDIENCES = ("full", "summary")       # full: institution, mentor; summary: a manager
+# an activity's detail lines in the full report, HTML and PDF alike: (label, key of the activity's dict)
+DETAIL_FIELDS = (("Competences", "competences"), ("Topics", "topics"), ("Provided by", "provider"),
+                 ("Location", "location"), ("Instructor", "instructor"), ("Objective", "objective"),
+                 ("What was learnt and how it was applied", "reflection"), ("Further action", "further_action"),
+                 ("Evidence", "evidence"), ("Verified", "verified"))
 
 
 @dataclass
@@ -42,6 +47,16 @@ class ReportData:
     dropped: list[str] = field(default_factory=list)     # what fitting the size took out
     body: str = ""                    # the body the section is for ('The Institution of Engineering and Technology')
     also: tuple["ReportData", ...] = ()   # one log kept for several bodies: a section for each of the others
+
+
+def made_line(data: "ReportData", bodies: list[str]) -> str:
+    """The report's first line, 'Report made on ...', for the sections of ``bodies`` (HTML and PDF alike)."""
+    line = f"Report made on {data.generated}"
+    if data.audience == "summary":
+        line += "; summary for a manager"
+    if len(bodies) > 1:
+        line += f"; one log, a section for each of {len(bodies)} bodies: {', '.join(bodies)}"
+    return line + "."
 
 
 def _day(d: date | None) -> str:

@@ -16,7 +16,7 @@ from ..errors import CpdError
 from ..extras import missing
 from ..workbook.reader import gc_paused
 from . import charts
-from .data import ReportData
+from .data import DETAIL_FIELDS, ReportData, made_line
 
 DETAIL = "each activity's detail (reflection, further action, evidence, comments): one line per activity"
 STEPS = (  # (what the PDF has given up at this step, charts' resolution, charts kept, audience)
@@ -86,7 +86,9 @@ def _sections(data: ReportData, dpi: int | None, with_charts: bool
 def report_html(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> str:
     """The report as one self-contained HTML page (charts inline); a section for each body when one log is
     kept for several."""
-    return str(_template().render(d=data, sections=_sections(data, dpi, with_charts)))
+    sections = _sections(data, dpi, with_charts)
+    return str(_template().render(d=data, sections=sections, detail_fields=DETAIL_FIELDS,
+                                  made=made_line(data, [d.body for d, _, _ in sections])))
 
 
 def report_pdf(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> bytes:

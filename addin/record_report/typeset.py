@@ -15,13 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .data import ReportData
+from .data import DETAIL_FIELDS, ReportData, made_line
 
 TEMPLATE = Path(__file__).parent / "templates" / "record.typ"
-DETAIL = (("Competences", "competences"), ("Topics", "topics"), ("Provided by", "provider"), ("Location", "location"),
-          ("Instructor", "instructor"), ("Objective", "objective"),
-          ("What was learnt and how it was applied", "reflection"), ("Further action", "further_action"),
-          ("Evidence", "evidence"), ("Verified", "verified"))
 _PNG = re.compile(r'src="data:image/png;base64,([^"]+)"')
 
 
@@ -35,16 +31,6 @@ def chart_file(markup: str, folder: Path, name: str) -> str:
         raise ValueError("a chart is neither SVG nor a PNG image")
     (folder / f"{name}.png").write_bytes(base64.b64decode(found.group(1)))
     return f"{name}.png"
-
-
-def made_line(data: ReportData, bodies: list[str]) -> str:
-    """'Report made on ...', as the HTML report says it."""
-    line = f"Report made on {data.generated}"
-    if data.audience == "summary":
-        line += "; summary for a manager"
-    if len(bodies) > 1:
-        line += f"; one log, a section for each of {len(bodies)} bodies: {', '.join(bodies)}"
-    return line + "."
 
 
 def _collapsed(value: Any) -> Any:
@@ -64,7 +50,7 @@ def _collapsed(value: Any) -> Any:
 def _activity(a: dict[str, Any], unit: str) -> dict[str, Any]:
     meta = a["dates"] + "".join(f" · {part}" for part in (f"{a['hours']} {unit}" if a["hours"] else "",
                                                            a["category"], a["skill_type"]) if part)
-    detail = [f"{label}: {a[key]}" for label, key in DETAIL if a[key]]
+    detail = [f"{label}: {a[key]}" for label, key in DETAIL_FIELDS if a[key]]
     if a["comments"]:
         detail.append("Mentor comments: " + "; ".join(a["comments"]))
     return {"title": a["title"], "meta": meta, "detail": detail, "dates": a["dates"], "category": a["category"],

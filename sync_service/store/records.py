@@ -48,9 +48,10 @@ class Prepared:
         return self.readiness["score"]
 
 
-def data_digest(data: dict) -> str:
-    """The record data's SHA-256 (``record_data`` builds it in a fixed order: the same record, the same digest)."""
-    return hashlib.sha256(dumps(data)).hexdigest()
+def data_digest(data: dict | bytes) -> str:
+    """The record data's SHA-256, of its ``dumps`` (given, or made here; ``record_data`` builds it in a fixed
+    order: the same record, the same digest)."""
+    return hashlib.sha256(data if isinstance(data, bytes) else dumps(data)).hexdigest()
 
 
 def prepare(read: GridRead) -> Prepared:
@@ -58,8 +59,7 @@ def prepare(read: GridRead) -> Prepared:
     record = read.require()
     data = record_data(record, read.profile)
     raw = dumps(data)
-    return Prepared(record, read.profile, data, assess(record, read.profile).to_dict(), hashlib.sha256(raw).hexdigest(),
-                    raw)
+    return Prepared(record, read.profile, data, assess(record, read.profile).to_dict(), data_digest(raw), raw)
 
 
 @dataclass(frozen=True)
