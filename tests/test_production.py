@@ -45,7 +45,11 @@ def test_serve_runs_gunicorn_and_logs_each_request_as_a_json_line(served):
     status, headers, _ = call(f"{server.url}/api/v1/submissions", EXAMPLE,
                               {"Authorization": f"Bearer {server.token}", "Content-Type": XLSX})
     assert status == 201 and "werkzeug" not in headers.get("Server", "").lower()
-    assert len(Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()) == 2  # gunicorn's workers
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
+    deadline = time.monotonic() + 10                 # the arbiter forks its workers one after another
+    while len(children.read_text().split()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(children.read_text().split()) == 2    # gunicorn's workers
     rid = headers["X-Request-Id"]
     time.sleep(0.2)
     lines = [line for line in log_lines(server.logs()) if line.get("request_id") == rid]
