@@ -134,6 +134,7 @@ def test_the_member_replies_under_a_mentors_comment_and_both_see_it_and_the_work
                       exact=True).click()
     reply = owner.locator(f"#row-{row} .note.reply")
     reply.wait_for()
+    owner.wait_for_load_state("load")        # the line break shows once the stylesheet (pre-wrap) is applied
     assert "Chapters 2 and 3.\nThe core-loss tables." in reply.inner_text() and "replied" in reply.inner_text()
     mentor = signed_in_page(browser.new_context(), live_server, world.tokens["mentor"])
     mentor.goto(f"{live_server}/records/{world.record}")
