@@ -21,6 +21,7 @@ BLANK = ""
 
 @dataclass
 class Columns:
+    """A table's data rows by field: one value per row, blanks as "", with the sheet row of each."""
     rows: list[int] = field(default_factory=list)               # the sheet row of each data row
     values: dict[str, Sequence[Cell]] = field(default_factory=dict)   # field -> one value per row, blanks as ""
     types: dict[str, set[type]] = field(default_factory=dict)         # field -> the value types it may hold

@@ -12,6 +12,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong with the input: a stable code, a human message, and where it is (field, row, sheet, cell)."""
     code: str
     message: str
     field: str | None = None

@@ -11,6 +11,7 @@ from .errors import ProfileError
 
 @dataclass(frozen=True, eq=False)   # one instance per framework (cached): compared and hashed by identity
 class Framework:
+    """A competence framework: its codes with their short titles, and the codes each registration title asks for."""
     id: str
     name: str
     titles: dict[str, tuple[str, ...]]      # registration title -> its codes

@@ -78,6 +78,7 @@ class Period:
 
 @dataclass(frozen=True)
 class Member:
+    """Who the record belongs to and what the rules need to know of them: grade, status, registration, carry-over."""
     name: str | None = None
     membership_number: str | None = None
     grade: str | None = None
@@ -94,6 +95,7 @@ class Member:
 
 @dataclass(frozen=True)
 class Objective:
+    """One objective of the development plan: what, why, the competences it serves, its target date and status."""
     ref: str
     objective: str | None = None
     why: str | None = None
@@ -106,6 +108,7 @@ class Objective:
 
 @dataclass(slots=True)   # built once per row and never changed; not frozen, as that makes building 6x slower
 class Activity:
+    """One logged CPD activity, as the member entered it, with the sheet row it came from."""
     row: int
     start_date: date
     end_date: date
@@ -136,6 +139,7 @@ class Activity:
 
 @dataclass(frozen=True)
 class Record:
+    """A member's CPD record for one period: the member, the period, the confirmed activities, drafts and the plan."""
     member: Member
     period: Period
     activities: tuple[Activity, ...] = ()   # the confirmed activities: what every rule and sum counts

@@ -117,6 +117,7 @@ class Term:
 
 @dataclass(frozen=True)
 class CriterionSpec:
+    """One rule of a profile as data: its kind, title, severity, weight and parameters."""
     id: str
     kind: str
     title: str
@@ -128,6 +129,7 @@ class CriterionSpec:
 
 @dataclass(frozen=True)
 class PeriodRule:
+    """How a profile's CPD period runs: calendar, rolling or licence years, and the month it starts."""
     kind: str = "calendar_year"
     years: int = 1
     start_month: int = 1
@@ -140,6 +142,7 @@ class PeriodRule:
 
 @dataclass(frozen=True)
 class HoursRule:
+    """How many hours (or units) a profile asks for, by status, and what may be carried over."""
     unit: str = "hours"
     basis: str = "required"
     required: dict[Status, float] = field(default_factory=dict)      # Status -> hours
@@ -167,6 +170,7 @@ class AuditPackRule:
 
 @dataclass(frozen=True)
 class Profile:
+    """One professional body's CPD rules as data, each with its source."""
     id: str
     name: str
     short_name: str

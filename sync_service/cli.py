@@ -85,7 +85,7 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
             settings["LOG_FILE"] = app.config["LOG_FILE"] = os.path.join(app.instance_path, "demo-log.jsonl")
             logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FILE"])
         children, token, link = _start_demo(app, host, port)
-        atexit.register(lambda: [c.terminate() for c in children])
+        atexit.register(_stop_children, children)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         click.echo(f"Demo institution receiver on http://{host}:{port + 1}/cpd/submissions; a worker started.")
         click.echo(f"Demo member demo@example.org: sign in at {base}/login/email/{link}")
@@ -112,8 +112,34 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     try:
         server.run(make_app, options)
     finally:
-        for child in children:
-            child.terminate()
+        _stop_children(children)
+
+
+def _stop_children(children: list, seconds: float = 5.0) -> None:
+    """Stop the demo's processes and wait for them: each was started in its own process group (the
+    receiver's server has worker processes of its own), which is asked to stop, then killed if it has
+    not within ``seconds``; none is left running (or holding the terminal) once ``cpd serve`` has ended."""
+    import signal
+    import subprocess
+    import time
+
+    def signal_group(child, sig) -> None:
+        try:
+            os.killpg(child.pid, sig) if hasattr(os, "killpg") else child.send_signal(sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    for child in children:
+        signal_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    for child in children:
+        try:
+            child.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            click.echo(f"The demo's {' '.join(child.args[3:4])} did not stop within {seconds:g} s: stopped.",
+                       err=True)
+        signal_group(child, getattr(signal, "SIGKILL", signal.SIGTERM))   # its own workers too, if any are left
+        child.wait()
 
 
 def _this_cpd() -> str:
@@ -164,11 +190,12 @@ def _start_demo(app, host: str, port: int):
     cpd = [sys.executable, "-m", "addin.cli"]
     receiver_url = f"http://{host}:{port + 1}/cpd/submissions"
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CPD_LOG_FILE": app.config["LOG_FILE"]}
+    group = {"start_new_session": True} if hasattr(os, "killpg") else {}      # stopped as a group (_stop_children)
     receiver = subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(port + 1), "--secret", secret,
-                                 "--database", str(instance / "demo-institution.sqlite3")])
+                                 "--database", str(instance / "demo-institution.sqlite3")], **group)
     _wait_until_listening(host, port + 1, receiver)      # the first delivery finds the institution up
     worker = subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll", "0.5"],
-                              env=env)
+                              env=env, **group)
     return [receiver, worker], token, link
 
 

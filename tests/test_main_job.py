@@ -75,3 +75,26 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_the_demo_stops_its_processes_and_their_own_children_even_one_that_ignores_sigterm(capsys):
+    """cpd serve --demo waits for the receiver and worker it started; one that has not stopped within the
+    wait is killed with its process group (the receiver's server has worker processes of its own), so no
+    process is left holding the terminal."""
+    from sync_service.cli import _stop_children
+    stubborn = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+                "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)']); print('up', flush=True); "
+                "time.sleep(120)")
+    polite = "import time; print('up', flush=True); time.sleep(120)"
+    children = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                 start_new_session=True) for code in (stubborn, polite)]
+    for child in children:
+        assert child.stdout.readline() == "up\n"
+    children[0].args = [sys.executable, "-m", "addin.cli", "receiver"]        # as _start_demo starts it
+    started = time.monotonic()
+    _stop_children(children, seconds=1.0)
+    assert children[0].returncode == -9 and children[1].returncode == -15
+    assert children[0].stdout.read() == ""        # end of file: its own child (which shares the pipe) is gone too
+    assert time.monotonic() - started < 10
+    assert "The demo's receiver did not stop within 1 s: stopped." in capsys.readouterr().err

@@ -27,6 +27,7 @@ HEADER_SCAN_ROWS = 40           # how far down the reader looks for the table he
 
 @dataclass(frozen=True)
 class HeaderField:
+    """One labelled value in a sheet's header block: its label's cell; the value is beside it."""
     field: str
     label: str
     row: int
@@ -83,6 +84,7 @@ SUBMISSION_CELLS = {key: cell for key, _, cell in SUBMISSION_AREA}
 
 @dataclass(frozen=True)
 class Column:
+    """One column of the tracker form's activity log: its header, width, kind and the headers it also answers to."""
     field: str
     header: str
     width: int

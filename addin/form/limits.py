@@ -15,6 +15,7 @@ from .refs import column_letters
 
 @dataclass(frozen=True)
 class Limits:
+    """The bounds a workbook must keep to be read at all: sizes, counts and ratios, each refused with its own code."""
     max_file_bytes: int = 20 * 1024 * 1024        # the file as uploaded
     max_parts: int = 250                          # entries in the zip package
     max_part_bytes: int = 96 * 1024 * 1024        # one part, uncompressed (20,000 long reflections: 46 MB)
@@ -49,6 +50,7 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass
 class SheetScan:
+    """What one pass over a sheet's XML found: its extent, its cell count, its formula cells and its furthest cell."""
     max_row: int = 0
     max_col: int = 0
     min_col: int = 0

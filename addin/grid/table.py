@@ -20,6 +20,7 @@ FORMULA_OK = frozenset({"evidence"})     # a HYPERLINK() there is fine: it is no
 
 @dataclass
 class Table:
+    """One table found on a sheet: its header row, its labelled values, its data rows by field and the problems met."""
     sheet: str | None
     header_row: int | None = None                         # the sheet row of the header
     cells: CellMap = field(default_factory=lambda: CellMap(None))

@@ -27,6 +27,7 @@ PLANNING_STATUSES = {"planned", "in progress", "not started", ""}
 
 @dataclass(frozen=True)
 class Context:
+    """What every criterion is judged against: the record, its profile, its totals and the target."""
     record: Record
     profile: Profile
     totals: Totals

@@ -34,6 +34,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class CriterionResult:
+    """One criterion's outcome for a record: its status, the reason, a hint and what would satisfy it."""
     id: str
     kind: str
     title: str
@@ -51,6 +52,7 @@ class CriterionResult:
 
 @dataclass(frozen=True)
 class Readiness:
+    """The readiness verdict for a record against a profile: the score, the hours, and each criterion's result."""
     profile_id: str
     period: Period
     verdict: Verdict

@@ -42,6 +42,7 @@ def in_period(activity: Activity, period: Period) -> bool:
 
 @dataclass(frozen=True)
 class Totals:
+    """A record's hours in its period, apportioned and summed by category, skill type and more."""
     period: Period
     hours: float                      # all hours in the period, apportioned
     counted: float                    # what counts to the target: category caps applied
