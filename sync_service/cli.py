@@ -190,12 +190,13 @@ def _start_demo(app, host: str, port: int):
     cpd = [sys.executable, "-m", "addin.cli"]
     receiver_url = f"http://{host}:{port + 1}/cpd/submissions"
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CPD_LOG_FILE": app.config["LOG_FILE"]}
-    group = {"start_new_session": True} if hasattr(os, "killpg") else {}      # stopped as a group (_stop_children)
+    group = hasattr(os, "killpg")           # each in its own process group, stopped as a group (_stop_children)
     receiver = subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(port + 1), "--secret", secret,
-                                 "--database", str(instance / "demo-institution.sqlite3")], **group)
+                                 "--database", str(instance / "demo-institution.sqlite3")],
+                                start_new_session=group)
     _wait_until_listening(host, port + 1, receiver)      # the first delivery finds the institution up
     worker = subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll", "0.5"],
-                              env=env, **group)
+                              env=env, start_new_session=group)
     return [receiver, worker], token, link
 
 
