@@ -278,12 +278,22 @@ def worker(database_url, kinds, endpoint, secrets_, timeout, lease_margin, poll,
                 kind.close()
         return
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def on_term(*_) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)       # a second SIGTERM ends the process at once
+        stop.set()
+    signal.signal(signal.SIGTERM, on_term)
     click.echo(f"Worker {'; '.join(doing[k.kind] for k in chosen)}. Ctrl+C stops it.")
+    # The jobs run in a thread of their own and the main thread only waits for it, so a signal's handler never
+    # interrupts code holding the lock of ``stop`` (setting it there would wait on that lock for ever).
+    runner = threading.Thread(target=jobs.run, args=(sessions, chosen, stop, poll), name="cpd-jobs")
+    runner.start()
     try:
-        jobs.run(sessions, chosen, stop, poll)
+        while runner.is_alive():
+            runner.join(1.0)
     except KeyboardInterrupt:
         stop.set()
+        runner.join()
 
 
 def _deliveries(endpoint, secrets_, timeout, lease_margin, schedule, retry_after_max, batch, gzip_):

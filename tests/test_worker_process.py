@@ -185,3 +185,26 @@ def test_400_fails_and_410_pauses_with_real_processes(tmp_path):
         proc.terminate()
         proc.wait(10)
         gone.close()
+
+
+def test_a_worker_stops_on_sigterm_and_a_second_sigterm_never_hangs_it(tmp_path):
+    """SIGTERM stops a worker once its current turn is done (exit 0); a second SIGTERM while it is stopping
+    ends it at once. Neither may leave it waiting for ever (a handler that set the stop event while the main
+    thread held that event's lock once left a demo worker running after cpd serve had ended)."""
+    _, db_url, _ = service_with_member(tmp_path, "t@example.org")
+    procs = [worker(db_url, "http://127.0.0.1:9/cpd/submissions", signing.new_secret()) for _ in range(6)]
+    try:
+        for proc in procs:
+            assert proc.stdout.readline().startswith("Worker delivering to")      # its handler is in place
+        time.sleep(0.3)                                  # each now waits between turns, as an idle worker does
+        procs[0].send_signal(signal.SIGTERM)
+        assert procs[0].wait(10) == 0                    # stopped as asked, not killed
+        for proc in procs[1:]:
+            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs[1:]:
+            assert proc.wait(10) in (0, -signal.SIGTERM)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
