@@ -2,7 +2,6 @@
 as CSV) and ``cpd report`` (the record report, PDF or HTML)."""
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from functools import partial
@@ -79,6 +78,7 @@ def check(file: Path, profiles_: tuple[str, ...], period_text: str | None, as_js
             if kept is not None:
                 report["evidence_problems"] = kept
             reports.append(report)
+        import json
         click.echo(json.dumps(reports[0] if len(reports) == 1 else {"bodies": reports}, indent=2))
     else:
         for n, (body, _, record, result, notes) in enumerate(checks):

@@ -11,13 +11,12 @@ from __future__ import annotations
 import io
 import re
 import struct
+import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import ParseError
-from xml.parsers.expat import ExpatError
 
 from ..errors import CpdError
 from ..form.limits import DEFAULT_LIMITS, Limits, check_extent
@@ -336,9 +335,27 @@ def failures() -> Iterator[None]:
         code = "bad_crc" if "CRC" in text else "corrupt_zip"
         raise CpdError(code, "the file is damaged: " + ("a part fails its checksum" if code == "bad_crc"
                                                         else "it is not a readable zip package")) from None
-    except (ParseError, ExpatError, UnicodeDecodeError) as exc:
-        raise CpdError("malformed_xml",
-                       f"a part of the workbook is not well-formed XML ({type(exc).__name__})") from None
+    except UnicodeDecodeError as exc:
+        raise _malformed(exc) from None
     except (KeyError, IndexError, ValueError, TypeError, NotImplementedError, OverflowError, AttributeError,
             RecursionError, OSError) as exc:
         raise CpdError("unreadable_workbook", f"the workbook cannot be read ({type(exc).__name__})") from None
+    except Exception as exc:
+        if isinstance(exc, _xml_errors()):
+            raise _malformed(exc) from None
+        raise
+
+
+def _malformed(exc: Exception) -> CpdError:
+    return CpdError("malformed_xml", f"a part of the workbook is not well-formed XML ({type(exc).__name__})")
+
+
+def _xml_errors() -> tuple[type[Exception], ...]:
+    """The errors of the XML parsers in use (one never imported cannot have raised; importing them only to
+    name their errors cost every command a millisecond)."""
+    found: list[type[Exception]] = []
+    if (etree := sys.modules.get("xml.etree.ElementTree")) is not None:
+        found.append(etree.ParseError)
+    if (expat := sys.modules.get("pyexpat")) is not None:
+        found.append(expat.ExpatError)
+    return tuple(found)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Any
-from xml.parsers import expat
 
 from ..errors import CpdError
 from ..form.limits import Limits
@@ -172,6 +171,7 @@ def exact_scan(xml: bytes | bytearray, limits: Limits | None = None) -> SheetSca
     def refuse(*_args: object) -> None:
         raise CpdError("dtd_not_allowed", "a sheet declares a DTD; workbooks with DTDs or entities are refused")
 
+    from xml.parsers import expat      # only when a sheet needs the exact scan (the fast one sees no tags)
     parser = expat.ParserCreate()
     parser.StartElementHandler = start
     parser.EndElementHandler = end
