@@ -84,10 +84,10 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
         if not app.config.get("LOG_FILE"):             # the terminal keeps to what the demo says to the member
             settings["LOG_FILE"] = app.config["LOG_FILE"] = os.path.join(app.instance_path, "demo-log.jsonl")
             logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FILE"])
-        children, token, link = _start_demo(app, host, port)
+        children, token, link, receiver_url = _start_demo(app, host, port)
         atexit.register(_stop_children, children)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        click.echo(f"Demo institution receiver on http://{host}:{port + 1}/cpd/submissions; a worker started.")
+        click.echo(f"Demo institution receiver on {receiver_url}; a worker started.")
         click.echo(f"Demo member demo@example.org: sign in at {base}/login/email/{link}")
         click.echo("  (the link works once, for 15 minutes; the demo sends no mail: start it again for a new one)")
         click.echo(f"Demo token for programs (shown once): {token}")
@@ -188,16 +188,36 @@ def _start_demo(app, host: str, port: int):
         link = new_link(session, member)
         session.commit()
     cpd = [sys.executable, "-m", "addin.cli"]
-    receiver_url = f"http://{host}:{port + 1}/cpd/submissions"
+    receiver_port = _port_free_from(host, port + 1)
+    receiver_url = f"http://{host}:{receiver_port}/cpd/submissions"
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CPD_LOG_FILE": app.config["LOG_FILE"]}
     group = hasattr(os, "killpg")           # each in its own process group, stopped as a group (_stop_children)
-    receiver = subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(port + 1), "--secret", secret,
+    receiver = subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(receiver_port), "--secret", secret,
                                  "--database", str(instance / "demo-institution.sqlite3")],
                                 start_new_session=group)
-    _wait_until_listening(host, port + 1, receiver)      # the first delivery finds the institution up
+    _wait_until_listening(host, receiver_port, receiver)      # the first delivery finds the institution up
+    if receiver.poll() is not None:
+        fail(CpdError("demo_receiver_failed", f"the demo institution's receiver did not start on port "
+                                              f"{receiver_port}; see the lines above"))
     worker = subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll", "0.5"],
                               env=env, start_new_session=group)
-    return [receiver, worker], token, link
+    return [receiver, worker], token, link, receiver_url
+
+
+def _port_free_from(host: str, port: int) -> int:
+    """``port`` if nothing listens on it, else one the system has free: the demo's receiver goes beside the
+    service (port + 1) unless another program has that port (its deliveries would go to that program)."""
+    import socket
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in (port, 0):
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)      # as the server binds it
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    return port
 
 
 def _wait_until_listening(host: str, port: int, process, seconds: float = 30.0) -> None:

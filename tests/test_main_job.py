@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
@@ -98,3 +99,44 @@ def test_the_demo_stops_its_processes_and_their_own_children_even_one_that_ignor
     assert children[0].stdout.read() == ""        # end of file: its own child (which shares the pipe) is gone too
     assert time.monotonic() - started < 10
     assert "The demo's receiver did not stop within 1 s: stopped." in capsys.readouterr().err
+
+
+def test_the_demo_receiver_moves_off_a_port_another_program_listens_on(tmp_path):
+    """cpd serve --demo puts the institution's receiver on port+1; when another program listens there, the
+    receiver goes on a free port instead (deliveries would otherwise go to that program), and says where."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        squatter.bind(("127.0.0.1", port + 1))
+    except OSError:          # taken already by something else: the case under test all the same
+        squatter.close()
+        squatter = None
+    else:
+        squatter.listen()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}"}
+    env.pop("CPD_INSTITUTION_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port), "--demo"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        lines = []
+        while not any("CPD service on" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        receiver = re.search(r"Demo institution receiver on (http://127\.0\.0\.1:(\d+)/cpd/submissions)",
+                             "".join(lines))
+        assert receiver and int(receiver.group(2)) not in (port, port + 1), "".join(lines)
+        try:
+            urllib.request.urlopen(receiver.group(1), timeout=10)
+            answered = 200
+        except urllib.error.HTTPError as exc:       # the receiver only takes signed POSTs: it answers, though
+            answered = exc.code
+        assert answered in (400, 401, 405)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+        if squatter is not None:
+            squatter.close()
