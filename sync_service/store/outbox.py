@@ -158,17 +158,19 @@ def record(session: Session, tried: list[tuple[Claimed, Outcome]], schedule: Sch
 
 
 def reclaim(session: Session) -> bool:
-    """On PostgreSQL, vacuum the outbox's table (True when it did): every job leaves two dead row versions
-    (leased, then done) whose entries stay in the workers' queue index until a vacuum, and each lease walks
-    past them all. Autovacuum may be off, and by default waits for a fifth of the table to be dead: a lease
-    took 0.17 ms at the start of a run and 4.7 ms 19,000 deliveries later with none. Skipped while another
-    worker's vacuum holds the table; SQLite reuses its pages itself."""
+    """On PostgreSQL, vacuum and analyze the outbox's table (True when it did). Every job leaves two dead row
+    versions (leased, then done) whose entries stay in the workers' queue index until a vacuum, and each lease
+    walks past them all: autovacuum may be off, and by default waits for a fifth of the table to be dead (a
+    lease took 0.17 ms at the start of a run and 4.7 ms 19,000 deliveries later with none). And without the
+    table's statistics the planner reads and sorts every due job to lease eight: with a backlog of 15,700,
+    9.5 ms against 0.1 ms walking the queue's index in order once analyzed. Skipped while another worker's
+    vacuum holds the table; SQLite reuses its pages itself."""
     engine = session.get_bind().engine
     if engine.dialect.name != "postgresql":
         return False
     session.commit()                       # VACUUM runs outside any transaction, on a connection of its own
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(f"VACUUM (SKIP_LOCKED) {Job.__tablename__}")
+        conn.exec_driver_sql(f"VACUUM (SKIP_LOCKED, ANALYZE) {Job.__tablename__}")
     return True
 
 
