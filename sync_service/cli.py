@@ -57,7 +57,6 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     to the institution, mail and sheet writes run in 'cpd worker' processes; --demo starts one, with the
     reference receiver as the institution.
     """
-    import atexit
     import signal
     from sync_service import create_app
     from addin import example_path
@@ -80,39 +79,39 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     except ValueError as exc:
         fail(CpdError("bad_setting", str(exc)))
     children: list = []
-    if demo:
-        if not app.config.get("LOG_FILE"):             # the terminal keeps to what the demo says to the member
-            settings["LOG_FILE"] = app.config["LOG_FILE"] = os.path.join(app.instance_path, "demo-log.jsonl")
-            logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FILE"])
-        children, token, link, receiver_url = _start_demo(app, host, port)
-        atexit.register(_stop_children, children)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        click.echo(f"Demo institution receiver on {receiver_url}; a worker started.")
-        click.echo(f"Demo member demo@example.org: sign in at {base}/login/email/{link}")
-        click.echo("  (the link works once, for 15 minutes; the demo sends no mail: start it again for a new one)")
-        click.echo(f"Demo token for programs (shown once): {token}")
-        cpd = _this_cpd()
-        click.echo(f"Submit the example:  {cpd} login --url {base} --token {token}")
-        click.echo(f"                      {cpd} submit {_typed_path(example_path('iet'))}")
-        click.echo(f"Request and delivery log lines: {_typed_path(app.config['LOG_FILE'])}")
-    options = server.ServerOptions(host=host, port=port, workers=workers or server.default_workers(),
-                                   threads=threads, timeout=timeout, header_timeout=header_timeout,
-                                   keepalive=keepalive, cert=cert, key=key, server="dev" if dev else server_name,
-                                   max_body=int(app.config["MAX_CONTENT_LENGTH"]))
-    manifest = f"{settings['PUBLIC_URL']}/addin/manifest.xml" if settings.get("PUBLIC_URL") else \
-        "not served until --public-url is set"
-    how = "development server" if dev else f"{options.server}, {options.workers} workers x {options.threads} threads"
-    click.echo(f"CPD service on {base}/  ({how}; add-in manifest: {manifest}; "
-               f"database: {app.config['DATABASE_URL'].split('@')[-1]}). Ctrl+C stops it.")
-    if dev:
-        make_app = lambda: app            # noqa: E731 - one process: the app already made
-    else:
-        app.extensions["cpd_engine"].dispose()          # no connection crosses into the workers
-        make_app = lambda: create_app({**settings, "AUTO_MIGRATE": False})   # noqa: E731 - one per worker
     try:
+        if demo:
+            if not app.config.get("LOG_FILE"):             # the terminal keeps to what the demo says to the member
+                settings["LOG_FILE"] = app.config["LOG_FILE"] = os.path.join(app.instance_path, "demo-log.jsonl")
+                logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FILE"])
+            children, token, link, receiver_url = _start_demo(app, host, port)
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            click.echo(f"Demo institution receiver on {receiver_url}; a worker started.")
+            click.echo(f"Demo member demo@example.org: sign in at {base}/login/email/{link}")
+            click.echo("  (the link works once, for 15 minutes; the demo sends no mail: start it again for a new one)")
+            click.echo(f"Demo token for programs (shown once): {token}")
+            cpd = _this_cpd()
+            click.echo(f"Submit the example:  {cpd} login --url {base} --token {token}")
+            click.echo(f"                      {cpd} submit {_typed_path(example_path('iet'))}")
+            click.echo(f"Request and delivery log lines: {_typed_path(app.config['LOG_FILE'])}")
+        options = server.ServerOptions(host=host, port=port, workers=workers or server.default_workers(),
+                                       threads=threads, timeout=timeout, header_timeout=header_timeout,
+                                       keepalive=keepalive, cert=cert, key=key, server="dev" if dev else server_name,
+                                       max_body=int(app.config["MAX_CONTENT_LENGTH"]))
+        manifest = f"{settings['PUBLIC_URL']}/addin/manifest.xml" if settings.get("PUBLIC_URL") else \
+            "not served until --public-url is set"
+        how = ("development server" if dev
+               else f"{options.server}, {options.workers} workers x {options.threads} threads")
+        click.echo(f"CPD service on {base}/  ({how}; add-in manifest: {manifest}; "
+                   f"database: {app.config['DATABASE_URL'].split('@')[-1]}). Ctrl+C stops it.")
+        if dev:
+            make_app = lambda: app            # noqa: E731 - one process: the app already made
+        else:
+            app.extensions["cpd_engine"].dispose()          # no connection crosses into the workers
+            make_app = lambda: create_app({**settings, "AUTO_MIGRATE": False})   # noqa: E731 - one per worker
         server.run(make_app, options)
     finally:
-        _stop_children(children)
+        _stop_children(children)         # the demo's, however cpd serve ends (SIGTERM is a SystemExit here)
 
 
 def _stop_children(children: list, seconds: float = 5.0) -> None:
