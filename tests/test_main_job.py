@@ -14,25 +14,33 @@ import time
 import urllib.error
 import urllib.request
 
+from ports import free_port
 from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
 from workbook_templates import example_path
 
 
-def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noqa: F811
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def serve_demo(tmp_path, port: int) -> tuple[subprocess.Popen, dict, list[str]]:
+    """``cpd serve --demo`` on ``port`` as a member starts it (an SQLite file in ``tmp_path``): the process, its
+    environment, and the lines it printed up to the one saying the service is on."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}",
            "CPD_CONFIG": str(tmp_path / "config.toml")}
     env.pop("CPD_INSTITUTION_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port), "--demo"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    lines: list[str] = []
+    while not any("CPD service on" in line for line in lines):
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            raise AssertionError("".join(lines))
+        lines.append(line)
+    return proc, env, lines
+
+
+def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noqa: F811
+    port = free_port()
+    proc, env, lines = serve_demo(tmp_path, port)
     try:
-        lines = []
-        while not any("CPD service on" in line for line in lines):
-            line = proc.stdout.readline()
-            assert line, "".join(lines)
-            lines.append(line)
         token = re.search(r"token for programs \(shown once\): (\S+)", "".join(lines)).group(1)
         link = re.search(r"sign in at (http://\S+/login/email/sil_\S+)", "".join(lines)).group(1)
         base = f"http://127.0.0.1:{port}"
@@ -104,9 +112,7 @@ def test_the_demo_stops_its_processes_and_their_own_children_even_one_that_ignor
 def test_the_demo_receiver_moves_off_a_port_another_program_listens_on(tmp_path):
     """cpd serve --demo puts the institution's receiver on port+1; when another program listens there, the
     receiver goes on a free port instead (deliveries would otherwise go to that program), and says where."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     squatter = socket.socket()
     squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -116,16 +122,9 @@ def test_the_demo_receiver_moves_off_a_port_another_program_listens_on(tmp_path)
         squatter = None
     else:
         squatter.listen()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}"}
-    env.pop("CPD_INSTITUTION_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port), "--demo"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    proc = None
     try:
-        lines = []
-        while not any("CPD service on" in line for line in lines):
-            line = proc.stdout.readline()
-            assert line, "".join(lines)
-            lines.append(line)
+        proc, _, lines = serve_demo(tmp_path, port)
         receiver = re.search(r"Demo institution receiver on (http://127\.0\.0\.1:(\d+)/cpd/submissions)",
                              "".join(lines))
         assert receiver and int(receiver.group(2)) not in (port, port + 1), "".join(lines)
@@ -136,7 +135,8 @@ def test_the_demo_receiver_moves_off_a_port_another_program_listens_on(tmp_path)
             answered = exc.code
         assert answered in (400, 401, 405)
     finally:
-        proc.terminate()
-        proc.communicate(timeout=15)
+        if proc is not None:
+            proc.terminate()
+            proc.communicate(timeout=15)
         if squatter is not None:
             squatter.close()
