@@ -26,7 +26,7 @@ from .frameworks import Framework, load_framework
 from .model import Activity, Member, Objective, Period, Record, Status
 from .profile import Profile, Term, known_elsewhere, list_profiles, load_profile
 from .values import (MAX_HOURS_PER_ACTIVITY, BadValue, Cell, did_you_mean, is_blank, normalise, plural, shown,
-                     split_list, text, to_date, to_hours, to_number)
+                     serial_to_date, split_list, text, to_date, to_hours, to_number)
 
 MAX_PERIOD_YEARS = 10
 _STATUS_NAMES = {normalise(n): s for s in Status for n in (s.value, s.label)} | {
@@ -243,7 +243,12 @@ def _date_column(table: Columns, found: _Found, fld: str, label: str, month_firs
         return [None] * len(values)        # an empty column
     if types == {date}:
         return list(values)
-    out = [v if v.__class__ is date else None if v == "" else _LATER for v in values]
+    if int in types or float in types:     # serial numbers (as Office.js passes dates): each converted once
+        serials = {v: _serial_day(v) for v in set(values) if v.__class__ is int or v.__class__ is float}
+        out = [v if (c := v.__class__) is date else serials[v] if c is int or c is float
+               else None if v == "" else _LATER for v in values]
+    else:
+        out = [v if v.__class__ is date else None if v == "" else _LATER for v in values]
     for i in [i for i, v in enumerate(out) if v is _LATER]:
         v = values[i]
         if v.__class__ is datetime:
@@ -255,6 +260,14 @@ def _date_column(table: Columns, found: _Found, fld: str, label: str, month_firs
                 out[i] = None
                 found.bad(i, fld, exc, label)
     return out
+
+
+def _serial_day(serial: float) -> Any:
+    """The date of a serial number, or _LATER for one that is not a date (the careful pass says why)."""
+    try:
+        return serial_to_date(float(serial))
+    except BadValue:
+        return _LATER
 
 
 def date_as_text(raw: str, day: date) -> BadValue:

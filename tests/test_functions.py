@@ -82,6 +82,39 @@ def test_blank_cells_as_empty_strings_and_dates_as_serials_give_the_same(example
     assert udf.CPD_HOURS(officejs(acts), 45658, 46022) == result.totals.hours
 
 
+def test_trailing_blank_rows_of_any_shape_change_nothing_and_a_row_after_them_counts(example):
+    (rec, acts, plan), (record, profile, result) = example
+    p1, p2 = rec[0][5], rec[1][5]
+    width = len(acts[0])
+    js = officejs(acts)
+    tails = {
+        "None rows": acts + [[None] * width] * 3000,
+        "empty-text rows": js + [[""] * width] * 3000,
+        "mixed blanks": acts + [[None] * width, [""] * width, [None, ""] * (width // 2) + [None]] * 700,
+        "tuples": [tuple(r) for r in acts] + [(None,) * width] * 2500,
+    }
+    for name, grid in tails.items():
+        assert udf.CPD_READINESS(rec, grid, plan) == [["READY", result.score]], name
+        assert udf.CPD_HOURS(grid, p1, p2) == result.totals.hours, name
+    # one activity after 2,047 blank rows (past every block the blank tail is cut in) is still counted
+    last = next(r for r in acts[1:] if r[9])
+    late = acts + [[None] * width] * 2047 + [list(last)]
+    more = udf.CPD_HOURS(acts + [list(last)], p1, p2)
+    assert more > result.totals.hours
+    assert udf.CPD_HOURS(late, p1, p2) == more == udf.CPD_HOURS(officejs(late), 45658, 46022)
+
+
+def test_a_serial_number_that_is_no_date_names_its_row(example):
+    (rec, acts, plan), _ = example
+    js = [list(r) for r in officejs(acts)]
+    js[3][0] = 0
+    js[4][1] = 99_999_999.5
+    js[5][0] = True                       # a TRUE cell is not the serial 1
+    answer = udf.CPD_HOURS(js, 45658, 46022)
+    assert answer.startswith("Fix 3 values: ") and "row 12: " in answer and "found the number 0" in answer
+    assert "row 13: " in answer and "row 14: " in answer
+
+
 def test_a_bad_row_is_a_readable_message_with_its_row(example):
     (rec, acts, plan), _ = example
     bad = [list(r) for r in acts]
