@@ -2,6 +2,7 @@
 Office.js add-in calls it) against ``cpd serve`` as it runs in production, idle and with 4 callers at once.
 
 Run:  .venv/bin/python bench/bench_functions.py [--activities 2000] [--rounds 3] [--calls 40] [--port P]
+      .venv/bin/python bench/bench_functions.py --instructions [--baseline DIR]   (DIR: git worktree add DIR REV)
 
 The ranges are those of the documented formula, =CPD.READINESS(Record!A3:F7, Record!A9:Q5009, Plan!A4:G54),
 read from a real workbook (bench/records.py: reflections of 20-200 words, providers, competences, a plan of
@@ -9,7 +10,8 @@ four objectives): 5,001 rows of activities of which 3,000 are blank, as the spre
 dates as dates, blanks as None; Office.js: dates as serial numbers, blanks as ""). Each round runs every
 case in turn (the cases interleaved), --calls calls each; printed: min / median / max over the rounds of each
 round's median (and p95 for the concurrent case). Baselines in the same rounds: the same function on the
-rows that hold activities only (A9:Q2009: what the trailing blank rows cost), and over HTTP the same body
+rows that hold activities only (A9:Q2009: what the trailing blank rows cost), the same function on the
+values as Office.js sends them (serial numbers, "": what the HTTP endpoint runs), and over HTTP the same body
 posted to an unknown function (refused before any work: the transport's own cost).
 
 Goals: at most 5 ms in Python, 15 ms over HTTP idle, p95 under 50 ms with 4 callers at once.
@@ -32,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
+if "--code" in sys.argv:             # a child counting another checkout's code (--instructions): its addin first
+    sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
 from records import documented_ranges  # noqa: E402
 
@@ -47,8 +51,13 @@ def timed(fn, calls: int) -> list[float]:
 
 def post(port: int, path: str, body: bytes, conn: http.client.HTTPConnection | None = None):
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
-    resp = conn.getresponse()
+    try:
+        conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+        conn.close()                 # the server closed the kept-alive connection while idle: once more, fresh
+        conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
     return resp.status, resp.read(), conn
 
 
@@ -80,14 +89,52 @@ def p95(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=20)[18]
 
 
+def calls_only(args) -> None:
+    """A child of --instructions: the ranges made, one call to warm, then --count calls."""
+    from addin import FUNCTIONS
+    assert args.code is None or FUNCTIONS["READINESS"].impl.__code__.co_filename.startswith(args.code)
+    ranges = documented_ranges(args.activities, serials=args.shape == "officejs")
+    run = FUNCTIONS["READINESS"].run
+    run(*ranges)
+    for _ in range(args.count):
+        run(*ranges)
+
+
+def count_instructions(args) -> None:
+    """Instructions of one call: a child making 4 calls less one making none, each under callgrind."""
+    from bench_commands import instructions
+    codes = {"this checkout": str(ROOT)}
+    if args.baseline:
+        codes["baseline"] = str(args.baseline.resolve())
+    print(f"CPD.READINESS over {args.activities:,} real activities with the plan, A9:Q5009: millions of "
+          f"instructions a call (callgrind)")
+    for name, code in codes.items():
+        for shape in ("xlwings", "officejs"):
+            counted = [instructions([sys.executable, __file__, "--count", str(n), "--shape", shape, "--code", code,
+                                     "--activities", str(args.activities)], dict(os.environ)) for n in (0, 4)]
+            print(f"  {name:14} {shape:9} {(counted[1] - counted[0]) / 4 / 1e6:8.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--activities", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--calls", type=int, default=40, help="calls per case per round")
     ap.add_argument("--port", type=int, help="the service's port (default: a free one)")
+    ap.add_argument("--instructions", action="store_true", help="instead, count the instructions of one call in "
+                    "Python, each shape (valgrind's callgrind: the same count whatever else the machine is doing)")
+    ap.add_argument("--baseline", type=Path, help="with --instructions: a checkout of another commit, counted too")
+    ap.add_argument("--count", type=int, help=argparse.SUPPRESS)     # a child: make N calls and stop
+    ap.add_argument("--shape", choices=("xlwings", "officejs"), help=argparse.SUPPRESS)
+    ap.add_argument("--code", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.count is not None:
+        return calls_only(args)
+    if args.instructions:
+        return count_instructions(args)
+    from addin import FUNCTIONS
     from addin.xlwings_udfs import CPD_READINESS
+    readiness = FUNCTIONS["READINESS"].run          # what the HTTP endpoint calls, on the values Office.js sends
 
     record, acts, plan = documented_ranges(args.activities)
     used = acts[:args.activities + 1]
@@ -95,6 +142,7 @@ def main() -> None:
     assert expected == CPD_READINESS(record, used, plan) and expected[0][0] in ("READY", "NOT READY"), expected
     s_record, s_acts, s_plan = documented_ranges(args.activities, serials=True)
     body = json.dumps({"args": [s_record, s_acts, s_plan]}).encode()
+    assert readiness(s_record, s_acts, s_plan) == expected
 
     import gc
     gc.collect()
@@ -112,6 +160,7 @@ def main() -> None:
             cases = {
                 "Python, A9:Q5009 (documented)": lambda: timed(lambda: CPD_READINESS(record, acts, plan), args.calls),
                 "Python, A9:Q2009 (rows used)": lambda: timed(lambda: CPD_READINESS(record, used, plan), args.calls),
+                "Python, as Office.js passes it": lambda: timed(lambda: readiness(s_record, s_acts, s_plan), args.calls),
                 "HTTP idle": lambda: timed(lambda: post(port, "/api/v1/functions/READINESS", body, conn), args.calls),
                 "HTTP floor (refused unread)": lambda: timed(lambda: post(port, "/api/v1/functions/NONE", body, conn),
                                                              args.calls),
