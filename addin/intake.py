@@ -243,12 +243,11 @@ def _date_column(table: Columns, found: _Found, fld: str, label: str, month_firs
         return [None] * len(values)        # an empty column
     if types == {date}:
         return list(values)
-    if int in types or float in types:     # serial numbers (as Office.js passes dates): each converted once
-        serials = {v: _serial_day(v) for v in set(values) if v.__class__ is int or v.__class__ is float}
-        out = [v if (c := v.__class__) is date else serials[v] if c is int or c is float
-               else None if v == "" else _LATER for v in values]
-    else:
-        out = [v if v.__class__ is date else None if v == "" else _LATER for v in values]
+    # serial numbers (as Office.js passes dates): each distinct one converted once
+    serials = {v: _serial_day(v) for v in set(values) if v.__class__ is int or v.__class__ is float} \
+        if int in types or float in types else {}
+    out = [v if (c := v.__class__) is date else serials[v] if c is int or c is float
+           else None if v == "" else _LATER for v in values]
     for i in [i for i, v in enumerate(out) if v is _LATER]:
         v = values[i]
         if v.__class__ is datetime:

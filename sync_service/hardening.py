@@ -9,7 +9,6 @@ import json
 import re
 
 import orjson
-
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
