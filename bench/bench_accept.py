@@ -1,0 +1,154 @@
+"""Accepting one real submission in the service's own process: what the web worker spends on it, without
+the server, the network or the other processes (``bench_service.py`` measures those end to end).
+
+Run:  .venv/bin/python bench/bench_accept.py [--n 300] [--rounds 3] [--databases sqlite postgresql]
+      .venv/bin/python bench/bench_accept.py --instructions [--n 60] [--baseline DIR]
+          (DIR: git worktree add DIR <commit>; its code is measured in the same rounds)
+
+Each measurement is a fresh process (this checkout's code, or DIR's first on the path): the app made by
+``create_app`` on a fresh database (a SQLite file, or a fresh schema in --postgres), N members with a
+token each, N + 20 distinct real 40-activity workbooks (bench/records.py, each with its own member
+name), 20 submissions to warm, then N submissions through the Flask test client (``POST
+/api/v1/submissions``, as the API receives them). Printed: the process's CPU a submission, min / median
+/ max over the rounds, the checkout and the baseline interleaved. ``--instructions`` counts instead, under
+valgrind's callgrind, a process making N submissions less one making none, over N: the same count
+whatever else the machine is doing (PYTHONHASHSEED=0; SQLite only, as PostgreSQL's server is not counted).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WARM = 20
+
+
+def child(args) -> None:
+    """Make the app, the members and the workbooks, warm, then make --count submissions; print the CPU."""
+    sys.path.insert(0, args.code)
+    from sync_service import create_app, db
+    from sync_service.store.accounts import create_member, issue_token
+    assert create_app.__code__.co_filename.startswith(args.code), create_app.__code__.co_filename
+    books = pickle.loads(Path(args.books).read_bytes())[:args.count + WARM]
+    app = create_app({"DATABASE_URL": args.url, "LOG_LEVEL": "WARNING"})
+    with app.app_context():
+        s = db.session()
+        tokens = [issue_token(s, create_member(s, f"bench{i}@example.org")) for i in range(args.count + WARM)]
+        s.commit()
+    client = app.test_client()
+
+    def submit(i: int) -> None:
+        res = client.post("/api/v1/submissions", data=books[i],
+                          headers={"Authorization": f"Bearer {tokens[i]}", "Content-Type": XLSX})
+        assert res.status_code == 201, res.get_json()
+
+    for i in range(WARM):
+        submit(i)
+    cpu = time.process_time()
+    for i in range(WARM, WARM + args.count):
+        submit(i)
+    cpu = time.process_time() - cpu
+    app.extensions["cpd_engine"].dispose()
+    print(f"{cpu / max(args.count, 1) * 1000:.4f}")
+
+
+def make_books(n: int, folder: Path) -> Path:
+    """n + 20 distinct real 40-activity workbooks, made once for every process (pickled into ``folder``)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_service import workbooks
+    from records import real_workbook
+    path = folder / "books.pickle"
+    path.write_bytes(pickle.dumps(workbooks(real_workbook(40, seed=40), n + WARM)))
+    return path
+
+
+def measure(code: str, database: str, n: int, postgres: str, books: Path, wrap: list[str] | None = None) -> str:
+    """One child process on a fresh database: its printed line (or, under ``wrap``, valgrind's stderr)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = None
+        if database == "sqlite":
+            url = f"sqlite:///{tmp}/cpd.sqlite3"
+        else:
+            from sqlalchemy import create_engine, text
+            schema = "bench_" + secrets.token_hex(4)
+            admin = create_engine(postgres)
+            with admin.begin() as conn:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+            url = f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3D{schema}"
+        try:
+            run = subprocess.run([*(wrap or []), sys.executable, __file__, "--child", "--count", str(n), "--code", code,
+                                  "--url", url, "--books", str(books)], capture_output=True, text=True, cwd=tmp,
+                                 env={**os.environ, "PYTHONHASHSEED": "0", "CPD_INSTANCE_PATH": f"{tmp}/instance"})
+        finally:
+            if schema:
+                with admin.begin() as conn:
+                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                admin.dispose()
+    if run.returncode:
+        raise SystemExit(f"the measuring process failed:\n{run.stderr[-2000:]}")
+    return run.stderr if wrap else run.stdout
+
+
+def instructions(code: str, n: int, postgres: str, books: Path) -> float:
+    """Millions of instructions a submission: N submissions less none, under callgrind, over N."""
+    import re
+    counted = []
+    for count in (0, n):
+        err = measure(code, "sqlite", count, postgres, books, ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        found = re.search(r"Collected : (\d+)", err)
+        if found is None:
+            raise SystemExit(f"valgrind did not count: {err[-300:]}")
+        counted.append(int(found.group(1)))
+    return (counted[1] - counted[0]) / n / 1e6
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, help="submissions measured a process (default 300; 60 with --instructions)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    ap.add_argument("--postgres", default=PG, help="PostgreSQL URL (a fresh schema in it for each process)")
+    ap.add_argument("--baseline", type=Path, help="a checkout of another commit, measured in the same rounds")
+    ap.add_argument("--instructions", action="store_true", help="count instructions (callgrind) instead of CPU time")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--code", default=str(ROOT), help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
+    ap.add_argument("--books", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        return child(args)
+    codes = {"this checkout": str(ROOT)} | ({"baseline": str(args.baseline.resolve())} if args.baseline else {})
+    n = args.n or (60 if args.instructions else 300)
+    with tempfile.TemporaryDirectory() as tmp:
+        books = make_books(n, Path(tmp))
+        if args.instructions:
+            print(f"One real 40-activity submission accepted in-process (SQLite): millions of instructions, over {n}")
+            for name, code in codes.items():
+                print(f"  {name:14} {instructions(code, n, args.postgres, books):8.2f}")
+            return
+        found: dict[tuple[str, str], list[float]] = {}
+        for _ in range(args.rounds):
+            for database in args.databases:
+                for name, code in codes.items():
+                    found.setdefault((database, name), []).append(
+                        float(measure(code, database, n, args.postgres, books)))
+    print(f"One real 40-activity submission accepted in-process: CPU ms of the web process, {args.rounds} rounds of "
+          f"{n} (min / median / max)")
+    for (database, name), xs in found.items():
+        xs.sort()
+        print(f"  {database:10} {name:14} {xs[0]:6.2f} / {statistics.median(xs):6.2f} / {xs[-1]:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
