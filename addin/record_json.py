@@ -19,7 +19,7 @@ from typing import Any
 
 from .columns import from_mappings
 from .errors import InvalidRecord
-from .export import COLUMNS, activity_labels, activity_values
+from .export import COLUMNS, activity_columns, activity_labels
 from .intake import build_record
 from .model import Activity, Record
 from .profile import Profile, load_profile
@@ -41,6 +41,13 @@ def _plain(value: Cell) -> Cell:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _plain_column(values: list[Cell]) -> list[Cell]:
+    """``_plain`` of each value: each distinct date written once; the column itself when it holds no date."""
+    if not any(issubclass(t, date) for t in set(map(type, values))):
+        return values
+    return list(map({v: _plain(v) for v in set(values)}.__getitem__, values))
+
+
 def record_data(record: Record, profile: Profile) -> dict[str, Any]:
     """The record as JSON-ready data: member, period, profile, and the plan and activities as tables."""
     m = record.member
@@ -48,12 +55,9 @@ def record_data(record: Record, profile: Profile) -> dict[str, Any]:
     objectives = [[o.ref, o.objective, o.why, ", ".join(o.competences) or None, _plain(o.target_date), o.status,
                    o.evaluation] for o in record.objectives]
     def table(acts: tuple[Activity, ...]) -> list[list[Cell]]:
-        rows = []
-        for a in acts:
-            values = activity_values(a, profile, labels)
-            values["row"] = a.row
-            rows.append([_plain(values[f]) for f in ACTIVITY_FIELDS])
-        return rows
+        columns = activity_columns(acts, profile, labels)
+        columns["row"] = [a.row for a in acts]
+        return list(map(list, zip(*(_plain_column(columns[f]) for f in ACTIVITY_FIELDS))))
     drafts = {"drafts": {"columns": ACTIVITY_FIELDS, "rows": table(record.drafts)}} if record.drafts else {}
     return {"version": RECORD_VERSION, "profile": profile.id,
             "member": {"name": m.name, "membership_number": m.membership_number, "grade": m.grade,
