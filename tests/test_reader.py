@@ -83,6 +83,16 @@ def test_formula_in_an_input_cell_is_never_trusted(blank):
     assert codes_at(read) == {("formula_not_allowed", "Record!J10")}
 
 
+def test_formula_in_a_header_value_is_never_trusted(blank):
+    fill_workbook(blank, [ROW], HEADER)
+    wb = openpyxl.load_workbook(blank)
+    wb["Record"]["B3"] = '=UPPER("a member")'         # the value right of "Name:"
+    wb.save(blank)
+    read = read_workbook(blank)
+    assert codes_at(read) == {("formula_not_allowed", "Record!B3")}
+    assert read.record.member.name is None
+
+
 def test_text_that_looks_like_a_formula_stays_text(blank):
     fill_workbook(blank, [dict(ROW, title="=HYPERLINK(\"http://x\")", reflection="+learnt things well today")],
                   HEADER)

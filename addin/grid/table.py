@@ -40,8 +40,9 @@ def read_table(rows: Sequence[Sequence[Cell]], names: HeaderNames, *, sheet: str
     table = Table(sheet)
     found = find_header(rows, names, min_matches=min_matches, scan_rows=scan_rows)
     if want_labels:
+        formula_at = {split_cell(ref) for ref in formulas}
         for k, cells in enumerate(rows[:found[0] if found else scan_rows]):
-            _labels(table, cells, first_row + k, formulas, max_chars)
+            _labels(table, cells, first_row + k, formula_at, max_chars)
     if found is None:
         return table
     h, columns = found
@@ -67,12 +68,15 @@ def read_table(rows: Sequence[Sequence[Cell]], names: HeaderNames, *, sheet: str
     return table
 
 
-def _labels(table: Table, cells: Sequence[Cell], r: int, formulas: Collection[str], max_chars: int | None) -> None:
+def _labels(table: Table, cells: Sequence[Cell], r: int, formula_at: Collection[tuple[int, int]],
+            max_chars: int | None) -> None:
+    """The labelled values in row ``r``; ``formula_at``: the sheet's formula cells as (column, row)."""
     for f, i, j in labelled_values(cells):
         if f in table.labels:
             continue
         end = j if j is not None else len(cells)
-        formula = next((k for k in range(i + 1, end + (j is not None)) if cell_name(k, r) in formulas), None)
+        formula = next((k for k in range(i + 1, end + (j is not None)) if (k, r) in formula_at), None) \
+            if formula_at else None
         if formula is not None:      # a formula where the value belongs (it may have no cached value)
             ref = cell_name(formula, r)
             table.problems.append(Problem("formula_not_allowed", "enter a value, not a formula",
