@@ -51,10 +51,17 @@ def activity_columns(activities: Sequence[Activity], profile: Profile,
     return out
 
 
+def activity_rows(activities: Sequence[Activity], profile: Profile,
+                  labels: dict[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
+    """The activities as the template's cells show them, a dict of cells each (``activity_columns``)."""
+    columns = activity_columns(activities, profile, labels)
+    return [dict(zip(columns, cells)) for cells in zip(*columns.values())]
+
+
 def activity_values(activity: Activity, profile: Profile, labels: dict[str, dict[str, str]] | None = None
                     ) -> dict[str, Any]:
-    """One activity as the template's cells show it (``activity_columns``)."""
-    return {f: column[0] for f, column in activity_columns((activity,), profile, labels).items()}
+    """One activity as the template's cells show it."""
+    return activity_rows((activity,), profile, labels)[0]
 
 
 def write_csv(record: Record, profile: Profile, out: TextIO, period: Period | None = None) -> int:
@@ -63,10 +70,8 @@ def write_csv(record: Record, profile: Profile, out: TextIO, period: Period | No
     columns = [(c.field, hours_header(profile) if c.field == "hours" else c.header) for c in columns_for(profile)]
     writer = csv.writer(out)
     writer.writerow([h for _, h in columns])
-    labels = activity_labels(profile)
     chosen = [a for a in record.activities if period is None or in_period(a, period)]
-    for a in sorted(chosen, key=lambda a: a.row):
-        values = activity_values(a, profile, labels)
+    for values in activity_rows(sorted(chosen, key=lambda a: a.row), profile):
         row = []
         for f, _ in columns:
             v = values[f]

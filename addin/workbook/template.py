@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..export import activity_labels, activity_values
+from ..export import activity_labels, activity_rows
 from ..frameworks import load_framework
 from ..model import OBJECTIVE_STATUSES, STATUS_LABELS, Annotation, Record, Status
 from ..profile import Profile
@@ -90,7 +90,7 @@ def record_workbook(record: Record, profile: Profile, annotations: Iterable[Anno
                    "target_date": o.target_date, "status": o.status, "evaluation": o.evaluation}
                   for o in record.objectives]
     wb = build_workbook(profile, {k: v for k, v in header.items() if v is not None}, objectives,
-                        [activity_values(a, profile, labels) for a in record.every_activity])
+                        activity_rows(record.every_activity, profile, labels))
     annotations = list(annotations)
     if annotations:
         from .mentor_notes import annotate
