@@ -17,9 +17,9 @@ whatever else the machine is doing (PYTHONHASHSEED=0; SQLite only, as PostgreSQL
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
-import secrets
 import statistics
 import subprocess
 import sys
@@ -74,26 +74,13 @@ def make_books(n: int, folder: Path) -> Path:
 
 def measure(code: str, database: str, n: int, postgres: str, books: Path, wrap: list[str] | None = None) -> str:
     """One child process on a fresh database: its printed line (or, under ``wrap``, valgrind's stderr)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        schema = None
-        if database == "sqlite":
-            url = f"sqlite:///{tmp}/cpd.sqlite3"
-        else:
-            from sqlalchemy import create_engine, text
-            schema = "bench_" + secrets.token_hex(4)
-            admin = create_engine(postgres)
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            url = f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3D{schema}"
-        try:
-            run = subprocess.run([*(wrap or []), sys.executable, __file__, "--child", "--count", str(n), "--code", code,
-                                  "--url", url, "--books", str(books)], capture_output=True, text=True, cwd=tmp,
-                                 env={**os.environ, "PYTHONHASHSEED": "0", "CPD_INSTANCE_PATH": f"{tmp}/instance"})
-        finally:
-            if schema:
-                with admin.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                admin.dispose()
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_service import fresh_schema
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        url = f"sqlite:///{tmp}/cpd.sqlite3" if database == "sqlite" else stack.enter_context(fresh_schema(postgres))[0]
+        run = subprocess.run([*(wrap or []), sys.executable, __file__, "--child", "--count", str(n), "--code", code,
+                              "--url", url, "--books", str(books)], capture_output=True, text=True, cwd=tmp,
+                             env={**os.environ, "PYTHONHASHSEED": "0", "CPD_INSTANCE_PATH": f"{tmp}/instance"})
     if run.returncode:
         raise SystemExit(f"the measuring process failed:\n{run.stderr[-2000:]}")
     return run.stderr if wrap else run.stdout

@@ -23,6 +23,7 @@ postgresql+psycopg://postgres@127.0.0.1:5432/test), a fresh schema per round, dr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import http.client
 import io
@@ -35,6 +36,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +63,23 @@ def workbooks(base: bytes, n: int) -> list[bytes]:
                 z.writestr(info, data.replace(NAME.encode(), name), compress_type=zipfile.ZIP_DEFLATED)
         out.append(buf.getvalue())
     return out
+
+
+@contextlib.contextmanager
+def fresh_schema(postgres: str) -> Iterator[tuple[str, str]]:
+    """A fresh schema in the PostgreSQL database at ``postgres``, dropped afterwards: (the URL that uses it, its
+    name)."""
+    from sqlalchemy import create_engine, text
+    admin = create_engine(postgres)
+    schema = "bench_" + secrets.token_hex(4)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3D{schema}", schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 def make_members(database_url: str, n: int) -> list[str]:
@@ -291,20 +310,9 @@ def main() -> None:
                         r = run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books, ports,
                                 code=code)
                     else:
-                        from sqlalchemy import create_engine, text
-                        admin = create_engine(args.postgres)
-                        schema = "bench_" + secrets.token_hex(4)
-                        with admin.begin() as conn:
-                            conn.execute(text(f"CREATE SCHEMA {schema}"))
-                        try:
-                            sep = "&" if "?" in args.postgres else "?"
-                            r = run(label, f"{args.postgres}{sep}options=-csearch_path%3D{schema}"
-                                    f"&application_name={schema}", args.n, args.clients, Path(tmp), books, ports,
-                                    application=schema, code=code)
-                        finally:
-                            with admin.begin() as conn:
-                                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                            admin.dispose()
+                        with fresh_schema(args.postgres) as (url, schema):
+                            r = run(label, f"{url}&application_name={schema}", args.n, args.clients, Path(tmp),
+                                    books, ports, application=schema, code=code)
                 r["label"] += suffix
                 results.append(r)
                 report(r, round_ + 1)
