@@ -58,12 +58,6 @@ def activity_rows(activities: Sequence[Activity], profile: Profile,
     return [dict(zip(columns, cells)) for cells in zip(*columns.values())]
 
 
-def activity_values(activity: Activity, profile: Profile, labels: dict[str, dict[str, str]] | None = None
-                    ) -> dict[str, Any]:
-    """One activity as the template's cells show it."""
-    return activity_rows((activity,), profile, labels)[0]
-
-
 def write_csv(record: Record, profile: Profile, out: TextIO, period: Period | None = None) -> int:
     """Write one row per activity (those touching ``period`` when given), in the profile's template
     columns and labels; returns how many."""

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 
 from addin import assess, read_workbook, record_data
 from addin.record_json import MEMBER_ADDED
-from addin.export import activity_values
+from addin.export import activity_rows
 from sync_service.store.database import make_engine, upgrade
 from workbook_templates import example_path
 
@@ -24,7 +24,7 @@ def old_record(read) -> dict:
             "profile": profile.id,
             "objectives": [{"ref": o.ref, "objective": o.objective, "status": o.status} for o in record.objectives],
             "activities": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                            for k, v in activity_values(a, profile).items()} for a in record.activities]}
+                            for k, v in row.items()} for row in activity_rows(record.activities, profile)]}
 
 
 def test_0005_turns_old_submissions_into_documents_and_loses_nothing(database_url):
