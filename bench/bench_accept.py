@@ -72,31 +72,28 @@ def make_books(n: int, folder: Path) -> Path:
     return path
 
 
-def measure(code: str, database: str, n: int, postgres: str, books: Path, wrap: list[str] | None = None) -> str:
-    """One child process on a fresh database: its printed line (or, under ``wrap``, valgrind's stderr)."""
+def measure(code: str, database: str, n: int, postgres: str, books: Path, count: bool = False) -> float:
+    """One child process on a fresh database: its CPU ms a submission, or (``count``) the instructions the
+    whole process executed (``bench_commands.instructions``: valgrind's callgrind)."""
     sys.path.insert(0, str(ROOT / "bench"))
+    from bench_commands import instructions
     from bench_service import fresh_schema
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         url = f"sqlite:///{tmp}/cpd.sqlite3" if database == "sqlite" else stack.enter_context(fresh_schema(postgres))[0]
-        run = subprocess.run([*(wrap or []), sys.executable, __file__, "--child", "--count", str(n), "--code", code,
-                              "--url", url, "--books", str(books)], capture_output=True, text=True, cwd=tmp,
-                             env={**os.environ, "PYTHONHASHSEED": "0", "CPD_INSTANCE_PATH": f"{tmp}/instance"})
+        command = [sys.executable, __file__, "--child", "--count", str(n), "--code", code, "--url", url,
+                   "--books", str(books)]
+        env = {**os.environ, "PYTHONHASHSEED": "0", "CPD_INSTANCE_PATH": f"{tmp}/instance"}
+        if count:
+            return instructions(command, env)
+        run = subprocess.run(command, capture_output=True, text=True, cwd=tmp, env=env)
     if run.returncode:
         raise SystemExit(f"the measuring process failed:\n{run.stderr[-2000:]}")
-    return run.stderr if wrap else run.stdout
+    return float(run.stdout)
 
 
-def instructions(code: str, n: int, postgres: str, books: Path) -> float:
-    """Millions of instructions a submission: N submissions less none, under callgrind, over N."""
-    import re
-    counted = []
-    for count in (0, n):
-        err = measure(code, "sqlite", count, postgres, books, ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"])
-        found = re.search(r"Collected : (\d+)", err)
-        if found is None:
-            raise SystemExit(f"valgrind did not count: {err[-300:]}")
-        counted.append(int(found.group(1)))
-    return (counted[1] - counted[0]) / n / 1e6
+def per_submission(code: str, n: int, postgres: str, books: Path) -> float:
+    """Millions of instructions a submission: N submissions less none, under callgrind, over N (SQLite)."""
+    return (measure(code, "sqlite", n, postgres, books, True) - measure(code, "sqlite", 0, postgres, books, True)) / n / 1e6
 
 
 def main() -> None:
@@ -122,14 +119,13 @@ def main() -> None:
         if args.instructions:
             print(f"One real 40-activity submission accepted in-process (SQLite): millions of instructions, over {n}")
             for name, code in codes.items():
-                print(f"  {name:14} {instructions(code, n, args.postgres, books):8.2f}")
+                print(f"  {name:14} {per_submission(code, n, args.postgres, books):8.2f}")
             return
         found: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for database in args.databases:
                 for name, code in codes.items():
-                    found.setdefault((database, name), []).append(
-                        float(measure(code, database, n, args.postgres, books)))
+                    found.setdefault((database, name), []).append(measure(code, database, n, args.postgres, books))
     print(f"One real 40-activity submission accepted in-process: CPU ms of the web process, {args.rounds} rounds of "
           f"{n} (min / median / max)")
     for (database, name), xs in found.items():

@@ -96,6 +96,8 @@ def instructions(command: list[str], env: dict[str, str]) -> int:
         run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *command], env=env,
                              cwd="/tmp", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     found = re.search(r"Collected : (\d+)", run.stderr)
+    if run.returncode:
+        raise SystemExit(f"{command[0]} failed under valgrind (exit {run.returncode}): {run.stderr[-2000:]}")
     if found is None:
         raise SystemExit(f"valgrind did not count {command[0]}: {run.stderr[-300:]}")
     return int(found.group(1))
