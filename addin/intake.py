@@ -211,6 +211,10 @@ _STEP = {f: i for i, f in enumerate(("start_date", "end_date", "date_missing", "
                                       "verified_on", "bodies", "status"))}
 _TEXT_FIELDS = ("title", "provider", "reflection", "further_action", "evidence", "description", "mentor_comment",
                 "verified_by", "location", "instructor")
+# Prose (what was learnt, the further action, notes, a mentor's comment) is kept as typed, trimmed: the member's
+# own spacing is theirs, and the verdict reads only its words. Other text has its runs of spaces collapsed, so
+# that a title, a provider or a name is the same however it was spaced.
+PROSE_FIELDS = frozenset({"reflection", "further_action", "description", "mentor_comment"})
 _ACTIVITY_FIELDS = tuple(f.name for f in dataclass_fields(Activity))
 
 
@@ -300,8 +304,13 @@ def _hours_column(table: Columns, found: _Found, typed: bool = False, minutes_pe
 
 
 def _text_column(table: Columns, fld: str) -> list[Any]:
-    """Text as ``text()`` gives it; at C speed when no cell needs its spaces collapsed."""
+    """Text as ``text()`` gives it, or for prose (``PROSE_FIELDS``) trimmed; at C speed when every cell is
+    text and none needs its spaces collapsed."""
     values = table.get(fld)
+    if fld in PROSE_FIELDS:
+        if table.types_of(fld) == {str}:
+            return [v or None for v in map(str.strip, values)]
+        return [v.strip() or None if v.__class__ is str else text(v) for v in values]
     if table.types_of(fld) == {str}:
         if not any(values):
             return [None] * len(values)    # an empty column

@@ -79,7 +79,7 @@ ACTIVITY_CELLS = {
     "competences": st.sampled_from(["", "E4, B2", "e4", "Z9", "A1; Z9", 4.0]),
     "objective": st.sampled_from(["", "O1", "O7", 1.0]),
     "title": st.sampled_from(["", "Course", "  spaced   out ", "tab\there", 12345.0, date(2025, 1, 2)]),
-    "reflection": st.sampled_from(["", "Learnt", "line\nbreak  kept"]),
+    "reflection": st.sampled_from(["", "Learnt", "line\nbreak  kept", "  spaced   out ", "tab\there", 12345.0]),
     "verified_on": st.sampled_from(["", date(2025, 4, 1), "yesterday"]),
 }
 
@@ -104,6 +104,17 @@ def test_each_row_gives_what_it_would_give_alone(rows):
     assert acts == alone_acts
     assert [(p.row, p.field, p.code, p.message) for p in problems] == \
            [(p.row, p.field, p.code, p.message) for p in alone_problems]
+
+
+def test_prose_is_kept_as_typed_and_other_text_has_its_spaces_collapsed():
+    cells = {"start_date": date(2025, 3, 1), "title": "  Power   electronics\tcourse ",
+             "reflection": "  Learnt topologies.  Now\tapplied. ", "further_action": " Next:  the lab day ",
+             "description": 12345.0, "provider": " IET  Academy "}
+    (act,), problems = build_activities(from_mappings([(10, cells)]), load_profile("iet"))
+    assert not problems
+    assert (act.title, act.provider) == ("Power electronics course", "IET Academy")
+    assert (act.reflection, act.further_action, act.description) == ("Learnt topologies.  Now\tapplied.",
+                                                                      "Next:  the lab day", "12345")
 
 
 def test_an_empty_table_gives_nothing():

@@ -212,3 +212,40 @@ def test_a_submission_keeps_its_workbook_as_a_version_of_its_record_stored_once(
     with service.app_context():
         version = db.session().scalar(select(RecordVersion).where(RecordVersion.submission_id == other.json["id"]))
         assert version is not None and version.body is None
+
+
+def test_prose_is_kept_as_typed_and_a_version_differing_only_in_its_spacing_changes_no_activity(service, tmp_path):
+    import openpyxl
+    from sync_service.store.records import snapshot
+    from sync_service.store.versions import history
+    world = build(service)
+
+    def upload(reflection: str):
+        path = tmp_path / "log.xlsx"
+        path.write_bytes(EXAMPLE)
+        wb = openpyxl.load_workbook(path)
+        wb["Record"]["E10"] = reflection
+        wb.save(path)
+        return world.api("owner", "POST", "/api/v1/records", data=path.read_bytes())
+
+    def versions():
+        with service.app_context():
+            s = db.session()
+            rec = s.scalar(select(CpdRecord).where(CpdRecord.public_id == world.record))
+            table = snapshot(s, rec).data["activities"]
+            row = next(r for r in table["rows"] if r[table["columns"].index("row")] == 10)
+            return row[table["columns"].index("reflection")], history(s, rec)
+
+    typed = "Learnt converter topologies.  Now applied to the charger,\tfirst on the bench."
+    assert upload(f"  {typed} ").status_code == 201
+    kept, shown = versions()
+    assert kept == typed                                     # as typed, trimmed: its double space and tab kept
+    title = shown[0]["changed"]
+    assert len(title) == 1                                   # the first activity's reflection changed
+    respaced = upload(" ".join(typed.split()))
+    assert respaced.status_code == 201                       # other text: a new version ...
+    kept, shown = versions()
+    assert kept == " ".join(typed.split()) and shown[0]["changed"] == []    # ... that changes no activity
+    reworded = upload(typed.replace("bench", "test rig"))
+    assert reworded.status_code == 201
+    assert versions()[1][0]["changed"] == title

@@ -13,7 +13,8 @@ SHOWN = 20                # the newest versions listed (each is read back to com
 
 
 def _activities(data: dict) -> dict[str, tuple[str, tuple]]:
-    """The version's activities by key: (title, everything the member wrote but the row it is on)."""
+    """The version's activities by key: (title, everything the member wrote but the row it is on, its spacing
+    aside: prose is kept as typed, so a version that differs only in spaces changes no activity)."""
     table = data.get("activities") or {"columns": [], "rows": []}
     cols = table["columns"]
     if "start_date" not in cols or "title" not in cols:
@@ -23,7 +24,8 @@ def _activities(data: dict) -> dict[str, tuple[str, tuple]]:
     out: dict[str, tuple[str, tuple]] = {}
     for r in table["rows"]:
         out.setdefault(activity_key(r[start], r[title]),
-                       (str(r[title] or "(no title)"), tuple(v for i, v in enumerate(r) if i != row)))
+                       (str(r[title] or "(no title)"),
+                        tuple(" ".join(v.split()) if isinstance(v, str) else v for i, v in enumerate(r) if i != row)))
     return out
 
 
