@@ -76,6 +76,26 @@ def test_xlwings_functions_give_the_engines_figures(example):
     assert udf.CPD_CRITERIA(rec, acts, plan) == expected_criteria(result)
 
 
+def test_a_function_holds_the_collector_off_while_it_runs_and_leaves_it_as_it_found_it(example, monkeypatch):
+    import gc
+
+    from addin.functions import sheet
+    (rec, acts, plan), _ = example
+    seen = []
+    real = sheet.assess
+    monkeypatch.setattr(sheet, "assess", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    assert gc.isenabled()
+    assert udf.CPD_READINESS(rec, acts, plan)[0][0] == "READY" and seen == [False] and gc.isenabled()
+    refused = udf.CPD_READINESS(rec, [["Start date"], ["soon"]], plan)        # no header row: a message
+    assert isinstance(refused, str) and "header row" in refused and gc.isenabled()
+    gc.disable()
+    try:
+        udf.CPD_READINESS(rec, acts, plan)
+        assert not gc.isenabled()                    # off already: the caller's choice, kept
+    finally:
+        gc.enable()
+
+
 def test_blank_cells_as_empty_strings_and_dates_as_serials_give_the_same(example):
     (rec, acts, plan), (record, profile, result) = example
     assert udf.CPD_READINESS(officejs(rec), officejs(acts), officejs(plan)) == [["READY", result.score]]

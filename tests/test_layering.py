@@ -27,7 +27,7 @@ SERVICE_LIBRARIES = {"sync_service", "google_sheets", "flask", "werkzeug", "sqla
                      "google", "gunicorn", "waitress", "psycopg", "uvicorn", "uvicorn_worker", "a2wsgi", "limits"}
 SPREADSHEET_LIBRARIES = {"openpyxl", "python_calamine", "xlwings", "docx", "weasyprint", "matplotlib", "jinja2"}
 LAYERS = {                       # top-level module or package under addin -> its layer
-    **dict.fromkeys(("annotations", "columns", "errors", "export", "form", "frameworks", "intake", "model",
+    **dict.fromkeys(("annotations", "collector", "columns", "errors", "export", "form", "frameworks", "intake", "model",
                      "next_period", "planner", "profile", "profile_docs", "readiness", "record_json", "report", "statuses", "trends",
                      "values"), 1),
     "grid": 2,

@@ -9,6 +9,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..collector import gc_paused
 from ..errors import CpdError, Problem
 from ..intake import _STATUS_NAMES
 from ..model import Member, Period, Record, Status
@@ -150,7 +151,8 @@ def safely(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with gc_paused():      # what a call builds dies with it: reference counting frees it
+                return fn(*args, **kwargs)
         except CpdError as exc:
             return f"{exc.message}" if not exc.problems else _problems_text(exc.problems)
         except Exception as exc:  # a bug must not show a traceback in a cell either

@@ -14,7 +14,7 @@ from jinja2 import Environment, Template
 
 from ..errors import CpdError
 from ..extras import missing
-from ..workbook.reader import gc_paused
+from ..collector import gc_paused
 from . import charts
 from .data import DETAIL_FIELDS, ReportData, made_line
 

@@ -13,16 +13,15 @@ could say anything, so a formula where a value belongs is reported, not read.
 from __future__ import annotations
 
 import functools
-import gc
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, cast
 
 import python_calamine
 
+from ..collector import gc_paused
 from ..errors import CpdError
 from ..grid.cells import cell_name
 from ..grid.record import GridRead, read_record
@@ -188,23 +187,6 @@ class calamine_failures:
         if any(word in text for word in ("xml", "node", "tag", "attribute", "unexpected", "expecting")):
             raise CpdError("malformed_xml", "a sheet of the workbook is not well-formed XML") from None
         raise CpdError("unreadable_workbook", f"the workbook cannot be read ({type(exc).__name__})") from None
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector held off while a workbook is read.
-
-    Reading makes tens of thousands of short-lived objects with no reference cycles (cell
-    values, rows, activities); reference counting frees them, and the collector's passes
-    over them would only cost time (a tenth of the whole read). The call that turned it off
-    turns it back on; if it was off already (the caller's choice, or another read), it stays so."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_workbook(source: str | Path | bytes | BinaryIO, profile: Profile | str | None = None, *,
