@@ -7,7 +7,8 @@ holds them, lazy imports included):
 1. The model and the rules, pure Python with no spreadsheet library: ``model``, ``values``,
    ``profile``, ``frameworks``, ``columns``, ``intake`` (values to a record, a reason for each
    rejection), ``readiness`` (the engine), ``export``, ``record_json``, ``report``, ``trends``,
-   ``next_period``, ``annotations``, ``errors`` and ``form`` (the tracker form's layout and limits).
+   ``next_period``, ``annotations``, ``errors``, ``collector`` (the garbage collector held off while a
+   block makes many short-lived objects) and ``form`` (the tracker form's layout and limits).
 2. ``grid``: any grid (a workbook's sheets, Excel's ranges, Google Sheets values, a CSV) into a record.
 3. ``workbook`` (the .xlsx package checks, reader, writer and template builder), then ``importing``
    (other layouts and formats, through the workbook reader).
@@ -66,6 +67,8 @@ _PUBLIC = {
     "certificate_fields": "addin.capture", "check_activity": "addin.intake", "capture_data": "addin.capture",
     # the audit pack, from evidence held in a store
     "audit_pack": "addin.record_report.audit", "kept_file": "addin.record_report.audit",
+    # the cyclic garbage collector held off while a block makes and drops many objects (a body parsed)
+    "gc_paused": "addin.collector",
 }
 
 __all__ = ["__version__", *_PUBLIC]
@@ -88,6 +91,7 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .annotations import note_field as note_field, note_text as note_text, verification as verification
     from .errors import CpdError as CpdError, InvalidRecord as InvalidRecord
     from .capture import capture_data as capture_data, certificate_fields as certificate_fields
+    from .collector import gc_paused as gc_paused
     from .evidence import EVIDENCE_TYPES as EVIDENCE_TYPES, evidence_kind as evidence_kind
     from .intake import check_activity as check_activity
     from .export import safe_text as safe_text

@@ -82,3 +82,20 @@ def test_the_mentors_notes_csv_keeps_formula_like_text_as_text(service):
     with service.app_context():
         assert db.session().scalar(select(func.count()).select_from(AuditEvent)
                                    .where(AuditEvent.action == "downloaded")) == 1
+
+
+def test_a_json_body_is_parsed_with_the_garbage_collector_held_off_and_left_as_it_was(service, monkeypatch):
+    import gc
+
+    import orjson
+
+    from sync_service import hardening
+    seen = []
+    monkeypatch.setattr(hardening, "orjson", type("Spy", (), {"loads": staticmethod(
+        lambda s: seen.append(gc.isenabled()) or orjson.loads(s))}))
+    assert gc.isenabled()
+    res = service.test_client().post("/api/v1/functions/TARGET", json={"args": ["iet", "Active"]})
+    assert res.status_code == 200 and seen == [False] and gc.isenabled()
+    res = service.test_client().post("/api/v1/functions/HOURS", data=b"[" * 200_000 + b"]" * 200_000,
+                                     headers={"Content-Type": "application/json"})
+    assert res.status_code == 400 and len(seen) > 1 and not any(seen) and gc.isenabled()   # refused: back on
