@@ -2,7 +2,8 @@
 Office.js add-in calls it) against ``cpd serve`` as it runs in production, idle and with 4 callers at once.
 
 Run:  .venv/bin/python bench/bench_functions.py [--activities 2000] [--rounds 3] [--calls 40] [--port P]
-      .venv/bin/python bench/bench_functions.py --instructions [--baseline DIR]   (DIR: git worktree add DIR REV)
+      .venv/bin/python bench/bench_functions.py --baseline DIR [--rounds 3]   (DIR: git worktree add DIR REV)
+      .venv/bin/python bench/bench_functions.py --instructions [--baseline DIR]
 
 The ranges are those of the documented formula, =CPD.READINESS(Record!A3:F7, Record!A9:Q5009, Plan!A4:G54),
 read from a real workbook (bench/records.py: reflections of 20-200 words, providers, competences, a plan of
@@ -12,7 +13,9 @@ case in turn (the cases interleaved), --calls calls each; printed: min / median 
 round's median (and p95 for the concurrent case). Baselines in the same rounds: the same function on the
 rows that hold activities only (A9:Q2009: what the trailing blank rows cost), the same function on the
 values as Office.js sends them (serial numbers, "": what the HTTP endpoint runs), and over HTTP the same body
-posted to an unknown function (refused before any work: the transport's own cost).
+posted to an unknown function (refused before any work: the transport's own cost). With --baseline DIR (a
+checkout of another commit), each round runs every case on this checkout and then on DIR's code, each in a
+fresh process with its own ``cpd serve``, and prints both side by side.
 
 Goals: at most 5 ms in Python, 15 ms over HTTP idle, p95 under 50 ms with 4 callers at once.
 """
@@ -115,26 +118,13 @@ def count_instructions(args) -> None:
             print(f"  {name:14} {shape:9} {(counted[1] - counted[0]) / 4 / 1e6:8.1f}")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--activities", type=int, default=2000)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--calls", type=int, default=40, help="calls per case per round")
-    ap.add_argument("--port", type=int, help="the service's port (default: a free one)")
-    ap.add_argument("--instructions", action="store_true", help="instead, count the instructions of one call in "
-                    "Python, each shape (valgrind's callgrind: the same count whatever else the machine is doing)")
-    ap.add_argument("--baseline", type=Path, help="with --instructions: a checkout of another commit, counted too")
-    ap.add_argument("--count", type=int, help=argparse.SUPPRESS)     # a child: make N calls and stop
-    ap.add_argument("--shape", choices=("xlwings", "officejs"), help=argparse.SUPPRESS)
-    ap.add_argument("--code", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.count is not None:
-        return calls_only(args)
-    if args.instructions:
-        return count_instructions(args)
+def measure(args) -> tuple[dict[str, list[float]], list[float], int]:
+    """``args.rounds`` rounds of every case on this process's code: each case's per-round medians, the
+    concurrent case's per-round p95s, and the body's size."""
     from addin import FUNCTIONS
     from addin.xlwings_udfs import CPD_READINESS
     readiness = FUNCTIONS["READINESS"].run          # what the HTTP endpoint calls, on the values Office.js sends
+    assert args.code is None or FUNCTIONS["READINESS"].impl.__code__.co_filename.startswith(args.code)
 
     record, acts, plan = documented_ranges(args.activities)
     used = acts[:args.activities + 1]
@@ -151,6 +141,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/cpd.sqlite3", "CPD_INSTANCE_PATH": f"{tmp}/instance",
                "CPD_LOG_LEVEL": "WARNING"}
+        if args.code:                # the server runs the same code as this process
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [args.code, env.get("PYTHONPATH")]))
         server = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -178,7 +170,65 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(20)
-    print(f"CPD.READINESS over {args.activities:,} real activities with the plan; body {len(body) / 1e6:.1f} MB; "
+    return medians, tails, len(body)
+
+
+def interleaved(args) -> None:
+    """This checkout and ``--baseline`` in the same rounds: each round runs every case on one code, then on the
+    other (a fresh process and server for each), so the machine's mood falls on both alike."""
+    codes = {"this checkout": str(ROOT), "baseline": str(args.baseline.resolve())}
+    found: dict[str, dict[str, list[float]]] = {c: {} for c in codes}
+    for _ in range(args.rounds):
+        for name, code in codes.items():
+            run = subprocess.run([sys.executable, __file__, "--one-round", "--code", code, "--activities",
+                                  str(args.activities), "--calls", str(args.calls)], capture_output=True, text=True,
+                                 check=False)
+            if run.returncode:
+                raise SystemExit(f"the round on {name} failed:\n{run.stderr[-2000:]}")
+            for case, value in json.loads(run.stdout.splitlines()[-1]).items():
+                found[name].setdefault(case, []).append(value)
+    print(f"CPD.READINESS over {args.activities:,} real activities with the plan; {args.rounds} rounds of "
+          f"{args.calls} calls a case, this checkout and the baseline ({args.baseline}) in turn in each round; ms, "
+          f"min / median / max of the rounds' medians:")
+    print(f"  {'':<32} {'this checkout':^24}   {'baseline':^24}")
+    for case in found["this checkout"]:
+        row = "   ".join(_spread(found[name][case]) for name in codes)
+        print(f"  {case:<32} {row}")
+
+
+def _spread(xs: list[float]) -> str:
+    xs = sorted(xs)
+    return f"{xs[0]:6.2f} / {statistics.median(xs):6.2f} / {xs[-1]:6.2f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--activities", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--calls", type=int, default=40, help="calls per case per round")
+    ap.add_argument("--port", type=int, help="the service's port (default: a free one)")
+    ap.add_argument("--instructions", action="store_true", help="instead, count the instructions of one call in "
+                    "Python, each shape (valgrind's callgrind: the same count whatever else the machine is doing)")
+    ap.add_argument("--baseline", type=Path, help="a checkout of another commit, measured in the same rounds "
+                    "(with --instructions: counted too)")
+    ap.add_argument("--count", type=int, help=argparse.SUPPRESS)     # a child: make N calls and stop
+    ap.add_argument("--shape", choices=("xlwings", "officejs"), help=argparse.SUPPRESS)
+    ap.add_argument("--code", help=argparse.SUPPRESS)
+    ap.add_argument("--one-round", action="store_true", help=argparse.SUPPRESS)   # a child: one round, as JSON
+    args = ap.parse_args()
+    if args.count is not None:
+        return calls_only(args)
+    if args.instructions:
+        return count_instructions(args)
+    if args.one_round:
+        args.rounds = 1
+        medians, tails, _ = measure(args)
+        print(json.dumps({**{k: v[0] for k, v in medians.items()}, "HTTP, 4 callers at once: p95": tails[0]}))
+        return
+    if args.baseline:
+        return interleaved(args)
+    medians, tails, size = measure(args)
+    print(f"CPD.READINESS over {args.activities:,} real activities with the plan; body {size / 1e6:.1f} MB; "
           f"{args.rounds} rounds of {args.calls} calls a case; ms, min / median / max of the rounds' medians:")
     for name, xs in medians.items():
         xs = sorted(xs)
