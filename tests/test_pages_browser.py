@@ -222,4 +222,15 @@ def test_a_records_versions_say_what_changed_and_the_verdict_before_and_after(br
     assert "NOT READY (" in middle and "→ READY (100/100)" in middle
     assert "1 activity changed: Power electronics design course" in newest
     assert "1 activity removed: Presenting to the project board" in newest
+    respaced = tmp_path / "respaced.xlsx"                # the same words, spaced otherwise: prose is kept as typed
+    wb = openpyxl.load_workbook(second)
+    wb["Record"]["E10"] = "Learnt converter  topologies;\tnow applied to the new charger too."
+    wb.save(respaced)
+    page.goto(server.url + "/")
+    page.set_input_files("#records input[name=workbook]", str(respaced))
+    page.click("text=Upload and check")
+    page.wait_for_selector("#version-list")
+    rows = page.locator("#version-list tr[id^=version-]")
+    assert rows.count() == 4
+    assert "no activity changed (the header, the plan or only spacing did)" in rows.nth(0).inner_text()
     page.screenshot(path=str(tmp_path / "versions.png"), full_page=True)
