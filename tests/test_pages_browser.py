@@ -188,6 +188,16 @@ def test_a_records_versions_say_what_changed_and_the_verdict_before_and_after(br
     import openpyxl
     server = served("--workers", "1", "--threads", "2")
     page = signed_in_page(browser.new_context(), server.url, server.token)
+
+    def upload(path) -> list[str]:
+        """Upload a workbook on the home page; the record's versions, newest first."""
+        page.goto(server.url + "/")
+        page.set_input_files("#records input[name=workbook]", str(path))
+        page.click("text=Upload and check")
+        page.wait_for_selector("#version-list")
+        rows = page.locator("#version-list tr[id^=version-]")
+        return [rows.nth(i).inner_text() for i in range(rows.count())]
+
     first = tmp_path / "first.xlsx"
     shutil.copy(example_path("iet"), first)
     wb = openpyxl.load_workbook(first)
@@ -196,11 +206,8 @@ def test_a_records_versions_say_what_changed_and_the_verdict_before_and_after(br
         for row in (14, 16, 17):
             ws.cell(row=row, column=col).value = None
     wb.save(first)
-    for path in (first, example_path("iet")):
-        page.goto(server.url + "/")
-        page.set_input_files("#records input[name=workbook]", str(path))
-        page.click("text=Upload and check")
-        page.wait_for_selector("#verdict")
+    upload(first)
+    upload(example_path("iet"))
     second = tmp_path / "second.xlsx"
     shutil.copy(example_path("iet"), second)
     wb = openpyxl.load_workbook(second)
@@ -209,13 +216,9 @@ def test_a_records_versions_say_what_changed_and_the_verdict_before_and_after(br
     for col in range(1, ws.max_column + 1):           # Presenting to the project board removed
         ws.cell(row=12, column=col).value = None
     wb.save(second)
-    page.goto(server.url + "/")
-    page.set_input_files("#records input[name=workbook]", str(second))
-    page.click("text=Upload and check")
-    page.wait_for_selector("#version-list")
-    rows = page.locator("#version-list tr[id^=version-]")
-    assert rows.count() == 3
-    newest, middle, oldest = (rows.nth(i).inner_text() for i in range(3))
+    versions = upload(second)
+    assert len(versions) == 3
+    newest, middle, oldest = versions
     assert "the first version" in oldest and "NOT READY" in oldest
     assert ("3 activities added: Functional safety e-learning; Mentoring a graduate engineer; Module: control of "
             "power converters") in middle
@@ -226,11 +229,7 @@ def test_a_records_versions_say_what_changed_and_the_verdict_before_and_after(br
     wb = openpyxl.load_workbook(second)
     wb["Record"]["E10"] = "Learnt converter  topologies;\tnow applied to the new charger too."
     wb.save(respaced)
-    page.goto(server.url + "/")
-    page.set_input_files("#records input[name=workbook]", str(respaced))
-    page.click("text=Upload and check")
-    page.wait_for_selector("#version-list")
-    rows = page.locator("#version-list tr[id^=version-]")
-    assert rows.count() == 4
-    assert "no activity changed (the header, the plan or only spacing did)" in rows.nth(0).inner_text()
+    versions = upload(respaced)
+    assert len(versions) == 4
+    assert "no activity changed (the header, the plan or only spacing did)" in versions[0]
     page.screenshot(path=str(tmp_path / "versions.png"), full_page=True)
