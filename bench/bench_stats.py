@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import statistics
 import subprocess
 import sys
@@ -166,7 +165,7 @@ def main() -> None:
     ap.add_argument("--periods", type=int, default=5)
     ap.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     args = ap.parse_args()
-    from sqlalchemy import create_engine, text
+    from bench_service import fresh_schema     # bench/ is this script's folder: on the path
     print(f"Group view over {args.n:,} submissions across {args.periods} periods (one record each, all latest):")
     for name in args.databases:
         if name == "sqlite":
@@ -175,18 +174,9 @@ def main() -> None:
                 took, nfig = seed(url, args.n, args.periods)
                 timed = time_view(url)
         else:
-            schema = "bench_" + secrets.token_hex(4)
-            admin = create_engine(PG)
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            try:
-                url = f"{PG}?options=-csearch_path%3D{schema}"
+            with fresh_schema(PG) as (url, _):
                 took, nfig = seed(url, args.n, args.periods)
                 timed = time_view(url)
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                admin.dispose()
         print(f"  {name}: seeded {args.n:,} submissions and {nfig:,} figure rows in {took:.1f} s")
         for label, seconds in timed.items():
             goal = GOALS[name]
