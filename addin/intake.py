@@ -307,17 +307,20 @@ def _text_column(table: Columns, fld: str) -> list[Any]:
     """Text as ``text()`` gives it, or for prose (``PROSE_FIELDS``) trimmed; at C speed when every cell is
     text and none needs its spaces collapsed."""
     values = table.get(fld)
-    if fld in PROSE_FIELDS:
-        if table.types_of(fld) == {str}:
-            return [v or None for v in map(str.strip, values)]
-        return [v.strip() or None if v.__class__ is str else text(v) for v in values]
+    prose = fld in PROSE_FIELDS
     if table.types_of(fld) == {str}:
         if not any(values):
             return [None] * len(values)    # an empty column
-        joined = "\0".join(values)
-        if "  " not in joined and "\t" not in joined and "\r" not in joined:
+        if prose or not _spaced("\0".join(values)):
             return [v or None for v in map(str.strip, values)]
+    if prose:
+        return [v.strip() or None if v.__class__ is str else text(v) for v in values]
     return [None if v == "" else text(v) for v in values]
+
+
+def _spaced(joined: str) -> bool:
+    """Whether any of the text has spaces ``text()`` would collapse (two in a row, a tab, a carriage return)."""
+    return "  " in joined or "\t" in joined or "\r" in joined
 
 
 def _by_value(table: Columns, fld: str, convert: Converter, found: _Found) -> list[Any]:
