@@ -196,9 +196,10 @@ def interleaved(args) -> None:
         print(f"  {case:<32} {row}")
 
 
-def _spread(xs: list[float]) -> str:
+def _spread(xs: list[float], width: int = 6) -> str:
+    """min / median / max."""
     xs = sorted(xs)
-    return f"{xs[0]:6.2f} / {statistics.median(xs):6.2f} / {xs[-1]:6.2f}"
+    return f"{xs[0]:{width}.2f} / {statistics.median(xs):{width}.2f} / {xs[-1]:{width}.2f}"
 
 
 def main() -> None:
@@ -230,12 +231,8 @@ def main() -> None:
     medians, tails, size = measure(args)
     print(f"CPD.READINESS over {args.activities:,} real activities with the plan; body {size / 1e6:.1f} MB; "
           f"{args.rounds} rounds of {args.calls} calls a case; ms, min / median / max of the rounds' medians:")
-    for name, xs in medians.items():
-        xs = sorted(xs)
-        print(f"  {name:<32} {xs[0]:7.2f} / {statistics.median(xs):7.2f} / {xs[-1]:7.2f}")
-    tails.sort()
-    print(f"  {'HTTP, 4 callers at once: p95':<32} {tails[0]:7.2f} / {statistics.median(tails):7.2f} / "
-          f"{tails[-1]:7.2f}")
+    for name, xs in [*medians.items(), ("HTTP, 4 callers at once: p95", tails)]:
+        print(f"  {name:<32} {_spread(xs, 7)}")
     print("Goals: Python at most 5 ms; HTTP idle at most 15 ms; p95 under 50 ms with 4 callers at once.")
 
 
