@@ -19,7 +19,7 @@ from ports import free_port, wait_for_port
 from sync_service import db, signing
 from sync_service.jobs.delivery import Endpoint, enable_endpoint, resend, run_once
 from sync_service.store.models import Delivery, Submission, utcnow
-from conftest import RECEIVER_SECRET
+from conftest import RECEIVER_SECRET, postgres_schema_url
 from sync_service.receiver import create_receiver, received, received_documents
 from workbook_templates import example_path
 
@@ -431,7 +431,6 @@ def pg_service():
     from sqlalchemy import text
     from sync_service import create_app
     from sync_service.store.accounts import create_member, issue_token
-    from conftest import postgres_schema_url
     admin, schema, url = postgres_schema_url()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret"})
     with app.app_context():
