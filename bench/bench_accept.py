@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from bench_service import PG  # noqa: E402  (bench/ is this script's folder: on the path)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WARM = 20
 

@@ -18,8 +18,7 @@ import hashlib
 import statistics
 import time
 
-from bench_service import fresh_schema
-from bench_accept import PG
+from bench_service import PG, fresh_schema
 
 READ = ("SELECT submissions.id, submissions.body FROM submissions WHERE submissions.id IN "
         "(%s, %s, %s, %s, %s, %s, %s, %s)")

@@ -17,7 +17,6 @@ included). Goal: under 2 s.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-PG = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from bench_service import PG, fresh_schema  # noqa: E402  (bench/ is this script's folder: on the path)
 GOALS = {"sqlite": 3.0, "postgresql": 1.0}
 GRADES = ("Member", "Fellow", "Associate", "Technician member")
 
@@ -165,7 +164,6 @@ def main() -> None:
     ap.add_argument("--periods", type=int, default=5)
     ap.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     args = ap.parse_args()
-    from bench_service import fresh_schema     # bench/ is this script's folder: on the path
     print(f"Group view over {args.n:,} submissions across {args.periods} periods (one record each, all latest):")
     for name in args.databases:
         if name == "sqlite":
