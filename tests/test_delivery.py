@@ -19,7 +19,7 @@ from ports import free_port, wait_for_port
 from sync_service import db, signing
 from sync_service.jobs.delivery import Endpoint, enable_endpoint, resend, run_once
 from sync_service.store.models import Delivery, Submission, utcnow
-from conftest import RECEIVER_SECRET, postgres_schema_url
+from conftest import RECEIVER_SECRET
 from sync_service.receiver import create_receiver, received, received_documents
 from workbook_templates import example_path
 
@@ -425,25 +425,6 @@ def test_the_worker_reclaims_the_outboxs_dead_rows_so_a_lease_stays_cheap(servic
     assert statuses == [("delivered", 6000 if postgres else 3000)]
 
 
-@pytest.fixture
-def pg_service():
-    """The service on a fresh PostgreSQL schema only (what it tests is PostgreSQL's own plan cache), one member."""
-    from sqlalchemy import text
-    from sync_service import create_app
-    from sync_service.store.accounts import create_member, issue_token
-    admin, schema, url = postgres_schema_url()
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret"})
-    with app.app_context():
-        session = db.session()
-        app.config["TOKENS"] = {"a": issue_token(session, create_member(session, "a@example.org"))}
-        session.commit()
-    yield app
-    app.extensions["cpd_engine"].dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
-
-
 def _plans_reported(engine) -> list[str]:
     """Every plan the engine's connections run from now on, as PostgreSQL's auto_explain reports it to the
     client: the statement's text, then the plan it was run with."""
@@ -489,21 +470,22 @@ def _copies(service, first: str, n: int, queued: bool) -> None:
         session.commit()
 
 
-def test_the_worker_reads_the_documents_by_key_however_the_table_has_grown(pg_service, receiver_server):
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)   # PostgreSQL's own plan cache
+def test_the_worker_reads_the_documents_by_key_however_the_table_has_grown(service, receiver_server):
     """The delivery worker reads each batch's documents by the submissions' keys, on PostgreSQL, after the
     table has grown from a few rows to thousands on the same connection: never a scan of the whole table (a
     prepared statement's plan, made while the table was small and cached on the connection, was one, and stayed
     one as the table grew: 6-15 ms a batch at 15,000 submissions)."""
     from sync_service.jobs.delivery import deliver
     endpoint = Endpoint(receiver_server[0], (SECRET,))
-    plans = _plans_reported(pg_service.extensions["cpd_engine"])
-    first = submit(pg_service)
-    _copies(pg_service, first, 8 * 12 - 1, queued=True)
+    plans = _plans_reported(service.extensions["cpd_engine"])
+    first = submit(service)
+    _copies(service, first, 8 * 12 - 1, queued=True)
     for _ in range(12):                   # batches of 8, as the worker leases them: the statement is prepared
-        assert deliver(sessions(pg_service), endpoint, limit=8) == ["delivered"] * 8
-    _copies(pg_service, first, 4000, queued=False)
-    _copies(pg_service, first, 8, queued=True)
+        assert deliver(sessions(service), endpoint, limit=8) == ["delivered"] * 8
+    _copies(service, first, 4000, queued=False)
+    _copies(service, first, 8, queued=True)
     del plans[:]
-    assert deliver(sessions(pg_service), endpoint, limit=8) == ["delivered"] * 8
+    assert deliver(sessions(service), endpoint, limit=8) == ["delivered"] * 8
     read = [p for p in plans if "submissions.body" in p]
     assert len(read) == 1 and "Index" in read[0] and "Seq Scan" not in read[0], read
