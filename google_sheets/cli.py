@@ -10,10 +10,10 @@ import click
 
 from addin.cli.common import (DateType, exit_status, fail, outputs_or_fail, parse_size, print_report, profile_or_fail,
                        read_or_fail, write_report)
-from addin import CpdError, assess, check_text, read_record, values_workbook
+from addin import CpdError, GridRead, Profile, Record, assess, check_text, gc_paused, read_record, values_workbook
 
 if TYPE_CHECKING:
-    from .client import SheetsClient
+    from .client import SheetRead, SheetsClient
 
 
 def _client(as_json: bool = False) -> SheetsClient:
@@ -23,6 +23,21 @@ def _client(as_json: bool = False) -> SheetsClient:
     except CpdError as err:
         fail(err, as_json)
         raise  # unreachable
+
+
+def _read(client: SheetsClient, sheet: str, profile: Profile | None, month_first: bool, as_json: bool = False
+          ) -> tuple[SheetRead, GridRead, Record]:
+    """The sheet fetched and its record read, or its problems printed as 'cpd check' prints them (exit 2).
+    The collector is held off throughout: the answer's cells and the rows made of them die with the read."""
+    fetched: list[SheetRead] = []
+
+    def read() -> GridRead:
+        with gc_paused():
+            fetched.append(client.read(sheet))
+            return read_record(fetched[0].source, profile, month_first=month_first)
+
+    found, record = read_or_fail(read, as_json, sheet)
+    return fetched[0], found, record
 
 
 @click.group()
@@ -83,17 +98,9 @@ def check(sheet: str, profile: str | None, as_json: bool, as_of: date | None, mo
     """
     prof = profile_or_fail(profile) if profile else None
     client = _client(as_json)
-    fetched = None
-
-    def read():
-        nonlocal fetched
-        fetched = client.read(sheet)
-        return read_record(fetched.source, prof, month_first=month_first)
-
-    found, record = read_or_fail(read, as_json, sheet)
+    fetched, found, record = _read(client, sheet, prof, month_first, as_json)
     result = assess(record, found.profile, as_of=as_of or date.today())
     if write_back:
-        assert fetched is not None                      # read() has run
         try:
             client.write_back(fetched, {"last_check": check_text(result)}, found.submission)
         except CpdError as err:
@@ -116,9 +123,7 @@ def pull(sheet: str, out: Path, profile: str | None, month_first: bool, force: b
     if out.suffix.lower() != ".xlsx":
         fail(CpdError("bad_extension", f"{out}: the workbook must be saved as .xlsx"))
     prof = profile_or_fail(profile) if profile else None
-    client = _client()
-    found, record = read_or_fail(lambda: read_record(client.read(sheet).source, prof, month_first=month_first),
-                                 False, sheet)
+    _, found, record = _read(_client(), sheet, prof, month_first)
     try:
         out.write_bytes(values_workbook(record, found.profile))
     except OSError as exc:
@@ -146,7 +151,5 @@ def report(sheet: str, pdf_out: Path | None, html_out: Path | None, audience: st
     outputs_or_fail(pdf_out, html_out, force)
     limit = parse_size(max_size)
     prof = profile_or_fail(profile) if profile else None
-    client = _client()
-    found, record = read_or_fail(lambda: read_record(client.read(sheet).source, prof, month_first=month_first),
-                                 False, sheet)
+    _, found, record = _read(_client(), sheet, prof, month_first)
     write_report(record, found.profile, assess(record, found.profile), pdf_out, html_out, audience, limit, max_size)

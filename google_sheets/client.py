@@ -25,7 +25,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
 from addin import (GRID_FIELDS, SUBMISSION_AREA, CellMap, CpdError, Limits, ValuesSource, block, blocks_needed,
-                   quote_title, sheets_source, split_cell, value_ranges)
+                   gc_paused, quote_title, sheets_source, split_cell, value_ranges)
 
 from .address import sheet_key
 from .signin import account_file, user_credentials
@@ -161,7 +161,7 @@ class SheetsClient:
         needs with their grid data (values and formulas in one answer)."""
         key = sheet_key(sheet)
         before = self.http.calls
-        with self._errors(key, writing=False):
+        with self._errors(key, writing=False), gc_paused():   # the answer's cells die with the read (collector.py)
             meta = self.http.fetch_sheet_metadata(key, params={
                 "includeGridData": "false",
                 "fields": "properties.title,"
@@ -180,9 +180,9 @@ class SheetsClient:
             grid = self.http.fetch_sheet_metadata(key, params={"includeGridData": "true", "ranges": ranges,
                                                                "fields": GRID_FIELDS})
             value_list, formula_list = value_ranges(grid, ranges)
-        title = str((meta.get("properties") or {}).get("title") or key)
-        source = sheets_source(f"Google Sheet '{title}'", value_list, formula_list, self.limits,
-                               unread=[t for t in grids if t not in titles])
+            title = str((meta.get("properties") or {}).get("title") or key)
+            source = sheets_source(f"Google Sheet '{title}'", value_list, formula_list, self.limits,
+                                   unread=[t for t in grids if t not in titles])
         ids = {p["title"]: p.get("sheetId") for p in (s.get("properties") or {} for s in meta.get("sheets") or [])
                if isinstance(p.get("title"), str)}
         return SheetRead(key, title, source, calls=self.http.calls - before,

@@ -53,6 +53,9 @@ ERRORS = {"ERROR": "#ERROR!", "NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!
           "REF": "#REF!", "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "LOADING": "Loading..."}
 
 
+_PLAIN = (str, float, int, bool)
+
+
 def _shown(value: Any) -> Cell:
     """An ExtendedValue (one key: numberValue, stringValue, boolValue, formulaValue or errorValue) as
     ``values:batchGet`` gives it unformatted; an error as the text a cell shows."""
@@ -63,6 +66,22 @@ def _shown(value: Any) -> Cell:
             return ERRORS.get(str(found.get("type")), "#ERROR!")
         return found if isinstance(found, (int, float, str, bool)) else ""
     return ""
+
+
+def _row(cells: list[Any], key: str) -> list[Cell]:
+    """One row's cells as ``_shown`` gives them (``key``: "effectiveValue" or "userEnteredValue"), the
+    empty cells at its end left out. The common cell, one plain value, is read here without a call."""
+    out: list[Cell] = []
+    for cell in cells:
+        value = cell.get(key) if cell.__class__ is dict else None
+        if value.__class__ is dict and len(value) == 1:
+            (found,) = value.values()
+            out.append(found if found.__class__ in _PLAIN else _shown(value))
+        else:
+            out.append(_shown(value))
+    while out and out[-1] == "":
+        out.pop()
+    return out
 
 
 def value_ranges(spreadsheet: Mapping[str, Any], ranges: Sequence[str]
@@ -90,20 +109,15 @@ def value_ranges(spreadsheet: Mapping[str, Any], ranges: Sequence[str]
                 continue
             for r in part.get("rowData") or []:
                 cells = r.get("values") if r.__class__ is dict else None
-                cells = [c if c.__class__ is dict else {} for c in cells] if cells.__class__ is list else []
-                shown.append(_trimmed([_shown(c.get("effectiveValue")) for c in cells]))
-                typed.append(_trimmed([_shown(c.get("userEnteredValue")) for c in cells])
-                             if any("userEnteredValue" in c for c in cells) else [])
+                if cells.__class__ is not list:
+                    cells = []
+                shown.append(_row(cells, "effectiveValue"))
+                typed.append(_row(cells, "userEnteredValue")
+                             if any(c.__class__ is dict and "userEnteredValue" in c for c in cells) else [])
             break
         values.append(_value_range(a1, shown))
         formulas.append(_value_range(a1, typed))
     return values, formulas
-
-
-def _trimmed(cells: list[Cell]) -> list[Cell]:
-    while cells and cells[-1] == "":
-        cells.pop()
-    return cells
 
 
 def _value_range(a1: str, rows: list[list[Cell]]) -> dict[str, Any]:
