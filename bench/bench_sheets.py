@@ -16,6 +16,10 @@ Then the commands as a member runs them, each a fresh process (.pyc files writte
 with the access token kept between commands as it is for a member (``CPD_GOOGLE_TOKEN_FILE``): min /
 median / max and their ratio, and the API and token requests the fake saw per command.
 
+The fake's own time making each answer (building and serialising the grid, as Google's servers would) is
+measured inside it and printed beside the processes' figures, with the check's time without it: what the
+command itself costs, whatever the API's speed.
+
 Goals: at most 2 API calls per check whatever the size (the sheets and their sizes, then their cells with
 values and formulas in one answer), no token request while the kept one lasts; the Sheets path, HTTP
 excluded, within 1.5x of the .xlsx path; ``cpd sheets check`` at most 1.5x ``cpd check`` as a process.
@@ -106,12 +110,16 @@ def main() -> None:
     for cmd in commands.values():                     # .pyc files, and the token kept, as a member's would be
         subprocess.run(cmd, env=env, capture_output=True, check=True, cwd=tmp)
     procs: dict[str, list[float]] = {name: [] for name in commands}
+    answering: list[float] = []                       # the fake's time making each sheets check's answers
     api0, token0 = fake.api_calls(), fake.token_requests
     for _ in range(args.repeat):
         for name, cmd in commands.items():
+            before = fake.answering
             t = time.perf_counter()
             subprocess.run(cmd, env=env, capture_output=True, check=True, cwd=tmp)
             procs[name].append((time.perf_counter() - t) * 1000)
+            if name == "cpd sheets check":
+                answering.append((fake.answering - before) * 1000)
     api_per, token_per = (fake.api_calls() - api0) / args.repeat, (fake.token_requests - token0) / args.repeat
     fake.stop()
 
@@ -129,6 +137,10 @@ def main() -> None:
         print(f"  {name:<18} {min(xs):7.0f} / {med(xs):7.0f} / {max(xs):7.0f}")
     print(f"  cpd sheets check / cpd check: {med(procs['cpd sheets check']) / med(procs['cpd check']):.2f}x "
           f"(goal: at most 1.5x); per command {api_per:g} API calls and {token_per:g} token requests")
+    own = [p - a for p, a in zip(procs["cpd sheets check"], answering)]
+    print(f"  the fake making its answers (Google's share, not the command's): {min(answering):.0f} / "
+          f"{med(answering):.0f} / {max(answering):.0f} ms a check; the check without it "
+          f"{min(own):.0f} / {med(own):.0f} / {max(own):.0f} ms, {med(own) / med(procs['cpd check']):.2f}x cpd check")
 
 
 if __name__ == "__main__":

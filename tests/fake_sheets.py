@@ -117,6 +117,7 @@ class FakeSheets:
         self.faults: dict[str, list] = defaultdict(list)   # "read" | "write" | "token" -> [(status, headers), ...]
         self.always: dict[str, tuple[int, dict]] = {}
         self.delay = 0.0                                # seconds before each API answer (bench: excluded time)
+        self.answering = 0.0                            # seconds spent making API answers (bench: Google's share)
         self.lock = threading.Lock()
         self.app = self._make_app()
         self.url = ""
@@ -414,6 +415,7 @@ class FakeSheets:
         @app.before_request
         def count_and_fail():
             if request.path.startswith("/v4/"):
+                request.environ["fake.started"] = time.perf_counter()
                 with fake.lock:
                     fake.calls.append((request.method, request.path, request.args.to_dict(flat=False)))
                 if fake.delay:
@@ -422,6 +424,14 @@ class FakeSheets:
                 if f:
                     return error(f[0], headers=f[1])
             return None
+
+        @app.after_request
+        def time_the_answer(response):
+            started = request.environ.get("fake.started")
+            if started is not None:                     # jsonify has made the body: the answer is ready
+                with fake.lock:
+                    fake.answering += time.perf_counter() - started
+            return response
 
         @app.get("/v4/spreadsheets/<key>")
         def get(key):
