@@ -170,6 +170,20 @@ def test_a_command_imports_only_its_own_module(tmp_path):
     assert out.stdout.strip().splitlines()[-1] == "['addin.cli.common', 'addin.cli.index', 'addin.cli.record']"
 
 
+def test_another_parts_command_runs_without_reading_the_installed_packages_metadata():
+    """``cpd sheets`` (an entry point of the Sheets adapter) is found where the index says, as its entry point
+    names it: no scan of every installed package's metadata (10-20 ms) before each command."""
+    from importlib.metadata import entry_points
+    from addin.cli.index import ENTRY_POINTS
+    assert ENTRY_POINTS == {ep.name: ep.value for ep in entry_points(group="cpd.commands")}
+    code = ("import sys; from addin.cli import cli\n"
+            "try:\n    cli(['sheets', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print('importlib.metadata' in sys.modules, 'google_sheets.cli' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Check, write back and pull" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "False True"
+
+
 @pytest.mark.parametrize("path", [(), *_commands(cli)])
 def test_every_command_has_help(cpd, path):
     res = cpd(*path, "--help")

@@ -10,7 +10,7 @@ import click
 
 from .. import __version__
 from ..extras import MissingExtra, missing, part_missing
-from .index import COMMANDS
+from .index import COMMANDS, ENTRY_POINTS
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -37,17 +37,10 @@ class CommandGroup(click.Group):
         if name not in self.commands and name in core_commands():
             importlib.import_module(COMMANDS[name][0])          # the module adds its commands to ``cli``
         found = super().get_command(ctx, name)
+        if found is None and name in ENTRY_POINTS:              # another part's, where its entry point says
+            found = _load(name, ENTRY_POINTS[name])
         if found is None and name in self._plugins():
-            absent = part_missing(self._plugins()[name].module, f"cpd {name}")
-            if absent is not None:
-                return _needs_extra(name, absent)
-            try:
-                found = cast(click.Command, self._plugins()[name].load())
-            except ImportError as exc:          # the part of the product it belongs to is not installed
-                absent = missing(exc, f"cpd {name}")
-                if absent is None:
-                    raise
-                found = _needs_extra(name, absent)
+            found = _load(name, self._plugins()[name].value)
         return found
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -80,6 +73,22 @@ def load_all() -> None:
     for module in pkgutil.iter_modules(__path__):
         if module.name not in ("__main__", "make_index"):
             importlib.import_module(f"{__name__}.{module.name}")
+
+
+def _load(name: str, target: str) -> click.Command:
+    """The command an entry point names (``module:object``), or one that says which extra to install when
+    the part of the product it belongs to is not installed."""
+    import pkgutil
+    absent = part_missing(target.partition(":")[0], f"cpd {name}")
+    if absent is not None:
+        return _needs_extra(name, absent)
+    try:
+        return cast(click.Command, pkgutil.resolve_name(target))
+    except ImportError as exc:
+        absent = missing(exc, f"cpd {name}")
+        if absent is None:
+            raise
+        return _needs_extra(name, absent)
 
 
 def _needs_extra(name: str, absent: MissingExtra) -> click.Command:

@@ -1,5 +1,7 @@
 """Every ``cpd`` command: the module that holds it and its help's first paragraph (what ``cpd --help`` shows
-of it), so that the list is printed and a command found without importing any command's module.
+of it), so that the list is printed and a command found without importing any command's module; and the
+entry points of the commands other parts of the product add, so that one of theirs is found without reading
+every installed package's metadata.
 
 Generated from the commands themselves: ``python -m addin.cli.make_index`` rewrites this file; a test fails
 when it is not what the commands say.
@@ -57,4 +59,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     'worker': ('sync_service.cli',
      "Run a worker: do the service's jobs of the outbox: deliveries of stored submissions to the "
      'institution, mail, and writes into linked Google Sheets (several workers may run at once).'),
+}
+
+# The commands other parts of the product add (their ``cpd.commands`` entry points, as pyproject.toml declares
+# them): found here, a command of theirs runs without reading every installed package's metadata first.
+ENTRY_POINTS: dict[str, str] = {
+    'admin': 'sync_service.cli:admin',
+    'receiver': 'sync_service.cli:receiver',
+    'serve': 'sync_service.cli:serve',
+    'sheets': 'google_sheets.cli:sheets',
+    'worker': 'sync_service.cli:worker',
 }
