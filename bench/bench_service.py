@@ -3,6 +3,7 @@
 Run:  .venv/bin/python bench/bench_service.py [--n 3000] [--rounds 3] [--clients 8]
           [--databases sqlite postgresql] [--postgres URL] [--service-port P] [--receiver-port P]
           [--baseline DIR]        (DIR: git worktree add DIR <commit>; its code runs in the same rounds)
+          [--web-workers N [N ...]]  (cpd serve --workers; several counts run in the same rounds)
 
 For each database it starts, as separate processes on 127.0.0.1: the reference institution
 receiver (``cpd receiver``), the service under gunicorn (``cpd serve``, its defaults) and 2 delivery
@@ -153,7 +154,8 @@ def delivered(database_url: str) -> int:
 
 
 def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: list[bytes],
-        ports: tuple[int | None, int | None] = (None, None), application: str = "", code: Path | None = None) -> dict:
+        ports: tuple[int | None, int | None] = (None, None), application: str = "", code: Path | None = None,
+        web_workers: int | None = None) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp / "instance"),
            **({"PYTHONPATH": str(code.resolve())} if code else {}),
            "CPD_LOG_LEVEL": "WARNING"}
@@ -165,7 +167,8 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
         "receiver": subprocess.Popen([*cpd, "receiver", "--port", str(rport), "--secret", secret,
                                       "--database", str(tmp / f"{label}-receiver.sqlite3")], env=env, cwd=str(tmp),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        "server": subprocess.Popen([*cpd, "serve", "--port", str(sport)], cwd=str(tmp),
+        "server": subprocess.Popen([*cpd, "serve", "--port", str(sport),
+                                    *(["--workers", str(web_workers)] if web_workers else [])], cwd=str(tmp),
                                    env={**env, "CPD_SUBMISSIONS_PER_MINUTE": "1000"},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     }
@@ -284,6 +287,9 @@ def main() -> None:
     parser.add_argument("--no-large", action="store_true", help="skip the one 20,000-activity upload")
     parser.add_argument("--baseline", type=Path, help="a checkout of another commit (git worktree add DIR REV): "
                         "each round also runs the service, the workers and the receiver on its code")
+    parser.add_argument("--web-workers", type=int, nargs="+", metavar="N",
+                        help="cpd serve's worker processes (default: its own default); several numbers are each "
+                             "run in the same rounds, interleaved")
     args = parser.parse_args()
     base = real_workbook(40)
     t0 = time.perf_counter()
@@ -301,33 +307,36 @@ def main() -> None:
               f"({big['delivered'] / big['file']:.2f}x; goal both within 2x)")
     results = []
     ports = (args.service_port, args.receiver_port)
-    variants = [("", None)] + ([(" (baseline)", args.baseline)] if args.baseline else [])
+    codes = [("", None)] + ([(" (baseline)", args.baseline)] if args.baseline else [])
+    counts = args.web_workers or [None]
+    variants = [(suffix + (f" ({w} web workers)" if len(counts) > 1 else ""), code, w)
+                for suffix, code in codes for w in counts]
     for round_ in range(args.rounds):
         for label in args.databases:
-            for suffix, code in variants:
+            for suffix, code, workers in variants:
                 with tempfile.TemporaryDirectory() as tmp:
                     if label == "sqlite":
                         r = run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books, ports,
-                                code=code)
+                                code=code, web_workers=workers)
                     else:
                         with fresh_schema(args.postgres) as (url, schema):
                             r = run(label, f"{url}&application_name={schema}", args.n, args.clients, Path(tmp),
-                                    books, ports, application=schema, code=code)
+                                    books, ports, application=schema, code=code, web_workers=workers)
                 r["label"] += suffix
                 results.append(r)
                 report(r, round_ + 1)
     print(f"\nOver {args.rounds} rounds, {args.n:,} members each (min / median / max):")
     for label in args.databases:
-        for suffix, _ in variants:
+        for suffix, _, _ in variants:
             mine = [r for r in results if r["label"] == label + suffix]
             for key, name in (("accepted_per_s", "accepted/s"), ("delivered_per_s", "delivered/s")):
                 xs = sorted(r[key] for r in mine)
-                print(f"  {label + suffix:<22} {name:<12} {xs[0]:7.1f} / {statistics.median(xs):7.1f} / {xs[-1]:7.1f}"
+                print(f"  {label + suffix:<34} {name:<12} {xs[0]:7.1f} / {statistics.median(xs):7.1f} / {xs[-1]:7.1f}"
                       f"   median {statistics.median(xs) / GOALS[label]:.2f}x the goal of {GOALS[label]:.0f}")
             for part in ("server", "all"):
                 ms = sorted(1000 * (sum(r["cpu"].values()) if part == "all" else r["cpu"]["server"])
                             / max(r["delivered"], 1) for r in mine)
-                print(f"  {label + suffix:<22} {'CPU/member' if part == 'all' else 'web CPU':<12} {ms[0]:7.2f} / "
+                print(f"  {label + suffix:<34} {'CPU/member' if part == 'all' else 'web CPU':<12} {ms[0]:7.2f} / "
                       f"{statistics.median(ms):7.2f} / {ms[-1]:7.2f} ms")
 
 
