@@ -140,14 +140,17 @@ def store(session: Session, member: Caller, key: str, digest: str, prepare: Call
         limits.count_refusal()
         raise from_core(exc) from None
     sub_id, received = "sub_" + secrets.token_urlsafe(12), utcnow()
+    head = dumps({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received)})
+    made = delivery_annotations(prep.record, [])
+    body = _document(head, prep, made)     # packed before the write begins: no writer queues behind it
     for attempt in range(2):          # one retry: a racing request made the member's record first
         try:                          # one short write: the record, the submission, its delivery, the version
             conn = writing(session).connection()
             rec = lock(conn, member.id, prep, sheet_id=sheet_id, now=received)
-            notes = annotations_of(session, rec.id) if rec.latest_version else []
-            body = pack(merged(dumps({"type": "cpd.submission", "id": sub_id, "received_at": iso_utc(received)}),
-                               prep.json, dumps({"readiness": prep.readiness,
-                                                 **delivery_annotations(prep.record, notes)})))
+            notes = delivery_annotations(prep.record, annotations_of(session, rec.id)) if rec.latest_version \
+                else made
+            if notes != made:         # the record's mentors have verified or commented: the document says so
+                made, body = notes, _document(head, prep, notes)
             row = {"id": sub_id, "member_id": member.id, "idempotency_key": key, "digest": digest,
                    "record_id": rec.id, "profile_id": prep.profile.id, "period_start": prep.record.period.start,
                    "period_end": prep.record.period.end, "verdict": prep.verdict, "score": prep.score,
@@ -168,6 +171,12 @@ def store(session: Session, member: Caller, key: str, digest: str, prepare: Call
     sub = Submission(**row)
     sub.delivery = Delivery(status=JobStatus.QUEUED, attempts=0, receipt_id=None)
     return sub, True
+
+
+def _document(head: bytes, prep: Prepared, annotations: dict) -> bytes:
+    """The stored delivery document: the submission's head, the record's data, its readiness and the mentors'
+    verifications and comments, packed."""
+    return pack(merged(head, prep.json, dumps({"readiness": prep.readiness, **annotations})))
 
 
 def from_record(session: Session, member: Caller, record, limits: Limits) -> tuple[Submission, bool]:
