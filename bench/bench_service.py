@@ -333,6 +333,10 @@ def main() -> None:
                 xs = sorted(r[key] for r in mine)
                 print(f"  {label + suffix:<34} {name:<12} {xs[0]:7.1f} / {statistics.median(xs):7.1f} / {xs[-1]:7.1f}"
                       f"   median {statistics.median(xs) / GOALS[label]:.2f}x the goal of {GOALS[label]:.0f}")
+            for key in ("p95", "p99"):
+                xs = sorted(r[key] for r in mine)
+                print(f"  {label + suffix:<34} {'upload ' + key:<12} {xs[0]:7.1f} / {statistics.median(xs):7.1f} / "
+                      f"{xs[-1]:7.1f} ms")
             for part in ("server", "all"):
                 ms = sorted(1000 * (sum(r["cpu"].values()) if part == "all" else r["cpu"]["server"])
                             / max(r["delivered"], 1) for r in mine)
