@@ -13,6 +13,7 @@ takes is found; nothing slow (a PDF, a Google Sheet, an HTTP call, mail) runs wh
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -97,14 +98,15 @@ class TurnTaking(sqlite3.Connection):
     still guards the data (a program that does not take turns is waited for as before), and a process
     that dies holding its turn gives it up with its files."""
 
-    _turn: int | None = None          # the lock file, opened once a connection
+    _turn: int | None = None          # the lock file, opened once a connection (-1: it cannot be)
     _holding = False
 
     def take_turn(self, lock_file: str) -> None:
         if self._turn is None:
-            self._turn = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-        _flock(self._turn, LOCK_EX)
-        self._holding = True
+            self._turn = _open_turns(lock_file)
+        if self._turn >= 0:           # else SQLite's own wait alone, as without turns
+            _flock(self._turn, LOCK_EX)
+            self._holding = True
 
     def end_turn(self) -> None:
         if self._holding and self._turn is not None:
@@ -128,9 +130,25 @@ class TurnTaking(sqlite3.Connection):
             super().close()
         finally:
             self.end_turn()
-            if self._turn is not None:
+            if self._turn is not None and self._turn >= 0:
                 os.close(self._turn)
-                self._turn = None
+            self._turn = None
+
+
+def _open_turns(path: str) -> int:
+    """The writers' lock file, made readable by everyone (it holds nothing, and a lock needs only a read), so
+    that the service and an operator's command run as another user both take turns; -1 when it cannot be
+    opened at all (then writes wait in SQLite's own way, as without it)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        try:
+            return os.open(path, os.O_RDONLY)         # another user's: reading it is enough to lock it
+        except OSError:
+            return -1
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o644)                          # whatever the umask (another user's file: left as it is)
+    return fd
 
 
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
