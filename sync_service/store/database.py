@@ -88,8 +88,8 @@ except ImportError:                                # Windows: waitress, one proc
 
 class TurnTaking(sqlite3.Connection):
     """An SQLite connection whose transactions that write take turns with those of every other connection,
-    thread and process on the same database, in the order they ask, by a lock on a file beside it
-    (``<database>-writers``, advisory, held from ``BEGIN IMMEDIATE`` to the commit or rollback).
+    thread and process on the same database, by a lock on a file beside it (``<database>-writers``,
+    advisory, held from ``BEGIN IMMEDIATE`` to the commit or rollback).
 
     SQLite lets one writer in at a time, and one that finds the write lock taken waits in its busy
     handler, sleeping 1, 2, 5, 10 ... 100 ms between tries: under load the lock often lies free while
