@@ -295,7 +295,8 @@ def main() -> None:
     t0 = time.perf_counter()
     books = workbooks(base, args.n)
     print(f"{args.n:,} distinct real workbooks of 40 activities ({len(base) / 1024:.1f} KB each) made in "
-          f"{time.perf_counter() - t0:.1f} s; {args.clients} clients; cpd serve's defaults, "
+          f"{time.perf_counter() - t0:.1f} s; {args.clients} clients; cpd serve's defaults"
+          f"{' but ' + ' or '.join(map(str, args.web_workers)) + ' web workers' if args.web_workers else ''}, "
           f"2 delivery workers, the reference receiver; {os.cpu_count()} cores")
     assert len({hashlib.sha256(b).hexdigest() for b in books}) == args.n
     if not args.no_large:
@@ -309,7 +310,7 @@ def main() -> None:
     ports = (args.service_port, args.receiver_port)
     codes = [("", None)] + ([(" (baseline)", args.baseline)] if args.baseline else [])
     counts = args.web_workers or [None]
-    variants = [(suffix + (f" ({w} web workers)" if len(counts) > 1 else ""), code, w)
+    variants = [(suffix + (f" ({w} web workers)" if args.web_workers else ""), code, w)
                 for suffix, code in codes for w in counts]
     for round_ in range(args.rounds):
         for label in args.databases:
