@@ -123,6 +123,7 @@ def _handoff(engine) -> float:
     return begun - committed
 
 
+@pytest.mark.serial
 def test_a_writer_waiting_is_let_in_as_soon_as_the_one_before_it_commits(engine):
     """Three times: a writer in another process holds its turn for half a second while one here asks for
     one; the second begins within 12 ms of the first's commit (the median of the three; measured here: 0.5 ms, where SQLite's busy

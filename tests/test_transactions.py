@@ -9,6 +9,7 @@ import io
 import threading
 import time
 
+import pytest
 import requests
 
 from gen import iet_year
@@ -26,6 +27,7 @@ def big_workbook() -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.serial
 def test_a_pdf_being_drawn_holds_up_no_other_member(served_service):
     app, base = served_service
     a, b = app.config["TOKENS"]["a"], app.config["TOKENS"]["b"]
