@@ -147,10 +147,10 @@ def store(session: Session, member: Caller, key: str, digest: str, prepare: Call
         try:                          # one short write: the record, the submission, its delivery, the version
             conn = writing(session).connection()
             rec = lock(conn, member.id, prep, sheet_id=sheet_id, now=received)
-            notes = delivery_annotations(prep.record, annotations_of(session, rec.id)) if rec.latest_version \
-                else made
-            if notes != made:         # the record's mentors have verified or commented: the document says so
-                made, body = notes, _document(head, prep, notes)
+            if rec.latest_version:    # the record's mentors may have verified or commented: the document says so
+                annotated = delivery_annotations(prep.record, annotations_of(session, rec.id))
+                if annotated != made:
+                    made, body = annotated, _document(head, prep, annotated)
             row = {"id": sub_id, "member_id": member.id, "idempotency_key": key, "digest": digest,
                    "record_id": rec.id, "profile_id": prep.profile.id, "period_start": prep.record.period.start,
                    "period_end": prep.record.period.end, "verdict": prep.verdict, "score": prep.score,
