@@ -55,17 +55,16 @@ def make_engine(url: str, strict_writes: Callable[[], bool] | None = None) -> En
         def _begin(conn):
             writes = bool(conn.get_execution_options().get("cpd_write"))
             conn.info["cpd_writes"] = writes
-            if writes and turns:                           # this writer's turn first: see TurnTaking
-                driver = conn.connection.driver_connection
-                assert isinstance(driver, TurnTaking)
+            driver = conn.connection.driver_connection if writes and turns else None
+            if driver is not None:                         # this writer's turn first: see TurnTaking
+                assert isinstance(driver, TurnTaking) and turns is not None
                 driver.take_turn(turns)
-                try:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                except BaseException:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")   # see writing()
+            except BaseException:
+                if driver is not None:
                     driver.end_turn()
-                    raise
-                return
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")   # see writing()
+                raise
 
         if os.environ.get("CPD_SQLITE_STRICT_WRITES") == "1":
             @event.listens_for(engine, "before_cursor_execute")
