@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
         SMTP_FROM=None,                           # the sender, else cpd-tracker@localhost
         STATS_MIN_GROUP=10,                       # the group view shows nothing that singles out fewer records
         UNAVAILABLE_RETRY_AFTER=5,                # seconds a client is told to wait while the database is away
+        DATABASE_WAIT=30,                         # SQLite: seconds a write waits for its turn, then its lock
     )
     app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=12))

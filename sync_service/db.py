@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url, strict_writes=has_request_context)
+    engine = make_engine(url, strict_writes=has_request_context, wait=float(app.config["DATABASE_WAIT"]))
     app.extensions["cpd_engine"] = engine
     app.extensions["cpd_sessions"] = sessionmaker(engine, expire_on_commit=False)
     if app.config.get("AUTO_MIGRATE", True):

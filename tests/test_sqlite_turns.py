@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import subprocess
 import sys
 import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from sync_service.store.database import make_engine, writing
@@ -132,3 +134,90 @@ def test_a_writer_waiting_is_let_in_as_soon_as_the_one_before_it_commits(engine)
     assert sorted(gaps)[1] < 0.012, gaps          # (below 0 when the holder is slow to read the clock after)
     with Session(engine) as session:
         assert session.execute(text("SELECT count(*) FROM t")).scalar() == 6
+
+
+STOPPED_HOLDER = """
+import os, signal, sys
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from sync_service.store.database import make_engine, writing
+engine = make_engine(sys.argv[1])
+with Session(engine) as session:
+    writing(session).execute(text("INSERT INTO t VALUES (1)"))
+    print("holding", flush=True)
+    os.kill(os.getpid(), signal.SIGSTOP)         # stopped inside its write, its turn held
+    session.commit()
+"""
+
+
+def _stopped_holder(url: str) -> subprocess.Popen:
+    """A writer in another process that stops inside its write (until sent SIGCONT), its turn held."""
+    holder = subprocess.Popen([sys.executable, "-c", STOPPED_HOLDER, url], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def _until_turn_free(engine, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not _turn_free(engine):
+        assert time.monotonic() < deadline, "the turn was not given back"
+        time.sleep(0.01)
+
+
+def test_a_writer_stopped_inside_its_write_holds_the_others_up_no_longer_than_the_wait(tmp_path):
+    """The turn's wait has a bound (the engine's ``wait``, SQLite's own busy timeout): past it the writer fails
+    as 'database is locked', which the service counts as the database unavailable for a moment (503). The
+    wait given up gives the turn back when it comes, so the writers go on once the stopped one does."""
+    from sync_service.store.database import unavailable
+    engine = make_engine(f"sqlite:///{tmp_path}/turns.sqlite3", wait=0.5)
+    with engine.connect().execution_options(cpd_write=True) as conn, conn.begin():
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    holder = _stopped_holder(str(engine.url))
+    try:
+        for _ in range(2):                                     # and again, on the same pooled connection
+            started = time.monotonic()
+            with Session(engine) as session, pytest.raises(OperationalError) as failed:
+                writing(session).execute(text("INSERT INTO t VALUES (2)"))
+            waited = time.monotonic() - started
+            assert 0.5 <= waited < 2.0, waited
+            assert unavailable(failed.value) and "locked" in str(failed.value.orig)
+        assert not _turn_free(engine)
+    finally:
+        holder.send_signal(signal.SIGCONT)
+        holder.wait(10)
+    _until_turn_free(engine)                                   # the waits given up held nothing once it came
+    with Session(engine) as session:
+        writing(session).execute(text("INSERT INTO t VALUES (3)"))
+        session.commit()
+        assert session.execute(text("SELECT x FROM t ORDER BY x")).scalars().all() == [1, 3]
+    engine.dispose()
+
+
+def test_the_service_answers_503_while_a_writer_is_stopped_and_takes_the_submission_after(tmp_path):
+    from sync_service import create_app, db
+    from sync_service.store.accounts import create_member, issue_token
+    from workbook_templates import example_path
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/cpd.sqlite3",
+                      "SECRET_KEY": "test-secret", "DATABASE_WAIT": 0.5, "UNAVAILABLE_RETRY_AFTER": 1})
+    with app.app_context():
+        s = db.session()
+        token = issue_token(s, create_member(s, "turns@example.org"))
+        s.commit()
+        s.execute(text("CREATE TABLE t (x INTEGER)"))
+        s.commit()
+    engine = app.extensions["cpd_engine"]
+    client = app.test_client()
+    submit = {"headers": {"Authorization": f"Bearer {token}", "Idempotency-Key": "turns-one"},
+              "data": example_path("iet").read_bytes()}
+    holder = _stopped_holder(str(engine.url))
+    try:
+        res = client.post("/api/v1/submissions", **submit)
+        assert res.status_code == 503, (res.status_code, res.data[:300])
+        assert res.get_json()["error"]["code"] == "database_unavailable" and res.headers["Retry-After"] == "1"
+    finally:
+        holder.send_signal(signal.SIGCONT)
+        holder.wait(10)
+    _until_turn_free(engine)
+    res = client.post("/api/v1/submissions", **submit)
+    assert res.status_code in (200, 201, 202), (res.status_code, res.data[:300])
+    engine.dispose()

@@ -17,6 +17,7 @@ import contextlib
 import os
 import re
 import sqlite3
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -31,13 +32,14 @@ from sqlalchemy.orm import Session
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
-def make_engine(url: str, strict_writes: Callable[[], bool] | None = None) -> Engine:
+def make_engine(url: str, strict_writes: Callable[[], bool] | None = None, wait: float = 30.0) -> Engine:
     """The engine for ``url``. ``strict_writes``: when it says so, a write outside a writing transaction raises
-    (with ``CPD_SQLITE_STRICT_WRITES=1``, on SQLite)."""
+    (with ``CPD_SQLITE_STRICT_WRITES=1``, on SQLite). ``wait``: on SQLite, the seconds a writer waits for its
+    turn, and then for the write lock, before it fails as 'database is locked' (answered 503)."""
     if url.startswith("sqlite"):
         path = make_url(url).database
         turns = f"{path}-writers" if path not in (None, "", ":memory:") and _flock is not None else None
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False,
+        engine = create_engine(url, connect_args={"timeout": wait, "check_same_thread": False,
                                                   **({"factory": TurnTaking} if turns else {})},
                                hide_parameters=True)
 
@@ -48,7 +50,7 @@ def make_engine(url: str, strict_writes: Callable[[], bool] | None = None) -> En
             cur.execute("PRAGMA journal_mode=WAL")       # readers do not block the writer
             cur.execute("PRAGMA synchronous=FULL")       # an accepted submission survives a power cut
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")     # wait for the writer instead of 'database is locked'
+            cur.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")   # wait for the writer, not 'database is locked'
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -58,7 +60,10 @@ def make_engine(url: str, strict_writes: Callable[[], bool] | None = None) -> En
             driver = conn.connection.driver_connection if writes and turns else None
             if driver is not None:                         # this writer's turn first: see TurnTaking
                 assert isinstance(driver, TurnTaking) and turns is not None
-                driver.take_turn(turns)
+                try:
+                    driver.take_turn(turns, wait)
+                except sqlite3.OperationalError as exc:   # waited past the bound: as SQLite's own 'locked'
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc, hide_parameters=True) from exc
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")   # see writing()
             except BaseException:
@@ -80,7 +85,7 @@ def make_engine(url: str, strict_writes: Callable[[], bool] | None = None) -> En
 
 
 try:
-    from fcntl import LOCK_EX, LOCK_UN, flock as _flock
+    from fcntl import LOCK_EX, LOCK_NB, LOCK_UN, flock as _flock
 except ImportError:                                # Windows: waitress, one process; SQLite's own wait
     _flock = None                                  # type: ignore[assignment]
 
@@ -95,17 +100,29 @@ class TurnTaking(sqlite3.Connection):
     the writers sleep (a submission's upload waited 250 ms at p95 and 0.9 s at p99 with 8 clients).
     A writer waiting here is woken by the kernel the moment the one before it ends. SQLite's own lock
     still guards the data (a program that does not take turns is waited for as before), and a process
-    that dies holding its turn gives it up with its files."""
+    that dies holding its turn gives it up with its files. The wait is bounded as SQLite's own is: a writer
+    not let in within ``wait`` seconds (one before it stopped inside its write) fails as 'database is
+    locked', which the service answers 503."""
 
     _turn: int | None = None          # the lock file, opened once a connection (-1: it cannot be)
     _holding = False
 
-    def take_turn(self, lock_file: str) -> None:
+    def take_turn(self, lock_file: str, wait: float) -> None:
         if self._turn is None:
             self._turn = _open_turns(lock_file)
-        if self._turn >= 0:           # else SQLite's own wait alone, as without turns
-            _flock(self._turn, LOCK_EX)
-            self._holding = True
+        if self._turn < 0:            # SQLite's own wait alone, as without turns
+            return
+        try:
+            _flock(self._turn, LOCK_EX | LOCK_NB)
+            free = True
+        except BlockingIOError:       # another writer's turn: wait for it, within the bound
+            free = False
+        if not free:
+            fd, self._turn = self._turn, None     # the wait's until it says the turn came
+            if not _Waiting(fd).until(wait):      # (if not, it gives the turn back when it comes)
+                raise sqlite3.OperationalError(f"database is locked (no writer's turn within {wait:g} s)")
+            self._turn = fd
+        self._holding = True
 
     def end_turn(self) -> None:
         if self._holding and self._turn is not None:
@@ -132,6 +149,48 @@ class TurnTaking(sqlite3.Connection):
             if self._turn is not None and self._turn >= 0:
                 os.close(self._turn)
             self._turn = None
+
+
+class _Waiting(threading.Thread):
+    """A wait for a writer's turn that can be given up: ``flock`` has no time limit of its own, so a thread
+    waits in it and the writer waits for that thread, within its bound. A wait given up gives the turn back
+    the moment it comes and closes the lock file's description (its connection opens a new one), so no
+    turn is ever held by a writer that is not there."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__(name="cpd-sqlite-turn", daemon=True)
+        self._fd = fd
+        self._let_in = threading.Event()
+        self._given_up = False
+        self._decided = threading.Lock()
+
+    def until(self, wait: float) -> bool:
+        """Whether the turn came within ``wait`` seconds (held, then, by the lock file's description, which is
+        the caller's again); if not, the lock file is this wait's to close."""
+        self.start()
+        try:
+            self._let_in.wait(wait)
+        except BaseException:             # interrupted: the turn, if it came meanwhile, goes back at once
+            if not self._give_up():
+                _flock(self._fd, LOCK_UN)
+                os.close(self._fd)
+            raise
+        return not self._give_up()
+
+    def _give_up(self) -> bool:
+        """Give the wait up unless the turn has come; whether it was given up."""
+        with self._decided:
+            self._given_up = not self._let_in.is_set()
+            return self._given_up
+
+    def run(self) -> None:
+        _flock(self._fd, LOCK_EX)
+        with self._decided:
+            if not self._given_up:
+                self._let_in.set()
+                return
+        _flock(self._fd, LOCK_UN)
+        os.close(self._fd)
 
 
 def _open_turns(path: str) -> int:
