@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.sql.expression import BindParameter
 from sqlalchemy.orm import Session
 
 from .database import writing
@@ -94,29 +96,46 @@ def lease_due(session: Session, kinds: tuple[str, ...], lease: timedelta, now: d
     """``claim`` inside the caller's writing transaction (which the caller ends), for a kind that loads more
     in the same transaction."""
     now = now or utcnow()
-    due = or_(and_(Job.status.in_((JobStatus.QUEUED, JobStatus.RETRYING)), Job.next_attempt_at <= now),
-              and_(Job.status == JobStatus.SENDING, Job.lease_until < now))
-    where = [Job.status.in_(ACTIVE), due, Job.kind.in_(kinds)]          # ix_jobs_due holds the active ones
-    if when_endpoint_enabled:
-        where.append(~exists().where(EndpointState.disabled_at.is_not(None)))
-    pick = select(Job.id).where(*where).order_by(Job.next_attempt_at).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    rows = session.execute(
-        update(Job).where(Job.id.in_(pick.scalar_subquery()))
-        .values(status=JobStatus.SENDING, lease_until=now + lease, attempts=Job.attempts + 1)
-        .returning(Job.id, Job.kind, Job.attempts, Job.queued_at, Job.submission_id, Job.record_id,
-                   Job.payload)).all()
+    conn = session.connection()
+    rows = conn.execute(_lease_statement(kinds, when_endpoint_enabled, conn.dialect.name),
+                        {"now": now, "until": now + lease, "most": limit}).all()
     return [Claimed(r.id, r.kind, r.attempts, r.queued_at, r.submission_id, r.record_id,
                     json.loads(r.payload) if r.payload else None) for r in sorted(rows, key=lambda r: r.id)]
 
 
+_JOBS = table(Job)
+
+
+@lru_cache(maxsize=32)
+def _lease_statement(kinds: tuple[str, ...], when_endpoint_enabled: bool, dialect: str):
+    """The lease's one statement, built once for its kinds (a worker leases every batch with it): the due
+    jobs' ids, oldest due first, leased and returned."""
+    job = _JOBS.c
+    now: BindParameter[datetime] = bindparam("now")
+    due = or_(and_(job.status.in_((JobStatus.QUEUED, JobStatus.RETRYING)), job.next_attempt_at <= now),
+              and_(job.status == JobStatus.SENDING, job.lease_until < now))
+    where = [job.status.in_(ACTIVE), due, job.kind.in_(kinds)]          # ix_jobs_due holds the active ones
+    if when_endpoint_enabled:
+        where.append(~exists().where(table(EndpointState).c.disabled_at.is_not(None)))
+    pick = select(job.id).where(*where).order_by(job.next_attempt_at).limit(bindparam("most"))
+    if dialect == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    return (update(_JOBS).where(job.id.in_(pick.scalar_subquery()))
+            .values(status=JobStatus.SENDING, lease_until=bindparam("until"), attempts=job.attempts + 1)
+            .returning(job.id, job.kind, job.attempts, job.queued_at, job.submission_id, job.record_id, job.payload))
+
+
+# A try that succeeded, the outcome of nearly every try: built once. Recorded unless the job is already
+# delivered (a late answer to a lease that ran out still counts: the institution has it).
+DELIVERED = (update(_JOBS).where(_JOBS.c.id == bindparam("job"), _JOBS.c.status != JobStatus.DELIVERED)
+             .values(status=JobStatus.DELIVERED, receipt_id=bindparam("receipt"), done_at=bindparam("at"),
+                     last_error=None, lease_until=None))
+
 
 def _values(claimed: Claimed, outcome: Outcome, schedule: Schedule, now: datetime) -> dict:
+    """The job's new values after a try that did not succeed (a success is ``DELIVERED``)."""
     values: dict = {"lease_until": None}
-    if outcome.kind == "done":
-        values.update(status=JobStatus.DELIVERED, receipt_id=outcome.receipt_id, done_at=now, last_error=None)
-    elif outcome.kind == "failed":
+    if outcome.kind == "failed":
         values.update(status=JobStatus.FAILED, last_error=outcome.detail)
     elif outcome.kind in ("gone", "unsent"):          # the endpoint's fault, or never sent: it waits, uncounted
         values.update(status=JobStatus.QUEUED, attempts=max(claimed.attempts - 1, 0),
@@ -141,20 +160,29 @@ def record(session: Session, tried: list[tuple[Claimed, Outcome]], schedule: Sch
     """In one short transaction: what each try means for its job. Returns each new status, or None where
     the lease had passed to another worker (a late answer changes nothing, unless it succeeded)."""
     now = now or utcnow()
-    writing(session)
-    statuses = []
+    conn = writing(session).connection()
+    statuses: list[str | None] = []
     for claimed, outcome in tried:
+        if outcome.kind == "done":
+            changed = _rowcount(conn.execute(DELIVERED, {"job": claimed.id, "receipt": outcome.receipt_id, "at": now}))
+            statuses.append(JobStatus.DELIVERED if changed else None)
+            continue
         if outcome.kind == "gone":
             state = session.get(EndpointState, 1) or EndpointState(id=1)
             state.disabled_at, state.reason = now, outcome.detail
             session.add(state)
-        ours = (and_(Job.id == claimed.id, Job.status != JobStatus.DELIVERED) if outcome.kind == "done"
-                else and_(Job.id == claimed.id, Job.status == JobStatus.SENDING, Job.attempts == claimed.attempts))
+            session.flush()
+        ours = and_(_JOBS.c.id == claimed.id, _JOBS.c.status == JobStatus.SENDING,
+                    _JOBS.c.attempts == claimed.attempts)
         values = _values(claimed, outcome, schedule, now)
-        changed = cast(CursorResult, session.execute(update(Job).where(ours).values(**values))).rowcount
+        changed = _rowcount(conn.execute(update(_JOBS).where(ours).values(**values)))
         statuses.append(values["status"] if changed else None)
     session.commit()
     return statuses
+
+
+def _rowcount(result) -> int:
+    return cast(CursorResult, result).rowcount
 
 
 def reclaim(session: Session) -> bool:
