@@ -167,7 +167,11 @@ class _Waiting(threading.Thread):
     def until(self, wait: float) -> bool:
         """Whether the turn came within ``wait`` seconds (held, then, by the lock file's description, which is
         the caller's again); if not, the lock file is this wait's to close."""
-        self.start()
+        try:
+            self.start()
+        except BaseException:             # no thread to wait in: the lock file is closed here
+            os.close(self._fd)
+            raise
         try:
             self._let_in.wait(wait)
         except BaseException:             # interrupted: the turn, if it came meanwhile, goes back at once
