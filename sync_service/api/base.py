@@ -18,16 +18,18 @@ from ..store.submissions import Caller
 from ..throttle import address, sign_in_failures
 
 
-def require_token(scope: str):
+def require_token(scope: str, end_read: bool = True):
     """The request's member, from its Bearer token (the scheme in any case): Unauthenticated for a missing,
-    unknown or revoked one, Forbidden for one without the scope, Limited after too many failures."""
+    unknown or revoked one, Forbidden for one without the scope, Limited after too many failures.
+    ``end_read=False``: the token's read transaction is left for the view's first read to end (one
+    transaction for both, where the view reads the database at once and ends its read itself)."""
     def decorate(view):
         @wraps(view)
         def run(*args, **kwargs):
             scheme, _, sent = request.headers.get("Authorization", "").strip().partition(" ")
             if scheme.lower() != "bearer" or not sent.strip():      # the scheme is case-insensitive (RFC 9110)
                 raise Unauthenticated("unauthorized", "send your token as 'Authorization: Bearer <token>'")
-            token = live_token(db.session(), sent.strip(), scope, sign_in_failures(), address())
+            token = live_token(db.session(), sent.strip(), scope, sign_in_failures(), address(), end_read)
             g.member = token.member
             g.token_scopes = token.scopes.split()
             g.member_ref = token.member.public_id            # what the request log names

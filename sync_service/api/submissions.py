@@ -21,7 +21,7 @@ bp = Blueprint("api_submissions", __name__, url_prefix="/api/v1/submissions")
 
 
 @bp.post("")
-@require_token("submit")
+@require_token("submit", end_read=False)          # accept's first step reads, then ends the read
 def create():
     sub, created = accept(db.session(), caller(), read_body(), request.headers.get("Idempotency-Key"),
                           submission_limits(g.member.id), read=read_ranges if request.is_json else read_workbook)

@@ -137,13 +137,16 @@ class Failures:
         self.over, self.hit = over, hit
 
 
-def live_token(session: Session, sent: str, scope: str, failures: Failures, address: str) -> LiveToken:
+def live_token(session: Session, sent: str, scope: str, failures: Failures, address: str,
+               end_read: bool = True) -> LiveToken:
     """The live token ``sent`` is, with ``scope``. A good token is always taken; a bad one is counted per
     address and per token prefix (``failures``), and past the limit the bad ones are Limited instead of
     Unauthenticated: a client's bad tries never lock out good tokens from its address. The read is ended
-    before this returns: nothing stays open while the caller works."""
+    before this returns, so nothing stays open while the caller works, unless ``end_read`` is False: for a
+    caller whose next step is a read that ends it (an upload's check for an earlier submission)."""
     token = session.connection().execute(LIVE_TOKEN, {"token_hash": hash_token(sent)}).first() if sent else None
-    session.commit()
+    if end_read:
+        session.commit()
     if token is not None and token.deactivated_at is not None:
         raise Unauthenticated("deactivated", "this account has been deactivated by an administrator")
     if token is None or token.revoked_at is not None or (token.expires_at is not None
