@@ -4,6 +4,7 @@ waiting is let in the moment the one before it ends, not at SQLite's next busy-w
 100 ms between tries)."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import signal
@@ -16,14 +17,19 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from sync_service.store.database import make_engine, writing
+from sync_service.store.database import make_engine, unavailable, writing
+
+
+def _engine_with_table(url: str, **options):
+    engine = make_engine(url, **options)
+    with engine.connect().execution_options(cpd_write=True) as conn, conn.begin():
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    return engine
 
 
 @pytest.fixture
 def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/turns.sqlite3")
-    with engine.connect().execution_options(cpd_write=True) as conn, conn.begin():
-        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    engine = _engine_with_table(f"sqlite:///{tmp_path}/turns.sqlite3")
     yield engine
     engine.dispose()
 
@@ -90,7 +96,7 @@ def test_the_lock_file_is_made_readable_by_every_user_the_service_runs_as(engine
 
 
 HOLDER = """
-import sys, time
+import os, signal, sys, time
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sync_service.store.database import make_engine, writing
@@ -98,21 +104,31 @@ engine = make_engine(sys.argv[1])
 with Session(engine) as session:
     writing(session).execute(text("INSERT INTO t VALUES (1)"))
     print("holding", flush=True)
-    sys.stdin.readline()                         # the other writer is asking for its turn
-    time.sleep(0.5)
+    if sys.argv[2] == "stop":
+        os.kill(os.getpid(), signal.SIGSTOP)     # stopped inside its write, its turn held
+    else:
+        sys.stdin.readline()                     # the other writer is asking for its turn
+        time.sleep(0.5)
     session.commit()
     print(time.clock_gettime(time.CLOCK_MONOTONIC), flush=True)
 """
 
 
+def _holder(url: str, how: str) -> subprocess.Popen:
+    """A writer in another process holding its turn inside its write: until it reads a line ("ask"; then half a
+    second more, and it prints the time it committed) or until sent SIGCONT ("stop")."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, url, how], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
 def _handoff(engine) -> float:
     """Seconds from the commit of a writer in another process, after holding its turn for half a second, to
     the begin of a writer here that asked for its turn meanwhile."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(engine.url)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = _holder(str(engine.url), "ask")
     try:
         assert holder.stdout is not None and holder.stdin is not None
-        assert holder.stdout.readline().strip() == "holding"
         holder.stdin.write("asking\n")
         holder.stdin.flush()
         with Session(engine) as session:
@@ -136,25 +152,17 @@ def test_a_writer_waiting_is_let_in_as_soon_as_the_one_before_it_commits(engine)
         assert session.execute(text("SELECT count(*) FROM t")).scalar() == 6
 
 
-STOPPED_HOLDER = """
-import os, signal, sys
-from sqlalchemy import text
-from sqlalchemy.orm import Session
-from sync_service.store.database import make_engine, writing
-engine = make_engine(sys.argv[1])
-with Session(engine) as session:
-    writing(session).execute(text("INSERT INTO t VALUES (1)"))
-    print("holding", flush=True)
-    os.kill(os.getpid(), signal.SIGSTOP)         # stopped inside its write, its turn held
-    session.commit()
-"""
-
-
-def _stopped_holder(url: str) -> subprocess.Popen:
-    """A writer in another process that stops inside its write (until sent SIGCONT), its turn held."""
-    holder = subprocess.Popen([sys.executable, "-c", STOPPED_HOLDER, url], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
-    return holder
+@contextlib.contextmanager
+def _stopped_writer(engine):
+    """While inside: a writer in another process stopped inside its write, its turn held. On leaving it goes on
+    and commits, and the turn is free again (every wait given up meanwhile has given it back)."""
+    holder = _holder(str(engine.url), "stop")
+    try:
+        yield
+    finally:
+        holder.send_signal(signal.SIGCONT)
+        holder.wait(10)
+    _until_turn_free(engine)
 
 
 def _until_turn_free(engine, seconds: float = 5.0) -> None:
@@ -168,12 +176,8 @@ def test_a_writer_stopped_inside_its_write_holds_the_others_up_no_longer_than_th
     """The turn's wait has a bound (the engine's ``wait``, SQLite's own busy timeout): past it the writer fails
     as 'database is locked', which the service counts as the database unavailable for a moment (503). The
     wait given up gives the turn back when it comes, so the writers go on once the stopped one does."""
-    from sync_service.store.database import unavailable
-    engine = make_engine(f"sqlite:///{tmp_path}/turns.sqlite3", wait=0.5)
-    with engine.connect().execution_options(cpd_write=True) as conn, conn.begin():
-        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-    holder = _stopped_holder(str(engine.url))
-    try:
+    engine = _engine_with_table(f"sqlite:///{tmp_path}/turns.sqlite3", wait=0.5)
+    with _stopped_writer(engine):
         for _ in range(2):                                     # and again, on the same pooled connection
             started = time.monotonic()
             with Session(engine) as session, pytest.raises(OperationalError) as failed:
@@ -182,11 +186,7 @@ def test_a_writer_stopped_inside_its_write_holds_the_others_up_no_longer_than_th
             assert 0.5 <= waited < 2.0, waited
             assert unavailable(failed.value) and "locked" in str(failed.value.orig)
         assert not _turn_free(engine)
-    finally:
-        holder.send_signal(signal.SIGCONT)
-        holder.wait(10)
-    _until_turn_free(engine)                                   # the waits given up held nothing once it came
-    with Session(engine) as session:
+    with Session(engine) as session:                           # the waits given up held nothing once it went on
         writing(session).execute(text("INSERT INTO t VALUES (3)"))
         session.commit()
         assert session.execute(text("SELECT x FROM t ORDER BY x")).scalars().all() == [1, 3]
@@ -209,15 +209,10 @@ def test_the_service_answers_503_while_a_writer_is_stopped_and_takes_the_submiss
     client = app.test_client()
     submit = {"headers": {"Authorization": f"Bearer {token}", "Idempotency-Key": "turns-one"},
               "data": example_path("iet").read_bytes()}
-    holder = _stopped_holder(str(engine.url))
-    try:
+    with _stopped_writer(engine):
         res = client.post("/api/v1/submissions", **submit)
         assert res.status_code == 503, (res.status_code, res.data[:300])
         assert res.get_json()["error"]["code"] == "database_unavailable" and res.headers["Retry-After"] == "1"
-    finally:
-        holder.send_signal(signal.SIGCONT)
-        holder.wait(10)
-    _until_turn_free(engine)
     res = client.post("/api/v1/submissions", **submit)
     assert res.status_code in (200, 201, 202), (res.status_code, res.data[:300])
     engine.dispose()

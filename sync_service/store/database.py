@@ -112,12 +112,7 @@ class TurnTaking(sqlite3.Connection):
             self._turn = _open_turns(lock_file)
         if self._turn < 0:            # SQLite's own wait alone, as without turns
             return
-        try:
-            _flock(self._turn, LOCK_EX | LOCK_NB)
-            free = True
-        except BlockingIOError:       # another writer's turn: wait for it, within the bound
-            free = False
-        if not free:
+        if not _turn_taken_now(self._turn):       # another writer's turn: wait for it, within the bound
             fd, self._turn = self._turn, None     # the wait's until it says the turn came
             if not _Waiting(fd).until(wait):      # (if not, it gives the turn back when it comes)
                 raise sqlite3.OperationalError(f"database is locked (no writer's turn within {wait:g} s)")
@@ -149,6 +144,15 @@ class TurnTaking(sqlite3.Connection):
             if self._turn is not None and self._turn >= 0:
                 os.close(self._turn)
             self._turn = None
+
+
+def _turn_taken_now(fd: int) -> bool:
+    """Take the turn if it is free; whether it was."""
+    try:
+        _flock(fd, LOCK_EX | LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 class _Waiting(threading.Thread):
