@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import os
 import pickle
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-from bench_service import PG  # noqa: E402  (bench/ is this script's folder: on the path)
+from bench_service import PG, spread  # noqa: E402  (bench/ is this script's folder: on the path)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WARM = 20
 
@@ -129,8 +128,7 @@ def main() -> None:
     print(f"One real 40-activity submission accepted in-process: CPU ms of the web process, {args.rounds} rounds of "
           f"{n} (min / median / max)")
     for (database, name), xs in found.items():
-        xs.sort()
-        print(f"  {database:10} {name:14} {xs[0]:6.2f} / {statistics.median(xs):6.2f} / {xs[-1]:6.2f}")
+        print(f"  {database:10} {name:14} {spread(xs)}")
 
 
 if __name__ == "__main__":

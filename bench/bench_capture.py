@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from bench_service import spread  # noqa: E402
 
 WORDS = ("structural", "seismic", "design", "steel", "concrete", "foundations", "geotechnical", "bridge", "timber",
          "ethics", "codes", "update", "inspection", "retrofit", "modelling", "BIM", "drainage", "loads", "fatigue",
@@ -155,8 +156,8 @@ def main() -> None:
                 got["floor"].append(timed(floor))
             t, f = got["task"], got["floor"]
             ratio = statistics.median(t) / statistics.median(f)
-            print(f"  {name:42} {min(t):6.2f} / {statistics.median(t):6.2f} / {max(t):6.2f}   floor "
-                  f"{min(f):6.2f} / {statistics.median(f):6.2f} / {max(f):6.2f}   x{ratio:.2f}"
+            print(f"  {name:42} {spread(t)}   floor "
+                  f"{spread(f)}   x{ratio:.2f}"
                   f"   goal < {goal:g} s: {'met' if max(t) < goal else 'MISSED'}")
 
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import time
 
 import psycopg
+
+from bench_service import spread
 
 CRITERIA = [f"crit_{i}" for i in range(10)]
 CATEGORIES = [f"cat_{i}" for i in range(8)]
@@ -103,8 +104,7 @@ def main() -> None:
             print(f"PostgreSQL backend CPU a submission's figures (32 rows, one transaction), {args.rounds} rounds "
                   f"of {args.batch:,} (min / median / max):")
             for form, xs in found.items():
-                xs.sort()
-                print(f"  {form:15} {xs[0]:.3f} / {statistics.median(xs):.3f} / {xs[-1]:.3f} ms")
+                print(f"  {form:15} {spread(xs, 0, 3)} ms")
         finally:
             for form in FORMS:
                 conn.execute(f"DROP SCHEMA IF EXISTS bench_{form} CASCADE")

@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 if "--code" in sys.argv:             # a child counting another checkout's code (--instructions): its addin first
     sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
+from bench_service import spread  # noqa: E402
 from records import documented_ranges  # noqa: E402
 
 
@@ -192,14 +193,8 @@ def interleaved(args) -> None:
           f"min / median / max of the rounds' medians:")
     print(f"  {'':<32} {'this checkout':^24}   {'baseline':^24}")
     for case in found["this checkout"]:
-        row = "   ".join(_spread(found[name][case]) for name in codes)
+        row = "   ".join(spread(found[name][case]) for name in codes)
         print(f"  {case:<32} {row}")
-
-
-def _spread(xs: list[float], width: int = 6) -> str:
-    """min / median / max."""
-    xs = sorted(xs)
-    return f"{xs[0]:{width}.2f} / {statistics.median(xs):{width}.2f} / {xs[-1]:{width}.2f}"
 
 
 def main() -> None:
@@ -232,7 +227,7 @@ def main() -> None:
     print(f"CPD.READINESS over {args.activities:,} real activities with the plan; body {size / 1e6:.1f} MB; "
           f"{args.rounds} rounds of {args.calls} calls a case; ms, min / median / max of the rounds' medians:")
     for name, xs in [*medians.items(), ("HTTP, 4 callers at once: p95", tails)]:
-        print(f"  {name:<32} {_spread(xs, 7)}")
+        print(f"  {name:<32} {spread(xs, 7)}")
     print("Goals: Python at most 5 ms; HTTP idle at most 15 ms; p95 under 50 ms with 4 callers at once.")
 
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_service import PG, fresh_schema
+from bench_service import PG, fresh_schema, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 8
@@ -98,7 +97,7 @@ def main() -> None:
     print(f"\nA delivery's lease and record in the worker's process, without the send: CPU ms a job, "
           f"{args.rounds} rounds of {args.jobs} (min / median / max)")
     for (database, name), values in results.items():
-        print(f"  {database:<10} {name:<14} {min(values):6.3f} / {statistics.median(values):6.3f} / {max(values):6.3f}")
+        print(f"  {database:<10} {name:<14} {spread(values, places=3)}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import hashlib
 import statistics
 import time
 
-from bench_service import PG, fresh_schema
+from bench_service import PG, fresh_schema, spread
 
 READ = ("SELECT submissions.id, submissions.body FROM submissions WHERE submissions.id IN "
         "(%s, %s, %s, %s, %s, %s, %s, %s)")
@@ -81,7 +81,7 @@ def main() -> None:
                         times.append((time.perf_counter() - start) * 1000)
                     medians[name].append(statistics.median(times))
             for name, xs in medians.items():
-                print(f"  {name:45} {min(xs):7.2f} / {statistics.median(xs):7.2f} / {max(xs):7.2f}")
+                print(f"  {name:45} {spread(xs, 7)}")
 
 
 if __name__ == "__main__":

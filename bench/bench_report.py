@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_service import spread  # noqa: E402
 from records import real_workbook  # noqa: E402
 
 
@@ -33,10 +34,6 @@ def pages(pdf: bytes) -> int:
     except (OSError, subprocess.CalledProcessError):
         return 0
     return int(next(line.split()[1] for line in out.splitlines() if line.startswith("Pages:")))
-
-
-def spread(xs: list[float]) -> str:
-    return f"{min(xs):7.0f} / {statistics.median(xs):7.0f} / {max(xs):7.0f}"
 
 
 def main() -> None:
@@ -82,10 +79,10 @@ def main() -> None:
             cold.append((time.perf_counter() - t) * 1000)
     print(f"Record report of {args.activities} real activities: PDF {pages(made)} pages, {len(made) / 1000:,.0f} KB; "
           f"ms, min / median / max of {args.repeat}:")
-    print(f"  PDF, warm process             {spread(warm)}   goal under 1,000")
-    print(f"  HTML only (baseline), warm    {spread(base)}   the PDF engine's share: "
+    print(f"  PDF, warm process             {spread(warm, 7, 0)}   goal under 1,000")
+    print(f"  HTML only (baseline), warm    {spread(base, 7, 0)}   the PDF engine's share: "
           f"{statistics.median(warm) - statistics.median(base):,.0f} ms")
-    print(f"  cpd report --pdf, fresh       {spread(cold)}   goal under 2,000")
+    print(f"  cpd report --pdf, fresh       {spread(cold, 7, 0)}   goal under 2,000")
 
 
 if __name__ == "__main__":

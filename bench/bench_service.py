@@ -47,6 +47,12 @@ from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
 
 GOALS = {"postgresql": 222.0, "sqlite": 150.0}
 PG = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def spread(xs: list[float], width: int = 6, places: int = 2) -> str:
+    """min / median / max, as every bench prints its rounds."""
+    return f"{min(xs):{width}.{places}f} / {statistics.median(xs):{width}.{places}f} / {max(xs):{width}.{places}f}"
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 sys.path.insert(0, str(ROOT / "bench"))
 from records import NAME, real_workbook  # noqa: E402
@@ -331,18 +337,15 @@ def main() -> None:
         for suffix, _, _ in variants:
             mine = [r for r in results if r["label"] == label + suffix]
             for key, name in (("accepted_per_s", "accepted/s"), ("delivered_per_s", "delivered/s")):
-                xs = sorted(r[key] for r in mine)
-                print(f"  {label + suffix:<34} {name:<12} {xs[0]:7.1f} / {statistics.median(xs):7.1f} / {xs[-1]:7.1f}"
+                xs = [r[key] for r in mine]
+                print(f"  {label + suffix:<34} {name:<12} {spread(xs, 7, 1)}"
                       f"   median {statistics.median(xs) / GOALS[label]:.2f}x the goal of {GOALS[label]:.0f}")
             for key in ("p95", "p99"):
-                xs = sorted(r[key] for r in mine)
-                print(f"  {label + suffix:<34} {'upload ' + key:<12} {xs[0]:7.1f} / {statistics.median(xs):7.1f} / "
-                      f"{xs[-1]:7.1f} ms")
+                print(f"  {label + suffix:<34} {'upload ' + key:<12} {spread([r[key] for r in mine], 7, 1)} ms")
             for part in ("server", "all"):
-                ms = sorted(1000 * (sum(r["cpu"].values()) if part == "all" else r["cpu"]["server"])
-                            / max(r["delivered"], 1) for r in mine)
-                print(f"  {label + suffix:<34} {'CPU/member' if part == 'all' else 'web CPU':<12} {ms[0]:7.2f} / "
-                      f"{statistics.median(ms):7.2f} / {ms[-1]:7.2f} ms")
+                ms = [1000 * (sum(r["cpu"].values()) if part == "all" else r["cpu"]["server"])
+                      / max(r["delivered"], 1) for r in mine]
+                print(f"  {label + suffix:<34} {'CPU/member' if part == 'all' else 'web CPU':<12} {spread(ms, 7)} ms")
 
 
 def report(r: dict, round_: int) -> None:
