@@ -248,3 +248,34 @@ def test_admin_migrate_then_a_service_without_auto_migration(tmp_path, monkeypat
     app = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": False})
     res = app.test_client().get("/api/v1/openapi.json")
     assert res.status_code == 200
+
+
+def test_admin_invite_reads_a_csv_and_says_what_became_of_each_row(tmp_path):
+    import subprocess
+    import sys
+    from sqlalchemy import create_engine, text
+    url = f"sqlite:///{tmp_path / 'cpd.sqlite3'}"
+    env = {**__import__("os").environ, "DATABASE_URL": url, "CPD_INSTANCE_PATH": str(tmp_path / "inst")}
+    csv_file = tmp_path / "members.csv"
+    csv_file.write_text("\ufeffemail,name,membership number,grade\nann@example.net,Ann,7,MIET\n\nnot mail,X\n"
+                        "ANN@example.net,Again\nbo@example.net,Bo,8,CEng,extra\ncy@example.net\n", encoding="utf-8")
+    run = lambda *more: subprocess.run([sys.executable, "-m", "addin.cli", "admin", "invite", str(csv_file)],  # noqa: E731
+                                       env={**env, **dict(more)}, capture_output=True, text=True)
+    off = run()
+    assert off.returncode == 2 and "needs CPD_SMTP_URL" in off.stderr and len(off.stderr.strip().splitlines()) == 1
+    done = run(("CPD_SMTP_URL", "smtp://127.0.0.1:9"), ("CPD_PUBLIC_URL", "https://cpd.example.org"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "row 2: ann@example.net: invited", "row 4: not mail: refused (not an e-mail address)",
+        "row 5: ann@example.net: already there (listed twice in this file)",
+        "row 6: bo@example.net: refused (5 columns; expected email, name, membership number, grade)",
+        "row 7: cy@example.net: invited", "2 invited, 1 already there, 2 refused."]
+    with create_engine(url).connect() as conn:
+        assert conn.execute(text("SELECT email, name, membership_number, grade FROM members ORDER BY email")).all() == [
+            ("ann@example.net", "Ann", "7", "MIET"), ("cy@example.net", None, None, None)]
+        assert conn.execute(text("SELECT count(*) FROM jobs WHERE kind = 'mail'")).scalar() == 2
+        assert conn.execute(text("SELECT count(*) FROM admin_events WHERE action = 'invited' AND actor_id IS NULL"
+                                 )).scalar() == 2
+    again = run(("CPD_SMTP_URL", "smtp://127.0.0.1:9"), ("CPD_PUBLIC_URL", "https://cpd.example.org"))
+    assert "row 2: ann@example.net: already there (a member already has this address)" in again.stdout
+    assert again.stdout.splitlines()[-1] == "0 invited, 3 already there, 2 refused."

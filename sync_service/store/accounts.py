@@ -31,10 +31,15 @@ SCOPES = ("read", "submit")
 RECENT_SIGN_IN = timedelta(minutes=10)      # what erasure, passkeys and new tokens ask of a session
 
 
+def new_member(email: str, name: str | None = None) -> Member:
+    """A member not yet added to any session, with a new public id."""
+    return Member(email=email.strip().lower(), public_id="m_" + secrets.token_hex(8),
+                  name=(name or "").strip()[:120] or None)
+
+
 def create_member(session: Session, email: str, name: str | None = None) -> Member:
     writing(session)
-    member = Member(email=email.strip().lower(), public_id="m_" + secrets.token_hex(8),
-                    name=(name or "").strip()[:120] or None)
+    member = new_member(email, name)
     session.add(member)
     session.flush()
     return member

@@ -13,17 +13,18 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import BadRequest, Conflict, NotFound
-from .accounts import create_member, end_all_sessions, revoke_all_tokens
+from .accounts import end_all_sessions, new_member, revoke_all_tokens
 from .database import writing
 from .mentoring import normal_email
 from .messages import Notices
 from .models import AdminEvent, Member, utcnow
-from .sign_in import mail_link
+from .sign_in import mail_first_links, mail_link
 
 ACTIONS = {"invited": "invited", "deactivated": "deactivated", "reactivated": "reactivated",
            "sent_link": "sent a sign-in link to", "revoked_tokens": "revoked all tokens of",
            "made_admin": "made an admin:", "unmade_admin": "took admin rights from", "added": "added"}
 CSV_COLUMNS = ("email", "name", "membership number", "grade")
+LOOKUP_BATCH = 500                    # addresses looked up in one statement
 
 
 def log(session: Session, actor: Member | None, subject: Member, action: str) -> None:
@@ -57,57 +58,82 @@ class Invited:
     mailed: bool
 
 
+@dataclass(frozen=True)
+class Invitee:
+    """Someone to invite: their address (as ``normal_email`` gives it) and what the admin gave about them."""
+    email: str
+    name: str | None = None
+    number: str | None = None
+    grade: str | None = None
+
+
 def invite(session: Session, actor: Member | None, email: str, notices: Notices, name: str | None = None,
            number: str | None = None, grade: str | None = None) -> Invited:
     """Make the member (if new) and mail them a sign-in link; an address already there is left as it is
     (created False, nothing mailed). In the caller's transaction."""
-    email = normal_email(email)
+    return invite_all(session, actor, [Invitee(normal_email(email), name, number, grade)], notices)[0]
+
+
+def invite_all(session: Session, actor: Member | None, invitees: list[Invitee], notices: Notices) -> list[Invited]:
+    """``invite`` for each invitee, in order (an address listed before in ``invitees`` is left as it is too),
+    in a few statements whatever the count. In the caller's transaction."""
     writing(session)
-    found = session.scalar(select(Member).where(Member.email == email))
-    if found is not None:
-        return Invited(found, False, False)
-    member = create_member(session, email, name)
-    member.membership_number = (number or "").strip()[:40] or None
-    member.grade = (grade or "").strip()[:60] or None
-    log(session, actor, member, "invited")
-    return Invited(member, True, mail_link(session, member, notices, invited=True))
+    emails = list(dict.fromkeys(i.email for i in invitees))
+    known = {m.email: m for start in range(0, len(emails), LOOKUP_BATCH)
+             for m in session.scalars(select(Member).where(Member.email.in_(emails[start:start + LOOKUP_BATCH])))}
+    made: dict[str, Member] = {}
+    for i in invitees:
+        if i.email not in known and i.email not in made:
+            made[i.email] = member = new_member(i.email, i.name)
+            member.membership_number = (i.number or "").strip()[:40] or None
+            member.grade = (i.grade or "").strip()[:60] or None
+    session.add_all(made.values())
+    session.flush()
+    for member in made.values():
+        log(session, actor, member, "invited")
+    mailed = mail_first_links(session, list(made.values()), notices)
+    done, told = [], set()
+    for i in invitees:
+        created = i.email in made and i.email not in told
+        told.add(i.email)
+        done.append(Invited(made[i.email] if i.email in made else known[i.email], created, created and mailed))
+    return done
 
 
 def invite_csv(session: Session, actor: Member | None, text: str, notices: Notices) -> list[dict]:
     """Invite everyone in a CSV (``email,name,membership number,grade``; a header row is optional): a line
     of the report for each row (row, email, outcome: invited | already_there | refused, why). Committed."""
-    report = []
+    report: list[dict] = []
     rows = list(csv.reader(io.StringIO(text)))
     if rows and rows[0] and rows[0][0].strip().lower() in ("email", "e-mail", "email address"):
         rows = rows[1:]
         start = 2
     else:
         start = 1
-    seen: set[str] = set()
+    invitees: list[tuple[int, Invitee]] = []
     for n, row in enumerate(rows, start=start):
         if not any(cell.strip() for cell in row):
             continue
         cells = [c.strip() for c in row] + [""] * (4 - len(row))
-        email = cells[0]
         if len(row) > 4:
-            report.append({"row": n, "email": email, "outcome": "refused",
+            report.append({"row": n, "email": cells[0], "outcome": "refused",
                            "why": f"{len(row)} columns; expected {', '.join(CSV_COLUMNS)}"})
             continue
         try:
-            done = invite(session, actor, email, notices, cells[1] or None, cells[2] or None, cells[3] or None)
+            invitees.append((n, Invitee(normal_email(cells[0]), cells[1] or None, cells[2] or None, cells[3] or None)))
         except BadRequest:
-            report.append({"row": n, "email": email, "outcome": "refused", "why": "not an e-mail address"})
-            continue
-        key = done.member.email
+            report.append({"row": n, "email": cells[0], "outcome": "refused", "why": "not an e-mail address"})
+    seen: set[str] = set()
+    for (n, invitee), done in zip(invitees, invite_all(session, actor, [i for _, i in invitees], notices)):
         if not done.created:
-            why = "listed twice in this file" if key in seen else "a member already has this address"
-            report.append({"row": n, "email": key, "outcome": "already_there", "why": why})
+            why = "listed twice in this file" if invitee.email in seen else "a member already has this address"
+            report.append({"row": n, "email": invitee.email, "outcome": "already_there", "why": why})
         else:
-            report.append({"row": n, "email": key, "outcome": "invited",
+            report.append({"row": n, "email": invitee.email, "outcome": "invited",
                            "why": "" if done.mailed else "mail is not set up: no link was sent"})
-        seen.add(key)
+        seen.add(invitee.email)
     session.commit()
-    return report
+    return sorted(report, key=lambda line: line["row"])
 
 
 def deactivate(session: Session, actor: Member | None, member: Member, now: datetime | None = None) -> None:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from .outbox import enqueue
+from .outbox import enqueue_all
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,18 @@ class Notices:
 def queue(session: Session, notices: Notices, member_id: int | None, to: str, subject: str, text: str,
           kind: str) -> bool:
     """Queue one message inside the caller's writing transaction; False when mail is off."""
+    return queue_all(session, notices, [(member_id, to, subject, text)], kind)
+
+
+def queue_all(session: Session, notices: Notices, messages: list[tuple[int | None, str, str, str]],
+              kind: str) -> bool:
+    """Queue each message (member id, to, subject, text) in one statement inside the caller's writing
+    transaction; False when mail is off."""
     if not notices.mail:
         return False
-    enqueue(session.connection(), "mail", member_id=member_id,
-            payload={"to": to, "subject": subject, "text": text, "kind": kind})
+    enqueue_all(session.connection(), "mail", [
+        {"member_id": member_id, "payload": {"to": to, "subject": subject, "text": text, "kind": kind}}
+        for member_id, to, subject, text in messages])
     return True
 
 

@@ -71,12 +71,20 @@ class Outcome:
 def enqueue(conn: Connection, kind: str, *, now: datetime | None = None, **fields) -> None:
     """Queue a job inside the caller's transaction (``fields``: submission_id, member_id, record_id, and a
     payload, kept as JSON)."""
+    enqueue_all(conn, kind, [fields], now)
+
+
+def enqueue_all(conn: Connection, kind: str, jobs: list[dict], now: datetime | None = None) -> None:
+    """Queue a job of ``kind`` for each of ``jobs`` (each the fields ``enqueue`` takes) in one statement,
+    inside the caller's transaction."""
+    if not jobs:
+        return
     now = now or utcnow()
-    payload = fields.pop("payload", None)
-    conn.execute(INSERT, {"kind": kind, "status": JobStatus.QUEUED, "attempts": 0, "next_attempt_at": now,
-                          "queued_at": now, "payload": json.dumps(payload) if payload is not None else None,
-                          "submission_id": None, "member_id": None, "record_id": None, "last_error": None,
-                          "lease_until": None, "done_at": None, "receipt_id": None, **fields})
+    conn.execute(INSERT, [{"kind": kind, "status": JobStatus.QUEUED, "attempts": 0, "next_attempt_at": now,
+                           "queued_at": now, "submission_id": None, "member_id": None, "record_id": None,
+                           "last_error": None, "lease_until": None, "done_at": None, "receipt_id": None,
+                           **fields, "payload": json.dumps(fields["payload"]) if fields.get("payload") is not None
+                           else None} for fields in jobs])
 
 
 def claim(session: Session, kinds: tuple[str, ...], lease: timedelta, now: datetime | None = None,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from .accounts import create_member, hash_token
 from .database import writing
 from ..errors import BadRequest, Conflict
-from .messages import Notices, change_message, change_notice, invited_member, queue, sign_in_message
+from .messages import Notices, change_message, change_notice, invited_member, queue, queue_all, sign_in_message
 from .models import Member, SignInLink, aware, utcnow
 
 LINK_PREFIX = "sil_"
@@ -89,13 +89,24 @@ def request_link(session: Session, email: str, notices: Notices, now: datetime |
     return True
 
 
-def mail_link(session: Session, member: Member, notices: Notices, now: datetime | None = None, *,
-              invited: bool = False) -> bool:
-    """Queue a new sign-in link to the member (``invited``: as their first, from an admin); False when mail
-    is off. In the caller's transaction."""
+def mail_link(session: Session, member: Member, notices: Notices, now: datetime | None = None) -> bool:
+    """Queue a new sign-in link to the member; False when mail is off. In the caller's transaction."""
     path = f"/login/email/{new_link(session, member, now)}"
-    subject, text = invited_member(notices, path) if invited else sign_in_message(notices, path, LINK_LIFETIME)
-    return queue(session, notices, member.id, member.email, subject, text, "invited" if invited else "sign_in")
+    return queue(session, notices, member.id, member.email, *sign_in_message(notices, path, LINK_LIFETIME), "sign_in")
+
+
+def mail_first_links(session: Session, members: list[Member], notices: Notices, now: datetime | None = None) -> bool:
+    """Queue an admin's invitation to each member just made (flushed, with no older link to end), with their
+    first sign-in link, in a few statements whatever the count; False (and no links) when mail is off. In
+    the caller's transaction."""
+    if not notices.mail or not members:
+        return notices.mail
+    now = now or utcnow()
+    tokens = [LINK_PREFIX + secrets.token_urlsafe(32) for _ in members]
+    session.add_all([SignInLink(member_id=m.id, token_hash=hash_token(t), created_at=now,
+                                expires_at=now + LINK_LIFETIME) for m, t in zip(members, tokens)])
+    return queue_all(session, notices, [(m.id, m.email, *invited_member(notices, f"/login/email/{t}"))
+                                        for m, t in zip(members, tokens)], "invited")
 
 
 def open_link(session: Session, token: str, now: datetime | None = None) -> Opened:
