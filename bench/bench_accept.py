@@ -17,7 +17,6 @@ whatever else the machine is doing (PYTHONHASHSEED=0; SQLite only, as PostgreSQL
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import pickle
 import subprocess
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-from bench_service import PG, spread  # noqa: E402  (bench/ is this script's folder: on the path)
+from bench_service import PG, interleaved, spread  # noqa: E402  (bench/ is this script's folder: on the path)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WARM = 20
 
@@ -76,9 +75,8 @@ def measure(code: str, database: str, n: int, postgres: str, books: Path, count:
     whole process executed (``bench_commands.instructions``: valgrind's callgrind)."""
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_commands import instructions
-    from bench_service import fresh_schema
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        url = f"sqlite:///{tmp}/cpd.sqlite3" if database == "sqlite" else stack.enter_context(fresh_schema(postgres))[0]
+    from bench_service import fresh_database
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(database, postgres, tmp) as url:
         command = [sys.executable, __file__, "--child", "--count", str(n), "--code", code, "--url", url,
                    "--books", str(books)]
         env = {**os.environ, "PYTHONHASHSEED": "0", "CPD_INSTANCE_PATH": f"{tmp}/instance"}
@@ -120,11 +118,8 @@ def main() -> None:
             for name, code in codes.items():
                 print(f"  {name:14} {per_submission(code, n, args.postgres, books):8.2f}")
             return
-        found: dict[tuple[str, str], list[float]] = {}
-        for _ in range(args.rounds):
-            for database in args.databases:
-                for name, code in codes.items():
-                    found.setdefault((database, name), []).append(measure(code, database, n, args.postgres, books))
+        found = interleaved(args.rounds, args.databases, codes,
+                            lambda code, database: measure(code, database, n, args.postgres, books), "ms a submission")
     print(f"One real 40-activity submission accepted in-process: CPU ms of the web process, {args.rounds} rounds of "
           f"{n} (min / median / max)")
     for (database, name), xs in found.items():

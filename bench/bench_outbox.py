@@ -15,14 +15,13 @@ baseline interleaved.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_service import PG, fresh_schema, spread
+from bench_service import PG, fresh_database, interleaved, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 8
@@ -64,8 +63,7 @@ def child(args) -> None:
 
 
 def measure(code: str, database: str, jobs: int, postgres: str) -> float:
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        url = f"sqlite:///{tmp}/cpd.sqlite3" if database == "sqlite" else stack.enter_context(fresh_schema(postgres))[0]
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(database, postgres, tmp) as url:
         run = subprocess.run([sys.executable, __file__, "--child", "--jobs", str(jobs), "--code", code, "--url", url],
                              capture_output=True, text=True, cwd=tmp, env={**os.environ, "PYTHONHASHSEED": "0"})
     if run.returncode:
@@ -86,14 +84,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.child:
         return child(args)
-    codes = [("this checkout", str(ROOT))] + ([("baseline", str(Path(args.baseline).resolve()))] if args.baseline else [])
-    results: dict[tuple[str, str], list[float]] = {}
-    for r in range(args.rounds):
-        for database in args.databases:
-            for name, code in codes:
-                ms = measure(code, database, args.jobs, args.postgres)
-                results.setdefault((database, name), []).append(ms)
-                print(f"round {r + 1}, {database}, {name}: {ms:.3f} ms a job", flush=True)
+    codes = {"this checkout": str(ROOT)} | ({"baseline": str(Path(args.baseline).resolve())} if args.baseline else {})
+    results = interleaved(args.rounds, args.databases, codes,
+                          lambda code, database: measure(code, database, args.jobs, args.postgres), "ms a job")
     print(f"\nA delivery's lease and record in the worker's process, without the send: CPU ms a job, "
           f"{args.rounds} rounds of {args.jobs} (min / median / max)")
     for (database, name), values in results.items():

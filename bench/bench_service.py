@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,30 @@ def fresh_schema(postgres: str) -> Iterator[tuple[str, str]]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def fresh_database(database: str, postgres: str, folder: str) -> Iterator[str]:
+    """The URL of a fresh database: a SQLite file in ``folder``, or a fresh schema in ``postgres``."""
+    if database == "sqlite":
+        yield f"sqlite:///{folder}/cpd.sqlite3"
+    else:
+        with fresh_schema(postgres) as (url, _):
+            yield url
+
+
+def interleaved(rounds: int, databases: list[str], codes: dict[str, str],
+                measure: Callable[[str, str], float], unit: str) -> dict[tuple[str, str], list[float]]:
+    """Every round measures each database with each checkout in turn, the baseline interleaved with this
+    checkout (``measure(code, database)``), each figure printed as it comes: the figures by (database,
+    checkout)."""
+    found: dict[tuple[str, str], list[float]] = {}
+    for r in range(rounds):
+        for database in databases:
+            for name, code in codes.items():
+                found.setdefault((database, name), []).append(x := measure(code, database))
+                print(f"round {r + 1}, {database}, {name}: {x:.3f} {unit}", flush=True)
+    return found
 
 
 def make_members(database_url: str, n: int) -> list[str]:
