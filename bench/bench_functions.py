@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_service import spread  # noqa: E402  (it puts this checkout first on the path: the --code path goes after)
 if "--code" in sys.argv:             # a child counting another checkout's code (--instructions): its addin first
     sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
-from bench_service import spread  # noqa: E402
 from records import documented_ranges  # noqa: E402
 
 
@@ -93,11 +93,16 @@ def p95(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=20)[18]
 
 
+CALLS = 20                         # calls a counted child makes (--instructions)
+
+
 def calls_only(args) -> None:
-    """A child of --instructions: the ranges made, one call to warm, then --count calls."""
+    """A child of --instructions: the ranges loaded (made once by the parent), one call to warm, then --count
+    calls."""
+    import pickle
     from addin import FUNCTIONS
     assert args.code is None or FUNCTIONS["READINESS"].impl.__code__.co_filename.startswith(args.code)
-    ranges = documented_ranges(args.activities, serials=args.shape == "officejs")
+    ranges = pickle.loads(Path(args.ranges).read_bytes())
     run = FUNCTIONS["READINESS"].run
     run(*ranges)
     for _ in range(args.count):
@@ -105,18 +110,23 @@ def calls_only(args) -> None:
 
 
 def count_instructions(args) -> None:
-    """Instructions of one call: a child making 4 calls less one making none, each under callgrind."""
+    """Instructions of one call: a child making 20 calls less one making none, each under callgrind, on
+    ranges made once (so that the count is the calls', not the making's)."""
+    import pickle
     from bench_commands import instructions
     codes = {"this checkout": str(ROOT)}
     if args.baseline:
         codes["baseline"] = str(args.baseline.resolve())
     print(f"CPD.READINESS over {args.activities:,} real activities with the plan, A9:Q5009: millions of "
           f"instructions a call (callgrind)")
-    for name, code in codes.items():
+    with tempfile.TemporaryDirectory() as tmp:
         for shape in ("xlwings", "officejs"):
-            counted = [instructions([sys.executable, __file__, "--count", str(n), "--shape", shape, "--code", code,
-                                     "--activities", str(args.activities)], dict(os.environ)) for n in (0, 4)]
-            print(f"  {name:14} {shape:9} {(counted[1] - counted[0]) / 4 / 1e6:8.1f}")
+            ranges = Path(tmp) / f"{shape}.pickle"
+            ranges.write_bytes(pickle.dumps(documented_ranges(args.activities, serials=shape == "officejs")))
+            for name, code in codes.items():
+                counted = [instructions([sys.executable, __file__, "--count", str(n), "--ranges", str(ranges),
+                                         "--code", code], {**os.environ, "PYTHONHASHSEED": "0"}) for n in (0, CALLS)]
+                print(f"  {name:14} {shape:9} {(counted[1] - counted[0]) / CALLS / 1e6:8.2f}", flush=True)
 
 
 def measure(args) -> tuple[dict[str, list[float]], list[float], int]:
@@ -208,7 +218,7 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, help="a checkout of another commit, measured in the same rounds "
                     "(with --instructions: counted too)")
     ap.add_argument("--count", type=int, help=argparse.SUPPRESS)     # a child: make N calls and stop
-    ap.add_argument("--shape", choices=("xlwings", "officejs"), help=argparse.SUPPRESS)
+    ap.add_argument("--ranges", help=argparse.SUPPRESS)                 # a child: the pickled ranges
     ap.add_argument("--code", help=argparse.SUPPRESS)
     ap.add_argument("--one-round", action="store_true", help=argparse.SUPPRESS)   # a child: one round, as JSON
     args = ap.parse_args()
