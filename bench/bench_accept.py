@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-from bench_service import PG, interleaved, spread  # noqa: E402  (bench/ is this script's folder: on the path)
+from bench_service import child_process_arguments, checkouts, interleaved, spread  # noqa: E402  (bench/ is this script's folder: on the path)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WARM = 20
 
@@ -96,20 +96,14 @@ def per_submission(code: str, n: int, postgres: str, books: Path) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, help="submissions measured a process (default 300; 60 with --instructions)")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
-    ap.add_argument("--postgres", default=PG, help="PostgreSQL URL (a fresh schema in it for each process)")
-    ap.add_argument("--baseline", type=Path, help="a checkout of another commit, measured in the same rounds")
+    child_process_arguments(ap)
     ap.add_argument("--instructions", action="store_true", help="count instructions (callgrind) instead of CPU time")
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--count", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--code", default=str(ROOT), help=argparse.SUPPRESS)
-    ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--books", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         return child(args)
-    codes = {"this checkout": str(ROOT)} | ({"baseline": str(args.baseline.resolve())} if args.baseline else {})
+    codes = checkouts(args.baseline)
     n = args.n or (60 if args.instructions else 300)
     with tempfile.TemporaryDirectory() as tmp:
         books = make_books(n, Path(tmp))

@@ -25,11 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from bench_service import PG, fresh_database, interleaved, spread
+from bench_service import child_process_arguments, checkouts, fresh_database, interleaved, spread
 
-ROOT = Path(__file__).resolve().parent.parent
 ALREADY = 1000
 
 
@@ -90,20 +88,14 @@ def measure(code: str, database: str, n: int, postgres: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1000, help="rows in the CSV (at least 20)")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--databases", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
-    ap.add_argument("--postgres", default=PG, help="PostgreSQL URL (a fresh schema in it for each process)")
-    ap.add_argument("--baseline", help="a checkout of another commit, measured in the same rounds")
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    child_process_arguments(ap)
     ap.add_argument("--count", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--code", default=str(ROOT), help=argparse.SUPPRESS)
-    ap.add_argument("--url", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         return child(args)
     if args.n < 20:
         ap.error("--n must be at least 20")
-    codes = {"this checkout": str(ROOT)} | ({"baseline": str(Path(args.baseline).resolve())} if args.baseline else {})
+    codes = checkouts(args.baseline)
     cpu: dict[tuple[str, str], list[float]] = {}
 
     def wall(code: str, database: str) -> float:

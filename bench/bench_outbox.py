@@ -19,11 +19,9 @@ import os
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
-from bench_service import PG, fresh_database, interleaved, spread
+from bench_service import child_process_arguments, checkouts, fresh_database, interleaved, spread
 
-ROOT = Path(__file__).resolve().parent.parent
 BATCH = 8
 
 
@@ -74,17 +72,11 @@ def measure(code: str, database: str, jobs: int, postgres: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jobs", type=int, default=4000, help="deliveries queued and done a process")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--databases", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
-    ap.add_argument("--postgres", default=PG, help="PostgreSQL URL (a fresh schema in it for each process)")
-    ap.add_argument("--baseline", help="a checkout of another commit, measured in the same rounds")
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--code", default=str(ROOT), help=argparse.SUPPRESS)
-    ap.add_argument("--url", help=argparse.SUPPRESS)
+    child_process_arguments(ap)
     args = ap.parse_args()
     if args.child:
         return child(args)
-    codes = {"this checkout": str(ROOT)} | ({"baseline": str(Path(args.baseline).resolve())} if args.baseline else {})
+    codes = checkouts(args.baseline)
     results = interleaved(args.rounds, args.databases, codes,
                           lambda code, database: measure(code, database, args.jobs, args.postgres), "ms a job")
     print(f"\nA delivery's lease and record in the worker's process, without the send: CPU ms a job, "

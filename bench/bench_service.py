@@ -99,6 +99,23 @@ def fresh_database(database: str, postgres: str, folder: str) -> Iterator[str]:
             yield url
 
 
+def child_process_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of a bench that measures each checkout in fresh child processes on fresh databases, its
+    rounds interleaving a baseline's; and the child's own (hidden)."""
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--databases", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
+    ap.add_argument("--postgres", default=PG, help="PostgreSQL URL (a fresh schema in it for each process)")
+    ap.add_argument("--baseline", help="a checkout of another commit, measured in the same rounds")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--code", default=str(ROOT), help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
+
+
+def checkouts(baseline: str | None) -> dict[str, str]:
+    """This checkout, and the baseline's when there is one: the code each measurement runs."""
+    return {"this checkout": str(ROOT)} | ({"baseline": str(Path(baseline).resolve())} if baseline else {})
+
+
 def interleaved(rounds: int, databases: list[str], codes: dict[str, str],
                 measure: Callable[[str, str], float], unit: str) -> dict[tuple[str, str], list[float]]:
     """Every round measures each database with each checkout in turn, the baseline interleaved with this
