@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_service import spread  # noqa: E402  (it puts this checkout first on the path: the --code path goes after)
+from bench_service import checkouts, spread  # noqa: E402  (it puts this checkout first on the path: the --code path goes after)
 if "--code" in sys.argv:             # a child counting another checkout's code (--instructions): its addin first
     sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
@@ -114,9 +114,7 @@ def count_instructions(args) -> None:
     ranges made once (so that the count is the calls', not the making's)."""
     import pickle
     from bench_commands import instructions
-    codes = {"this checkout": str(ROOT)}
-    if args.baseline:
-        codes["baseline"] = str(args.baseline.resolve())
+    codes = checkouts(args.baseline)
     print(f"CPD.READINESS over {args.activities:,} real activities with the plan, A9:Q5009: millions of "
           f"instructions a call (callgrind)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,7 +185,7 @@ def measure(args) -> tuple[dict[str, list[float]], list[float], int]:
 def interleaved(args) -> None:
     """This checkout and ``--baseline`` in the same rounds: each round runs every case on one code, then on the
     other (a fresh process and server for each), so the machine's mood falls on both alike."""
-    codes = {"this checkout": str(ROOT), "baseline": str(args.baseline.resolve())}
+    codes = checkouts(args.baseline)
     found: dict[str, dict[str, list[float]]] = {c: {} for c in codes}
     for _ in range(args.rounds):
         for name, code in codes.items():

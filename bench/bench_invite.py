@@ -39,6 +39,7 @@ def child(args) -> None:
     from sync_service import create_app, db
     from sync_service.store.accounts import create_member, issue_token
     from sync_service.store.models import Member
+    from mentor_world import csrf                   # tests/ (on the path by bench_service): the pages' CSRF token
     assert create_app.__code__.co_filename.startswith(args.code), create_app.__code__.co_filename
     app = create_app({"DATABASE_URL": args.url, "LOG_LEVEL": "WARNING", "SMTP_URL": "smtp://127.0.0.1:9",
                       "PUBLIC_URL": "https://cpd.example.org"})
@@ -51,7 +52,6 @@ def child(args) -> None:
                                    for i in range(ALREADY)])
         s.commit()
     client = app.test_client()
-    csrf = lambda page: re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()  # noqa: E731
     res = client.post("/login", data={"token": token, "csrf": csrf(client.get("/login").data)})
     assert res.status_code == 302, res.data
     form = csrf(client.get("/admin/members").data)
