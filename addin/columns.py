@@ -17,6 +17,7 @@ from .errors import CpdError
 from .values import Cell
 
 BLANK = ""
+_NONE = frozenset({type(None)})
 
 
 @dataclass
@@ -73,9 +74,11 @@ def canonical_blanks(values: Sequence[Cell], types: set[type] | None = None) -> 
     if any(map(str.isspace, _texts(values, types))):
         values = [BLANK if v is None or _is_blank_text(v) else v for v in values]
         types = set(map(type, values))
+    elif types == _NONE:                             # a column left blank (xlwings, openpyxl pass None)
+        values, types = [BLANK] * len(values), {str}
     elif type(None) in types:                        # blanks as None (xlwings, openpyxl): only those to change
         values = [BLANK if v is None else v for v in values]
-        types = (types - {type(None)}) | {str}
+        types = (types - _NONE) | {str}
     return values, types
 
 

@@ -312,7 +312,8 @@ def _text_column(table: Columns, fld: str) -> list[Any]:
         if not any(values):
             return [None] * len(values)    # an empty column
         if prose or not _spaced("\0".join(values)):
-            return [v or None for v in map(str.strip, values)]
+            stripped = list(map(str.strip, values))
+            return stripped if all(stripped) else [v or None for v in stripped]
     if prose:
         return [v.strip() or None if v.__class__ is str else text(v) for v in values]
     return [None if v == "" else text(v) for v in values]
@@ -323,11 +324,21 @@ def _spaced(joined: str) -> bool:
     return "  " in joined or "\t" in joined or "\r" in joined
 
 
-def _by_value(table: Columns, fld: str, convert: Converter, found: _Found) -> list[Any]:
-    """Convert each distinct value once: ``convert(v)`` gives (result, [(code, message), ...])."""
+def _by_value(table: Columns, fld: str, convert: Converter, found: _Found,
+              known: dict[Cell, Converted] | None = None) -> list[Any]:
+    """Convert each distinct value once: ``convert(v)`` gives (result, [(code, message), ...]). ``known``: what
+    ``convert`` gave before, kept between tables (looked up, not called again: a column of many distinct values,
+    such as competences, read again at each recalculation); a lookup that misses converts, as a value may be
+    forgotten by another thread meanwhile."""
     values = table.get(fld)
     if table.types_of(fld) <= {str}:
-        memo = {v: convert(v) for v in set(values)}
+        if known is None:
+            memo = {v: convert(v) for v in set(values)}
+        else:
+            memo = {v: hit if (hit := known.get(v)) is not None else convert(v) for v in set(values)}
+            if len(known) + len(memo) > KNOWN_VALUES:
+                known.clear()
+            known.update(memo)
         out = list(map({v: result for v, (result, _) in memo.items()}.__getitem__, values))
         bad = {v for v, (_, problems) in memo.items() if problems}
         for i in [i for i, v in enumerate(values) if v in bad] if bad else ():
@@ -426,6 +437,15 @@ def _bodies_converter() -> Converter:
     return _list_converter(find, unknown)
 
 
+KNOWN_VALUES = 8192      # distinct values a column's conversions remember between tables
+
+
+@lru_cache(maxsize=16)
+def _codes_known(fw: Framework | None, title: str | None) -> dict[Cell, Converted]:
+    """What the competences column's cells converted to, for one framework and registration title."""
+    return {}
+
+
 def _codes_converter(fw: Framework | None, title: str | None) -> Converter:
     def convert(value: Cell) -> Converted:
         if value == "" or value is None:
@@ -501,7 +521,7 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
                        if profile.skill_types else [None] * n),
         "topics": (_by_value(table, "topics", _topics_converter(profile, areas), found) if profile.topics
                    else [()] * n),
-        "competences": _by_value(table, "competences", _codes_converter(fw, title), found),
+        "competences": _by_value(table, "competences", _codes_converter(fw, title), found, _codes_known(fw, title)),
         "objective": _by_value(table, "objective", _objective_converter(refs), found),
         "verified_on": _date_column(table, found, "verified_on", "verified on", month_first),
         "bodies": _by_value(table, "bodies", _bodies_converter(), found) if "bodies" in table.values else [()] * n,

@@ -149,6 +149,21 @@ def test_a_bad_row_is_a_readable_message_with_its_row(example):
     assert udf.CPD_READINESS([["Name:", "x"]], acts).startswith("give the period")
 
 
+def test_a_competence_code_is_judged_for_the_title_asked_at_every_recalculation(example):
+    """What a competences cell converts to is remembered between calls for its framework and title: the same
+    cell ("A1, B3") is refused for EngTech and counted for CEng, in any order and however often."""
+    (rec, acts, plan), _ = example
+    p1, p2 = rec[0][5], rec[1][5]
+    refused = ("Fix 1 value: row 16: B3 is not UK-SPEC 4th edition competence code for EngTech (valid: A1, A2, B1, "
+               "B2, C1, C2, C3, D1, D2, D3, E1, E2, E3, E4, E5)")
+    for title in ("EngTech", "CEng", "EngTech", "CEng"):
+        answer = udf.CPD_COVERAGE(acts, p1, p2, "competence", None, title)
+        if title == "EngTech":
+            assert answer == [[refused]]
+        else:
+            assert answer[0] == ["Competence", "Coverage", "Hours"] and ["B3", "covered", 6.0] in answer
+
+
 def test_functions_equal_the_engine_on_random_records(tmp_path):
     rng = random.Random(7)
     for i in range(25):

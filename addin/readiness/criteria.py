@@ -230,11 +230,6 @@ def competence_links(ctx: Context, spec: CriterionSpec) -> Outcome:
                    f"(Competences column, e.g. E4)", tuple(unlinked))
 
 
-def _fewer_words(s: str, need: int) -> bool:
-    """Whether the text has fewer than ``need`` words (splitting no further than needed)."""
-    return len(s.split(None, need - 1)) < need if need > 0 else False
-
-
 # The What? / So what? / Now what? prompts, as the Guidance sheet and the reflection cells' input message ask them.
 REFLECTION_HINT = ("What did you do and learn? So what: why does it matter to your work? Now what: how did or will you "
                    "apply it?")
@@ -247,7 +242,8 @@ def reflection(ctx: Context, spec: CriterionSpec) -> Outcome:
                        "record activities and what you learnt from each")
     need = spec.params["min_words"]
     missing = [a.row for a in acts if not a.reflection]
-    thin = [a.row for a in acts if a.reflection and _fewer_words(a.reflection, need)]
+    # fewer than ``need`` words: each text split no further than that, inline (not a function called a row)
+    thin = [a.row for a in acts if (r := a.reflection) and len(r.split(None, need - 1)) < need] if need > 0 else []
     reason = f"{len(acts) - len(missing) - len(thin)} of {len(acts)} activities have a reflection"
     if not missing and not thin:
         return Outcome(PASS, reason)
