@@ -135,6 +135,27 @@ def test_a_serial_number_that_is_no_date_names_its_row(example):
     assert "row 13: " in answer and "row 14: " in answer
 
 
+def test_a_date_column_of_serial_numbers_reads_its_blanks_text_and_bad_numbers_as_one_of_dates_does(example):
+    """Office.js's date columns (serial numbers, "" blanks) are read by looking each cell up; a text date, a
+    number that is no date and a TRUE cell still get their own message, the same as from date cells."""
+    (rec, acts, plan), _ = example
+    js = [list(r) for r in officejs(acts)]
+    excel = [list(r) for r in acts]
+    for grid, blank in ((js, ""), (excel, None)):
+        grid[3][1] = "2025-03-01"              # row 12: a date typed as text
+        grid[4][1] = blank                     # row 13: no end date (a one-day activity)
+    js[5][1], excel[5][1] = 0, 0               # row 14: the serial 0 is no date
+    js[6][1], excel[6][1] = True, True         # row 15: TRUE is not the serial 1
+    answer = udf.CPD_HOURS(js, 45658, 46022)
+    assert answer == udf.CPD_HOURS(excel, 45658, 46022)
+    assert answer.startswith("Fix 3 values: row 12: ") and "is text ('2025-03-01')" in answer
+    assert "row 14: " in answer and "found the number 0" in answer and "row 15: " in answer
+    del js[6], excel[6]                        # no TRUE: the serials are looked up, not converted one by one
+    answer = udf.CPD_HOURS(js, 45658, 46022)
+    assert answer == udf.CPD_HOURS(excel, 45658, 46022) and answer.startswith("Fix 2 values: row 12: ")
+    assert "row 14: end date must be a date, found the number 0" in answer
+
+
 def test_a_bad_row_is_a_readable_message_with_its_row(example):
     (rec, acts, plan), _ = example
     bad = [list(r) for r in acts]
