@@ -251,11 +251,11 @@ def _date_column(table: Columns, found: _Found, fld: str, label: str, month_firs
     if types == {date}:
         return list(values)
     # serial numbers (as Office.js passes dates): each distinct one converted once
-    serials = {v: _serial_day(v) for v in set(values) if v.__class__ is int or v.__class__ is float} \
+    serials: dict[Cell, Any] = {v: _serial_day(v) for v in set(values) if v.__class__ is int or v.__class__ is float} \
         if int in types or float in types else {}
     if types <= _SERIALS_AND_TEXT:          # as Office.js passes a date column: each cell looked up at C speed
-        days: dict[Cell, Any] = {**serials, "": None}
-        out = list(map(days.get, values, repeat(_LATER)))
+        serials[""] = None
+        out = list(map(serials.get, values, repeat(_LATER)))
     else:
         out = [v if (c := v.__class__) is date else serials[v] if c is int or c is float
                else None if v == "" else _LATER for v in values]
