@@ -238,6 +238,11 @@ class _Found:
 _LATER = object()       # a value the quick pass leaves for the careful one
 
 
+def _later(out: list[Any]) -> list[int]:
+    """Where the quick pass left a value for the careful one (looked for only when it left any)."""
+    return [i for i, v in enumerate(out) if v is _LATER] if _LATER in out else []
+
+
 _SERIALS_AND_TEXT = frozenset({int, float, str})     # not bool: a TRUE cell is no serial number (True == 1)
 
 
@@ -259,7 +264,7 @@ def _date_column(table: Columns, found: _Found, fld: str, label: str, month_firs
     else:
         out = [v if (c := v.__class__) is date else serials[v] if c is int or c is float
                else None if v == "" else _LATER for v in values]
-    for i in [i for i, v in enumerate(out) if v is _LATER] if _LATER in out else ():
+    for i in _later(out):
         v = values[i]
         if v.__class__ is datetime:
             out[i] = v.date()
@@ -298,7 +303,7 @@ def _hours_column(table: Columns, found: _Found, typed: bool = False, minutes_pe
     refused when it is text and ``typed`` (the Summary's formulas add the column)."""
     out = [v if v.__class__ is float and 0 <= v <= MAX_HOURS_PER_ACTIVITY else None if v == "" else _LATER
            for v in table.get("hours")]
-    for i in [i for i, v in enumerate(out) if v is _LATER] if _LATER in out else ():
+    for i in _later(out):
         try:
             v = table.values["hours"][i]
             hours = out[i] = to_hours(v, minutes_per_hour)
