@@ -2,8 +2,11 @@
 
 gunicorn runs the worker processes; in each, uvicorn's event loop reads every connection
 (``CpdWorker``), so a client that sends slowly holds no thread, only a little memory. The WSGI app
-(Flask) runs in a pool of threads (a2wsgi) and is called only once a request's whole body is in hand
-(``WholeRequests``): a thread never waits on the network for a request. Each request must arrive in
+(Flask) runs in a pool of threads and is called only once a request's whole body is in hand
+(``WholeRequests``): a thread never waits on the network for a request. The call crosses between the loop
+and a thread once each way (a2wsgi's own middleware crossed for each read of the body and each part of the
+response, and waited each time for the loop): the body goes in whole, the response comes back whole unless
+it is over a megabyte. Each request must arrive in
 time (``DeadlineProtocol``): its headers within ``header_timeout`` seconds of its first byte (or of
 the connection opening), its body within ``body_timeout`` seconds of its headers; a client slower than
 that is answered 408 and disconnected. A body over ``max_body`` bytes is answered 413 without being read.
@@ -11,10 +14,13 @@ that is answered 408 and disconnected. A body over ``max_body`` bytes is answere
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import io
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
-from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi import build_environ
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker
 
@@ -92,15 +98,19 @@ class DeadlineProtocol(HttpToolsProtocol):
 
 
 class WholeRequests:
-    """An ASGI app that reads each request's whole body on the event loop, then runs the WSGI app with it."""
+    """An ASGI app that reads each request's whole body on the event loop, then runs the WSGI app with it in a
+    thread of its pool, once: the thread gets the body whole and hands back the whole response (a response
+    longer than ``buffered`` bytes, a file say, is sent on from the thread as it comes)."""
+
+    buffered = 1024 * 1024
 
     def __init__(self, wsgi_app, threads: int, max_body: int):
-        self.app = WSGIMiddleware(wsgi_app, workers=threads)
+        self.app = wsgi_app
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="WSGI")
         self.max_body = max_body
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
             return
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if declared is not None and declared.strip().isdigit() and int(declared) > self.max_body:
@@ -118,16 +128,14 @@ class WholeRequests:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        whole: dict[str, object] | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
-        async def replay():
-            nonlocal whole
-            if whole is not None:
-                message, whole = whole, None
-                return message
-            return await receive()              # nothing more: the client's disconnect, if it goes
-
-        await self.app(scope, replay, send)
+        # a2wsgi's environ, its wsgi.input the body in hand (its own Body fetches each read from the loop)
+        environ = build_environ(scope, io.BytesIO(b"".join(chunks)))  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        response = _Response(loop, send, self.buffered)
+        await loop.run_in_executor(self.pool, contextvars.copy_context().run, response.run, self.app, environ)
+        if not response.streamed:
+            await send(response.start_message())
+            await send({"type": "http.response.body", "body": b"".join(response.body)})
 
     async def _too_large(self, scope, send) -> None:
         body, kind = _error_body(scope.get("path", ""), 413, "too_large",
@@ -136,6 +144,56 @@ class WholeRequests:
                     "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+class _Response:
+    """One WSGI call's response, made in a thread of the pool: kept whole up to ``buffered`` bytes, past that
+    sent on as it comes (each part handed to the event loop, which writes it)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, send, buffered: int):
+        self.loop, self.send, self.buffered = loop, send, buffered
+        self.status = 500
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.size = 0
+        self.streamed = False
+
+    def start_response(self, status: str, headers, exc_info=None):
+        if exc_info is not None and self.streamed:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status = int(status.split(" ", 1)[0])
+        self.headers = [(name.strip().encode("latin1").lower(), value.strip().encode("latin1"))
+                        for name, value in headers]
+        return self.write
+
+    def start_message(self) -> dict:
+        return {"type": "http.response.start", "status": self.status, "headers": self.headers}
+
+    def write(self, chunk: bytes) -> None:
+        if self.streamed:
+            self._hand({"type": "http.response.body", "body": chunk, "more_body": True})
+            return
+        self.body.append(chunk)
+        self.size += len(chunk)
+        if self.size > self.buffered:            # too long to keep: send what is kept, and the rest as it comes
+            self.streamed = True
+            self._hand(self.start_message())
+            self._hand({"type": "http.response.body", "body": b"".join(self.body), "more_body": True})
+            self.body = []
+
+    def run(self, app, environ) -> None:
+        parts = app(environ, self.start_response)
+        try:
+            for chunk in parts:
+                if chunk:
+                    self.write(chunk)
+        finally:
+            getattr(parts, "close", lambda: None)()
+        if self.streamed:
+            self._hand({"type": "http.response.body", "body": b""})
+
+    def _hand(self, message: dict) -> None:
+        asyncio.run_coroutine_threadsafe(self.send(message), self.loop).result()
 
 
 class CpdWorker(UvicornWorker):
