@@ -131,6 +131,30 @@ def test_the_csv_keeps_formula_like_text_as_text(seeded):
     assert "'=cmd|'/c calc'!A1" in to_csv(view)
 
 
+def test_each_records_figures_are_its_latest_submissions_readiness_row_for_row(seeded):
+    """The figure rows kept (one statement a submission, on either database) are ``figures_of`` the latest
+    submission's readiness, each with its record, submission, year, profile and grade."""
+    from sqlalchemy import select
+    from sync_service import db
+    from sync_service.store.models import Submission, SubmissionFigure
+    from sync_service.store.stats import figures_of
+    from sync_service.store.submissions import document
+    with seeded.app_context():
+        session = db.session()
+        latest = session.scalars(select(Submission).where(Submission.latest)).all()
+        assert len(latest) == 16
+        for sub in latest:
+            kept = sorted(session.execute(
+                select(SubmissionFigure.record_id, SubmissionFigure.submission_id, SubmissionFigure.period_year,
+                       SubmissionFigure.profile_id, SubmissionFigure.grade, SubmissionFigure.kind,
+                       SubmissionFigure.key, SubmissionFigure.value)
+                .where(SubmissionFigure.record_id == sub.record_id)).all())
+            head = (sub.record_id, sub.id, sub.period_year, sub.profile_id, sub.grade)
+            expected = sorted((*head, kind, key, value)
+                              for kind, key, value in figures_of(document(sub)["readiness"]))
+            assert [tuple(r) for r in kept] == expected and len(expected) > len(load_profile("iet").criteria)
+
+
 def test_a_new_submission_replaces_its_records_figures(seeded):
     from sqlalchemy import func, select
     from sync_service import db
