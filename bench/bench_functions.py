@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_service import checkouts, spread  # noqa: E402  (it puts this checkout first on the path: the --code path goes after)
+from bench_service import checkouts, in_threads, spread  # noqa: E402  (it puts this checkout first on the path: the --code path goes after)
 if "--code" in sys.argv:             # a child counting another checkout's code (--instructions): its addin first
     sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
@@ -81,11 +81,7 @@ def concurrent(port: int, body: bytes, calls: int, callers: int = 4) -> list[flo
         conn.close()
         with lock:
             times.extend(mine)
-    threads = [threading.Thread(target=client) for _ in range(callers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(client, callers)
     return times
 
 

@@ -58,6 +58,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 from records import NAME, real_workbook  # noqa: E402
 
 
+def in_threads(target: Callable[[], None], n: int) -> None:
+    """``target`` run in ``n`` threads at once, until each returns (the benches' concurrent clients)."""
+    threads = [threading.Thread(target=target) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def workbooks(base: bytes, n: int) -> list[bytes]:
     """n copies of the workbook, each with its own member name (the same length: only bytes change)."""
     parts = [(info, zipfile.ZipFile(io.BytesIO(base)).read(info)) for info in zipfile.ZipFile(io.BytesIO(base)).infolist()]
@@ -263,11 +272,7 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
             conn.close()
 
         start = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_threads(client, clients)
         accepted_at = last_ok[0] - start
         ok = sum(v for k, v in statuses.items() if 200 <= k < 300)
         deadline = time.time() + 600

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-from bench_service import XLSX, checkouts, interleaved, spread, tree_cpu  # noqa: E402  (bench/ is on the path)
+from bench_service import XLSX, checkouts, in_threads, interleaved, spread, tree_cpu  # noqa: E402  (bench/ is on the path)
 from records import real_workbook  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -51,11 +51,7 @@ def post_all(port: int, body: bytes, n: int, clients: int) -> dict[int, int]:
                 statuses[answer.status] = statuses.get(answer.status, 0) + 1
         conn.close()
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(client, clients)
     return statuses
 
 
