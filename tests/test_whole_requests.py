@@ -24,11 +24,9 @@ BIG = 3 * 1024 * 1024 + 17          # over WholeRequests.buffered: sent on as it
 
 def _app() -> Flask:
     app = Flask("whole")
-    threads: set[str] = set()
 
     @app.post("/echo")
     def echo():
-        threads.add(threading.current_thread().name)
         body = request.get_data()
         return {"length": len(body), "sha256": hashlib.sha256(body).hexdigest(),
                 "thread": threading.current_thread().name}
@@ -55,10 +53,13 @@ def _written(environ, start_response):
     return [b"third"]
 
 
+_APP = _app()
+
+
 def _dispatch(environ, start_response):
     if environ["PATH_INFO"] == "/written":
         return _written(environ, start_response)
-    return _app().wsgi_app(environ, start_response)
+    return _APP.wsgi_app(environ, start_response)
 
 
 @pytest.fixture(scope="module")
