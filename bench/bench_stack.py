@@ -94,11 +94,11 @@ def main() -> None:
         rates.setdefault(code, []).append(rate)
         return cpu
 
-    found = interleaved(args.rounds, ["sqlite"], checkouts(args.baseline), one, "ms of server CPU a request")
+    codes = checkouts(args.baseline)
+    found = interleaved(args.rounds, ["sqlite"], codes, one, "ms of server CPU a request")
     print(f"\nOver {args.rounds} rounds (min / median / max):")
     for (_, name), cpu in found.items():
-        code = checkouts(args.baseline)[name]
-        print(f"  {name:14} server CPU a request {spread(cpu, places=3)} ms   requests/s {spread(rates[code], places=0)}")
+        print(f"  {name:14} server CPU a request {spread(cpu, places=3)} ms   requests/s {spread(rates[codes[name]], places=0)}")
 
 
 if __name__ == "__main__":
