@@ -1,4 +1,4 @@
-"""The record report: `cpd report FILE --pdf/--html`, a real PDF (WeasyPrint) read back with pdftotext
+"""The record report: `cpd report FILE --pdf/--html`, a real PDF (Typst) read back with pdftotext
 and turned into PNG pages (kept beside the test as artefacts), audiences, the size limit, trends
 across periods, and hostile text kept as text."""
 from __future__ import annotations
@@ -86,6 +86,28 @@ def test_a_200_activity_record_is_a_pdf_under_1_mb_and_every_activity_is_in_it(t
     in_period = [a for a in record.activities if a.start_date.year == 2025 or a.end_date.year == 2025]
     assert f"Activities ({len(in_period)})" in text
     assert sum(flat(a.title) in text for a in in_period) == len(in_period)
+
+
+def _resident_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the process's memory from /proc")
+def test_a_process_that_draws_pdf_after_pdf_keeps_none_of_their_layout():
+    """A server draws one member's PDF after another: the layout engine's memory of each (tens of MB a
+    record, kept for the next ten it lays out) must not stay in the server's process."""
+    records = []
+    for seed in range(9):
+        profile, header, rows = iet_year(200, 40 + seed, f"Member {seed}", objective="O1")
+        record = make_record(profile, rows, header=header, objectives=[{"ref": "O1", "objective": "Grow"}])
+        records.append(report_data(record, profile, assess(record, profile)))
+    fit_pdf(records[0], None)                          # the first: imports, fonts, the charts' caches
+    before = _resident_mib()
+    pages_drawn = [fit_pdf(data, None)[0] for data in records[1:]]
+    grown = _resident_mib() - before
+    assert all(pdf.startswith(b"%PDF-") for pdf in pages_drawn)
+    assert grown < 40, f"the process grew {grown:.0f} MiB over eight PDFs"
 
 
 def test_max_size_lowers_the_charts_then_leaves_them_out_and_says_so(cpd, tmp_path):

@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, Template
 
 from ..errors import CpdError
-from ..extras import missing
+from ..extras import MissingExtra, available, missing
 from ..collector import gc_paused
 from . import charts
 from .data import DETAIL_FIELDS, ReportData, made_line
@@ -93,10 +93,8 @@ def report_html(data: ReportData, *, dpi: int | None = None, with_charts: bool =
 
 def report_pdf(data: ReportData, *, dpi: int | None = None, with_charts: bool = True) -> bytes:
     """The report as a PDF, laid out by Typst (``typeset``) from the same sections as the HTML page."""
-    try:
-        import typst  # noqa: F401
-    except ImportError as exc:      # the [report] extra is not installed
-        raise missing(exc, "a PDF report") or exc from None
+    if not available("typst"):      # the [report] extra is not installed (found without loading Typst here)
+        raise MissingExtra("report", "a PDF report")
     from .typeset import typeset
     with gc_paused():
         return typeset(data, _sections(data, dpi, with_charts))
