@@ -261,3 +261,11 @@ def test_no_grey_is_promised_when_every_competence_is_covered():
     assert "grey" not in drawn[-1][1] and "Competence coverage (hours): A1 2; B2 3." == drawn[-1][1]
     drawn = record_charts([("Courses", 5)], [], [("A1", 2), ("B2", 0)], 10, 5, "hours")
     assert drawn[-1][1].startswith("Competence coverage (grey: not covered) (hours):")
+
+
+def test_a_document_typst_cannot_lay_out_is_an_error_with_its_words(tmp_path):
+    """The child process that compiles the PDF fails: the error says what Typst said."""
+    from addin.record_report.typeset import _compiled
+    (tmp_path / "record.typ").write_text('#let data = json("report.json")\n= #data.title\n', encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"Typst could not lay out the report: .*report\.json"):
+        _compiled(tmp_path)

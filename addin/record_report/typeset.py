@@ -9,6 +9,7 @@ fetched: Typst has no network, and no path outside that folder.
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import re
 import subprocess
@@ -108,16 +109,20 @@ def typeset(data: ReportData, sections: list[tuple[ReportData, list[tuple[str, s
 
 
 # Typst keeps what it laid out for the next ten documents it compiles in the process (about 60 MB a
-# 200-activity record: a server that had drawn ten held 700 MB), so each PDF is compiled in a child process
-# of its own, which gives it all back when it exits; that costs the child's start, about 30 ms.
-_CHILD = ("import sys, typst; folder = sys.argv[1]; "
+# 200-activity record: a server that had drawn eight held 557 MiB), so each PDF is compiled in a child process
+# of its own, which gives it all back when it exits; that costs the child's start, about 30-40 ms. The child
+# runs isolated (no current folder, no PYTHON* settings on its path) and is told where Typst is installed.
+_CHILD = ("import sys; sys.path.insert(0, sys.argv[2]); import typst; folder = sys.argv[1]; "
           "typst.compile(folder + '/record.typ', output=folder + '/record.pdf', root=folder)")
 
 
 def _compiled(folder: Path) -> bytes:
     """The PDF Typst makes of ``folder``'s record.typ, compiled in a child process."""
-    done = subprocess.run([sys.executable, "-I", "-c", _CHILD, str(folder)], capture_output=True, text=True,
-                          check=False)
+    spec = importlib.util.find_spec("typst")
+    assert spec is not None and spec.origin, "report_pdf checks Typst is installed"
+    installed = str(Path(spec.origin).parent.parent)
+    done = subprocess.run([sys.executable, "-I", "-c", _CHILD, str(folder), installed], capture_output=True,
+                          text=True, check=False)
     if done.returncode != 0:
         said = done.stderr.strip().splitlines()
         raise RuntimeError(f"Typst could not lay out the report: {said[-1] if said else done.returncode}")
