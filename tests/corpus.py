@@ -199,6 +199,20 @@ def empty() -> bytes:
     return b""
 
 
+def lying_large_sheet_bomb() -> bytes:
+    """The same lie from a sheet declaring 2 MB: a part the reader inflates with ISA-L where installed."""
+    return lying_part(valid_workbook(), SHEET, declared=2_000_000)
+
+
+def garbled_deflate() -> bytes:
+    """The sheet's compressed bytes begin with a block of the reserved type: not a deflate stream."""
+    data = bytearray(valid_workbook())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(SHEET)
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    data[info.header_offset + 30 + name_len + extra_len] = 0xFF
+    return bytes(data)
+
+
 def truncated() -> bytes:
     data = valid_workbook()
     return data[: len(data) // 2]
@@ -291,6 +305,8 @@ REFUSED = {
     # A part that inflates past its declared size is cut one byte past it, never inflated in full.
     "lying_sheet_bomb": (lying_sheet_bomb, "bad_crc"),
     "lying_styles_bomb": (lying_styles_bomb, "bad_crc"),
+    "lying_large_sheet_bomb": (lying_large_sheet_bomb, "bad_crc"),
+    "garbled_deflate": (garbled_deflate, "corrupt_zip"),
     "many_parts": (many_parts, "too_many_parts"),
     "zip_slip": (zip_slip, "bad_part_name"),
     "overlapping_entries": (overlapping_entries, "overlapping_parts"),
