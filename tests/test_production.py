@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -224,3 +225,25 @@ def test_the_web_servers_own_lines_are_json_too(served):
     own = [p for p in parsed if p.get("event") == "server"]
     assert own and all(p["logger"].split(".")[0] in ("gunicorn", "uvicorn") for p in own), parsed[-5:]
     assert "NOT HTTP" not in server.logs()
+
+
+def test_a_members_report_pdf_is_drawn_in_a_child_of_a_gunicorn_worker(served):
+    """The record report's PDF, asked for through the production server: Typst compiles it in a child
+    process of the worker that answers, and the worker goes on serving."""
+    import http.cookiejar
+    server = served("--workers", "1", "--threads", "2")
+    status, _, body = call(f"{server.url}/api/v1/records", EXAMPLE,
+                           {"Authorization": f"Bearer {server.token}", "Content-Type": XLSX})
+    assert status == 201, body
+    record = json.loads(body)["id"]
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = browser.open(f"{server.url}/login", timeout=30).read().decode()
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"token": server.token, "csrf": token}).encode()
+    assert browser.open(f"{server.url}/login", data=form, timeout=30).status == 200     # redirected to the dashboard
+    for _ in range(2):
+        with browser.open(f"{server.url}/records/{record}/report.pdf", timeout=60) as res:
+            assert res.status == 200 and res.headers["Content-Type"] == "application/pdf"
+            assert res.read().startswith(b"%PDF-")
+    status, _, _ = call(f"{server.url}/api/v1/records", headers={"Authorization": f"Bearer {server.token}"})
+    assert status == 200
