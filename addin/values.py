@@ -6,7 +6,6 @@ for blank) or raises ``BadValue`` with a stable code and a human reason.
 """
 from __future__ import annotations
 
-import calendar
 import math
 import re
 from collections.abc import Iterable
@@ -115,6 +114,7 @@ def _existing_date(year: int, month: int, day: int, raw: str, *, in_doubt: bool)
         if not 1 <= month <= 12:
             why = f" (there is no month {month}{'; is it month first?' if in_doubt and day <= 12 else ''})"
         else:
+            import calendar          # only to say why a date does not exist: not loaded by every check
             days = calendar.monthrange(year, month)[1]
             why = f" ({calendar.month_name[month]} {year} has {days} days)" if day > days else ""
         raise BadValue("date_invalid", f"must be a date that exists, found {shown(raw)}{why}") from None

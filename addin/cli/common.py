@@ -4,7 +4,6 @@ read a workbook or fail, to print a readiness report, and the options' types. Th
 of the command line: the core names it in ``addin/__init__.py``."""
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -27,6 +26,7 @@ STYLE = {"pass": "green", "ready": "green", "exempt": "cyan", "warn": "yellow", 
 
 def fail(err: CpdError, as_json: bool = False, name: str | None = None) -> NoReturn:
     if as_json:
+        import json                   # loaded for --json only: the check a member types prints text
         click.echo(json.dumps({"error": err.to_dict()}, indent=2))
     elif err.problems:
         click.echo(render_problems(name or "the workbook", err.problems), err=True)
@@ -101,6 +101,7 @@ def read_or_fail(read: Callable[[], GridRead], as_json: bool, name: str) -> tupl
 def print_report(result: Readiness, record: Record, profile: Profile, as_json: bool) -> None:
     """The readiness report as ``cpd check`` prints it: text, or JSON for machines."""
     if as_json:
+        import json
         click.echo(json.dumps(report_dict(result, record, profile), indent=2))
     else:
         click.echo(render(result, record, profile,
