@@ -15,7 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from .columns import from_mappings
 from .errors import InvalidRecord
@@ -30,6 +30,12 @@ try:                          # the service's JSON library, when installed (it c
     import orjson
 except ImportError:           # a member's install: the standard library, the same JSON
     orjson = None             # type: ignore[assignment]
+
+try:                          # ISA-L's gzip (isal, installed with the core where it has wheels): the same format,
+    from isal import igzip    # a 47 KB record packed in 66 us against zlib's 143, and 2% smaller
+    _gzip: Any = igzip
+except ImportError:
+    _gzip = gzip
 
 RECORD_VERSION = 2
 ADDED_AFTER_ROW = ["location", "instructor", "bodies"]     # added within version 2, after `row` (at the end)
@@ -135,13 +141,14 @@ def merged(*objects: bytes) -> bytes:
 
 def pack(data: dict[str, Any] | bytes) -> bytes:
     """Compact JSON (a dict, or its ``dumps`` bytes), gzipped: what is stored, and the delivery body's
-    encoding. Level 1: on a real 40-activity record 0.2 ms against level 6's 0.9 ms, for 11% more bytes."""
+    encoding. Level 1: on a real 40-activity record 0.2 ms against level 6's 0.9 ms, for 11% more bytes (zlib's;
+    ISA-L's level 1, used where installed, 0.07 ms)."""
     raw = data if isinstance(data, bytes) else dumps(data)
-    return gzip.compress(raw, compresslevel=1, mtime=0)
+    return cast(bytes, _gzip.compress(raw, compresslevel=1, mtime=0))
 
 
 def unpack(blob: bytes) -> dict[str, Any]:
-    data = json.loads(gzip.decompress(blob))
+    data = json.loads(_gzip.decompress(blob))
     if not isinstance(data, dict):
         raise ValueError("a packed record is a JSON object")
     return data
@@ -149,4 +156,4 @@ def unpack(blob: bytes) -> dict[str, Any]:
 
 def json_bytes(blob: bytes) -> bytes:
     """A packed document's JSON, as bytes (what is delivered and signed)."""
-    return gzip.decompress(blob)
+    return cast(bytes, _gzip.decompress(blob))
