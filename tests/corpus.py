@@ -200,7 +200,7 @@ def empty() -> bytes:
 
 
 def lying_large_sheet_bomb() -> bytes:
-    """The same lie from a sheet declaring 2 MB: a part the reader inflates with ISA-L where installed."""
+    """The same lie from a sheet declaring 2 MB (past the 1 MB of inflated bytes taken at a time)."""
     return lying_part(valid_workbook(), SHEET, declared=2_000_000)
 
 

@@ -26,7 +26,7 @@ from addin.errors import CpdError
 from addin.workbook.reader import read_workbook
 from addin.readiness import assess
 from addin.workbook import package
-package.FAST_INFLATE_FROM = {inflate_from}
+package.INFLATE_WITH_ISAL = {with_isal}
 t = time.perf_counter()
 try:
     read = read_workbook(sys.argv[1])
@@ -44,12 +44,12 @@ print(json.dumps(out))
 """
 
 
-# Every part inflated by zlib, or every part by ISA-L (the reader's choice for a part of a megabyte or more)
-INFLATERS = {"zlib": 2**62, "isal": 0}
+# Every part inflated by zlib (where isal is not installed), or by ISA-L (the reader's choice where it is)
+INFLATERS = {"zlib": False, "isal": True}
 
 
 def read_in_child(path: Path, inflater: str = "zlib") -> dict:
-    code = PROBE.format(root=str(ROOT), inflate_from=INFLATERS[inflater])
+    code = PROBE.format(root=str(ROOT), with_isal=INFLATERS[inflater])
     proc = subprocess.run([sys.executable, "-c", code, str(path)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]

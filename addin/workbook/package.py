@@ -38,9 +38,10 @@ _ATTR = re.compile(rb"""([\w:]+)\s*=\s*["']([^"']*)["']""")
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _CHUNK = 1024 * 1024                 # inflated bytes at a time, at most
 _FEED = 64 * 1024                    # compressed bytes fed at a time
-# A part at least this large is inflated and checksummed by ISA-L (the ``isal`` package) where it is
-# installed: a 31 MB sheet in 37 ms against zlib's 57, its CRC-32 in 0.5 ms against 12.
-FAST_INFLATE_FROM = 1024 * 1024
+# Parts are inflated and checksummed by ISA-L (the ``isal`` package) where it is installed, zlib elsewhere:
+# a 31 MB sheet in 37 ms against zlib's 57 (its CRC-32 in 0.5 ms against 12); a 40-activity workbook's
+# parts checked in 477 us against 660.
+INFLATE_WITH_ISAL = True
 
 
 @dataclass
@@ -153,7 +154,7 @@ def _read_part(data: bytes, info: zipfile.ZipInfo, keep: bool) -> bytes | bytear
     start = _data_offset(data, info)
     view = memoryview(data)[start:start + info.compress_size]
     declared, total, crc, tail = info.file_size, 0, 0, b""
-    codec = _codec(info)
+    codec = _codec()
     kept = bytearray(declared) if keep else None            # filled in place: no second copy of a large part
     pieces: Iterator[bytes | memoryview]
     if info.compress_type == zipfile.ZIP_STORED:
@@ -192,20 +193,17 @@ def _declares(piece: bytes | memoryview) -> bool:
     return at >= 0 and _DTD.search(text, at - 1) is not None
 
 
-def _codec(info: zipfile.ZipInfo) -> Any:
-    """What inflates the part and sums its checksum: ISA-L (``isal``) for a part of at least
-    ``FAST_INFLATE_FROM`` bytes where it is installed, else zlib. Both take the same calls."""
-    if info.file_size >= FAST_INFLATE_FROM:
-        fast = _isal()
-        if fast is not None:
-            return fast
-    return zlib
+def _codec() -> Any:
+    """What inflates the parts and sums their checksums: ISA-L (``isal``) where it is installed, else zlib.
+    Both take the same calls."""
+    fast = _isal() if INFLATE_WITH_ISAL else None
+    return zlib if fast is None else fast
 
 
 @functools.cache
 def _isal() -> Any:
-    """ISA-L's zlib-compatible module, or None where it is not installed (imported on the first large part:
-    the small workbooks a member checks never load it)."""
+    """ISA-L's zlib-compatible module, or None where it is not installed (imported with the first workbook
+    read, not with this module)."""
     try:
         from isal import isal_zlib
     except ImportError:
