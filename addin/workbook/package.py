@@ -211,17 +211,9 @@ def _isal() -> Any:
     return isal_zlib
 
 
-def _inflate(view: memoryview, info: zipfile.ZipInfo, codec: Any = zlib) -> Iterator[bytes]:
-    """The deflate stream's output, at most ``_CHUNK`` bytes a piece, fed ``_FEED`` compressed bytes at a
-    time; refused when it ends early, is not deflate, or leaves compressed bytes over."""
-    try:
-        yield from _inflated(view, info, codec)
-    except codec.error:
-        raise _refuse("corrupt_zip", f"the file is damaged: part {info.filename!r} is not a valid deflate "
-                      "stream") from None
-
-
-def _inflated(view: memoryview, info: zipfile.ZipInfo, codec: Any) -> Iterator[bytes]:
+def _inflate(view: memoryview, info: zipfile.ZipInfo, codec: Any) -> Iterator[bytes]:
+    """The deflate stream's output (``codec``: zlib or ISA-L), at most ``_CHUNK`` bytes a piece, fed ``_FEED``
+    compressed bytes at a time; refused when it ends early, is not deflate, or leaves compressed bytes over."""
     inflater = codec.decompressobj(-zlib.MAX_WBITS)
     pos = 0
     source: bytes | memoryview
@@ -232,7 +224,11 @@ def _inflated(view: memoryview, info: zipfile.ZipInfo, codec: Any) -> Iterator[b
             source, pos = view[pos:pos + _FEED], pos + _FEED
         else:
             source = b""                                 # the inflater may still hold output
-        piece = inflater.decompress(source, _CHUNK)
+        try:
+            piece = inflater.decompress(source, _CHUNK)
+        except codec.error:
+            raise _refuse("corrupt_zip", f"the file is damaged: part {info.filename!r} is not a valid deflate "
+                          "stream") from None
         if piece:
             yield piece
         elif not source:
