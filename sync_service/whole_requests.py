@@ -18,6 +18,7 @@ import contextvars
 import io
 import json
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from a2wsgi.wsgi import build_environ
@@ -202,3 +203,15 @@ class CpdWorker(UvicornWorker):
 
     CONFIG_KWARGS = {"loop": "auto", "http": DeadlineProtocol, "lifespan": "off", "proxy_headers": False,
                      "server_header": False, "date_header": True}
+
+    async def _serve(self) -> None:
+        """uvicorn_worker's own, with the server that shares connections fairly among the workers."""
+        from gunicorn.arbiter import Arbiter
+
+        from .fair_accept import FairServer
+        self.config.app = self.wsgi
+        server = FairServer(config=self.config)
+        self._install_sigquit_handler()
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
