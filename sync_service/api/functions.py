@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from addin import FUNCTIONS
+from addin import FUNCTIONS, gc_paused
 
 from ..errors import BadRequest, NotFound, TooLarge
 from ..throttle import address, call_throttle, over_or_raise
@@ -42,15 +42,19 @@ def run(name: str):
     fn = FUNCTIONS.get(name.upper())
     if fn is None:
         raise NotFound("unknown_function", f"no CPD function {name!r} (known: {', '.join(FUNCTIONS)})")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("args"), list):
-        raise BadRequest("bad_request", 'send JSON like {"args": [...]} with the function\'s arguments in order')
-    args = body["args"]
-    most = current_app.config["FUNCTION_MAX_ROWS"]
-    if _rows(args) > most:
-        raise TooLarge("too_many_rows", f"CPD.{fn.name} was given {_rows(args):,} rows; at most {most:,} in one call")
-    required = sum(1 for p in fn.params if not p.optional)
-    if not required <= len(args) <= len(fn.params):
-        raise BadRequest("bad_arguments", f"CPD.{fn.name} takes {required} to {len(fn.params)} arguments; "
-                         f"got {len(args)}")
-    return jsonify(result=fn.run(*args))
+    with gc_paused():    # the ranges are tens of thousands of objects that die with the call, freed by reference
+        body = request.get_json(silent=True, cache=False)            # counting here: no collector pass over them
+        if not isinstance(body, dict) or not isinstance(body.get("args"), list):
+            raise BadRequest("bad_request", 'send JSON like {"args": [...]} with the function\'s arguments in order')
+        args = body["args"]
+        most = current_app.config["FUNCTION_MAX_ROWS"]
+        if _rows(args) > most:
+            raise TooLarge("too_many_rows", f"CPD.{fn.name} was given {_rows(args):,} rows; at most {most:,} in one "
+                           "call")
+        required = sum(1 for p in fn.params if not p.optional)
+        if not required <= len(args) <= len(fn.params):
+            raise BadRequest("bad_arguments", f"CPD.{fn.name} takes {required} to {len(fn.params)} arguments; "
+                             f"got {len(args)}")
+        result = fn.run(*args)
+        del body, args
+    return jsonify(result=result)
