@@ -14,14 +14,16 @@ round's median (and p95 for the concurrent case). Baselines in the same rounds: 
 rows that hold activities only (A9:Q2009: what the trailing blank rows cost), the same function on the
 values as Office.js sends them (serial numbers, "": what the HTTP endpoint runs), and over HTTP the same body
 posted to an unknown function (refused before any work: the transport's own cost). With --baseline DIR (a
-checkout of another commit), each round runs every case on this checkout and then on DIR's code, each in a
-fresh process with its own ``cpd serve``, and prints both side by side.
+checkout of another commit), each round runs the Python cases on this checkout and on DIR's code (a fresh
+process each), and every HTTP case on both codes' servers, one after the other (both running throughout; which
+goes first alternates by round), and prints both side by side.
 
 Goals: at most 5 ms in Python, 15 ms over HTTP idle, p95 under 50 ms with 4 callers at once.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,9 +126,9 @@ def count_instructions(args) -> None:
                 print(f"  {name:14} {shape:9} {(counted[1] - counted[0]) / CALLS / 1e6:8.2f}", flush=True)
 
 
-def measure(args) -> tuple[dict[str, list[float]], list[float], int]:
-    """``args.rounds`` rounds of every case on this process's code: each case's per-round medians, the
-    concurrent case's per-round p95s, and the body's size."""
+def python_cases(args) -> tuple[dict[str, Callable[[], list[float]]], list]:
+    """The cases run in this process, on this process's code (``--code``'s when given), checked first; and the
+    function's answer."""
     from addin import FUNCTIONS
     from addin.xlwings_udfs import CPD_READINESS
     readiness = FUNCTIONS["READINESS"].run          # what the HTTP endpoint calls, on the values Office.js sends
@@ -136,62 +139,99 @@ def measure(args) -> tuple[dict[str, list[float]], list[float], int]:
     expected = CPD_READINESS(record, acts, plan)
     assert expected == CPD_READINESS(record, used, plan) and expected[0][0] in ("READY", "NOT READY"), expected
     s_record, s_acts, s_plan = documented_ranges(args.activities, serials=True)
-    body = json.dumps({"args": [s_record, s_acts, s_plan]}).encode()
     assert readiness(s_record, s_acts, s_plan) == expected
-
     import gc
     gc.collect()
     gc.freeze()                      # the bench's own setup out of the collector's way, as cpd serve does
-    port = args.port or free_port()
+    return {
+        "Python, A9:Q5009 (documented)": lambda: timed(lambda: CPD_READINESS(record, acts, plan), args.calls),
+        "Python, A9:Q2009 (rows used)": lambda: timed(lambda: CPD_READINESS(record, used, plan), args.calls),
+        "Python, as Office.js passes it": lambda: timed(lambda: readiness(s_record, s_acts, s_plan), args.calls),
+    }, expected
+
+
+def the_body(args) -> bytes:
+    """The Office.js call's body: the documented ranges as serial numbers and "" blanks."""
+    return json.dumps({"args": list(documented_ranges(args.activities, serials=True))}).encode()
+
+
+@contextlib.contextmanager
+def serving(code: str | None, port: int | None = None) -> Iterator[int]:
+    """``cpd serve`` (production defaults, a fresh SQLite database) running ``code``'s checkout: its port."""
+    port = port or free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/cpd.sqlite3", "CPD_INSTANCE_PATH": f"{tmp}/instance",
                "CPD_LOG_LEVEL": "WARNING"}
-        if args.code:                # the server runs the same code as this process
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [args.code, env.get("PYTHONPATH")]))
+        if code:                     # the server runs that checkout's code
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [code, env.get("PYTHONPATH")]))
         server = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_port(port, server)
-            status, answer, conn = post(port, "/api/v1/functions/READINESS", body)
-            assert status == 200 and json.loads(answer)["result"] == expected, (status, answer[:200])
-            cases = {
-                "Python, A9:Q5009 (documented)": lambda: timed(lambda: CPD_READINESS(record, acts, plan), args.calls),
-                "Python, A9:Q2009 (rows used)": lambda: timed(lambda: CPD_READINESS(record, used, plan), args.calls),
-                "Python, as Office.js passes it": lambda: timed(lambda: readiness(s_record, s_acts, s_plan), args.calls),
-                "HTTP idle": lambda: timed(lambda: post(port, "/api/v1/functions/READINESS", body, conn), args.calls),
-                "HTTP floor (refused unread)": lambda: timed(lambda: post(port, "/api/v1/functions/NONE", body, conn),
-                                                             args.calls),
-                "HTTP, 4 callers at once": lambda: concurrent(port, body, args.calls),
-            }
-            medians: dict[str, list[float]] = {k: [] for k in cases}
-            tails: list[float] = []
-            for _ in range(args.rounds):
-                for name, case in cases.items():
-                    xs = case()
-                    medians[name].append(statistics.median(xs))
-                    if name.startswith("HTTP, 4"):
-                        tails.append(p95(xs))
-            conn.close()
+            yield port
         finally:
             server.terminate()
             server.wait(20)
-    return medians, tails, len(body)
+
+
+def http_cases(port: int, body: bytes, calls: int, expected: list | None = None) -> dict[str, Callable[[], list[float]]]:
+    """The cases over HTTP against the server on ``port``, its answer checked first (``expected``, when given:
+    the same as in Python); the idle ones on one kept-alive connection."""
+    status, answer, conn = post(port, "/api/v1/functions/READINESS", body)
+    result = json.loads(answer)["result"] if status == 200 else answer[:200]
+    assert status == 200 and result[0][0] in ("READY", "NOT READY") and result == (expected or result), (status, result)
+    return {
+        "HTTP idle": lambda: timed(lambda: post(port, "/api/v1/functions/READINESS", body, conn), calls),
+        "HTTP floor (refused unread)": lambda: timed(lambda: post(port, "/api/v1/functions/NONE", body, conn), calls),
+        "HTTP, 4 callers at once": lambda: concurrent(port, body, calls),
+    }
+
+
+def record_case(found: dict[str, list[float]], name: str, xs: list[float]) -> None:
+    """A case's round: its median (and, for the concurrent case, its p95 too)."""
+    found.setdefault(name, []).append(statistics.median(xs))
+    if name.startswith("HTTP, 4"):
+        found.setdefault(f"{name}: p95", []).append(p95(xs))
+
+
+def measure(args) -> tuple[dict[str, list[float]], int]:
+    """``args.rounds`` rounds of every case on this process's code: each case's per-round medians (and the
+    concurrent case's p95s), and the body's size."""
+    cases, expected = python_cases(args)
+    body = the_body(args)
+    found: dict[str, list[float]] = {}
+    with serving(args.code, args.port) as port:
+        cases |= http_cases(port, body, args.calls, expected)
+        for _ in range(args.rounds):
+            for name, case in cases.items():
+                record_case(found, name, case())
+    return found, len(body)
 
 
 def interleaved(args) -> None:
-    """This checkout and ``--baseline`` in the same rounds: each round runs every case on one code, then on the
-    other (a fresh process and server for each), so the machine's mood falls on both alike."""
+    """This checkout and ``--baseline`` in the same rounds. Python: each round runs the cases in a fresh process
+    on one code, then on the other. HTTP: a ``cpd serve`` for each code runs throughout, and each round runs
+    every case on one server and at once on the other (which goes first alternates by round), so that the
+    machine's mood, which moves within seconds here, falls on both alike."""
     codes = checkouts(args.baseline)
     found: dict[str, dict[str, list[float]]] = {c: {} for c in codes}
-    for _ in range(args.rounds):
-        for name, code in codes.items():
-            run = subprocess.run([sys.executable, __file__, "--one-round", "--code", code, "--activities",
-                                  str(args.activities), "--calls", str(args.calls)], capture_output=True, text=True,
-                                 check=False)
-            if run.returncode:
-                raise SystemExit(f"the round on {name} failed:\n{run.stderr[-2000:]}")
-            for case, value in json.loads(run.stdout.splitlines()[-1]).items():
-                found[name].setdefault(case, []).append(value)
+    body = the_body(args)
+    with contextlib.ExitStack() as stack:
+        ports = {name: stack.enter_context(serving(code)) for name, code in codes.items()}
+        cases = {name: http_cases(port, body, args.calls) for name, port in ports.items()}
+        for r in range(args.rounds):
+            order = list(codes) if r % 2 == 0 else list(codes)[::-1]
+            for name in order:
+                run = subprocess.run([sys.executable, __file__, "--one-round", "--code", codes[name], "--activities",
+                                      str(args.activities), "--calls", str(args.calls)], capture_output=True,
+                                     text=True, check=False)
+                if run.returncode:
+                    raise SystemExit(f"the round on {name} failed:\n{run.stderr[-2000:]}")
+                for case, value in json.loads(run.stdout.splitlines()[-1]).items():
+                    found[name].setdefault(case, []).append(value)
+            for case in cases[order[0]]:
+                for name in order:
+                    record_case(found[name], case, cases[name][case]())
     print(f"CPD.READINESS over {args.activities:,} real activities with the plan; {args.rounds} rounds of "
           f"{args.calls} calls a case, this checkout and the baseline ({args.baseline}) in turn in each round; ms, "
           f"min / median / max of the rounds' medians:")
@@ -220,17 +260,15 @@ def main() -> None:
         return calls_only(args)
     if args.instructions:
         return count_instructions(args)
-    if args.one_round:
-        args.rounds = 1
-        medians, tails, _ = measure(args)
-        print(json.dumps({**{k: v[0] for k, v in medians.items()}, "HTTP, 4 callers at once: p95": tails[0]}))
+    if args.one_round:               # a child of --baseline: one round of the Python cases, as JSON
+        print(json.dumps({name: statistics.median(case()) for name, case in python_cases(args)[0].items()}))
         return
     if args.baseline:
         return interleaved(args)
-    medians, tails, size = measure(args)
+    found, size = measure(args)
     print(f"CPD.READINESS over {args.activities:,} real activities with the plan; body {size / 1e6:.1f} MB; "
           f"{args.rounds} rounds of {args.calls} calls a case; ms, min / median / max of the rounds' medians:")
-    for name, xs in [*medians.items(), ("HTTP, 4 callers at once: p95", tails)]:
+    for name, xs in found.items():
         print(f"  {name:<32} {spread(xs, 7)}")
     print("Goals: Python at most 5 ms; HTTP idle at most 15 ms; p95 under 50 ms with 4 callers at once.")
 
