@@ -8,7 +8,9 @@ Run:  .venv/bin/python bench/bench_functions.py [--activities 2000] [--rounds 3]
 The ranges are those of the documented formula, =CPD.READINESS(Record!A3:F7, Record!A9:Q5009, Plan!A4:G54),
 read from a real workbook (bench/records.py: reflections of 20-200 words, providers, competences, a plan of
 four objectives): 5,001 rows of activities of which 3,000 are blank, as the spreadsheet passes them (xlwings:
-dates as dates, blanks as None; Office.js: dates as serial numbers, blanks as ""). Each round runs every
+dates as dates, blanks as None; Office.js: dates as serial numbers, blanks as ""); over HTTP the body is what
+the add-in's own functions.js sends for them (run in Node.js: its trailing blank rows left out since this
+sitting's change; a baseline's functions.js makes the baseline's body). Each round runs every
 case in turn (the cases interleaved), --calls calls each; printed: min / median / max over the rounds of each
 round's median (and p95 for the concurrent case). Baselines in the same rounds: the same function on the
 rows that hold activities only (A9:Q2009: what the trailing blank rows cost), the same function on the
@@ -150,9 +152,27 @@ def python_cases(args) -> tuple[dict[str, Callable[[], list[float]]], list]:
     }, expected
 
 
-def the_body(args) -> bytes:
-    """The Office.js call's body: the documented ranges as serial numbers and "" blanks."""
-    return json.dumps({"args": list(documented_ranges(args.activities, serials=True))}).encode()
+_SENT_BY_FUNCTIONS_JS = """
+const fs = require("fs"), vm = require("vm");
+globalThis.window = { CPD_SERVICE_URL: "" };
+let sent;
+globalThis.fetch = async (url, init) => { sent = init.body; return { ok: true, json: async () => ({}) }; };
+vm.runInThisContext(fs.readFileSync(process.argv[1], "utf8"));
+READINESS(...JSON.parse(fs.readFileSync(0, "utf8"))).then(() => process.stdout.write(sent));
+"""
+
+
+def the_body(args, code: str | None = None) -> bytes:
+    """The body the Office.js add-in sends for the documented call (ranges as Excel passes them to it: serial
+    numbers, "" blanks): what ``code``'s own functions.js makes of them, run in Node.js."""
+    ranges = json.dumps(list(documented_ranges(args.activities, serials=True)))
+    script = Path(code or ROOT) / "sync_service" / "officejs" / "static" / "functions.js"
+    try:
+        run = subprocess.run(["node", "-e", _SENT_BY_FUNCTIONS_JS, str(script)], input=ranges.encode(),
+                             capture_output=True, check=True, timeout=120)
+    except FileNotFoundError:
+        raise SystemExit("the HTTP cases send what the add-in's functions.js sends: they need Node.js") from None
+    return run.stdout
 
 
 @contextlib.contextmanager
@@ -198,7 +218,7 @@ def measure(args) -> tuple[dict[str, list[float]], int]:
     """``args.rounds`` rounds of every case on this process's code: each case's per-round medians (and the
     concurrent case's p95s), and the body's size."""
     cases, expected = python_cases(args)
-    body = the_body(args)
+    body = the_body(args, args.code)
     found: dict[str, list[float]] = {}
     with serving(args.code, args.port) as port:
         cases |= http_cases(port, body, args.calls, expected)
@@ -215,10 +235,10 @@ def interleaved(args) -> None:
     machine's mood, which moves within seconds here, falls on both alike."""
     codes = checkouts(args.baseline)
     found: dict[str, dict[str, list[float]]] = {c: {} for c in codes}
-    body = the_body(args)
     with contextlib.ExitStack() as stack:
         ports = {name: stack.enter_context(serving(code)) for name, code in codes.items()}
-        cases = {name: http_cases(port, body, args.calls) for name, port in ports.items()}
+        bodies = {name: the_body(args, code) for name, code in codes.items()}    # each code's add-in's own
+        cases = {name: http_cases(port, bodies[name], args.calls) for name, port in ports.items()}
         for r in range(args.rounds):
             order = list(codes) if r % 2 == 0 else list(codes)[::-1]
             for name in order:
@@ -232,9 +252,10 @@ def interleaved(args) -> None:
             for case in cases[order[0]]:
                 for name in order:
                     record_case(found[name], case, cases[name][case]())
-    print(f"CPD.READINESS over {args.activities:,} real activities with the plan; {args.rounds} rounds of "
-          f"{args.calls} calls a case, this checkout and the baseline ({args.baseline}) in turn in each round; ms, "
-          f"min / median / max of the rounds' medians:")
+    sizes = ", ".join(f"{name} {len(body) / 1e6:.2f} MB" for name, body in bodies.items())
+    print(f"CPD.READINESS over {args.activities:,} real activities with the plan; bodies: {sizes}; {args.rounds} "
+          f"rounds of {args.calls} calls a case, this checkout and the baseline ({args.baseline}) in turn in each "
+          f"round; ms, min / median / max of the rounds' medians:")
     print(f"  {'':<32} {'this checkout':^24}   {'baseline':^24}")
     for case in found["this checkout"]:
         row = "   ".join(spread(found[name][case]) for name in codes)
