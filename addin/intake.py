@@ -299,10 +299,12 @@ def hours_as_text(raw: str, hours: float) -> BadValue:
 
 
 def _hours_column(table: Columns, found: _Found, typed: bool = False, minutes_per_hour: float = 60.0) -> list[Any]:
-    """Hours: a plain number in range passes (NaN fails the comparison); anything else is read as hours, and
-    refused when it is text and ``typed`` (the Summary's formulas add the column)."""
-    out = [v if v.__class__ is float and 0 <= v <= MAX_HOURS_PER_ACTIVITY else None if v == "" else _LATER
-           for v in table.get("hours")]
+    """Hours: a plain number in range passes (NaN fails the comparison; a whole number, as JSON brings one from
+    Office.js or the Sheets API, as a float); anything else is read as hours, and refused when it is text and
+    ``typed`` (the Summary's formulas add the column)."""
+    most = MAX_HOURS_PER_ACTIVITY
+    out = [v if (c := v.__class__) is float and 0 <= v <= most else float(v) if c is int and 0 <= v <= most
+           else None if v == "" else _LATER for v in table.get("hours")]
     for i in _later(out):
         try:
             v = table.values["hours"][i]

@@ -221,6 +221,25 @@ def test_http_endpoint_with_the_officejs_payload(example, live_server):
     assert body["result"][1] == ["Training courses", result.totals.by_category["training"]]
 
 
+def test_whole_hours_as_json_brings_them_count_as_the_same_numbers(example):
+    """Office.js's JSON (and the Sheets API's) gives a whole number of hours as an int: the same totals as
+    the float, and the same refusals for an int out of range or a true/false."""
+    (rec, acts, plan), (record, profile, result) = example
+    r, a = officejs(rec), officejs(acts)
+    col = a[0].index("CPD hours")
+    ints = [[int(v) if k == col and isinstance(v, float) and v.is_integer() else v for k, v in enumerate(row)]
+            for row in a]
+    assert sum(isinstance(row[col], int) for row in ints[1:]) >= 3
+    hours = FUNCTIONS["HOURS"].run
+    assert hours(ints, r[0][5], r[1][5]) == hours(a, r[0][5], r[1][5]) == result.totals.hours
+    bad = [row[:] for row in ints]
+    bad[1][col], bad[2][col], bad[3][col] = -1, 10_000, True
+    refused = hours(bad, r[0][5], r[1][5])
+    assert refused.startswith("Fix 3 values: ") and "row 10: hours cannot be negative, found -1" in refused
+    assert "row 11: hours for one activity must be at most" in refused and "found 10000" in refused
+    assert "row 12: hours must be a number, found 'True'" in refused
+
+
 _RUN_IN_NODE = """
 const fs = require("fs"), vm = require("vm");
 globalThis.window = { CPD_SERVICE_URL: process.argv[1] };
