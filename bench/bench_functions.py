@@ -99,10 +99,21 @@ CALLS = 20                         # calls a counted child makes (--instructions
 
 def calls_only(args) -> None:
     """A child of --instructions: the ranges loaded (made once by the parent), one call to warm, then --count
-    calls."""
+    calls; or, with --body, the service's endpoint called in-process (Flask's test client) with that body."""
     import pickle
     from addin import FUNCTIONS
     assert args.code is None or FUNCTIONS["READINESS"].impl.__code__.co_filename.startswith(args.code)
+    if args.body:
+        from sync_service import create_app
+        body = Path(args.body).read_bytes()
+        with tempfile.TemporaryDirectory() as tmp:
+            app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/cpd.sqlite3", "LOG_LEVEL": "WARNING",
+                              "FUNCTION_CALLS": "1000000/minute"})
+            client = app.test_client()
+            for _ in range(1 + args.count):
+                res = client.post("/api/v1/functions/READINESS", data=body, content_type="application/json")
+                assert res.status_code == 200, res.get_data()[:200]
+        return
     ranges = pickle.loads(Path(args.ranges).read_bytes())
     run = FUNCTIONS["READINESS"].run
     run(*ranges)
@@ -112,19 +123,25 @@ def calls_only(args) -> None:
 
 def count_instructions(args) -> None:
     """Instructions of one call: a child making 20 calls less one making none, each under callgrind, on
-    ranges made once (so that the count is the calls', not the making's)."""
+    ranges made once (so that the count is the calls', not the making's); and the service's endpoint
+    in-process on the body each code's functions.js sends (the server's stack and the network left out)."""
     import pickle
     from bench_commands import instructions
     codes = checkouts(args.baseline)
     print(f"CPD.READINESS over {args.activities:,} real activities with the plan, A9:Q5009: millions of "
           f"instructions a call (callgrind)")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in ("xlwings", "officejs"):
-            ranges = Path(tmp) / f"{shape}.pickle"
-            ranges.write_bytes(pickle.dumps(documented_ranges(args.activities, serials=shape == "officejs")))
+        for shape in ("xlwings", "officejs", "endpoint"):
+            given = Path(tmp) / f"{shape}.data"
+            if shape != "endpoint":
+                given.write_bytes(pickle.dumps(documented_ranges(args.activities, serials=shape == "officejs")))
             for name, code in codes.items():
-                counted = [instructions([sys.executable, __file__, "--count", str(n), "--ranges", str(ranges),
-                                         "--code", code], {**os.environ, "PYTHONHASHSEED": "0"}) for n in (0, CALLS)]
+                if shape == "endpoint":
+                    given.write_bytes(the_body(args, code))
+                what = ["--body" if shape == "endpoint" else "--ranges", str(given)]
+                counted = [instructions([sys.executable, __file__, "--count", str(n), *what, "--code", code], env)
+                           for n in (0, CALLS)]
                 print(f"  {name:14} {shape:9} {(counted[1] - counted[0]) / CALLS / 1e6:8.2f}", flush=True)
 
 
@@ -274,6 +291,7 @@ def main() -> None:
                     "(with --instructions: counted too)")
     ap.add_argument("--count", type=int, help=argparse.SUPPRESS)     # a child: make N calls and stop
     ap.add_argument("--ranges", help=argparse.SUPPRESS)                 # a child: the pickled ranges
+    ap.add_argument("--body", help=argparse.SUPPRESS)                   # a child: the endpoint's body, in-process
     ap.add_argument("--code", help=argparse.SUPPRESS)
     ap.add_argument("--one-round", action="store_true", help=argparse.SUPPRESS)   # a child: one round, as JSON
     args = ap.parse_args()
