@@ -157,6 +157,30 @@ def test_the_functions_have_a_row_limit_and_a_per_address_rate_limit(app):
 
 
 @pytest.mark.serial
+def test_counting_the_functions_calls_starts_no_thread_and_forgets_old_calls(app, monkeypatch):
+    """The per-address call limit is counted in the worker's memory without a timer thread: the library's own
+    storage started one whenever its last had fired (10 ms), so most calls started a thread and waited for it
+    to run. Calls older than the window are still dropped, as it is used."""
+    import threading
+    from sync_service.throttle import ProcessMemory
+    app.config.update(FUNCTION_CALLS="3/second")
+    storage = app.extensions["cpd_throttle"].calls.strategy.storage
+    assert isinstance(storage, ProcessMemory)
+    monkeypatch.setattr(ProcessMemory, "EVERY", 0.0)          # drop what has expired at every count
+    client = app.test_client()
+    started = []
+    start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread.name) or start(thread))
+    for _ in range(3):
+        assert client.post("/api/v1/functions/TARGET", json={"args": ["iet"]}).status_code == 200
+        time.sleep(0.02)                                       # past the library's 10 ms timer each time
+    assert client.post("/api/v1/functions/TARGET", json={"args": ["iet"]}).status_code == 429
+    time.sleep(1.1)                                            # the window has moved past all three
+    assert client.post("/api/v1/functions/TARGET", json={"args": ["iet"]}).status_code == 200
+    assert started == []
+    assert [len(events) for events in storage.events.values()] == [1]   # the three expired ones forgotten
+
+
 def test_reads_and_uploads_answer_within_a_second_while_the_institution_hangs(service):
     """The worker sends with no transaction open: SQLite's write lock is free while the endpoint hangs."""
     ep = FaultEndpoint([("hang", 6), ("status", 200, {}, {"receipt_id": "R"})])
