@@ -87,6 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)   # type: ignore[method-assign]
 
     from . import answers, api, db, hardening, request_log, throttle, web
+    from .whole_body import WholeBodyRequest
+    app.request_class = WholeBodyRequest          # the body cpd serve holds whole, read as it is
     request_log.init_app(app)
     db.init_app(app)
     throttle.init_app(app)

@@ -26,6 +26,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker
 
 from .errors import ServiceError
+from .whole_body import HELD_WHOLE
 
 log = logging.getLogger("cpd.requests")
 
@@ -130,7 +131,9 @@ class WholeRequests:
             chunks.append(chunk)
             more = message.get("more_body", False)
         # a2wsgi's environ, its wsgi.input the body in hand (its own Body fetches each read from the loop)
-        environ = build_environ(scope, io.BytesIO(b"".join(chunks)))  # type: ignore[arg-type]
+        body = b"".join(chunks)
+        environ = build_environ(scope, io.BytesIO(body))  # type: ignore[arg-type]
+        environ[HELD_WHOLE] = body  # type: ignore[literal-required]  # read as it is (whole_body)
         loop = asyncio.get_running_loop()
         response = _Response(loop, send, self.buffered)
         await loop.run_in_executor(self.pool, contextvars.copy_context().run, response.run, self.app, environ)
