@@ -99,20 +99,20 @@ CALLS = 20                         # calls a counted child makes (--instructions
 
 def calls_only(args) -> None:
     """A child of --instructions: the ranges loaded (made once by the parent), one call to warm, then --count
-    calls; or, with --body, the service's endpoint called in-process (Flask's test client) with that body."""
+    calls; or, with --body, the service's endpoint called in-process as its workers call it, with that body."""
     import pickle
     from addin import FUNCTIONS
     assert args.code is None or FUNCTIONS["READINESS"].impl.__code__.co_filename.startswith(args.code)
     if args.body:
+        import asyncio
         from sync_service import create_app
+        from sync_service.whole_requests import WholeRequests
         body = Path(args.body).read_bytes()
         with tempfile.TemporaryDirectory() as tmp:
             app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/cpd.sqlite3", "LOG_LEVEL": "WARNING",
                               "FUNCTION_CALLS": "1000000/minute"})
-            client = app.test_client()
-            for _ in range(1 + args.count):
-                res = client.post("/api/v1/functions/READINESS", data=body, content_type="application/json")
-                assert res.status_code == 200, res.get_data()[:200]
+            served = WholeRequests(app, threads=4, max_body=app.config["MAX_CONTENT_LENGTH"])
+            asyncio.run(_post_in_process(served, body, 1 + args.count))
         return
     ranges = pickle.loads(Path(args.ranges).read_bytes())
     run = FUNCTIONS["READINESS"].run
@@ -121,10 +121,33 @@ def calls_only(args) -> None:
         run(*ranges)
 
 
+async def _post_in_process(served, body: bytes, calls: int) -> None:
+    """The call as ``cpd serve``'s workers make it, without their HTTP parsing and the network: the body in
+    64 KB parts, as uvicorn hands it on, to ``WholeRequests`` and so to the app in a thread of its pool."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/v1/functions/READINESS", "raw_path": b"/api/v1/functions/READINESS", "query_string": b"",
+             "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+             "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]}
+    for _ in range(calls):
+        parts = [{"type": "http.request", "body": body[i:i + 65536], "more_body": i + 65536 < len(body)}
+                 for i in range(0, len(body), 65536)]
+        sent: list[dict] = []
+
+        async def receive(parts=parts) -> dict:
+            return parts.pop(0)
+
+        async def send(message: dict, sent=sent) -> None:
+            sent.append(message)
+        await served(scope, receive, send)
+        assert sent[0]["status"] == 200, sent
+
+
 def count_instructions(args) -> None:
     """Instructions of one call: a child making 20 calls less one making none, each under callgrind, on
     ranges made once (so that the count is the calls', not the making's); and the service's endpoint
-    in-process on the body each code's functions.js sends (the server's stack and the network left out)."""
+    in-process on the body each code's functions.js sends, through ``WholeRequests`` as ``cpd serve``'s
+    workers call the app (their HTTP parsing and the network left out)."""
     import pickle
     from bench_commands import instructions
     codes = checkouts(args.baseline)
