@@ -156,7 +156,6 @@ def test_the_functions_have_a_row_limit_and_a_per_address_rate_limit(app):
     assert other.post("/api/v1/functions/TARGET", json={"args": ["iet"]}).status_code == 200
 
 
-@pytest.mark.serial
 def test_counting_the_functions_calls_starts_no_thread_and_forgets_old_calls(app, monkeypatch):
     """The per-address call limit is counted in the worker's memory without a timer thread: the library's own
     storage started one whenever its last had fired (10 ms), so most calls started a thread and waited for it
@@ -181,6 +180,7 @@ def test_counting_the_functions_calls_starts_no_thread_and_forgets_old_calls(app
     assert [len(events) for events in storage.events.values()] == [1]   # the three expired ones forgotten
 
 
+@pytest.mark.serial
 def test_reads_and_uploads_answer_within_a_second_while_the_institution_hangs(service):
     """The worker sends with no transaction open: SQLite's write lock is free while the endpoint hangs."""
     ep = FaultEndpoint([("hang", 6), ("status", 200, {}, {"receipt_id": "R"})])
