@@ -77,12 +77,13 @@ class Throttle:
     def __init__(self, app: Flask):
         uri = app.config["RATELIMIT_STORAGE_URI"]
         prefix = app.config["RATELIMIT_KEY_PREFIX"]
-        configured = ProcessMemory() if uri.startswith("memory://") else storage_from_string(uri)
+        in_memory = uri.startswith("memory://")
+        configured = ProcessMemory() if in_memory else storage_from_string(uri)
         if not isinstance(configured, Storage):
             raise ValueError(f"RATELIMIT_STORAGE_URI must name a synchronous storage, found {uri!r}")
         in_database = DatabaseStorage(app.extensions["cpd_engine"])
         self.database = Limiter(in_database, prefix)
-        self.shared = self.database if uri.startswith("memory://") else Limiter(configured, prefix)
+        self.shared = self.database if in_memory else Limiter(configured, prefix)
         self.calls = Limiter(configured, prefix)
 
 
