@@ -8,7 +8,7 @@ all ``""`` here, and rows with nothing in any field are dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 from itertools import compress, repeat
 from operator import eq, itemgetter
 from typing import Any
@@ -20,8 +20,7 @@ BLANK = ""
 _NONE = frozenset({type(None)})
 
 
-@dataclass
-class Columns:
+class Columns(Struct):
     """A table's data rows by field: one value per row, blanks as "", with the sheet row of each."""
     rows: list[int] = field(default_factory=list)               # the sheet row of each data row
     values: dict[str, Sequence[Cell]] = field(default_factory=dict)   # field -> one value per row, blanks as ""

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from msgspec import Struct
 from typing import Any
 
 from .errors import CpdError
@@ -20,8 +20,7 @@ CLIENT_ID = "cpd-cli"
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
-@dataclass(frozen=True)
-class DeviceStart:
+class DeviceStart(Struct, frozen=True):
     device_code: str
     user_code: str
     verification_uri: str

@@ -6,12 +6,12 @@ cannot be used; it carries the problems that made it so.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from msgspec import Struct
+from msgspec.structs import replace
 from typing import Any
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """One thing wrong with the input: a stable code, a human message, and where it is (field, row, sheet, cell)."""
     code: str
     message: str

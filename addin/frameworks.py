@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from msgspec import Struct
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import ProfileError
 
 
-@dataclass(frozen=True, eq=False)   # one instance per framework (cached): compared and hashed by identity
-class Framework:
+class Framework(Struct, frozen=True, eq=False):   # one instance a framework (cached): compared by identity
     """A competence framework: its codes with their short titles, and the codes each registration title asks for."""
     id: str
     name: str

@@ -5,7 +5,7 @@ every rejected value, is ``addin.intake``'s job.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -48,8 +48,7 @@ def shift_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years, day=28)
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(Struct, frozen=True):
     """A CPD period, both ends inclusive."""
 
     start: date
@@ -76,8 +75,7 @@ class Period:
         return f"{self.start.day} {self.start:%b %Y} to {self.end.day} {self.end:%b %Y}"
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(Struct, frozen=True):
     """Who the record belongs to and what the rules need to know of them: grade, status, registration, carry-over."""
     name: str | None = None
     membership_number: str | None = None
@@ -93,8 +91,7 @@ class Member:
     audit_statement: str | None = None   # the statement the member chooses at audit (IMechE)
 
 
-@dataclass(frozen=True)
-class Objective:
+class Objective(Struct, frozen=True):
     """One objective of the development plan: what, why, the competences it serves, its target date and status."""
     ref: str
     objective: str | None = None
@@ -106,8 +103,7 @@ class Objective:
     row: int | None = None
 
 
-@dataclass(slots=True)   # built once per row and never changed; not frozen, as that makes building 6x slower
-class Activity:
+class Activity(Struct, frozen=True, gc=False):   # gc=False: it holds no other object that could hold it back
     """One logged CPD activity, as the member entered it, with the sheet row it came from."""
     row: int
     start_date: date
@@ -137,8 +133,7 @@ class Activity:
         return (self.end_date - self.start_date).days + 1
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(Struct, frozen=True):
     """A member's CPD record for one period: the member, the period, the confirmed activities, drafts and the plan."""
     member: Member
     period: Period
@@ -153,11 +148,21 @@ class Record:
         if not self.drafts:
             return self.activities
         return tuple(sorted(self.activities + self.drafts, key=lambda a: a.row))
-    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    meta: dict[str, Any] = field(default_factory=dict)   # what a reader noted of the file: not part of the record
+
+    def __eq__(self, other: object) -> bool:
+        """Equal records hold the same member, period, activities, plan and profile (``meta`` aside)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def _compared(self) -> tuple[object, ...]:
+        return (self.member, self.period, self.activities, self.objectives, self.profile_id, self.drafts)
+
+    __hash__ = None   # type: ignore[assignment]   # a record holds meta, a dict
 
 
-@dataclass(frozen=True)
-class Annotation:
+class Annotation(Struct, frozen=True):
     """A mentor's note on a record: a comment and/or a verification, against one activity (by its sheet
     row), one plan objective (by its ref), or the record as a whole (neither)."""
 

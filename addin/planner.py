@@ -10,7 +10,7 @@ action is due by the earliest deadline of the bodies it serves; a body whose per
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 from datetime import date
 from typing import Any
 
@@ -22,15 +22,13 @@ from .readiness.result import Need
 from .statuses import CriterionStatus
 
 
-@dataclass(frozen=True)
-class Closes:
+class Closes(Struct, frozen=True):
     body: str              # the body's short name
     criterion: str         # its criterion's id
     title: str
 
 
-@dataclass
-class Action:
+class Action(Struct):
     """One thing to do: an activity (``hours`` > 0: a course, on ``topic`` if any) or a fix (``text``)."""
     due: date
     closes: list[Closes] = field(default_factory=list)
@@ -54,16 +52,14 @@ class Action:
                 "closes": [{"body": c.body, "criterion": c.criterion, "title": c.title} for c in self.closes]}
 
 
-@dataclass(frozen=True)
-class BodyPlan:
+class BodyPlan(Struct, frozen=True):
     profile: Profile
     readiness: Readiness
     deadline: date
     ended: bool
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Struct, frozen=True):
     as_of: date
     bodies: tuple[BodyPlan, ...]
     actions: tuple[Action, ...]

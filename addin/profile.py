@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -71,8 +71,7 @@ RECORD_FIELDS = ("start_date", "end_date", "title", "provider", "reflection", "f
                  "category", "skill_type", "competences", "hours", "objective", "evidence")
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(Struct, frozen=True):
     """A category, skill type or topic: an id, the label shown, and aliases."""
 
     id: str
@@ -115,8 +114,7 @@ class Term:
         return hours
 
 
-@dataclass(frozen=True)
-class CriterionSpec:
+class CriterionSpec(Struct, frozen=True):
     """One rule of a profile as data: its kind, title, severity, weight and parameters."""
     id: str
     kind: str
@@ -127,8 +125,7 @@ class CriterionSpec:
     source: str | None = None            # where the institution publishes the rule (page, and when it was read)
 
 
-@dataclass(frozen=True)
-class PeriodRule:
+class PeriodRule(Struct, frozen=True):
     """How a profile's CPD period runs: calendar, rolling or licence years, and the month it starts."""
     kind: str = "calendar_year"
     years: int = 1
@@ -140,8 +137,7 @@ class PeriodRule:
         return self.ends_in == "any" or (end.year % 2 == 0) == (self.ends_in == "even")
 
 
-@dataclass(frozen=True)
-class HoursRule:
+class HoursRule(Struct, frozen=True):
     """How many hours (or units) a profile asks for, by status, and what may be carried over."""
     unit: str = "hours"
     basis: str = "required"
@@ -156,8 +152,7 @@ class HoursRule:
 PACK_LAYOUTS = ("report", "log", "plan_record_summary")
 
 
-@dataclass(frozen=True)
-class AuditPackRule:
+class AuditPackRule(Struct, frozen=True):
     """What the body's reviewer is sent (``cpd audit-pack``): the record report (``report``), the board's log
     of activities (``log``: type, title, sponsor, location, dates, instructor, PDH), or the plan, the record
     and the job summary as one document (``plan_record_summary``, ICE); at most ``max_bytes`` where its
@@ -168,8 +163,7 @@ class AuditPackRule:
     source: str = ""
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(Struct, frozen=True):
     """One professional body's CPD rules as data, each with its source."""
     id: str
     name: str
@@ -270,7 +264,8 @@ class Profile:
             return None
         return self.hours.required.get(status)
 
-    vocab: dict[str, dict[str, Term]] = field(default_factory=dict, compare=False, repr=False)
+    # every label, id and alias of each kind of term, made from the terms above (so equal wherever they are)
+    vocab: dict[str, dict[str, Term]] = field(default_factory=dict)
 
     def lookup(self, kind: str, name: str) -> Term | None:
         """The category, skill type or topic a label, id or alias names."""

@@ -22,7 +22,7 @@ import urllib.parse
 import urllib.request
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from msgspec import Struct
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,7 @@ def config_path() -> Path:
     return base / "cpd" / "config.toml"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Struct, frozen=True):
     service_url: str
     token: str
 
@@ -72,8 +71,7 @@ class Settings:
         return path
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(Struct, frozen=True):
     id: str
     status: str
     received_at: str

@@ -6,7 +6,8 @@ serves ``cpd report --years`` (several workbooks) and the service (a member's st
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from msgspec import Struct, field
+from msgspec.structs import asdict, replace
 from typing import Any
 
 from .model import Record
@@ -16,8 +17,7 @@ from .readiness import Readiness
 CLOSED = {"achieved": "achieved", "dropped": "dropped"}
 
 
-@dataclass(frozen=True)
-class PeriodFigures:
+class PeriodFigures(Struct, frozen=True):
     """One period's figures, labelled as a member would say them."""
 
     label: str                           # "2025", or "Jul 2024 - Jun 2026"
@@ -35,11 +35,10 @@ class PeriodFigures:
     objectives: dict[str, Any]                     # ref -> status ("achieved", "dropped", "open")
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
 
-@dataclass(frozen=True)
-class Trends:
+class Trends(Struct, frozen=True):
     periods: tuple[PeriodFigures, ...]
     new_competences: dict[str, Any] = field(default_factory=dict)     # period label -> codes covered for the first time
     carried_objectives: dict[str, Any] = field(default_factory=dict)  # period label -> refs open at the last one's end

@@ -6,7 +6,7 @@ over random multi-year logs for every profile that carries hours over."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from msgspec.structs import replace
 from datetime import date, timedelta
 
 import pytest

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import partial
-from dataclasses import dataclass, field
+from msgspec import field
 from datetime import tzinfo
 from pathlib import Path
 
@@ -28,7 +28,6 @@ from .found import Capture, Found, key
 __all__ = ["Capture", "CaptureRun", "Found", "capture_data", "capture_files", "certificate_fields", "placed"]
 
 
-@dataclass
 class CaptureRun(Capture):
     """What capturing files gave, with each file that could not be read and why."""
 

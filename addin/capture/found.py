@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 from datetime import date
 from pathlib import Path
 
@@ -23,8 +23,7 @@ from ..values import BadValue, normalise, to_date
 LISTED = ("title", "provider", "start_date", "hours")
 
 
-@dataclass
-class Found:
+class Found(Struct):
     """One draft activity: its Record fields, where it came from, what its source does not state."""
 
     source: str                                   # the file (and the event or page) it came from
@@ -50,8 +49,7 @@ class Found:
                 "description": said}
 
 
-@dataclass
-class Capture:
+class Capture(Struct):
     """What capturing some files gave: the drafts, and how many events or files were left out, why."""
 
     found: list[Found] = field(default_factory=list)

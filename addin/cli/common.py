@@ -137,7 +137,7 @@ def write_report(record: Record, prof: Profile, result: Readiness, pdf_out: Path
                  others: Sequence[tuple[Record, Profile, Readiness]] = ()) -> None:
     """Write the record report as ``cpd report`` does (and ``cpd sheets report``), and say what was written;
     ``others``: the same log for the other bodies it is kept for, a section each."""
-    from dataclasses import replace
+    from msgspec.structs import replace
     from ..extras import MissingExtra, available
     from ..record_report import fit_pdf, report_data, report_html
     if pdf_out is not None and not available("weasyprint"):

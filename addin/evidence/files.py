@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from msgspec import Struct
 from pathlib import Path
 
 from ..errors import CpdError
@@ -77,8 +77,7 @@ def evidence_folder(workbook: Path) -> Path:
     return workbook.with_name(f"{workbook.stem}-evidence")
 
 
-@dataclass(frozen=True)
-class EvidenceEntry:
+class EvidenceEntry(Struct, frozen=True):
     path: str                    # as the cell holds it: relative to the workbook's folder, with "/"
     digest: str                  # SHA-256, hex
 
@@ -123,8 +122,7 @@ def entries(cell: str | None) -> list[EvidenceEntry]:
     return [EvidenceEntry(m.group("path").strip(), m.group("digest").lower()) for m in _ENTRY.finditer(cell or "")]
 
 
-@dataclass(frozen=True)
-class EvidenceProblem:
+class EvidenceProblem(Struct, frozen=True):
     row: int
     entry: EvidenceEntry
     code: str                     # evidence_missing, evidence_changed, evidence_outside

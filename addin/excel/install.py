@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass
+from msgspec import Struct
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -116,8 +116,7 @@ def write_config(path: Path, python: str | None = None) -> Path:
     return path
 
 
-@dataclass
-class Installed:
+class Installed(Struct):
     addin: Path
     config: Path
     by_xlwings: bool

@@ -7,7 +7,7 @@ reorder or add columns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from msgspec import Struct
 
 from ..profile import TEMPLATE_COLUMNS_EXTRA, Profile
 from ..values import Cell, normalise
@@ -25,8 +25,7 @@ PLAN_ROWS = 50
 HEADER_SCAN_ROWS = 40           # how far down the reader looks for the table header
 
 
-@dataclass(frozen=True)
-class HeaderField:
+class HeaderField(Struct, frozen=True):
     """One labelled value in a sheet's header block: its label's cell; the value is beside it."""
     field: str
     label: str
@@ -82,8 +81,7 @@ SUBMISSION_AREA = (("last_check", "Last check:", "I3"), ("submission_id", "Submi
 SUBMISSION_CELLS = {key: cell for key, _, cell in SUBMISSION_AREA}
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(Struct, frozen=True):
     """One column of the tracker form's activity log: its header, width, kind and the headers it also answers to."""
     field: str
     header: str

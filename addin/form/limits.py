@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from msgspec import Struct, field
+from msgspec.structs import fields, replace
 
 from ..errors import CpdError
 from .refs import column_letters
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Struct, frozen=True):
     """The bounds a workbook must keep to be read at all: sizes, counts and ratios, each refused with its own code."""
     max_file_bytes: int = 20 * 1024 * 1024        # the file as uploaded
     max_parts: int = 250                          # entries in the zip package
@@ -48,8 +48,7 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass
-class SheetScan:
+class SheetScan(Struct):
     """What one pass over a sheet's XML found: its extent, its cell count, its formula cells and its furthest cell."""
     max_row: int = 0
     max_col: int = 0

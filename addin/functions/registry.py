@@ -3,23 +3,21 @@ custom functions and their HTTP endpoint (Excel on the web and Mac) are all made
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from msgspec import Struct
 from typing import Any
 
 from ..values import Cell
 from . import sheet
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(Struct, frozen=True):
     name: str
     kind: str            # range | text | number | date | any
     help: str
     optional: bool = False
 
 
-@dataclass(frozen=True)
-class Function:
+class Function(Struct, frozen=True):
     name: str            # CPD.<name> in Office.js, CPD_<name> in xlwings
     impl: Callable[..., Any]
     params: tuple[Param, ...]

@@ -7,7 +7,7 @@ check points at the same cell the member sees.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from ..values import Cell, normalise
 from ..form.layout import SUBMISSION_AREA
@@ -27,8 +27,7 @@ def split_cell(ref: str) -> tuple[int, int]:
     return column_number(letters) - 1, int(ref[len(letters):])
 
 
-@dataclass(frozen=True)
-class CellMap:
+class CellMap(Struct, frozen=True):
     """A table's cells: each field's column, and each labelled header value's cell."""
 
     sheet: str | None

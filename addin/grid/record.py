@@ -7,7 +7,7 @@ labels. Every bad value becomes a ``Problem`` naming its sheet and cell.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 from datetime import date
 
 from ..errors import CpdError, InvalidRecord, Problem
@@ -27,8 +27,7 @@ ACTIVITY_HEADERS = HeaderNames(ACTIVITY_COLUMNS)
 PLAN_HEADERS = HeaderNames(PLAN_COLUMNS)
 
 
-@dataclass
-class GridRead:
+class GridRead(Struct):
     """What reading a grid gave: the record (if a period could be read), its profile, every problem,
     and where the record's values are (``cells``, for messages and write-back)."""
 

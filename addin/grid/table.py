@@ -6,7 +6,7 @@ given. A formula in an input column is reported, never read: its result could sa
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from ..columns import Columns, from_grid, too_long
 from ..errors import CpdError, Problem
@@ -18,8 +18,7 @@ from ..values import Cell
 FORMULA_OK = frozenset({"evidence"})     # a HYPERLINK() there is fine: it is not scored
 
 
-@dataclass
-class Table:
+class Table(Struct):
     """One table found on a sheet: its header row, its labelled values, its data rows by field and the problems met."""
     sheet: str | None
     header_row: int | None = None                         # the sheet row of the header

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -47,8 +47,7 @@ _FIELD_LABEL = {c.field: c.header for c in ACTIVITY_COLUMNS}
 _FIELD_LABEL["start_date"] = "Start date"
 
 
-@dataclass
-class ImportResult:
+class ImportResult(Struct):
     profile: Profile
     source: str
     sheet: str
@@ -61,8 +60,7 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)        # what the import assumed
 
 
-@dataclass
-class Found:
+class Found(Struct):
     """The sheet the table is on, its rows (row 1 first), the header's row number and its columns."""
     sheet: str
     rows: list[list[Cell]]

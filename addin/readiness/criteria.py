@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from msgspec import Struct
 from datetime import date, timedelta
 
 from ..model import Activity, Period, Record
@@ -25,8 +25,7 @@ from .totals import Totals, covered_categories, hours_in, in_period
 PLANNING_STATUSES = {"planned", "in progress", "not started", ""}
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Struct, frozen=True):
     """What every criterion is judged against: the record, its profile, its totals and the target."""
     record: Record
     profile: Profile

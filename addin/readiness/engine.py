@@ -6,7 +6,7 @@ exact (``math.fsum``), and nothing depends on the clock unless ``as_of`` is give
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from msgspec.structs import replace
 from datetime import date
 from types import EllipsisType
 from typing import Any

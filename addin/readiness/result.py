@@ -1,7 +1,7 @@
 """What the readiness engine returns: per-criterion results and the verdict."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 from typing import Any
 
 from ..model import Period
@@ -9,8 +9,7 @@ from ..statuses import CriterionStatus, Verdict
 from .totals import Totals, _round
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(Struct, frozen=True):
     """What a criterion still needs, where more CPD would meet it: ``hours`` more, on ``topic`` (a topic id),
     of formal CPD, or in ``category`` (a category id). The planner combines them across bodies."""
 
@@ -20,8 +19,7 @@ class Need:
     category: str | None = None
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """What a criterion kind decides: a status, why, and what to do about it (and, where more CPD would
     meet it, what it needs)."""
 
@@ -32,8 +30,7 @@ class Outcome:
     needs: tuple[Need, ...] = ()
 
 
-@dataclass(frozen=True)
-class CriterionResult:
+class CriterionResult(Struct, frozen=True):
     """One criterion's outcome for a record: its status, the reason, a hint and what would satisfy it."""
     id: str
     kind: str
@@ -50,8 +47,7 @@ class CriterionResult:
                 "reason": self.reason, "hint": self.hint, "rows": list(self.rows), "weight": self.weight}
 
 
-@dataclass(frozen=True)
-class Readiness:
+class Readiness(Struct, frozen=True):
     """The readiness verdict for a record against a profile: the score, the hours, and each criterion's result."""
     profile_id: str
     period: Period

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from msgspec import Struct
 from operator import attrgetter
 from typing import Any
 
@@ -40,8 +40,7 @@ def in_period(activity: Activity, period: Period) -> bool:
     return period.overlap_days(activity.start_date, activity.end_date) > 0
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(Struct, frozen=True):
     """A record's hours in its period, apportioned and summed by category, skill type and more."""
     period: Period
     hours: float                      # all hours in the period, apportioned

@@ -15,7 +15,8 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass, replace
+from msgspec import Struct
+from msgspec.structs import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,7 @@ MAX_PAGES_A_FILE = 60                     # a certificate is a page or two; a lo
 IMAGE_STEPS = ((1600, 85), (1000, 70), (700, 55), (500, 45))      # longest side in pixels, JPEG quality
 
 
-@dataclass
-class PackFile:
+class PackFile(Struct):
     """An evidence file the Evidence cells name, and what became of it."""
 
     row: int

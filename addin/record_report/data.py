@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 from datetime import date
 from typing import Any
 
@@ -27,8 +27,7 @@ DETAIL_FIELDS = (("Competences", "competences"), ("Topics", "topics"), ("Provide
                  ("Evidence", "evidence"), ("Verified", "verified"))
 
 
-@dataclass
-class ReportData:
+class ReportData(Struct):
     audience: str
     title: str
     member: list[tuple[str, str]]     # (label, value) pairs, as on the tracker form

@@ -7,7 +7,7 @@ anything: no file, no address, whatever the record holds.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 from typing import Any
 
 from jinja2 import Environment, Template

@@ -14,7 +14,7 @@ import io
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from msgspec import Struct
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
@@ -35,8 +35,7 @@ _COL = re.compile(r"<(?:\w+:)?col\b([^>]*?)/?>")
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
 
 
-@dataclass
-class Appended:
+class Appended(Struct):
     data: bytes                       # the workbook with the rows added
     rows: list[int]                   # the sheet rows written
     read: GridRead                    # the result, read back

@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from ..errors import CpdError
 from ..form.limits import DEFAULT_LIMITS, Limits, check_extent
@@ -44,8 +44,7 @@ _FEED = 64 * 1024                    # compressed bytes fed at a time
 INFLATE_WITH_ISAL = True
 
 
-@dataclass
-class Package:
+class Package(Struct):
     """A workbook package that passed the container checks."""
 
     data: bytes

@@ -10,7 +10,7 @@ unshared) fails, and the record says why (``sheet_error``), shown to its member.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
