@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from msgspec.structs import fields
 from msgspec.structs import replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -215,7 +214,7 @@ _TEXT_FIELDS = ("title", "provider", "reflection", "further_action", "evidence",
 # own spacing is theirs, and the verdict reads only its words. Other text has its runs of spaces collapsed, so
 # that a title, a provider or a name is the same however it was spaced.
 PROSE_FIELDS = frozenset({"reflection", "further_action", "description", "mentor_comment"})
-_ACTIVITY_FIELDS = tuple(f.name for f in fields(Activity))
+_ACTIVITY_FIELDS = Activity.__struct_fields__   # the field names, in order (msgspec's fields() reads the types too)
 
 
 class _Found:

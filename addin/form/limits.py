@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from msgspec import Struct, field
-from msgspec.structs import fields, replace
+from msgspec.structs import replace
 
 from ..errors import CpdError
 from .refs import column_letters
@@ -32,16 +32,16 @@ class Limits(Struct, frozen=True):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Limits":
         environ = os.environ if environ is None else environ
         changes = {}
-        for f in fields(cls):
-            raw = environ.get(f"CPD_LIMIT_{f.name.upper()}")
+        for name in cls.__struct_fields__:        # the names only: msgspec's fields() resolves the types too
+            raw = environ.get(f"CPD_LIMIT_{name.upper()}")
             if raw:
                 try:
                     value = int(raw)
                 except ValueError:
-                    raise ValueError(f"CPD_LIMIT_{f.name.upper()} must be a whole number, found {raw!r}") from None
+                    raise ValueError(f"CPD_LIMIT_{name.upper()} must be a whole number, found {raw!r}") from None
                 if value <= 0:
-                    raise ValueError(f"CPD_LIMIT_{f.name.upper()} must be above 0")
-                changes[f.name] = value
+                    raise ValueError(f"CPD_LIMIT_{name.upper()} must be above 0")
+                changes[name] = value
         return replace(cls(), **changes)
 
 
