@@ -21,7 +21,8 @@ def activity(row: int, **kw) -> Activity:
 
 def test_records_are_equal_by_what_they_hold_and_not_by_what_a_reader_noted():
     one = Record(Member(name="A"), YEAR, (activity(10),), meta={"file": "a.xlsx"})
-    assert one == Record(Member(name="A"), YEAR, (activity(10),), meta={"file": "b.xlsx", "notes": ["x"]})
+    other_file = Record(Member(name="A"), YEAR, (activity(10),), meta={"file": "b.xlsx", "notes": ["x"]})
+    assert one == other_file and not one != other_file
     assert one != Record(Member(name="A"), YEAR, (activity(11),), meta={"file": "a.xlsx"})
     assert one != Record(Member(name="B"), YEAR, (activity(10),))
     assert one != Record(Member(name="A"), YEAR, (activity(10),), drafts=(activity(12),))
