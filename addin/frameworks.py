@@ -1,11 +1,11 @@
 """Competence frameworks (UK-SPEC and the like) as data files."""
 from __future__ import annotations
 
-import tomllib
 from msgspec import Struct
 from functools import lru_cache
 from pathlib import Path
 
+from . import shipped_data
 from .errors import ProfileError
 
 
@@ -34,7 +34,7 @@ def load_framework(framework_id: str) -> Framework:
     path = Path(__file__).parent / "frameworks" / f"{framework_id}.toml"      # no importlib.resources: 5 ms a command
     if not path.is_file():
         raise ProfileError("framework_unknown", f"no competence framework named {framework_id!r}")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = shipped_data.read(path)
     return Framework(id=raw["id"], name=raw["name"],
                      titles={k: tuple(v) for k, v in raw["titles"].items()},
                      codes=dict(raw["codes"]), default_title=raw["default_title"])

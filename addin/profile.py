@@ -12,13 +12,13 @@ side by side: a key added to one without the other is caught in review.
 from __future__ import annotations
 
 import re
-import tomllib
 from msgspec import Struct, field
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import shipped_data
 from .errors import Problem, ProfileError
 from .model import BASE_STATUSES, Period, Status
 from .statuses import CriterionStatus
@@ -366,11 +366,11 @@ def load_profile(name_or_path: str | Path | None = None) -> Profile:
 @lru_cache(maxsize=64)
 def _load_cached(path: str, mtime: float) -> Profile:
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError("profile_not_toml", f"{Path(path).name}: not valid TOML: {exc}") from None
+        raw = shipped_data.read(Path(path))
     except UnicodeDecodeError:
         raise ProfileError("profile_not_toml", f"{Path(path).name}: not UTF-8 text") from None
+    except ValueError as exc:                       # tomllib.TOMLDecodeError (imported only when a file is parsed)
+        raise ProfileError("profile_not_toml", f"{Path(path).name}: not valid TOML: {exc}") from None
     return parse_profile(raw, source_path=path)
 
 

@@ -29,7 +29,7 @@ SPREADSHEET_LIBRARIES = {"openpyxl", "python_calamine", "xlwings", "docx", "weas
 LAYERS = {                       # top-level module or package under addin -> its layer
     **dict.fromkeys(("annotations", "collector", "columns", "errors", "export", "form", "frameworks", "intake", "model",
                      "next_period", "planner", "profile", "profile_docs", "readiness", "record_json", "report", "statuses", "trends",
-                     "values"), 1),
+                     "shipped_data", "values"), 1),
     "grid": 2,
     "workbook": 3, "importing": 3,
     **dict.fromkeys(("capture", "cli", "deadlines", "evidence", "device_login", "excel", "extras", "functions", "record_report", "submit", "templates", "xlwings_udfs",
