@@ -8,10 +8,11 @@ all ``""`` here, and rows with nothing in any field are dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from msgspec import Struct, field
 from itertools import compress, repeat
 from operator import eq, itemgetter
 from typing import Any
+
+from msgspec import Struct, field
 
 from .errors import CpdError
 from .values import Cell

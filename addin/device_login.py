@@ -11,8 +11,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from msgspec import Struct
 from typing import Any
+
+from msgspec import Struct
 
 from .errors import CpdError
 

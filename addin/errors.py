@@ -6,9 +6,10 @@ cannot be used; it carries the problems that made it so.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import Struct
 from msgspec.structs import replace
-from typing import Any
 
 
 class Problem(Struct, frozen=True):

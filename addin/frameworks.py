@@ -1,9 +1,10 @@
 """Competence frameworks (UK-SPEC and the like) as data files."""
 from __future__ import annotations
 
-from msgspec import Struct
 from functools import lru_cache
 from pathlib import Path
+
+from msgspec import Struct
 
 from . import shipped_data
 from .errors import ProfileError

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from msgspec.structs import replace
 from datetime import date, datetime
 from functools import lru_cache
 from itertools import compress, repeat
 from operator import lt
 from typing import Any
+
+from msgspec.structs import replace
 
 from .columns import Columns, from_mappings
 from .errors import CpdError, Problem

@@ -5,10 +5,11 @@ every rejected value, is ``addin.intake``'s job.
 """
 from __future__ import annotations
 
-from msgspec import Struct, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
+
+from msgspec import Struct, field
 
 
 class Status(str, Enum):

@@ -10,9 +10,10 @@ action is due by the earliest deadline of the bodies it serves; a body whose per
 """
 from __future__ import annotations
 
-from msgspec import Struct, field
 from datetime import date
 from typing import Any
+
+from msgspec import Struct, field
 
 from .model import Record
 from .profile import Profile

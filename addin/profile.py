@@ -12,11 +12,12 @@ side by side: a key added to one without the other is caught in review.
 from __future__ import annotations
 
 import re
-from msgspec import Struct, field
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from . import shipped_data
 from .errors import Problem, ProfileError

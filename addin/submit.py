@@ -22,10 +22,11 @@ import urllib.parse
 import urllib.request
 import weakref
 from collections.abc import Callable
-from msgspec import Struct
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from .errors import CpdError
 from .grid import GridRead

@@ -6,9 +6,10 @@ serves ``cpd report --years`` (several workbooks) and the service (a member's st
 """
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import Struct, field
 from msgspec.structs import asdict, replace
-from typing import Any
 
 from .model import Record
 from .profile import Profile

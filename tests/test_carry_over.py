@@ -6,12 +6,12 @@ over random multi-year logs for every profile that carries hours over."""
 from __future__ import annotations
 
 import json
-from msgspec.structs import replace
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from addin import list_profiles, load_profile
 from addin.next_period import hours_passed_on

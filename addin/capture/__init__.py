@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import partial
-from msgspec import field
 from datetime import tzinfo
 from pathlib import Path
+
+from msgspec import field
 
 from ..errors import CpdError
 from ..evidence import entries, max_bytes, sniff

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from msgspec import Struct, field
 from datetime import date
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from ..form.layout import DRAFT
 from ..profile import Profile

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from msgspec import Struct
 from pathlib import Path
+
+from msgspec import Struct
 
 from ..errors import CpdError
 

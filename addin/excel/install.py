@@ -20,9 +20,10 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from msgspec import Struct
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from msgspec import Struct
 
 from ..errors import CpdError
 from ..extras import MissingExtra

@@ -7,6 +7,7 @@ reorder or add columns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+
 from msgspec import Struct
 
 from ..profile import TEMPLATE_COLUMNS_EXTRA, Profile

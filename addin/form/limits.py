@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+
 from msgspec import Struct, field
 from msgspec.structs import replace
 

@@ -3,8 +3,9 @@ custom functions and their HTTP endpoint (Excel on the web and Mac) are all made
 from __future__ import annotations
 
 from collections.abc import Callable
-from msgspec import Struct
 from typing import Any
+
+from msgspec import Struct
 
 from ..values import Cell
 from . import sheet

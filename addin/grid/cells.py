@@ -7,6 +7,7 @@ check points at the same cell the member sees.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+
 from msgspec import Struct, field
 
 from ..values import Cell, normalise

@@ -7,8 +7,9 @@ labels. Every bad value becomes a ``Problem`` naming its sheet and cell.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from msgspec import Struct, field
 from datetime import date
+
+from msgspec import Struct, field
 
 from ..errors import CpdError, InvalidRecord, Problem
 from ..intake import build_record

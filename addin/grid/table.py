@@ -6,6 +6,7 @@ given. A formula in an input column is reported, never read: its result could sa
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+
 from msgspec import Struct, field
 
 from ..columns import Columns, from_grid, too_long

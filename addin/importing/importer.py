@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from msgspec import Struct, field
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from ..errors import CpdError, Problem
 from ..profile import Profile

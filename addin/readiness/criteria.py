@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from msgspec import Struct
 from datetime import date, timedelta
+
+from msgspec import Struct
 
 from ..model import Activity, Period, Record
 from ..profile import CriterionSpec, Profile

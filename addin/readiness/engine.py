@@ -6,10 +6,11 @@ exact (``math.fsum``), and nothing depends on the clock unless ``as_of`` is give
 from __future__ import annotations
 
 import math
-from msgspec.structs import replace
 from datetime import date
 from types import EllipsisType
 from typing import Any
+
+from msgspec.structs import replace
 
 from ..model import Record, Status
 from ..profile import Profile

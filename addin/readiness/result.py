@@ -1,8 +1,9 @@
 """What the readiness engine returns: per-criterion results and the verdict."""
 from __future__ import annotations
 
-from msgspec import Struct, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from ..model import Period
 from ..statuses import CriterionStatus, Verdict

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from msgspec import Struct
 from operator import attrgetter
 from typing import Any
+
+from msgspec import Struct
 
 from ..model import Activity, Period, Record
 from ..profile import Profile

@@ -15,10 +15,11 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from msgspec import Struct
-from msgspec.structs import replace
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ..errors import CpdError
 from ..evidence import EvidenceEntry, entries, located, sniff

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from msgspec import Struct, field
 from datetime import date
 from typing import Any
+
+from msgspec import Struct, field
 
 from ..export import activity_labels
 from ..frameworks import load_framework

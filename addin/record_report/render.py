@@ -7,10 +7,10 @@ anything: no file, no address, whatever the record holds.
 """
 from __future__ import annotations
 
-from msgspec.structs import replace
 from typing import Any
 
 from jinja2 import Environment, Template
+from msgspec.structs import replace
 
 from ..errors import CpdError
 from ..extras import MissingExtra, available, missing

@@ -14,9 +14,10 @@ import io
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from msgspec import Struct
 from datetime import date, datetime
 from xml.sax.saxutils import escape
+
+from msgspec import Struct
 
 from ..errors import CpdError
 from ..form.limits import Limits

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 from contextlib import contextmanager
+
 from msgspec import Struct, field
 
 from ..errors import CpdError

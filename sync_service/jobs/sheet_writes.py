@@ -10,9 +10,9 @@ unshared) fails, and the record says why (``sheet_error``), shown to its member.
 """
 from __future__ import annotations
 
-from msgspec.structs import replace
 from datetime import timedelta
 
+from msgspec.structs import replace
 from sqlalchemy.orm import Session
 
 from addin import CpdError, read_record
