@@ -42,16 +42,18 @@ def read(path: Path) -> dict[str, Any]:
             twin = None
         if twin is not None and twin.crc32 == zlib.crc32(raw):
             return twin.data
-    import tomllib
+    return _parsed(raw)
+
+
+def _parsed(raw: bytes) -> dict[str, Any]:
+    import tomllib                                  # only when a file is parsed: most commands never are
     return tomllib.loads(raw.decode("utf-8"))
 
 
 def compiled(path: Path) -> bytes:
     """The twin of a TOML file, as ``read`` takes it."""
-    import tomllib
     raw = path.read_bytes()
-    return msgspec.json.format(msgspec.json.encode(_Twin(zlib.crc32(raw), tomllib.loads(raw.decode("utf-8")))),
-                               indent=1) + b"\n"
+    return msgspec.json.format(msgspec.json.encode(_Twin(zlib.crc32(raw), _parsed(raw))), indent=1) + b"\n"
 
 
 def shipped() -> list[Path]:
