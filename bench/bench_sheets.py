@@ -7,7 +7,7 @@ the Sheets API (tests/fake_sheets.py), as Google Sheets holds an imported .xlsx.
 --repeat runs each, in this one process:
 
 - the .xlsx path: ``read_workbook`` (the hardened reader) + scoring, as ``cpd check`` runs it;
-- the Sheets path: ``SheetsClient.read`` (real gspread and google-auth over HTTP to the fake) +
+- the Sheets path: ``SheetsClient.read`` (over HTTP to the fake, as a member's check reads) +
   the same reader on the values + scoring, as ``cpd sheets check`` runs it; printed in all and
   with the time spent waiting on HTTP (the fake's time, measured around each request) taken out.
 
@@ -54,7 +54,8 @@ def main() -> None:
     from addin.grid import read_record
     from addin.readiness import assess
     from addin.workbook.reader import read_workbook
-    from google_sheets.client import CappedRetryHTTPClient, SheetsClient, SheetsSettings
+    from google_sheets.client import SheetsClient, SheetsSettings
+    from google_sheets.connection import Connection
 
     tmp = Path(tempfile.mkdtemp())
     path = tmp / "record.xlsx"
@@ -64,7 +65,7 @@ def main() -> None:
     book = fake.load_xlsx(path.read_bytes(), share={email: "reader"})
 
     http_time = [0.0]
-    original = CappedRetryHTTPClient.request
+    original = Connection.answer
 
     def timed_request(self, *a, **kw):
         t = time.perf_counter()
@@ -72,7 +73,7 @@ def main() -> None:
             return original(self, *a, **kw)
         finally:
             http_time[0] += time.perf_counter() - t
-    CappedRetryHTTPClient.request = timed_request
+    Connection.answer = timed_request  # type: ignore[method-assign]
 
     def xlsx_check():
         read = read_workbook(path)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def _client(as_json: bool = False) -> SheetsClient:
-    from .client import SheetsClient             # gspread and google-auth: loaded by a command, not by --help
+    from .client import SheetsClient             # loaded by a command, not by --help
     try:
         return SheetsClient()
     except CpdError as err:

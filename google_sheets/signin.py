@@ -18,6 +18,7 @@ from pathlib import Path
 from addin import CpdError
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 
 def account_file(environ=None) -> Path:
@@ -68,21 +69,27 @@ def sign_in(client_file: str | None, keep: Path, *, open_browser: bool = True,
     return keep
 
 
-def user_credentials(path: Path):
-    """The member's kept Google credentials (refreshed when they expire), or None without a sign-in."""
-    if not path.exists():
-        return None
+def token_uri(info: dict) -> str:
+    """The token endpoint a Google sign-in's tokens come from: the OAuth client's own (Google's, unless the
+    organisation's client names another over https, or this computer's for the loopback fake)."""
+    uri = info.get("token_uri")
+    if isinstance(uri, str) and uri.startswith(("https://", "http://127.0.0.1:")):
+        return uri
+    return GOOGLE_TOKEN_URI
+
+
+def user_credentials(info: dict, path: Path):
+    """google-auth's credentials for the member's kept sign-in ``info`` (from ``path``), refreshed when they
+    expire."""
     from google.oauth2.credentials import Credentials
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
         creds = Credentials.from_authorized_user_info(info, list(SCOPES))
-    except (ValueError, KeyError, OSError, AttributeError):
+    except (ValueError, KeyError, AttributeError):
         raise CpdError("sheets_bad_credentials", f"{path} is not a Google sign-in CPD kept: run "
                        "'cpd sheets login' again") from None
-    # google-auth refreshes at Google's token endpoint whatever the file says; the OAuth client's own
-    # endpoint (Google's, unless the organisation's client names another over https) is the one it was issued by
-    uri = info.get("token_uri")
-    if isinstance(uri, str) and uri.startswith(("https://", "http://127.0.0.1:")) and uri != creds.token_uri:
+    # google-auth refreshes at Google's token endpoint whatever the file says
+    uri = token_uri(info)
+    if uri != creds.token_uri:
         expiry, creds = creds.expiry, creds.with_token_uri(uri)
         creds.expiry = expiry                    # the copy would forget when the access token runs out
     return creds

@@ -2,15 +2,14 @@
 
 Each ``cpd sheets`` command is a process of its own, and without this each would first ask Google's
 token endpoint for a new access token (one more round trip, and for a service account a signature
-made with its key). The token is kept in the member's own configuration folder, beside their Google
-sign-in (``~/.config/cpd/google-token.json``, readable by them only; ``CPD_GOOGLE_TOKEN_FILE`` names
-another), under a digest of whose it is (the service account or signed-in account, and the token
-endpoint), and is used again only while it has more than a minute left. A token the API refuses is
-refreshed as before (google-auth asks again on a 401), and kept in its place.
+made with its key, for which google-auth and its cryptography must be loaded). The token is kept in the
+member's own configuration folder, beside their Google sign-in (``~/.config/cpd/google-token.json``,
+readable by them only; ``CPD_GOOGLE_TOKEN_FILE`` names another), under a digest of whose it is
+(``access.Identity.key``: the service account or signed-in account, and the token endpoint), and is used
+again only while it has more than a minute left. A token the API refuses is refreshed, and kept in its place.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import datetime, timedelta, timezone
@@ -28,12 +27,14 @@ def token_file(environ=None) -> Path:
     return account_file(env).parent / "google-token.json"
 
 
-def whose(creds: Any) -> str:
-    """Whose token it is: the service account's e-mail (or the signed-in account's refresh token) and the
-    endpoint that issues it, as a digest (nothing secret is written as the key)."""
-    who = getattr(creds, "service_account_email", None) or getattr(creds, "refresh_token", None) or ""
-    uri = getattr(creds, "_token_uri", None) or getattr(creds, "token_uri", None) or ""
-    return hashlib.sha256(f"{type(creds).__name__}|{who}|{uri}".encode()).hexdigest()
+def utcnow() -> datetime:
+    """Now in naive UTC, as google-auth keeps a token's expiry."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def lasting(expiry: datetime | None) -> bool:
+    """Whether a token that runs out at ``expiry`` has more than a minute left."""
+    return expiry is not None and expiry - MARGIN > utcnow()
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -44,26 +45,22 @@ def _read(path: Path) -> dict[str, Any]:
     return kept if isinstance(kept, dict) else {}
 
 
-def restore(creds: Any, path: Path) -> None:
-    """Give ``creds`` the kept token for them, if there is one with more than a minute left."""
-    entry = _read(path).get(whose(creds))
+def restore(key: str, path: Path) -> tuple[str, datetime] | None:
+    """The token kept for ``key`` and when it runs out, if it has more than a minute left."""
+    entry = _read(path).get(key)
     if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
-        return
+        return None
     try:
         expiry = datetime.fromisoformat(str(entry.get("expiry")))
     except ValueError:
-        return
-    if expiry - MARGIN > datetime.now(timezone.utc).replace(tzinfo=None):     # google-auth's expiry is naive UTC
-        creds.token, creds.expiry = entry["token"], expiry
+        return None
+    return (entry["token"], expiry) if lasting(expiry) else None
 
 
-def keep(creds: Any, path: Path) -> None:
-    """Keep ``creds``' token (with when it runs out) for the next command; nothing when it has none."""
-    token, expiry = getattr(creds, "token", None), getattr(creds, "expiry", None)
-    if not isinstance(token, str) or not isinstance(expiry, datetime):
-        return
+def keep(key: str, token: str, expiry: datetime, path: Path) -> None:
+    """Keep ``key``'s token (with when it runs out) for the next command, beside others' that still last."""
     kept = {k: v for k, v in _read(path).items() if _live(v)}
-    kept[whose(creds)] = {"token": token, "expiry": expiry.isoformat()}
+    kept[key] = {"token": token, "expiry": expiry.isoformat()}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = path.with_name(f".{path.name}.{os.getpid()}")
@@ -77,7 +74,6 @@ def keep(creds: Any, path: Path) -> None:
 
 def _live(entry: Any) -> bool:
     try:
-        return isinstance(entry, dict) and datetime.fromisoformat(str(entry.get("expiry"))) > \
-            datetime.now(timezone.utc).replace(tzinfo=None)
+        return isinstance(entry, dict) and datetime.fromisoformat(str(entry.get("expiry"))) > utcnow()
     except ValueError:
         return False

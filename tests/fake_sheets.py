@@ -14,8 +14,11 @@ makes ``=...`` a formula), a range past the grid refused with 400, Google's erro
 """
 from __future__ import annotations
 
+import gzip
 import io
 import json
+import ssl
+import tempfile
 import re
 import secrets
 import threading
@@ -101,10 +104,54 @@ class ApiError(Exception):
         self.status, self.message = status, message or MESSAGES.get(status, "Error")
 
 
+def loopback_tls() -> tuple[ssl.SSLContext, str]:
+    """A server context for 127.0.0.1 whose certificate a certificate authority made here signs, and the
+    authority's certificate file (what a client is told to trust)."""
+    from datetime import timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+    now = datetime.now(timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake Google CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+          .not_valid_after(now + timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    folder = tempfile.mkdtemp(prefix="fake-google-tls-")
+    pem = serialization.Encoding.PEM
+    with open(f"{folder}/server.pem", "wb") as fh:
+        fh.write(cert.public_bytes(pem))
+    with open(f"{folder}/server.key", "wb") as fh:
+        fh.write(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    with open(f"{folder}/ca.pem", "wb") as fh:
+        fh.write(ca.public_bytes(pem))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(f"{folder}/server.pem", f"{folder}/server.key")
+    return context, f"{folder}/ca.pem"
+
+
 class FakeSheets:
     """The fake's state, its HTTP server, and the knobs a test turns."""
 
-    def __init__(self):
+    def __init__(self, tls: bool = False):
         self.books: dict[str, Spreadsheet] = {}
         self.accounts: dict[str, bytes] = {}          # client e-mail -> public key (PEM)
         self.tokens: dict[str, str] = {}              # access token -> client e-mail
@@ -118,16 +165,22 @@ class FakeSheets:
         self.always: dict[str, tuple[int, dict]] = {}
         self.delay = 0.0                                # seconds before each API answer (bench: excluded time)
         self.answering = 0.0                            # seconds spent making API answers (bench: Google's share)
+        self.compressed = 0                             # API answers sent gzip-compressed
+        self.tls = tls                                  # HTTPS with its own certificate authority (ca_file)
+        self.ca_file = ""
         self.lock = threading.Lock()
         self.app = self._make_app()
         self.url = ""
 
     # -- set-up -----------------------------------------------------------------------------
     def start(self) -> "FakeSheets":
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        context = None
+        if self.tls:
+            context, self.ca_file = loopback_tls()
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True, ssl_context=context)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.server.server_port}"
         return self
 
     def stop(self) -> None:
@@ -428,9 +481,17 @@ class FakeSheets:
         @app.after_request
         def time_the_answer(response):
             started = request.environ.get("fake.started")
-            if started is not None:                     # jsonify has made the body: the answer is ready
+            if started is None:
+                return response
+            if "gzip" in request.headers.get("Accept-Encoding", "") and "gzip" in request.headers.get(
+                    "User-Agent", "") and response.status_code == 200:
+                # as Google documents: an answer compressed for a client that accepts gzip and says so in its agent
+                response.set_data(gzip.compress(response.get_data(), mtime=0))
+                response.headers["Content-Encoding"] = "gzip"
                 with fake.lock:
-                    fake.answering += time.perf_counter() - started
+                    fake.compressed += 1
+            with fake.lock:                             # jsonify has made the body: the answer is ready
+                fake.answering += time.perf_counter() - started
             return response
 
         @app.get("/v4/spreadsheets/<key>")

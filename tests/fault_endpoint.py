@@ -9,6 +9,8 @@ import struct
 import threading
 import time
 
+from tcp_relay import http_head
+
 
 class FaultEndpoint:
     """Each request takes the next step of the script; the last step repeats.
@@ -25,15 +27,10 @@ class FaultEndpoint:
             def handle(self):
                 conn = self.request
                 conn.settimeout(10)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                head, body = data.split(b"\r\n\r\n", 1)
-                lines = head.decode("latin-1").split("\r\n")
-                headers = {k.strip().lower(): v.strip() for k, v in (h.split(":", 1) for h in lines[1:] if ":" in h)}
+                got = http_head(conn)
+                if got is None:
+                    return
+                _, headers, body = got
                 length = int(headers.get("content-length", 0))
                 while len(body) < length:
                     chunk = conn.recv(65536)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
 
 
 class TcpRelay:
@@ -18,11 +19,7 @@ class TcpRelay:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
+        for client in accepted(self._listener):
             if not self._up:
                 client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 client.close()                          # refused: reset at once
@@ -38,17 +35,7 @@ class TcpRelay:
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        pipe(src, dst, socket.SHUT_RDWR, both=True)
 
     def down(self) -> None:
         """The server goes away: every connection through the relay is cut, new ones are refused."""
@@ -68,3 +55,43 @@ class TcpRelay:
     def close(self) -> None:
         self.down()
         self._listener.close()
+
+
+def accepted(listener: socket.socket) -> Iterator[socket.socket]:
+    """Each connection ``listener`` accepts, until it is closed."""
+    while True:
+        try:
+            client, _ = listener.accept()
+        except OSError:
+            return
+        yield client
+
+
+def pipe(src: socket.socket, dst: socket.socket, how: int = socket.SHUT_WR, both: bool = False) -> None:
+    """Copy ``src``'s bytes to ``dst`` until ``src`` ends; then shut ``dst`` (and ``src`` too when ``both``)."""
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in ((src, dst) if both else (dst,)):
+            try:
+                s.shutdown(how)
+            except OSError:
+                pass
+
+
+def http_head(conn: socket.socket) -> tuple[str, dict[str, str], bytes] | None:
+    """An HTTP request's first line, its headers (names in lower case) and the bytes read past them; None
+    when the connection ends first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (h.split(":", 1) for h in lines[1:] if ":" in h)}
+    return lines[0], headers, rest
