@@ -1,6 +1,6 @@
 """Checking a CPD record kept in Google Sheets, beside checking the same record as an .xlsx file.
 
-Run:  .venv/bin/python bench/bench_sheets.py [--activities 2000] [--repeat 9]
+Run:  .venv/bin/python bench/bench_sheets.py [--activities 2000] [--repeat 9] [--instructions]
 
 A 2,000-activity record is built as a template workbook and loaded into the loopback fake of
 the Sheets API (tests/fake_sheets.py), as Google Sheets holds an imported .xlsx. Then, median of
@@ -45,6 +45,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each command's instructions once (valgrind's callgrind; the fake runs in "
+                             "this process, so its work is not counted)")
     args = parser.parse_args()
 
     import logging
@@ -122,6 +125,10 @@ def main() -> None:
             if name == "cpd sheets check":
                 answering.append((fake.answering - before) * 1000)
     api_per, token_per = (fake.api_calls() - api0) / args.repeat, (fake.token_requests - token0) / args.repeat
+    counted = {}
+    if args.instructions:
+        from bench_commands import instructions
+        counted = {name: instructions(cmd, env) / 1e6 for name, cmd in commands.items()}
     fake.stop()
 
     med = statistics.median
@@ -142,6 +149,9 @@ def main() -> None:
     print(f"  the fake making its answers (Google's share, not the command's): {min(answering):.0f} / "
           f"{med(answering):.0f} / {max(answering):.0f} ms a check; the check without it "
           f"{min(own):.0f} / {med(own):.0f} / {max(own):.0f} ms, {med(own) / med(procs['cpd check']):.2f}x cpd check")
+    if counted:
+        print(f"  instructions (callgrind): cpd check {counted['cpd check']:.1f}M, cpd sheets check "
+              f"{counted['cpd sheets check']:.1f}M, {counted['cpd sheets check'] / counted['cpd check']:.2f}x")
 
 
 if __name__ == "__main__":
