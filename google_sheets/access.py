@@ -9,14 +9,14 @@ first command of the hour or after the API refused the one in hand, and for gspr
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from addin import CpdError
 
@@ -30,14 +30,19 @@ class Unreachable(Exception):
     """No answer from Google: a connection failed, was lost or timed out (``sheets_unavailable``)."""
 
 
-@dataclass(frozen=True)
 class Identity:
     """Whose sheets are read: a service account's key, or the member's own Google sign-in."""
 
-    email: str                                   # who errors name: the service account's address, or SIGNED_IN
-    kind: str                                    # "service_account" or "authorized_user"
-    path: Path
-    info: dict = field(repr=False, compare=False)   # the file's JSON: a private key or a refresh token
+    __slots__ = ("email", "kind", "path", "info")
+
+    def __init__(self, email: str, kind: str, path: Path, info: dict):
+        self.email = email        # who errors name: the service account's address, or SIGNED_IN
+        self.kind = kind          # "service_account" or "authorized_user"
+        self.path = path
+        self.info = info          # the file's JSON: a private key or a refresh token (never shown)
+
+    def __repr__(self) -> str:
+        return f"Identity({self.email!r}, {self.kind!r}, {str(self.path)!r})"
 
     @property
     def key(self) -> str:
@@ -60,8 +65,9 @@ def identity(credentials_file: str | None, account_file: str | None) -> Identity
 
 def _signed_in(path: Path) -> Identity:
     try:
-        info = json.loads(path.read_text(encoding="utf-8")[:64 * 1024])
-    except (OSError, UnicodeDecodeError, ValueError):
+        with open(path, "rb") as fh:
+            info = msgspec.json.decode(fh.read(64 * 1024))
+    except (OSError, msgspec.DecodeError):
         info = None
     if not isinstance(info, dict) or not all(isinstance(info.get(k), str) and info[k]
                                              for k in ("refresh_token", "client_id", "client_secret")):
@@ -76,11 +82,11 @@ def _service_account(path: str | None) -> Identity:
                        "GOOGLE_APPLICATION_CREDENTIALS to a service account's key file (JSON); "
                        "docs/google-sheets.md says how")
     try:
-        with open(path, encoding="utf-8") as fh:
-            info = json.loads(fh.read(64 * 1024))
+        with open(path, "rb") as fh:
+            info = msgspec.json.decode(fh.read(64 * 1024))
     except FileNotFoundError:
         raise CpdError("sheets_no_credentials", f"no key file at {path} (GOOGLE_APPLICATION_CREDENTIALS)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, msgspec.DecodeError):
         raise CpdError("sheets_bad_credentials", f"{path} is not a service account key file (JSON)") from None
     if not isinstance(info, dict) or info.get("type") != "service_account":
         raise CpdError("sheets_bad_credentials", f"{path} is not a service account key (its type must be "

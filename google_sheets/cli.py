@@ -10,7 +10,7 @@ import click
 
 from addin.cli.common import (DateType, exit_status, fail, outputs_or_fail, parse_size, print_report, profile_or_fail,
                        read_or_fail, write_report)
-from addin import CpdError, GridRead, Profile, Record, assess, check_text, gc_paused, read_record, values_workbook
+from addin import CpdError, GridRead, Profile, Record, assess, gc_paused, read_record
 
 if TYPE_CHECKING:
     from .client import SheetRead, SheetsClient
@@ -101,6 +101,7 @@ def check(sheet: str, profile: str | None, as_json: bool, as_of: date | None, mo
     fetched, found, record = _read(client, sheet, prof, month_first, as_json)
     result = assess(record, found.profile, as_of=as_of or date.today())
     if write_back:
+        from addin import check_text                # what a write-back writes: loaded by one
         try:
             client.write_back(fetched, {"last_check": check_text(result)}, found.submission)
         except CpdError as err:
@@ -124,6 +125,7 @@ def pull(sheet: str, out: Path, profile: str | None, month_first: bool, force: b
         fail(CpdError("bad_extension", f"{out}: the workbook must be saved as .xlsx"))
     prof = profile_or_fail(profile) if profile else None
     _, found, record = _read(_client(), sheet, prof, month_first)
+    from addin import values_workbook
     try:
         out.write_bytes(values_workbook(record, found.profile))
     except OSError as exc:

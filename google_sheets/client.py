@@ -10,7 +10,6 @@ credentials are wrong.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,16 +29,15 @@ if TYPE_CHECKING:
 __all__ = ["SheetRead", "SheetsClient", "SheetsSettings"]
 
 
-@dataclass
-class SheetRead:
+class SheetRead(msgspec.Struct, kw_only=True):
     """A Google Sheet's values as a cell source, with what write-back needs to know."""
 
     key: str
     title: str
     source: ValuesSource
     calls: int = 0
-    fetched: dict = field(default_factory=dict)
-    sheet_ids: dict = field(default_factory=dict)     # title -> the API's numeric sheetId (for cell notes)
+    fetched: dict = msgspec.field(default_factory=dict)
+    sheet_ids: dict = msgspec.field(default_factory=dict)    # title -> the API's numeric sheetId (for cell notes)
 
 
 class SheetsClient:
@@ -83,7 +81,7 @@ class SheetsClient:
                                    unread=[t for t in grids if t not in titles])
         ids = {p["title"]: p.get("sheetId") for p in (s.get("properties") or {} for s in meta.get("sheets") or [])
                if isinstance(p.get("title"), str)}
-        return SheetRead(key, title, source, calls=self.calls - before,
+        return SheetRead(key=key, title=title, source=source, calls=self.calls - before,
                          fetched={"values": value_list, "formulas": formula_list},
                          sheet_ids=ids)
 

@@ -14,6 +14,7 @@ import base64
 import http.client
 import os
 import ssl
+import sys
 import zlib
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
@@ -138,6 +139,8 @@ def _tls() -> ssl.SSLContext:
 
 def _proxy(scheme: str, host: str) -> tuple[str, int, dict[str, str]] | None:
     """(host, port, headers for it) of the proxy the environment names for ``scheme`` and ``host``, if any."""
+    if sys.platform not in ("darwin", "win32") and not any(k.lower().endswith("_proxy") for k in os.environ):
+        return None                 # what getproxies() finds here, without loading urllib.request (and tempfile)
     import urllib.request
     proxy = urllib.request.getproxies().get(scheme)
     if not proxy or urllib.request.proxy_bypass(host):

@@ -9,11 +9,11 @@ without end.
 from __future__ import annotations
 
 import os
-import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
+
+import msgspec
 
 from .signin import account_file
 from .token_cache import token_file
@@ -21,19 +21,19 @@ from .token_cache import token_file
 GOOGLE_API = "https://sheets.googleapis.com"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CONNECT_TIMEOUT = 5.0            # seconds to connect, before an answer's own timeout starts
+RETRY_BUDGET = 20.0              # seconds of waiting between tries of one call, at most (the default)
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class SheetsSettings:
+class SheetsSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Where the Sheets API is, the key file, and how long to keep trying."""
 
     credentials_file: str | None = None
     account_file: str | None = None   # the member's own Google sign-in (cpd sheets login), when no key is set
     api_url: str = GOOGLE_API
     attempts: int = 6                 # tries of one call, the first included
-    retry_budget: float = 20.0        # seconds of waiting between tries of one call, at most
+    retry_budget: float = RETRY_BUDGET  # seconds of waiting between tries of one call, at most
     first_wait: float = 0.5           # the first wait; each later one at most doubles
     timeout: float = 20.0             # seconds for one answer
     token_file: str | None = None     # where the access token is kept between commands (token_cache)
@@ -44,7 +44,7 @@ class SheetsSettings:
         return cls(credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
                    account_file=str(account_file(env)),
                    api_url=(env.get("CPD_GOOGLE_SHEETS_URL") or GOOGLE_API).rstrip("/"),
-                   retry_budget=float(env.get("CPD_GOOGLE_SHEETS_RETRY_SECONDS") or cls.retry_budget),
+                   retry_budget=float(env.get("CPD_GOOGLE_SHEETS_RETRY_SECONDS") or RETRY_BUDGET),
                    token_file=str(token_file(env)))
 
 
@@ -60,6 +60,7 @@ def retrying(settings: SheetsSettings, send: Callable[[], T],
             again, asked = retryable(exc)
             if not again:
                 raise
+            import random                               # jitter: loaded by the first retry
             pause = min(random.uniform(wait / 2, wait) if asked is None else asked, settings.retry_budget - waited)
             if attempt == settings.attempts or pause <= 0:
                 raise                                   # out of tries or out of time: the last answer stands

@@ -10,7 +10,6 @@ where one is set, is used first: it is the administrator's choice.
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,7 @@ def _client_config(client_file: str | None) -> dict:
         raise CpdError("sheets_no_oauth_client", "signing in with your Google account needs the OAuth client your "
                        "organisation made for CPD (a 'Desktop app' client's JSON): set CPD_GOOGLE_OAUTH_CLIENT "
                        "to its file, or give --client FILE")
+    import json
     try:
         config = json.loads(Path(client_file).read_text(encoding="utf-8")[:64 * 1024])
     except (OSError, UnicodeDecodeError, ValueError):

@@ -10,11 +10,12 @@ again only while it has more than a minute left. A token the API refuses is refr
 """
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 MARGIN = timedelta(minutes=1)
 
@@ -39,8 +40,9 @@ def lasting(expiry: datetime | None) -> bool:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        kept = json.loads(path.read_text(encoding="utf-8")[:64 * 1024])
-    except (OSError, ValueError):
+        with open(path, "rb") as fh:
+            kept = msgspec.json.decode(fh.read(64 * 1024))
+    except (OSError, msgspec.DecodeError):
         return {}
     return kept if isinstance(kept, dict) else {}
 
@@ -65,8 +67,8 @@ def keep(key: str, token: str, expiry: datetime, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = path.with_name(f".{path.name}.{os.getpid()}")
         fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(kept, fh)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(msgspec.json.encode(kept))
         os.replace(fresh, path)
     except OSError:
         pass                     # a folder that cannot be written: the next command asks for a token again
