@@ -37,6 +37,16 @@ def serve_demo(tmp_path, port: int) -> tuple[subprocess.Popen, dict, list[str]]:
     return proc, env, lines
 
 
+def answering(base: str) -> None:
+    """Wait until the service's workers answer (they are still starting when it says where it is)."""
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/api/v1/functions", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noqa: F811
     port = free_port()
     proc, env, lines = serve_demo(tmp_path, port)
@@ -44,12 +54,7 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
         token = re.search(r"token for programs \(shown once\): (\S+)", "".join(lines)).group(1)
         link = re.search(r"sign in at (http://\S+/login/email/sil_\S+)", "".join(lines)).group(1)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/api/v1/functions", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        answering(base)
         assert b'value="Sign in"' in urllib.request.urlopen(link, timeout=10).read()   # the printed link works
         printed = re.search(r"Submit the example:  (.+)\n", "".join(lines)).group(1)
         assert printed.endswith(f" login --url {base} --token {token}")
@@ -125,6 +130,7 @@ def test_the_demo_receiver_moves_off_a_port_another_program_listens_on(tmp_path)
     proc = None
     try:
         proc, _, lines = serve_demo(tmp_path, port)
+        answering(f"http://127.0.0.1:{port}")       # started, so that the stop below is a running service's
         receiver = re.search(r"Demo institution receiver on (http://127\.0\.0\.1:(\d+)/cpd/submissions)",
                              "".join(lines))
         assert receiver and int(receiver.group(2)) not in (port, port + 1), "".join(lines)
