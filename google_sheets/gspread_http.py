@@ -15,7 +15,7 @@ from google.auth.transport.requests import AuthorizedSession
 
 from .access import Access, Unreachable, auth_errors
 from .connection import ApiError
-from .settings import GOOGLE_API, RETRY_STATUSES, CONNECT_TIMEOUT, SheetsSettings, retry_after, retrying
+from .settings import CONNECT_TIMEOUT, GOOGLE_API, RETRY_STATUSES, SheetsSettings, retry_after, retrying
 
 
 class CappedRetryHTTPClient(gspread.HTTPClient):

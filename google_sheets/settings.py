@@ -1,4 +1,4 @@
-"""Where the Sheets API is, whose files sign in, and how long one call is tried: the settings, and the
+"""Where the Sheets API is, whose key or sign-in reads, and how long one call is tried: the settings, and the
 retry policy every call follows (a read over ``connection``, a write through gspread).
 
 429 and 5xx answers (and lost connections) are retried a few times with jittered, growing waits inside
