@@ -402,6 +402,7 @@ def _lease_buffers(service) -> int:
     return sum(int(n) for n in re.findall(r"=(\d+)", line))
 
 
+@pytest.mark.serial          # a vacuum cannot reclaim rows another test's open transaction may still see: alone
 def test_the_worker_reclaims_the_outboxs_dead_rows_so_a_lease_stays_cheap(service):
     """Each job done leaves two dead row versions (leased, then done) in the queue's index; on PostgreSQL the
     worker vacuums the table while it works (autovacuum may be off, as on this machine's server, or not yet
