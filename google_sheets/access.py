@@ -16,10 +16,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from addin import CpdError
 
+from .files import Unreadable, json_file
 from .signin import SCOPES, token_uri, user_credentials
 from .token_cache import keep, lasting, restore
 
@@ -65,9 +64,8 @@ def identity(credentials_file: str | None, account_file: str | None) -> Identity
 
 def _signed_in(path: Path) -> Identity:
     try:
-        with open(path, "rb") as fh:
-            info = msgspec.json.decode(fh.read(64 * 1024))
-    except (OSError, msgspec.DecodeError):
+        info = json_file(path)
+    except Unreadable:
         info = None
     if not isinstance(info, dict) or not all(isinstance(info.get(k), str) and info[k]
                                              for k in ("refresh_token", "client_id", "client_secret")):
@@ -82,11 +80,10 @@ def _service_account(path: str | None) -> Identity:
                        "GOOGLE_APPLICATION_CREDENTIALS to a service account's key file (JSON); "
                        "docs/google-sheets.md says how")
     try:
-        with open(path, "rb") as fh:
-            info = msgspec.json.decode(fh.read(64 * 1024))
+        info = json_file(path)
     except FileNotFoundError:
         raise CpdError("sheets_no_credentials", f"no key file at {path} (GOOGLE_APPLICATION_CREDENTIALS)") from None
-    except (OSError, msgspec.DecodeError):
+    except Unreadable:
         raise CpdError("sheets_bad_credentials", f"{path} is not a service account key file (JSON)") from None
     if not isinstance(info, dict) or info.get("type") != "service_account":
         raise CpdError("sheets_bad_credentials", f"{path} is not a service account key (its type must be "

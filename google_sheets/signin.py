@@ -16,6 +16,8 @@ from pathlib import Path
 
 from addin import CpdError
 
+from .files import Unreadable, json_file
+
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
@@ -34,10 +36,9 @@ def _client_config(client_file: str | None) -> dict:
         raise CpdError("sheets_no_oauth_client", "signing in with your Google account needs the OAuth client your "
                        "organisation made for CPD (a 'Desktop app' client's JSON): set CPD_GOOGLE_OAUTH_CLIENT "
                        "to its file, or give --client FILE")
-    import json
     try:
-        config = json.loads(Path(client_file).read_text(encoding="utf-8")[:64 * 1024])
-    except (OSError, UnicodeDecodeError, ValueError):
+        config = json_file(client_file)
+    except Unreadable:
         raise CpdError("sheets_bad_oauth_client", f"{client_file} is not an OAuth client file (JSON)") from None
     if not isinstance(config, dict) or not isinstance(config.get("installed"), dict):
         raise CpdError("sheets_bad_oauth_client", f"{client_file} is not an installed-app ('Desktop app') OAuth "

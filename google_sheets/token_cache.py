@@ -17,6 +17,8 @@ from typing import Any
 
 import msgspec
 
+from .files import Unreadable, json_file
+
 MARGIN = timedelta(minutes=1)
 
 
@@ -40,9 +42,8 @@ def lasting(expiry: datetime | None) -> bool:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            kept = msgspec.json.decode(fh.read(64 * 1024))
-    except (OSError, msgspec.DecodeError):
+        kept = json_file(path)
+    except Unreadable:
         return {}
     return kept if isinstance(kept, dict) else {}
 

@@ -245,13 +245,19 @@ def fake_sheets(tmp_path, monkeypatch):
     file GOOGLE_APPLICATION_CREDENTIALS names, and the product pointed at the fake."""
     from fake_sheets import FakeSheets
     fake = FakeSheets().start()
+    use_fake_sheets(fake, tmp_path, monkeypatch)
+    yield fake
+    fake.stop()
+
+
+def use_fake_sheets(fake, tmp_path, monkeypatch) -> None:
+    """Point the product at a started fake: a service account of the fake's (``fake.email``) whose key file
+    GOOGLE_APPLICATION_CREDENTIALS names, the fake's address, a short retry budget, this test's own kept token."""
     fake.email = fake.service_account(tmp_path / "service-account.json")
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "service-account.json"))
     monkeypatch.setenv("CPD_GOOGLE_SHEETS_URL", fake.url)
     monkeypatch.setenv("CPD_GOOGLE_SHEETS_RETRY_SECONDS", "2")
     monkeypatch.setenv("CPD_GOOGLE_TOKEN_FILE", str(tmp_path / "google-token.json"))   # this test's own
-    yield fake
-    fake.stop()
 
 
 def sheet_url(book) -> str:

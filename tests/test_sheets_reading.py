@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import sheet_url
+from conftest import sheet_url, use_fake_sheets
 from fake_sheets import FakeSheets
 from loopback_proxy import LoopbackProxy
 from workbook_templates import example_path
@@ -99,13 +99,10 @@ def tls_sheets(tmp_path, monkeypatch):
     """The fake over HTTPS, its certificate signed by an authority the environment names as requests'
     (REQUESTS_CA_BUNDLE), and the product pointed at it."""
     fake = FakeSheets(tls=True).start()
-    fake.email = fake.service_account(tmp_path / "service-account.json")
+    use_fake_sheets(fake, tmp_path, monkeypatch)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "service-account.json"))
-    monkeypatch.setenv("CPD_GOOGLE_SHEETS_URL", fake.url)
     monkeypatch.setenv("CPD_GOOGLE_SHEETS_RETRY_SECONDS", "1")
-    monkeypatch.setenv("CPD_GOOGLE_TOKEN_FILE", str(tmp_path / "google-token.json"))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_file)
     yield fake
     fake.stop()
@@ -148,3 +145,27 @@ def test_an_api_address_that_is_not_http_is_a_setting_error(cpd, fake_sheets, mo
     error = json.loads(result.output)["error"]
     assert result.exit_code == 2 and error["code"] == "bad_setting" and "CPD_GOOGLE_SHEETS_URL" in error["message"]
     assert fake_sheets.api_calls() == 0
+
+
+def test_a_read_asks_what_gspread_asks_and_gets_what_gspread_gets(fake_sheets, monkeypatch):
+    """The read's own two calls against gspread's (the maintained client of the Sheets API) making the same
+    calls: the same method, path and query reach the API, and the answers decode to the same values."""
+    from google_sheets.client import SheetsClient
+    from google_sheets.connection import Connection
+    book = fake_sheets.load_xlsx(EXAMPLE, share={fake_sheets.email: "reader"})
+    asked: list[tuple[dict, object]] = []
+    own_get = Connection.get
+
+    def noting(self, path, params, token):
+        answer = own_get(self, path, params, token)
+        asked.append((dict(params), answer))
+        return answer
+    monkeypatch.setattr(Connection, "get", noting)
+    client = SheetsClient()
+    client.read(book.key)
+    ours = list(fake_sheets.calls)
+    assert len(asked) == len(ours) == 2
+    gspread_client = client._writes()                # gspread's HTTP client, signed in as the read was
+    answers = [gspread_client.fetch_sheet_metadata(book.key, params=params) for params, _ in asked]
+    assert fake_sheets.calls[2:] == ours                              # method, path and query, call for call
+    assert answers == [answer for _, answer in asked]
