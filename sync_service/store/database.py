@@ -22,7 +22,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeout
@@ -81,7 +81,48 @@ def make_engine(url: str, strict_writes: Callable[[], bool] | None = None, wait:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    engine = create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    if engine.dialect.driver == "psycopg":
+        event.listen(engine, "after_cursor_execute", _rows_now)
+    return engine
+
+
+@contextlib.contextmanager
+def pipelined(conn: Connection) -> Iterator[Connection]:
+    """Within it, on PostgreSQL, a statement that returns no rows is sent without waiting for its answer
+    (the server's pipeline mode: psycopg's ``Connection.pipeline``), so what a transaction writes reaches the
+    server in one round trip, not one a statement; the answers are read where it ends. A statement that
+    returns rows gets them as it runs (``_rows_now`` reads the answers first). An error of a statement sent
+    ahead is raised where the answers are read, as SQLAlchemy's error (a unique key's: IntegrityError), the
+    transaction then to be rolled back as after any failed statement. Elsewhere (SQLite, in the process: no
+    round trips) the statements run as they come."""
+    driver = conn.connection.driver_connection
+    if conn.dialect.driver != "psycopg" or "cpd_pipeline" in conn.info:
+        yield conn
+        return
+    import psycopg
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        with driver.pipeline() as pipeline:
+            conn.info["cpd_pipeline"] = pipeline
+            try:
+                yield conn
+            finally:
+                del conn.info["cpd_pipeline"]
+    except psycopg.Error as exc:      # raised reading the answers on the way out: as SQLAlchemy raises it
+        raise DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
+                                  dialect=conn.dialect) from exc
+
+
+_NO_ROWS = re.compile(r"\s*(INSERT|UPDATE|DELETE|SET)\b", re.I)
+
+
+def _rows_now(conn, _cursor, statement: str, _params, _context, _many) -> None:
+    """In a pipeline, a statement that returns rows waits for its answers (and those sent before it) before
+    SQLAlchemy reads them; one that returns none does not wait."""
+    pipeline = conn.info.get("cpd_pipeline")
+    if pipeline is not None and not (_NO_ROWS.match(statement) and "RETURNING" not in statement.upper()):
+        pipeline.sync()
 
 
 try:

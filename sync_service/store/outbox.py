@@ -26,7 +26,7 @@ from .database import writing
 from .models import ACTIVE, EndpointState, Job, JobStatus, aware, table, utcnow
 
 JITTER = (0.8, 1.2)
-INSERT = table(Job).insert()          # Core, compiled once: the hot path queues a delivery with it
+INSERT = table(Job).insert().inline()   # Core, compiled once: the hot path queues a delivery with it (no RETURNING)
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def _upsert(dialect: str):
 
 
 UPSERT = {d: _upsert(d) for d in ("postgresql", "sqlite")}
-INSERT_VERSION = table(RecordVersion).insert()
+INSERT_VERSION = table(RecordVersion).insert().inline()      # no RETURNING of the id: nothing reads it
 BUMP = (update(table(CpdRecord)).where(table(CpdRecord).c.id == bindparam("rid"))
         .values(latest_version=bindparam("number"), digest=bindparam("new_digest")))
 
