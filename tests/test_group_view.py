@@ -165,3 +165,29 @@ def test_a_new_submission_replaces_its_records_figures(seeded):
         assert latest == 16                                                  # 12 + 4 records, one latest each
         kinds = dict(session.execute(select(SubmissionFigure.kind, func.count()).group_by(SubmissionFigure.kind)).all())
         assert kinds["criterion"] == 16 * len(load_profile("iet").criteria)
+
+
+def test_figure_keys_and_values_are_kept_exactly_whatever_they_hold(seeded):
+    """A figure's key is kept as written (quotes, backslashes, commas, braces, accents: on PostgreSQL the
+    figures go as one JSON text), its value to the last bit."""
+    from sqlalchemy import select
+    from sync_service import db
+    from sync_service.store import stats
+    from sync_service.store.database import writing
+    from sync_service.store.models import Submission, SubmissionFigure
+    odd = {'E"4\\', "B2, {x}", "Génie ✓", "NULL", ""}
+    readiness = {"criteria": [{"id": "reflection", "status": "warn"}],
+                 "totals": {"by_competence": {k: 0.1 + i / 3 for i, k in enumerate(sorted(odd))}}}
+    with seeded.app_context():
+        session = db.session()
+        sub = session.scalars(select(Submission).where(Submission.latest).order_by(Submission.id)).first()
+        row = {"record_id": sub.record_id, "id": sub.id, "period_year": sub.period_year,
+               "profile_id": sub.profile_id, "grade": 'Fellow "x"'}
+        stats.keep(writing(session).connection(), row, readiness)
+        session.commit()
+        kept = session.execute(select(SubmissionFigure.kind, SubmissionFigure.key, SubmissionFigure.value,
+                                      SubmissionFigure.grade)
+                               .where(SubmissionFigure.record_id == sub.record_id)).all()
+    assert sorted(tuple(r) for r in kept) == sorted(
+        [(kind, key, value, 'Fellow "x"') for kind, key, value in stats.figures_of(readiness)])
+    assert {key for kind, key, _, _ in kept if kind == "competence"} == odd - {""}
