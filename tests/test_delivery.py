@@ -216,6 +216,12 @@ def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
     assert wrong_key.get_json()["error"]["code"] == "bad_idempotency_key"
     assert client.post("/cpd/submissions", data=body).get_json()["error"]["code"] == "missing_headers"
     for bad, encoding in ((b'{"type":"cpd.submission","version":1}', None), (b"not json", None),
+                          (b'[{"type":"cpd.submission","version":2}]', None), (b'"cpd.submission"', None),
+                          (b'{"type":"cpd.submission","version":[2]}', None),
+                          (b'{"type":"cpd.submission","version":"2"}', None), (b'{"version":2}', None),
+                          (b'{"type":"cpd.submission","version":2', None),
+                          (b'{"type":"cpd.submission","version":2} {}', None),
+                          (b'{"type":"cpd.submission","version":2,"title":"\xff"}', None),
                           (b"\x1f\x8bnot gzip", "gzip"), (gzip.compress(b" " * (300 * 1024 * 1024)), "gzip")):
         headers = {**signing.headers([SECRET], "sub_9", bad), "Idempotency-Key": "sub_9"}
         answer = client.post("/cpd/submissions", data=bad, headers={**headers, **({"Content-Encoding": encoding}
