@@ -127,8 +127,8 @@ def store(session: Session, member: Caller, key: str, digest: str, prepare: Call
     The database is only asked twice: one query for an earlier submission and the rate, and the writes, sent
     together (``pipelined``: on PostgreSQL one round trip after the record's lock). Reading and scoring happen
     between them. On SQLite the read transaction ends before them (its write lock is not held, nor waited
-    for, while a large workbook is read); on PostgreSQL it goes on into the writes, holding no lock (a read
-    at READ COMMITTED keeps no snapshot between statements): a BEGIN and a COMMIT fewer. Raises Limited for a
+    for, while a large workbook is read); on PostgreSQL it goes on into the writes, holding no lock a writer
+    waits for and no snapshot between statements (READ COMMITTED): a BEGIN and a COMMIT fewer. Raises Limited for a
     member over the rate limit, Conflict for a key reused for another file, and the reader's error for a
     record that cannot be used."""
     found_id, recent, refused = _lookup(session, member.id, key, limits.refused_key)
