@@ -96,11 +96,11 @@ def pipelined(conn: Connection) -> Iterator[Connection]:
     ahead is raised where the answers are read, as SQLAlchemy's error (a unique key's: IntegrityError), the
     transaction then to be rolled back as after any failed statement. Elsewhere (SQLite, in the process: no
     round trips) the statements run as they come."""
-    driver = conn.connection.driver_connection
     if conn.dialect.driver != "psycopg" or "cpd_pipeline" in conn.info:
         yield conn
         return
     import psycopg
+    driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
     try:
         with driver.pipeline() as pipeline:
@@ -114,14 +114,11 @@ def pipelined(conn: Connection) -> Iterator[Connection]:
                                   dialect=conn.dialect) from exc
 
 
-_NO_ROWS = re.compile(r"\s*(INSERT|UPDATE|DELETE|SET)\b", re.I)
-
-
 def _rows_now(conn, _cursor, statement: str, _params, _context, _many) -> None:
-    """In a pipeline, a statement that returns rows waits for its answers (and those sent before it) before
-    SQLAlchemy reads them; one that returns none does not wait."""
+    """In a pipeline, a statement that may return rows waits for its answers (and those sent before it)
+    before SQLAlchemy reads them; a write without RETURNING (``_WRITE``) does not wait."""
     pipeline = conn.info.get("cpd_pipeline")
-    if pipeline is not None and not (_NO_ROWS.match(statement) and "RETURNING" not in statement.upper()):
+    if pipeline is not None and not (_WRITE.match(statement) and "RETURNING" not in statement.upper()):
         pipeline.sync()
 
 
