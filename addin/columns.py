@@ -19,6 +19,12 @@ from .values import Cell
 
 BLANK = ""
 _NONE = frozenset({type(None)})
+_NONE_AND_TEXT = frozenset({type(None), str})
+
+
+def _nones(values: Sequence[Cell]) -> Sequence[Cell]:
+    """A blank column of ``values``' length and kind, to compare it with (equal at C speed, identity first)."""
+    return (None,) * len(values) if isinstance(values, tuple) else [None] * len(values)
 
 
 class Columns(Struct):
@@ -68,9 +74,19 @@ def _texts(values: Sequence[Cell], types: set[type]) -> Sequence[Cell]:
 
 def canonical_blanks(values: Sequence[Cell], types: set[type] | None = None) -> tuple[Sequence[Cell], set[type]]:
     """The column with every blank as "", and the types it holds (no copy, at C speed, when it already is)."""
-    types = set(map(type, values)) if types is None else types
-    if types == {str} and not any(values):
-        return values, types                         # an empty column
+    if types is None:
+        if values and values[0] is None and values == _nones(values):
+            return [BLANK] * len(values), {str}       # a column left blank (xlwings, openpyxl pass None): one compare
+        types = set(map(type, values))
+    if types == {str}:
+        if any(values) and any(map(str.isspace, values)):
+            values = [BLANK if v.isspace() else v for v in values]
+        return values, types                         # as it came when no text is only spaces (or none is text)
+    if types == _NONE_AND_TEXT:                      # text with blanks as None: those made "", then spaces looked for
+        values = [BLANK if v is None else v for v in values]
+        if any(map(str.isspace, values)):
+            values = [BLANK if v.isspace() else v for v in values]
+        return values, {str}
     if any(map(str.isspace, _texts(values, types))):
         values = [BLANK if v is None or _is_blank_text(v) else v for v in values]
         types = set(map(type, values))

@@ -303,8 +303,12 @@ def _hours_column(table: Columns, found: _Found, typed: bool = False, minutes_pe
     Office.js or the Sheets API, as a float); anything else is read as hours, and refused when it is text and
     ``typed`` (the Summary's formulas add the column)."""
     most = MAX_HOURS_PER_ACTIVITY
+    values = table.get("hours")
+    if values and table.types_of("hours") == {float} and (total := sum(values)) == total \
+            and min(values) >= 0 and max(values) <= most:
+        return list(values)            # every cell a number in range, checked at C speed (a NaN makes the sum NaN)
     out = [v if (c := v.__class__) is float and 0 <= v <= most else float(v) if c is int and 0 <= v <= most
-           else None if v == "" else _LATER for v in table.get("hours")]
+           else None if v == "" else _LATER for v in values]
     for i in _later(out):
         try:
             v = table.values["hours"][i]
