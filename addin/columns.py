@@ -77,6 +77,11 @@ def canonical_blanks(values: Sequence[Cell], types: set[type] | None = None) -> 
     if types is None:
         if values and values[0] is None and values == _nones(values):
             return [BLANK] * len(values), {str}       # a column left blank (xlwings, openpyxl pass None): one compare
+        try:                                         # a column of text, none of it only spaces, in one pass: the
+            if not any(map(str.isspace, values)):    # method refuses any cell that is not text (a str subclass is)
+                return values, {str}
+        except TypeError:
+            pass                                     # not all text: its types looked at
         types = set(map(type, values))
     if types == {str}:
         if any(values) and any(map(str.isspace, values)):

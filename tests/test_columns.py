@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from addin.columns import BLANK, Columns, from_grid, from_mappings
+from addin.columns import BLANK, Columns, canonical_blanks, from_grid, from_mappings
 from addin.errors import CpdError
 from addin.intake import build_activities, framework_for
 from addin.profile import load_profile
@@ -119,3 +119,20 @@ def test_prose_is_kept_as_typed_and_other_text_has_its_spaces_collapsed():
 
 def test_an_empty_table_gives_nothing():
     assert build_activities(Columns(), load_profile("iet")) == ([], [])
+
+
+@pytest.mark.parametrize("column, expected, types", [
+    ((None, None, None), ["", "", ""], {str}),                       # a column left blank, as a transpose gives it
+    ([None, None], ["", ""], {str}),                                 # and as a list
+    (("a", "b c", ""), ("a", "b c", ""), {str}),                     # text, none only spaces: as it came
+    (("a", " \t", "b"), ["a", "", "b"], {str}),                      # text only of spaces is blank
+    ((None, "a", "  "), ["", "a", ""], {str}),                       # blanks as None among text
+    ((None, 2.0, " "), ["", 2.0, ""], {str, float}),                 # among numbers
+    ((1.0, 2.0), (1.0, 2.0), {float}),
+    ((None, date(2025, 1, 1)), ["", date(2025, 1, 1)], {str, date}),
+])
+def test_a_column_s_blanks_are_one_value_whatever_the_column_holds(column, expected, types):
+    values, found = canonical_blanks(column)
+    assert values == expected and type(values) is type(expected) and found == types
+    if values == column and isinstance(column, tuple):
+        assert values is column                                      # nothing to change: not copied
