@@ -321,6 +321,14 @@ def _shipped() -> dict[str, Profile]:
     return {path.stem: _load_path(str(path)) for path in sorted(builtin_dir().glob("*.toml"))}
 
 
+@lru_cache(maxsize=64)
+def _shipped_one(name: str) -> Profile | None:
+    """The shipped profile in ``name``.toml, or None: read once per process, as ``_shipped`` reads them (a
+    sheet function names its profile at every call; looking at the file each time cost it four stat calls)."""
+    own = builtin_dir() / f"{name}.toml"
+    return _load_path(str(own)) if own.is_file() else None
+
+
 def list_profiles() -> list[Profile]:
     """The profiles that ship with the product, the default first."""
     return sorted(_shipped().values(), key=lambda p: (not p.default, p.id))
@@ -352,9 +360,9 @@ def load_profile(name_or_path: str | Path | None = None) -> Profile:
         return default_profile()
     text = str(name_or_path)
     if not text.endswith(".toml") and "/" not in text and "\\" not in text:
-        own = builtin_dir() / f"{text.strip().lower()}.toml"
-        if own.is_file():             # one file read, not every shipped profile (the same object: cached)
-            return _load_path(str(own))
+        own = _shipped_one(text.strip().lower())
+        if own is not None:           # one file read, not every shipped profile (the same object: cached)
+            return own
         shipped = _shipped()
         for prof in list_profiles():   # a workbook may name it as shown: "IET", "US PE"
             if normalise(text) in (normalise(prof.short_name), normalise(prof.name)):
