@@ -144,11 +144,12 @@ def from_grid(grid: Sequence[Sequence[Cell]], rows: Sequence[int], fields: Mappi
             longest, at = longest_text(c, types)
             if longest > max_chars:
                 raise too_long(longest, max_chars, sheet, cell_name(i, rows[at]) if cell_name else None)
-    blank = list(compress(range(len(grid)), map(eq, cols[0], repeat(BLANK))))   # rows blank in every column,
-    for c in cols[1:]:                                                          # narrowed column by column
+    # rows blank in every column, narrowed column by column (none when a column holds no text, so no blank)
+    blank = list(compress(range(len(grid)), map(eq, cols[0], repeat(BLANK)))) if str in cleaned[0][1] else []
+    for c, types in cleaned[1:]:
         if not blank:
             break
-        blank = [g for g in blank if c[g] == BLANK]
+        blank = [g for g in blank if c[g] == BLANK] if str in types else []
     numbers = list(rows)
     if blank:
         keep = [True] * len(grid)
