@@ -343,20 +343,25 @@ def _spaced(joined: str) -> bool:
 
 
 def _by_value(table: Columns, fld: str, convert: Converter, found: _Found,
-              known: dict[Cell, Converted] | None = None) -> list[Any]:
-    """Convert each distinct value once: ``convert(v)`` gives (result, [(code, message), ...]). ``known``: what
-    ``convert`` gave before, kept between tables (looked up, not called again: a column of many distinct values,
-    such as competences, read again at each recalculation); a lookup that misses converts, as a value may be
-    forgotten by another thread meanwhile."""
+              known: dict[Cell, Any] | None = None) -> list[Any]:
+    """Convert each distinct value once: ``convert(v)`` gives (result, [(code, message), ...]). ``known``: the
+    results of values ``convert`` found no problem in, kept between tables (looked up, not converted again: a
+    column of many distinct values, such as competences, read again at each recalculation); a column whose every
+    value is known is looked up at C speed; a lookup that misses converts, as a value may be forgotten by another
+    thread meanwhile."""
     values = table.get(fld)
     if table.types_of(fld) <= {str}:
         if known is None:
             memo = {v: convert(v) for v in set(values)}
         else:
-            memo = {v: hit if (hit := known.get(v)) is not None else convert(v) for v in set(values)}
+            try:
+                return list(map(known.__getitem__, values))      # every value known, none with a problem
+            except KeyError:
+                pass
+            memo = {v: (hit, ()) if (hit := known.get(v, _LATER)) is not _LATER else convert(v) for v in set(values)}
             if len(known) + len(memo) > KNOWN_VALUES:
                 known.clear()
-            known.update(memo)
+            known.update({v: result for v, (result, problems) in memo.items() if not problems})
         out = list(map({v: result for v, (result, _) in memo.items()}.__getitem__, values))
         bad = {v for v, (_, problems) in memo.items() if problems}
         for i in [i for i, v in enumerate(values) if v in bad] if bad else ():
@@ -459,8 +464,9 @@ KNOWN_VALUES = 8192      # distinct values a column's conversions remember betwe
 
 
 @lru_cache(maxsize=16)
-def _codes_known(fw: Framework | None, title: str | None) -> dict[Cell, Converted]:
-    """What the competences column's cells converted to, for one framework and registration title."""
+def _codes_known(fw: Framework | None, title: str | None) -> dict[Cell, Any]:
+    """What the competences column's cells converted to without a problem, for one framework and registration
+    title."""
     return {}
 
 

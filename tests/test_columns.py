@@ -117,6 +117,24 @@ def test_prose_is_kept_as_typed_and_other_text_has_its_spaces_collapsed():
                                                                       "Next:  the lab day", "12345")
 
 
+def test_a_column_read_again_gives_the_same_activities_and_problems():
+    """The competences a column converted are remembered between tables (a recalculation reads them again):
+    a column of only remembered values is looked up whole, and a value with a problem is never remembered
+    without it."""
+    profile = load_profile("iet")
+    kw = dict(fw=framework_for(profile), title="IEng")
+    rows = [(10 + k, {"start_date": date(2025, 3, 1), "competences": c})
+            for k, c in enumerate(["E4, B2", "Z9", "A1; Z9", "", "E4, B2"])]
+    good = [r for r in rows if "Z9" not in r[1]["competences"]]
+    first, second = (build_activities(from_mappings(rows), profile, **kw) for _ in range(2))
+    assert first == second
+    assert [(p.row, p.code) for p in second[1]] == [(11, "competence_unknown"), (12, "competence_unknown")]
+    assert [a.competences for a in second[0]] == [("E4", "B2"), (), ("A1",), (), ("E4", "B2")]
+    again = build_activities(from_mappings(good), profile, **kw)       # every value remembered: looked up whole
+    assert again == build_activities(from_mappings(good), profile, **kw)
+    assert again[1] == [] and [a.competences for a in again[0]] == [("E4", "B2"), (), ("E4", "B2")]
+
+
 def test_an_empty_table_gives_nothing():
     assert build_activities(Columns(), load_profile("iet")) == ([], [])
 
