@@ -93,7 +93,8 @@ def _in_period(record: Record, period: Period, profile: Profile) -> tuple[list[A
     or its category's credit where the body credits by activity (``Term.credit``: a paper counts 10 PDH in
     the period it ends in, teaching its hours doubled, a society's service at most 2 PDH)."""
     start, end = period.start, period.end
-    acts = sorted((a for a in record.activities if a.start_date <= end and a.end_date >= start), key=_ROW)
+    acts = [a for a in record.activities if a.start_date <= end and a.end_date >= start]
+    acts.sort(key=_ROW)
     shares = [(a.hours or 0.0) if a.start_date >= start and a.end_date <= end
               else share(a, period.overlap_days(a.start_date, a.end_date)) for a in acts]
     credited = {t.id: t for t in profile.categories if t.credited}
@@ -109,23 +110,34 @@ def _in_period(record: Record, period: Period, profile: Profile) -> tuple[list[A
     return acts, shares
 
 
+def _none_as_blank(groups: Mapping[str | None, list[float]]) -> dict[str, list[float]]:
+    """Groups with the activities of none (no category, no skill type) under "", as the totals name them."""
+    out: dict[str, list[float]] = {}
+    for key, hours in groups.items():
+        out.setdefault(key or "", []).extend(hours)
+    return out
+
+
 def compute_totals(record: Record, profile: Profile, period: Period | None = None) -> Totals:
     period = period or record.period
     acts, hours = _in_period(record, period, profile)
-    cat: defaultdict[str, list[float]] = defaultdict(list)
-    skill: defaultdict[str, list[float]] = defaultdict(list)
+    by_cat: defaultdict[str | None, list[float]] = defaultdict(list)
+    by_skill: defaultdict[str | None, list[float]] = defaultdict(list)
     comp: defaultdict[str, list[float]] = defaultdict(list)
     obj: defaultdict[str, list[float]] = defaultdict(list)
     topic: defaultdict[str, list[float]] = defaultdict(list)
     for a, h in zip(acts, hours):        # one pass: each activity's hours into each of its groups
-        cat[a.category or ""].append(h)
-        skill[a.skill_type or ""].append(h)
+        by_cat[a.category].append(h)     # none: keyed "" once the pass is done
+        by_skill[a.skill_type].append(h)
         if a.objective:
             obj[a.objective].append(h)
-        for c in a.competences:
-            comp[c].append(h)
-        for t in a.topics:
-            topic[t].append(h)
+        if a.competences:
+            for c in a.competences:
+                comp[c].append(h)
+        if a.topics:
+            for t in a.topics:
+                topic[t].append(h)
+    cat, skill = _none_as_blank(by_cat), _none_as_blank(by_skill)
     group: defaultdict[str, list[float]] = defaultdict(list)
     group_of = {t.id: t.group for t in profile.skill_types}
     for k, hs in skill.items():
