@@ -241,9 +241,12 @@ def reflection(ctx: Context, spec: CriterionSpec) -> Outcome:
         return Outcome(spec.severity, "no activities in the period to reflect on",
                        "record activities and what you learnt from each")
     need = spec.params["min_words"]
-    missing = [a.row for a in acts if not a.reflection]
-    # fewer than ``need`` words: each text split no further than that, inline (not a function called a row)
-    thin = [a.row for a in acts if (r := a.reflection) and len(r.split(None, need - 1)) < need] if need > 0 else []
+    # none, or fewer than ``need`` words (each text split no further than that, inline: not a function called a
+    # row), in one pass; then told apart among the few found
+    short = [a for a in acts if not (r := a.reflection) or len(r.split(None, need - 1)) < need] if need > 0 \
+        else [a for a in acts if not a.reflection]
+    missing = [a.row for a in short if not a.reflection]
+    thin = [a.row for a in short if a.reflection]
     reason = f"{len(acts) - len(missing) - len(thin)} of {len(acts)} activities have a reflection"
     if not missing and not thin:
         return Outcome(PASS, reason)
