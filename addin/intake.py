@@ -362,7 +362,11 @@ def _by_value(table: Columns, fld: str, convert: Converter, found: _Found,
             if len(known) + len(memo) > KNOWN_VALUES:
                 known.clear()
             known.update({v: result for v, (result, problems) in memo.items() if not problems})
-        out = list(map({v: result for v, (result, _) in memo.items()}.__getitem__, values))
+        if len(memo) == 1:                  # one value all down the column (a Status left blank): no lookups
+            (result, _), = memo.values()
+            out = [result] * len(values)
+        else:
+            out = list(map({v: result for v, (result, _) in memo.items()}.__getitem__, values))
         bad = {v for v, (_, problems) in memo.items() if problems}
         for i in [i for i, v in enumerate(values) if v in bad] if bad else ():
             for code, message in memo[values[i]][1]:
