@@ -236,6 +236,7 @@ class _Found:
 
 
 _LATER = object()       # a value the quick pass leaves for the careful one
+_UNKNOWN = object()     # a value a column's remembered conversions do not hold
 
 
 def _later(out: list[Any]) -> list[int]:
@@ -358,7 +359,8 @@ def _by_value(table: Columns, fld: str, convert: Converter, found: _Found,
                 return list(map(known.__getitem__, values))      # every value known, none with a problem
             except KeyError:
                 pass
-            memo = {v: (hit, ()) if (hit := known.get(v, _LATER)) is not _LATER else convert(v) for v in set(values)}
+            memo = {v: (hit, ()) if (hit := known.get(v, _UNKNOWN)) is not _UNKNOWN else convert(v)
+                    for v in set(values)}
             if len(known) + len(memo) > KNOWN_VALUES:
                 known.clear()
             known.update({v: result for v, (result, problems) in memo.items() if not problems})
