@@ -580,6 +580,8 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
     fw = framework_for(profile)
     objectives = []
     for row, raw in objective_rows:
+        if raw.keys() <= {"ref"}:        # a row with only its ref (the template numbers fifty): blank
+            continue
         obj, found = build_objective(raw, row, fw, member.registration)
         problems += [replace(p, field=f"plan.{p.field}") for p in found]
         if obj:
