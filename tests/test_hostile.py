@@ -159,3 +159,19 @@ def test_xml_parsers_refuse_entities_even_behind_the_package_checks():
     with pytest.raises(Exception) as err:          # other parts: lxml's safe parser, or defusedxml
         fromstring(bomb)
     assert "entit" in str(err.value).lower() or isinstance(err.value, EntitiesForbidden)
+
+
+@pytest.mark.parametrize("name", ["../../evil.xml", "xl/../../evil.xml", "/evil.xml", "C:/evil.xml", "c:evil.xml",
+                                  "xl\\evil.xml", "xl/evil\x01.xml", "xl/evil\x1f.xml", "xl/\tevil.xml"])
+def test_an_unsafe_part_name_is_refused(name):
+    """A part named outside the package (a parent folder, a root, a drive, a backslash) or with a control
+    character in its name is refused before any part is read."""
+    with pytest.raises(CpdError) as err:
+        read_workbook(corpus.pack(corpus.parts_of(corpus.valid_workbook()) + [(name, b"<a/>")]))
+    assert err.value.code == "bad_part_name" and repr(name) in err.value.message
+
+
+@pytest.mark.parametrize("name", ["xl/a..b.xml", "xl/media/C.png", "docProps/custom~1.xml", "xl/évaluation.xml"])
+def test_a_safe_part_name_with_dots_drive_like_letters_or_accents_is_read(name):
+    read = read_workbook(corpus.pack(corpus.parts_of(corpus.valid_workbook()) + [(name, b"<a/>")]))
+    assert read.record is not None and len(read.record.activities) == 3

@@ -37,6 +37,8 @@ _MACRO_TYPE = re.compile(rb"(?i)macroEnabled|vbaProject|ms-office\.vba")
 _SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _ATTR = re.compile(rb"""([\w:]+)\s*=\s*["']([^"']*)["']""")
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_DRIVE = re.compile(r"[A-Za-z]:")                 # a part name starting like a Windows drive
+_CONTROL = re.compile(r"[\x00-\x1f]")              # a control character in a part name
 _CHUNK = 1024 * 1024                 # inflated bytes at a time, at most
 _FEED = 64 * 1024                    # compressed bytes fed at a time
 # Parts are inflated and checksummed by ISA-L (the ``isal`` package) where it is installed, zlib elsewhere:
@@ -99,8 +101,8 @@ def _check_names_and_layout(zf: zipfile.ZipFile, data: bytes, limits: Limits) ->
         if low in seen:
             raise _refuse("duplicate_part", f"the package names a part twice: {name!r}")
         seen.add(low)
-        if (not name or "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name)
-                or any(seg == ".." for seg in name.split("/")) or any(ord(c) < 32 for c in name)):
+        if (not name or "\\" in name or name.startswith("/") or _DRIVE.match(name)
+                or ".." in name.split("/") or _CONTROL.search(name)):
             raise _refuse("bad_part_name", f"the package has an unsafe part name: {name!r}")
         if info.flag_bits & 0x1:
             raise _refuse("legacy_or_encrypted", f"the package has an encrypted part ({name!r})")
