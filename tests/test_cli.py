@@ -11,6 +11,7 @@ import pytest
 
 from addin.cli import cli
 from conftest import fill_workbook
+from ports import free_port
 from workbook_templates import example_path
 
 EXAMPLE = example_path("iet")
@@ -192,14 +193,11 @@ def test_every_command_has_help(cpd, path):
 
 def test_serve_runs_the_service_as_a_real_process(tmp_path):
     """cpd serve in its own process: the function endpoint answers over HTTP on 127.0.0.1."""
-    import socket
     import subprocess
     import sys
     import time
     import urllib.request
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**__import__("os").environ, "CPD_INSTANCE_PATH": str(tmp_path / "instance")}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port)],

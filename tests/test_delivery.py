@@ -6,7 +6,6 @@ import gzip
 import json
 import os
 import re
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -126,9 +125,7 @@ def test_transient_failures_are_retried_with_the_same_key(service, step, retry_a
 
 
 def test_endpoint_down_then_up(service, receiver_server):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead_port = s.getsockname()[1]
+    dead_port = free_port()                           # nothing listens there
     sub_id = submit(service)
     assert run_once(sessions(service), Endpoint(f"http://127.0.0.1:{dead_port}/x", (SECRET,))) == "retry"
     assert "ConnectionRefused" in state(service, sub_id)[3] or "refused" in state(service, sub_id)[3].lower()

@@ -12,6 +12,7 @@ import time
 from werkzeug.serving import make_server
 
 from fault_endpoint import FaultEndpoint
+from ports import free_port
 from sync_service import create_app, db, signing
 from sync_service.store.accounts import create_member, issue_token
 from sync_service.store.models import Submission
@@ -133,12 +134,9 @@ def _wait(app, sub_id: str, statuses: set, proc, seconds: float = 30):
 
 
 def test_endpoint_down_at_submit_time_then_up(tmp_path):
-    import socket
     secret = signing.new_secret()
     app, db_url, token = service_with_member(tmp_path, "d@example.org")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]                         # nothing listens here yet
+    port = free_port()                                    # nothing listens here yet
     sub_id = _submission(app, token, "Down at submit time")
     proc = worker(db_url, f"http://127.0.0.1:{port}/cpd/submissions", secret, "--schedule", "0.5,0.5,0.5,0.5,0.5,0.5")
     try:
