@@ -83,15 +83,12 @@ def canonical_blanks(values: Sequence[Cell], types: set[type] | None = None) -> 
         except TypeError:
             pass                                     # not all text: its types looked at
         types = set(map(type, values))
+    if types == _NONE_AND_TEXT:                      # text with blanks as None: those made "", then read as text
+        values, types = [BLANK if v is None else v for v in values], {str}
     if types == {str}:
         if any(values) and any(map(str.isspace, values)):
             values = [BLANK if v.isspace() else v for v in values]
         return values, types                         # as it came when no text is only spaces (or none is text)
-    if types == _NONE_AND_TEXT:                      # text with blanks as None: those made "", then spaces looked for
-        values = [BLANK if v is None else v for v in values]
-        if any(map(str.isspace, values)):
-            values = [BLANK if v.isspace() else v for v in values]
-        return values, {str}
     if any(map(str.isspace, _texts(values, types))):
         values = [BLANK if v is None or _is_blank_text(v) else v for v in values]
         types = set(map(type, values))

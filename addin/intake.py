@@ -312,7 +312,7 @@ def _hours_column(table: Columns, found: _Found, typed: bool = False, minutes_pe
            else None if v == "" else _LATER for v in values]
     for i in _later(out):
         try:
-            v = table.values["hours"][i]
+            v = values[i]
             hours = out[i] = to_hours(v, minutes_per_hour)
             if typed and isinstance(v, str) and hours is not None:
                 raise hours_as_text(v, hours)
