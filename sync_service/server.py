@@ -77,9 +77,13 @@ def _gunicorn(make_app, options: ServerOptions, ready) -> None:
                 "logconfig_dict": logs.server_log_config(),
                 "certfile": options.cert, "keyfile": options.key,
                 "when_ready": (lambda _server: ready()) if ready else None,
+                # gunicorn 25.1's control socket (for its gunicornc tool) off: by default every instance on
+                # the machine binds the same ~/.gunicorn/gunicorn.ctl, each taking it from the one before and
+                # removing it when it stops, and its thread in the master is stopped and started round each fork
+                "control_socket_disable": True,
             }
             for name, value in settings.items():
-                if value is not None:
+                if value is not None and name in self.cfg.settings:     # (gunicorn before 25.1 has no such setting)
                     self.cfg.set(name, value)
 
         def load(self):

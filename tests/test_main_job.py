@@ -22,9 +22,11 @@ from workbook_templates import example_path
 def serve_demo(tmp_path, port: int) -> tuple[subprocess.Popen, dict, list[str]]:
     """``cpd serve --demo`` on ``port`` as a member starts it (an SQLite file in ``tmp_path``): the process, its
     environment, and the lines it printed up to the one saying the service is on."""
+    (tmp_path / "home").mkdir()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}",
-           "CPD_CONFIG": str(tmp_path / "config.toml")}
+           "CPD_CONFIG": str(tmp_path / "config.toml"), "HOME": str(tmp_path / "home")}
     env.pop("CPD_INSTITUTION_URL", None)
+    env.pop("XDG_RUNTIME_DIR", None)
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port), "--demo"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     lines: list[str] = []
@@ -45,6 +47,19 @@ def answering(base: str) -> None:
             return
         except OSError:
             time.sleep(0.1)
+
+
+def stopped(proc: subprocess.Popen, seconds: float = 15) -> str:
+    """SIGTERM to ``cpd serve``, as a service manager stops it: what it printed after the lines already read,
+    once it and every process it started have ended (they share its output) within ``seconds``."""
+    proc.terminate()
+    try:
+        return proc.communicate(timeout=seconds)[0]
+    except subprocess.TimeoutExpired as exc:
+        left = subprocess.run(["ps", "-eo", "pid,ppid,pgid,stat,etime,args"], capture_output=True, text=True).stdout
+        proc.kill()
+        raise AssertionError(f"cpd serve did not stop within {seconds:g} s of SIGTERM; it printed {exc.output!r}; "
+                             f"processes: {[line for line in left.splitlines() if 'addin.cli' in line]}") from None
 
 
 def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noqa: F811
@@ -78,8 +93,7 @@ def test_serve_submit_and_see_the_receipt_on_the_page(browser, tmp_path):  # noq
             page.reload()
         assert page.inner_text("#receipt").startswith("rcpt_")
         assert page.inner_text("#verdict") == "Ready — score 100/100"
-        proc.terminate()
-        rest = proc.communicate(timeout=15)[0]
+        rest = stopped(proc)
         # the terminal keeps to what the demo says: the request and delivery lines went to the log file
         assert not [line for line in lines + rest.splitlines() if line.lstrip().startswith("{")], rest
         log_file = re.search(r"Request and delivery log lines: (\S+)\n", "".join(lines)).group(1)
@@ -142,7 +156,9 @@ def test_the_demo_receiver_moves_off_a_port_another_program_listens_on(tmp_path)
         assert answered in (400, 401, 405)
     finally:
         if proc is not None:
-            proc.terminate()
-            proc.communicate(timeout=15)
+            stopped(proc)
         if squatter is not None:
             squatter.close()
+    # no control socket of the web server's own in the member's home: gunicorn's would be one path shared by
+    # every instance on the machine (the demo's service and receiver among them), each taking it from another
+    assert not (tmp_path / "home" / ".gunicorn").exists()
