@@ -6,8 +6,10 @@ the service.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 
 import click
 
@@ -84,8 +86,10 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
             if not app.config.get("LOG_FILE"):             # the terminal keeps to what the demo says to the member
                 settings["LOG_FILE"] = app.config["LOG_FILE"] = os.path.join(app.instance_path, "demo-log.jsonl")
                 logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FILE"])
-            children, token, link, receiver_url = _start_demo(app, host, port)
+            # from here SIGTERM ends cpd serve as Ctrl+C does, through ``finally``: the processes the demo has
+            # started by then run in sessions of their own, and would be left running
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            token, link, receiver_url = _start_demo(app, host, port, children)
             click.echo(f"Demo institution receiver on {receiver_url}; a worker started.")
             click.echo(f"Demo member demo@example.org: sign in at {base}/login/email/{link}")
             click.echo("  (the link works once, for 15 minutes; the demo sends no mail: start it again for a new one)")
@@ -107,11 +111,27 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
         if dev:
             make_app = lambda: app            # noqa: E731 - one process: the app already made
         else:
-            app.extensions["cpd_engine"].dispose()          # no connection crosses into the workers
+            with _signals_held():
+                app.extensions["cpd_engine"].dispose()      # no connection crosses into the workers
             make_app = lambda: create_app({**settings, "AUTO_MIGRATE": False})   # noqa: E731 - one per worker
         server.run(make_app, options)
     finally:
         _stop_children(children)         # the demo's, however cpd serve ends (SIGTERM is a SystemExit here)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGTERM and Ctrl+C held while the database's connections are used or closed, and taken as soon as they are
+    done: the driver's code is not left in the middle (SQLAlchemy reports a SystemExit there as a traceback)."""
+    import signal
+    if not hasattr(signal, "pthread_sigmask"):                   # Windows: no signal masks
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _stop_children(children: list, seconds: float = 5.0) -> None:
@@ -159,8 +179,9 @@ def _typed_path(path) -> str:
     return relative if not relative.startswith("..") else os.path.abspath(path)
 
 
-def _start_demo(app, host: str, port: int):
-    """The reference receiver and a worker as processes, and a demo member with a fresh token."""
+def _start_demo(app, host: str, port: int, children: list):
+    """The reference receiver and a worker as processes, each put in ``children`` as it starts (so that what has
+    started is stopped however cpd serve ends), and a demo member with a fresh token."""
     import os
     import subprocess
     from pathlib import Path
@@ -178,7 +199,7 @@ def _start_demo(app, host: str, port: int):
         with os.fdopen(fd, "w") as fh:
             fh.write(signing.new_secret())
     secret = secret_file.read_text().strip()
-    with app.app_context():
+    with _signals_held(), app.app_context():
         session = db.write_session()
         member = session.scalar(select(Member).where(Member.email == "demo@example.org")) \
             or create_member(session, "demo@example.org")
@@ -194,13 +215,14 @@ def _start_demo(app, host: str, port: int):
     receiver = subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(receiver_port), "--secret", secret,
                                  "--database", str(instance / "demo-institution.sqlite3")],
                                 start_new_session=group)
+    children.append(receiver)
     _wait_until_listening(host, receiver_port, receiver)      # the first delivery finds the institution up
     if receiver.poll() is not None:
         fail(CpdError("demo_receiver_failed", f"the demo institution's receiver did not start on port "
                                               f"{receiver_port}; see the lines above"))
-    worker = subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll", "0.5"],
-                              env=env, start_new_session=group)
-    return [receiver, worker], token, link, receiver_url
+    children.append(subprocess.Popen([*cpd, "worker", "--endpoint", receiver_url, "--secret", secret, "--poll",
+                                      "0.5"], env=env, start_new_session=group))
+    return token, link, receiver_url
 
 
 def _port_free_from(host: str, port: int) -> int:
