@@ -59,7 +59,6 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
     to the institution, mail and sheet writes run in 'cpd worker' processes; --demo starts one, with the
     reference receiver as the institution.
     """
-    import signal
     from sync_service import create_app
     from addin import example_path
 
@@ -86,9 +85,6 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
             if not app.config.get("LOG_FILE"):             # the terminal keeps to what the demo says to the member
                 settings["LOG_FILE"] = app.config["LOG_FILE"] = os.path.join(app.instance_path, "demo-log.jsonl")
                 logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FILE"])
-            # from here SIGTERM ends cpd serve as Ctrl+C does, through ``finally``: the processes the demo has
-            # started by then run in sessions of their own, and would be left running
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             token, link, receiver_url = _start_demo(app, host, port, children)
             click.echo(f"Demo institution receiver on {receiver_url}; a worker started.")
             click.echo(f"Demo member demo@example.org: sign in at {base}/login/email/{link}")
@@ -121,8 +117,8 @@ def serve(host: str, port: int, public_url: str | None, cert: str | None, key: s
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """SIGTERM and Ctrl+C held while the database's connections are used or closed, and taken as soon as they are
-    done: the driver's code is not left in the middle (SQLAlchemy reports a SystemExit there as a traceback)."""
+    """SIGTERM and Ctrl+C held while the database's connections are closed, and taken as soon as they are: the
+    driver's code is not left in the middle (SQLAlchemy reports a SystemExit there as a traceback)."""
     import signal
     if not hasattr(signal, "pthread_sigmask"):                   # Windows: no signal masks
         yield
@@ -183,6 +179,7 @@ def _start_demo(app, host: str, port: int, children: list):
     """The reference receiver and a worker as processes, each put in ``children`` as it starts (so that what has
     started is stopped however cpd serve ends), and a demo member with a fresh token."""
     import os
+    import signal
     import subprocess
     from pathlib import Path
     from sqlalchemy import select
@@ -199,7 +196,7 @@ def _start_demo(app, host: str, port: int, children: list):
         with os.fdopen(fd, "w") as fh:
             fh.write(signing.new_secret())
     secret = secret_file.read_text().strip()
-    with _signals_held(), app.app_context():
+    with app.app_context():
         session = db.write_session()
         member = session.scalar(select(Member).where(Member.email == "demo@example.org")) \
             or create_member(session, "demo@example.org")
@@ -212,6 +209,9 @@ def _start_demo(app, host: str, port: int, children: list):
     receiver_url = f"http://{host}:{receiver_port}/cpd/submissions"
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CPD_LOG_FILE": app.config["LOG_FILE"]}
     group = hasattr(os, "killpg")           # each in its own process group, stopped as a group (_stop_children)
+    # from here SIGTERM ends cpd serve as Ctrl+C does, through serve's ``finally``: the processes started by then
+    # run in sessions of their own, and would be left running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     receiver = subprocess.Popen([*cpd, "receiver", "--host", host, "--port", str(receiver_port), "--secret", secret,
                                  "--database", str(instance / "demo-institution.sqlite3")],
                                 start_new_session=group)
