@@ -117,7 +117,9 @@ def _recalculate(files: list[Path], out: Path, workers: int = 2) -> None:
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     errors = [p.communicate(timeout=900)[1] for p in procs]
     missing = [f.name for f in files if not (out / f.name).exists()]
-    assert not missing, f"LibreOffice did not open {missing[:5]}: {' '.join(errors)[-500:]}"
+    said = [f"exit {p.returncode}: {e[:700]}{' ... ' + e[-300:] if len(e) > 1000 else e[700:]}"   # how it ended,
+            for p, e in zip(procs, errors) if p.returncode or e.strip()]                      # a crash's first lines
+    assert not missing, f"LibreOffice did not open {missing[:5]}: {said}"
 
 
 def _native(path: Path, profile) -> dict:
