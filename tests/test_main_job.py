@@ -19,9 +19,9 @@ from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
 from workbook_templates import example_path
 
 
-def serve_demo(tmp_path, port: int) -> tuple[subprocess.Popen, dict, list[str]]:
-    """``cpd serve --demo`` on ``port`` as a member starts it (an SQLite file in ``tmp_path``): the process, its
-    environment, and the lines it printed up to the one saying the service is on."""
+def start_demo(tmp_path, port: int) -> tuple[subprocess.Popen, dict]:
+    """``cpd serve --demo`` on ``port`` as a member starts it (an SQLite file in ``tmp_path``, a home of its own
+    there): the process, and its environment."""
     (tmp_path / "home").mkdir()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}",
            "CPD_CONFIG": str(tmp_path / "config.toml"), "HOME": str(tmp_path / "home")}
@@ -29,6 +29,12 @@ def serve_demo(tmp_path, port: int) -> tuple[subprocess.Popen, dict, list[str]]:
     env.pop("XDG_RUNTIME_DIR", None)
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port), "--demo"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    return proc, env
+
+
+def serve_demo(tmp_path, port: int) -> tuple[subprocess.Popen, dict, list[str]]:
+    """``start_demo``, and the lines it printed up to the one saying the service is on."""
+    proc, env = start_demo(tmp_path, port)
     lines: list[str] = []
     while not any("CPD service on" in line for line in lines):
         line = proc.stdout.readline()
@@ -182,12 +188,7 @@ def _alive(pid: int) -> bool:
 def test_the_demo_stopped_while_it_starts_leaves_no_receiver_running(tmp_path):
     """SIGTERM (or Ctrl+C) to cpd serve --demo while it waits for its receiver to listen stops the receiver too:
     it runs in a session of its own, so nothing else would (it would hold its port and the terminal's output)."""
-    (tmp_path / "home").mkdir()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}",
-           "CPD_CONFIG": str(tmp_path / "config.toml"), "HOME": str(tmp_path / "home")}
-    env.pop("CPD_INSTITUTION_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(free_port()), "--demo"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    proc, _ = start_demo(tmp_path, free_port())
     receiver = None
     try:
         deadline = time.monotonic() + 60
