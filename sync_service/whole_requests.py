@@ -18,8 +18,10 @@ import contextvars
 import io
 import json
 import logging
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from a2wsgi.wsgi import build_environ
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -215,6 +217,18 @@ class CpdWorker(UvicornWorker):
         self.config.app = self.wsgi
         server = FairServer(config=self.config)
         self._install_sigquit_handler()
+        watch = asyncio.get_running_loop().create_task(self._watch_master(server))
         await server.serve(sockets=self.sockets)
+        watch.cancel()
         if not server.started:
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+    async def _watch_master(self, server: Any, every: float = 1.0) -> None:
+        """Stop serving, as on SIGTERM, once the master process is gone (killed, or crashed): gunicorn's own
+        workers look for that, uvicorn's do not, and one left behind served on for ever, holding the port."""
+        while not server.should_exit:
+            if os.getppid() != self.ppid:
+                log.warning("the service's master process (pid %d) is gone: this worker stops", self.ppid)
+                server.should_exit = True
+                return
+            await asyncio.sleep(every)

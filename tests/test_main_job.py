@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 
 from ports import free_port
+from processes import alive, children_of
 from test_taskpane import browser  # noqa: F401  (the Chromium fixture)
 from workbook_templates import example_path
 
@@ -170,21 +171,6 @@ def test_the_demo_receiver_moves_off_a_port_another_program_listens_on(tmp_path)
     assert not (tmp_path / "home" / ".gunicorn").exists()
 
 
-def _children_of(pid: int) -> list[tuple[int, str]]:
-    """(pid, command line) of the processes whose parent is ``pid``."""
-    out = subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
-    return [(int(p), args) for p, pp, args in (line.split(None, 2) for line in out.splitlines() if line.strip())
-            if int(pp) == pid]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[-1][:1] != "Z"      # a zombie has ended; its parent has not reaped it
-    except FileNotFoundError:
-        return False
-
-
 def test_the_demo_stopped_while_it_starts_leaves_no_receiver_running(tmp_path):
     """SIGTERM (or Ctrl+C) to cpd serve --demo while it waits for its receiver to listen stops the receiver too:
     it runs in a session of its own, so nothing else would (it would hold its port and the terminal's output)."""
@@ -193,17 +179,17 @@ def test_the_demo_stopped_while_it_starts_leaves_no_receiver_running(tmp_path):
     try:
         deadline = time.monotonic() + 60
         while receiver is None and time.monotonic() < deadline and proc.poll() is None:
-            receiver = next((pid for pid, args in _children_of(proc.pid) if " receiver " in args), None)
+            receiver = next((pid for pid, args in children_of(proc.pid) if " receiver " in args), None)
             time.sleep(0.01)
         assert receiver is not None, "the demo started no receiver"
         out = stopped(proc)
         assert "Traceback" not in out, out
         gone = time.monotonic() + 10
-        while _alive(receiver) and time.monotonic() < gone:
+        while alive(receiver) and time.monotonic() < gone:
             time.sleep(0.05)
-        assert not _alive(receiver), f"the demo's receiver (pid {receiver}) was left running"
+        assert not alive(receiver), f"the demo's receiver (pid {receiver}) was left running"
     finally:
         if proc.poll() is None:
             proc.kill()
-        if receiver is not None and _alive(receiver):
+        if receiver is not None and alive(receiver):
             os.killpg(receiver, 9)

@@ -1,10 +1,17 @@
-"""A web worker that gunicorn forks as the service is told to stop ends at once (``server.stop_if_told``), instead
-of serving on until gunicorn kills it 30 s later: until its own handlers are in place it has the master's, which
-only queue a signal for the master's loop, in the worker's copy of the queue."""
+"""How ``cpd serve``'s web workers end. One that gunicorn forks as the service is told to stop ends at once
+(``server.stop_if_told``), instead of serving on until gunicorn kills it 30 s later: until its own handlers are
+in place it has the master's, which only queue a signal for the master's loop, in the worker's copy of the queue.
+And all of them stop when the master process is killed outright."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+import urllib.request
+
+from ports import free_port
+from processes import alive, children_of
 
 MASTERS_HANDLERS = """
 import os, queue, signal, sys, time
@@ -39,3 +46,38 @@ def test_a_worker_not_told_to_stop_goes_on_and_a_later_sigterm_ends_it():
                "print('not stopped', flush=True)\n")
     assert done.stdout == "serving\n", done.stderr
     assert done.returncode == -15
+
+
+def test_the_web_workers_stop_when_the_service_process_is_killed(tmp_path):
+    """``cpd serve``'s master killed outright (SIGKILL, a crash, the OOM killer): its web workers stop within a few
+    seconds instead of serving on for ever, holding the port a new ``cpd serve`` needs."""
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}", "HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port), "--workers", "2"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/functions", timeout=2)
+                workers = [pid for pid, _ in children_of(proc.pid)]
+                if len(workers) == 2:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        assert len(workers) == 2, "cpd serve did not start its 2 web workers"
+        proc.kill()
+        proc.wait(10)
+        gone = time.monotonic() + 10
+        while any(map(alive, workers)) and time.monotonic() < gone:
+            time.sleep(0.1)
+        assert not any(map(alive, workers)), "web workers left serving after their master was killed"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, 9)
