@@ -564,14 +564,21 @@ def build_activities(table: Columns, profile: Profile, *, fw: Framework | None =
     return activities, found.ordered()
 
 
+ActivityBuild = Callable[..., tuple[list[Activity], list[Problem]]]   # (profile, **context) -> activities, problems
+
+
 def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[int, Mapping[str, object]]],
-                 activity_rows: Columns | Iterable[tuple[int, Mapping[str, object]]], profile: Profile,
-                 *, month_first: bool = False, plan_known: bool = True,
-                 typed: bool = False) -> tuple[Record | None, list[Problem]]:
+                 activity_rows: Columns | Iterable[tuple[int, Mapping[str, object]]] | None, profile: Profile,
+                 *, month_first: bool = False, plan_known: bool = True, typed: bool = False,
+                 build: ActivityBuild | None = None) -> tuple[Record | None, list[Problem]]:
     """A whole record and every problem found; the record is None only if no period can be read.
 
     ``plan_known=False`` (the caller has no plan to give) leaves objective links unchecked; ``typed``: the
-    grid is the template's, whose own formulas read the dates and hours (``build_activities``)."""
+    grid is the template's, whose own formulas read the dates and hours (``build_activities``). ``build``:
+    builds the activities instead of ``build_activities`` on ``activity_rows``, called as
+    ``build(profile, **context)`` with the context ``build_activities`` would get (fw, title, objective_refs,
+    month_first, typed, areas): the worksheet functions' recalculation, which rebuilds only the rows that
+    changed since the last call."""
     problems: list[Problem] = []
     member, found = build_member(header, profile, typed)
     problems += found
@@ -593,10 +600,14 @@ def build_record(header: Mapping[str, object], objective_rows: Iterable[tuple[in
             problems.append(Problem("objective_duplicate", f"objective {o.ref} is also on row {seen[o.ref]}",
                                     field="plan.ref", row=o.row))
         seen.setdefault(o.ref, o.row or 0)
-    table = activity_rows if isinstance(activity_rows, Columns) else from_mappings(activity_rows)
-    activities, found = build_activities(table, profile, fw=fw, title=member.registration,
-                                         objective_refs=refs if plan_known else None, month_first=month_first,
-                                         typed=typed, areas=member.practice_areas)
+    context: dict[str, Any] = {"fw": fw, "title": member.registration,
+                               "objective_refs": refs if plan_known else None, "month_first": month_first,
+                               "typed": typed, "areas": tuple(member.practice_areas)}
+    if build is not None:
+        activities, found = build(profile, **context)
+    else:
+        table = activity_rows if isinstance(activity_rows, Columns) else from_mappings(activity_rows or ())
+        activities, found = build_activities(table, profile, **context)
     problems += found
     if period and member.leave_days > period.days:
         problems.append(Problem("leave_days_invalid", f"leave days ({member.leave_days}) exceed the period's "

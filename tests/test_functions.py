@@ -79,11 +79,13 @@ def test_xlwings_functions_give_the_engines_figures(example):
 def test_a_function_holds_the_collector_off_while_it_runs_and_leaves_it_as_it_found_it(example, monkeypatch):
     import gc
 
-    from addin.functions import sheet
+    from addin.functions import ranges, recalc, sheet
     (rec, acts, plan), _ = example
     seen = []
-    real = sheet.assess
-    monkeypatch.setattr(sheet, "assess", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    real = recalc.assess
+    monkeypatch.setattr(recalc, "assess", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    ranges.RECALC.clear()
+    sheet.ASSESSED.clear()               # nothing remembered: the call works the verdict out
     assert gc.isenabled()
     assert udf.CPD_READINESS(rec, acts, plan)[0][0] == "READY" and seen == [False] and gc.isenabled()
     refused = udf.CPD_READINESS(rec, [["Start date"], ["soon"]], plan)        # no header row: a message

@@ -6,19 +6,21 @@ header row, found by the same header finder and table scan as every other grid.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from ..columns import Columns
 from ..errors import CpdError, Problem
-from ..grid.headers import HeaderNames
+from ..grid.headers import HeaderNames, find_header
 from ..grid.record import ACTIVITY_HEADERS, PLAN_HEADERS
 from ..grid.table import read_table
-from ..intake import build_record
+from ..intake import ActivityBuild, build_record
 from ..model import Record
 from ..profile import Profile, load_profile
 from ..values import BadValue, Cell, is_blank, to_date
-from ..form.layout import TABLE_HEADER_ROW, labelled_values
+from ..form.layout import HEADER_SCAN_ROWS, TABLE_HEADER_ROW, labelled_values
+from .recalc import Recalc
 
 
 def as_grid(value: Cell) -> Sequence[Sequence[Cell]]:
@@ -51,12 +53,29 @@ def _blank_row(row: Sequence[Cell], nones: list[Cell], empties: list[Cell]) -> b
     return row.count(None) + row.count("") == len(row)
 
 
+def _no_header(what: str) -> CpdError:
+    return CpdError("no_header_row", f"the {what} range needs its header row (e.g. Start date, Description, "
+                    f"CPD hours)")
+
+
 def _table(grid: Sequence[Sequence[Cell]], headers: HeaderNames, first_row: int, what: str) -> Columns:
     table = read_table(grid, headers, sheet=None, min_matches=2, first_row=first_row)
     if table.header_row is None:
-        raise CpdError("no_header_row", f"the {what} range needs its header row (e.g. Start date, Description, "
-                       f"CPD hours)")
+        raise _no_header(what)
     return table.data
+
+
+RECALC = Recalc()      # the activity rows the last calls built, for the next recalculation
+
+
+def _activities(grid: Sequence[Sequence[Cell]], first_row: int) -> ActivityBuild:
+    """The activity table's build, through ``RECALC``: its header found as ``read_table`` finds it (a range
+    holds no formulas), and the rows under it built where they changed since the last call."""
+    found = find_header(grid, ACTIVITY_HEADERS, min_matches=2, scan_rows=HEADER_SCAN_ROWS)
+    if found is None:
+        raise _no_header("activities")
+    h, columns = found
+    return functools.partial(RECALC.activities, grid[h + 1:], first_row + h + 1, columns)
 
 
 def header_values(grid: Sequence[Sequence[Cell]]) -> dict[str, Any]:
@@ -88,11 +107,11 @@ def record_from_ranges(activities: Cell, record: Cell = None, plan: Cell = None,
                 except BadValue:
                     pass                                       # refused below, as any bad date is
     prof = resolve_profile(profile, header)
-    acts = _table(as_grid(activities), ACTIVITY_HEADERS, first_row, "activities")
+    build = _activities(as_grid(activities), first_row)
     plan_grid = as_grid(plan) if not is_blank(plan) else []
     objs = _table(plan_grid, PLAN_HEADERS, first_row, "plan").mappings() if plan_grid else []
     # the functions are the template's: its Summary's formulas read these cells too, so text is refused alike
-    rec, problems = build_record(header, objs, acts, prof, plan_known=bool(plan_grid), typed=True)
+    rec, problems = build_record(header, objs, None, prof, plan_known=bool(plan_grid), typed=True, build=build)
     if rec is None:
         raise CpdError("period_missing", "give the period: pass the Record header range, or the period from and to")
     return rec, prof, problems

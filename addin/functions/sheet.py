@@ -14,11 +14,13 @@ from ..errors import CpdError, Problem
 from ..intake import _STATUS_NAMES
 from ..model import Member, Period, Record, Status
 from ..profile import Profile, load_profile
-from ..readiness import assess, target_for
+from ..readiness import target_for
 from ..readiness.engine import drafts_note
 from ..values import Cell, count, is_blank, normalise, to_date, to_number
 from .ranges import record_from_ranges
+from .recalc import Assessed
 
+ASSESSED = Assessed()      # the verdicts of the last records, for the sheet's other functions and recalculations
 Table = list[list[Cell]]          # what spills into the sheet
 BY = {"category": ("categories", "by_category"), "skill type": ("skill_types", "by_skill_type"),
       "skill_type": ("skill_types", "by_skill_type"), "competence": (None, "by_competence"),
@@ -43,7 +45,7 @@ def hours(activities: Cell, period_from: Cell, period_to: Cell, category: Cell =
     rec, prof, problems = _record(activities, period_from, period_to, profile, first_row=first_row)
     if problems:
         return _problems_text(problems)
-    result = assess(rec, prof)
+    result = ASSESSED(rec, prof)
     t = result.totals
     if not is_blank(category):
         term = prof.lookup("categories", str(category))
@@ -70,7 +72,7 @@ def hours_by(activities: Cell, by: Cell, period_from: Cell, period_to: Cell, pro
     if problems:
         return [[_problems_text(problems)]]
     kind, attr = BY[key]
-    totals = getattr(assess(rec, prof).totals, attr)
+    totals = getattr(ASSESSED(rec, prof).totals, attr)
     labels = {t.id: t.label for t in getattr(prof, kind)} if kind else {}
     rows = [[labels.get(k, k) if k else "(none)", v] for k, v in totals.items()]
     return [[key.capitalize(), f"{prof.unit_title}"]] + (rows or [["(no activities)", 0.0]])
@@ -84,7 +86,7 @@ def coverage(activities: Cell, period_from: Cell, period_to: Cell, what: Cell = 
                                   first_row=first_row)
     if problems:
         return [[_problems_text(problems)]]
-    result = assess(rec, prof)
+    result = ASSESSED(rec, prof)
     key = normalise(str(what or "category"))
     if key in ("category", "categories"):
         cov = result.coverage["categories"]
@@ -129,7 +131,7 @@ def readiness(record: Cell, activities: Cell, plan: Cell = None, profile: Cell =
     rec, prof, problems = _record(activities, None, None, profile, record=record, plan=plan, first_row=first_row)
     if problems:
         return [["INVALID", _problems_text(problems)]]
-    result = assess(rec, prof)
+    result = ASSESSED(rec, prof)
     return [[result.verdict.label, result.score]]
 
 
@@ -138,7 +140,7 @@ def criteria(record: Cell, activities: Cell, plan: Cell = None, profile: Cell = 
     rec, prof, problems = _record(activities, None, None, profile, record=record, plan=plan, first_row=first_row)
     if problems:
         return [["Fix first", "INVALID", _problems_text(problems), ""]]
-    result = assess(rec, prof)
+    result = ASSESSED(rec, prof)
     rows = [[c.title, c.status.upper(), c.reason, c.hint or ""] for c in result.criteria]
     if result.drafts:                  # shown with what they would add, counted nowhere
         rows.append(["Drafts (not counted)", "NOTE", drafts_note(result.drafts, result.draft_hours, result.unit),

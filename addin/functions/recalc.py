@@ -1,0 +1,156 @@
+"""A recalculation rebuilds only the activity rows that changed.
+
+A spreadsheet recalculates every CPD formula reading a range when any cell of it changes, and all of
+them on opening, on F9 or when Google Sheets recalculates; each call gets the whole range afresh, as new
+values. Building 2,000 activities from their cells is most of a call, and a member's edit changes one
+row. ``Recalc`` keeps, for the last few activity ranges, each data row's cells as they were and what
+they built (its activity, or none, and its problems). A call in the same context compares its rows with
+those (at C speed) and builds only the rows that differ, as one table, with the same intake.
+
+What it returns is what building the whole range returns: a row's activity and problems depend only on
+its own cells, its sheet row and the context, and the context is the key (the profile, the framework,
+the registration title, the plan's objectives, the member's areas of practice, how dates and hours are
+read, the header's columns and where the data starts). The rows are kept as copies, so a caller that
+changes its lists afterwards changes nothing here; the activities and problems are frozen.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from itertools import chain, compress
+from operator import eq, not_
+from typing import Any
+
+from ..columns import from_grid
+from ..errors import Problem
+from ..intake import build_activities
+from ..model import Activity, Record
+from ..profile import Profile
+from ..readiness import Readiness, assess
+from ..values import Cell
+
+RANGES_KEPT = 4           # activity ranges remembered (a sheet's functions read one or two; the service's callers more)
+REBUILD_SHARE = 4         # more than a quarter of the rows changed: the whole range is built again
+
+
+class _Built:
+    """One range's rows as last seen, and what each built."""
+
+    __slots__ = ("profile", "context", "cells", "first", "activities", "problems", "by_row")
+
+    def __init__(self, profile: Profile, context: tuple[Any, ...], cells: list[Sequence[Cell]], first: int,
+                 activities: list[Activity], problems: list[Problem]):
+        self.profile = profile
+        self.context = context
+        self.cells = cells                     # each data row's cells (copies)
+        self.first = first                     # the sheet row of cells[0]
+        self.activities = activities           # what the last call returned
+        self.problems = problems
+        self.by_row: tuple[list[Activity | None], list[tuple[Problem, ...]]] | None = None   # made when first needed
+
+    def rows(self) -> tuple[list[Activity | None], list[tuple[Problem, ...]]]:
+        """Each data row's activity (None: blank, or not placed in time) and problems."""
+        if self.by_row is None:
+            acts: list[Activity | None] = [None] * len(self.cells)
+            for a in self.activities:
+                acts[a.row - self.first] = a
+            problems = _by_row(self.problems, self.first, len(self.cells))
+            self.by_row = acts, problems
+        return self.by_row
+
+
+def _by_row(problems: Sequence[Problem], first: int, n: int) -> list[tuple[Problem, ...]]:
+    out: list[tuple[Problem, ...]] = [()] * n
+    for p in problems:
+        out[(p.row or first) - first] += (p,)
+    return out
+
+
+class Recalc:
+    """The last few activity ranges' rows and what they built; safe to share between threads."""
+
+    def __init__(self, kept: int = RANGES_KEPT):
+        self.kept = kept
+        self.ranges: list[_Built] = []
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.ranges.clear()
+
+    def activities(self, data: Sequence[Sequence[Cell]], first: int, columns: Mapping[int, str], profile: Profile,
+                   **context: Any) -> tuple[list[Activity], list[Problem]]:
+        """The activities and problems of the data rows ``data`` (``data[0]`` at sheet row ``first``, columns
+        mapped by ``columns``), as ``build_activities`` gives them with ``context``."""
+        key = (first, tuple(columns.items()), *(context[k] for k in sorted(context)))
+        with self.lock:
+            last = next((b for b in self.ranges if b.profile is profile and b.context == key), None)
+        changed = _changed(data, last.cells) if last is not None else None
+        if last is None or changed is None or len(changed) * REBUILD_SHARE > max(len(data), 64):
+            table = from_grid(data, range(first, first + len(data)), columns)
+            activities, problems = build_activities(table, profile, **context)
+            built = _Built(profile, key, [row[:] for row in data], first, activities, problems)
+        elif not changed and len(data) == len(last.cells):
+            built = last
+        else:
+            built = _rebuilt(last, data, changed, first, columns, profile, context)
+        with self.lock:
+            self.ranges = [built] + [b for b in self.ranges if b is not last and b is not built][:self.kept - 1]
+        return list(built.activities), list(built.problems)
+
+
+def _changed(data: Sequence[Sequence[Cell]], cells: list[Sequence[Cell]]) -> list[int] | None:
+    """The indexes of the rows of ``data`` that differ from ``cells`` (rows past the end of either count);
+    None when a row is not a list or tuple (compared as the same kind only)."""
+    kinds = {type(r) for r in data[:1]} | {type(r) for r in cells[:1]}
+    if len(kinds) > 1 or not kinds <= {list, tuple}:
+        return None
+    same = list(map(eq, data, cells))
+    return list(compress(range(len(same)), map(not_, same))) + list(range(len(same), len(data)))
+
+
+def _rebuilt(last: _Built, data: Sequence[Sequence[Cell]], changed: list[int], first: int,
+             columns: Mapping[int, str], profile: Profile, context: Mapping[str, Any]) -> _Built:
+    """``last`` with the rows ``changed`` built again from ``data`` (and rows past its end dropped)."""
+    n = len(data)
+    acts, problems = last.rows()
+    acts, problems = acts[:n] + [None] * (n - len(acts)), problems[:n] + [()] * (n - len(problems))
+    cells = last.cells[:n] + [()] * (n - len(last.cells))
+    for i in changed:
+        acts[i], problems[i], cells[i] = None, (), data[i][:]
+    table = from_grid([data[i] for i in changed], [first + i for i in changed], columns)
+    new_acts, new_problems = build_activities(table, profile, **context)
+    for a in new_acts:
+        acts[a.row - first] = a
+    for p in new_problems:                  # each in a changed row, whose problems were cleared above
+        problems[(p.row or first) - first] += (p,)
+    built = _Built(profile, last.context, cells, first, list(filter(None, acts)), list(chain.from_iterable(problems)))
+    built.by_row = acts, problems
+    return built
+
+
+
+class Assessed:
+    """``assess`` remembered for the last few records: the sheet's other functions on the same ranges, and a
+    recalculation that changed nothing they read, get the verdict already worked out (``assess`` depends on
+    nothing but the record and the profile; a record is compared whole, its unchanged activities by identity
+    first)."""
+
+    def __init__(self, kept: int = RANGES_KEPT):
+        self.kept = kept
+        self.last: list[tuple[Record, Profile, Readiness]] = []
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.last.clear()
+
+    def __call__(self, record: Record, profile: Profile) -> Readiness:
+        with self.lock:
+            last = list(self.last)
+        found = next((seen for seen in last if seen[1] is profile and seen[0] == record), None)
+        if found is None:
+            found = (record, profile, assess(record, profile))
+        with self.lock:
+            self.last = [found] + [seen for seen in self.last if seen is not found][:self.kept - 1]
+        return found[2]
