@@ -60,7 +60,7 @@ _PUBLIC = {
     # what to do, by when
     "plan_for": "addin.planner", "make_plan": "addin.planner", "Plan": "addin.planner",
     # worksheet functions and the Submission area's text
-    "FUNCTIONS": "addin.functions", "check_text": "addin.submit",
+    "FUNCTIONS": "addin.functions", "remembered_for": "addin.functions.recalc", "check_text": "addin.submit",
     # evidence files: what a file is, from its bytes
     "evidence_kind": "addin.evidence", "EVIDENCE_TYPES": "addin.evidence",
     # an activity added from a phone: what a certificate states, and the activity's values checked
@@ -96,6 +96,7 @@ if TYPE_CHECKING:                      # for type checkers and editors: the same
     from .intake import check_activity as check_activity
     from .export import safe_text as safe_text
     from .functions import FUNCTIONS as FUNCTIONS
+    from .functions.recalc import remembered_for as remembered_for
     from .grid import (CellMap as CellMap, GridRead as GridRead, ValuesSource as ValuesSource,
                        ranges_source as ranges_source,
         read_record as read_record)

@@ -10,15 +10,21 @@ read from a real workbook (bench/records.py: reflections of 20-200 words, provid
 four objectives): 5,001 rows of activities of which 3,000 are blank, as the spreadsheet passes them (xlwings:
 dates as dates, blanks as None; Office.js: dates as serial numbers, blanks as ""); over HTTP the body is what
 the add-in's own functions.js sends for them (run in Node.js: its trailing blank rows left out since this
-sitting's change; a baseline's functions.js makes the baseline's body). Each round runs every
-case in turn (the cases interleaved), --calls calls each; printed: min / median / max over the rounds of each
-round's median (and p95 for the concurrent case). Baselines in the same rounds: the same function on the
-rows that hold activities only (A9:Q2009: what the trailing blank rows cost), the same function on the
-values as Office.js sends them (serial numbers, "": what the HTTP endpoint runs), and over HTTP the same body
-posted to an unknown function (refused before any work: the transport's own cost). With --baseline DIR (a
-checkout of another commit), each round runs the Python cases on this checkout and on DIR's code (a fresh
-process each), and every HTTP case on both codes' servers, one after the other (both running throughout; which
-goes first alternates by round), and prints both side by side.
+sitting's change; a baseline's functions.js makes the baseline's body). Every call gets its values afresh, as
+a spreadsheet hands them at each recalculation (xlwings converts the cells anew, the endpoint decodes a new
+body): made before the call, outside its time. The cases: a recalculation after a member's edit (each call
+with one more activity's hours changed than the last: "a cell edited", the goal's case); the sheet's other
+CPD formulas on the same ranges, or a whole recalculation ("none edited"); and the first calculation after
+opening a workbook ("a new record": the functions' memory of the last ranges emptied before each call). Each
+round runs every case in turn (the cases interleaved), --calls calls each; printed: min / median / max over
+the rounds of each round's median (and p95 for the concurrent case: four members at once, each recalculating
+their own record after an edit). Baselines in the same rounds: the same function on the rows that hold
+activities only (A9:Q2009: what the trailing blank rows cost), the same function on the values as Office.js
+sends them (serial numbers, "": what the HTTP endpoint runs), and over HTTP the same body posted to an unknown
+function (refused before any work: the transport's own cost). With --baseline DIR (a checkout of another
+commit), each round runs the Python cases on this checkout and on DIR's code (a fresh process each), and
+every HTTP case on both codes' servers, one after the other (both running throughout; which goes first
+alternates by round), and prints both side by side.
 
 Goals: at most 5 ms in Python, 15 ms over HTTP idle, p95 under 50 ms with 4 callers at once.
 """
@@ -26,9 +32,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import http.client
 import json
 import os
+import pickle
 import statistics
 import subprocess
 import sys
@@ -49,13 +57,48 @@ from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
 from records import documented_ranges  # noqa: E402
 
 
-def timed(fn, calls: int) -> list[float]:
+def timed(fn, calls: int, given: Callable[[], tuple] = tuple, before: Callable[[], object] = tuple) -> list[float]:
+    """Each call's time: ``fn(*given())``, what ``given`` makes (and ``before`` does) left out of it."""
     out = []
     for _ in range(calls):
+        args = given()
+        before()
         t = time.perf_counter()
-        fn()
+        fn(*args)
         out.append((time.perf_counter() - t) * 1000)
     return out
+
+
+HOURS = 9                          # the activity range's CPD hours column
+
+
+class Edits:
+    """Ranges as a spreadsheet hands them at each recalculation: new values every call (xlwings converts the
+    sheet's cells afresh, the endpoint decodes a new body), each call with one more cell changed than the last
+    (a member's edit: the hours of one activity, a different one each time), or none (``edit=False``: the
+    sheet's other CPD formulas on the same ranges, or a whole recalculation)."""
+
+    def __init__(self, ranges: tuple, edit: bool = True, rows: int = 2000):
+        self.ranges, self.edit, self.rows, self.k = pickle.dumps(ranges), edit, rows, 0
+
+    def __call__(self) -> tuple:
+        ranges = pickle.loads(self.ranges)
+        if self.edit:
+            self.k += 1
+            acts = ranges[1]
+            acts[1 + (self.k * 37) % self.rows][HOURS] = 0.5 + self.k % 9
+            self.ranges = pickle.dumps(ranges)
+            ranges = pickle.loads(self.ranges)
+        return ranges
+
+
+def forget() -> None:
+    """The worksheet functions' memory of the last calls' ranges, emptied where the code has one (a record
+    not seen before: the first calculation after opening a workbook)."""
+    from addin.functions import ranges, sheet
+    for memory in (getattr(ranges, "RECALC", None), getattr(sheet, "ASSESSED", None)):
+        if memory is not None:
+            memory.clear()
 
 
 def post(port: int, path: str, body: bytes, conn: http.client.HTTPConnection | None = None):
@@ -71,16 +114,22 @@ def post(port: int, path: str, body: bytes, conn: http.client.HTTPConnection | N
 
 
 def concurrent(port: int, body: bytes, calls: int, callers: int = 4) -> list[float]:
-    """``callers`` clients at once, each on its own keep-alive connection, ``calls`` calls each."""
+    """``callers`` clients at once, each on its own keep-alive connection, ``calls`` calls each: each a member
+    recalculating their own record after an edit at each call (``edited_bodies``)."""
     times: list[float] = []
     lock = threading.Lock()
+
+    members = iter(range(callers))
+    made = {m: edited_bodies(body, calls, m) for m in range(callers)}
 
     def client():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine = []
+        edited = made[next(members)]
         for _ in range(calls):
+            sent, = edited()
             t = time.perf_counter()
-            status, _, conn = post(port, "/api/v1/functions/READINESS", body, conn)
+            status, _, conn = post(port, "/api/v1/functions/READINESS", sent, conn)
             assert status == 200, status
             mine.append((time.perf_counter() - t) * 1000)
         conn.close()
@@ -98,9 +147,10 @@ CALLS = 20                         # calls a counted child makes (--instructions
 
 
 def calls_only(args) -> None:
-    """A child of --instructions: the ranges loaded (made once by the parent), one call to warm, then --count
-    calls; or, with --body, the service's endpoint called in-process as its workers call it, with that body."""
-    import pickle
+    """A child of --instructions: the ranges loaded (made once by the parent), one call to warm, ``CALLS`` new
+    copies of them made (``--edited``: each with one more cell changed), then --count calls, each on its copy
+    (a record not seen before, unless ``--edited``); or, with --body, the service's endpoint called in-process
+    as its workers call it, with that body, as a record not seen before."""
     from addin import FUNCTIONS
     assert args.code is None or FUNCTIONS["READINESS"].impl.__code__.co_filename.startswith(args.code)
     if args.body:
@@ -117,8 +167,12 @@ def calls_only(args) -> None:
     ranges = pickle.loads(Path(args.ranges).read_bytes())
     run = FUNCTIONS["READINESS"].run
     run(*ranges)
-    for _ in range(args.count):
-        run(*ranges)
+    given = Edits(ranges, edit=args.edited, rows=args.activities)
+    copies = [given() for _ in range(CALLS)]
+    for copy in copies[:args.count]:
+        if not args.edited:
+            forget()
+        run(*copy)
 
 
 async def _post_in_process(served, body: bytes, calls: int) -> None:
@@ -130,6 +184,7 @@ async def _post_in_process(served, body: bytes, calls: int) -> None:
              "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
                          (b"content-length", str(len(body)).encode())]}
     for _ in range(calls):
+        forget()
         parts = [{"type": "http.request", "body": body[i:i + 65536], "more_body": i + 65536 < len(body)}
                  for i in range(0, len(body), 65536)]
         sent: list[dict] = []
@@ -145,27 +200,28 @@ async def _post_in_process(served, body: bytes, calls: int) -> None:
 
 def count_instructions(args) -> None:
     """Instructions of one call: a child making 20 calls less one making none, each under callgrind, on
-    ranges made once (so that the count is the calls', not the making's); and the service's endpoint
-    in-process on the body each code's functions.js sends, through ``WholeRequests`` as ``cpd serve``'s
-    workers call the app (their HTTP parsing and the network left out)."""
-    import pickle
+    ranges made once and copied (so that the count is the calls', not the making's): a record not seen
+    before, as xlwings and Office.js pass it, and (``xlwings-edited``) a recalculation after an edit; and the
+    service's endpoint in-process on the body each code's functions.js sends, through ``WholeRequests`` as
+    ``cpd serve``'s workers call the app (their HTTP parsing and the network left out)."""
     from bench_commands import instructions
     codes = checkouts(args.baseline)
     print(f"CPD.READINESS over {args.activities:,} real activities with the plan, A9:Q5009: millions of "
           f"instructions a call (callgrind)")
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in ("xlwings", "officejs", "endpoint"):
+        for shape in ("xlwings", "officejs", "xlwings-edited", "endpoint"):
             given = Path(tmp) / f"{shape}.data"
             if shape != "endpoint":
                 given.write_bytes(pickle.dumps(documented_ranges(args.activities, serials=shape == "officejs")))
             for name, code in codes.items():
                 if shape == "endpoint":
                     given.write_bytes(the_body(args, code))
-                what = ["--body" if shape == "endpoint" else "--ranges", str(given)]
+                what = ["--body" if shape == "endpoint" else "--ranges", str(given), "--activities",
+                        str(args.activities)] + (["--edited"] if shape == "xlwings-edited" else [])
                 counted = [instructions([sys.executable, __file__, "--count", str(n), *what, "--code", code], env)
                            for n in (0, CALLS)]
-                print(f"  {name:14} {shape:9} {(counted[1] - counted[0]) / CALLS / 1e6:8.2f}", flush=True)
+                print(f"  {name:14} {shape:14} {(counted[1] - counted[0]) / CALLS / 1e6:8.2f}", flush=True)
 
 
 def python_cases(args) -> tuple[dict[str, Callable[[], list[float]]], list]:
@@ -180,16 +236,21 @@ def python_cases(args) -> tuple[dict[str, Callable[[], list[float]]], list]:
     used = acts[:args.activities + 1]
     expected = CPD_READINESS(record, acts, plan)
     assert expected == CPD_READINESS(record, used, plan) and expected[0][0] in ("READY", "NOT READY"), expected
-    s_record, s_acts, s_plan = documented_ranges(args.activities, serials=True)
-    assert readiness(s_record, s_acts, s_plan) == expected
+    serials = documented_ranges(args.activities, serials=True)
+    assert readiness(*serials) == expected
+    documented = Edits((record, acts, plan), rows=args.activities)
+    cases = {
+        "Python, A9:Q5009, a cell edited": (CPD_READINESS, documented, tuple),
+        "Python, A9:Q5009, none edited": (CPD_READINESS, Edits((record, acts, plan), edit=False), tuple),
+        "Python, A9:Q5009, a new record": (CPD_READINESS, Edits((record, acts, plan), edit=False), forget),
+        "Python, A9:Q2009, a cell edited": (CPD_READINESS, Edits((record, used, plan), rows=args.activities), tuple),
+        "Python, Office.js values, edited": (readiness, Edits(serials, rows=args.activities), tuple),
+    }
     import gc
     gc.collect()
     gc.freeze()                      # the bench's own setup out of the collector's way, as cpd serve does
-    return {
-        "Python, A9:Q5009 (documented)": lambda: timed(lambda: CPD_READINESS(record, acts, plan), args.calls),
-        "Python, A9:Q2009 (rows used)": lambda: timed(lambda: CPD_READINESS(record, used, plan), args.calls),
-        "Python, as Office.js passes it": lambda: timed(lambda: readiness(s_record, s_acts, s_plan), args.calls),
-    }, expected
+    return {name: functools.partial(timed, fn, args.calls, given, before)
+            for name, (fn, given, before) in cases.items()}, expected
 
 
 _SENT_BY_FUNCTIONS_JS = """
@@ -225,7 +286,8 @@ def serving(code: str | None, port: int | None = None) -> Iterator[int]:
         if code:                     # the server runs that checkout's code
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [code, env.get("PYTHONPATH")]))
         server = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)   # not the
+        # caller's directory: run from a checkout, ``-m`` would put that checkout's code before PYTHONPATH's
         try:
             wait_for_port(port, server)
             yield port
@@ -240,11 +302,31 @@ def http_cases(port: int, body: bytes, calls: int, expected: list | None = None)
     status, answer, conn = post(port, "/api/v1/functions/READINESS", body)
     result = json.loads(answer)["result"] if status == 200 else answer[:200]
     assert status == 200 and result[0][0] in ("READY", "NOT READY") and result == (expected or result), (status, result)
+    path = "/api/v1/functions/READINESS"
+    edited = edited_bodies(body, calls)
     return {
-        "HTTP idle": lambda: timed(lambda: post(port, "/api/v1/functions/READINESS", body, conn), calls),
+        "HTTP idle, a cell edited": lambda: timed(lambda b: post(port, path, b, conn), calls, edited),
+        "HTTP idle, none edited": lambda: timed(lambda: post(port, path, body, conn), calls),
         "HTTP floor (refused unread)": lambda: timed(lambda: post(port, "/api/v1/functions/NONE", body, conn), calls),
         "HTTP, 4 callers at once": lambda: concurrent(port, body, calls),
     }
+
+
+def edited_bodies(body: bytes, calls: int, member: int = 0) -> Callable[[], tuple[bytes]]:
+    """``body`` as the add-in sends it at each recalculation after an edit (one more activity's hours changed
+    each call, in turn); ``member``: each member's own record (every activity's hours a little different)."""
+    args = json.loads(body)
+    acts = args["args"][1]
+    if member:
+        for row in acts[1:]:
+            if isinstance(row[HOURS], (int, float)):
+                row[HOURS] += member / 4
+    bodies = []
+    for k in range(1, calls + 1):
+        acts[1 + (k * 37) % (len(acts) - 1)][HOURS] = 0.5 + k % 9
+        bodies.append(json.dumps(args, separators=(",", ":")).encode())
+    made = iter(bodies * 1000)
+    return lambda: (next(made),)
 
 
 def record_case(found: dict[str, list[float]], name: str, xs: list[float]) -> None:
@@ -315,6 +397,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, help=argparse.SUPPRESS)     # a child: make N calls and stop
     ap.add_argument("--ranges", help=argparse.SUPPRESS)                 # a child: the pickled ranges
     ap.add_argument("--body", help=argparse.SUPPRESS)                   # a child: the endpoint's body, in-process
+    ap.add_argument("--edited", action="store_true", help=argparse.SUPPRESS)   # a child: a cell edited a call
     ap.add_argument("--code", help=argparse.SUPPRESS)
     ap.add_argument("--one-round", action="store_true", help=argparse.SUPPRESS)   # a child: one round, as JSON
     args = ap.parse_args()

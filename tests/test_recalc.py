@@ -157,3 +157,54 @@ def test_callers_in_threads_each_get_their_own_ranges_answer(ranges_of_example):
     for t in threads:
         t.join()
     assert found == {n: {expected[n]} for n in range(6)}
+
+
+def test_ranges_of_the_same_shape_called_in_turn_each_build_only_their_own_edits(ranges_of_example, monkeypatch):
+    """Two members' records with the same profile, title and plan (or one member's two logs), recalculated
+    in turn: each call is compared with its own range, not the last one seen, and builds only its edit."""
+    rec, acts, plan = ranges_of_example
+    mine = [list(r) for r in acts]
+    theirs = [list(r) for r in acts]
+    for row in theirs[1:9]:
+        row[2] = f"{row[2]} (their copy)"
+    built = []
+    real_build = recalc.build_activities
+    monkeypatch.setattr(recalc, "build_activities", lambda table, *a, **k: built.append(table.rows)
+                        or real_build(table, *a, **k))
+    forget()
+    udf.CPD_READINESS(rec, mine, plan)
+    udf.CPD_READINESS(rec, theirs, plan)
+    assert [len(rows) for rows in built] == [8, 8]
+    answered = []
+    for k, grid in enumerate([mine, theirs, mine, theirs]):
+        grid[1 + k][9] = 4.0 + k
+        answered.append(udf.CPD_CRITERIA(rec, [list(r) for r in grid], plan))
+    assert built[2:] == [[10], [11], [12], [13]]
+    forget()
+    assert answered[2:] == [udf.CPD_CRITERIA(rec, grid, plan) for grid in (mine, theirs)]
+
+
+def test_the_service_compares_a_callers_ranges_only_with_what_the_same_address_sent(ranges_of_example, client,
+                                                                                    monkeypatch):
+    """The endpoint's callers are anonymous: each address is one, and its ranges are never compared with (nor
+    its answer taken from) another address's, though both sent the same values."""
+    rec, acts, plan = (officejs(grid) for grid in ranges_of_example)
+    built, assessed = [], []
+    real_build, real_assess = recalc.build_activities, recalc.assess
+    monkeypatch.setattr(recalc, "build_activities", lambda table, *a, **k: built.append(table.rows)
+                        or real_build(table, *a, **k))
+    monkeypatch.setattr(recalc, "assess", lambda *a: assessed.append(1) or real_assess(*a))
+    forget()
+
+    def call(addr: str):
+        answer = client.post("/api/v1/functions/READINESS", json={"args": [rec, acts, plan]},
+                             environ_base={"REMOTE_ADDR": addr})
+        assert answer.status_code == 200
+        return answer.json["result"]
+
+    first = call("192.0.2.10")
+    assert call("192.0.2.10") == first and len(built) == 1 and len(assessed) == 1     # the same address: remembered
+    assert call("192.0.2.99") == first and len(built) == 2 and len(assessed) == 2     # another: built and worked out
+    acts[3][9] = 9.5
+    call("192.0.2.99")
+    assert built[2:] == [[12]]                                                         # its own range, edited

@@ -16,7 +16,9 @@ changes its lists afterwards changes nothing here; the activities and problems a
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import chain, compress
 from operator import eq, not_
 from typing import Any
@@ -29,8 +31,21 @@ from ..profile import Profile
 from ..readiness import Readiness, assess
 from ..values import Cell
 
+CALLER: ContextVar[object] = ContextVar("cpd_functions_caller", default=None)   # whose ranges a call compares with
 RANGES_KEPT = 4           # activity ranges remembered (a sheet's functions read one or two; the service's callers more)
 REBUILD_SHARE = 4         # more than a quarter of the rows changed: the whole range is built again
+
+
+@contextmanager
+def remembered_for(caller: object) -> Iterator[None]:
+    """The functions called in the block compare their ranges only with ranges ``caller`` gave: the service's
+    callers are anonymous (each address is one), and one caller's ranges are no baseline for another's, nor
+    is how long a call took a hint of what another sent."""
+    token = CALLER.set(caller)
+    try:
+        yield
+    finally:
+        CALLER.reset(token)
 
 
 class _Built:
@@ -82,9 +97,12 @@ class Recalc:
                    **context: Any) -> tuple[list[Activity], list[Problem]]:
         """The activities and problems of the data rows ``data`` (``data[0]`` at sheet row ``first``, columns
         mapped by ``columns``), as ``build_activities`` gives them with ``context``."""
-        key = (first, tuple(columns.items()), *(context[k] for k in sorted(context)))
+        key = (CALLER.get(), first, tuple(columns.items()), *(context[k] for k in sorted(context)))
         with self.lock:
-            last = next((b for b in self.ranges if b.profile is profile and b.context == key), None)
+            alike = [b for b in self.ranges if b.profile is profile and b.context == key]
+        last = max(alike, key=lambda b: _likeness(data, b.cells), default=None)   # another range of the same
+        if last is not None and not _likeness(data, last.cells):                   # shape (another member's):
+            last = None                                                             # not compared at all
         changed = _changed(data, last.cells) if last is not None else None
         if last is None or changed is None or len(changed) * REBUILD_SHARE > max(len(data), 64):
             table = from_grid(data, range(first, first + len(data)), columns)
@@ -97,6 +115,15 @@ class Recalc:
         with self.lock:
             self.ranges = [built] + [b for b in self.ranges if b is not last and b is not built][:self.kept - 1]
         return list(built.activities), list(built.problems)
+
+
+PROBES = 8               # rows compared to tell which remembered range a call's range is
+
+
+def _likeness(data: Sequence[Sequence[Cell]], cells: list[Sequence[Cell]]) -> int:
+    """How many of ``PROBES`` rows, spread over the range, are the same in ``data`` and ``cells``."""
+    n = min(len(data), len(cells))
+    return sum(data[i] == cells[i] for i in {k * n // PROBES for k in range(PROBES)} if i < n)
 
 
 def _changed(data: Sequence[Sequence[Cell]], cells: list[Sequence[Cell]]) -> list[int] | None:
@@ -138,7 +165,7 @@ class Assessed:
 
     def __init__(self, kept: int = RANGES_KEPT):
         self.kept = kept
-        self.last: list[tuple[Record, Profile, Readiness]] = []
+        self.last: list[tuple[Record, Profile, Readiness, object]] = []
         self.lock = threading.Lock()
 
     def clear(self) -> None:
@@ -146,11 +173,12 @@ class Assessed:
             self.last.clear()
 
     def __call__(self, record: Record, profile: Profile) -> Readiness:
+        caller = CALLER.get()
         with self.lock:
             last = list(self.last)
-        found = next((seen for seen in last if seen[1] is profile and seen[0] == record), None)
+        found = next((seen for seen in last if seen[1] is profile and seen[3] == caller and seen[0] == record), None)
         if found is None:
-            found = (record, profile, assess(record, profile))
+            found = (record, profile, assess(record, profile), caller)
         with self.lock:
             self.last = [found] + [seen for seen in self.last if seen is not found][:self.kept - 1]
         return found[2]

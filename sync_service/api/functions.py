@@ -7,13 +7,15 @@ inside a range is the function's own readable result, as in the desktop add-in.
 
 Anyone may call them (they hold no member's data), so each address is limited to
 ``FUNCTION_CALLS`` calls (429 with Retry-After past it), and a call's ranges to
-``FUNCTION_MAX_ROWS`` rows in all (413 ``too_many_rows``).
+``FUNCTION_MAX_ROWS`` rows in all (413 ``too_many_rows``). Each worker process remembers the
+last few activity ranges it was sent, in memory only, so that a recalculation after an edit builds
+only the rows that changed; an address's ranges are compared only with that address's own.
 """
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from addin import FUNCTIONS, gc_paused
+from addin import FUNCTIONS, gc_paused, remembered_for
 
 from ..errors import BadRequest, NotFound, TooLarge
 from ..throttle import address, call_throttle, over_or_raise
@@ -55,6 +57,7 @@ def run(name: str):
         if not required <= len(args) <= len(fn.params):
             raise BadRequest("bad_arguments", f"CPD.{fn.name} takes {required} to {len(fn.params)} arguments; "
                              f"got {len(args)}")
-        result = fn.run(*args)
+        with remembered_for(address()):       # a recalculation compares its ranges with this address's only
+            result = fn.run(*args)
         del body, args
     return jsonify(result=result)
