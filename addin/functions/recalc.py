@@ -107,7 +107,7 @@ class Recalc:
         if last is None or changed is None or len(changed) * REBUILD_SHARE > max(len(data), 64):
             table = from_grid(data, range(first, first + len(data)), columns)
             activities, problems = build_activities(table, profile, **context)
-            built = _Built(profile, key, [row[:] for row in data], first, activities, problems)
+            built = _Built(profile, key, _copies(data), first, activities, problems)
         elif not changed and len(data) == len(last.cells):
             built = last
         else:
@@ -115,6 +115,14 @@ class Recalc:
         with self.lock:
             self.ranges = [built] + [b for b in self.ranges if b is not last and b is not built][:self.kept - 1]
         return list(built.activities), list(built.problems)
+
+
+def _copies(data: Sequence[Sequence[Cell]]) -> list[Sequence[Cell]]:
+    """The rows as copies (a tuple is its own: nothing changes it)."""
+    try:
+        return list(map(list.copy, data))        # rows as lists (xlwings, a decoded body): copied at C speed
+    except TypeError:
+        return [row[:] for row in data]
 
 
 PROBES = 8               # rows compared to tell which remembered range a call's range is
