@@ -124,11 +124,14 @@ def test_an_edit_builds_only_its_own_row_and_an_unchanged_recalculation_none(ran
     first = udf.CPD_READINESS(rec, acts, plan)
     assert built == [list(range(10, 18))] and len(assessed) == 1        # the example's 8 activities
     again = [[list(r) for r in grid] for grid in (rec, acts, plan)]          # new lists, the same values
+    assert udf.CPD_READINESS(*again) == first              # the second time: built again, and remembered whole
+    assert built == [list(range(10, 18))] * 2 and len(assessed) == 2
+    again = [[list(r) for r in grid] for grid in (rec, acts, plan)]
     assert udf.CPD_READINESS(*again) == first and udf.CPD_CRITERIA(*again)[0][0] == "Criterion"
-    assert len(built) == 1 and len(assessed) == 1       # nothing built or worked out again
+    assert len(built) == 2 and len(assessed) == 2       # from the third: nothing built or worked out again
     acts[3][9] = 9.5                                     # sheet row 12's hours
     udf.CPD_READINESS(rec, acts, plan)
-    assert built[1:] == [[12]] and len(assessed) == 2
+    assert built[2:] == [[12]] and len(assessed) == 3
 
 
 def test_callers_in_threads_each_get_their_own_ranges_answer(ranges_of_example):
@@ -172,14 +175,15 @@ def test_ranges_of_the_same_shape_called_in_turn_each_build_only_their_own_edits
     monkeypatch.setattr(recalc, "build_activities", lambda table, *a, **k: built.append(table.rows)
                         or real_build(table, *a, **k))
     forget()
-    udf.CPD_READINESS(rec, mine, plan)
-    udf.CPD_READINESS(rec, theirs, plan)
-    assert [len(rows) for rows in built] == [8, 8]
+    for _ in range(2):                                   # each seen twice: remembered whole
+        udf.CPD_READINESS(rec, mine, plan)
+        udf.CPD_READINESS(rec, theirs, plan)
+    assert [len(rows) for rows in built] == [8, 8, 8, 8]
     answered = []
     for k, grid in enumerate([mine, theirs, mine, theirs]):
         grid[1 + k][9] = 4.0 + k
         answered.append(udf.CPD_CRITERIA(rec, [list(r) for r in grid], plan))
-    assert built[2:] == [[10], [11], [12], [13]]
+    assert built[4:] == [[10], [11], [12], [13]]
     forget()
     assert answered[2:] == [udf.CPD_CRITERIA(rec, grid, plan) for grid in (mine, theirs)]
 
@@ -203,8 +207,34 @@ def test_the_service_compares_a_callers_ranges_only_with_what_the_same_address_s
         return answer.json["result"]
 
     first = call("192.0.2.10")
-    assert call("192.0.2.10") == first and len(built) == 1 and len(assessed) == 1     # the same address: remembered
-    assert call("192.0.2.99") == first and len(built) == 2 and len(assessed) == 2     # another: built and worked out
+    assert call("192.0.2.10") == first and len(built) == 2            # the second time: remembered whole
+    assert call("192.0.2.10") == first and len(built) == 2 and len(assessed) == 2     # the same address: remembered
+    assert call("192.0.2.99") == call("192.0.2.99") == first                          # another: built, worked out
+    assert len(built) == 4 and len(assessed) == 4
     acts[3][9] = 9.5
     call("192.0.2.99")
-    assert built[2:] == [[12]]                                                         # its own range, edited
+    assert built[4:] == [[12]]                                                         # its own range, edited
+
+
+def test_ranges_seen_once_are_built_as_if_nothing_were_remembered(ranges_of_example, monkeypatch):
+    """Callers each sending a range once (the service's, one member after another) have it built whole each
+    time and nothing of it kept but a few rows, by which a range coming again after many others is known."""
+    rec, acts, plan = ranges_of_example
+    grids = []
+    for n in range(recalc.SEEN_KEPT):
+        grid = [list(r) for r in acts]
+        for row in grid[1:9]:
+            row[2] = f"{row[2]} ({n})"
+        grids.append(grid)
+    built = []
+    real_build = recalc.build_activities
+    monkeypatch.setattr(recalc, "build_activities", lambda table, *a, **k: built.append(len(table.rows))
+                        or real_build(table, *a, **k))
+    forget()
+    answers_once = [udf.CPD_CRITERIA(rec, [list(r) for r in g], plan) for g in grids]
+    assert built == [8] * len(grids) and ranges.RECALC.ranges == [] and sheet.ASSESSED.last == []
+    udf.CPD_CRITERIA(rec, [list(r) for r in grids[0]], plan)            # the first, again: remembered whole
+    assert udf.CPD_CRITERIA(rec, [list(r) for r in grids[0]], plan) == answers_once[0]
+    assert built == [8] * (len(grids) + 1)
+    forget()
+    assert answers_once == [udf.CPD_CRITERIA(rec, g, plan) for g in grids]

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from itertools import chain, compress
 from operator import eq, not_
-from typing import Any
+from typing import Any, cast
 
 from ..columns import from_grid
 from ..errors import Problem
@@ -33,6 +33,7 @@ from ..values import Cell
 
 CALLER: ContextVar[object] = ContextVar("cpd_functions_caller", default=None)   # whose ranges a call compares with
 RANGES_KEPT = 4           # activity ranges remembered (a sheet's functions read one or two; the service's callers more)
+SEEN_KEPT = 16            # ranges seen once, remembered by a few rows only
 REBUILD_SHARE = 4         # more than a quarter of the rows changed: the whole range is built again
 
 
@@ -51,13 +52,14 @@ def remembered_for(caller: object) -> Iterator[None]:
 class _Built:
     """One range's rows as last seen, and what each built."""
 
-    __slots__ = ("profile", "context", "cells", "first", "activities", "problems", "by_row")
+    __slots__ = ("profile", "context", "cells", "probes", "first", "activities", "problems", "by_row")
 
     def __init__(self, profile: Profile, context: tuple[Any, ...], cells: list[Sequence[Cell]], first: int,
                  activities: list[Activity], problems: list[Problem]):
         self.profile = profile
         self.context = context
         self.cells = cells                     # each data row's cells (copies)
+        self.probes = _probes(cells)
         self.first = first                     # the sheet row of cells[0]
         self.activities = activities           # what the last call returned
         self.problems = problems
@@ -81,17 +83,40 @@ def _by_row(problems: Sequence[Problem], first: int, n: int) -> list[tuple[Probl
     return out
 
 
-class Recalc:
-    """The last few activity ranges' rows and what they built; safe to share between threads."""
+class _Seen:
+    """A range seen once: a few of its rows, to know it when it comes again."""
 
-    def __init__(self, kept: int = RANGES_KEPT):
-        self.kept = kept
+    __slots__ = ("profile", "context", "probes")
+
+    def __init__(self, profile: Profile, context: tuple[Any, ...], probes: dict[int, Sequence[Cell]]):
+        self.profile, self.context, self.probes = profile, context, probes
+
+
+class Recalc:
+    """The last few activity ranges' rows and what they built; safe to share between threads.
+
+    A range is remembered whole from the second time it comes (a sheet recalculating, or its other
+    functions); the first time, only a few of its rows are. What is remembered is freed when a newer range
+    takes its place, and freeing a range built long ago costs more than one built just now (its objects
+    are no longer in the processor's caches): ranges that never come again (the service's callers, each
+    once) are built and freed as if nothing were remembered."""
+
+    def __init__(self, kept: int = RANGES_KEPT, seen: int = SEEN_KEPT):
+        self.kept, self.seen_kept = kept, seen
         self.ranges: list[_Built] = []
+        self.seen: list[_Seen] = []
         self.lock = threading.Lock()
 
     def clear(self) -> None:
         with self.lock:
             self.ranges.clear()
+            self.seen.clear()
+
+    def holds(self, first: Activity) -> bool:
+        """Whether ``first`` (a record's first activity) is one a remembered range built."""
+        with self.lock:
+            ranges = list(self.ranges)
+        return any(a is first for b in ranges for a in b.activities[:64])
 
     def activities(self, data: Sequence[Sequence[Cell]], first: int, columns: Mapping[int, str], profile: Profile,
                    **context: Any) -> tuple[list[Activity], list[Problem]]:
@@ -100,13 +125,19 @@ class Recalc:
         key = (CALLER.get(), first, tuple(columns.items()), *(context[k] for k in sorted(context)))
         with self.lock:
             alike = [b for b in self.ranges if b.profile is profile and b.context == key]
-        last = max(alike, key=lambda b: _likeness(data, b.cells), default=None)   # another range of the same
-        if last is not None and not _likeness(data, last.cells):                   # shape (another member's):
+            seen = [b for b in self.seen if b.profile is profile and b.context == key]
+        last = max(alike, key=lambda b: _likeness(data, b.probes), default=None)   # another range of the same
+        if last is not None and not _likeness(data, last.probes):                  # shape (another member's):
             last = None                                                             # not compared at all
         changed = _changed(data, last.cells) if last is not None else None
         if last is None or changed is None or len(changed) * REBUILD_SHARE > max(len(data), 64):
             table = from_grid(data, range(first, first + len(data)), columns)
             activities, problems = build_activities(table, profile, **context)
+            again = next((b for b in seen if _likeness(data, b.probes)), None)
+            if last is None and again is None:          # the first time: a few rows kept, to know it again
+                with self.lock:
+                    self.seen = [_Seen(profile, key, _probes(data, copied=True))] + self.seen[:self.seen_kept - 1]
+                return activities, problems
             built = _Built(profile, key, _copies(data), first, activities, problems)
         elif not changed and len(data) == len(last.cells):
             built = last
@@ -120,7 +151,7 @@ class Recalc:
 def _copies(data: Sequence[Sequence[Cell]]) -> list[Sequence[Cell]]:
     """The rows as copies (a tuple is its own: nothing changes it)."""
     try:
-        return list(map(list.copy, data))        # rows as lists (xlwings, a decoded body): copied at C speed
+        return list(map(list.copy, cast("Sequence[list[Cell]]", data)))   # lists (xlwings, a body): at C speed
     except TypeError:
         return [row[:] for row in data]
 
@@ -128,10 +159,15 @@ def _copies(data: Sequence[Sequence[Cell]]) -> list[Sequence[Cell]]:
 PROBES = 8               # rows compared to tell which remembered range a call's range is
 
 
-def _likeness(data: Sequence[Sequence[Cell]], cells: list[Sequence[Cell]]) -> int:
-    """How many of ``PROBES`` rows, spread over the range, are the same in ``data`` and ``cells``."""
-    n = min(len(data), len(cells))
-    return sum(data[i] == cells[i] for i in {k * n // PROBES for k in range(PROBES)} if i < n)
+def _probes(rows: Sequence[Sequence[Cell]], copied: bool = False) -> dict[int, Sequence[Cell]]:
+    """``PROBES`` rows spread over the range, by index (``copied``: as copies)."""
+    return {i: rows[i][:] if copied else rows[i] for i in sorted({k * len(rows) // PROBES for k in range(PROBES)})
+            if i < len(rows)}
+
+
+def _likeness(data: Sequence[Sequence[Cell]], probes: Mapping[int, Sequence[Cell]]) -> int:
+    """How many of a remembered range's ``probes`` are the same rows in ``data``."""
+    return sum(i < len(data) and data[i] == row for i, row in probes.items())
 
 
 def _changed(data: Sequence[Sequence[Cell]], cells: list[Sequence[Cell]]) -> list[int] | None:
@@ -169,10 +205,11 @@ class Assessed:
     """``assess`` remembered for the last few records: the sheet's other functions on the same ranges, and a
     recalculation that changed nothing they read, get the verdict already worked out (``assess`` depends on
     nothing but the record and the profile; a record is compared whole, its unchanged activities by identity
-    first)."""
+    first). Only the verdicts of records whose activities ``ranges`` remembers are kept (nothing more is kept
+    alive, and freed later, for a record seen once)."""
 
-    def __init__(self, kept: int = RANGES_KEPT):
-        self.kept = kept
+    def __init__(self, ranges: Recalc, kept: int = RANGES_KEPT):
+        self.ranges, self.kept = ranges, kept
         self.last: list[tuple[Record, Profile, Readiness, object]] = []
         self.lock = threading.Lock()
 
@@ -187,6 +224,9 @@ class Assessed:
         found = next((seen for seen in last if seen[1] is profile and seen[3] == caller and seen[0] == record), None)
         if found is None:
             found = (record, profile, assess(record, profile), caller)
+            first = record.activities[0] if record.activities else record.drafts[0] if record.drafts else None
+            if first is not None and not self.ranges.holds(first):
+                return found[2]                 # its activities are not remembered: neither is its verdict
         with self.lock:
             self.last = [found] + [seen for seen in self.last if seen is not found][:self.kept - 1]
         return found[2]

@@ -17,10 +17,10 @@ from ..profile import Profile, load_profile
 from ..readiness import target_for
 from ..readiness.engine import drafts_note
 from ..values import Cell, count, is_blank, normalise, to_date, to_number
-from .ranges import record_from_ranges
+from .ranges import RECALC, record_from_ranges
 from .recalc import Assessed
 
-ASSESSED = Assessed()      # the verdicts of the last records, for the sheet's other functions and recalculations
+ASSESSED = Assessed(RECALC)      # the verdicts of the last records, for the sheet's other functions and recalculations
 Table = list[list[Cell]]          # what spills into the sheet
 BY = {"category": ("categories", "by_category"), "skill type": ("skill_types", "by_skill_type"),
       "skill_type": ("skill_types", "by_skill_type"), "competence": (None, "by_competence"),
