@@ -3,9 +3,10 @@
 A spreadsheet recalculates every CPD formula reading a range when any cell of it changes, and all of
 them on opening, on F9 or when Google Sheets recalculates; each call gets the whole range afresh, as new
 values. Building 2,000 activities from their cells is most of a call, and a member's edit changes one
-row. ``Recalc`` keeps, for the last few activity ranges, each data row's cells as they were and what
-they built (its activity, or none, and its problems). A call in the same context compares its rows with
-those (at C speed) and builds only the rows that differ, as one table, with the same intake.
+row. ``Recalc`` keeps, for the last few activity ranges that came more than once, each data row's cells
+as they were and what they built (its activity, or none, and its problems). A call in the same context
+compares its rows with those (at C speed) and builds only the rows that differ, as one table, with the
+same intake. ``Assessed`` keeps the verdicts of the records those ranges make.
 
 What it returns is what building the whole range returns: a row's activity and problems depend only on
 its own cells, its sheet row and the context, and the context is the key (the profile, the framework,
@@ -198,7 +199,6 @@ def _rebuilt(last: _Built, data: Sequence[Sequence[Cell]], changed: list[int], f
     built = _Built(profile, last.context, cells, first, list(filter(None, acts)), list(chain.from_iterable(problems)))
     built.by_row = acts, problems
     return built
-
 
 
 class Assessed:
