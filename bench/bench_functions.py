@@ -304,10 +304,14 @@ def http_cases(port: int, body: bytes, calls: int, expected: list | None = None)
     assert status == 200 and result[0][0] in ("READY", "NOT READY") and result == (expected or result), (status, result)
     path = "/api/v1/functions/READINESS"
     edited = edited_bodies(body, calls)
+
+    def answered(sent: bytes, path: str = path, status: int = 200) -> None:
+        assert post(port, path, sent, conn)[0] == status          # every call answered (none refused: 429)
+
     return {
-        "HTTP idle, a cell edited": lambda: timed(lambda b: post(port, path, b, conn), calls, edited),
-        "HTTP idle, none edited": lambda: timed(lambda: post(port, path, body, conn), calls),
-        "HTTP floor (refused unread)": lambda: timed(lambda: post(port, "/api/v1/functions/NONE", body, conn), calls),
+        "HTTP idle, a cell edited": lambda: timed(answered, calls, edited),
+        "HTTP idle, none edited": lambda: timed(lambda: answered(body), calls),
+        "HTTP floor (refused unread)": lambda: timed(lambda: answered(body, "/api/v1/functions/NONE", 404), calls),
         "HTTP, 4 callers at once": lambda: concurrent(port, body, calls),
     }
 
