@@ -233,3 +233,25 @@ def test_ranges_seen_once_are_built_as_if_nothing_were_remembered(ranges_of_exam
     assert list(map(len, built)) == [8] * (len(grids) + 1)
     forget()
     assert answers_once == [udf.CPD_CRITERIA(rec, g, plan) for g in grids]
+
+
+def test_at_most_the_rows_kept_are_remembered_and_a_longer_range_is_built_whole(ranges_of_example, counted,
+                                                                                 monkeypatch):
+    """Memory is bounded by rows, not ranges: the newest ranges are kept while their rows fit, and a range
+    longer than the rows kept in all is built whole at every call (and answers the same)."""
+    rec, acts, plan = ranges_of_example
+    theirs = [list(r) for r in acts]
+    for row in theirs[1:9]:
+        row[2] = f"{row[2]} (their copy)"
+    built, _ = counted
+    monkeypatch.setattr(ranges.RECALC, "rows_kept", 10)            # room for one of the two 8-row ranges
+    for grid in (acts, acts, acts, theirs, theirs, theirs, acts):
+        udf.CPD_READINESS(rec, [list(r) for r in grid], plan)
+    assert list(map(len, built)) == [8, 8, 8, 8, 8]                # each built twice, then remembered; the
+    assert [len(b.cells) for b in ranges.RECALC.ranges] == [8]     # first, pushed out by the second, again
+    monkeypatch.setattr(ranges.RECALC, "rows_kept", 5)             # shorter than either range
+    forget()
+    answers_seen = [udf.CPD_CRITERIA(rec, [list(r) for r in acts], plan) for _ in range(4)]
+    assert list(map(len, built)) == [8] * 9 and ranges.RECALC.ranges == []
+    forget()
+    assert answers_seen == [udf.CPD_CRITERIA(rec, acts, plan)] * 4

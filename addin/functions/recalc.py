@@ -35,6 +35,7 @@ from ..values import Cell
 CALLER: ContextVar[object] = ContextVar("cpd_functions_caller", default=None)   # whose ranges a call compares with
 RANGES_KEPT = 4           # activity ranges remembered (a sheet's functions read one or two; the service's callers more)
 SEEN_KEPT = 16            # ranges seen once, remembered by a few rows only
+ROWS_KEPT = 10_000        # data rows remembered in all (a 2,000-activity log of long reflections: about 4 MB)
 REBUILD_SHARE = 4         # more than a quarter of the rows changed: the whole range is built again
 
 
@@ -100,10 +101,11 @@ class Recalc:
     functions); the first time, only a few of its rows are. What is remembered is freed when a newer range
     takes its place, and freeing a range built long ago costs more than one built just now (its objects
     are no longer in the processor's caches): ranges that never come again (the service's callers, each
-    once) are built and freed as if nothing were remembered."""
+    once) are built and freed as if nothing were remembered. At most ``kept`` ranges and ``rows`` data rows
+    are remembered in all, the newest first (a range longer than ``rows`` is built whole each time)."""
 
-    def __init__(self, kept: int = RANGES_KEPT, seen: int = SEEN_KEPT):
-        self.kept, self.seen_kept = kept, seen
+    def __init__(self, kept: int = RANGES_KEPT, seen: int = SEEN_KEPT, rows: int = ROWS_KEPT):
+        self.kept, self.seen_kept, self.rows_kept = kept, seen, rows
         self.ranges: list[_Built] = []
         self.seen: list[_Seen] = []
         self.lock = threading.Lock()
@@ -139,13 +141,22 @@ class Recalc:
                 with self.lock:
                     self.seen = [_Seen(profile, key, _probes(data, copied=True))] + self.seen[:self.seen_kept - 1]
                 return activities, problems
+            if len(data) > self.rows_kept:              # too long to keep: built whole each time
+                return activities, problems
             built = _Built(profile, key, _copies(data), first, activities, problems)
         elif not changed and len(data) == len(last.cells):
             built = last
         else:
             built = _rebuilt(last, data, changed, first, columns, profile, context)
         with self.lock:
-            self.ranges = [built] + [b for b in self.ranges if b is not last and b is not built][:self.kept - 1]
+            kept: list[_Built] = []
+            rows = 0
+            for b in [built] + [b for b in self.ranges if b is not last and b is not built]:
+                rows += len(b.cells)
+                if len(kept) == self.kept or rows > self.rows_kept:
+                    break
+                kept.append(b)
+            self.ranges = kept            # newest first; a range longer than the rows kept in all is not kept
         return list(built.activities), list(built.problems)
 
 

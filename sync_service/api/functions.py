@@ -8,8 +8,9 @@ inside a range is the function's own readable result, as in the desktop add-in.
 Anyone may call them (they hold no member's data), so each address is limited to
 ``FUNCTION_CALLS`` calls (429 with Retry-After past it), and a call's ranges to
 ``FUNCTION_MAX_ROWS`` rows in all (413 ``too_many_rows``). Each worker process remembers the
-last few activity ranges it was sent, in memory only, so that a recalculation after an edit builds
-only the rows that changed; an address's ranges are compared only with that address's own.
+last few activity ranges it was sent (at most 10,000 rows in all), in memory only, so that a
+recalculation after an edit builds only the rows that changed; an address's ranges are compared only
+with that address's own.
 """
 from __future__ import annotations
 
