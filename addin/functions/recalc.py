@@ -129,9 +129,10 @@ class Recalc:
         with self.lock:
             alike = [b for b in self.ranges if b.profile is profile and b.context == key]
             seen = [b for b in self.seen if b.profile is profile and b.context == key]
-        last = max(alike, key=lambda b: _likeness(data, b.probes), default=None)   # another range of the same
-        if last is not None and not _likeness(data, last.probes):                  # shape (another member's):
-            last = None                                                             # not compared at all
+        alikeness, last = max(((_likeness(data, b.probes), b) for b in alike), key=lambda found: found[0],
+                              default=(0, None))
+        if not alikeness:                 # none alike (another member's range of the same shape): not compared
+            last = None
         changed = _changed(data, last.cells) if last is not None else None
         if last is None or changed is None or len(changed) * REBUILD_SHARE > max(len(data), 64):
             table = from_grid(data, range(first, first + len(data)), columns)
