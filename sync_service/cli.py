@@ -280,13 +280,16 @@ NAMES = {"delivery": "deliveries", "reminder": "reminders", "mail": "messages", 
               show_default=True, help="Seconds: the longest Retry-After honoured; a larger or invalid one counts "
               "as this (or CPD_RETRY_AFTER_MAX).")
 @click.option("--batch", type=click.IntRange(1, 100), default=8, show_default=True,
-              help="Deliveries leased at once, then sent one after another over one kept-alive connection.")
+              help="Deliveries leased at once, then sent over the --connections.")
+@click.option("--connections", type=click.IntRange(1, 32), default=4, show_default=True,
+              help="Deliveries sent at once, each over its own kept-alive connection to the institution (1: one "
+                   "after another, in order).")
 @click.option("--gzip", "gzip_", envvar="CPD_DELIVERY_GZIP", type=click.BOOL, default=False,
               help="Send bodies gzipped (Content-Encoding: gzip), for an endpoint set up to undo it before it "
                    "checks the signature (or CPD_DELIVERY_GZIP=true). Default: plain JSON, signed as sent.")
 @click.option("--once", is_flag=True, help="Do every job due now, then stop.")
 def worker(database_url, kinds, endpoint, secrets_, timeout, lease_margin, poll, schedule, retry_after_max, batch,
-           gzip_, once) -> None:
+           connections, gzip_, once) -> None:
     """Run a worker: do the service's jobs of the outbox: deliveries of stored submissions to the institution,
     mail, and writes into linked Google Sheets (several workers may run at once)."""
     import signal
@@ -302,7 +305,8 @@ def worker(database_url, kinds, endpoint, secrets_, timeout, lease_margin, poll,
     app = create_app({"DATABASE_URL": database_url} if database_url else None)
     chosen = []
     if "delivery" in wanted:
-        chosen.append(_deliveries(endpoint, secrets_, timeout, lease_margin, schedule, retry_after_max, batch, gzip_))
+        chosen.append(_deliveries(endpoint, secrets_, timeout, lease_margin, schedule, retry_after_max, batch,
+                                  connections, gzip_))
     try:
         chosen += local_kinds(app.config, tuple(wanted))
     except ValueError as exc:
@@ -337,7 +341,7 @@ def worker(database_url, kinds, endpoint, secrets_, timeout, lease_margin, poll,
         runner.join()
 
 
-def _deliveries(endpoint, secrets_, timeout, lease_margin, schedule, retry_after_max, batch, gzip_):
+def _deliveries(endpoint, secrets_, timeout, lease_margin, schedule, retry_after_max, batch, connections, gzip_):
     """The delivery kind from the worker's options, or a one-line error naming the option."""
     from sync_service.jobs.delivery import RETRY_SCHEDULE, Deliveries, Endpoint
 
@@ -360,7 +364,7 @@ def _deliveries(endpoint, secrets_, timeout, lease_margin, schedule, retry_after
     target = Endpoint(endpoint, secrets_, timeout, schedule=waits, lease_margin=lease_margin,
                       retry_after_max=retry_after_max, gzip=gzip_)
     try:
-        return Deliveries(target, batch)
+        return Deliveries(target, batch, connections)
     except ValueError as exc:
         fail(CpdError("bad_option", str(exc)))
 

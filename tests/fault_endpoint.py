@@ -15,12 +15,16 @@ from tcp_relay import http_head
 class FaultEndpoint:
     """Each request takes the next step of the script; the last step repeats.
 
-    Steps: ("status", code, headers_dict, body_dict) | ("hang", seconds) | ("reset",).
+    Steps: ("status", code, headers_dict, body_dict) | ("hang", seconds) | ("reset",) |
+    ("together", n, code, headers_dict, body_dict): answered only once ``n`` requests are waiting for their
+    answers at the same time (each group of ``n`` let go together); 503 to each of a group not made up within
+    5 seconds, so requests sent one after another are answered 503.
     """
 
     def __init__(self, script):
         self.script = list(script)
         self.requests: list[dict] = []
+        self.barriers: dict[int, threading.Barrier] = {}
         endpoint = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -39,6 +43,13 @@ class FaultEndpoint:
                     body += chunk
                 endpoint.requests.append({"headers": headers, "body": body, "at": time.time()})
                 step = endpoint.script.pop(0) if len(endpoint.script) > 1 else endpoint.script[0]
+                if step[0] == "together":
+                    try:
+                        endpoint.barriers.setdefault(step[1], threading.Barrier(step[1], timeout=5)).wait()
+                        step = ("status", *step[2:])
+                    except threading.BrokenBarrierError:
+                        endpoint.barriers[step[1]].reset()
+                        step = ("status", 503, {}, {"error": "alone"})
                 if step[0] == "hang":
                     time.sleep(step[1])
                     return

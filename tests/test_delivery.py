@@ -351,6 +351,70 @@ def test_one_connection_is_kept_alive_for_a_batch(service, tmp_path):
 
 
 
+def test_a_batch_is_sent_over_several_connections_at_once(service):
+    """``Lanes``: the worker's batch is sent four at a time, each lane over its own connection; the endpoint
+    answers only once four requests wait at the same time (sent one after another, each would be answered 503
+    after 5 s, and retried)."""
+    from sync_service.jobs.delivery import Lanes, deliver
+    ep = FaultEndpoint([("together", 4, 200, {}, {"receipt_id": "R"})])
+    endpoint = Endpoint(ep.url, (SECRET,))
+    lanes = Lanes(endpoint, 4)
+    try:
+        ids = _variants(service, 8)
+        assert deliver(sessions(service), endpoint, lanes, limit=8) == ["delivered"] * 8
+        assert sorted(r["headers"]["idempotency-key"] for r in ep.requests) == sorted(ids)
+        assert all(state(service, i)[:2] == ("delivered", 1) for i in ids)
+    finally:
+        lanes.close()
+        ep.close()
+
+
+def test_several_connections_stop_starting_deliveries_at_410(service):
+    """A 410 Gone answered on one lane: no lane starts another delivery; the four sent at once are each
+    answered 410, not counted, and the four never sent go back to the queue uncounted."""
+    from sync_service.jobs.delivery import Lanes, deliver
+    ep = FaultEndpoint([("together", 4, 410, {}, {"error": "moved"})])
+    endpoint = Endpoint(ep.url, (SECRET,))
+    lanes = Lanes(endpoint, 4)
+    try:
+        ids = _variants(service, 8)
+        assert deliver(sessions(service), endpoint, lanes, limit=8) == ["gone"] * 4
+        assert len(ep.requests) == 4
+        assert all(state(service, i)[:2] == ("queued", 0) for i in ids)
+        assert deliver(sessions(service), endpoint, lanes, limit=8) == []        # the endpoint is off
+    finally:
+        lanes.close()
+        ep.close()
+
+
+def test_each_connection_is_kept_alive_for_its_lane(service, tmp_path):
+    """Against ``cpd receiver``: eight deliveries over four lanes, four connections, each received once."""
+    import subprocess
+    import sys
+    from sync_service.jobs.delivery import Lanes, deliver
+    port = free_port()
+    store = str(tmp_path / "inst.sqlite3")
+    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "receiver", "--port", str(port), "--secret", SECRET,
+                             "--database", store], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, proc)
+        ids = _variants(service, 8)
+        endpoint = Endpoint(f"http://127.0.0.1:{port}/cpd/submissions", (SECRET,))
+        lanes = Lanes(endpoint, 4)
+        connects = []
+        for sender in lanes.senders:
+            sender._connect = (lambda original: lambda: connects.append(1) or original())(sender._connect)
+        try:
+            assert deliver(sessions(service), endpoint, lanes, limit=8) == ["delivered"] * 8
+        finally:
+            lanes.close()
+        assert len(connects) == 4 and sorted(key for key, _ in received(store)) == sorted(ids)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+
 class _MarksDone:
     """A kind of job for the worker loop: it leases the outbox's "mail" jobs in batches and records each as
     done (what every kind does around its own work), and stops the loop once the outbox has none left."""
