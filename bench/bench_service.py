@@ -4,6 +4,7 @@ Run:  .venv/bin/python bench/bench_service.py [--n 3000] [--rounds 3] [--clients
           [--databases sqlite postgresql] [--postgres URL] [--service-port P] [--receiver-port P]
           [--baseline DIR]        (DIR: git worktree add DIR <commit>; its code runs in the same rounds)
           [--web-workers N [N ...]]  (cpd serve --workers; several counts run in the same rounds)
+          [--connections N [N ...]]  (cpd worker --connections; likewise)
 
 For each database it starts, as separate processes on 127.0.0.1: the reference institution
 receiver (``cpd receiver``), the service under gunicorn (``cpd serve``, its defaults) and 2 delivery
@@ -220,7 +221,7 @@ def delivered(database_url: str) -> tuple[int, float | None]:
 
 def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: list[bytes],
         ports: tuple[int | None, int | None] = (None, None), application: str = "", code: Path | None = None,
-        web_workers: int | None = None) -> dict:
+        web_workers: int | None = None, connections: int | None = None) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp / "instance"),
            **({"PYTHONPATH": str(code.resolve())} if code else {}),
            "CPD_LOG_LEVEL": "WARNING"}
@@ -240,7 +241,8 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
     for i in range(2):
         procs[f"worker{i}"] = subprocess.Popen(
             [*cpd, "worker", "--endpoint", f"http://127.0.0.1:{rport}/cpd/submissions", "--secret", secret,
-             "--poll", "0.05"], env=env, cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--poll", "0.05", *(["--connections", str(connections)] if connections else [])],
+            env=env, cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(sport, procs["server"])
         wait_for_port(rport, procs["receiver"])
@@ -356,6 +358,9 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, nargs="+", metavar="N",
                         help="cpd serve's worker processes (default: its own default); several numbers are each "
                              "run in the same rounds, interleaved")
+    parser.add_argument("--connections", type=int, nargs="+", metavar="N",
+                        help="each delivery worker's connections at once (cpd worker --connections; default: its "
+                             "own default); several numbers are each run in the same rounds, interleaved")
     args = parser.parse_args()
     base = real_workbook(40)
     t0 = time.perf_counter()
@@ -363,7 +368,8 @@ def main() -> None:
     print(f"{args.n:,} distinct real workbooks of 40 activities ({len(base) / 1024:.1f} KB each) made in "
           f"{time.perf_counter() - t0:.1f} s; {args.clients} clients; cpd serve's defaults"
           f"{' but ' + ' or '.join(map(str, args.web_workers)) + ' web workers' if args.web_workers else ''}, "
-          f"2 delivery workers, the reference receiver; {os.cpu_count()} cores")
+          f"2 delivery workers{' of ' + ' or '.join(map(str, args.connections)) + ' connections' if args.connections else ''}"
+          f", the reference receiver; {os.cpu_count()} cores")
     assert len({hashlib.sha256(b).hexdigest() for b in books}) == args.n
     if not args.no_large:
         with tempfile.TemporaryDirectory() as tmp:
@@ -375,26 +381,27 @@ def main() -> None:
     results = []
     ports = (args.service_port, args.receiver_port)
     codes = [("", None)] + ([(" (baseline)", args.baseline)] if args.baseline else [])
-    counts = args.web_workers or [None]
-    variants = [(suffix + (f" ({w} web workers)" if args.web_workers else ""), code, w)
-                for suffix, code in codes for w in counts]
+    variants = [(suffix + (f" ({w} web workers)" if args.web_workers else "")
+                 + (f" ({c} connections)" if args.connections else ""), code, w, c)
+                for suffix, code in codes for w in args.web_workers or [None] for c in args.connections or [None]]
     for round_ in range(args.rounds):
         for label in args.databases:
-            for suffix, code, workers in variants:
+            for suffix, code, workers, connections in variants:
                 with tempfile.TemporaryDirectory() as tmp:
                     if label == "sqlite":
                         r = run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books, ports,
-                                code=code, web_workers=workers)
+                                code=code, web_workers=workers, connections=connections)
                     else:
                         with fresh_schema(args.postgres) as (url, schema):
                             r = run(label, f"{url}&application_name={schema}", args.n, args.clients, Path(tmp),
-                                    books, ports, application=schema, code=code, web_workers=workers)
+                                    books, ports, application=schema, code=code, web_workers=workers,
+                                    connections=connections)
                 r["label"] += suffix
                 results.append(r)
                 report(r, round_ + 1)
     print(f"\nOver {args.rounds} rounds, {args.n:,} members each (min / median / max):")
     for label in args.databases:
-        for suffix, _, _ in variants:
+        for suffix, *_ in variants:
             mine = [r for r in results if r["label"] == label + suffix]
             for key, name in (("accepted_per_s", "accepted/s"), ("delivered_per_s", "delivered/s")):
                 xs = [r[key] for r in mine]
