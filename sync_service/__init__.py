@@ -32,14 +32,30 @@ def _flask_class() -> type[Flask]:
 
 
 def _instance_secret(instance: Path) -> str:
-    """The session-signing key: made once, kept in the instance folder, readable by the service only."""
+    """The session-signing key: made once, kept in the instance folder, readable by the service only. The
+    service's processes often start together on a fresh install (``cpd serve``'s workers, ``cpd worker``s):
+    the key is written whole to a file of the process's own, then linked into place, so a process finds
+    either no key or the whole of the first one made, never a half-written one nor an error because
+    another process made it meanwhile."""
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip()
+        mine = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(mine, path)              # in place whole, or not at all if another's came first
+        except FileExistsError:
+            pass
+        finally:
+            mine.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"the session-signing key file {path} is empty; remove it to have a new key made")
+    return key
 
 
 def create_app(config: dict | None = None) -> Flask:
