@@ -229,20 +229,19 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
     tokens = make_members(database_url, n)
     secret = "whsec_" + __import__("base64").b64encode(secrets.token_bytes(24)).decode()
     rport, sport = ports[1] or free_port(), ports[0] or free_port()
-    procs = {
-        "receiver": subprocess.Popen([*cpd, "receiver", "--port", str(rport), "--secret", secret,
-                                      "--database", str(tmp / f"{label}-receiver.sqlite3")], env=env, cwd=str(tmp),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        "server": subprocess.Popen([*cpd, "serve", "--port", str(sport),
-                                    *(["--workers", str(web_workers)] if web_workers else [])], cwd=str(tmp),
-                                   env={**env, "CPD_SUBMISSIONS_PER_MINUTE": "1000"},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    commands = {
+        "receiver": ([*cpd, "receiver", "--port", str(rport), "--secret", secret,
+                      "--database", str(tmp / f"{label}-receiver.sqlite3")], env),
+        "server": ([*cpd, "serve", "--port", str(sport), *(["--workers", str(web_workers)] if web_workers else [])],
+                   {**env, "CPD_SUBMISSIONS_PER_MINUTE": "1000"}),
+        **{f"worker{i}": ([*cpd, "worker", "--endpoint", f"http://127.0.0.1:{rport}/cpd/submissions", "--secret",
+                           secret, "--poll", "0.05", *(["--connections", str(connections)] if connections else [])],
+                          env) for i in range(2)},
     }
-    for i in range(2):
-        procs[f"worker{i}"] = subprocess.Popen(
-            [*cpd, "worker", "--endpoint", f"http://127.0.0.1:{rport}/cpd/submissions", "--secret", secret,
-             "--poll", "0.05", *(["--connections", str(connections)] if connections else [])],
-            env=env, cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = {}
+    for name, (command, e) in commands.items():      # each part's messages kept, to show if it stops
+        with open(tmp / f"{name}.log", "wb") as log:
+            procs[name] = subprocess.Popen(command, env=e, cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=log)
     try:
         wait_for_port(sport, procs["server"])
         wait_for_port(rport, procs["receiver"])
@@ -294,6 +293,11 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
         # the time the last delivery was recorded (the workers' own clock, this machine's), not the time this
         # loop saw it: polling once a second added 0-1 s to every round's time
         delivered_at = (last - start_wall) if last is not None else time.perf_counter() - start
+        stopped = [name for name, p in procs.items() if p.poll() is not None]
+        if stopped:                                       # a part that stopped would leave its work to the others
+            raise SystemExit("\n".join(f"{name} stopped during the round (exit {procs[name].returncode}):\n"
+                                        + (tmp / f"{name}.log").read_text(errors="replace")[-3000:]
+                                        for name in stopped))
         cpu = {k: tree_cpu(p.pid) - cpu0[k] for k, p in procs.items()}
         cpu["clients (this process)"] = time.process_time() - me0
         if application:
