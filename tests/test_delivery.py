@@ -323,28 +323,31 @@ def test_a_batch_is_leased_together_sent_in_order_and_stops_at_410(service):
         ep.close()
 
 
-def test_one_connection_is_kept_alive_for_a_batch(service, tmp_path):
-    """Against ``cpd receiver`` (gunicorn, which keeps connections alive): five deliveries, one connection."""
+@pytest.mark.parametrize("connections, count", [(1, 5), (4, 8)])
+def test_each_connection_is_kept_alive_for_a_batch(service, tmp_path, connections, count):
+    """Against ``cpd receiver`` (gunicorn, which keeps connections alive): a batch sent over one connection (a
+    ``Sender``) or over four at once (``Lanes``), one connection opened for each, every delivery received once."""
     import subprocess
     import sys
-    from sync_service.jobs.delivery import Sender, deliver
+    from sync_service.jobs.delivery import Lanes, deliver
     port = free_port()
     store = str(tmp_path / "inst.sqlite3")
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "receiver", "--port", str(port), "--secret", SECRET,
                              "--database", store], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc)
-        ids = _variants(service, 5)
+        ids = _variants(service, count)
         endpoint = Endpoint(f"http://127.0.0.1:{port}/cpd/submissions", (SECRET,))
-        sender = Sender(endpoint)
+        lanes = Lanes(endpoint, connections)
         connects = []
-        original = sender._connect
-        sender._connect = lambda: connects.append(1) or original()
+        for sender in lanes.senders:
+            sender._connect = (lambda original: lambda: connects.append(1) or original())(sender._connect)
         try:
-            assert deliver(sessions(service), endpoint, sender, limit=5) == ["delivered"] * 5
+            given = lanes.senders[0] if connections == 1 else lanes
+            assert deliver(sessions(service), endpoint, given, limit=count) == ["delivered"] * count
         finally:
-            sender.close()
-        assert len(connects) == 1 and {key for key, _ in received(store)} == set(ids)
+            lanes.close()
+        assert len(connects) == connections and sorted(key for key, _ in received(store)) == sorted(ids)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -385,33 +388,6 @@ def test_several_connections_stop_starting_deliveries_at_410(service):
     finally:
         lanes.close()
         ep.close()
-
-
-def test_each_connection_is_kept_alive_for_its_lane(service, tmp_path):
-    """Against ``cpd receiver``: eight deliveries over four lanes, four connections, each received once."""
-    import subprocess
-    import sys
-    from sync_service.jobs.delivery import Lanes, deliver
-    port = free_port()
-    store = str(tmp_path / "inst.sqlite3")
-    proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "receiver", "--port", str(port), "--secret", SECRET,
-                             "--database", store], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, proc)
-        ids = _variants(service, 8)
-        endpoint = Endpoint(f"http://127.0.0.1:{port}/cpd/submissions", (SECRET,))
-        lanes = Lanes(endpoint, 4)
-        connects = []
-        for sender in lanes.senders:
-            sender._connect = (lambda original: lambda: connects.append(1) or original())(sender._connect)
-        try:
-            assert deliver(sessions(service), endpoint, lanes, limit=8) == ["delivered"] * 8
-        finally:
-            lanes.close()
-        assert len(connects) == 4 and sorted(key for key, _ in received(store)) == sorted(ids)
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 
