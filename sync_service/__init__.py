@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -34,28 +35,44 @@ def _flask_class() -> type[Flask]:
 def _instance_secret(instance: Path) -> str:
     """The session-signing key: made once, kept in the instance folder, readable by the service only. The
     service's processes often start together on a fresh install (``cpd serve``'s workers, ``cpd worker``s):
-    the key is written whole to a file of the process's own, then linked into place, so a process finds
-    either no key or the whole of the first one made, never a half-written one nor an error because
-    another process made it meanwhile."""
+    each finds the whole of the first key made, never a half-written one nor an error because another process
+    made it meanwhile (``_make_key``)."""
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        mine = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _make_key(path)
+    for _ in range(50):               # where links cannot be made, another process may be writing it this moment
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"the session-signing key file {path} is empty; remove it to have a new key made")
+
+
+def _make_key(path: Path) -> None:
+    """A new key written whole to a file of this process's own, then linked into place (in place whole, or not
+    at all if another's came first); on a file system without hard links, made in place only if none is."""
+    key = secrets.token_hex(32)
+    mine = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+            fh.flush()
+            os.fsync(fh.fileno())
         try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.link(mine, path)              # in place whole, or not at all if another's came first
+            os.link(mine, path)
         except FileExistsError:
             pass
-        finally:
-            mine.unlink(missing_ok=True)
-    key = path.read_text().strip()
-    if not key:
-        raise RuntimeError(f"the session-signing key file {path} is empty; remove it to have a new key made")
-    return key
+        except OSError:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return
+            with os.fdopen(fd, "w") as fh:
+                fh.write(key)
+    finally:
+        mine.unlink(missing_ok=True)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -24,7 +24,12 @@ def _start(folder: str, barrier, results) -> None:
         results.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
-def test_processes_starting_together_share_one_whole_key(tmp_path):
+@pytest.mark.parametrize("links", [True, False], ids=["hard links", "no hard links"])
+def test_processes_starting_together_share_one_whole_key(tmp_path, monkeypatch, links):
+    if not links:                                      # a file system that cannot make them (the forks inherit it)
+        def no_link(*_):
+            raise PermissionError(1, "Operation not permitted")
+        monkeypatch.setattr(os, "link", no_link)
     ctx = multiprocessing.get_context("fork")
     for attempt in range(30):                          # each a fresh install, its processes let go at once
         folder = str(tmp_path / f"instance{attempt}")
@@ -52,3 +57,18 @@ def test_the_app_signs_with_the_kept_key_and_an_empty_key_file_is_refused(tmp_pa
     (tmp_path / "inst" / "secret_key").write_text("")
     with pytest.raises(RuntimeError, match="is empty; remove it"):
         create_app({"DATABASE_URL": url})
+
+
+def test_a_key_being_written_is_waited_for(tmp_path):
+    """Where hard links cannot be made, the key is made in place: a process that finds the file before its key
+    is written waits for it."""
+    import threading
+    folder = tmp_path / "inst"
+    folder.mkdir()
+    (folder / "secret_key").write_text("")
+    writer = threading.Timer(0.2, (folder / "secret_key").write_text, args=("ab" * 32,))
+    writer.start()
+    try:
+        assert _instance_secret(folder) == "ab" * 32
+    finally:
+        writer.join()

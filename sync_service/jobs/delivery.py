@@ -25,7 +25,7 @@ import socket
 import ssl
 import threading
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -255,7 +255,10 @@ class Lanes:
             for k in range(min(lanes, len(items))):
                 lane(k)
         else:
-            list(self.pool.map(lane, range(min(lanes, len(items)))))   # an error in a lane is raised here
+            running = [self.pool.submit(lane, k) for k in range(min(lanes, len(items)))]
+            wait(running)                 # every lane done before any error is raised: none still uses its
+            for future in running:        # connection when the next batch does
+                future.result()
         return outcomes
 
     def close(self) -> None:
