@@ -297,6 +297,9 @@ def _pragma(conn: Connection, sql: str) -> None:
     driver.execute(sql)
 
 
+MIGRATION_LOCK = 0x43504431            # PostgreSQL advisory lock class of the migrations ("CPD1"), per schema
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to the newest migration (Alembic), or to ``revision``."""
     cfg = Config()
@@ -309,6 +312,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             # and checked after. (The pragma must come before the transaction begins.)
             _pragma(conn, "PRAGMA foreign_keys=OFF")
         with conn.begin():
+            if engine.dialect.name == "postgresql":
+                # Processes starting together on a fresh database (``cpd serve``, ``cpd worker``s) migrate one at
+                # a time: the others wait here, then find the schema at its newest and do nothing. (Two creating
+                # the same tables at once, one failed: 5 of 5 starts of three.) On SQLite the migration's BEGIN
+                # IMMEDIATE does the same. The lock is this schema's, held until the transaction ends.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
+                                     (MIGRATION_LOCK,))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
             if sqlite:
