@@ -1,7 +1,10 @@
-"""The processes a test started, seen from outside them: which are whose children, which are still running."""
+"""The processes a test started, seen from outside them: which are whose children, which are still running; and
+work started in several processes at the same moment."""
 from __future__ import annotations
 
+import multiprocessing
 import subprocess
+from collections.abc import Callable
 
 
 def children_of(pid: int) -> list[tuple[int, str]]:
@@ -18,3 +21,25 @@ def alive(pid: int) -> bool:
             return fh.read().split(") ")[-1][:1] != "Z"
     except FileNotFoundError:
         return False
+
+
+def at_once(work: Callable[[], object], n: int, timeout: float = 60) -> list[tuple[str, object]]:
+    """``work()`` in ``n`` processes forked from this one and let go at the same moment (as a service's processes
+    start together): for each, ("ok", what it returned) or ("error", "Type: message")."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            results.put(("ok", work()))
+        except BaseException as exc:                   # what a process that failed to start would show
+            results.put(("error", f"{type(exc).__name__}: {exc}"[:300]))
+
+    procs = [ctx.Process(target=run) for _ in range(n)]
+    for p in procs:
+        p.start()
+    got = [results.get(timeout=timeout) for _ in procs]
+    for p in procs:
+        p.join(30)
+    return got

@@ -4,24 +4,17 @@ none reads it half written. (Before: a process found the file made by another an
 read it before its key was written, in 59 of 100 such starts of eight processes.)"""
 from __future__ import annotations
 
-import multiprocessing
+import functools
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
+from processes import at_once
 from sync_service import _instance_secret, create_app
 
 PROCESSES = 8
-
-
-def _start(folder: str, barrier, results) -> None:
-    barrier.wait()
-    try:
-        results.put(("key", _instance_secret(Path(folder))))
-    except BaseException as exc:                       # what a process that failed to start would show
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
 @pytest.mark.parametrize("links", [True, False], ids=["hard links", "no hard links"])
@@ -30,16 +23,9 @@ def test_processes_starting_together_share_one_whole_key(tmp_path, monkeypatch, 
         def no_link(*_):
             raise PermissionError(1, "Operation not permitted")
         monkeypatch.setattr(os, "link", no_link)
-    ctx = multiprocessing.get_context("fork")
     for attempt in range(30):                          # each a fresh install, its processes let go at once
         folder = str(tmp_path / f"instance{attempt}")
-        barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
-        procs = [ctx.Process(target=_start, args=(folder, barrier, results)) for _ in range(PROCESSES)]
-        for p in procs:
-            p.start()
-        got = [results.get(timeout=60) for _ in procs]
-        for p in procs:
-            p.join(30)
+        got = at_once(functools.partial(_instance_secret, Path(folder)), PROCESSES)
         assert [g for g in got if g[0] == "error"] == [], attempt
         keys = {g[1] for g in got}
         assert len(keys) == 1 and len(keys.pop()) == 64, attempt             # one key, whole, for every process

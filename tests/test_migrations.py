@@ -139,35 +139,23 @@ def test_0008_makes_each_member_s_submissions_versions_of_their_records(database
     assert [a.row for a in record.activities] == [a.row for a in read.record.activities]
 
 
-def _migrate(url: str, barrier, results) -> None:
-    engine = make_engine(url)
-    barrier.wait()
-    try:
-        upgrade(engine)
-        results.put("migrated")
-    except BaseException as exc:                  # what a process that failed to start would show
-        results.put(f"{type(exc).__name__}: {exc}"[:300])
-    finally:
-        engine.dispose()
-
-
 def test_processes_starting_together_on_a_fresh_database_migrate_one_at_a_time(database_url):
     """`cpd serve` and `cpd worker`s started together on a fresh database each bring the schema to its newest
     (CPD_AUTO_MIGRATE, the default): one migrates, the others wait and find nothing to do; none fails. (On
     PostgreSQL, before: two created the same tables at once and one failed, in 5 of 5 starts of three.)"""
-    import multiprocessing
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
+    from processes import at_once
     from sync_service.store.database import MIGRATIONS
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(3), ctx.Queue()
-    procs = [ctx.Process(target=_migrate, args=(database_url, barrier, results)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    got = [results.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(30)
-    assert got == ["migrated"] * 3
+
+    def migrate() -> None:
+        engine = make_engine(database_url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+
+    assert at_once(migrate, 3, timeout=120) == [("ok", None)] * 3
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
