@@ -201,19 +201,15 @@ def backend_cpu(database_url: str, application: str) -> dict[int, float]:
     return {pid: cpu_seconds(pid) for pid in pids}
 
 
-def delivered(database_url: str) -> tuple[int, float | None]:
+def delivered(engine) -> tuple[int, float | None]:
     """(deliveries delivered, when the last of them was recorded as delivered: seconds since the epoch; None
     when none was)."""
     from datetime import timezone
-    from sqlalchemy import DateTime, Integer, create_engine, text
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with engine.connect() as conn:
-            count, last = conn.execute(text(
-                "SELECT count(*) AS count, max(done_at) AS last FROM jobs WHERE kind = 'delivery' "
-                "AND status = 'delivered'").columns(count=Integer, last=DateTime(timezone=True))).one()
-    finally:
-        engine.dispose()
+    from sqlalchemy import DateTime, Integer, text
+    with engine.connect() as conn:
+        count, last = conn.execute(text(
+            "SELECT count(*) AS count, max(done_at) AS last FROM jobs WHERE kind = 'delivery' "
+            "AND status = 'delivered'").columns(count=Integer, last=DateTime(timezone=True))).one()
     if last is not None and last.tzinfo is None:          # SQLite keeps the UTC time without its zone
         last = last.replace(tzinfo=timezone.utc)
     return count, last.timestamp() if last is not None else None
@@ -285,10 +281,15 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
         in_threads(client, clients)
         accepted_at = last_ok[0] - start
         ok = sum(v for k, v in statuses.items() if 200 <= k < 300)
-        by_accepted, _ = delivered(database_url)          # how far the deliveries kept up with the uploads
-        deadline = time.time() + 600
-        while (done := delivered(database_url))[0] < ok and time.time() < deadline:
-            time.sleep(0.2)
+        from sqlalchemy import create_engine
+        looking = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))   # one for the round
+        try:
+            by_accepted, _ = delivered(looking)           # how far the deliveries kept up with the uploads
+            deadline = time.time() + 600
+            while (done := delivered(looking))[0] < ok and time.time() < deadline:
+                time.sleep(0.2)
+        finally:
+            looking.dispose()
         done, last = done
         # the time the last delivery was recorded (the workers' own clock, this machine's), not the time this
         # loop saw it: polling once a second added 0-1 s to every round's time
