@@ -73,13 +73,14 @@ class _Built:
             acts: list[Activity | None] = [None] * len(self.cells)
             for a in self.activities:
                 acts[a.row - self.first] = a
-            problems = _by_row(self.problems, self.first, len(self.cells))
+            problems = _file_by_row([()] * len(self.cells), self.problems, self.first)
             self.by_row = acts, problems
         return self.by_row
 
 
-def _by_row(problems: Sequence[Problem], first: int, n: int) -> list[tuple[Problem, ...]]:
-    out: list[tuple[Problem, ...]] = [()] * n
+def _file_by_row(out: list[tuple[Problem, ...]], problems: Sequence[Problem], first: int
+                 ) -> list[tuple[Problem, ...]]:
+    """``out`` (each data row's problems, the first at sheet row ``first``) with ``problems`` added to their rows."""
     for p in problems:
         out[(p.row or first) - first] += (p,)
     return out
@@ -206,8 +207,7 @@ def _rebuilt(last: _Built, data: Sequence[Sequence[Cell]], changed: list[int], f
     new_acts, new_problems = build_activities(table, profile, **context)
     for a in new_acts:
         acts[a.row - first] = a
-    for p in new_problems:                  # each in a changed row, whose problems were cleared above
-        problems[(p.row or first) - first] += (p,)
+    _file_by_row(problems, new_problems, first)     # each in a changed row, whose problems were cleared above
     built = _Built(profile, last.context, cells, first, list(filter(None, acts)), list(chain.from_iterable(problems)))
     built.by_row = acts, problems
     return built
