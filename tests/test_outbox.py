@@ -76,3 +76,25 @@ def test_an_outcome_counts_only_for_the_lease_it_answers_but_a_success_counts_la
     assert jobs[ids[1]].status == "retrying" and jobs[ids[1]].last_error == "503"
     assert jobs[ids[1]].next_attempt_at.replace(tzinfo=None) > later.replace(tzinfo=None)
     assert jobs[ids[2]].status == "failed" and jobs[ids[2]].last_error == "400"
+
+
+def test_a_batch_of_successes_is_recorded_each_with_its_own_receipt_and_time_once(service):
+    from sync_service import db
+    ids = _queue(service, 5)
+    with service.app_context():
+        s = db.session()
+        claimed = outbox.claim(s, ("mail",), LEASE, limit=5)
+        first = sorted(claimed, key=lambda c: c.id)[:2]
+        assert outbox.record(s, [(c, Outcome("done", receipt_id=f"early_{c.id}")) for c in first],
+                             SCHEDULE) == ["delivered", "delivered"]
+        at = utcnow().replace(microsecond=123456) + timedelta(seconds=30)
+        statuses = outbox.record(s, [(c, Outcome("done", receipt_id=f"rcpt_{c.id}")) for c in claimed], SCHEDULE,
+                                 now=at)
+    done_before = {c.id for c in first}
+    assert statuses == [None if c.id in done_before else "delivered" for c in claimed]
+    jobs = _jobs(service)
+    for i in ids:
+        assert jobs[i].status == "delivered" and jobs[i].lease_until is None and jobs[i].last_error is None
+        assert jobs[i].receipt_id == (f"early_{i}" if i in done_before else f"rcpt_{i}")
+        if i not in done_before:
+            assert jobs[i].done_at.replace(tzinfo=None) == at.replace(tzinfo=None)
