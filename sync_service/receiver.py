@@ -84,16 +84,87 @@ def document(body: bytes, encoding: str | None = None) -> dict:
 _local = threading.local()
 
 
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")       # a receipt given is a submission kept
+    return conn
+
+
 def _db() -> sqlite3.Connection:
-    """This thread's connection to the store (opened once per thread and kept)."""
+    """This thread's connection to the store, for reading (opened once per thread and kept)."""
     path = current_app.config["RECEIVER_DATABASE"]
     conns = _local.__dict__.setdefault("conns", {})
     if path not in conns:
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")       # a receipt given is a submission kept
-        conns[path] = conn
+        conns[path] = _connect(path)
     return conns[path]
+
+
+class StoreFailed(RuntimeError):
+    """The transaction that was to keep a delivery failed (the delivery is answered 500, and tried again)."""
+
+
+class _Keep:
+    """One delivery waiting to be stored: its key and document, then its receipt (or what stopped it)."""
+    __slots__ = ("key", "body", "receipt", "error")
+
+    def __init__(self, key: str, body: bytes):
+        self.key, self.body = key, body
+        self.receipt: str | None = None
+        self.error: BaseException | None = None
+
+
+class Store:
+    """The received documents, written by one thread of the process at a time, every delivery waiting for its
+    turn written in the same transaction: a receipt is given only after the commit that keeps its document
+    (``synchronous=FULL``: on disk), and deliveries arriving together share that commit and its flush to
+    disk, where each paid for its own."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.turn = threading.Lock()              # held by the thread writing
+        self.guard = threading.Lock()             # guards ``waiting``
+        self.waiting: list[_Keep] = []
+        self.conn: sqlite3.Connection | None = None
+
+    def keep(self, key: str, body: bytes) -> str:
+        """Store ``body`` under ``key`` unless something is stored under it already; its receipt either way."""
+        mine = _Keep(key, body)
+        with self.guard:
+            self.waiting.append(mine)
+        with self.turn:
+            if mine.receipt is None and mine.error is None:       # not written by the thread before: write all
+                with self.guard:
+                    batch, self.waiting = self.waiting, []
+                self._write(batch)
+        if mine.error is not None:
+            raise StoreFailed("the delivery could not be stored") from mine.error
+        assert mine.receipt is not None
+        return mine.receipt
+
+    def _write(self, batch: list[_Keep]) -> None:
+        if self.conn is None:
+            self.conn = _connect(self.path)
+        conn, receipts = self.conn, []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            now = datetime.now(timezone.utc).isoformat()
+            for item in batch:                    # in order: a key twice in one batch gets one receipt
+                row = conn.execute("SELECT receipt_id FROM received WHERE idempotency_key = ?", (item.key,)).fetchone()
+                if row is None:
+                    row = ("rcpt_" + secrets.token_hex(8),)
+                    conn.execute("INSERT INTO received VALUES (?, ?, ?, ?, ?)",
+                                 (item.key, row[0], now, item.body, None))
+                receipts.append(row[0])
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for item in batch:
+                item.error = exc
+            return
+        for item, receipt in zip(batch, receipts):
+            item.receipt = receipt
 
 
 def _error(status: int, code: str, message: str):
@@ -106,6 +177,7 @@ def create_receiver(config: dict) -> Flask:
     if not app.config.get("SIGNING_SECRETS"):
         raise ValueError("the receiver needs at least one signing secret (whsec_...)")
     Path(app.config["RECEIVER_DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
+    store = app.extensions["cpd_receiver_store"] = Store(app.config["RECEIVER_DATABASE"])
     with app.app_context():
         conn = _db()
         conn.execute(SCHEMA)
@@ -125,26 +197,11 @@ def create_receiver(config: dict) -> Flask:
         key = request.headers.get("Idempotency-Key")
         if key != msg_id:
             return _error(400, "bad_idempotency_key", "Idempotency-Key must equal webhook-id")
-        encoding = None                                  # stored as the JSON that was verified
         try:
             check(body)
         except BadBody as exc:
             return _error(400, "bad_body", str(exc))
-        conn = _db()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT receipt_id FROM received WHERE idempotency_key = ?", (key,)).fetchone()
-            if row is None:
-                receipt = "rcpt_" + secrets.token_hex(8)
-                conn.execute("INSERT INTO received VALUES (?, ?, ?, ?, ?)",
-                             (key, receipt, datetime.now(timezone.utc).isoformat(), body, encoding))
-            else:
-                receipt = row[0]
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        receipt = store.keep(key, body)                  # stored as the JSON that was verified
         return jsonify(receipt_id=receipt), 200
 
     @app.get("/cpd/submissions/<key>")

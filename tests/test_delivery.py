@@ -227,6 +227,61 @@ def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
     assert len(received(str(tmp_path / "r.sqlite3"))) == 1
 
 
+def _posted_together(client, store, keys: list[str]) -> list:
+    """Each key's document POSTed from a thread of its own while the receiver's store is busy writing (its turn
+    held), so that all wait; the turn given back once every one waits. The answers, in the keys' order."""
+    answers: list = [None] * len(keys)
+
+    def post(i: int, key: str) -> None:
+        document = json.dumps({"type": "cpd.submission", "version": 2, "id": key}).encode()
+        answers[i] = client.post("/cpd/submissions", data=document,
+                                 headers={**signing.headers([SECRET], key, document), "Idempotency-Key": key})
+
+    with store.turn:
+        threads = [threading.Thread(target=post, args=(i, key)) for i, key in enumerate(keys)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(store.waiting) < len(keys) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(store.waiting) == len(keys)
+    for t in threads:
+        t.join(10)
+    return answers
+
+
+def test_deliveries_arriving_together_are_kept_by_one_commit_each_with_its_receipt(tmp_path):
+    """The reference receiver writes the deliveries waiting for its store in one transaction: one commit (and
+    one flush to disk) for all, a receipt for each only after it, a key sent twice kept once; and when that
+    transaction fails every one of them is answered 500 and none is kept, so each is tried again."""
+    import sqlite3
+    path = str(tmp_path / "r.sqlite3")
+    app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": path})
+    store, client = app.extensions["cpd_receiver_store"], app.test_client()
+    commits: list[str] = []
+    store.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    store.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+
+    keys = ["sub_1", "sub_2", "sub_3", "sub_2", "sub_4", "sub_5"]
+    answers = _posted_together(client, store, keys)
+    assert [a.status_code for a in answers] == [200] * 6 and len(commits) == 1
+    receipts = [a.get_json()["receipt_id"] for a in answers]
+    assert receipts[1] == receipts[3] and len(set(receipts)) == 5
+    assert dict(received(path)) == {key: receipt for key, receipt in zip(keys, receipts)}
+    again = _posted_together(client, store, ["sub_3"])          # a repeat later: the receipt it got first
+    assert again[0].get_json()["receipt_id"] == receipts[2]
+
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TRIGGER refuse BEFORE INSERT ON received BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    failed = _posted_together(client, store, ["sub_6", "sub_7", "sub_1"])
+    assert [a.status_code for a in failed] == [500] * 3
+    with sqlite3.connect(path) as other:
+        other.execute("DROP TRIGGER refuse")
+    assert sorted(k for k, _ in received(path)) == ["sub_1", "sub_2", "sub_3", "sub_4", "sub_5"]
+    retried = _posted_together(client, store, ["sub_6", "sub_7"])
+    assert [a.status_code for a in retried] == [200, 200] and len(received(path)) == 7
+
+
 def test_several_workers_at_once_deliver_each_submission_once(service, receiver_server):
     """Three workers racing over twelve submissions (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
     url, store = receiver_server
