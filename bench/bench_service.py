@@ -4,6 +4,7 @@ Run:  .venv/bin/python bench/bench_service.py [--n 3000] [--rounds 3] [--clients
           [--databases sqlite postgresql] [--postgres URL] [--service-port P] [--receiver-port P]
           [--baseline DIR]        (DIR: git worktree add DIR <commit>; its code runs in the same rounds)
           [--web-workers N [N ...]]  (cpd serve --workers; several counts run in the same rounds)
+          [--web-threads N [N ...]]  (cpd serve --threads; likewise)
           [--connections N [N ...]]  (cpd worker --connections; likewise)
 
 For each database it starts, as separate processes on 127.0.0.1: the reference institution
@@ -217,7 +218,7 @@ def delivered(engine) -> tuple[int, float | None]:
 
 def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: list[bytes],
         ports: tuple[int | None, int | None] = (None, None), application: str = "", code: Path | None = None,
-        web_workers: int | None = None, connections: int | None = None) -> dict:
+        web_workers: int | None = None, connections: int | None = None, web_threads: int | None = None) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp / "instance"),
            **({"PYTHONPATH": str(code.resolve())} if code else {}),
            "CPD_LOG_LEVEL": "WARNING"}
@@ -228,7 +229,8 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
     commands = {
         "receiver": ([*cpd, "receiver", "--port", str(rport), "--secret", secret,
                       "--database", str(tmp / f"{label}-receiver.sqlite3")], env),
-        "server": ([*cpd, "serve", "--port", str(sport), *(["--workers", str(web_workers)] if web_workers else [])],
+        "server": ([*cpd, "serve", "--port", str(sport), *(["--workers", str(web_workers)] if web_workers else []),
+                    *(["--threads", str(web_threads)] if web_threads else [])],
                    {**env, "CPD_SUBMISSIONS_PER_MINUTE": "1000"}),
         **{f"worker{i}": ([*cpd, "worker", "--endpoint", f"http://127.0.0.1:{rport}/cpd/submissions", "--secret",
                            secret, "--poll", "0.05", *(["--connections", str(connections)] if connections else [])],
@@ -363,6 +365,9 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, nargs="+", metavar="N",
                         help="cpd serve's worker processes (default: its own default); several numbers are each "
                              "run in the same rounds, interleaved")
+    parser.add_argument("--web-threads", type=int, nargs="+", metavar="N",
+                        help="cpd serve's threads a worker process (default: its own default); several numbers are "
+                             "each run in the same rounds, interleaved")
     parser.add_argument("--connections", type=int, nargs="+", metavar="N",
                         help="each delivery worker's connections at once (cpd worker --connections; default: its "
                              "own default); several numbers are each run in the same rounds, interleaved")
@@ -372,7 +377,8 @@ def main() -> None:
     books = workbooks(base, args.n)
     print(f"{args.n:,} distinct real workbooks of 40 activities ({len(base) / 1024:.1f} KB each) made in "
           f"{time.perf_counter() - t0:.1f} s; {args.clients} clients; cpd serve's defaults"
-          f"{' but ' + ' or '.join(map(str, args.web_workers)) + ' web workers' if args.web_workers else ''}, "
+          f"{' but ' + ' or '.join(map(str, args.web_workers)) + ' web workers' if args.web_workers else ''}"
+          f"{' with ' + ' or '.join(map(str, args.web_threads)) + ' threads' if args.web_threads else ''}, "
           f"2 delivery workers{' of ' + ' or '.join(map(str, args.connections)) + ' connections' if args.connections else ''}"
           f", the reference receiver; {os.cpu_count()} cores")
     assert len({hashlib.sha256(b).hexdigest() for b in books}) == args.n
@@ -387,20 +393,22 @@ def main() -> None:
     ports = (args.service_port, args.receiver_port)
     codes = [("", None)] + ([(" (baseline)", args.baseline)] if args.baseline else [])
     variants = [(suffix + (f" ({w} web workers)" if args.web_workers else "")
-                 + (f" ({c} connections)" if args.connections else ""), code, w, c)
-                for suffix, code in codes for w in args.web_workers or [None] for c in args.connections or [None]]
+                 + (f" ({t} threads)" if args.web_threads else "")
+                 + (f" ({c} connections)" if args.connections else ""), code, w, t, c)
+                for suffix, code in codes for w in args.web_workers or [None] for t in args.web_threads or [None]
+                for c in args.connections or [None]]
     for round_ in range(args.rounds):
         for label in args.databases:
-            for suffix, code, workers, connections in variants:
+            for suffix, code, workers, threads, connections in variants:
                 with tempfile.TemporaryDirectory() as tmp:
                     if label == "sqlite":
                         r = run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books, ports,
-                                code=code, web_workers=workers, connections=connections)
+                                code=code, web_workers=workers, connections=connections, web_threads=threads)
                     else:
                         with fresh_schema(args.postgres) as (url, schema):
                             r = run(label, f"{url}&application_name={schema}", args.n, args.clients, Path(tmp),
                                     books, ports, application=schema, code=code, web_workers=workers,
-                                    connections=connections)
+                                    connections=connections, web_threads=threads)
                 r["label"] += suffix
                 results.append(r)
                 report(r, round_ + 1)
