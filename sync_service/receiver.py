@@ -113,53 +113,71 @@ class _Keep:
         self.receipt: str | None = None
         self.error: BaseException | None = None
 
+    @property
+    def finished(self) -> bool:
+        return self.receipt is not None or self.error is not None
+
 
 class Store:
     """The received documents, written by one thread of the process at a time, every delivery waiting for its
     turn written in the same transaction: a receipt is given only after the commit that keeps its document
     (``synchronous=FULL``: on disk), and deliveries arriving together share that commit and its flush to
-    disk, where each paid for its own."""
+    disk, where each paid for its own. A delivery written by another thread's transaction is answered as soon
+    as that transaction ends."""
 
     def __init__(self, path: str):
         self.path = path
-        self.turn = threading.Lock()              # held by the thread writing
-        self.guard = threading.Lock()             # guards ``waiting``
+        self.changed = threading.Condition()      # guards ``waiting`` and ``writing``; told when a write ends
         self.waiting: list[_Keep] = []
+        self.writing = False
         self.conn: sqlite3.Connection | None = None
 
     def keep(self, key: str, body: bytes) -> str:
         """Store ``body`` under ``key`` unless something is stored under it already; its receipt either way."""
         mine = _Keep(key, body)
-        with self.guard:
+        with self.changed:
             self.waiting.append(mine)
-        with self.turn:
-            if mine.receipt is None and mine.error is None:       # not written by the thread before: write all
-                with self.guard:
-                    batch, self.waiting = self.waiting, []
-                self._write(batch)
+            while not mine.finished:
+                if self.writing:                  # another thread writes: this one waits for the next turn
+                    self.changed.wait()
+                    continue
+                self.writing, batch, self.waiting = True, self.waiting, []
+                self.changed.release()
+                try:
+                    self._write(batch)            # every one waiting, this one's among them
+                finally:
+                    self.changed.acquire()
+                    self.writing = False
+                    self.changed.notify_all()
         if mine.error is not None:
             raise StoreFailed("the delivery could not be stored") from mine.error
         assert mine.receipt is not None
         return mine.receipt
 
     def _write(self, batch: list[_Keep]) -> None:
-        if self.conn is None:
-            self.conn = _connect(self.path)
-        conn, receipts = self.conn, []
+        """One transaction for the batch: each item gets its receipt once it commits, or the error if it fails."""
+        receipts: list[str] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            now = datetime.now(timezone.utc).isoformat()
-            for item in batch:                    # in order: a key twice in one batch gets one receipt
-                row = conn.execute("SELECT receipt_id FROM received WHERE idempotency_key = ?", (item.key,)).fetchone()
-                if row is None:
-                    row = ("rcpt_" + secrets.token_hex(8),)
-                    conn.execute("INSERT INTO received VALUES (?, ?, ?, ?, ?)",
-                                 (item.key, row[0], now, item.body, None))
-                receipts.append(row[0])
-            conn.execute("COMMIT")
+            if self.conn is None:
+                self.conn = _connect(self.path)
+            conn = self.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                now = datetime.now(timezone.utc).isoformat()
+                for item in batch:                # in order: a key twice in one batch gets one receipt
+                    row = conn.execute("SELECT receipt_id FROM received WHERE idempotency_key = ?",
+                                       (item.key,)).fetchone()
+                    if row is None:
+                        row = ("rcpt_" + secrets.token_hex(8),)
+                        conn.execute("INSERT INTO received VALUES (?, ?, ?, ?, ?)",
+                                     (item.key, row[0], now, item.body, None))
+                    receipts.append(row[0])
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
             for item in batch:
                 item.error = exc
             return

@@ -228,8 +228,8 @@ def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
 
 
 def _posted_together(client, store, keys: list[str]) -> list:
-    """Each key's document POSTed from a thread of its own while the receiver's store is busy writing (its turn
-    held), so that all wait; the turn given back once every one waits. The answers, in the keys' order."""
+    """Each key's document POSTed from a thread of its own while the receiver's store is busy writing (as another
+    thread would be), so that all wait; the write ended once every one waits. The answers, in the keys' order."""
     answers: list = [None] * len(keys)
 
     def post(i: int, key: str) -> None:
@@ -237,14 +237,18 @@ def _posted_together(client, store, keys: list[str]) -> list:
         answers[i] = client.post("/cpd/submissions", data=document,
                                  headers={**signing.headers([SECRET], key, document), "Idempotency-Key": key})
 
-    with store.turn:
-        threads = [threading.Thread(target=post, args=(i, key)) for i, key in enumerate(keys)]
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 10
-        while len(store.waiting) < len(keys) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert len(store.waiting) == len(keys)
+    with store.changed:
+        store.writing = True
+    threads = [threading.Thread(target=post, args=(i, key)) for i, key in enumerate(keys)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(store.waiting) < len(keys) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(store.waiting) == len(keys)
+    with store.changed:
+        store.writing = False
+        store.changed.notify_all()
     for t in threads:
         t.join(10)
     return answers
