@@ -23,8 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_service import XLSX, spread, workbooks  # noqa: E402  (bench/ is this script's folder: on the path)
-from records import real_workbook  # noqa: E402
+from bench_service import spread, submitted  # noqa: E402  (bench/ is this script's folder: on the path)
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -65,25 +64,13 @@ def main() -> None:
     args = ap.parse_args()
     from sqlalchemy import update
 
-    from sync_service import create_app, db
     from sync_service.jobs.delivery import Deliveries, Endpoint
-    from sync_service.store.accounts import create_member, issue_token
     from sync_service.store.models import Job, JobStatus
 
     server = slow_institution(args.latency / 1000)
     endpoint = Endpoint(f"http://127.0.0.1:{server.server_address[1]}/cpd/submissions", (SECRET,))
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/cpd.sqlite3", "LOG_LEVEL": "WARNING",
-                          "SUBMISSIONS_PER_MINUTE": 10**6})
-        with app.app_context():
-            s = db.session()
-            token = issue_token(s, create_member(s, "bench@example.org"))
-            s.commit()
-        client = app.test_client()
-        for book in workbooks(real_workbook(40, seed=40), args.n):
-            res = client.post("/api/v1/submissions", data=book,
-                              headers={"Authorization": f"Bearer {token}", "Content-Type": XLSX})
-            assert res.status_code == 201, res.get_json()
+        app = submitted(tmp, args.n)
         sessions = app.extensions["cpd_sessions"]
         found: dict[int, list[float]] = {c: [] for c in args.connections}
         print(f"{args.n} real submissions delivered by one worker to an institution answering after "

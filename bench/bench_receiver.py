@@ -26,8 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_service import XLSX, checkouts, free_port, spread, tree_cpu, wait_for_port, workbooks  # noqa: E402
-from records import real_workbook  # noqa: E402
+from bench_service import checkouts, free_port, spread, submitted, tree_cpu, wait_for_port  # noqa: E402
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -36,20 +35,9 @@ def documents(n: int, folder: str) -> list[tuple[str, bytes]]:
     """(submission id, stored document) of n real submissions, made by the service in this process."""
     from sqlalchemy import select
 
-    from sync_service import create_app, db
-    from sync_service.store.accounts import create_member, issue_token
+    from sync_service import db
     from sync_service.store.models import Submission
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/cpd.sqlite3", "LOG_LEVEL": "WARNING",
-                      "SUBMISSIONS_PER_MINUTE": 10**6})
-    with app.app_context():
-        s = db.session()
-        token = issue_token(s, create_member(s, "bench@example.org"))
-        s.commit()
-    client = app.test_client()
-    for book in workbooks(real_workbook(40, seed=40), n):
-        res = client.post("/api/v1/submissions", data=book,
-                          headers={"Authorization": f"Bearer {token}", "Content-Type": XLSX})
-        assert res.status_code == 201, res.get_json()
+    app = submitted(folder, n)
     with app.app_context():
         found = [(sub_id, body) for sub_id, body in db.session().execute(select(Submission.id, Submission.body))]
     app.extensions["cpd_engine"].dispose()

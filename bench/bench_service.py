@@ -85,6 +85,25 @@ def workbooks(base: bytes, n: int) -> list[bytes]:
     return out
 
 
+def submitted(folder: str, n: int):
+    """The service's app, made in this process on a SQLite file in ``folder``, and ``n`` distinct real 40-activity
+    workbooks uploaded through its API by one member (each queues a delivery)."""
+    from sync_service import create_app, db
+    from sync_service.store.accounts import create_member, issue_token
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/cpd.sqlite3", "LOG_LEVEL": "WARNING",
+                      "SUBMISSIONS_PER_MINUTE": 10**6})
+    with app.app_context():
+        s = db.session()
+        token = issue_token(s, create_member(s, "bench@example.org"))
+        s.commit()
+    client = app.test_client()
+    for book in workbooks(real_workbook(40, seed=40), n):
+        res = client.post("/api/v1/submissions", data=book,
+                          headers={"Authorization": f"Bearer {token}", "Content-Type": XLSX})
+        assert res.status_code == 201, res.get_json()
+    return app
+
+
 @contextlib.contextmanager
 def fresh_schema(postgres: str) -> Iterator[tuple[str, str]]:
     """A fresh schema in the PostgreSQL database at ``postgres``, dropped afterwards: (the URL that uses it, its
