@@ -26,7 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_service import checkouts, free_port, spread, submitted, tree_cpu, wait_for_port  # noqa: E402
+from bench_service import (checkouts, free_port, in_turn, spread, submitted, tree_cpu,  # noqa: E402
+                           wait_for_port)
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -107,7 +108,7 @@ def main() -> None:
               f"round from {args.connections} connections at once", flush=True)
         found: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
         for r in range(args.rounds):
-            for name, code in codes.items():
+            for name, code in in_turn(codes.items(), r):
                 found[name].append(x := round_(code, docs, args.n, args.connections, tmp, f"r{r}{name[0]}"))
                 print(f"round {r + 1}, {name}: {x[0]:.3f} ms of the receiver's CPU a delivery, {x[1]:.1f} a second",
                       flush=True)

@@ -41,8 +41,9 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +52,7 @@ from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
 
 GOALS = {"postgresql": 222.0, "sqlite": 150.0}
 PG = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+T = TypeVar("T")
 
 
 def spread(xs: list[float], width: int = 6, places: int = 2) -> str:
@@ -148,15 +150,23 @@ def checkouts(baseline: str | None) -> dict[str, str]:
     return {"this checkout": str(ROOT)} | ({"baseline": str(Path(baseline).resolve())} if baseline else {})
 
 
+def in_turn(items: Iterable[T], round_: int) -> list[T]:
+    """The variants a round measures, in the order it measures them: which goes first alternates by round (the
+    one measured second in a pair ran a few percent faster here, whatever its code: the same web workers'
+    code took 3-8% more CPU a member in every round when it went first)."""
+    found = list(items)
+    return found if round_ % 2 == 0 else found[::-1]
+
+
 def interleaved(rounds: int, databases: list[str], codes: dict[str, str],
                 measure: Callable[[str, str], float], unit: str) -> dict[tuple[str, str], list[float]]:
     """Every round measures each database with each checkout in turn, the baseline interleaved with this
-    checkout (``measure(code, database)``), each figure printed as it comes: the figures by (database,
-    checkout)."""
+    checkout (``measure(code, database)``; which goes first alternates by round), each figure printed as it
+    comes: the figures by (database, checkout)."""
     found: dict[tuple[str, str], list[float]] = {}
     for r in range(rounds):
         for database in databases:
-            for name, code in codes.items():
+            for name, code in in_turn(codes.items(), r):
                 found.setdefault((database, name), []).append(x := measure(code, database))
                 print(f"round {r + 1}, {database}, {name}: {x:.3f} {unit}", flush=True)
     return found
@@ -418,7 +428,7 @@ def main() -> None:
                 for c in args.connections or [None]]
     for round_ in range(args.rounds):
         for label in args.databases:
-            for suffix, code, workers, threads, connections in variants:
+            for suffix, code, workers, threads, connections in in_turn(variants, round_):
                 with tempfile.TemporaryDirectory() as tmp:
                     if label == "sqlite":
                         r = run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books, ports,
