@@ -152,8 +152,8 @@ def checkouts(baseline: str | None) -> dict[str, str]:
 
 def in_turn(items: Iterable[T], round_: int) -> list[T]:
     """The variants a round measures, in the order it measures them: which goes first alternates by round (the
-    one measured second in a pair ran a few percent faster here, whatever its code: the same web workers'
-    code took 3-8% more CPU a member in every round when it went first)."""
+    one measured second in a pair mostly ran a few percent faster here, whatever its code: the same web workers'
+    code took 2-8% more CPU a member in five of six rounds when it went first)."""
     found = list(items)
     return found if round_ % 2 == 0 else found[::-1]
 

@@ -84,10 +84,12 @@ def document(body: bytes, encoding: str | None = None) -> dict:
 _local = threading.local()
 
 
-def _connect(path: str) -> sqlite3.Connection:
+def connect(path: str) -> sqlite3.Connection:
+    """A connection to the store at ``path``: WAL, every commit flushed to disk (a receipt given is a submission
+    kept)."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")       # a receipt given is a submission kept
+    conn.execute("PRAGMA synchronous=FULL")
     return conn
 
 
@@ -96,7 +98,7 @@ def _db() -> sqlite3.Connection:
     path = current_app.config["RECEIVER_DATABASE"]
     conns = _local.__dict__.setdefault("conns", {})
     if path not in conns:
-        conns[path] = _connect(path)
+        conns[path] = connect(path)
     return conns[path]
 
 
@@ -159,7 +161,7 @@ class Store:
         receipts: list[str] = []
         try:
             if self.conn is None:
-                self.conn = _connect(self.path)
+                self.conn = connect(self.path)
             conn = self.conn
             try:
                 conn.execute("BEGIN IMMEDIATE")

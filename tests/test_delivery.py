@@ -19,7 +19,7 @@ from sync_service import db, signing
 from sync_service.jobs.delivery import Endpoint, enable_endpoint, resend, run_once
 from sync_service.store.models import Delivery, Submission, utcnow
 from conftest import RECEIVER_SECRET
-from sync_service.receiver import create_receiver, received, received_documents
+from sync_service.receiver import connect as receiver_connection, create_receiver, received, received_documents
 from workbook_templates import example_path
 
 EXAMPLE = example_path("iet").read_bytes()
@@ -263,7 +263,7 @@ def test_deliveries_arriving_together_are_kept_by_one_commit_each_with_its_recei
     app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": path})
     store, client = app.extensions["cpd_receiver_store"], app.test_client()
     commits: list[str] = []
-    store.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    store.conn = receiver_connection(path)              # the store's own connection, its commits counted
     store.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
 
     keys = ["sub_1", "sub_2", "sub_3", "sub_2", "sub_4", "sub_5"]
