@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from sync_service.store.database import make_engine, pipelined
+from sync_service.store.database import make_engine
+from sync_service.store.driver import pipelined
 
 META = MetaData()
 ITEMS = Table("pipeline_items", META, Column("id", Integer, primary_key=True), Column("name", String(40)),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..errors import Forbidden, Limited, Unauthenticated
 from .database import writing
+from .driver import direct
 from .models import ApiToken, Member, WebSession, aware, iso_utc, utcnow
 
 TOKEN_PREFIX = "cpd_"
@@ -149,7 +150,8 @@ def live_token(session: Session, sent: str, scope: str, failures: Failures, addr
     Unauthenticated: a client's bad tries never lock out good tokens from its address. The read is ended
     before this returns, so nothing stays open while the caller works, unless ``end_read`` is False: for a
     caller whose next step is a read that ends it (an upload's check for an earlier submission)."""
-    token = session.connection().execute(LIVE_TOKEN, {"token_hash": hash_token(sent)}).first() if sent else None
+    found = direct(session.connection(), LIVE_TOKEN, {"token_hash": hash_token(sent)}) if sent else None
+    token = found[0] if found else None
     if end_read:
         session.commit()
     if token is not None and token.deactivated_at is not None:
@@ -174,7 +176,7 @@ TOUCH = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last
 
 def touch(session: Session, token_id: int) -> None:
     """Note the token as used now, inside the caller's writing transaction."""
-    session.connection().execute(TOUCH, {"token_id": token_id, "now": utcnow()})
+    direct(session.connection(), TOUCH, {"token_id": token_id, "now": utcnow()})
 
 
 

@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeout
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+
+from .driver import WRITE as _WRITE, rows_now
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
@@ -83,43 +84,8 @@ def make_engine(url: str, strict_writes: Callable[[], bool] | None = None, wait:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     engine = create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
     if engine.dialect.driver == "psycopg":
-        event.listen(engine, "after_cursor_execute", _rows_now)
+        event.listen(engine, "after_cursor_execute", rows_now)
     return engine
-
-
-@contextlib.contextmanager
-def pipelined(conn: Connection) -> Iterator[Connection]:
-    """Within it, on PostgreSQL, a statement that returns no rows is sent without waiting for its answer
-    (the server's pipeline mode: psycopg's ``Connection.pipeline``), so what a transaction writes reaches the
-    server in one round trip, not one a statement; the answers are read where it ends. A statement that
-    returns rows gets them as it runs (``_rows_now`` reads the answers first). An error of a statement sent
-    ahead is raised where the answers are read, as SQLAlchemy's error (a unique key's: IntegrityError), the
-    transaction then to be rolled back as after any failed statement. Elsewhere (SQLite, in the process: no
-    round trips) the statements run as they come."""
-    if conn.dialect.driver != "psycopg" or "cpd_pipeline" in conn.info:
-        yield conn
-        return
-    import psycopg
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    try:
-        with driver.pipeline() as pipeline:
-            conn.info["cpd_pipeline"] = pipeline
-            try:
-                yield conn
-            finally:
-                del conn.info["cpd_pipeline"]
-    except psycopg.Error as exc:      # raised reading the answers on the way out: as SQLAlchemy raises it
-        raise DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
-                                  dialect=conn.dialect) from exc
-
-
-def _rows_now(conn, _cursor, statement: str, _params, _context, _many) -> None:
-    """In a pipeline, a statement that may return rows waits for its answers (and those sent before it)
-    before SQLAlchemy reads them; a write without RETURNING (``_WRITE``) does not wait."""
-    pipeline = conn.info.get("cpd_pipeline")
-    if pipeline is not None and not (_WRITE.match(statement) and "RETURNING" not in statement.upper()):
-        pipeline.sync()
 
 
 try:
@@ -255,7 +221,6 @@ def _open_turns(path: str) -> int:
     return fd
 
 
-_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
 
 
 def writing(session: Session) -> Session:

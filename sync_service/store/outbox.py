@@ -23,6 +23,7 @@ from sqlalchemy.sql.expression import BindParameter
 from sqlalchemy.orm import Session
 
 from .database import writing
+from .driver import direct
 from .models import ACTIVE, EndpointState, Job, JobStatus, aware, table, utcnow
 
 JITTER = (0.8, 1.2)
@@ -80,11 +81,12 @@ def enqueue_all(conn: Connection, kind: str, jobs: list[dict], now: datetime | N
     if not jobs:
         return
     now = now or utcnow()
-    conn.execute(INSERT, [{"kind": kind, "status": JobStatus.QUEUED, "attempts": 0, "next_attempt_at": now,
-                           "queued_at": now, "submission_id": None, "member_id": None, "record_id": None,
-                           "last_error": None, "lease_until": None, "done_at": None, "receipt_id": None,
-                           **fields, "payload": json.dumps(fields["payload"]) if fields.get("payload") is not None
-                           else None} for fields in jobs])
+    rows = [{"kind": kind, "status": JobStatus.QUEUED, "attempts": 0, "next_attempt_at": now,
+             "queued_at": now, "submission_id": None, "member_id": None, "record_id": None,
+             "last_error": None, "lease_until": None, "done_at": None, "receipt_id": None,
+             **fields, "payload": json.dumps(fields["payload"]) if fields.get("payload") is not None
+             else None} for fields in jobs]
+    direct(conn, INSERT, rows if len(rows) > 1 else rows[0])
 
 
 def claim(session: Session, kinds: tuple[str, ...], lease: timedelta, now: datetime | None = None,

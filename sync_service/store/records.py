@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, object_session
 from addin import GridRead, Profile, Record, assess, dumps, merged, pack, record_data, record_from_data, unpack
 
 from .database import writing
+from .driver import direct
 from .models import Annotation, CpdRecord, RecordVersion, Submission, iso_utc, table, utcnow
 
 
@@ -94,10 +95,10 @@ def lock(conn: Connection, member_id: int, prep: Prepared, *, sheet_id: int | No
     """The member's record for the prepared record's period and profile (made if new), locked until the
     caller's transaction ends: a row of (id, public_id, latest_version, digest)."""
     now = now or utcnow()
-    row = conn.execute(UPSERT[conn.dialect.name], {
+    row, = direct(conn, UPSERT[conn.dialect.name], {
         "public_id": "rec_" + secrets.token_urlsafe(9), "member_id": member_id, "profile_id": prep.profile.id,
         "period_start": prep.record.period.start, "period_end": prep.record.period.end, "source": "upload",
-        "latest_version": 0, "created_at": now, "updated_at": now}).one()
+        "latest_version": 0, "created_at": now, "updated_at": now})
     if sheet_id is not None:
         conn.execute(update(table(CpdRecord)).where(table(CpdRecord).c.id == row.id)
                      .values(source="sheet", sheet_id=sheet_id))
@@ -113,12 +114,12 @@ def add_version(conn: Connection, row, prep: Prepared, *, submission_id: str | N
     number = row.latest_version + 1
     if row.latest_version:
         follow_activities(conn, row.id, prep.record)
-    conn.execute(INSERT_VERSION, {"record_id": row.id, "number": number, "digest": prep.digest,
+    direct(conn, INSERT_VERSION, {"record_id": row.id, "number": number, "digest": prep.digest,
                                   "verdict": prep.verdict, "score": prep.score, "created_at": now or utcnow(),
                                   "submission_id": submission_id,
                                   "body": None if submission_id else pack(
                                       merged(b'{"record":' + prep.json + b"}", dumps({"readiness": prep.readiness})))})
-    conn.execute(BUMP, {"rid": row.id, "number": number, "new_digest": prep.digest})
+    direct(conn, BUMP, {"rid": row.id, "number": number, "new_digest": prep.digest})
     return Kept(row.id, True)
 
 

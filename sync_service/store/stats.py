@@ -22,6 +22,7 @@ from sqlalchemy import and_, bindparam, case, delete, func, select, update
 from addin import STATUS_SCORE, CriterionStatus, Verdict, list_profiles, safe_text
 
 from ..errors import BadRequest
+from .driver import direct
 from .disclosure import Count, Figures, quartiles
 from .models import Submission, SubmissionFigure, table
 
@@ -77,15 +78,15 @@ def keep(conn, row: dict, readiness: dict, earlier: bool = True) -> None:
     if rid is None:
         return                            # no record, no figures (every submission since 0008 has one)
     if earlier:
-        conn.execute(NOT_LATEST, {"rid": rid, "sid": row["id"]})
-        conn.execute(DROP_FIGURES, {"rid": rid})
+        direct(conn, NOT_LATEST, {"rid": rid, "sid": row["id"]})
+        direct(conn, DROP_FIGURES, {"rid": rid})
     found = figures_of(readiness)
     if not found:
         return
     head = (rid, row["id"], row["period_year"], row["profile_id"], row["grade"])
     if conn.dialect.name == "postgresql":
         figures = msgspec.json.encode([{"kind": kind, "key": key, "value": value} for kind, key, value in found])
-        conn.exec_driver_sql(ADD_FIGURES["postgresql"], (*head, figures.decode()))
+        direct(conn, ADD_FIGURES["postgresql"], (*head, figures.decode()))
     else:
         conn.exec_driver_sql(ADD_FIGURES["sqlite"], [(*head, kind, key, value) for kind, key, value in found])
 

@@ -27,7 +27,8 @@ from ..errors import BadRequest, Conflict, Limited, from_core
 from . import stats
 from .accounts import touch
 from .annotations import annotations_of, delivery_annotations
-from .database import pipelined, writing
+from .database import writing
+from .driver import direct, pipelined
 from .models import Annotation, Delivery, JobStatus, RateEvent, Submission, iso_utc, table, utcnow
 from .outbox import enqueue
 from .records import Prepared, add_version, latest, lock, prepare, reassess
@@ -94,9 +95,9 @@ def _lookup(session: Session, member_id: int, key: str, refused_key: str) -> tup
     """In one query: the id of the member's submission with this key, if any, how many they made in the last
     minute, and how many of their uploads were refused in it."""
     now = utcnow()
-    found, recent, refused = session.connection().execute(LOOKUP, {
+    (found, recent, refused), = direct(session.connection(), LOOKUP, {
         "member_id": member_id, "key": key, "since": now - timedelta(minutes=1), "refused_key": refused_key,
-        "epoch": now.timestamp() - 60}).one()
+        "epoch": now.timestamp() - 60})
     return found, recent, refused
 
 
@@ -161,7 +162,7 @@ def store(session: Session, member: Caller, key: str, digest: str, prepare: Call
                    "body": body, "received_at": received, "latest": True,
                    **stats.submission_columns(prep.record.member.grade, prep.record.period.end, prep.readiness)}
             with pipelined(conn):     # the writes sent at once
-                conn.execute(INSERT_SUBMISSION, row)
+                direct(conn, INSERT_SUBMISSION, row)
                 stats.keep(conn, row, prep.readiness, earlier=bool(rec.latest_version))   # the group view's figures
                 enqueue(conn, "delivery", submission_id=sub_id, now=received)
                 add_version(conn, rec, prep, submission_id=sub_id, now=received)
