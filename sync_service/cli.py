@@ -272,7 +272,8 @@ NAMES = {"delivery": "deliveries", "reminder": "reminders", "mail": "messages", 
 @click.option("--lease-margin", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
               help="Seconds past the timeout before another worker may take a delivery this one claimed.")
 @click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
-              help="Seconds between looks for due jobs when there are none.")
+              help="Seconds before a kind of job is looked at again once its queue is empty (it found none, or "
+                   "less than a batch): what is queued meanwhile goes in one batch.")
 @click.option("--schedule", envvar="CPD_RETRY_SCHEDULE", default=None, metavar="SECONDS,...",
               help="Waits between a delivery's tries, comma-separated (default: 10,30,120,600,1800,3600,10800,"
                    "21600,43200,86400); a delivery is dead-lettered after one try more than the waits.")

@@ -473,6 +473,39 @@ class _MarksDone:
         pass
 
 
+class _Batches(_MarksDone):
+    """``_MarksDone`` leasing at most ``batch`` jobs a turn, noting when each turn came and how many it found."""
+
+    def __init__(self, stop: threading.Event, batch: int):
+        super().__init__(stop)
+        self.batch, self.turns = batch, []
+
+    def work(self, sessions) -> int:
+        from sync_service.store.outbox import Outcome, Schedule, claim, record
+        with sessions() as session:
+            claimed = claim(session, ("mail",), timedelta(seconds=60), limit=self.batch)
+            if claimed:
+                record(session, [(c, Outcome("done")) for c in claimed], Schedule(waits=(1.0,)))
+        self.turns.append((time.monotonic(), len(claimed)))
+        if not claimed:
+            self.stop.set()
+        return len(claimed)
+
+
+def test_a_kind_that_empties_its_queue_is_asked_again_only_after_poll(service):
+    """After a whole batch the worker asks the kind again at once; after less than one (its queue emptied) only
+    ``poll`` seconds later, so that the jobs queued meanwhile go in one lease, not one a lease."""
+    from sync_service.jobs import worker
+    _queue_mail_jobs(service, 19)
+    stop = threading.Event()
+    kind = _Batches(stop, batch=8)
+    worker.run(sessions(service), [kind], stop, poll=2.0, reclaim_every=3600)
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(kind.turns, kind.turns[1:])]
+    assert [found for _, found in kind.turns] == [8, 8, 3, 0]
+    assert gaps[0] < 1.5 and gaps[1] < 1.5            # whole batches: at once
+    assert gaps[2] >= 1.9                             # three of eight: the queue was emptied, poll's wait
+
+
 def _queue_mail_jobs(service, n: int) -> None:
     from sync_service.store.database import writing
     from sync_service.store.outbox import enqueue

@@ -13,6 +13,7 @@ from ..store.reminders import send_due
 
 class Reminders:
     kind = "reminder"
+    batch = 1                         # a turn queues every reminder due; the next is an ``every`` later
 
     def __init__(self, notices: Notices, secret: str, clock: Callable[[], datetime] | None = None,
                  every: float = 3600.0):
