@@ -221,8 +221,6 @@ def _open_turns(path: str) -> int:
     return fd
 
 
-
-
 def writing(session: Session) -> Session:
     """Begin the session's next transaction as one that writes (on SQLite, BEGIN IMMEDIATE), ending the
     read it has open, if any. Call it before the first statement of a transaction that writes."""

@@ -76,8 +76,9 @@ def direct(conn: Connection, statement, params: Any) -> list:
     psycopg's own: an insert and its commit 0.26-0.31 ms through it, 0.10-0.15 ms on the driver, on a slow
     machine; off a submission's dozen, the web workers' CPU a submission went from 7.97 to 6.81 ms there
     (``bench/bench_service.py``, four rounds against the code before).
-    The rows it returns, if any (named tuples, read as SQLAlchemy's rows are); none for a write. ``params``:
-    one statement's (a dict; a tuple for a string), or a list of dicts for one statement each.
+    The rows it returns, if any (named tuples, read as SQLAlchemy's rows are); none for a write. ``statement``:
+    one built once (a module's constant: its SQL is kept, compiled, for the process's life). ``params``: one
+    statement's (a dict; a tuple for a string), or a list of dicts for one statement each.
 
     Only statements that need no conversion of a value on either side are taken (a type of its own that
     converts binds or results is refused where it is compiled, so a change to a column cannot pass a value

@@ -22,8 +22,8 @@ from sqlalchemy import and_, bindparam, case, delete, func, select, update
 from addin import STATUS_SCORE, CriterionStatus, Verdict, list_profiles, safe_text
 
 from ..errors import BadRequest
-from .driver import direct
 from .disclosure import Count, Figures, quartiles
+from .driver import direct
 from .models import Submission, SubmissionFigure, table
 
 BUCKET = 10                                         # hours per step of the distribution
