@@ -451,34 +451,13 @@ def test_several_connections_stop_starting_deliveries_at_410(service):
 
 
 class _MarksDone:
-    """A kind of job for the worker loop: it leases the outbox's "mail" jobs in batches and records each as
-    done (what every kind does around its own work), and stops the loop once the outbox has none left."""
+    """A kind of job for the worker loop: it leases the outbox's "mail" jobs, at most ``batch`` a turn, and
+    records each as done (what every kind does around its own work), noting when each turn came and how many
+    it found, and stops the loop once the outbox has none left."""
     kind = "mail"
 
-    def __init__(self, stop: threading.Event):
-        self.stop, self.done = stop, 0
-
-    def work(self, sessions) -> int:
-        from sync_service.store.outbox import Outcome, Schedule, claim, record
-        with sessions() as session:
-            claimed = claim(session, ("mail",), timedelta(seconds=60), limit=200)
-            if claimed:
-                record(session, [(c, Outcome("done")) for c in claimed], Schedule(waits=(1.0,)))
-        if not claimed:
-            self.stop.set()
-        self.done += len(claimed)
-        return len(claimed)
-
-    def close(self) -> None:
-        pass
-
-
-class _Batches(_MarksDone):
-    """``_MarksDone`` leasing at most ``batch`` jobs a turn, noting when each turn came and how many it found."""
-
-    def __init__(self, stop: threading.Event, batch: int):
-        super().__init__(stop)
-        self.batch, self.turns = batch, []
+    def __init__(self, stop: threading.Event, batch: int = 200):
+        self.stop, self.batch, self.done, self.turns = stop, batch, 0, []
 
     def work(self, sessions) -> int:
         from sync_service.store.outbox import Outcome, Schedule, claim, record
@@ -489,7 +468,11 @@ class _Batches(_MarksDone):
         self.turns.append((time.monotonic(), len(claimed)))
         if not claimed:
             self.stop.set()
+        self.done += len(claimed)
         return len(claimed)
+
+    def close(self) -> None:
+        pass
 
 
 def test_a_kind_that_empties_its_queue_is_asked_again_only_after_poll(service):
@@ -498,7 +481,7 @@ def test_a_kind_that_empties_its_queue_is_asked_again_only_after_poll(service):
     from sync_service.jobs import worker
     _queue_mail_jobs(service, 19)
     stop = threading.Event()
-    kind = _Batches(stop, batch=8)
+    kind = _MarksDone(stop, batch=8)
     worker.run(sessions(service), [kind], stop, poll=2.0, reclaim_every=3600)
     gaps = [later - earlier for (earlier, _), (later, _) in zip(kind.turns, kind.turns[1:])]
     assert [found for _, found in kind.turns] == [8, 8, 3, 0]

@@ -56,7 +56,7 @@ def run(sessions: Callable, kinds: Sequence[Kind], stop: threading.Event, poll: 
                     done = 0
                 worked += done
                 done_since += done
-                if done < getattr(kind, "batch", 1):
+                if done < kind.batch:
                     idle_until[kind.kind] = time.monotonic() + poll
             if not worked:
                 stop.wait(max(0.0, min(idle_until.values()) - time.monotonic()) or poll)
