@@ -88,6 +88,51 @@ def test_a_lock_file_that_cannot_be_opened_leaves_sqlites_own_wait(tmp_path):
         engine.dispose()
 
 
+def test_a_new_database_is_switched_to_wal_in_turn_and_behind_a_writer_that_does_not_take_turns(tmp_path):
+    """A new database is in rollback mode until a first connection switches it to WAL by writing its header,
+    and there SQLite refuses at once ('database is locked') while another writes, not waiting (three
+    processes migrating a new database together: one failed so). The switch waits for the other writer,
+    and for the writers' turn; a connection to a database already in WAL takes no turn."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "new.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")                       # a program writing, in rollback mode, taking no turn
+    other.execute("CREATE TABLE t (x INTEGER)")
+    threading.Timer(0.4, other.execute, ("COMMIT",)).start()
+    engine = make_engine(f"sqlite:///{path}", wait=5)
+    try:
+        started = time.monotonic()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert time.monotonic() - started >= 0.3               # it waited for the other's commit
+        assert other.execute("SELECT count(*) FROM t").fetchone() == (0,)      # its table committed, kept
+    finally:
+        engine.dispose()
+        other.close()
+
+    fd = os.open(f"{path}-writers", os.O_RDWR)             # another writer's turn held throughout
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        engine = make_engine(f"sqlite:///{path}", wait=5)
+        with engine.connect() as conn:                       # already WAL: no turn taken to connect
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+        engine.dispose()
+        fresh = tmp_path / "fresh.sqlite3"
+        fresh_fd = os.open(f"{fresh}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fresh_fd, fcntl.LOCK_EX)
+        threading.Timer(0.4, os.close, (fresh_fd,)).start()  # the turn given back in 0.4 s
+        engine = make_engine(f"sqlite:///{fresh}", wait=5)
+        started = time.monotonic()
+        with engine.connect() as conn:                       # new: the switch waited for the turn
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert time.monotonic() - started >= 0.3
+        engine.dispose()
+    finally:
+        os.close(fd)
+
+
 def test_the_lock_file_is_made_readable_by_every_user_the_service_runs_as(engine):
     with Session(engine) as session:
         writing(session).execute(text("INSERT INTO t VALUES (1)"))
