@@ -22,6 +22,7 @@ import msgspec
 from flask import Flask, current_app, jsonify, request
 
 from . import signing
+from .store.wal import into_wal
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS received (
     idempotency_key TEXT PRIMARY KEY, receipt_id TEXT NOT NULL, received_at TEXT NOT NULL, body BLOB NOT NULL,
@@ -88,7 +89,7 @@ def connect(path: str) -> sqlite3.Connection:
     """A connection to the store at ``path``: WAL, every commit flushed to disk (a receipt given is a submission
     kept)."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
+    into_wal(conn, 30)            # a new store: the receiver's processes start together
     conn.execute("PRAGMA synchronous=FULL")
     return conn
 

@@ -227,6 +227,29 @@ def test_receiver_refuses_tampering_stale_and_mismatched_keys(tmp_path):
     assert len(received(str(tmp_path / "r.sqlite3"))) == 1
 
 
+def test_a_receiver_starting_on_a_new_store_while_another_process_writes_waits_for_it(tmp_path):
+    """The receiver's processes start together on a new store, each switching it to WAL: SQLite refuses that
+    switch at once while another writes (rollback mode, before WAL), so each waits for the other instead."""
+    import sqlite3
+    path = str(tmp_path / "r.sqlite3")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")                    # another process creating the store, in rollback mode
+    other.execute("CREATE TABLE IF NOT EXISTS started (x INTEGER)")
+    commit = threading.Timer(0.3, other.execute, ("COMMIT",))
+    commit.start()
+    try:
+        app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": path})
+    finally:
+        commit.join()
+        other.close()
+    document = b'{"type":"cpd.submission","version":2,"id":"sub_1"}'
+    answer = app.test_client().post("/cpd/submissions", data=document, headers={
+        **signing.headers([SECRET], "sub_1", document), "Idempotency-Key": "sub_1"})
+    assert answer.status_code == 200 and len(received(path)) == 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
 def _posted_together(client, store, keys: list[str]) -> list:
     """Each key's document POSTed from a thread of its own while the receiver's store is busy writing (as another
     thread would be), so that all wait; the write ended once every one waits. The answers, in the keys' order."""

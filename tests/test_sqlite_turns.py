@@ -100,7 +100,8 @@ def test_a_new_database_is_switched_to_wal_in_turn_and_behind_a_writer_that_does
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")                       # a program writing, in rollback mode, taking no turn
     other.execute("CREATE TABLE t (x INTEGER)")
-    threading.Timer(0.4, other.execute, ("COMMIT",)).start()
+    commit = threading.Timer(0.4, other.execute, ("COMMIT",))
+    commit.start()
     engine = make_engine(f"sqlite:///{path}", wait=5)
     try:
         started = time.monotonic()
@@ -110,6 +111,7 @@ def test_a_new_database_is_switched_to_wal_in_turn_and_behind_a_writer_that_does
         assert other.execute("SELECT count(*) FROM t").fetchone() == (0,)      # its table committed, kept
     finally:
         engine.dispose()
+        commit.join()
         other.close()
 
     fd = os.open(f"{path}-writers", os.O_RDWR)             # another writer's turn held throughout

@@ -17,12 +17,11 @@ import contextlib
 import os
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeout
@@ -30,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from .driver import WRITE as _WRITE, rows_now
+from .wal import into_wal
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
@@ -48,7 +48,8 @@ def make_engine(url: str, strict_writes: Callable[[], bool] | None = None, wait:
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record):
             conn.isolation_level = None                  # the driver's own BEGIN off: ours (below) is used
-            _into_wal(conn, turns, wait)                 # readers do not block the writer
+            turn = (lambda: conn.turn(turns, wait)) if turns else contextlib.nullcontext
+            into_wal(conn, wait, turn)                   # readers do not block the writer
             cur = conn.cursor()
             cur.execute("PRAGMA synchronous=FULL")       # an accepted submission survives a power cut
             cur.execute("PRAGMA foreign_keys=ON")
@@ -124,6 +125,15 @@ class TurnTaking(sqlite3.Connection):
             self._turn = fd
         self._holding = True
 
+    @contextlib.contextmanager
+    def turn(self, lock_file: str, wait: float) -> Iterator[None]:
+        """This connection's turn held for what is done inside (outside a transaction: switching to WAL)."""
+        self.take_turn(lock_file, wait)
+        try:
+            yield
+        finally:
+            self.end_turn()
+
     def end_turn(self) -> None:
         if self._holding and self._turn is not None:
             self._holding = False
@@ -149,33 +159,6 @@ class TurnTaking(sqlite3.Connection):
             if self._turn is not None and self._turn >= 0:
                 os.close(self._turn)
             self._turn = None
-
-
-def _into_wal(conn: sqlite3.Connection, turns: str | None, wait: float) -> None:
-    """The database in WAL mode (set once: it stays in the file). A database still in rollback mode (a new one)
-    is switched by writing its header, and there SQLite does not wait for another writer: a read upgrading to
-    a write is refused at once ('database is locked', its busy handler not called), as processes starting
-    together on a new database found. So the switch takes the writers' turn and, behind a program that does
-    not take turns, tries again within ``wait``, sleeping as SQLite's own wait does (1 ms, doubling to 100)."""
-    if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-        return
-    turn = conn if isinstance(conn, TurnTaking) and turns is not None else None
-    if turn is not None and turns is not None:
-        turn.take_turn(turns, wait)
-    try:
-        deadline, pause = time.monotonic() + wait, 0.001
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.1)
-    finally:
-        if turn is not None:
-            turn.end_turn()
 
 
 def _turn_taken_now(fd: int) -> bool:
