@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -21,7 +20,7 @@ from addin.workbook.append import set_values
 from addin.workbook.reader import read_workbook
 from addin.workbook.summary import SUMMARY_CELLS
 from certificates import BADGE_20, BADGE_30, certificate_set, write_baked_svg
-from conftest import require_soffice
+from conftest import libreoffice
 
 CALENDAR = Path(__file__).parent / "fixtures" / "capture" / "calendar.ics"
 EXPECTED = [   # (start, title, provider, hours, topics, location)
@@ -101,11 +100,9 @@ def test_capture_gives_exactly_the_expected_drafts_which_count_nowhere_until_con
 
 
 def test_libreoffice_recalculates_the_captured_workbook_as_the_engine_counts(cpd, log, certs, tmp_path):
-    soffice = require_soffice()
     assert cpd("capture", CALENDAR, *certs.values(), log).exit_code == 0
     out = tmp_path / "out"
-    subprocess.run([soffice, "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(log)], check=True,
-                   capture_output=True, timeout=180)
+    libreoffice(["--convert-to", "xlsx", "--outdir", str(out), str(log)], tmp_path / "lo", timeout=180)
     summary = openpyxl.load_workbook(out / log.name, data_only=True)["Summary"]
     assert summary[SUMMARY_CELLS["hours"]].value == 0
     assert summary[SUMMARY_CELLS["drafts"]].value == 10

@@ -5,7 +5,6 @@ functions, Google Sheets values, the stored record the service keeps and deliver
 from __future__ import annotations
 
 import json
-import subprocess
 
 import openpyxl
 import pytest
@@ -16,7 +15,7 @@ from addin.form.layout import TABLE_HEADER_ROW
 from addin.workbook.reader import read_workbook
 from addin.workbook.summary import SUMMARY_CELLS
 from addin.workbook.template import record_workbook
-from conftest import fill_workbook, require_soffice
+from conftest import fill_workbook, libreoffice
 
 IET_ROWS = [
     {"start_date": "2025-03-01", "title": "Webinar: bolted joints", "hours": 1.5, "category": "Training courses",
@@ -89,10 +88,8 @@ def test_the_summarys_formulas_leave_drafts_out_and_say_what_they_would_add(cpd,
         {"start_date": "2026-05-01", "title": "Taught a seminar", "hours": 2,
          "category": "Teaching or presenting, first time (PDH doubled)"},
     ], header={"period_start": "2026-01-01", "period_end": "2026-12-31"})
-    soffice = require_soffice()
     out = tmp_path / "out"
-    subprocess.run([soffice, "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(iet_log), str(nc)],
-                   check=True, capture_output=True, timeout=180)
+    libreoffice(["--convert-to", "xlsx", "--outdir", str(out), str(iet_log), str(nc)], tmp_path / "lo", timeout=180)
     for path in (iet_log, nc):
         read = read_workbook(path)
         result = assess(read.record, read.profile)

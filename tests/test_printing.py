@@ -17,7 +17,7 @@ import pytest
 from addin import load_profile
 from addin.workbook.printing import page_groups
 from addin.workbook.template import build_workbook
-from conftest import require_soffice
+from conftest import libreoffice, require_soffice
 from workbook_templates import example_path, template_path
 
 PAGES = Path("/tmp/cpd-print-pages")
@@ -85,7 +85,7 @@ def _on_paper(src: Path, out: Path, size: str) -> Path:
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
     """Each workbook on each paper as a PDF: {(name, paper): [(page width, height, [(word, height)])]}."""
-    exe = require_soffice()
+    require_soffice()
     if not shutil.which("pdftotext"):
         pytest.skip("poppler-utils (pdftotext) is not installed") if not __import__("os").environ.get("CI") \
             else pytest.fail("pdftotext is required in CI")
@@ -97,9 +97,7 @@ def printed(tmp_path_factory):
                "long": long_record, "imported": _imported(long_record, work)}
     files = [_on_paper(src, work / f"{name}-{paper}.xlsx", size)
              for name, src in sources.items() for paper, (size, _) in PAPERS.items()]
-    subprocess.run([exe, "--headless", "--norestore", f"-env:UserInstallation=file://{work / 'lo'}",
-                    "--convert-to", "pdf", "--outdir", str(work / "pdf"), *map(str, files)],
-                   check=True, capture_output=True, timeout=600)
+    libreoffice(["--convert-to", "pdf", "--outdir", str(work / "pdf"), *map(str, files)], work / "lo", timeout=600)
     shutil.rmtree(PAGES, ignore_errors=True)
     PAGES.mkdir()
     result = {}

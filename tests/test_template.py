@@ -16,7 +16,9 @@ from addin.profile import list_profiles, load_profile
 from addin.readiness import assess
 from addin.workbook.reader import load_record
 from gen import random_records
-from conftest import require_soffice
+from concurrent.futures import ThreadPoolExecutor
+
+from conftest import libreoffice, require_soffice
 from workbook_templates import example_path, template_path
 from workbook_templates.__main__ import EXAMPLES
 from addin.workbook.summary import SUMMARY_CATEGORY_ROW, SUMMARY_CELLS
@@ -105,20 +107,17 @@ def _recalculate(files: list[Path], out: Path, workers: int = 2) -> None:
     """Open the files in LibreOffice headless and save them: it recalculates every formula.
 
     The files are split between `workers` LibreOffice processes (each needs its own profile)."""
-    exe = require_soffice()
-    procs = []
-    for w in range(workers):
-        batch = files[w::workers]
-        if not batch:
-            continue
-        profile_dir = out.parent / f"lo-profile-{w}"
-        cmd = [exe, "--headless", "--norestore", f"-env:UserInstallation=file://{profile_dir}", "--calc",
-               "--convert-to", "xlsx", "--outdir", str(out), *map(str, batch)]
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    errors = [p.communicate(timeout=900)[1] for p in procs]
+    batches = [files[w::workers] for w in range(workers) if files[w::workers]]
+
+    def convert(w: int):
+        return libreoffice(["--calc", "--convert-to", "xlsx", "--outdir", str(out), *map(str, batches[w])],
+                           out.parent / f"lo-profile-{w}", check=False)
+
+    with ThreadPoolExecutor(len(batches)) as pool:
+        runs = list(pool.map(convert, range(len(batches))))
     missing = [f.name for f in files if not (out / f.name).exists()]
-    said = [f"exit {p.returncode}: {e[:700]}{' ... ' + e[-300:] if len(e) > 1000 else e[700:]}"   # how it ended,
-            for p, e in zip(procs, errors) if p.returncode or e.strip()]                      # a crash's first lines
+    said = [f"exit {r.returncode}: {r.stderr[:700]}{' ... ' + r.stderr[-300:] if len(r.stderr) > 1000 else r.stderr[700:]}"
+            for r in runs if r.returncode or r.stderr.strip()]                      # how it ended, a crash's first lines
     assert not missing, f"LibreOffice did not open {missing[:5]}: {said}"
 
 
@@ -265,7 +264,7 @@ def test_libreoffice_renders_them_with_no_hashes_and_whole_labels(tmp_path):
     """The template, the example and an imported workbook printed by LibreOffice to PDF (kept beside the
     test as artefacts, with PNG pages): no '###' where a date did not fit, every label whole."""
     import shutil
-    soffice = require_soffice()
+    require_soffice()
     if not shutil.which("pdftotext"):
         if os.environ.get("CI"):
             pytest.fail("poppler-utils (pdftotext) is required in CI: .ci/run installs it")
@@ -275,8 +274,8 @@ def test_libreoffice_renders_them_with_no_hashes_and_whole_labels(tmp_path):
     out.mkdir()
     for name, path in books.items():
         shutil.copy(path, out / f"{name}.xlsx")
-        subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out), str(out / f"{name}.xlsx")],
-                       check=True, capture_output=True, timeout=180)
+        libreoffice(["--convert-to", "pdf", "--outdir", str(out), str(out / f"{name}.xlsx")], tmp_path / "lo",
+                    timeout=180)
         subprocess.run(["pdftoppm", "-r", "60", "-png", str(out / f"{name}.pdf"), str(out / name)], check=True,
                        timeout=120)
         text = subprocess.run(["pdftotext", "-layout", str(out / f"{name}.pdf"), "-"], check=True,
@@ -315,15 +314,13 @@ def test_the_reflection_cells_and_the_review_ask_the_same_questions():
 def test_an_exempt_members_summary_asks_for_no_hours(tmp_path):
     """A status the profile exempts shows 'Exempt' as the target and nothing still needed (LibreOffice)."""
     from conftest import fill_workbook
-    soffice = require_soffice()
     path = tmp_path / "exempt.xlsx"
     path.write_bytes(template_path("iet").read_bytes())
     fill_workbook(path, [{"start_date": "2025-03-01", "title": "Course", "hours": 2}],
                   header={"period_start": "2025-01-01", "period_end": "2025-12-31",
                           "status": "Not professionally active"})
     out = tmp_path / "out"
-    subprocess.run([soffice, "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(path)], check=True,
-                   capture_output=True, timeout=180)
+    libreoffice(["--convert-to", "xlsx", "--outdir", str(out), str(path)], tmp_path / "lo", timeout=180)
     summary = openpyxl.load_workbook(out / "exempt.xlsx", data_only=True)["Summary"]
     assert summary[SUMMARY_CELLS["target"]].value == "Exempt"
     assert summary[SUMMARY_CELLS["remaining"]].value in (None, "")
