@@ -201,9 +201,15 @@ def create_receiver(config: dict) -> Flask:
     store = app.extensions["cpd_receiver_store"] = Store(app.config["RECEIVER_DATABASE"])
     with app.app_context():
         conn = _db()
-        conn.execute(SCHEMA)
-        if "content_encoding" not in {row[1] for row in conn.execute("PRAGMA table_info(received)")}:
-            conn.execute("ALTER TABLE received ADD COLUMN content_encoding TEXT")     # a receiver made before v2
+        conn.execute("BEGIN IMMEDIATE")       # the receiver's processes start together: one makes or upgrades it
+        try:
+            conn.execute(SCHEMA)
+            if "content_encoding" not in {row[1] for row in conn.execute("PRAGMA table_info(received)")}:
+                conn.execute("ALTER TABLE received ADD COLUMN content_encoding TEXT")     # a store made before v2
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     @app.post("/cpd/submissions")
     def receive():

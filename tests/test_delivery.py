@@ -250,6 +250,36 @@ def test_a_receiver_starting_on_a_new_store_while_another_process_writes_waits_f
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
+def test_a_store_made_before_v2_is_upgraded_once_by_receivers_starting_together(tmp_path):
+    """A store made before version 2 lacks the content_encoding column: a receiver starting adds it, and one
+    starting while another process is adding it waits for that and adds nothing (it failed 'duplicate column
+    name' when both looked before either had added it)."""
+    import sqlite3
+    path = str(tmp_path / "r.sqlite3")
+    with sqlite3.connect(path) as old:
+        old.execute("PRAGMA journal_mode=WAL")
+        old.execute("CREATE TABLE received (idempotency_key TEXT PRIMARY KEY, receipt_id TEXT NOT NULL, "
+                    "received_at TEXT NOT NULL, body BLOB NOT NULL)")
+        old.execute("INSERT INTO received VALUES ('sub_0', 'rcpt_0', '2026-01-01T00:00:00+00:00', x'7b7d')")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")                    # another receiver upgrading it, not yet committed
+    other.execute("ALTER TABLE received ADD COLUMN content_encoding TEXT")
+    commit = threading.Timer(0.3, other.execute, ("COMMIT",))
+    commit.start()
+    try:
+        app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": path})
+    finally:
+        commit.join()
+        other.close()
+    document = b'{"type":"cpd.submission","version":2,"id":"sub_1"}'
+    body = gzip.compress(document)
+    answer = app.test_client().post("/cpd/submissions", data=body, headers={
+        **signing.headers([SECRET], "sub_1", document), "Idempotency-Key": "sub_1", "Content-Encoding": "gzip"})
+    assert answer.status_code == 200 and [k for k, _ in received(path)] == ["sub_0", "sub_1"]   # rows kept
+    with sqlite3.connect(path) as conn:                  # the column once
+        assert [r[1] for r in conn.execute("PRAGMA table_info(received)")].count("content_encoding") == 1
+
+
 def _posted_together(client, store, keys: list[str]) -> list:
     """Each key's document POSTed from a thread of its own while the receiver's store is busy writing (as another
     thread would be), so that all wait; the write ended once every one waits. The answers, in the keys' order."""
