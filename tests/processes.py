@@ -1,10 +1,14 @@
-"""The processes a test started, seen from outside them: which are whose children, which are still running; and
-work started in several processes at the same moment."""
+"""The processes a test started, seen from outside them: which are whose children, which are still running;
+work started in several processes at the same moment; and another program writing an SQLite file meanwhile."""
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import sqlite3
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 
 def children_of(pid: int) -> list[tuple[int, str]]:
@@ -43,3 +47,20 @@ def at_once(work: Callable[[], object], n: int, timeout: float = 60) -> list[tup
     for p in procs:
         p.join(30)
     return got
+
+
+@contextlib.contextmanager
+def writing_meanwhile(path: str | Path, statement: str, seconds: float) -> Iterator[sqlite3.Connection]:
+    """Another program writing the SQLite database at ``path`` (``statement`` inside BEGIN IMMEDIATE, taking no
+    writers' turn; a new database stays in rollback mode), committing ``seconds`` after the block begins; its
+    connection. When the block is over the commit has been made and the connection is closed."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute(statement)
+    commit = threading.Timer(seconds, other.execute, ("COMMIT",))
+    commit.start()
+    try:
+        yield other
+    finally:
+        commit.join()
+        other.close()

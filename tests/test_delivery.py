@@ -231,17 +231,10 @@ def test_a_receiver_starting_on_a_new_store_while_another_process_writes_waits_f
     """The receiver's processes start together on a new store, each switching it to WAL: SQLite refuses that
     switch at once while another writes (rollback mode, before WAL), so each waits for the other instead."""
     import sqlite3
+    from processes import writing_meanwhile
     path = str(tmp_path / "r.sqlite3")
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")                    # another process creating the store, in rollback mode
-    other.execute("CREATE TABLE IF NOT EXISTS started (x INTEGER)")
-    commit = threading.Timer(0.3, other.execute, ("COMMIT",))
-    commit.start()
-    try:
+    with writing_meanwhile(path, "CREATE TABLE started (x INTEGER)", 0.3):   # another process making the store
         app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": path})
-    finally:
-        commit.join()
-        other.close()
     document = b'{"type":"cpd.submission","version":2,"id":"sub_1"}'
     answer = app.test_client().post("/cpd/submissions", data=document, headers={
         **signing.headers([SECRET], "sub_1", document), "Idempotency-Key": "sub_1"})
@@ -255,22 +248,15 @@ def test_a_store_made_before_v2_is_upgraded_once_by_receivers_starting_together(
     starting while another process is adding it waits for that and adds nothing (it failed 'duplicate column
     name' when both looked before either had added it)."""
     import sqlite3
+    from processes import writing_meanwhile
     path = str(tmp_path / "r.sqlite3")
     with sqlite3.connect(path) as old:
         old.execute("PRAGMA journal_mode=WAL")
         old.execute("CREATE TABLE received (idempotency_key TEXT PRIMARY KEY, receipt_id TEXT NOT NULL, "
                     "received_at TEXT NOT NULL, body BLOB NOT NULL)")
         old.execute("INSERT INTO received VALUES ('sub_0', 'rcpt_0', '2026-01-01T00:00:00+00:00', x'7b7d')")
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")                    # another receiver upgrading it, not yet committed
-    other.execute("ALTER TABLE received ADD COLUMN content_encoding TEXT")
-    commit = threading.Timer(0.3, other.execute, ("COMMIT",))
-    commit.start()
-    try:
-        app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": path})
-    finally:
-        commit.join()
-        other.close()
+    with writing_meanwhile(path, "ALTER TABLE received ADD COLUMN content_encoding TEXT", 0.3):   # another
+        app = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": path})     # receiver upgrading it
     document = b'{"type":"cpd.submission","version":2,"id":"sub_1"}'
     body = gzip.compress(document)
     answer = app.test_client().post("/cpd/submissions", data=body, headers={

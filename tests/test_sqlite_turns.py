@@ -93,26 +93,21 @@ def test_a_new_database_is_switched_to_wal_in_turn_and_behind_a_writer_that_does
     and there SQLite refuses at once ('database is locked') while another writes, not waiting (three
     processes migrating a new database together: one failed so). The switch waits for the other writer,
     and for the writers' turn; a connection to a database already in WAL takes no turn."""
-    import sqlite3
     import threading
 
+    from processes import writing_meanwhile
+
     path = tmp_path / "new.sqlite3"
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")                       # a program writing, in rollback mode, taking no turn
-    other.execute("CREATE TABLE t (x INTEGER)")
-    commit = threading.Timer(0.4, other.execute, ("COMMIT",))
-    commit.start()
     engine = make_engine(f"sqlite:///{path}", wait=5)
-    try:
-        started = time.monotonic()
-        with engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert time.monotonic() - started >= 0.3               # it waited for the other's commit
-        assert other.execute("SELECT count(*) FROM t").fetchone() == (0,)      # its table committed, kept
+    try:                                                   # a program writing, in rollback mode, taking no turn
+        with writing_meanwhile(path, "CREATE TABLE t (x INTEGER)", 0.4) as other:
+            started = time.monotonic()
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert time.monotonic() - started >= 0.3           # it waited for the other's commit
+            assert other.execute("SELECT count(*) FROM t").fetchone() == (0,)      # its table committed, kept
     finally:
         engine.dispose()
-        commit.join()
-        other.close()
 
     fd = os.open(f"{path}-writers", os.O_RDWR)             # another writer's turn held throughout
     fcntl.flock(fd, fcntl.LOCK_EX)
