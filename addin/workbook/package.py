@@ -24,6 +24,7 @@ from msgspec import Struct, field
 from ..errors import CpdError
 from ..form.limits import DEFAULT_LIMITS, Limits, check_extent
 from .sheetscan import SheetScan, scan_sheet
+from .stored import stored_zip
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -45,6 +46,9 @@ _FEED = 64 * 1024                    # compressed bytes fed at a time
 # a 31 MB sheet in 37 ms against zlib's 57 (its CRC-32 in 0.5 ms against 12); a 40-activity workbook's
 # parts checked in 477 us against 660.
 INFLATE_WITH_ISAL = True
+# A workbook whose parts unpack to at most this is handed to python-calamine as those parts stored (a copy,
+# see stored.py); a larger one as it came, so that a large log's sheet is not held twice while it is read.
+STORED_COPY_BYTES = 8 * 1024 * 1024
 
 
 class Package(Struct):
@@ -54,6 +58,7 @@ class Package(Struct):
     kind: str                                        # "xlsx" or "docx"
     sheets: dict[str, str] = field(default_factory=dict)       # sheet name -> part name
     xml: dict[str, bytes | bytearray] = field(default_factory=dict)   # sheets (until scanned), a docx body
+    stored: bytes = b""          # a small workbook's checked parts stored uncompressed: what calamine reads
     limits: Limits = DEFAULT_LIMITS
     _scans: dict[str, SheetScan] = field(default_factory=dict)
 
@@ -310,8 +315,9 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
         pkg = Package(data=data, kind=kind, limits=limits)
         content: dict[str, bytes | bytearray] = {}
         keep_names = {"[Content_Types].xml", "_rels/.rels"}
+        small = kind == "xlsx" and sum(i.file_size for i in infos) <= STORED_COPY_BYTES
         for info in infos:
-            keep = info.filename in keep_names or info.filename.endswith((".rels", "workbook.xml"))
+            keep = small or info.filename in keep_names or info.filename.endswith((".rels", "workbook.xml"))
             body = _read_part(data, info, keep or "worksheets/" in info.filename
                               or info.filename == "word/document.xml")
             if body:
@@ -325,6 +331,8 @@ def inspect_package(data: bytes, limits: Limits = DEFAULT_LIMITS, *, kind: str =
             pkg.xml["word/document.xml"] = content["word/document.xml"]
             return pkg
         _find_sheets(pkg, content, limits)
+        if small:            # every part, as checked: calamine reads them without inflating them again
+            pkg.stored = stored_zip((i.orig_filename, content.get(i.filename, b""), i.CRC) for i in infos)
     return pkg
 
 

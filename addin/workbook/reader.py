@@ -108,7 +108,7 @@ class XlsxSource:
 
     def _open(self) -> python_calamine.CalamineWorkbook:
         with calamine_failures():
-            return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.pkg.data))
+            return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.pkg.stored or self.pkg.data))
 
     @property
     def sheet_names(self) -> list[str]:
