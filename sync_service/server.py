@@ -27,10 +27,10 @@ def default_server() -> str:
 def default_workers() -> int:
     """Web workers by default: twice the cores, at most 9. Each worker serves its requests from a thread pool
     (``threads``), so gunicorn's "twice the cores plus one" (for workers of one thread) only adds a process
-    that takes the same cores from the others and from the database: on 2 cores, 4 workers delivered 216.7
-    real members a second on PostgreSQL against 5's 201.3, with 4 callers of a worksheet function at once
-    answered as fast (p95 31.9 against 34.8 ms); 3 delivered as many and left those callers waiting longer
-    (p95 40.1 against 33.5). README, Performance."""
+    that takes the same cores from the others and from the database: on 2 cores, 4 workers delivered 220.1
+    real members a second on PostgreSQL against 5's 211.8 (3 rounds interleaved), with 4 callers of a
+    worksheet function at once answered as fast (p95 31.9 against 34.8 ms); 3 delivered as many and left
+    those callers waiting longer (p95 40.1 against 33.5). README, Performance."""
     return min(2 * (os.cpu_count() or 1), 9)
 
 
