@@ -10,11 +10,13 @@ the first time; every document received is stored as JSON (SQLite). Answers 200
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sqlite3
 import threading
 import zlib
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -164,8 +166,7 @@ class Store:
             if self.conn is None:
                 self.conn = connect(self.path)
             conn = self.conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
+            with immediate(conn):
                 now = datetime.now(timezone.utc).isoformat()
                 for item in batch:                # in order: a key twice in one batch gets one receipt
                     row = conn.execute("SELECT receipt_id FROM received WHERE idempotency_key = ?",
@@ -175,17 +176,26 @@ class Store:
                         conn.execute("INSERT INTO received VALUES (?, ?, ?, ?, ?)",
                                      (item.key, row[0], now, item.body, None))
                     receipts.append(row[0])
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
         except BaseException as exc:
             for item in batch:
                 item.error = exc
             return
         for item, receipt in zip(batch, receipts):
             item.receipt = receipt
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """The block as one transaction that writes (``BEGIN IMMEDIATE``: the store's write lock taken first),
+    committed at its end, rolled back if it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _error(status: int, code: str, message: str):
@@ -201,15 +211,10 @@ def create_receiver(config: dict) -> Flask:
     store = app.extensions["cpd_receiver_store"] = Store(app.config["RECEIVER_DATABASE"])
     with app.app_context():
         conn = _db()
-        conn.execute("BEGIN IMMEDIATE")       # the receiver's processes start together: one makes or upgrades it
-        try:
+        with immediate(conn):                 # the receiver's processes start together: one makes or upgrades it
             conn.execute(SCHEMA)
             if "content_encoding" not in {row[1] for row in conn.execute("PRAGMA table_info(received)")}:
                 conn.execute("ALTER TABLE received ADD COLUMN content_encoding TEXT")     # a store made before v2
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     @app.post("/cpd/submissions")
     def receive():

@@ -6,6 +6,7 @@ import io
 import os
 import random
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openpyxl
@@ -16,8 +17,6 @@ from addin.profile import list_profiles, load_profile
 from addin.readiness import assess
 from addin.workbook.reader import load_record
 from gen import random_records
-from concurrent.futures import ThreadPoolExecutor
-
 from conftest import libreoffice, require_soffice
 from workbook_templates import example_path, template_path
 from workbook_templates.__main__ import EXAMPLES
