@@ -6,6 +6,7 @@ Run:  .venv/bin/python bench/bench_service.py [--n 3000] [--rounds 3] [--clients
           [--web-workers N [N ...]]  (cpd serve --workers; several counts run in the same rounds)
           [--web-threads N [N ...]]  (cpd serve --threads; likewise)
           [--connections N [N ...]]  (cpd worker --connections; likewise)
+          [--batch N [N ...]]        (cpd worker --batch; likewise)
 
 For each database it starts, as separate processes on 127.0.0.1: the reference institution
 receiver (``cpd receiver``), the service under gunicorn (``cpd serve``, its defaults) and 2 delivery
@@ -32,6 +33,7 @@ import contextlib
 import hashlib
 import http.client
 import io
+import itertools
 import os
 import secrets
 import statistics
@@ -247,7 +249,10 @@ def delivered(engine) -> tuple[int, float | None]:
 
 def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: list[bytes],
         ports: tuple[int | None, int | None] = (None, None), application: str = "", code: Path | None = None,
-        web_workers: int | None = None, connections: int | None = None, web_threads: int | None = None) -> dict:
+        options: dict[str, list[str]] | None = None) -> dict:
+    """One round: the parts started (``options``: more arguments for a part, by ``KNOBS``' part names), the
+    members' workbooks submitted, every delivery waited for; what was measured."""
+    options = options or {}
     env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp / "instance"),
            **({"PYTHONPATH": str(code.resolve())} if code else {}),
            "CPD_LOG_LEVEL": "WARNING"}
@@ -258,11 +263,10 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
     commands = {
         "receiver": ([*cpd, "receiver", "--port", str(rport), "--secret", secret,
                       "--database", str(tmp / f"{label}-receiver.sqlite3")], env),
-        "server": ([*cpd, "serve", "--port", str(sport), *(["--workers", str(web_workers)] if web_workers else []),
-                    *(["--threads", str(web_threads)] if web_threads else [])],
+        "server": ([*cpd, "serve", "--port", str(sport), *options.get("serve", [])],
                    {**env, "CPD_SUBMISSIONS_PER_MINUTE": "1000"}),
         **{f"worker{i}": ([*cpd, "worker", "--endpoint", f"http://127.0.0.1:{rport}/cpd/submissions", "--secret",
-                           secret, "--poll", "0.05", *(["--connections", str(connections)] if connections else [])],
+                           secret, "--poll", "0.05", *options.get("worker", [])],
                           env) for i in range(2)},
     }
     procs = {}
@@ -379,6 +383,27 @@ def large_upload(tmp: Path, activities: int = 20000) -> dict:
             "delivered": len(delivered)}
 
 
+# The settings a run may compare, each several values in the same rounds: option -> (part, its flag, the
+# label, help).
+KNOBS = {
+    "web-workers": ("serve", "--workers", "web workers", "cpd serve's worker processes (default: its own default)"),
+    "web-threads": ("serve", "--threads", "threads", "cpd serve's threads a worker process (default: its own default)"),
+    "connections": ("worker", "--connections", "connections",
+                    "each delivery worker's connections at once (cpd worker --connections; default: its own default)"),
+    "batch": ("worker", "--batch", "batch", "deliveries each delivery worker leases at once (cpd worker --batch; "
+              "default: its own default)"),
+}
+
+
+def _options(values: dict[str, int]) -> dict[str, list[str]]:
+    """The parts' arguments for the settings' ``values`` (by ``KNOBS``' names)."""
+    out: dict[str, list[str]] = {}
+    for name, value in values.items():
+        part, flag, _, _ = KNOBS[name]
+        out.setdefault(part, []).extend([flag, str(value)])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=3000, help="members, one submission each")
@@ -391,25 +416,19 @@ def main() -> None:
     parser.add_argument("--no-large", action="store_true", help="skip the one 20,000-activity upload")
     parser.add_argument("--baseline", type=Path, help="a checkout of another commit (git worktree add DIR REV): "
                         "each round also runs the service, the workers and the receiver on its code")
-    parser.add_argument("--web-workers", type=int, nargs="+", metavar="N",
-                        help="cpd serve's worker processes (default: its own default); several numbers are each "
-                             "run in the same rounds, interleaved")
-    parser.add_argument("--web-threads", type=int, nargs="+", metavar="N",
-                        help="cpd serve's threads a worker process (default: its own default); several numbers are "
-                             "each run in the same rounds, interleaved")
-    parser.add_argument("--connections", type=int, nargs="+", metavar="N",
-                        help="each delivery worker's connections at once (cpd worker --connections; default: its "
-                             "own default); several numbers are each run in the same rounds, interleaved")
+    for name, (_, _, _, helped) in KNOBS.items():
+        parser.add_argument(f"--{name}", type=int, nargs="+", metavar="N",
+                            help=f"{helped}; several numbers are each run in the same rounds, interleaved")
     args = parser.parse_args()
+    chosen = {name: getattr(args, name.replace("-", "_")) for name in KNOBS
+              if getattr(args, name.replace("-", "_"))}
     base = real_workbook(40)
     t0 = time.perf_counter()
     books = workbooks(base, args.n)
     print(f"{args.n:,} distinct real workbooks of 40 activities ({len(base) / 1024:.1f} KB each) made in "
           f"{time.perf_counter() - t0:.1f} s; {args.clients} clients; cpd serve's defaults"
-          f"{' but ' + ' or '.join(map(str, args.web_workers)) + ' web workers' if args.web_workers else ''}"
-          f"{' with ' + ' or '.join(map(str, args.web_threads)) + ' threads' if args.web_threads else ''}, "
-          f"2 delivery workers{' of ' + ' or '.join(map(str, args.connections)) + ' connections' if args.connections else ''}"
-          f", the reference receiver; {os.cpu_count()} cores")
+          f"{''.join(' with ' + ' or '.join(map(str, chosen[name])) + f' {KNOBS[name][2]}' for name in chosen)}, "
+          f"2 delivery workers, the reference receiver; {os.cpu_count()} cores")
     assert len({hashlib.sha256(b).hexdigest() for b in books}) == args.n
     if not args.no_large:
         with tempfile.TemporaryDirectory() as tmp:
@@ -421,23 +440,20 @@ def main() -> None:
     results = []
     ports = (args.service_port, args.receiver_port)
     codes = [("", None)] + ([(" (baseline)", args.baseline)] if args.baseline else [])
-    variants = [(suffix + (f" ({w} web workers)" if args.web_workers else "")
-                 + (f" ({t} threads)" if args.web_threads else "")
-                 + (f" ({c} connections)" if args.connections else ""), code, w, t, c)
-                for suffix, code in codes for w in args.web_workers or [None] for t in args.web_threads or [None]
-                for c in args.connections or [None]]
+    variants = [(suffix + "".join(f" ({v} {KNOBS[name][2]})" for name, v in zip(chosen, values)), code,
+                 _options(dict(zip(chosen, values))))
+                for suffix, code in codes for values in itertools.product(*chosen.values())]
     for round_ in range(args.rounds):
         for label in args.databases:
-            for suffix, code, workers, threads, connections in in_turn(variants, round_):
+            for suffix, code, options in in_turn(variants, round_):
                 with tempfile.TemporaryDirectory() as tmp:
                     if label == "sqlite":
                         r = run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books, ports,
-                                code=code, web_workers=workers, connections=connections, web_threads=threads)
+                                code=code, options=options)
                     else:
                         with fresh_schema(args.postgres) as (url, schema):
                             r = run(label, f"{url}&application_name={schema}", args.n, args.clients, Path(tmp),
-                                    books, ports, application=schema, code=code, web_workers=workers,
-                                    connections=connections, web_threads=threads)
+                                    books, ports, application=schema, code=code, options=options)
                 r["label"] += suffix
                 results.append(r)
                 report(r, round_ + 1)
