@@ -264,6 +264,27 @@ def test_a_store_made_before_v2_is_upgraded_once_by_receivers_starting_together(
     assert answer.status_code == 200 and [k for k, _ in received(path)] == ["sub_0", "sub_1"]   # rows kept
     with sqlite3.connect(path) as conn:                  # the column once
         assert [r[1] for r in conn.execute("PRAGMA table_info(received)")].count("content_encoding") == 1
+        assert conn.execute("PRAGMA page_size").fetchone() == (4096,)     # its pages as they were
+
+
+def test_a_new_store_has_larger_pages_and_keeps_documents_whole(tmp_path):
+    """A new store is made with pages of ``PAGE_SIZE`` (a real document in a few pages, not a dozen), and what
+    it keeps is read back as sent, however many pages a document spans."""
+    import sqlite3
+    from sync_service.receiver import PAGE_SIZE
+    path = str(tmp_path / "r.sqlite3")
+    client = create_receiver({"SIGNING_SECRETS": [SECRET], "RECEIVER_DATABASE": path}).test_client()
+    sent = {}
+    for i, size in enumerate((10, PAGE_SIZE - 100, 3 * PAGE_SIZE + 7)):
+        key = f"sub_{i}"
+        document = json.dumps({"type": "cpd.submission", "version": 2, "id": key, "pad": "x" * size}).encode()
+        answer = client.post("/cpd/submissions", data=document, headers={
+            **signing.headers([SECRET], key, document), "Idempotency-Key": key})
+        assert answer.status_code == 200, answer.get_json()
+        sent[key] = json.loads(document)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone() == (PAGE_SIZE,) and PAGE_SIZE > 4096
+    assert received_documents(path) == sent
 
 
 def _posted_together(client, store, keys: list[str]) -> list:
