@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from addin.model import Activity
+from addin.profile import CriterionSpec
 from addin.readiness import assess, hours_in
+from addin.readiness.criteria import reflection
 from conftest import make_record
 
 GOOD = dict(category="Training courses", skill_type="Personal technical", competences="A1",
@@ -127,6 +133,28 @@ def test_one_missing_reflection_in_many_is_a_warning(iet):
     acts[0] = {**acts[0], "reflection": ""}
     c = by_id(assess(make_record(iet, acts, objectives=PLAN), iet))["reflection"]
     assert c.status == "warn" and c.rows == (16,)
+
+
+# words short and long, and runs of every kind of space str.split splits on
+_PIECES = ["word", "a", "\u00e9t\u00e9", "x" * 19, "w" * 250, " ", "   ", "\t", "\n", "\u00a0", "\u3000",
+           "\u2003", "\x1c"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join), min_size=1, max_size=12),
+       st.integers(1, 15))
+def test_a_reflection_is_short_exactly_when_it_has_fewer_words_than_asked(texts, need):
+    """However a reflection's words and spaces fall (long words, runs of spaces of every kind), it is counted
+    under ``min_words`` exactly when ``str.split`` finds fewer words in it than that, and missing when it has
+    none."""
+    acts = tuple(Activity(row=16 + i, start_date=date(2025, 3, 1), end_date=date(2025, 3, 1), hours=1.0,
+                          reflection=text or None) for i, text in enumerate(texts))
+    spec = CriterionSpec("reflection", "reflection", "Reflection", params={"min_words": need})
+    outcome = reflection(SimpleNamespace(totals=SimpleNamespace(activities=acts)), spec)
+    missing = [16 + i for i, text in enumerate(texts) if not text]
+    thin = [16 + i for i, text in enumerate(texts) if text and len(text.split()) < need]
+    assert outcome.rows == tuple(sorted(missing + thin))
+    assert (f"reflection under {need} words" in (outcome.hint or "")) == bool(thin)
 
 
 def test_skills_mix_needs_soft_skills(iet):
