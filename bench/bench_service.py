@@ -7,6 +7,7 @@ Run:  .venv/bin/python bench/bench_service.py [--n 3000] [--rounds 3] [--clients
           [--web-threads N [N ...]]  (cpd serve --threads; likewise)
           [--connections N [N ...]]  (cpd worker --connections; likewise)
           [--batch N [N ...]]        (cpd worker --batch; likewise)
+          [--receiver-threads N [N ...]]  (cpd receiver --threads; likewise)
 
 For each database it starts, as separate processes on 127.0.0.1: the reference institution
 receiver (``cpd receiver``), the service under gunicorn (``cpd serve``, its defaults) and 2 delivery
@@ -262,7 +263,7 @@ def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: l
     rport, sport = ports[1] or free_port(), ports[0] or free_port()
     commands = {
         "receiver": ([*cpd, "receiver", "--port", str(rport), "--secret", secret,
-                      "--database", str(tmp / f"{label}-receiver.sqlite3")], env),
+                      "--database", str(tmp / f"{label}-receiver.sqlite3"), *options.get("receiver", [])], env),
         "server": ([*cpd, "serve", "--port", str(sport), *options.get("serve", [])],
                    {**env, "CPD_SUBMISSIONS_PER_MINUTE": "1000"}),
         **{f"worker{i}": ([*cpd, "worker", "--endpoint", f"http://127.0.0.1:{rport}/cpd/submissions", "--secret",
@@ -392,6 +393,8 @@ KNOBS = {
                     "each delivery worker's connections at once (cpd worker --connections; default: its own default)"),
     "batch": ("worker", "--batch", "batch", "deliveries each delivery worker leases at once (cpd worker --batch; "
               "default: its own default)"),
+    "receiver-threads": ("receiver", "--threads", "receiver threads",
+                         "the reference receiver's threads (cpd receiver --threads; default: its own default)"),
 }
 
 

@@ -164,3 +164,45 @@ def test_processes_starting_together_on_a_fresh_database_migrate_one_at_a_time(d
         assert "submissions" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_0017_stores_the_gzipped_bodies_as_they_are_on_postgresql(database_url):
+    """On PostgreSQL the gzipped bodies are stored as they are from 0017 on (``STORAGE EXTERNAL``: no second
+    compression tried on each insert; before, ``EXTENDED``), and a body written before it and one written after
+    read back as written. SQLite's columns have no such setting: there 0017 changes nothing."""
+    engine = make_engine(database_url)
+    postgresql = engine.dialect.name == "postgresql"
+    body = bytes(range(256)) * 64                         # 16 KB, as incompressible as gzip's output
+
+    def storage() -> dict[str, str]:
+        with engine.connect() as conn:
+            return dict(conn.execute(text(
+                "SELECT attrelid::regclass::text, attstorage FROM pg_attribute WHERE attname = 'body' AND "
+                "attrelid IN ('submissions'::regclass, 'record_versions'::regclass)")).all())
+
+    def submit(sub_id: str) -> None:
+        with engine.begin() as conn:
+            member = conn.execute(text("SELECT id FROM members")).scalar_one()
+            conn.execute(text(
+                "INSERT INTO submissions (id, member_id, idempotency_key, digest, profile_id, period_start, "
+                "period_end, verdict, score, body, received_at) VALUES (:id, :m, :id, 'd', 'iet', '2025-01-01', "
+                "'2025-12-31', 'ready', 90, :body, :now)"),
+                {"id": sub_id, "m": member, "body": body, "now": datetime.now(timezone.utc)})
+
+    try:
+        upgrade(engine, "0016")
+        if postgresql:
+            assert storage() == {"submissions": "x", "record_versions": "x"}
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO members (email, public_id, created_at) VALUES ('m@example.org', 'm1', "
+                              ":now)"), {"now": datetime.now(timezone.utc)})
+        submit("sub_1")
+        upgrade(engine)
+        if postgresql:
+            assert storage() == {"submissions": "e", "record_versions": "e"}
+        submit("sub_2")
+        with engine.connect() as conn:
+            assert [bytes(b) for b in conn.execute(text("SELECT body FROM submissions ORDER BY id")).scalars()] \
+                == [body, body]
+    finally:
+        engine.dispose()
