@@ -175,40 +175,13 @@ def interleaved(rounds: int, databases: list[str], codes: dict[str, str],
     return found
 
 
-# Members with a token each, written straight to the database (as cpd admin add-member would): run with the
-# measured code first on the path, whose migrations make the schema (a baseline before a migration cannot start
-# on a schema a newer checkout made). Arguments: the database URL, how many, the file the tokens go to.
-_MEMBERS = """
-import secrets, sys
-from sqlalchemy import insert
-from sync_service import create_app, db
-from sync_service.store.accounts import TOKEN_PREFIX, hash_token
-from sync_service.store.models import ApiToken, Member, utcnow
-url, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-app = create_app({"DATABASE_URL": url})
-tokens = [TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in range(n)]
-with app.app_context():
-    s = db.session()
-    now = utcnow()
-    s.execute(insert(Member), [{"public_id": "m_" + secrets.token_hex(8), "email": f"bench{i}@example.org",
-                                "is_admin": False, "created_at": now} for i in range(n)])
-    ids = [row[0] for row in s.execute(Member.__table__.select().with_only_columns(Member.id)
-                                       .order_by(Member.id)).all()]
-    s.execute(insert(ApiToken), [{"member_id": mid, "prefix": t[:12], "token_hash": hash_token(t),
-                                  "scopes": "submit read", "created_at": now} for mid, t in zip(ids, tokens)])
-    s.commit()
-app.extensions["cpd_engine"].dispose()
-with open(out, "w") as f:
-    f.write("\\n".join(tokens))
-"""
-
-
 def make_members(database_url: str, n: int, env: dict[str, str]) -> list[str]:
-    """n members with a token each (``_MEMBERS``), made by the code ``env`` runs (its PYTHONPATH); their tokens."""
+    """n members with a token each (``bench/make_members.py``), made by the code ``env`` runs (its PYTHONPATH:
+    that code's migrations make the schema); their tokens."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "tokens"
-        subprocess.run([sys.executable, "-c", _MEMBERS, database_url, str(n), str(out)], env=env, check=True,
-                       cwd=tmp)               # (not this checkout's folder: with -c it would come first on the path)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "make_members.py"), database_url, str(n), str(out)],
+                       env=env, check=True)
         tokens = out.read_text().split("\n")
     assert len(tokens) == n
     return tokens
