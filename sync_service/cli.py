@@ -31,7 +31,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None, help="TLS private key file.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help=f"Web worker processes (default: twice the cores, at most 9; here {server.default_workers()}).")
-@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True, help="Threads per worker.")
+@click.option("--threads", type=click.IntRange(1, 64), default=server.ServerOptions.threads, show_default=True,
+              help="Threads per worker.")
 @click.option("--timeout", type=click.FloatRange(5, 3600), default=60, show_default=True,
               help="Seconds a request's body (an upload) may take to arrive after its headers; a slower client "
                    "is answered 408 and disconnected.")
