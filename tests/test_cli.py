@@ -185,6 +185,31 @@ def test_another_parts_command_runs_without_reading_the_installed_packages_metad
     assert out.stdout.strip().splitlines()[-1] == "False True"
 
 
+def test_the_console_script_leaves_its_objects_to_the_exit_with_everything_written(tmp_path):
+    """``cpd`` as a process (the console script's ``main``) freezes the collector's objects as it returns, so the
+    interpreter's exit does not free them one by one; what the commands write is whole all the same: a workbook
+    made, a long JSON answer on stdout, an error and its exit code, and the exit handlers still run after it."""
+    at_exit = ("import atexit, gc, sys; from addin.cli import main\n"
+               "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+               "sys.argv = ['cpd', *sys.argv[1:]]; main()")
+    made = tmp_path / "me.xlsx"
+    new = subprocess.run([sys.executable, "-c", at_exit, "new", str(made), "--name", "Sam Lee", "--year", "2025"],
+                         capture_output=True, text=True)
+    assert new.returncode == 0, new.stderr
+    assert new.stderr.strip().splitlines()[-1] == "frozen at exit: True"
+    import zipfile
+    with zipfile.ZipFile(made) as z:              # every part there and its checksum right: the file was closed
+        assert z.testzip() is None and "xl/workbook.xml" in z.namelist()
+    checked = subprocess.run([sys.executable, "-m", "addin.cli", "check", "--json", str(EXAMPLE)],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0 and len(checked.stdout) > 2000
+    assert json.loads(checked.stdout)["verdict"] == "ready"        # the whole answer, to its last byte
+    refused = subprocess.run([sys.executable, "-c", at_exit, "check", str(tmp_path / "absent.xlsx")],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "absent.xlsx" in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == "frozen at exit: True"
+
+
 @pytest.mark.parametrize("path", [(), *_commands(cli)])
 def test_every_command_has_help(cpd, path):
     res = cpd(*path, "--help")

@@ -3,6 +3,7 @@
 parts of the product add (through the ``cpd.commands`` entry points) use."""
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import TYPE_CHECKING, cast
 
@@ -116,4 +117,12 @@ def cli() -> None:
 
 
 def main() -> None:  # pragma: no cover - the console script
-    cli()
+    """The console script. As it returns (or exits), every object the collector tracks is frozen: the interpreter's
+    exit then leaves the imported modules to the operating system rather than freeing them one object at a
+    time in a last collection (8-10 ms of a 70 ms ``cpd check``). Nothing is lost by it: the commands close what
+    they write, the interpreter flushes stdout and stderr, and exit handlers (``atexit``, ``weakref.finalize``,
+    logging's) still run."""
+    try:
+        cli()
+    finally:
+        gc.freeze()
