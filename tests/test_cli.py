@@ -186,9 +186,10 @@ def test_another_parts_command_runs_without_reading_the_installed_packages_metad
 
 
 def test_the_console_script_leaves_its_objects_to_the_exit_with_everything_written(tmp_path):
-    """``cpd`` as a process (the console script's ``main``) freezes the collector's objects as it returns, so the
-    interpreter's exit does not free them one by one; what the commands write is whole all the same: a workbook
-    made, a long JSON answer on stdout, an error and its exit code, and the exit handlers still run after it."""
+    """``cpd`` as a process (the console script's ``main``) freezes the collector's objects as one of the core's
+    commands returns, so the interpreter's exit does not free them one by one; what the commands write is whole
+    all the same: a workbook made, a long JSON answer on stdout, an error and its exit code, and the exit handlers
+    still run after it. Another part's command (the service's) exits as Python makes it."""
     at_exit = ("import atexit, gc, sys; from addin.cli import main\n"
                "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0, file=sys.stderr))\n"
                "sys.argv = ['cpd', *sys.argv[1:]]; main()")
@@ -208,6 +209,9 @@ def test_the_console_script_leaves_its_objects_to_the_exit_with_everything_writt
                              capture_output=True, text=True)
     assert refused.returncode == 2 and "absent.xlsx" in refused.stderr
     assert refused.stderr.strip().splitlines()[-1] == "frozen at exit: True"
+    service = subprocess.run([sys.executable, "-c", at_exit, "serve", "--help"], capture_output=True, text=True)
+    assert service.returncode == 0 and "Usage:" in service.stdout     # another part's command: Python's own exit
+    assert service.stderr.strip().splitlines()[-1] == "frozen at exit: False"
 
 
 @pytest.mark.parametrize("path", [(), *_commands(cli)])
