@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -216,12 +217,19 @@ class CpdWorker(UvicornWorker):
         from .fair_accept import FairServer
         self.config.app = self.wsgi
         server = FairServer(config=self.config)
-        self._install_sigquit_handler()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGQUIT, self._quit, server)
         watch = asyncio.get_running_loop().create_task(self._watch_master(server))
         await server.serve(sockets=self.sockets)
         watch.cancel()
         if not server.started:
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+    def _quit(self, server: Any) -> None:
+        """gunicorn's quick shutdown (SIGINT or SIGQUIT to the master reaches each worker as SIGQUIT): stop serving,
+        as on SIGTERM. uvicorn_worker's own handler only marks the worker not alive, which uvicorn's server never
+        reads: each web worker served on until gunicorn killed it 30 s later."""
+        self.alive = False
+        server.should_exit = True
 
     async def _watch_master(self, server: Any, every: float = 1.0) -> None:
         """Stop serving, as on SIGTERM, once the master process is gone (killed, or crashed): gunicorn's own

@@ -4,11 +4,16 @@ in place it has the master's, which only queue a signal for the master's loop, i
 And all of them stop when the master process is killed outright."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+
+import pytest
 
 from ports import free_port
 from processes import alive, children_of
@@ -48,10 +53,9 @@ def test_a_worker_not_told_to_stop_goes_on_and_a_later_sigterm_ends_it():
     assert done.returncode == -15
 
 
-def test_the_web_workers_stop_when_the_service_process_is_killed(tmp_path):
-    """``cpd serve``'s master killed outright (SIGKILL, a crash, the OOM killer): its web workers stop within a few
-    seconds instead of serving on for ever, holding the port a new ``cpd serve`` needs."""
-
+@contextlib.contextmanager
+def serving(tmp_path) -> Iterator[tuple[subprocess.Popen, list[int]]]:
+    """``cpd serve`` with 2 web workers, answering: its process and its workers' pids (killed at the end if left)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cpd.sqlite3'}", "HOME": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port), "--workers", "2"],
@@ -69,15 +73,33 @@ def test_the_web_workers_stop_when_the_service_process_is_killed(tmp_path):
                 pass
             time.sleep(0.1)
         assert len(workers) == 2, "cpd serve did not start its 2 web workers"
-        proc.kill()
-        proc.wait(10)
-        gone = time.monotonic() + 10
-        while any(map(alive, workers)) and time.monotonic() < gone:
-            time.sleep(0.1)
-        assert not any(map(alive, workers)), "web workers left serving after their master was killed"
+        yield proc, workers
     finally:
         if proc.poll() is None:
             proc.kill()
         for pid in workers:
             if alive(pid):
                 os.kill(pid, 9)
+
+
+def test_the_web_workers_stop_when_the_service_process_is_killed(tmp_path):
+    """``cpd serve``'s master killed outright (SIGKILL, a crash, the OOM killer): its web workers stop within a few
+    seconds instead of serving on for ever, holding the port a new ``cpd serve`` needs."""
+    with serving(tmp_path) as (proc, workers):
+        proc.kill()
+        proc.wait(10)
+        gone = time.monotonic() + 10
+        while any(map(alive, workers)) and time.monotonic() < gone:
+            time.sleep(0.1)
+        assert not any(map(alive, workers)), "web workers left serving after their master was killed"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGQUIT], ids=["SIGINT", "SIGQUIT"])
+def test_a_quick_shutdown_sent_to_the_service_process_alone_stops_it_at_once(tmp_path, sig):
+    """SIGINT or SIGQUIT sent to ``cpd serve``'s own process only (``kill -INT PID``, not Ctrl+C, which reaches every
+    process of the terminal's group): gunicorn tells each web worker with SIGQUIT, and they stop in a moment. Before,
+    uvicorn's workers took SIGQUIT as nothing to act on and served on until gunicorn killed them 30 s later."""
+    with serving(tmp_path) as (proc, workers):
+        os.kill(proc.pid, sig)
+        assert proc.wait(15) == 0
+        assert not any(map(alive, workers)), "web workers left after the service stopped"
