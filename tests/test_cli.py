@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -198,7 +199,6 @@ def test_the_console_script_leaves_its_objects_to_the_exit_with_everything_writt
                          capture_output=True, text=True)
     assert new.returncode == 0, new.stderr
     assert new.stderr.strip().splitlines()[-1] == "frozen at exit: True"
-    import zipfile
     with zipfile.ZipFile(made) as z:              # every part there and its checksum right: the file was closed
         assert z.testzip() is None and "xl/workbook.xml" in z.namelist()
     checked = subprocess.run([sys.executable, "-m", "addin.cli", "check", "--json", str(EXAMPLE)],

@@ -1,7 +1,8 @@
 """How ``cpd serve``'s web workers end. One that gunicorn forks as the service is told to stop ends at once
 (``server.stop_if_told``), instead of serving on until gunicorn kills it 30 s later: until its own handlers are
 in place it has the master's, which only queue a signal for the master's loop, in the worker's copy of the queue.
-And all of them stop when the master process is killed outright."""
+All of them stop when the master process is killed outright, and at once when it alone is sent gunicorn's quick
+shutdown (SIGINT or SIGQUIT)."""
 from __future__ import annotations
 
 import contextlib
