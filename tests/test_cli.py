@@ -212,6 +212,11 @@ def test_the_console_script_leaves_its_objects_to_the_exit_with_everything_writt
     service = subprocess.run([sys.executable, "-c", at_exit, "serve", "--help"], capture_output=True, text=True)
     assert service.returncode == 0 and "Usage:" in service.stdout     # another part's command: Python's own exit
     assert service.stderr.strip().splitlines()[-1] == "frozen at exit: False"
+    # the list of commands, in an install without the service's extra, loads the command that says so; it runs none
+    without_service = "import addin.extras; addin.extras.available = lambda module: module != 'flask'\n" + at_exit
+    listed = subprocess.run([sys.executable, "-c", without_service, "--help"], capture_output=True, text=True)
+    assert listed.returncode == 0 and "needs the [service] extra" in listed.stdout
+    assert listed.stderr.strip().splitlines()[-1] == "frozen at exit: True"
 
 
 @pytest.mark.parametrize("path", [(), *_commands(cli)])

@@ -23,11 +23,20 @@ class CommandGroup(click.Group):
     add their commands through the ``cpd.commands`` entry points (as Flask's ``init_app`` adds an app's
     commands), so the core never imports them."""
 
-    other_parts: set[str]          # the other parts' commands loaded in this process (``main``)
+    other_parts: set[str]          # the other parts' commands run in this process (``main``)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.other_parts = set()
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command to run, noting whether another part of the product gave it (listing the commands for
+        ``--help`` loads some without running them)."""
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if cmd is not None and name not in self.commands:
+            self.other_parts.add(cmd.name or "")
+        return name, cmd, rest
 
     def _plugins(self) -> dict[str, EntryPoint]:
         """The other parts' commands, looked up only when a name is not the core's own (or ``--help`` lists
@@ -48,8 +57,6 @@ class CommandGroup(click.Group):
             found = _load(name, ENTRY_POINTS[name])
         if found is None and name in self._plugins():
             found = _load(name, self._plugins()[name].value)
-        if found is not None and name not in self.commands:
-            self.other_parts.add(name)
         return found
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
