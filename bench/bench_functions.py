@@ -2,6 +2,7 @@
 Office.js add-in calls it) against ``cpd serve`` as it runs in production, idle and with 4 callers at once.
 
 Run:  .venv/bin/python bench/bench_functions.py [--activities 2000] [--rounds 3] [--calls 40] [--port P]
+      .venv/bin/python bench/bench_functions.py --interpreters PY [PY ...] [--rounds 5]   (PY: another venv's python)
       .venv/bin/python bench/bench_functions.py --baseline DIR [--rounds 3]   (DIR: git worktree add DIR REV)
       .venv/bin/python bench/bench_functions.py --instructions [--baseline DIR]
 
@@ -24,7 +25,10 @@ sends them (serial numbers, "": what the HTTP endpoint runs), and over HTTP the 
 function (refused before any work: the transport's own cost). With --baseline DIR (a checkout of another
 commit), each round runs the Python cases on this checkout and on DIR's code (a fresh process each), and
 every HTTP case on both codes' servers, one after the other (both running throughout; which goes first
-alternates by round), and prints both side by side.
+alternates by round), and prints both side by side. With --interpreters PY [PY ...] (each a Python with this
+project's dependencies installed, a venv's), each round runs the Python cases on this checkout's code in a
+fresh process of each interpreter and of this one, in turn (which goes first rotates by round): what a
+member's Python version costs.
 
 Goals: at most 5 ms in Python, 15 ms over HTTP idle, p95 under 50 ms with 4 callers at once.
 """
@@ -368,12 +372,7 @@ def interleaved(args) -> None:
         for r in range(args.rounds):
             order = list(codes) if r % 2 == 0 else list(codes)[::-1]
             for name in order:
-                run = subprocess.run([sys.executable, __file__, "--one-round", "--code", codes[name], "--activities",
-                                      str(args.activities), "--calls", str(args.calls)], capture_output=True,
-                                     text=True, check=False)
-                if run.returncode:
-                    raise SystemExit(f"the round on {name} failed:\n{run.stderr[-2000:]}")
-                for case, value in json.loads(run.stdout.splitlines()[-1]).items():
+                for case, value in one_round(sys.executable, args, codes[name]).items():
                     found[name].setdefault(case, []).append(value)
             for case in cases[order[0]]:
                 for name in order:
@@ -388,6 +387,35 @@ def interleaved(args) -> None:
         print(f"  {case:<32} {row}")
 
 
+def one_round(python: str, args, code: str | None = None) -> dict[str, float]:
+    """One round of the Python cases in a fresh process of ``python`` (on ``code``'s checkout when given): each
+    case's median."""
+    command = [python, __file__, "--one-round", "--activities", str(args.activities), "--calls", str(args.calls)]
+    run = subprocess.run(command + (["--code", code] if code else []), capture_output=True, text=True, check=False)
+    if run.returncode:
+        raise SystemExit(f"the round on {code or python} failed:\n{run.stderr[-2000:]}")
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+def by_interpreter(args) -> None:
+    """The Python cases on this checkout's code under this interpreter and each of ``--interpreters``, a fresh
+    process of each in every round, in turn (which goes first rotates by round)."""
+    pythons = [sys.executable] + [str(p) for p in args.interpreters]
+    version = {py: subprocess.run([py, "-c", "import platform; print(platform.python_version())"], capture_output=True,
+                                  text=True, check=True).stdout.strip() for py in pythons}
+    found: dict[str, dict[str, list[float]]] = {py: {} for py in pythons}
+    for r in range(args.rounds):
+        for py in pythons[r % len(pythons):] + pythons[:r % len(pythons)]:
+            for case, value in one_round(py, args).items():
+                found[py].setdefault(case, []).append(value)
+    print(f"CPD.READINESS over {args.activities:,} real activities with the plan, this checkout's code; "
+          f"{args.rounds} rounds of {args.calls} calls a case, each interpreter in turn in each round; ms, "
+          f"min / median / max of the rounds' medians:")
+    print(f"  {'':<32} " + "   ".join(f"{'Python ' + version[py]:^24}" for py in pythons))
+    for case in found[sys.executable]:
+        print(f"  {case:<32} " + "   ".join(spread(found[py][case]) for py in pythons))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--activities", type=int, default=2000)
@@ -398,6 +426,8 @@ def main() -> None:
                     "Python, each shape (valgrind's callgrind: the same count whatever else the machine is doing)")
     ap.add_argument("--baseline", type=Path, help="a checkout of another commit, measured in the same rounds "
                     "(with --instructions: counted too)")
+    ap.add_argument("--interpreters", type=Path, nargs="+", help="other Pythons (each with this project's "
+                    "dependencies: a venv's python), the Python cases run under each and this one in the same rounds")
     ap.add_argument("--count", type=int, help=argparse.SUPPRESS)     # a child: make N calls and stop
     ap.add_argument("--ranges", help=argparse.SUPPRESS)                 # a child: the pickled ranges
     ap.add_argument("--body", help=argparse.SUPPRESS)                   # a child: the endpoint's body, in-process
@@ -412,6 +442,8 @@ def main() -> None:
     if args.one_round:               # a child of --baseline: one round of the Python cases, as JSON
         print(json.dumps({name: statistics.median(case()) for name, case in python_cases(args)[0].items()}))
         return
+    if args.interpreters:
+        return by_interpreter(args)
     if args.baseline:
         return interleaved(args)
     found, size = measure(args)
