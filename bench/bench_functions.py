@@ -439,10 +439,12 @@ def main() -> None:
         return calls_only(args)
     if args.instructions:
         return count_instructions(args)
-    if args.one_round:               # a child of --baseline: one round of the Python cases, as JSON
+    if args.one_round:               # a child of --baseline or --interpreters: one round of the Python cases, as JSON
         print(json.dumps({name: statistics.median(case()) for name, case in python_cases(args)[0].items()}))
         return
     if args.interpreters:
+        if args.baseline:
+            ap.error("--interpreters and --baseline: one at a time")
         return by_interpreter(args)
     if args.baseline:
         return interleaved(args)
