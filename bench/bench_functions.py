@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_service import checkouts, in_threads, spread  # noqa: E402  (it puts this checkout first on the path: the --code path goes after)
+from bench_service import checkouts, in_threads, python_versions, spread  # noqa: E402  (it puts this checkout first on the path: the --code path goes after)
 if "--code" in sys.argv:             # a child counting another checkout's code (--instructions): its addin first
     sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
@@ -401,8 +401,7 @@ def by_interpreter(args) -> None:
     """The Python cases on this checkout's code under this interpreter and each of ``--interpreters``, a fresh
     process of each in every round, in turn (which goes first rotates by round)."""
     pythons = [sys.executable] + [str(p) for p in args.interpreters]
-    version = {py: subprocess.run([py, "-c", "import platform; print(platform.python_version())"], capture_output=True,
-                                  text=True, check=True).stdout.strip() for py in pythons}
+    version = python_versions(pythons)
     found: dict[str, dict[str, list[float]]] = {py: {} for py in pythons}
     for r in range(args.rounds):
         for py in pythons[r % len(pythons):] + pythons[:r % len(pythons)]:
@@ -411,7 +410,7 @@ def by_interpreter(args) -> None:
     print(f"CPD.READINESS over {args.activities:,} real activities with the plan, this checkout's code; "
           f"{args.rounds} rounds of {args.calls} calls a case, each interpreter in turn in each round; ms, "
           f"min / median / max of the rounds' medians:")
-    print(f"  {'':<32} " + "   ".join(f"{'Python ' + version[py]:^24}" for py in pythons))
+    print(f"  {'':<32} " + "   ".join(f"{version[py]:^24}" for py in pythons))
     for case in found[sys.executable]:
         print(f"  {case:<32} " + "   ".join(spread(found[py][case]) for py in pythons))
 

@@ -3,6 +3,8 @@
 Run:  .venv/bin/python bench/bench_service.py [--n 3000] [--rounds 3] [--clients 8]
           [--databases sqlite postgresql] [--postgres URL] [--service-port P] [--receiver-port P]
           [--baseline DIR]        (DIR: git worktree add DIR <commit>; its code runs in the same rounds)
+          [--interpreters PY [PY ...]]  (other Pythons, each a venv's with this project's dependencies:
+                                  every part runs this checkout's code under each in the same rounds)
           [--web-workers N [N ...]]  (cpd serve --workers; several counts run in the same rounds)
           [--web-threads N [N ...]]  (cpd serve --threads; likewise)
           [--connections N [N ...]]  (cpd worker --connections; likewise)
@@ -175,6 +177,13 @@ def interleaved(rounds: int, databases: list[str], codes: dict[str, str],
     return found
 
 
+def python_versions(pythons: Iterable[str]) -> dict[str, str]:
+    """Each interpreter's name for a table's heading: its version (with its path when two share a version)."""
+    found = {py: subprocess.run([py, "-c", "import platform; print(platform.python_version())"],
+                                capture_output=True, text=True, check=True).stdout.strip() for py in pythons}
+    return {py: f"Python {v}" + (f" ({py})" if list(found.values()).count(v) > 1 else "") for py, v in found.items()}
+
+
 def make_members(database_url: str, n: int, env: dict[str, str]) -> list[str]:
     """n members with a token each (``bench/make_members.py``), made by the code ``env`` runs (its PYTHONPATH:
     that code's migrations make the schema); their tokens."""
@@ -240,14 +249,14 @@ def delivered(engine) -> tuple[int, float | None]:
 
 def run(label: str, database_url: str, n: int, clients: int, tmp: Path, books: list[bytes],
         ports: tuple[int | None, int | None] = (None, None), application: str = "", code: Path | None = None,
-        options: dict[str, list[str]] | None = None) -> dict:
-    """One round: the parts started (``options``: more arguments for a part, by ``KNOBS``' part names), the
-    members' workbooks submitted, every delivery waited for; what was measured."""
+        options: dict[str, list[str]] | None = None, python: str = sys.executable) -> dict:
+    """One round: the parts started under ``python`` (``options``: more arguments for a part, by ``KNOBS``' part
+    names), the members' workbooks submitted, every delivery waited for; what was measured."""
     options = options or {}
     env = {**os.environ, "DATABASE_URL": database_url, "CPD_INSTANCE_PATH": str(tmp / "instance"),
-           **({"PYTHONPATH": str(code.resolve())} if code else {}),
+           "PYTHONPATH": str((code or ROOT).resolve()),     # the code measured, whatever ``python`` has installed
            "CPD_LOG_LEVEL": "WARNING"}
-    cpd = [sys.executable, "-m", "addin.cli"]
+    cpd = [python, "-m", "addin.cli"]
     tokens = make_members(database_url, n, env)
     secret = "whsec_" + __import__("base64").b64encode(secrets.token_bytes(24)).decode()
     rport, sport = ports[1] or free_port(), ports[0] or free_port()
@@ -409,6 +418,10 @@ def main() -> None:
     parser.add_argument("--no-large", action="store_true", help="skip the one 20,000-activity upload")
     parser.add_argument("--baseline", type=Path, help="a checkout of another commit (git worktree add DIR REV): "
                         "each round also runs the service, the workers and the receiver on its code")
+    parser.add_argument("--interpreters", nargs="+", metavar="PY", default=[],
+                        help="other Pythons (each a venv's python with this project's dependencies installed): each "
+                             "round also runs the service, the workers and the receiver under each, in turn, on this "
+                             "checkout's code (or --baseline's)")
     for name, (_, _, _, helped) in KNOBS.items():
         parser.add_argument(f"--{name}", type=int, nargs="+", metavar="N",
                             help=f"{helped}; several numbers are each run in the same rounds, interleaved")
@@ -433,20 +446,23 @@ def main() -> None:
     results = []
     ports = (args.service_port, args.receiver_port)
     codes = [("", None)] + ([(" (baseline)", args.baseline)] if args.baseline else [])
-    variants = [(suffix + "".join(f" ({v} {KNOBS[name][2]})" for name, v in zip(chosen, values)), code,
-                 _options(dict(zip(chosen, values))))
-                for suffix, code in codes for values in itertools.product(*chosen.values())]
+    pythons = python_versions([sys.executable, *args.interpreters]) if args.interpreters else {sys.executable: ""}
+    variants = [(suffix + (f" ({named})" if named else "")
+                 + "".join(f" ({v} {KNOBS[name][2]})" for name, v in zip(chosen, values)), code,
+                 _options(dict(zip(chosen, values))), python)
+                for suffix, code in codes for python, named in pythons.items()
+                for values in itertools.product(*chosen.values())]
     for round_ in range(args.rounds):
         for label in args.databases:
-            for suffix, code, options in in_turn(variants, round_):
+            for suffix, code, options, python in in_turn(variants, round_):
                 with tempfile.TemporaryDirectory() as tmp:
                     if label == "sqlite":
                         r = run(label, f"sqlite:///{tmp}/cpd.sqlite3", args.n, args.clients, Path(tmp), books, ports,
-                                code=code, options=options)
+                                code=code, options=options, python=python)
                     else:
                         with fresh_schema(args.postgres) as (url, schema):
                             r = run(label, f"{url}&application_name={schema}", args.n, args.clients, Path(tmp),
-                                    books, ports, application=schema, code=code, options=options)
+                                    books, ports, application=schema, code=code, options=options, python=python)
                 r["label"] += suffix
                 results.append(r)
                 report(r, round_ + 1)
