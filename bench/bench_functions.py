@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_service import checkouts, in_threads, python_versions, spread  # noqa: E402  (it puts this checkout first on the path: the --code path goes after)
+from bench_service import checkouts, in_threads, in_turn, python_versions, spread  # noqa: E402  (it puts this checkout first on the path: the --code path goes after)
 if "--code" in sys.argv:             # a child counting another checkout's code (--instructions): its addin first
     sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 from ports import free_port, wait_for_port  # noqa: E402  (tests/ports.py)
@@ -370,7 +370,7 @@ def interleaved(args) -> None:
         bodies = {name: the_body(args, code) for name, code in codes.items()}    # each code's add-in's own
         cases = {name: http_cases(port, bodies[name], args.calls) for name, port in ports.items()}
         for r in range(args.rounds):
-            order = list(codes) if r % 2 == 0 else list(codes)[::-1]
+            order = in_turn(codes, r)
             for name in order:
                 for case, value in one_round(sys.executable, args, codes[name]).items():
                     found[name].setdefault(case, []).append(value)
