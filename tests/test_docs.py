@@ -10,7 +10,7 @@ import pytest
 
 from addin.cli import cli
 from addin.profile import CRITERION_PARAMS, list_profiles
-from conftest import fill_workbook
+from conftest import LONGEST_FILES, fill_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -42,6 +42,12 @@ def test_the_readme_opens_with_the_two_commands():
     assert "python3 -m venv .venv && .venv/bin/pip install -q -e '.[all]' && .venv/bin/cpd serve --demo" in block
     assert "bash .ci/run" in block
     assert "pyproject.toml" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_longest_files_handed_out_first_are_test_files_and_ci_keeps_their_order():
+    tests = {path.name for path in (ROOT / "tests").glob("test_*.py")}
+    assert set(LONGEST_FILES) <= tests, set(LONGEST_FILES) - tests
+    assert "--no-loadscope-reorder" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_every_criterion_kind_is_documented():
