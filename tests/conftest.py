@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CPD_SQLITE_STRICT_WRITES", "1")
 
 # The test files that take longest, in seconds of a worker's time (`bash .ci/run --durations=0`, summed by file;
-# 2026-12-06, the whole parallel part 1,233 s on 2 workers). They are handed out first and the rest after, in
-# name order (.ci/run passes --no-loadscope-reorder, so pytest-xdist keeps this order rather than its own by
-# number of tests, which left a 74 s file last and one worker idle for half a minute). A file missing here only
-# runs later; the order never changes what a test does.
+# 2026-12-06, when the parallel part was 1,233 s of the two workers' time). They are handed out first and the
+# rest after, in name order (.ci/run passes --no-loadscope-reorder, so pytest-xdist keeps this order rather than
+# its own by number of tests, which left a 74 s file last and one worker idle for about a minute). A file missing
+# here only runs later; the order never changes what a test does.
 LONGEST_FILES = {
     "test_pages_browser.py": 93,
     "test_delivery.py": 91,
