@@ -163,6 +163,7 @@ def calls_only(args) -> None:
         from sync_service.whole_requests import WholeRequests
         body = Path(args.body).read_bytes()
         with tempfile.TemporaryDirectory() as tmp:
+            os.environ["CPD_INSTANCE_PATH"] = f"{tmp}/instance"      # its secret key there, not in the cwd
             app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/cpd.sqlite3", "LOG_LEVEL": "WARNING",
                               "FUNCTION_CALLS": "1000000/minute"})
             served = WholeRequests(app, threads=4, max_body=app.config["MAX_CONTENT_LENGTH"])

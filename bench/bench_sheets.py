@@ -60,7 +60,8 @@ def main() -> None:
     from google_sheets.client import SheetsClient, SheetsSettings
     from google_sheets.connection import Connection
 
-    tmp = Path(tempfile.mkdtemp())
+    folder = tempfile.TemporaryDirectory()        # the record, the service account's key, the token cache
+    tmp = Path(folder.name)
     path = tmp / "record.xlsx"
     path.write_bytes(real_workbook(args.activities, seed=args.activities))
     fake = FakeSheets().start()
@@ -130,6 +131,7 @@ def main() -> None:
         from bench_commands import instructions
         counted = {name: instructions(cmd, env) / 1e6 for name, cmd in commands.items()}
     fake.stop()
+    folder.cleanup()
 
     med = statistics.median
     x, s, net = med(xlsx_times) * 1000, med(sheets_times) * 1000, med(sheets_net) * 1000

@@ -17,10 +17,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import ssl
 import tempfile
 import re
 import secrets
+import shutil
 import threading
 import time
 from collections import defaultdict
@@ -145,6 +147,7 @@ def loopback_tls() -> tuple[ssl.SSLContext, str]:
         fh.write(ca.public_bytes(pem))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(f"{folder}/server.pem", f"{folder}/server.key")
+    os.remove(f"{folder}/server.key")          # loaded: the server's key does not stay on disk
     return context, f"{folder}/ca.pem"
 
 
@@ -186,6 +189,8 @@ class FakeSheets:
     def stop(self) -> None:
         self.server.shutdown()
         self.thread.join(5)
+        if self.ca_file:                       # the authority's folder (loopback_tls) goes with the server
+            shutil.rmtree(os.path.dirname(self.ca_file), ignore_errors=True)
 
     def service_account(self, path, email: str = "cpd-checker@cpd-test.iam.gserviceaccount.com") -> str:
         """Make a service account with a fresh RSA key, register its public key, write its key file."""

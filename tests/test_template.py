@@ -286,7 +286,7 @@ def test_libreoffice_renders_them_with_no_hashes_and_whole_labels(tmp_path):
             assert "10 Feb 2025" in text or "3 Feb 2025" in text, name          # dates as "1 Jan 2025"
 
 
-def test_the_reflection_cells_and_the_review_ask_the_same_questions():
+def test_the_reflection_cells_and_the_review_ask_the_same_questions(tmp_path):
     """What? / So what? / Now what?: in the reflection cells' input message, the Guidance sheet and the
     reflection criterion's hint (no generated text: the same words everywhere)."""
     from addin.readiness.criteria import REFLECTION_HINT
@@ -299,9 +299,7 @@ def test_the_reflection_cells_and_the_review_ask_the_same_questions():
     assert "What? What did you do" in guidance and "So what?" in guidance and "Now what?" in guidance
     from addin import assess, read_workbook
     from conftest import fill_workbook
-    import tempfile
-    from pathlib import Path
-    path = Path(tempfile.mkdtemp()) / "r.xlsx"
+    path = tmp_path / "r.xlsx"
     path.write_bytes(template_path("iet").read_bytes())
     fill_workbook(path, [{"start_date": "2025-03-01", "title": "Course", "hours": 2, "reflection": "Good"}],
                   header={"period_start": "2025-01-01", "period_end": "2025-12-31"})
