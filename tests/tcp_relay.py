@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 
@@ -16,11 +17,13 @@ class TcpRelay:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._up = True
+        self.refused = threading.Event()         # set when a connection is refused while down
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
         for client in accepted(self._listener):
             if not self._up:
+                self.refused.set()
                 client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 client.close()                          # refused: reset at once
                 continue
@@ -39,6 +42,7 @@ class TcpRelay:
 
     def down(self) -> None:
         """The server goes away: every connection through the relay is cut, new ones are refused."""
+        self.refused.clear()
         self._up = False
         with self._lock:
             for s in self._open:
@@ -51,6 +55,18 @@ class TcpRelay:
 
     def up(self) -> None:
         self._up = True
+
+    def up_after_first_refusal(self, seconds: float, wait: float = 60.0) -> threading.Thread:
+        """Back ``seconds`` after the first connection refused while down (a client's first try), in a thread:
+        the outage a client sees lasts that long however late the client starts (a process slow to start on
+        a busy machine would otherwise find it nearly over)."""
+        def later() -> None:
+            self.refused.wait(wait)
+            time.sleep(seconds)
+            self.up()
+        thread = threading.Thread(target=later, daemon=True)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         self.down()

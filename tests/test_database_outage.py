@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from urllib.parse import urlsplit
 
@@ -81,7 +80,7 @@ def test_cpd_submit_waits_for_the_database_and_submits_once(outage_service, tmp_
         env = {**os.environ, "CPD_CONFIG": str(config)}
         relay.down()
         started = time.monotonic()
-        threading.Timer(3.0, relay.up).start()
+        relay.up_after_first_refusal(3.0)            # its first try refused, then 3 s of outage
         proc = subprocess.run([sys.executable, "-m", "addin.cli", "submit", str(example_path("iet")), "--json"],
                               env=env, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -100,7 +99,7 @@ def test_the_google_sheets_menus_submit_waits_for_the_database(outage_service, t
     app, relay, token = outage_service
     for base in _serve(app):
         relay.down()
-        threading.Timer(3.0, relay.up).start()
+        relay.up_after_first_refusal(3.0)            # the script's first submit refused, then 3 s of outage
         out = run(scenario(base, token, ["cpdSubmit"], prompts=[], answers=["YES"],   # set up already, as a member is
                            properties={"CPD_SERVICE_URL": base, "CPD_TOKEN": token}), tmp_path)
         assert out["alerts"][-1].startswith("Submitted: sub_"), out["alerts"]
@@ -127,7 +126,7 @@ def test_the_excel_task_panes_submit_waits_for_the_database(outage_service):
                 page.click("text=Or paste a token")
                 page.fill("#token", token)
                 relay.down()
-                threading.Timer(3.0, relay.up).start()
+                relay.up_after_first_refusal(3.0)    # the pane's first try refused, then 3 s of outage
                 page.click("#submit")
                 wait_until(page, "document.getElementById('status').textContent.includes('trying again')", 10)
                 wait_until(page, "document.getElementById('status').textContent.startsWith('Submitted')", 30)
